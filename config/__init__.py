@@ -1,0 +1,1 @@
+"""Per-environment defaults (no secrets). Selected by MICROCRED_ENV."""

@@ -1,0 +1,1 @@
+"""Defaults shared by every profile live in lti_tool/settings.py (the declared settings)."""

@@ -1,0 +1,5 @@
+"""Production: every secret and URL comes from the environment; see docs/operations.md."""
+
+SANDBOX_ENABLED = False
+ALLOW_HTTP_ISSUERS = False
+LOG_FORMAT = "json"

@@ -1,0 +1,9 @@
+"""The test suite: real Redis and a real database (SQLite or PostgreSQL via DATABASE_URL)."""
+
+SANDBOX_ENABLED = True
+ALLOW_HTTP_ISSUERS = True
+SECRET_KEY = "test-secret-key-not-for-production"  # noqa: S105 - test profile only
+REDIS_URL = "redis://127.0.0.1:6379/15"
+PUBLIC_BASE_URL = "http://tool.test"
+LOG_FORMAT = "json"
+LOG_LEVEL = "WARNING"

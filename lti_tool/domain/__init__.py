@@ -1,0 +1,1 @@
+"""Pure Python: rules, claim constants, shapes. No Flask, no database."""

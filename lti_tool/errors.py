@@ -1,0 +1,105 @@
+"""ToolError hierarchy: every failure a user can meet, with a message that is safe to show.
+
+No Flask here: services raise these, ``web/errors.py`` turns them into an HTML page (inside
+the LMS frame) or JSON. ``public_message`` is written for the person in front of the screen;
+``log_detail`` may carry more for the operator, but never tokens, keys or personal data.
+"""
+
+from __future__ import annotations
+
+
+class ConfigurationError(Exception):
+    """The tool cannot start: one clear message naming the setting."""
+
+
+class ToolError(Exception):
+    status_code = 400
+    code = "tool_error"
+    title = "Something went wrong"
+    public_message = "The request could not be completed."
+
+    def __init__(self, public_message: str | None = None, *, log_detail: str = "",
+                 code: str | None = None) -> None:
+        if public_message is not None:
+            self.public_message = public_message
+        if code is not None:
+            self.code = code
+        self.log_detail = log_detail
+        super().__init__(self.public_message)
+
+
+class LaunchError(ToolError):
+    """A bad LTI login or launch: the launch is refused and nothing is stored."""
+
+    status_code = 400
+    code = "launch_rejected"
+    title = "This launch could not be accepted"
+
+
+class ReplayedLaunch(LaunchError):
+    code = "launch_replayed"
+    public_message = (
+        "This launch has already been used. Launches are single-use: go back to your course "
+        "and open the tool again."
+    )
+
+
+class UnknownPlatform(LaunchError):
+    code = "unknown_platform"
+    status_code = 400
+
+
+class LaunchSessionError(ToolError):
+    status_code = 401
+    code = "launch_session_expired"
+    title = "Your session has ended"
+    public_message = (
+        "Your session with MicroCred has expired or is missing. Open the tool again from your "
+        "course."
+    )
+
+
+class Forbidden(ToolError):
+    status_code = 403
+    code = "forbidden"
+    title = "Not allowed"
+    public_message = "Your role in this course does not allow this action."
+
+
+class NotFound(ToolError):
+    status_code = 404
+    code = "not_found"
+    title = "Not found"
+    public_message = "That page does not exist."
+
+
+class ValidationFailed(ToolError):
+    status_code = 422
+    code = "validation_failed"
+    title = "Please correct the highlighted fields"
+    public_message = "Some fields are not valid."
+
+    def __init__(self, errors: dict[str, list[str]], public_message: str | None = None) -> None:
+        self.errors = errors
+        super().__init__(public_message)
+
+
+class RegistrationFailed(ToolError):
+    status_code = 400
+    code = "registration_failed"
+    title = "Registration failed"
+
+
+class UpstreamError(ToolError):
+    """A platform's endpoint (JWKS, token, registration) could not be reached or answered badly."""
+
+    status_code = 502
+    code = "upstream_error"
+    title = "The learning platform did not answer"
+    public_message = "The learning platform did not answer in time. Please try again."
+
+
+class Conflict(ToolError):
+    status_code = 409
+    code = "conflict"
+    title = "Conflict"

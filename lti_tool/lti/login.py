@@ -1,0 +1,114 @@
+"""OIDC third-party initiated login (LTI Security Framework §5.1.1).
+
+The platform sends iss, login_hint, target_link_uri and optionally client_id,
+lti_deployment_id (Canvas: ``deployment_id``), lti_message_hint and lti_storage_target. We
+check the registration, issue a state and a nonce bound to each other (and to this browser
+when a cookie can be set), store them with a TTL, and send the browser to the platform's
+authorization endpoint.
+https://www.imsglobal.org/spec/security/v1p0/#step-1-third-party-initiated-login
+"""
+
+from __future__ import annotations
+
+import hashlib
+import secrets
+import time
+from collections.abc import Mapping
+from dataclasses import dataclass
+from urllib.parse import urlencode, urlsplit, urlunsplit
+
+from sqlalchemy.orm import Session
+
+from lti_tool.errors import LaunchError, UnknownPlatform
+from lti_tool.lti.storage import LaunchStore, LoginState
+from lti_tool.lti.validation import is_our_url
+from lti_tool.models import Platform
+from lti_tool.services import platforms as platform_service
+
+MAX_PARAM_LENGTH = 4096
+
+
+@dataclass(frozen=True)
+class LoginRedirect:
+    auth_url: str
+    state: str
+    nonce: str
+    platform: Platform
+    storage_target: str
+    storage_origin: str
+
+
+def _param(params: Mapping[str, str], name: str) -> str:
+    value = params.get(name) or ""
+    if len(value) > MAX_PARAM_LENGTH:
+        raise LaunchError(f"The login parameter {name} is too long.", code="param_too_long")
+    return value
+
+
+def _deployment_hint(params: Mapping[str, str]) -> str:
+    """Canvas sends ``deployment_id`` where the spec says ``lti_deployment_id``.
+    https://canvas.instructure.com/doc/api/file.lti_launch_overview.html#step-1 """
+    return _param(params, "lti_deployment_id") or _param(params, "deployment_id")
+
+
+def start_login(
+    session: Session, store: LaunchStore, params: Mapping[str, str], *, base_url: str,
+    launch_url: str, ttl: int, browser_cookie: str,
+) -> LoginRedirect:
+    """Validate a login initiation and prepare the redirect. Raises LaunchError subclasses.
+    Stores one state/nonce pair (expiring after ``ttl``) on success, nothing on failure."""
+    iss = _param(params, "iss")
+    login_hint = _param(params, "login_hint")
+    target_link_uri = _param(params, "target_link_uri")
+    client_id = _param(params, "client_id")
+    if not iss:
+        raise LaunchError("The login request does not say which platform it comes from (iss).",
+                          code="missing_iss")
+    if not login_hint:
+        raise LaunchError("The login request has no login_hint.", code="missing_login_hint")
+    if not target_link_uri:
+        raise LaunchError("The login request has no target_link_uri.",
+                          code="missing_target_link_uri")
+    if not is_our_url(target_link_uri, base_url):
+        raise LaunchError("The login asks to launch another tool (target_link_uri is not a "
+                          "MicroCred URL).", code="bad_target_link_uri")
+    platform = platform_service.find_platform(session, iss, client_id or None)
+    if platform is None:
+        if client_id:
+            message = (f"The platform {iss} with client id {client_id} is not registered with "
+                       "MicroCred.")
+        elif platform_service.issuer_known(session, iss):
+            message = (f"Several registrations share the issuer {iss}; the login must send "
+                       "client_id.")
+        else:
+            message = f"The platform {iss} is not registered with MicroCred."
+        raise UnknownPlatform(message, code="unknown_platform")
+    deployment_hint = _deployment_hint(params)
+    if deployment_hint and not platform.accept_new_deployments and \
+            platform_service.find_deployment(session, platform.id, deployment_hint) is None:
+        raise LaunchError(f"Deployment {deployment_hint} of this platform is not registered "
+                          "with MicroCred.", code="unknown_deployment")
+    storage_target = _param(params, "lti_storage_target")
+    state = secrets.token_urlsafe(32)
+    nonce = secrets.token_urlsafe(32)
+    store.save_login(LoginState(
+        state=state, nonce=nonce, platform_id=platform.id, issuer=iss,
+        client_id=platform.client_id, target_link_uri=target_link_uri,
+        deployment_hint=deployment_hint,
+        browser_binding=hashlib.sha256(browser_cookie.encode()).hexdigest(),
+        storage_target=storage_target, issued_at=int(time.time()),
+    ), ttl)
+    query = {
+        "scope": "openid", "response_type": "id_token", "response_mode": "form_post",
+        "prompt": "none", "client_id": platform.client_id, "redirect_uri": launch_url,
+        "state": state, "nonce": nonce, "login_hint": login_hint,
+    }
+    message_hint = _param(params, "lti_message_hint")
+    if message_hint:
+        query["lti_message_hint"] = message_hint
+    auth = urlsplit(platform.auth_login_url)
+    joined_query = "&".join(q for q in (auth.query, urlencode(query)) if q)
+    auth_url = urlunsplit((auth.scheme, auth.netloc, auth.path, joined_query, ""))
+    return LoginRedirect(auth_url=auth_url, state=state, nonce=nonce, platform=platform,
+                         storage_target=storage_target,
+                         storage_origin=f"{auth.scheme}://{auth.netloc}")

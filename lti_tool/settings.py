@@ -1,0 +1,152 @@
+"""Declared settings: every setting the tool reads, its environment variable, type and default.
+
+The factory resolves settings in this order (later wins): the declared default, the
+environment profile in ``config/<env>.py``, the process environment, explicit overrides
+passed to ``create_app``. Secrets never have a non-empty default and are only read from
+the environment (or, for the single-process demo, generated into ``instance/``).
+"""
+
+from __future__ import annotations
+
+import importlib
+import os
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from typing import Any
+
+from lti_tool.errors import ConfigurationError
+
+
+def _bool(value: str) -> bool:
+    lowered = value.strip().lower()
+    if lowered in {"1", "true", "yes", "on"}:
+        return True
+    if lowered in {"0", "false", "no", "off", ""}:
+        return False
+    raise ValueError(f"expected a boolean (true/false), got {value!r}")
+
+
+def _int(value: str) -> int:
+    return int(value.strip())
+
+
+def _str(value: str) -> str:
+    return value
+
+
+@dataclass(frozen=True)
+class Setting:
+    name: str
+    env: str
+    parse: Callable[[str], Any]
+    default: Any
+    doc: str
+    required_in_production: bool = False
+    secret: bool = False
+
+
+SETTINGS: tuple[Setting, ...] = (
+    Setting("ENV", "MICROCRED_ENV", _str, "production",
+            "Profile: development, test or production."),
+    Setting("SECRET_KEY", "SECRET_KEY", _str, "",
+            "Signs sessions and launch tokens; derives the key-encryption key if "
+            "KEY_ENCRYPTION_KEY is unset.", required_in_production=True, secret=True),
+    Setting("KEY_ENCRYPTION_KEY", "KEY_ENCRYPTION_KEY", _str, "",
+            "Dedicated secret that encrypts tool private keys at rest (optional).", secret=True),
+    Setting("DATABASE_URL", "DATABASE_URL", _str, "",
+            "SQLAlchemy URL. Empty: SQLite file under instance/ (demo only).",
+            required_in_production=True),
+    Setting("REDIS_URL", "REDIS_URL", _str, "",
+            "Redis URL for OIDC state, nonces and launch data. Empty: in-process store "
+            "(single-process demo only).", required_in_production=True),
+    Setting("PUBLIC_BASE_URL", "PUBLIC_BASE_URL", _str, "",
+            "The tool's public URL (https://tool.example.edu). Empty in development: "
+            "http://127.0.0.1:$PORT.", required_in_production=True),
+    Setting("PORT", "PORT", _int, 5005, "Port of `make run`."),
+    Setting("ALLOW_HTTP_ISSUERS", "ALLOW_HTTP_ISSUERS", _bool, False,
+            "Accept platforms whose issuer or endpoints are plain http (development only)."),
+    Setting("SANDBOX_ENABLED", "SANDBOX_ENABLED", _bool, False,
+            "Serve the built-in sandbox LMS at /sandbox."),
+    Setting("DYNAMIC_REGISTRATION_ENABLED", "DYNAMIC_REGISTRATION_ENABLED", _bool, True,
+            "Accept LTI Dynamic Registration at /lti/register."),
+    Setting("LOG_FORMAT", "LOG_FORMAT", _str, "text", "text or json."),
+    Setting("LOG_LEVEL", "LOG_LEVEL", _str, "INFO", "Python log level."),
+    Setting("CLOCK_SKEW_SECONDS", "CLOCK_SKEW_SECONDS", _int, 5,
+            "Tolerated clock difference with platforms when checking exp/iat/nbf."),
+    Setting("MAX_IAT_AGE_SECONDS", "MAX_IAT_AGE_SECONDS", _int, 300,
+            "An id_token issued longer ago than this is refused."),
+    Setting("LOGIN_STATE_TTL_SECONDS", "LOGIN_STATE_TTL_SECONDS", _int, 600,
+            "How long an OIDC login (state + nonce) may wait for its launch."),
+    Setting("LAUNCH_TTL_SECONDS", "LAUNCH_TTL_SECONDS", _int, 4 * 3600,
+            "How long a launch session (the per-launch token) stays valid."),
+    Setting("JWKS_CACHE_SECONDS", "JWKS_CACHE_SECONDS", _int, 3600,
+            "How long a platform's JWKS is cached."),
+    Setting("JWKS_REFETCH_INTERVAL_SECONDS", "JWKS_REFETCH_INTERVAL_SECONDS", _int, 30,
+            "Minimum time between two refetches of a platform's JWKS on an unknown kid."),
+    Setting("KEY_ROTATION_GRACE_DAYS", "KEY_ROTATION_GRACE_DAYS", _int, 14,
+            "How long a rotated-out tool key stays published in the JWKS."),
+    Setting("HTTP_TIMEOUT_SECONDS", "HTTP_TIMEOUT_SECONDS", _int, 5,
+            "Timeout of outbound HTTP calls (JWKS, registration, services)."),
+    Setting("MAX_CONTENT_LENGTH", "MAX_CONTENT_LENGTH", _int, 1024 * 1024,
+            "Largest request body accepted, in bytes (413 above)."),
+    Setting("TRUST_PROXY_HEADERS", "TRUST_PROXY_HEADERS", _int, 0,
+            "Number of reverse proxies whose X-Forwarded-* headers are trusted."),
+)
+
+_BY_NAME = {s.name: s for s in SETTINGS}
+VALID_ENVS = ("development", "test", "production")
+
+
+def _profile(env: str) -> Mapping[str, Any]:
+    module = importlib.import_module(f"config.{env}")
+    return {k: v for k, v in vars(module).items() if k.isupper()}
+
+
+def load_settings(
+    overrides: Mapping[str, Any] | None = None,
+    environ: Mapping[str, str] | None = None,
+) -> dict[str, Any]:
+    """Resolve every declared setting. Raises ConfigurationError naming the bad setting."""
+    environ = os.environ if environ is None else environ
+    overrides = dict(overrides or {})
+    env = overrides.get("ENV") or environ.get("MICROCRED_ENV") or "production"
+    if env not in VALID_ENVS:
+        raise ConfigurationError(
+            f"MICROCRED_ENV must be one of {', '.join(VALID_ENVS)} (got {env!r})."
+        )
+    values: dict[str, Any] = {s.name: s.default for s in SETTINGS}
+    values.update(_profile(env))
+    for setting in SETTINGS:
+        raw = environ.get(setting.env)
+        if raw is None or (raw == "" and setting.name == "ENV"):
+            continue
+        try:
+            values[setting.name] = setting.parse(raw)
+        except ValueError as exc:
+            raise ConfigurationError(f"Setting {setting.env} is invalid: {exc}.") from None
+    values.update(overrides)
+    values["ENV"] = env
+    if env == "production":
+        for setting in SETTINGS:
+            if setting.required_in_production and not values.get(setting.name):
+                raise ConfigurationError(
+                    f"Setting {setting.env} is required in production and is not set. "
+                    f"{setting.doc}"
+                )
+        if values.get("SANDBOX_ENABLED"):
+            raise ConfigurationError("SANDBOX_ENABLED must not be set in production.")
+        if values.get("ALLOW_HTTP_ISSUERS"):
+            raise ConfigurationError("ALLOW_HTTP_ISSUERS is a development setting; "
+                                     "it is refused in production.")
+        if not str(values["PUBLIC_BASE_URL"]).startswith("https://"):
+            raise ConfigurationError("Setting PUBLIC_BASE_URL must be an https:// URL "
+                                     "in production.")
+    return values
+
+
+def describe() -> list[Setting]:
+    return list(SETTINGS)
+
+
+def get_setting(name: str) -> Setting:
+    return _BY_NAME[name]

@@ -1,0 +1,51 @@
+"""HTTP layer: blueprints, request ids, security headers, error pages."""
+
+from __future__ import annotations
+
+import logging
+import re
+import secrets
+import time
+
+from flask import Flask, g, request
+from flask.typing import ResponseReturnValue
+
+log = logging.getLogger("lti_tool.request")
+_REQUEST_ID = re.compile(r"^[A-Za-z0-9._-]{8,64}$")
+
+CSP = ("default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; "
+       "object-src 'none'; base-uri 'none'; frame-ancestors *; form-action *")
+
+
+def register_web(app: Flask) -> None:
+    from lti_tool.web import errors, lti, public
+
+    app.register_blueprint(public.bp)
+    app.register_blueprint(lti.bp)
+    errors.register(app)
+
+    @app.before_request
+    def _request_id() -> None:
+        incoming = request.headers.get("X-Request-ID", "")
+        g.request_id = incoming if _REQUEST_ID.match(incoming) else secrets.token_hex(8)
+        g.started = time.perf_counter()
+
+    @app.after_request
+    def _headers(response: ResponseReturnValue) -> ResponseReturnValue:
+        response.headers["X-Request-ID"] = g.get("request_id", "-")  # type: ignore[union-attr]
+        headers = response.headers  # type: ignore[union-attr]
+        headers.setdefault("Content-Security-Policy", CSP)
+        headers.setdefault("X-Content-Type-Options", "nosniff")
+        # Launch tokens travel in URLs: never leak them to other sites.
+        headers.setdefault("Referrer-Policy", "same-origin")
+        if request.path.startswith(("/app", "/lti/")):
+            headers.setdefault("Cache-Control", "no-store")
+        started = g.get("started")
+        if started is not None and log.isEnabledFor(logging.INFO):
+            log.info("%s %s %s", request.method, request.path,
+                     response.status_code,  # type: ignore[union-attr]
+                     extra={"event": "request", "method": request.method,
+                            "path": request.path,  # never the query string: it holds tokens
+                            "status": response.status_code,  # type: ignore[union-attr]
+                            "duration_ms": round((time.perf_counter() - started) * 1000, 2)})
+        return response

@@ -1,0 +1,238 @@
+"""LTI endpoints: OIDC login, launch, landing pages, deep linking, Canvas configuration and
+Dynamic Registration. Thin: validation and storage live in ``lti/`` and ``services/``."""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+from urllib.parse import urlsplit
+
+from flask import (
+    Blueprint,
+    current_app,
+    g,
+    jsonify,
+    make_response,
+    redirect,
+    render_template,
+    request,
+    url_for,
+)
+from flask.typing import ResponseReturnValue
+from itsdangerous import BadSignature, URLSafeTimedSerializer
+from werkzeug.wrappers import Response as WerkzeugResponse
+
+from lti_tool.domain.lti import ROLE_LABELS, AppRole
+from lti_tool.domain.registration import ToolUrls
+from lti_tool.errors import RegistrationFailed, ToolError
+from lti_tool.extensions import db_session
+from lti_tool.lti import deep_linking
+from lti_tool.lti.launch import complete_launch
+from lti_tool.lti.login import start_login
+from lti_tool.lti.runtime import runtime
+from lti_tool.lti.validation import LaunchValidator
+from lti_tool.services import keys as key_service
+from lti_tool.services import registration as registration_service
+from lti_tool.web.launch_session import (
+    BROWSER_COOKIE,
+    LAUNCH_COOKIE,
+    browser_cookie_value,
+    check_csrf,
+    load_current_launch,
+    require_roles,
+    set_tool_cookie,
+)
+
+bp = Blueprint("lti", __name__)
+log = logging.getLogger(__name__)
+
+
+@bp.route("/lti/login", methods=["GET", "POST"])
+def login() -> ResponseReturnValue:
+    rt = runtime()
+    cookie, is_new = browser_cookie_value()
+    session = db_session()
+    outcome = start_login(
+        session, rt.store, request.values, base_url=rt.base_url, launch_url=rt.launch_url,
+        ttl=current_app.config["LOGIN_STATE_TTL_SECONDS"], browser_cookie=cookie,
+    )
+    log.info("login started for platform %s", outcome.platform.id,
+             extra={"event": "lti.login", "platform_id": outcome.platform.id})
+    response: WerkzeugResponse
+    if outcome.storage_target:
+        # Canvas platform storage: keep state and nonce in the platform's frame too, for
+        # browsers that block our cookie. https://www.imsglobal.org/spec/lti-cs-oidc/v0p1
+        response = make_response(render_template(
+            "lti/platform_storage.html", auth_url=outcome.auth_url, state=outcome.state,
+            nonce=outcome.nonce, target=outcome.storage_target,
+            origin=outcome.storage_origin))
+    else:
+        response = redirect(outcome.auth_url, code=302)
+    if is_new:
+        set_tool_cookie(response, BROWSER_COOKIE, cookie, max_age=365 * 24 * 3600)
+    return response
+
+
+@bp.post("/lti/launch")
+def launch() -> ResponseReturnValue:
+    rt = runtime()
+    session = db_session()
+    validator = LaunchValidator(session, rt.store, rt.platform_keys, rt.validator_settings)
+    try:
+        validated = validator.validate(request.form, request.cookies.get(BROWSER_COOKIE))
+    except ToolError:
+        session.rollback()
+        raise
+    launch_ctx, _record = complete_launch(
+        session, rt.store, validated, ttl=current_app.config["LAUNCH_TTL_SECONDS"],
+        request_id=g.get("request_id", ""))
+    log.info("launch accepted", extra={"event": "lti.launch", "platform_id":
+                                       launch_ctx.platform_id})
+    if validated.anonymous:
+        return render_template("lti/anonymous.html", launch=launch_ctx)
+    token = rt.tokens.issue(launch_ctx.launch_id)
+    response = redirect(url_for("lti.home", lt=token), code=303)
+    set_tool_cookie(response, LAUNCH_COOKIE, token,
+                    max_age=current_app.config["LAUNCH_TTL_SECONDS"])
+    return response
+
+
+@bp.get("/lti/launch")
+def launch_get() -> ResponseReturnValue:
+    raise ToolError("Open MicroCred from your course: launches arrive as a POST from the "
+                    "learning platform.", code="launch_not_post")
+
+
+@bp.get("/app")
+def home() -> ResponseReturnValue:
+    current = load_current_launch()
+    launch_ctx = current.launch
+    role = launch_ctx.role
+    if launch_ctx.is_deep_linking:
+        require_roles(AppRole.INSTRUCTOR, AppRole.ADMINISTRATOR, AppRole.TEACHING_ASSISTANT)
+        return render_template("lti/deep_link.html", current=current, role_label=ROLE_LABELS[role],
+                               choices=deep_linking.CONTENT_CHOICES)
+    template = {
+        AppRole.ADMINISTRATOR: "lti/admin_home.html",
+        AppRole.INSTRUCTOR: "lti/instructor_home.html",
+        AppRole.TEACHING_ASSISTANT: "lti/instructor_home.html",
+        AppRole.LEARNER: "lti/learner_home.html",
+    }.get(role, "lti/guest_home.html")
+    return render_template(template, current=current, role_label=ROLE_LABELS[role])
+
+
+@bp.post("/lti/deep-link")
+def deep_link_respond() -> ResponseReturnValue:
+    current = require_roles(AppRole.INSTRUCTOR, AppRole.ADMINISTRATOR,
+                            AppRole.TEACHING_ASSISTANT)
+    check_csrf(current)
+    if not current.launch.is_deep_linking:
+        raise ToolError("This launch was not a request to add content.", code="not_deep_link")
+    wanted = set(request.form.getlist("item"))
+    choices = [c for c in deep_linking.CONTENT_CHOICES if c.slug in wanted]
+    if not choices:
+        raise ToolError("Choose at least one item to add to the course.", code="no_choice")
+    rt = runtime()
+    return_url, jwt = deep_linking.build_response(db_session(), rt.vault, current.launch,
+                                                  choices, rt.launch_url)
+    return render_template("lti/autosubmit.html", action=return_url, fields={"JWT": jwt},
+                           title="Returning to your course")
+
+
+@bp.get("/lti/config/canvas.json")
+def canvas_config() -> ResponseReturnValue:
+    """Canvas developer-key JSON (LTI 1.3 manual configuration).
+    https://canvas.instructure.com/doc/api/file.lti_dev_key_config.html """
+    rt = runtime()
+    domain = urlsplit(rt.base_url).netloc
+    icon = rt.base_url + url_for("static", filename="img/icon.svg")
+    placement_common = {"message_type": "LtiResourceLinkRequest",
+                        "target_link_uri": rt.launch_url, "icon_url": icon}
+    return jsonify({
+        "title": "MicroCred",
+        "description": "Record demonstrated skills and award verifiable micro-credentials "
+                       "(Open Badges 3.0).",
+        "oidc_initiation_url": rt.login_url,
+        "target_link_uri": rt.launch_url,
+        "public_jwk_url": rt.jwks_url,
+        "scopes": [
+            "https://purl.imsglobal.org/spec/lti-ags/scope/lineitem",
+            "https://purl.imsglobal.org/spec/lti-ags/scope/lineitem.readonly",
+            "https://purl.imsglobal.org/spec/lti-ags/scope/result.readonly",
+            "https://purl.imsglobal.org/spec/lti-ags/scope/score",
+            "https://purl.imsglobal.org/spec/lti-nrps/scope/contextmembership.readonly",
+        ],
+        "extensions": [{
+            "domain": domain, "tool_id": "microcred", "platform": "canvas.instructure.com",
+            "privacy_level": "public",
+            "settings": {
+                "text": "MicroCred", "icon_url": icon,
+                "placements": [
+                    {"placement": "course_navigation", "text": "Skills & credentials",
+                     "default": "enabled", "visibility": "public", **placement_common},
+                    {"placement": "link_selection", "text": "MicroCred",
+                     **{**placement_common, "message_type": "LtiDeepLinkingRequest"}},
+                ],
+            },
+        }],
+    })
+
+
+def _registration_serializer() -> URLSafeTimedSerializer:
+    return URLSafeTimedSerializer(current_app.config["SECRET_KEY"], salt="microcred-register")
+
+
+def _tool_urls() -> ToolUrls:
+    rt = runtime()
+    return ToolUrls(base_url=rt.base_url, login_url=rt.login_url, launch_url=rt.launch_url,
+                    jwks_url=rt.jwks_url,
+                    logo_url=rt.base_url + url_for("static", filename="img/icon.svg"))
+
+
+@bp.get("/lti/register")
+def register_start() -> ResponseReturnValue:
+    """Dynamic Registration step 1: the platform opens this page with openid_configuration
+    (and a registration_token); we read the configuration and ask for confirmation."""
+    if not current_app.config["DYNAMIC_REGISTRATION_ENABLED"]:
+        raise RegistrationFailed("Dynamic registration is turned off for this MicroCred.",
+                                 code="registration_disabled")
+    config_url = request.args.get("openid_configuration", "")
+    token = request.args.get("registration_token", "")
+    if not config_url:
+        raise RegistrationFailed("The registration link is missing its openid_configuration "
+                                 "parameter. Start the registration from your LMS.",
+                                 code="missing_openid_configuration")
+    if len(config_url) > 1000 or len(token) > 4096:
+        raise RegistrationFailed("The registration parameters are too long.",
+                                 code="param_too_long")
+    allow_http = current_app.config["ALLOW_HTTP_ISSUERS"]
+    config = registration_service.fetch_configuration(runtime().http, config_url,
+                                                      allow_http=allow_http)
+    ticket = _registration_serializer().dumps({"c": config_url, "t": token})
+    return render_template("lti/register_confirm.html", config=config, ticket=ticket,
+                           tool=_tool_urls())
+
+
+@bp.post("/lti/register")
+def register_finish() -> ResponseReturnValue:
+    """Dynamic Registration step 2: post our registration, store the platform, and tell the
+    platform's window to close (postMessage org.imsglobal.lti.close)."""
+    if not current_app.config["DYNAMIC_REGISTRATION_ENABLED"]:
+        raise RegistrationFailed("Dynamic registration is turned off for this MicroCred.",
+                                 code="registration_disabled")
+    try:
+        ticket: dict[str, Any] = _registration_serializer().loads(
+            request.form.get("ticket", ""), max_age=3600)
+    except BadSignature:
+        raise RegistrationFailed("This registration form has expired. Start again from your "
+                                 "LMS.", code="registration_ticket_invalid") from None
+    allow_http = current_app.config["ALLOW_HTTP_ISSUERS"]
+    rt = runtime()
+    session = db_session()
+    config = registration_service.fetch_configuration(rt.http, ticket["c"], allow_http=allow_http)
+    name = (request.form.get("name") or "").strip()[:200]
+    key_service.ensure_active_key(session, rt.vault)
+    platform, result = registration_service.register(
+        session, rt.http, config, ticket["t"], _tool_urls(), allow_http=allow_http, name=name)
+    session.commit()
+    return render_template("lti/register_done.html", platform=platform, result=result)

@@ -1,0 +1,33 @@
+"""The happy path: a Moodle-shaped launch (from the real 5.0.6 captures) lands on the
+role's page with real launch data, and the launch is recorded."""
+
+from __future__ import annotations
+
+from sqlalchemy import select
+
+from lti_tool.models import AuditEvent, Context, LearnerAccount, ResourceLink
+from tests.support.lti import follow, full_launch
+
+
+def test_instructor_launch_lands_on_instructor_page(client, platform, db):
+    response = full_launch(client, platform)
+    page = follow(client, response)
+    html = page.get_data(as_text=True)
+    assert page.status_code == 200
+    assert "Intro to Programming (for credit)" in html
+    assert "Terry Teacher" in html
+    assert "Instructor" in html
+    account = db.scalars(select(LearnerAccount).where(LearnerAccount.sub == "3")).one()
+    assert account.email == "teacher1@example.com"
+    context = db.scalars(select(Context)).one()
+    assert context.label == "INTROPROG"
+    assert db.scalars(select(ResourceLink)).one().lti_resource_link_id == "1"
+    assert db.scalars(select(AuditEvent).where(AuditEvent.action == "lti.launch")).one()
+
+
+def test_learner_launch_lands_on_learner_page(client, platform):
+    page = follow(client, full_launch(client, platform, "learner_claims_INTROPROG.json"))
+    html = page.get_data(as_text=True)
+    assert page.status_code == 200
+    assert "My skills" in html
+    assert "Intro to Programming (for credit)" in html
