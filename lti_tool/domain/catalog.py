@@ -1,0 +1,284 @@
+"""The micro-credential catalog as pure rules: lifecycle states and transitions, earning
+rules, the quality-review rubric, and version diffs.
+
+Lifecycle: draft → in_review → approved → published → retired; a review may also send a
+version back to draft (request changes) or reject it (terminal). A published version is
+immutable: editing it starts a new draft version.
+
+Descriptor fields follow common micro-credential frameworks (e.g. the Ontario
+Micro-credentials Principles and Framework, the eCampusOntario quality rubric and the EU
+Council Recommendation on micro-credentials, Annex I).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass
+from enum import StrEnum
+from typing import Any
+
+
+class LifecycleState(StrEnum):
+    DRAFT = "draft"
+    IN_REVIEW = "in_review"
+    APPROVED = "approved"
+    PUBLISHED = "published"
+    RETIRED = "retired"
+    REJECTED = "rejected"
+
+
+class Action(StrEnum):
+    SUBMIT = "submit"
+    WITHDRAW = "withdraw"
+    APPROVE = "approve"
+    REQUEST_CHANGES = "request_changes"
+    REJECT = "reject"
+    PUBLISH = "publish"
+    RETIRE = "retire"
+
+
+class ReviewDecision(StrEnum):
+    APPROVE = "approve"
+    REQUEST_CHANGES = "request_changes"
+    REJECT = "reject"
+
+
+class AssessmentKind(StrEnum):
+    PASS_FAIL_DEMONSTRATION = "pass_fail_demonstration"  # noqa: S105 - not a secret
+    PORTFOLIO = "portfolio"
+    OBSERVATION = "observation"
+    EXAM = "exam"
+    PROJECT = "project"
+    CHALLENGE_ASSESSMENT = "challenge_assessment"
+
+
+class Grading(StrEnum):
+    PASS_FAIL = "pass_fail"  # noqa: S105 - not a secret
+    GRADED = "graded"
+
+
+class DeliveryMode(StrEnum):
+    SELF_DIRECTED = "self_directed"
+    ASYNCHRONOUS = "asynchronous"
+    SYNCHRONOUS = "synchronous"
+    IN_PERSON = "in_person"
+
+
+class Route(StrEnum):
+    """How an award is earned."""
+
+    INTEGRATED = "integrated"      # inside a for-credit course
+    STAND_ALONE = "stand_alone"    # continuing-education shell
+    PLAR = "plar"                  # prior learning assessment and recognition
+    TRANSFER = "transfer"
+
+
+class CatalogRole(StrEnum):
+    CATALOG_ADMIN = "catalog_admin"
+    REVIEWER = "reviewer"
+
+
+class Scope(StrEnum):
+    CATALOG_READ = "catalog:read"
+    CATALOG_WRITE = "catalog:write"
+    REVIEW = "review"
+    DEMONSTRATIONS_WRITE = "demonstrations:write"
+    AWARDS_READ = "awards:read"
+    AWARDS_REVOKE = "awards:revoke"
+
+
+LABELS: dict[str, str] = {
+    "draft": "Draft", "in_review": "In review", "approved": "Approved",
+    "published": "Published", "retired": "Retired", "rejected": "Rejected",
+    "pass_fail_demonstration": "Pass/fail demonstration", "portfolio": "Portfolio",
+    "observation": "Observation", "exam": "Exam", "project": "Project",
+    "challenge_assessment": "Challenge assessment",
+    "self_directed": "Self-directed", "asynchronous": "Online, asynchronous",
+    "synchronous": "Online, synchronous", "in_person": "In person",
+    "integrated": "In a for-credit course", "stand_alone": "Stand-alone (continuing education)",
+    "plar": "Prior learning assessment (PLAR)", "transfer": "Transfer",
+    "pass_fail": "Pass/fail", "graded": "Graded",
+    "approve": "Approve", "request_changes": "Request changes", "reject": "Reject",
+}
+
+
+def label(value: str) -> str:
+    return LABELS.get(value, value.replace("_", " ").capitalize())
+
+
+class TransitionRefused(Exception):
+    def __init__(self, message: str) -> None:
+        self.message = message
+        super().__init__(message)
+
+
+_TRANSITIONS: dict[tuple[LifecycleState, Action], LifecycleState] = {
+    (LifecycleState.DRAFT, Action.SUBMIT): LifecycleState.IN_REVIEW,
+    (LifecycleState.IN_REVIEW, Action.WITHDRAW): LifecycleState.DRAFT,
+    (LifecycleState.IN_REVIEW, Action.APPROVE): LifecycleState.APPROVED,
+    (LifecycleState.IN_REVIEW, Action.REQUEST_CHANGES): LifecycleState.DRAFT,
+    (LifecycleState.IN_REVIEW, Action.REJECT): LifecycleState.REJECTED,
+    (LifecycleState.APPROVED, Action.PUBLISH): LifecycleState.PUBLISHED,
+    (LifecycleState.PUBLISHED, Action.RETIRE): LifecycleState.RETIRED,
+}
+
+_REFUSALS: dict[Action, str] = {
+    Action.SUBMIT: "Only a draft can be submitted for review.",
+    Action.WITHDRAW: "Only a version in review can be withdrawn.",
+    Action.APPROVE: "Only a version in review can be approved.",
+    Action.REQUEST_CHANGES: "Changes can be requested only for a version in review.",
+    Action.REJECT: "Only a version in review can be rejected.",
+    Action.PUBLISH: "Only an approved version can be published.",
+    Action.RETIRE: "Only a published version can be retired.",
+}
+
+
+def next_state(state: LifecycleState, action: Action) -> LifecycleState:
+    """The state after ``action``; raises TransitionRefused with a reason if not allowed."""
+    try:
+        return _TRANSITIONS[(state, action)]
+    except KeyError:
+        raise TransitionRefused(
+            f"{_REFUSALS[action]} This version is {label(state.value).lower()}."
+        ) from None
+
+
+def allowed_actions(state: LifecycleState) -> list[Action]:
+    return [action for (src, action) in _TRANSITIONS if src == state]
+
+
+def is_editable(state: LifecycleState) -> bool:
+    return state == LifecycleState.DRAFT
+
+
+# -- earning rule ---------------------------------------------------------------------------
+@dataclass(frozen=True)
+class EarningRule:
+    """All ``required`` skills, plus at least ``optional_min`` of ``optional``."""
+
+    required: tuple[str, ...]
+    optional: tuple[str, ...] = ()
+    optional_min: int = 0
+
+    def problems(self) -> dict[str, list[str]]:
+        errors: dict[str, list[str]] = {}
+        if not self.required and not (self.optional and self.optional_min > 0):
+            errors.setdefault("skills", []).append(
+                "needs at least one required skill, or a number of optional skills to choose")
+        overlap = set(self.required) & set(self.optional)
+        if overlap:
+            errors.setdefault("optional_skills", []).append(
+                "a skill cannot be both required and optional: " + ", ".join(sorted(overlap)))
+        if len(set(self.required)) != len(self.required) or \
+                len(set(self.optional)) != len(self.optional):
+            errors.setdefault("skills", []).append("lists a skill twice")
+        if self.optional_min < 0 or self.optional_min > len(self.optional):
+            errors.setdefault("optional_min", []).append(
+                f"must be between 0 and the number of optional skills ({len(self.optional)})")
+        return errors
+
+    def progress(self, demonstrated: Iterable[str]) -> RuleProgress:
+        have = set(demonstrated)
+        missing = tuple(s for s in self.required if s not in have)
+        optional_have = tuple(s for s in self.optional if s in have)
+        optional_short = max(0, self.optional_min - len(optional_have))
+        return RuleProgress(
+            satisfied=not missing and optional_short == 0,
+            required_missing=missing, optional_have=optional_have,
+            optional_still_needed=optional_short,
+            total=len(self.required) + self.optional_min,
+            done=len(self.required) - len(missing) + min(len(optional_have), self.optional_min),
+        )
+
+    def describe(self, names: Mapping[str, str] | None = None) -> str:
+        names = names or {}
+        parts = []
+        if self.required:
+            parts.append("demonstrate " + _join([names.get(s, s) for s in self.required]))
+        if self.optional and self.optional_min:
+            choice = _join([names.get(s, s) for s in self.optional], "or")
+            parts.append(f"at least {self.optional_min} of {choice}")
+        return ("To earn it, " + " and ".join(parts) + ".") if parts else ""
+
+
+@dataclass(frozen=True)
+class RuleProgress:
+    satisfied: bool
+    required_missing: tuple[str, ...]
+    optional_have: tuple[str, ...]
+    optional_still_needed: int
+    total: int
+    done: int
+
+
+def _join(items: Sequence[str], word: str = "and") -> str:
+    if len(items) <= 1:
+        return "".join(items)
+    return ", ".join(items[:-1]) + f" {word} " + items[-1]
+
+
+# -- quality review rubric ------------------------------------------------------------------
+@dataclass(frozen=True)
+class RubricCriterion:
+    key: str
+    lens: str
+    title: str
+    description: str
+
+
+LENSES = {
+    "educational": "Educational goals and standards",
+    "institutional": "Institutional accountability",
+    "sector": "Provincial and sector accountability",
+}
+
+RUBRIC_LEVELS: tuple[tuple[str, str], ...] = (
+    ("not_met", "Not met"),
+    ("partially_met", "Partially met"),
+    ("met", "Met"),
+    ("exemplary", "Exemplary"),
+)
+RUBRIC_LEVEL_KEYS = tuple(k for k, _ in RUBRIC_LEVELS)
+
+DEFAULT_RUBRIC: tuple[RubricCriterion, ...] = (
+    RubricCriterion("structure", "educational", "Structure and admission requirements",
+                    "The structure, size and any admission requirements are clear and "
+                    "appropriate."),
+    RubricCriterion("delivery", "educational", "Delivery method",
+                    "The delivery modes suit the learners and the outcomes."),
+    RubricCriterion("curriculum", "educational", "Curriculum quality",
+                    "Content is current, accurate and at the stated level."),
+    RubricCriterion("outcomes", "educational", "Outcomes meet goals and standards",
+                    "Learning outcomes meet the stated goals and any regulatory or "
+                    "professional standard."),
+    RubricCriterion("assessment", "educational", "Rigour of assessment",
+                    "Assessment methods validly and reliably show each outcome."),
+    RubricCriterion("approval_policy", "institutional", "Policy and process for approval",
+                    "The credential went through the institution's approval policy."),
+    RubricCriterion("mandate", "institutional", "Consistency with mandate and strategy",
+                    "The credential fits the institution's mandate and strategic goals."),
+    RubricCriterion("quality_review", "institutional", "Measurable quality review",
+                    "There is a measurable plan to review the credential's quality."),
+    RubricCriterion("commonalities", "sector", "Commonalities with institutions, industry "
+                    "and employers", "Outcomes are shared with or validated by other "
+                    "institutions, industry or employers."),
+    RubricCriterion("competencies", "sector", "Standardized competencies",
+                    "Skills align to standardized competencies usable for transfer and "
+                    "pathways."),
+)
+
+
+# -- diffs ----------------------------------------------------------------------------------
+@dataclass(frozen=True)
+class FieldChange:
+    field: str
+    before: Any
+    after: Any
+
+
+def diff_versions(before: Mapping[str, Any], after: Mapping[str, Any],
+                  ignore: Iterable[str] = ()) -> list[FieldChange]:
+    skip = set(ignore)
+    keys = [k for k in dict.fromkeys([*before.keys(), *after.keys()]) if k not in skip]
+    return [FieldChange(k, before.get(k), after.get(k)) for k in keys
+            if before.get(k) != after.get(k)]

@@ -1,0 +1,618 @@
+"""Catalog use cases: issuers, skills, micro-credential versions and their lifecycle,
+quality reviews, the rubric. Every public function takes the Session and an ``Actor``
+(who is acting, for which issuer, with which scopes) and raises ToolError subclasses:
+ValidationFailed (422, field messages), Forbidden (403), NotFound (404; also for another
+issuer's data, so ids cannot be probed), Conflict (409: stale version, refused transition).
+Nothing commits: callers own the transaction.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from decimal import Decimal
+from typing import Any
+
+from marshmallow import ValidationError
+from sqlalchemy import Select, func, or_, select
+from sqlalchemy.orm import Session, selectinload
+
+from lti_tool.domain.catalog import (
+    DEFAULT_RUBRIC,
+    Action,
+    CatalogRole,
+    EarningRule,
+    FieldChange,
+    LifecycleState,
+    ReviewDecision,
+    RubricCriterion,
+    Scope,
+    TransitionRefused,
+    diff_versions,
+    next_state,
+)
+from lti_tool.domain.catalog_schemas import (
+    CredentialInputSchema,
+    IssuerProfileSchema,
+    ReviewInputSchema,
+    SkillInputSchema,
+    first_errors,
+)
+from lti_tool.errors import Conflict, Forbidden, NotFound, ValidationFailed
+from lti_tool.models import (
+    CatalogGrant,
+    CredentialSkill,
+    CredentialVersion,
+    Issuer,
+    IssuerPlatform,
+    MicroCredential,
+    Review,
+    RubricCriterionRow,
+    Skill,
+)
+from lti_tool.models.base import utcnow
+from lti_tool.services import audit
+
+OPEN_STATES = (LifecycleState.DRAFT, LifecycleState.IN_REVIEW, LifecycleState.APPROVED)
+ROLE_SCOPES: dict[CatalogRole, frozenset[Scope]] = {
+    CatalogRole.CATALOG_ADMIN: frozenset({Scope.CATALOG_READ, Scope.CATALOG_WRITE}),
+    CatalogRole.REVIEWER: frozenset({Scope.CATALOG_READ, Scope.REVIEW}),
+}
+
+
+@dataclass(frozen=True)
+class Actor:
+    """Who acts: a launched user (``account:<id>``), an API token (``token:<id>``) or the
+    command line (``cli``); for one issuer, with these scopes."""
+
+    ref: str
+    name: str
+    issuer_id: int
+    scopes: frozenset[Scope]
+
+    def require(self, scope: Scope) -> None:
+        if scope not in self.scopes:
+            raise Forbidden(f"This needs the {scope.value} permission.", code="missing_scope")
+
+    def can(self, scope: Scope) -> bool:
+        return scope in self.scopes
+
+
+def scopes_for_roles(roles: Sequence[CatalogRole]) -> frozenset[Scope]:
+    scopes: set[Scope] = set()
+    for role in roles:
+        scopes |= ROLE_SCOPES[role]
+    return frozenset(scopes)
+
+
+def _load(schema: Any, data: Any, *, partial: bool = False) -> dict[str, Any]:
+    try:
+        result: dict[str, Any] = schema.load(data, partial=partial)
+        return result
+    except ValidationError as exc:
+        raise ValidationFailed(first_errors(exc.messages)) from None
+
+
+# -- issuers ---------------------------------------------------------------------------------
+def issuer_for_platform(session: Session, platform_id: int,
+                        deployment_pk: int | None) -> Issuer | None:
+    """The issuer this platform/deployment serves (deployment mapping first)."""
+    rows = session.execute(
+        select(IssuerPlatform.deployment_pk, Issuer).join(Issuer,
+                                                         Issuer.id == IssuerPlatform.issuer_id)
+        .where(IssuerPlatform.platform_id == platform_id,
+               or_(IssuerPlatform.deployment_pk == deployment_pk,
+                   IssuerPlatform.deployment_pk.is_(None)))
+    ).all()
+    best = sorted(rows, key=lambda r: r[0] is None)
+    return best[0][1] if best else None
+
+
+def create_issuer(session: Session, data: Mapping[str, Any], *, slug: str,
+                  platform_id: int | None = None, actor_ref: str = "cli") -> Issuer:
+    """Raises ValidationFailed; Conflict if the slug exists. Not idempotent."""
+    profile = _load(IssuerProfileSchema(), dict(data))
+    if not slug or len(slug) > 64 or not slug.replace("-", "").isalnum():
+        raise ValidationFailed({"slug": ["use 1-64 letters, digits or '-'"]})
+    if session.scalars(select(Issuer.id).where(Issuer.slug == slug)).first():
+        raise Conflict(f"An issuer with slug {slug} already exists.")
+    issuer = Issuer(slug=slug, **profile)
+    session.add(issuer)
+    session.flush()
+    if platform_id is not None:
+        map_platform(session, issuer.id, platform_id)
+    audit.record(session, "issuer.created", subject_type="issuer", subject_id=issuer.id,
+                 detail={"by": actor_ref})
+    return issuer
+
+
+def map_platform(session: Session, issuer_id: int, platform_id: int,
+                 deployment_pk: int | None = None) -> None:
+    existing = session.scalars(select(IssuerPlatform).where(
+        IssuerPlatform.platform_id == platform_id,
+        IssuerPlatform.deployment_pk.is_(None) if deployment_pk is None
+        else IssuerPlatform.deployment_pk == deployment_pk)).first()
+    if existing is not None:
+        existing.issuer_id = issuer_id
+    else:
+        session.add(IssuerPlatform(issuer_id=issuer_id, platform_id=platform_id,
+                                   deployment_pk=deployment_pk))
+    session.flush()
+
+
+def update_issuer(session: Session, actor: Actor, data: Mapping[str, Any],
+                  expected_row_version: int | None = None) -> Issuer:
+    actor.require(Scope.CATALOG_WRITE)
+    issuer = session.get(Issuer, actor.issuer_id)
+    if issuer is None:
+        raise NotFound("No such issuer.")
+    _check_fresh(issuer.row_version, expected_row_version)
+    profile = _load(IssuerProfileSchema(), dict(data))
+    for key, value in profile.items():
+        setattr(issuer, key, value)
+    issuer.row_version += 1
+    issuer.updated_at = utcnow()
+    audit.record(session, "issuer.updated", subject_type="issuer", subject_id=issuer.id,
+                 detail={"by": actor.ref})
+    return issuer
+
+
+def catalog_roles(session: Session, issuer_id: int, platform_id: int,
+                  sub: str) -> list[CatalogRole]:
+    rows = session.scalars(select(CatalogGrant.role).where(
+        CatalogGrant.issuer_id == issuer_id, CatalogGrant.platform_id == platform_id,
+        CatalogGrant.sub == sub))
+    return [CatalogRole(r) for r in rows]
+
+
+def grant_role(session: Session, actor: Actor, platform_id: int, sub: str,
+               role: CatalogRole) -> None:
+    """Idempotent."""
+    actor.require(Scope.CATALOG_WRITE)
+    exists = session.scalars(select(CatalogGrant.id).where(
+        CatalogGrant.issuer_id == actor.issuer_id, CatalogGrant.platform_id == platform_id,
+        CatalogGrant.sub == sub, CatalogGrant.role == role.value)).first()
+    if exists is None:
+        session.add(CatalogGrant(issuer_id=actor.issuer_id, platform_id=platform_id, sub=sub,
+                                 role=role.value, granted_by=actor.ref))
+        audit.record(session, "catalog.role_granted", subject_type="grant",
+                     subject_id=f"{platform_id}:{sub}", detail={"role": role.value,
+                                                               "by": actor.ref})
+        session.flush()
+
+
+# -- optimistic locking ------------------------------------------------------------------------
+def _check_fresh(current: int, expected: int | None) -> None:
+    if expected is not None and expected != current:
+        raise Conflict("Someone else saved this in the meantime. Reload to see their changes, "
+                       "then apply yours again.", code="stale_version")
+
+
+# -- skills ----------------------------------------------------------------------------------------
+@dataclass(frozen=True)
+class Page:
+    items: list[Any]
+    total: int
+    page: int
+    per_page: int
+
+    @property
+    def pages(self) -> int:
+        return max(1, -(-self.total // self.per_page))
+
+
+def _paginate(session: Session, query: Select[Any], page: int, per_page: int) -> Page:
+    page = max(1, page)
+    per_page = min(max(1, per_page), 100)
+    total = session.scalar(select(func.count()).select_from(query.order_by(None).subquery()))
+    items = list(session.scalars(query.limit(per_page).offset((page - 1) * per_page)))
+    return Page(items, int(total or 0), page, per_page)
+
+
+def _like(text: str) -> str:
+    return "%" + text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"
+
+
+def list_skills(session: Session, actor: Actor, *, q: str = "", tag: str = "", page: int = 1,
+                per_page: int = 50) -> Page:
+    actor.require(Scope.CATALOG_READ)
+    query = select(Skill).where(Skill.issuer_id == actor.issuer_id)
+    if q:
+        pattern = _like(q.strip()[:100].lower())
+        query = query.where(or_(func.lower(Skill.code).like(pattern, escape="\\"),
+                                func.lower(Skill.name).like(pattern, escape="\\"),
+                                func.lower(Skill.description).like(pattern, escape="\\")))
+    page_obj = _paginate(session, query.order_by(Skill.code), page, per_page)
+    if tag:
+        # Tags live in a JSON list; filter in Python (catalogs hold hundreds of skills).
+        items = [s for s in session.scalars(query.order_by(Skill.code)) if tag in (s.tags or [])]
+        start = (page_obj.page - 1) * page_obj.per_page
+        return Page(items[start:start + page_obj.per_page], len(items), page_obj.page,
+                    page_obj.per_page)
+    return page_obj
+
+
+def get_skill(session: Session, actor: Actor, skill_id: int) -> Skill:
+    actor.require(Scope.CATALOG_READ)
+    skill = session.get(Skill, skill_id)
+    if skill is None or skill.issuer_id != actor.issuer_id:
+        raise NotFound("No such skill in this catalog.")
+    return skill
+
+
+def skill_by_code(session: Session, issuer_id: int, code: str) -> Skill | None:
+    return session.scalars(select(Skill).where(Skill.issuer_id == issuer_id,
+                                               Skill.code == code)).first()
+
+
+def create_skill(session: Session, actor: Actor, data: Mapping[str, Any]) -> Skill:
+    """Raises ValidationFailed (incl. a code already used). Not idempotent."""
+    actor.require(Scope.CATALOG_WRITE)
+    values = _load(SkillInputSchema(), dict(data))
+    if skill_by_code(session, actor.issuer_id, values["code"]):
+        raise ValidationFailed({"code": [f"{values['code']} is already used by another skill"]})
+    skill = Skill(issuer_id=actor.issuer_id, **values)
+    session.add(skill)
+    session.flush()
+    audit.record(session, "skill.created", subject_type="skill", subject_id=skill.id,
+                 detail={"by": actor.ref, "code": skill.code})
+    return skill
+
+
+def update_skill(session: Session, actor: Actor, skill_id: int, data: Mapping[str, Any],
+                 expected_row_version: int | None = None) -> Skill:
+    """Full replacement of the skill's fields. Raises ValidationFailed, Conflict (stale)."""
+    actor.require(Scope.CATALOG_WRITE)
+    skill = get_skill(session, actor, skill_id)
+    _check_fresh(skill.row_version, expected_row_version)
+    values = _load(SkillInputSchema(), dict(data))
+    other = skill_by_code(session, actor.issuer_id, values["code"])
+    if other is not None and other.id != skill.id:
+        raise ValidationFailed({"code": [f"{values['code']} is already used by another skill"]})
+    for key, value in values.items():
+        setattr(skill, key, value)
+    skill.row_version += 1
+    skill.updated_at = utcnow()
+    session.flush()
+    audit.record(session, "skill.updated", subject_type="skill", subject_id=skill.id,
+                 detail={"by": actor.ref})
+    return skill
+
+
+def delete_skill(session: Session, actor: Actor, skill_id: int) -> None:
+    actor.require(Scope.CATALOG_WRITE)
+    skill = get_skill(session, actor, skill_id)
+    used = session.scalars(select(CredentialSkill.version_id).where(
+        CredentialSkill.skill_id == skill.id).limit(1)).first()
+    if used is not None:
+        raise Conflict("This skill is part of a micro-credential and cannot be deleted.",
+                       code="skill_in_use")
+    session.delete(skill)
+    audit.record(session, "skill.deleted", subject_type="skill", subject_id=skill_id,
+                 detail={"by": actor.ref, "code": skill.code})
+    session.flush()
+
+
+def skill_as_dict(skill: Skill) -> dict[str, Any]:
+    return {"code": skill.code, "name": skill.name, "description": skill.description,
+            "criteria": skill.criteria, "alignments": list(skill.alignments or []),
+            "tags": list(skill.tags or [])}
+
+
+# -- micro-credentials -----------------------------------------------------------------------------
+def _resolve_skills(session: Session, issuer_id: int,
+                    values: Mapping[str, Any]) -> list[tuple[Skill, str]]:
+    rule = EarningRule(tuple(values["required_skills"]), tuple(values["optional_skills"]),
+                       values["optional_min"])
+    errors = rule.problems()
+    resolved: list[tuple[Skill, str]] = []
+    for field_name, requirement in (("required_skills", "required"),
+                                    ("optional_skills", "optional")):
+        for code in values[field_name]:
+            skill = skill_by_code(session, issuer_id, code)
+            if skill is None:
+                errors.setdefault(field_name, []).append(f"no skill with code {code}")
+            else:
+                resolved.append((skill, requirement))
+    if errors:
+        raise ValidationFailed(errors)
+    return resolved
+
+
+def _apply_content(version: CredentialVersion, values: dict[str, Any],
+                   skills: list[tuple[Skill, str]]) -> None:
+    content = {k: v for k, v in values.items() if k not in ("code",)}
+    version.content = content
+    version.title = values["title"]
+    version.short_description = values["short_description"]
+    version.notional_hours = Decimal(values["notional_hours"])
+    version.credit_bearing = bool(values["credit_bearing"])
+    version.field_of_study = values["field_of_study"]
+    version.skill_links = [CredentialSkill(skill_id=skill.id, requirement=req, position=i)
+                           for i, (skill, req) in enumerate(skills)]
+
+
+def _contribute(version: CredentialVersion, actor: Actor) -> None:
+    if actor.ref not in (version.contributors or []):
+        version.contributors = [*(version.contributors or []), actor.ref]
+
+
+def create_credential(session: Session, actor: Actor, data: Mapping[str, Any]) -> CredentialVersion:
+    """A new micro-credential with version 1 as a draft. Raises ValidationFailed."""
+    actor.require(Scope.CATALOG_WRITE)
+    values = _load(CredentialInputSchema(), dict(data))
+    exists = session.scalars(select(MicroCredential.id).where(
+        MicroCredential.issuer_id == actor.issuer_id,
+        MicroCredential.code == values["code"])).first()
+    if exists:
+        raise ValidationFailed({"code": [f"{values['code']} is already used by another "
+                                         "micro-credential"]})
+    skills = _resolve_skills(session, actor.issuer_id, values)
+    credential = MicroCredential(issuer_id=actor.issuer_id, code=values["code"])
+    version = CredentialVersion(credential=credential, version=1,
+                                state=LifecycleState.DRAFT.value, author_ref=actor.ref,
+                                author_name=actor.name[:300], contributors=[actor.ref])
+    _apply_content(version, values, skills)
+    session.add(credential)
+    session.flush()
+    audit.record(session, "credential.created", subject_type="credential_version",
+                 subject_id=version.id, detail={"by": actor.ref, "code": credential.code})
+    return version
+
+
+def get_version(session: Session, actor: Actor, version_id: int) -> CredentialVersion:
+    actor.require(Scope.CATALOG_READ)
+    version = session.get(CredentialVersion, version_id)
+    if version is None or version.credential.issuer_id != actor.issuer_id:
+        raise NotFound("No such micro-credential version in this catalog.")
+    return version
+
+
+def get_credential(session: Session, actor: Actor, credential_id: int) -> MicroCredential:
+    actor.require(Scope.CATALOG_READ)
+    credential = session.get(MicroCredential, credential_id)
+    if credential is None or credential.issuer_id != actor.issuer_id:
+        raise NotFound("No such micro-credential in this catalog.")
+    return credential
+
+
+def update_draft(session: Session, actor: Actor, version_id: int, data: Mapping[str, Any],
+                 expected_row_version: int | None = None) -> CredentialVersion:
+    """Replace a draft's fields. Raises Conflict (not a draft: published versions are
+    immutable; or stale), ValidationFailed."""
+    actor.require(Scope.CATALOG_WRITE)
+    version = get_version(session, actor, version_id)
+    if version.state != LifecycleState.DRAFT.value:
+        raise Conflict("Only a draft can be edited. A published version never changes: "
+                       "start a new version to change it.", code="not_editable")
+    _check_fresh(version.row_version, expected_row_version)
+    values = _load(CredentialInputSchema(), dict(data))
+    if values["code"] != version.credential.code:
+        raise ValidationFailed({"code": ["cannot change once created"]})
+    skills = _resolve_skills(session, actor.issuer_id, values)
+    _apply_content(version, values, skills)
+    _contribute(version, actor)
+    version.row_version += 1
+    version.updated_at = utcnow()
+    session.flush()
+    audit.record(session, "credential.edited", subject_type="credential_version",
+                 subject_id=version.id, detail={"by": actor.ref})
+    return version
+
+
+def new_version(session: Session, actor: Actor, credential_id: int) -> CredentialVersion:
+    """Start the next draft from the latest version. Raises Conflict if a version is
+    still open (draft, in review or approved)."""
+    actor.require(Scope.CATALOG_WRITE)
+    credential = get_credential(session, actor, credential_id)
+    latest = credential.versions[-1]
+    open_version = next((v for v in credential.versions if v.state in OPEN_STATES), None)
+    if open_version is not None:
+        still = open_version.state.replace("_", " ")
+        raise Conflict(f"Version {open_version.version} is still {still}; finish or withdraw "
+                       "it first.", code="version_open")
+    version = CredentialVersion(credential=credential, version=latest.version + 1,
+                                state=LifecycleState.DRAFT.value, author_ref=actor.ref,
+                                author_name=actor.name[:300], contributors=[actor.ref],
+                                content=dict(latest.content), title=latest.title,
+                                short_description=latest.short_description,
+                                notional_hours=latest.notional_hours,
+                                credit_bearing=latest.credit_bearing,
+                                field_of_study=latest.field_of_study)
+    version.skill_links = [CredentialSkill(skill_id=link.skill_id, requirement=link.requirement,
+                                           position=link.position) for link in latest.skill_links]
+    session.add(version)
+    session.flush()
+    audit.record(session, "credential.new_version", subject_type="credential_version",
+                 subject_id=version.id, detail={"by": actor.ref, "from": latest.version})
+    return version
+
+
+def input_of(version: CredentialVersion) -> dict[str, Any]:
+    """The version's fields in CredentialInputSchema's shape (for forms and exports)."""
+    data = dict(version.content)
+    data["code"] = version.credential.code
+    data["required_skills"] = [link.skill.code for link in version.skill_links
+                               if link.requirement == "required"]
+    data["optional_skills"] = [link.skill.code for link in version.skill_links
+                               if link.requirement == "optional"]
+    return data
+
+
+def learner_view(version: CredentialVersion) -> dict[str, Any]:
+    """What learners, employers and registrars read: the frozen snapshot once published."""
+    if version.snapshot is not None:
+        return dict(version.snapshot)
+    return build_snapshot(version)
+
+
+def build_snapshot(version: CredentialVersion) -> dict[str, Any]:
+    data = input_of(version)
+    skills = [{**skill_as_dict(link.skill), "requirement": link.requirement}
+              for link in version.skill_links]
+    names = {s["code"]: s["name"] for s in skills}
+    rule = EarningRule(tuple(data["required_skills"]), tuple(data["optional_skills"]),
+                       data.get("optional_min", 0))
+    return {**data, "version": version.version, "skills": skills,
+            "earning_rule": rule.describe(names)}
+
+
+def transition(session: Session, actor: Actor, version_id: int, action: Action,
+               expected_row_version: int | None = None) -> CredentialVersion:
+    """submit / withdraw / publish / retire (reviews go through ``review``). Raises
+    Conflict with the reason when the transition is not allowed from the current state."""
+    if action in (Action.APPROVE, Action.REQUEST_CHANGES, Action.REJECT):
+        raise Conflict("Use a review to approve, request changes or reject.",
+                       code="use_review")
+    actor.require(Scope.CATALOG_WRITE)
+    version = get_version(session, actor, version_id)
+    _check_fresh(version.row_version, expected_row_version)
+    try:
+        target = next_state(LifecycleState(version.state), action)
+    except TransitionRefused as exc:
+        raise Conflict(exc.message, code="transition_refused") from None
+    now = utcnow()
+    if action is Action.SUBMIT:
+        version.submitted_at = now
+    elif action is Action.PUBLISH:
+        version.snapshot = build_snapshot(version)
+        version.published_at = now
+        for other in version.credential.versions:
+            if other.id != version.id and other.state == LifecycleState.PUBLISHED.value:
+                other.state = LifecycleState.RETIRED.value
+                other.retired_at = now
+                other.row_version += 1
+                audit.record(session, "credential.retired", subject_type="credential_version",
+                             subject_id=other.id, detail={"by": actor.ref,
+                                                          "superseded_by": version.version})
+    elif action is Action.RETIRE:
+        version.retired_at = now
+    version.state = target.value
+    version.row_version += 1
+    version.updated_at = now
+    session.flush()
+    audit.record(session, f"credential.{action.value}", subject_type="credential_version",
+                 subject_id=version.id, detail={"by": actor.ref, "state": target.value})
+    return version
+
+
+# -- reviews -------------------------------------------------------------------------------------
+def rubric_for(session: Session, issuer_id: int) -> list[RubricCriterion]:
+    rows = list(session.scalars(select(RubricCriterionRow).where(
+        RubricCriterionRow.issuer_id == issuer_id, RubricCriterionRow.active.is_(True))
+        .order_by(RubricCriterionRow.position, RubricCriterionRow.id)))
+    if not rows:
+        return list(DEFAULT_RUBRIC)
+    return [RubricCriterion(r.key, r.lens, r.title, r.description) for r in rows]
+
+
+def set_rubric(session: Session, actor: Actor, criteria: Sequence[RubricCriterion]) -> None:
+    """Replace the issuer's rubric (past reviews keep the rubric they were scored on)."""
+    actor.require(Scope.CATALOG_WRITE)
+    keys = [c.key for c in criteria]
+    if not criteria or len(set(keys)) != len(keys):
+        raise ValidationFailed({"criteria": ["need at least one criterion, keys unique"]})
+    for row in session.scalars(select(RubricCriterionRow).where(
+            RubricCriterionRow.issuer_id == actor.issuer_id)):
+        session.delete(row)
+    session.flush()
+    for i, c in enumerate(criteria):
+        session.add(RubricCriterionRow(issuer_id=actor.issuer_id, key=c.key[:50],
+                                       lens=c.lens[:50], title=c.title[:200],
+                                       description=c.description, position=i))
+    session.flush()
+    audit.record(session, "rubric.updated", subject_type="issuer", subject_id=actor.issuer_id,
+                 detail={"by": actor.ref, "criteria": keys})
+
+
+def review(session: Session, actor: Actor, version_id: int, data: Mapping[str, Any],
+           expected_row_version: int | None = None) -> Review:
+    """Record a review on a version in review and apply its decision. Separation of duties:
+    nobody who authored or edited the version may review it. Raises Forbidden, Conflict,
+    ValidationFailed."""
+    actor.require(Scope.REVIEW)
+    version = get_version(session, actor, version_id)
+    values = _load(ReviewInputSchema(), dict(data))
+    if actor.ref in (version.contributors or []) or actor.ref == version.author_ref:
+        raise Forbidden("You wrote or edited this version, so someone else must review it.",
+                        code="self_review")
+    _check_fresh(version.row_version, expected_row_version)
+    decision = ReviewDecision(values["decision"])
+    try:
+        target = next_state(LifecycleState(version.state), Action(decision.value))
+    except TransitionRefused as exc:
+        raise Conflict(exc.message, code="transition_refused") from None
+    rubric = rubric_for(session, actor.issuer_id)
+    known = {c.key for c in rubric}
+    seen: dict[str, dict[str, Any]] = {}
+    errors: dict[str, list[str]] = {}
+    for score in values["scores"]:
+        if score["criterion"] not in known:
+            errors.setdefault("scores", []).append(f"unknown criterion {score['criterion']}")
+        elif score["criterion"] in seen:
+            errors.setdefault("scores", []).append(f"{score['criterion']} scored twice")
+        seen[score["criterion"]] = score
+    missing = [c.key for c in rubric if c.key not in seen]
+    if missing:
+        errors.setdefault("scores", []).append("score every criterion; missing: " +
+                                               ", ".join(missing))
+    if errors:
+        raise ValidationFailed(errors)
+    row = Review(version_id=version.id, reviewer_ref=actor.ref, reviewer_name=actor.name[:300],
+                 decision=decision.value, comment=values["comment"],
+                 scores=[seen[c.key] for c in rubric],
+                 rubric=[{"key": c.key, "lens": c.lens, "title": c.title} for c in rubric])
+    session.add(row)
+    now = utcnow()
+    version.state = target.value
+    if target is LifecycleState.APPROVED:
+        version.approved_at = now
+    version.row_version += 1
+    version.updated_at = now
+    session.flush()
+    audit.record(session, f"credential.review.{decision.value}",
+                 subject_type="credential_version", subject_id=version.id,
+                 detail={"by": actor.ref, "review": row.id})
+    return row
+
+
+# -- listing, history, diffs ---------------------------------------------------------------
+def list_credentials(session: Session, actor: Actor, *, q: str = "", state: str = "",
+                     credit_bearing: bool | None = None, page: int = 1,
+                     per_page: int = 50) -> Page:
+    """Micro-credentials with their latest version (filtered on that version)."""
+    actor.require(Scope.CATALOG_READ)
+    latest = (select(CredentialVersion.credential_id,
+                     func.max(CredentialVersion.version).label("v"))
+              .group_by(CredentialVersion.credential_id).subquery())
+    query = (select(CredentialVersion)
+             .join(latest, (CredentialVersion.credential_id == latest.c.credential_id)
+                   & (CredentialVersion.version == latest.c.v))
+             .join(MicroCredential, MicroCredential.id == CredentialVersion.credential_id)
+             .where(MicroCredential.issuer_id == actor.issuer_id)
+             .options(selectinload(CredentialVersion.credential)))
+    if q:
+        pattern = _like(q.strip()[:100].lower())
+        query = query.where(or_(func.lower(CredentialVersion.title).like(pattern, escape="\\"),
+                                func.lower(MicroCredential.code).like(pattern, escape="\\"),
+                                func.lower(CredentialVersion.short_description)
+                                .like(pattern, escape="\\")))
+    if state:
+        query = query.where(CredentialVersion.state == state)
+    if credit_bearing is not None:
+        query = query.where(CredentialVersion.credit_bearing.is_(credit_bearing))
+    return _paginate(session, query.order_by(CredentialVersion.title, CredentialVersion.id),
+                     page, per_page)
+
+
+def version_diff(older: CredentialVersion, newer: CredentialVersion) -> list[FieldChange]:
+    return diff_versions(input_of(older), input_of(newer))
+
+
+def published_version(session: Session, issuer_id: int, code: str) -> CredentialVersion | None:
+    """The current published version of a credential, for public pages and offerings."""
+    return session.scalars(
+        select(CredentialVersion).join(MicroCredential)
+        .where(MicroCredential.issuer_id == issuer_id, MicroCredential.code == code,
+               CredentialVersion.state == LifecycleState.PUBLISHED.value)
+        .order_by(CredentialVersion.version.desc()).limit(1)).first()
