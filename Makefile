@@ -1,4 +1,5 @@
 # MicroCred — the two commands README promises: `make run` and `make test`.
+# (No gunicorn access log: query strings carry per-launch tokens; the app logs paths only.)
 PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
@@ -22,7 +23,7 @@ run: venv
 	MICROCRED_ENV=$${MICROCRED_ENV:-development} $(BIN)/microcred db upgrade
 	@echo "MicroCred on http://127.0.0.1:$(PORT)/sandbox  (Ctrl-C stops it)"
 	MICROCRED_ENV=$${MICROCRED_ENV:-development} PORT=$(PORT) $(BIN)/gunicorn \
-	  --bind 127.0.0.1:$(PORT) --workers 1 --threads 8 --access-logfile - wsgi:app
+	  --bind 127.0.0.1:$(PORT) --workers 1 --threads 8 wsgi:app
 
 ## test: set up and run lint, type checks and the whole suite (SQLite, then PostgreSQL)
 test: venv lint test-sqlite test-postgres
