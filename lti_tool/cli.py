@@ -1,49 +1,92 @@
 """``microcred`` command line: platforms, deployments, keys, db, demo.
-Calls services, never the web layer. Invalid input: a one-line error and exit status 2."""
+Calls services, never the web layer.
+
+Every error — invalid input, an unknown id, a conflict, a bad setting, a database that is not
+reachable or not migrated, a click usage error — is one line on stderr starting with
+``error:``, and the exit status is 2. No traceback reaches the operator."""
 
 from __future__ import annotations
 
-import sys
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from typing import Any, TypeVar
 
 import click
 from flask import Flask
+from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import Session
 
 from lti_tool.errors import ConfigurationError, ToolError, ValidationFailed
 
 F = TypeVar("F", bound=Callable[..., Any])
+EXIT_ERROR = 2
+
+
+class CliError(click.ClickException):
+    """A one-line ``error: ...`` on stderr and exit status 2."""
+
+    exit_code = EXIT_ERROR
+
+    def __init__(self, message: str) -> None:
+        super().__init__(" ".join(message.split()))  # one line, whatever the source said
+
+    def show(self, file: Any = None) -> None:
+        click.echo(f"error: {self.format_message()}", err=True)
+
+
+@contextmanager
+def _one_line_errors() -> Iterator[None]:
+    try:
+        yield
+    except (CliError, click.exceptions.NoArgsIsHelpError):
+        raise  # already one line / the help text the user asked for by giving no command
+    except click.UsageError as exc:
+        hint = f" (see '{exc.ctx.command_path} --help')" if exc.ctx is not None else ""
+        raise CliError(exc.format_message() + hint) from None
+    except ValidationFailed as exc:
+        detail = "; ".join(f"{k} {', '.join(v)}" for k, v in exc.errors.items())
+        raise CliError(detail or exc.public_message) from None
+    except ToolError as exc:
+        raise CliError(exc.public_message) from None
+    except ConfigurationError as exc:
+        raise CliError(str(exc)) from None
+    except SQLAlchemyError as exc:
+        # Never str(exc): it carries SQL and parameters. The class says enough to act on.
+        cause = type(getattr(exc, "orig", None) or exc).__name__
+        raise CliError(f"database error ({cause}): check that DATABASE_URL is reachable and "
+                       "that `microcred db upgrade` has been run.") from None
+
+
+class _Cli(click.Group):
+    """The top-level group: parsing and running every subcommand happen inside it, so this
+    is the one place where errors become one line."""
+
+    def make_context(self, info_name: str | None, args: list[str],
+                     parent: click.Context | None = None, **extra: Any) -> click.Context:
+        with _one_line_errors():
+            return super().make_context(info_name, args, parent, **extra)
+
+    def invoke(self, ctx: click.Context) -> Any:
+        with _one_line_errors():
+            return super().invoke(ctx)
 
 
 def _app() -> Flask:
     from lti_tool import create_app
 
-    try:
-        return create_app()
-    except ConfigurationError as exc:
-        click.echo(f"error: {exc}", err=True)
-        sys.exit(2)
+    return create_app()  # ConfigurationError becomes one line in _one_line_errors
 
 
 @contextmanager
 def _session(app: Flask) -> Iterator[Session]:
+    """Commits on success; any error rolls back and reaches the one-line handler."""
     from lti_tool.extensions import session_scope
 
-    try:
-        with session_scope(app) as session:
-            yield session
-    except ValidationFailed as exc:
-        detail = "; ".join(f"{k} {', '.join(v)}" for k, v in exc.errors.items())
-        click.echo(f"error: {detail}", err=True)
-        sys.exit(2)
-    except ToolError as exc:
-        click.echo(f"error: {exc.public_message}", err=True)
-        sys.exit(2)
+    with session_scope(app) as session:
+        yield session
 
 
-@click.group(help="MicroCred: LTI 1.3 skills and micro-credentials tool.")
+@click.group(cls=_Cli, help="MicroCred: LTI 1.3 skills and micro-credentials tool.")
 def main() -> None:
     pass
 
@@ -57,12 +100,18 @@ def db() -> None:
 @db.command("upgrade", help="Apply all migrations (creates the database if needed).")
 @click.option("--revision", default="head", show_default=True)
 def db_upgrade(revision: str) -> None:
+    from alembic.util import CommandError
+
     from lti_tool.models.migrate import upgrade
 
     app = _app()
-    upgrade(app.extensions["db_engine"], revision)
-    click.echo(f"database at {revision}: {app.extensions['db_engine'].url.render_as_string()}"
-               .replace(app.extensions["db_engine"].url.password or "\0", "***"))
+    engine = app.extensions["db_engine"]
+    try:
+        upgrade(engine, revision)
+    except CommandError as exc:  # e.g. an unknown --revision
+        raise CliError(str(exc)) from None
+    # render_as_string hides the password by default.
+    click.echo(f"database at {revision}: {engine.url.render_as_string()}")
 
 
 @db.command("current", help="Show the applied migration revision.")
@@ -89,7 +138,8 @@ def _paste_values(app: Flask) -> list[tuple[str, str]]:
 
 @platforms.command("add", help="Register a platform; prints the values to paste into the LMS.")
 @click.option("--name", required=True)
-@click.option("--issuer", required=True)
+@click.option("--issuer", default="",
+              help="The platform's issuer (iss). Optional with a Canvas preset.")
 @click.option("--client-id", required=True)
 @click.option("--deployment-id", multiple=True, help="May be repeated.")
 @click.option("--preset", type=click.Choice(["moodle", "canvas", "canvas-beta", "canvas-test"]))
@@ -113,10 +163,13 @@ def platforms_add(name: str, issuer: str, client_id: str, deployment_id: tuple[s
         ), allow_http=app.config["ALLOW_HTTP_ISSUERS"])
         audit.record(session, "platform.registered", platform_id=platform.id,
                      subject_type="platform", subject_id=platform.id, detail={"via": "cli"})
-        click.echo(f"Registered platform {platform.id}: {platform.name}")
-        click.echo(f"  issuer {platform.issuer}, client id {platform.client_id}")
-        click.echo(f"  auth {platform.auth_login_url}\n  token {platform.auth_token_url}\n"
-                   f"  jwks {platform.jwks_url}")
+        deployments = ", ".join(d.deployment_id for d in platform.deployments) or (
+            "recorded at first launch" if platform.accept_new_deployments else "none yet")
+    # Reported only once committed: a failed commit must not look like a registration.
+    click.echo(f"Registered platform {platform.id}: {platform.name}")
+    click.echo(f"  issuer {platform.issuer}, client id {platform.client_id}")
+    click.echo(f"  auth {platform.auth_login_url}\n  token {platform.auth_token_url}\n"
+               f"  jwks {platform.jwks_url}\n  deployments {deployments}")
     click.echo("Paste these into the LMS:")
     for label, value in _paste_values(app):
         click.echo(f"  {label}: {value}")
@@ -239,6 +292,16 @@ def settings_cmd() -> None:
         default = "(secret)" if s.secret else repr(s.default)
         required = " [required in production]" if s.required_in_production else ""
         click.echo(f"{s.env}={default}{required}\n    {s.doc}")
+
+
+from lti_tool.cli_tokens import tokens  # noqa: E402 - last: cli_tokens imports this module
+
+main.add_command(tokens)
+from lti_tool.cli_catalog import catalog, demo, issuers  # noqa: E402 - imports this module
+
+main.add_command(catalog)
+main.add_command(issuers)
+main.add_command(demo)
 
 
 if __name__ == "__main__":  # pragma: no cover

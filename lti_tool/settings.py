@@ -13,6 +13,7 @@ import os
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any
+from urllib.parse import urlsplit
 
 from lti_tool.errors import ConfigurationError
 
@@ -27,11 +28,41 @@ def _bool(value: str) -> bool:
 
 
 def _int(value: str) -> int:
-    return int(value.strip())
+    try:
+        return int(value.strip())
+    except ValueError:
+        raise ValueError(f"expected a whole number, got {value!r}") from None
+
+
+def _positive_int(value: str) -> int:
+    number = _int(value)
+    if number <= 0:
+        raise ValueError(f"expected a positive whole number, got {number}")
+    return number
+
+
+def _non_negative_int(value: str) -> int:
+    number = _int(value)
+    if number < 0:
+        raise ValueError(f"expected zero or a positive whole number, got {number}")
+    return number
 
 
 def _str(value: str) -> str:
     return value
+
+
+def _choice(*allowed: str) -> Callable[[str], str]:
+    """A case-insensitive choice, returned in the spelling of ``allowed``."""
+    by_lower = {a.lower(): a for a in allowed}
+
+    def parse(value: str) -> str:
+        try:
+            return by_lower[value.strip().lower()]
+        except KeyError:
+            raise ValueError(f"expected one of {', '.join(allowed)}, got {value!r}") from None
+
+    return parse
 
 
 @dataclass(frozen=True)
@@ -62,34 +93,36 @@ SETTINGS: tuple[Setting, ...] = (
     Setting("PUBLIC_BASE_URL", "PUBLIC_BASE_URL", _str, "",
             "The tool's public URL (https://tool.example.edu). Empty in development: "
             "http://127.0.0.1:$PORT.", required_in_production=True),
-    Setting("PORT", "PORT", _int, 5005, "Port of `make run`."),
+    Setting("PORT", "PORT", _positive_int, 5005, "Port of `make run`."),
     Setting("ALLOW_HTTP_ISSUERS", "ALLOW_HTTP_ISSUERS", _bool, False,
             "Accept platforms whose issuer or endpoints are plain http (development only)."),
     Setting("SANDBOX_ENABLED", "SANDBOX_ENABLED", _bool, False,
             "Serve the built-in sandbox LMS at /sandbox."),
     Setting("DYNAMIC_REGISTRATION_ENABLED", "DYNAMIC_REGISTRATION_ENABLED", _bool, True,
             "Accept LTI Dynamic Registration at /lti/register."),
-    Setting("LOG_FORMAT", "LOG_FORMAT", _str, "text", "text or json."),
-    Setting("LOG_LEVEL", "LOG_LEVEL", _str, "INFO", "Python log level."),
-    Setting("CLOCK_SKEW_SECONDS", "CLOCK_SKEW_SECONDS", _int, 5,
+    Setting("LOG_FORMAT", "LOG_FORMAT", _choice("text", "json"), "text", "text or json."),
+    Setting("LOG_LEVEL", "LOG_LEVEL",
+            _choice("DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL"), "INFO", "Python log level."),
+    Setting("CLOCK_SKEW_SECONDS", "CLOCK_SKEW_SECONDS", _non_negative_int, 5,
             "Tolerated clock difference with platforms when checking exp/iat/nbf."),
-    Setting("MAX_IAT_AGE_SECONDS", "MAX_IAT_AGE_SECONDS", _int, 300,
+    Setting("MAX_IAT_AGE_SECONDS", "MAX_IAT_AGE_SECONDS", _positive_int, 300,
             "An id_token issued longer ago than this is refused."),
-    Setting("LOGIN_STATE_TTL_SECONDS", "LOGIN_STATE_TTL_SECONDS", _int, 600,
+    Setting("LOGIN_STATE_TTL_SECONDS", "LOGIN_STATE_TTL_SECONDS", _positive_int, 600,
             "How long an OIDC login (state + nonce) may wait for its launch."),
-    Setting("LAUNCH_TTL_SECONDS", "LAUNCH_TTL_SECONDS", _int, 4 * 3600,
+    Setting("LAUNCH_TTL_SECONDS", "LAUNCH_TTL_SECONDS", _positive_int, 4 * 3600,
             "How long a launch session (the per-launch token) stays valid."),
-    Setting("JWKS_CACHE_SECONDS", "JWKS_CACHE_SECONDS", _int, 3600,
+    Setting("JWKS_CACHE_SECONDS", "JWKS_CACHE_SECONDS", _positive_int, 3600,
             "How long a platform's JWKS is cached."),
-    Setting("JWKS_REFETCH_INTERVAL_SECONDS", "JWKS_REFETCH_INTERVAL_SECONDS", _int, 30,
+    Setting("JWKS_REFETCH_INTERVAL_SECONDS", "JWKS_REFETCH_INTERVAL_SECONDS",
+            _non_negative_int, 30,
             "Minimum time between two refetches of a platform's JWKS on an unknown kid."),
-    Setting("KEY_ROTATION_GRACE_DAYS", "KEY_ROTATION_GRACE_DAYS", _int, 14,
+    Setting("KEY_ROTATION_GRACE_DAYS", "KEY_ROTATION_GRACE_DAYS", _non_negative_int, 14,
             "How long a rotated-out tool key stays published in the JWKS."),
-    Setting("HTTP_TIMEOUT_SECONDS", "HTTP_TIMEOUT_SECONDS", _int, 5,
+    Setting("HTTP_TIMEOUT_SECONDS", "HTTP_TIMEOUT_SECONDS", _positive_int, 5,
             "Timeout of outbound HTTP calls (JWKS, registration, services)."),
-    Setting("MAX_CONTENT_LENGTH", "MAX_CONTENT_LENGTH", _int, 1024 * 1024,
+    Setting("MAX_CONTENT_LENGTH", "MAX_CONTENT_LENGTH", _positive_int, 1024 * 1024,
             "Largest request body accepted, in bytes (413 above)."),
-    Setting("TRUST_PROXY_HEADERS", "TRUST_PROXY_HEADERS", _int, 0,
+    Setting("TRUST_PROXY_HEADERS", "TRUST_PROXY_HEADERS", _non_negative_int, 0,
             "Number of reverse proxies whose X-Forwarded-* headers are trusted."),
 )
 
@@ -138,9 +171,10 @@ def load_settings(
         if values.get("ALLOW_HTTP_ISSUERS"):
             raise ConfigurationError("ALLOW_HTTP_ISSUERS is a development setting; "
                                      "it is refused in production.")
-        if not str(values["PUBLIC_BASE_URL"]).startswith("https://"):
+        base = urlsplit(str(values["PUBLIC_BASE_URL"]).strip())
+        if base.scheme != "https" or not base.hostname or base.query or base.fragment:
             raise ConfigurationError("Setting PUBLIC_BASE_URL must be an https:// URL "
-                                     "in production.")
+                                     "(scheme and host, no query) in production.")
     return values
 
 

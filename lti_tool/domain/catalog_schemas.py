@@ -48,9 +48,17 @@ class Text(fields.String):
 
 
 class HttpUrl(fields.Url):
+    """An http(s) URL; an optional one may also be "" (no URL), which is what it loads as
+    when missing, so a loaded value always loads again (forms, API round trips, imports)."""
+
     def __init__(self, **kwargs: Any) -> None:
         kwargs.setdefault("validate", validate.Length(max=1000))
         super().__init__(schemes={"http", "https"}, require_tld=False, **kwargs)
+
+    def _validate(self, value: Any) -> None:
+        if value == "" and not self.required:
+            return
+        super()._validate(value)
 
 
 def _text(max_len: int, *, required: bool = False, min_len: int = 0) -> Text:
@@ -140,7 +148,7 @@ class CredentialInputSchema(StrictSchema):
     image_alt = _text(300)
     expiry_months = fields.Integer(load_default=None, allow_none=True, strict=True,
                                    validate=validate.Range(min=1, max=240))
-    languages = fields.List(fields.String(validate=validate.Regexp(LANG_RE)),
+    languages = fields.List(Text(validate=validate.Regexp(LANG_RE)),
                             load_default=lambda: ["en"], validate=validate.Length(min=1, max=10))
     required_skills = fields.List(Text(validate=validate.Regexp(CODE_RE)), load_default=list,
                                   validate=validate.Length(max=60))
@@ -201,7 +209,7 @@ class IssuerProfileSchema(StrictSchema):
     email = fields.Email(required=True, validate=validate.Length(max=320))
     image_url = HttpUrl(load_default="")
     description = _text(4000)
-    languages = fields.List(fields.String(validate=validate.Regexp(LANG_RE)),
+    languages = fields.List(Text(validate=validate.Regexp(LANG_RE)),
                             load_default=lambda: ["en"], validate=validate.Length(min=1, max=10))
 
 

@@ -13,7 +13,6 @@ from pylti1p3.deep_link_resource import DeepLinkResource
 from sqlalchemy.orm import Session
 
 from lti_tool.domain.lti import LaunchContext
-from lti_tool.errors import NotFound
 from lti_tool.lti.tool_config import ToolRegistration
 from lti_tool.services import keys as key_service
 from lti_tool.services import platforms as platform_service
@@ -39,9 +38,9 @@ def build_response(session: Session, vault: KeyVault, launch: LaunchContext,
                    choices: list[ContentChoice], launch_url: str) -> tuple[str, str]:
     """(return URL, signed JWT) for the auto-submitting form back to the platform."""
     platform = platform_service.get_platform(session, launch.platform_id)
-    key = key_service.active_key(session)
-    if key is None:
-        raise NotFound("The tool has no signing key yet; run `microcred keys rotate`.")
+    # The first deep-linking response of a fresh install creates the tool key.
+    key = key_service.ensure_active_key(session, vault)
+    session.commit()
     registration = ToolRegistration(platform, key, vault)
     settings: dict[str, Any] = dict(launch.deep_linking_settings)
     deep_link = DeepLink(registration, launch.deployment_id, settings)  # type: ignore[arg-type]

@@ -78,9 +78,11 @@ class PlatformKeyCache:
             raise LaunchError(
                 "MicroCred could not fetch the platform's public keys to check this launch. "
                 "Please try again in a moment.", log_detail=exc.log_detail,
+                code="jwks_unreachable",
             ) from None
         except ValueError:
-            raise LaunchError("The platform's public key set is not a valid JWKS.") from None
+            raise LaunchError("The platform's public key set is not a valid JWKS.",
+                              code="jwks_invalid") from None
         self.kv.set(f"jwks:{platform_id}:{url}", json.dumps(doc), self.cache_seconds)
         return keys
 
@@ -104,12 +106,7 @@ class PlatformKeyCache:
         if entry is not None and entry[0] > time.monotonic():
             keys = entry[1]
         if keys is None:
-            raw = self.kv.get(f"jwks:{cache_key}")
-            if raw is not None:
-                try:
-                    keys = parse_jwks(json.loads(raw))
-                except ValueError:
-                    keys = None
+            keys = self._shared(cache_key)
             if keys is None:
                 keys = self._fetch(platform_id, jwks_url)
             self._remember(cache_key, keys)
@@ -122,7 +119,22 @@ class PlatformKeyCache:
             keys = self._fetch(platform_id, jwks_url)
             self._remember(cache_key, keys)
             return keys.get(kid)
+        # Another worker refetched within the interval: its keys are in the shared cache,
+        # while this process may still hold the set from before the rotation.
+        shared = self._shared(cache_key)
+        if shared is not None and kid in shared:
+            self._remember(cache_key, shared)
+            return shared[kid]
         return None
+
+    def _shared(self, cache_key: str) -> dict[str, PlatformKey] | None:
+        raw = self.kv.get(f"jwks:{cache_key}")
+        if raw is None:
+            return None
+        try:
+            return parse_jwks(json.loads(raw))
+        except ValueError:
+            return None
 
     def forget(self) -> None:
         with self._lock:

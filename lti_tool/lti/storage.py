@@ -44,11 +44,12 @@ class LaunchStore:
 
     def take_login(self, state: str, ttl: int) -> LoginState | None:
         """Consume the login for ``state`` (atomic); leaves a tombstone so a second use is
-        reported as a replay rather than as an unknown state."""
+        reported as a replay rather than as an unknown state. The tombstone is written
+        first: a twin request that looks between the two steps must see a replay."""
+        self.kv.set(f"state-used:{_h(state)}", "1", ttl)
         raw = self.kv.take(f"state:{_h(state)}")
         if raw is None:
             return None
-        self.kv.set(f"state-used:{_h(state)}", "1", ttl)
         return LoginState(**json.loads(raw))
 
     def state_was_used(self, state: str) -> bool:

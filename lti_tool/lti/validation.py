@@ -89,7 +89,9 @@ def decode_unverified(id_token: str) -> tuple[dict[str, Any], dict[str, Any], by
     try:
         header = json.loads(_b64u_decode(parts[0]))
         body = json.loads(_b64u_decode(parts[1]))
-        signature = _b64u_decode(parts[2])
+        # An unsecured JWS (alg "none") has an empty signature: decode it so the algorithm
+        # check below refuses it as such (RFC 7515 §A.5), not as an undecodable token.
+        signature = _b64u_decode(parts[2]) if parts[2] else b""
     except (ValueError, binascii.Error, UnicodeDecodeError):
         raise _fail("malformed_id_token",
                     "The launch's id_token could not be decoded.") from None

@@ -88,6 +88,9 @@ def ensure_platform(session: Session, vault: KeyVault, base_url: str) -> Platfor
     issuer = issuer_for(base_url)
     platform = platform_service.find_platform(session, issuer, CLIENT_ID)
     key = key_service.ensure_active_key(session, vault, key_service.PURPOSE_SANDBOX)
+    # Registering a platform hands it the tool's keyset, so the tool must have a key: without
+    # one the first deep-linking response of a fresh install has nothing to sign with.
+    key_service.ensure_active_key(session, vault)
     jwks = {"keys": [key_service.public_jwk(key.public_pem, key.kid)]}
     if platform is None:
         platform = platform_service.add_platform(session, platform_service.PlatformInput(

@@ -17,6 +17,7 @@ from lti_tool.extensions import db_session, kv
 from lti_tool.lti.runtime import runtime
 from lti_tool.sandbox import platform as sandbox
 from lti_tool.services import keys as key_service
+from lti_tool.services.demo import seed_demo
 
 bp = Blueprint("sandbox", __name__, url_prefix="/sandbox")
 LINKS_TTL = 30 * 24 * 3600
@@ -34,6 +35,7 @@ def _links(course_slug: str) -> list[dict[str, Any]]:
 def _platform() -> Any:
     session = db_session()
     platform = sandbox.ensure_platform(session, runtime().vault, runtime().base_url)
+    seed_demo(session, runtime().vault, runtime().base_url)  # the demo catalog (idempotent)
     session.commit()
     return platform
 

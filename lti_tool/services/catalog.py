@@ -181,6 +181,24 @@ def grant_role(session: Session, actor: Actor, platform_id: int, sub: str,
         session.flush()
 
 
+def revoke_role(session: Session, actor: Actor, platform_id: int, sub: str,
+                role: CatalogRole) -> bool:
+    """Remove a tool-level role grant. Idempotent: True if a grant was removed, False if
+    there was none (nothing is audited then)."""
+    actor.require(Scope.CATALOG_WRITE)
+    grant = session.scalars(select(CatalogGrant).where(
+        CatalogGrant.issuer_id == actor.issuer_id, CatalogGrant.platform_id == platform_id,
+        CatalogGrant.sub == sub, CatalogGrant.role == role.value)).first()
+    if grant is None:
+        return False
+    session.delete(grant)
+    audit.record(session, "catalog.role_revoked", subject_type="grant",
+                 subject_id=f"{platform_id}:{sub}", detail={"role": role.value,
+                                                           "by": actor.ref})
+    session.flush()
+    return True
+
+
 # -- optimistic locking ------------------------------------------------------------------------
 def _check_fresh(current: int, expected: int | None) -> None:
     if expected is not None and expected != current:
@@ -411,6 +429,10 @@ def new_version(session: Session, actor: Actor, credential_id: int) -> Credentia
         still = open_version.state.replace("_", " ")
         raise Conflict(f"Version {open_version.version} is still {still}; finish or withdraw "
                        "it first.", code="version_open")
+    # Copy the links before building the new version: loading them lazily afterwards would
+    # autoflush while the new version is attached to the credential but not yet added.
+    links = [CredentialSkill(skill_id=link.skill_id, requirement=link.requirement,
+                             position=link.position) for link in latest.skill_links]
     version = CredentialVersion(credential=credential, version=latest.version + 1,
                                 state=LifecycleState.DRAFT.value, author_ref=actor.ref,
                                 author_name=actor.name[:300], contributors=[actor.ref],
@@ -419,8 +441,7 @@ def new_version(session: Session, actor: Actor, credential_id: int) -> Credentia
                                 notional_hours=latest.notional_hours,
                                 credit_bearing=latest.credit_bearing,
                                 field_of_study=latest.field_of_study)
-    version.skill_links = [CredentialSkill(skill_id=link.skill_id, requirement=link.requirement,
-                                           position=link.position) for link in latest.skill_links]
+    version.skill_links = links
     session.add(version)
     session.flush()
     audit.record(session, "credential.new_version", subject_type="credential_version",

@@ -79,14 +79,7 @@ class KeyVault:
         cached = self._loaded.get(key.kid)
         if cached is not None:
             return cached
-        try:
-            pem = self._fernet.decrypt(key.private_pem_encrypted)
-        except InvalidToken:
-            raise ConfigurationError(
-                "A stored tool key cannot be decrypted: SECRET_KEY/KEY_ENCRYPTION_KEY "
-                "differs from the one the key was created with."
-            ) from None
-        loaded = serialization.load_pem_private_key(pem, password=None)
+        loaded = serialization.load_pem_private_key(self._decrypt(key), password=None)
         if not isinstance(loaded, rsa.RSAPrivateKey):
             raise ConfigurationError("A stored tool key is not an RSA key.")
         with self._lock:
@@ -94,8 +87,18 @@ class KeyVault:
         return loaded
 
     def private_pem(self, key: ToolKey) -> str:
-        """PEM text, for libraries (pylti1p3) that want a string."""
-        return self._fernet.decrypt(key.private_pem_encrypted).decode()
+        """PEM text, for libraries (pylti1p3) that want a string. Raises ConfigurationError
+        like ``private_key``."""
+        return self._decrypt(key).decode()
+
+    def _decrypt(self, key: ToolKey) -> bytes:
+        try:
+            return self._fernet.decrypt(key.private_pem_encrypted)
+        except InvalidToken:
+            raise ConfigurationError(
+                "A stored tool key cannot be decrypted: SECRET_KEY/KEY_ENCRYPTION_KEY "
+                "differs from the one the key was created with."
+            ) from None
 
 
 @dataclass(frozen=True)

@@ -8,7 +8,7 @@ Moodle https://docs.moodle.org/en/LTI_and_Moodle (auth.php / token.php / certs.p
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from urllib.parse import urlsplit
 
 from sqlalchemy import select
@@ -88,13 +88,23 @@ def add_platform(session: Session, data: PlatformInput, *, allow_http: bool) -> 
     """Register a platform (and its deployments). Raises ValidationFailed with field
     messages, Conflict when (issuer, client_id) is already registered. Not idempotent."""
     errors: dict[str, list[str]] = {}
-    if data.preset and data.preset not in PRESETS:
+    preset = PRESETS.get(data.preset)
+    if data.preset and preset is None:
         errors["preset"] = [f"must be one of {', '.join(PRESETS)}"]
+    if not data.issuer.strip() and preset is not None and preset.default_issuer:
+        # Hosted Canvas has one issuer per environment, whatever the customer's host.
+        data = replace(data, issuer=preset.default_issuer)
+    # The same deployment id given twice means it once (and must not look like a conflict).
+    data = replace(data, client_id=data.client_id.strip(),
+                   deployment_ids=tuple(dict.fromkeys(d.strip() for d in data.deployment_ids)))
     if not data.name.strip() or len(data.name) > 200:
         errors["name"] = ["is required (200 characters at most)"]
     if not data.client_id.strip() or len(data.client_id) > 255:
         errors["client_id"] = ["is required (255 characters at most)"]
-    check_url("issuer", data.issuer, allow_http=allow_http, errors=errors)
+    if not data.issuer.strip():
+        errors["issuer"] = ["is required"]
+    else:
+        check_url("issuer", data.issuer, allow_http=allow_http, errors=errors)
     auth, token, jwks, family = resolve_urls(data)
     for field, url in (("auth_login_url", auth), ("auth_token_url", token),
                        ("jwks_url", jwks)):

@@ -24,16 +24,26 @@ from lti_tool.services.http_client import HttpClient
 
 
 def fetch_configuration(http: HttpClient, openid_configuration_url: str, *,
-                        allow_http: bool) -> PlatformConfiguration:
-    """Raises RegistrationFailed (bad URL or document) or UpstreamError (unreachable)."""
+                        allow_http: bool, registration_token: str = "") -> PlatformConfiguration:
+    """Fetch and validate the platform's OpenID configuration (LTI-DR §3.4-3.5). Idempotent.
+
+    The registration token, when given, is sent as a bearer token: Canvas requires it to
+    serve its configuration ("the registration_token parameter is the token used to access
+    that URL", https://canvas.instructure.com/doc/api/file.registration.html ); other
+    platforms ignore it. It is only sent once the URL has passed the scheme check.
+    Raises RegistrationFailed (bad URL or document) or UpstreamError (unreachable, not JSON).
+    """
     errors: dict[str, list[str]] = {}
     platform_service.check_url("openid_configuration", openid_configuration_url,
                                allow_http=allow_http, errors=errors)
     if errors:
         raise RegistrationFailed("The platform's openid_configuration URL must be an https URL.",
                                  code="bad_openid_configuration_url")
+    headers = {"Accept": "application/json"}
+    if registration_token:
+        headers["Authorization"] = f"Bearer {registration_token}"
     try:
-        doc = http.get_json(openid_configuration_url)
+        doc = http.get_json(openid_configuration_url, headers=headers)
         return parse_openid_configuration(
             doc, openid_configuration_url=openid_configuration_url, allow_http=allow_http)
     except RegistrationError as exc:

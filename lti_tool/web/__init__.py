@@ -18,10 +18,15 @@ CSP = ("default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' 
 
 
 def register_web(app: Flask) -> None:
-    from lti_tool.web import errors, lti, public
+    from lti_tool.web import api, errors, lti, public
 
     app.register_blueprint(public.bp)
     app.register_blueprint(lti.bp)
+    app.register_blueprint(api.bp)
+    from lti_tool.web import admin
+    app.register_blueprint(admin.bp)
+    from lti_tool.web import public_catalog
+    app.register_blueprint(public_catalog.bp)
     errors.register(app)
 
     @app.before_request

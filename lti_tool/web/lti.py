@@ -207,7 +207,8 @@ def register_start() -> ResponseReturnValue:
                                  code="param_too_long")
     allow_http = current_app.config["ALLOW_HTTP_ISSUERS"]
     config = registration_service.fetch_configuration(runtime().http, config_url,
-                                                      allow_http=allow_http)
+                                                      allow_http=allow_http,
+                                                      registration_token=token)
     ticket = _registration_serializer().dumps({"c": config_url, "t": token})
     return render_template("lti/register_confirm.html", config=config, ticket=ticket,
                            tool=_tool_urls())
@@ -229,7 +230,8 @@ def register_finish() -> ResponseReturnValue:
     allow_http = current_app.config["ALLOW_HTTP_ISSUERS"]
     rt = runtime()
     session = db_session()
-    config = registration_service.fetch_configuration(rt.http, ticket["c"], allow_http=allow_http)
+    config = registration_service.fetch_configuration(rt.http, ticket["c"], allow_http=allow_http,
+                                                      registration_token=ticket["t"])
     name = (request.form.get("name") or "").strip()[:200]
     key_service.ensure_active_key(session, rt.vault)
     platform, result = registration_service.register(

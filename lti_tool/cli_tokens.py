@@ -1,0 +1,92 @@
+"""``microcred tokens``: per-issuer API tokens for /api/v1 (create, list, revoke).
+
+A new token is printed once, alone on the last line of the output, so a script can take it
+with ``tail -n 1``; only its hash is stored. Errors are one line on stderr, exit status 2
+(the top-level group in ``lti_tool.cli`` turns ToolErrors into that)."""
+
+from __future__ import annotations
+
+import click
+from sqlalchemy import inspect as sa_inspect
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from lti_tool.cli import CliError, _app, _session
+from lti_tool.models import Issuer
+from lti_tool.services import api_tokens
+
+
+def _issuer(session: Session, slug: str | None) -> Issuer:
+    """The issuer named by --issuer; without it, the only issuer there is."""
+    if slug:
+        issuer = session.scalars(select(Issuer).where(Issuer.slug == slug)).first()
+        if issuer is None:
+            raise CliError(f"no issuer with slug {slug!r} (see `microcred issuers list`).")
+        return issuer
+    issuers = list(session.scalars(select(Issuer).order_by(Issuer.slug).limit(11)))
+    if not issuers:
+        raise CliError("there is no issuer yet: create one first (`microcred issuers create`).")
+    if len(issuers) > 1:
+        slugs = ", ".join(i.slug for i in issuers[:10]) + (", ..." if len(issuers) > 10 else "")
+        raise CliError(f"there are several issuers: choose one with --issuer ({slugs}).")
+    return issuers[0]
+
+
+@click.group(help="API tokens for /api/v1 (per issuer, scoped).")
+def tokens() -> None:
+    pass
+
+
+@tokens.command("create", help="Create a token and print it once (alone on the last line).")
+@click.option("--name", required=True, help="What the token is for, e.g. 'registrar sync'.")
+@click.option("--scopes", required=True,
+              help="Comma-separated: catalog:read, catalog:write, review.")
+@click.option("--issuer", "issuer_slug", default=None,
+              help="The issuer's slug (optional when there is only one issuer).")
+def tokens_create(name: str, scopes: str, issuer_slug: str | None) -> None:
+    requested = scopes.split(",")
+    api_tokens.parse_scopes(requested)  # a bad scope is refused before touching anything
+    with _session(_app()) as session:
+        issuer = _issuer(session, issuer_slug)
+        row, plaintext = api_tokens.create_token(session, issuer.id, name, requested,
+                                                 created_by="cli")
+        click.echo(f"Created API token {row.id} ({row.name}) for issuer {issuer.slug} with "
+                   f"scopes {', '.join(row.scopes)}.")
+        click.echo("Copy it now: it is shown only this once. Revoke it with "
+                   f"`microcred tokens revoke {row.prefix}`.")
+        click.echo(plaintext)
+
+
+@tokens.command("list", help="List tokens (never their secrets).")
+@click.option("--issuer", "issuer_slug", default=None, help="Only this issuer's tokens.")
+def tokens_list(issuer_slug: str | None) -> None:
+    with _session(_app()) as session:
+        if issuer_slug:
+            issuers = [_issuer(session, issuer_slug)]
+        else:
+            issuers = list(session.scalars(select(Issuer).order_by(Issuer.slug)))
+        shown = 0
+        for issuer in issuers:
+            for row in api_tokens.list_tokens(session, issuer.id):
+                shown += 1
+                used = row.last_used_at.strftime("%Y-%m-%d %H:%M") if row.last_used_at \
+                    else "never"
+                status = "revoked" if row.revoked_at else "active"
+                click.echo(f"{row.id}\t{row.prefix}\t{issuer.slug}\t{status}\t"
+                           f"{','.join(row.scopes)}\tcreated "
+                           f"{row.created_at.strftime('%Y-%m-%d')}\tlast used {used}\t"
+                           f"{row.name}")
+        if not shown:
+            click.echo("No API tokens.")
+
+
+@tokens.command("revoke", help="Revoke a token by id or prefix (the part after 'mc_').")
+@click.argument("ident")
+@click.option("--issuer", "issuer_slug", default=None, help="Look only in this issuer.")
+def tokens_revoke(ident: str, issuer_slug: str | None) -> None:
+    with _session(_app()) as session:
+        issuer_id = _issuer(session, issuer_slug).id if issuer_slug else None
+        row = api_tokens.revoke_token(session, issuer_id, ident.strip(), by="cli")
+        just_now = sa_inspect(row).attrs.revoked_at.history.has_changes()
+        word = "revoked" if just_now else "was already revoked"
+        click.echo(f"API token {row.id} ({row.name}) {word}; it can no longer be used.")

@@ -1,0 +1,923 @@
+"""Import and export of an issuer's catalog: the whole catalog as JSON, the skills library as
+CSV. Used by the admin UI, the REST API and ``microcred catalog export|import``.
+
+JSON document (``format`` ``microcred-catalog``, ``format_version`` 1)::
+
+    {"format", "format_version", "exported_at",
+     "issuer":  the issuer profile (informative: an import always goes into the importing
+                actor's issuer),
+     "rubric":  [{"key", "lens", "title", "description"}],
+     "skills":  [{"code", "name", "description", "criteria", "alignments", "tags"}],
+     "credentials": [{"code", "created_at", "versions": [
+        {"version", "state",
+         "content":  every descriptor field of CredentialInputSchema except ``code`` and the
+                     two skill lists, which sit beside it,
+         "required_skills", "optional_skills"  (skill codes, in order),
+         "snapshot": what learners read, frozen at publication (null before),
+         "author_name", "author_ref", "contributors",
+         "created_at", "updated_at", "submitted_at", "approved_at", "published_at",
+         "retired_at"  (ISO 8601 with offset, or null),
+         "reviews": [{"reviewer_name", "reviewer_ref", "decision", "comment", "scores",
+                      "rubric", "created_at"}]}]}]}
+
+The JSON round-trips losslessly: export, import into an empty issuer, export again gives the
+same document except ``exported_at`` and ``issuer`` (database ids are never exported).
+
+Import validates the whole document first and collects *every* problem with its location
+(``skills[3].code``, ``credentials[1].versions[0].content.title``, ``row 4``); only when
+there is none (and it is not a dry run) does it apply everything, inside a SAVEPOINT of the
+caller's transaction, so a failure half-way leaves nothing behind. Skills are upserted by
+code; a credential code that already exists in the target catalog is a problem (versions,
+states and reviews are history and are never merged).
+
+CSV (skills only) has the columns of ``CSV_COLUMNS``; tags are separated by semicolons and
+only the first framework alignment fits in a row (the JSON export carries them all). On
+import, a row's alignment replaces a skill's first alignment and keeps the others. Cells
+that a spreadsheet would run as a formula are exported behind a leading apostrophe, which
+the import removes again (OWASP "CSV injection").
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+from collections.abc import Callable, Iterable, Mapping, Sequence
+from dataclasses import dataclass, field
+from datetime import datetime
+from decimal import Decimal
+from typing import Any
+
+from marshmallow import EXCLUDE, ValidationError
+from sqlalchemy import select
+from sqlalchemy.orm import Session, selectinload
+
+from lti_tool.domain.catalog import (
+    EarningRule,
+    LifecycleState,
+    ReviewDecision,
+    RubricCriterion,
+    Scope,
+)
+from lti_tool.domain.catalog_schemas import (
+    CODE_RE,
+    CONTROL_RE,
+    CredentialInputSchema,
+    CriterionScoreSchema,
+    SkillInputSchema,
+    first_errors,
+)
+from lti_tool.models import (
+    CredentialSkill,
+    CredentialVersion,
+    Issuer,
+    MicroCredential,
+    Review,
+    RubricCriterionRow,
+    Skill,
+)
+from lti_tool.models.base import utcnow
+from lti_tool.services import audit
+from lti_tool.services.catalog import (
+    Actor,
+    build_snapshot,
+    input_of,
+    rubric_for,
+    skill_as_dict,
+)
+
+FORMAT = "microcred-catalog"
+FORMAT_VERSION = 1
+TOP_LEVEL_KEYS = frozenset({"format", "format_version", "exported_at", "issuer", "rubric",
+                            "skills", "credentials"})
+CREDENTIAL_KEYS = frozenset({"code", "created_at", "versions"})
+TIMESTAMPS = ("created_at", "updated_at", "submitted_at", "approved_at", "published_at",
+              "retired_at")
+VERSION_KEYS = frozenset({"version", "state", "content", "required_skills", "optional_skills",
+                          "snapshot", "author_name", "author_ref", "contributors", "reviews",
+                          *TIMESTAMPS})
+REVIEW_KEYS = frozenset({"reviewer_name", "reviewer_ref", "decision", "comment", "scores",
+                         "rubric", "created_at"})
+SKILL_LISTS = ("required_skills", "optional_skills")
+OPEN_STATES = frozenset({LifecycleState.DRAFT.value, LifecycleState.IN_REVIEW.value,
+                         LifecycleState.APPROVED.value})
+FROZEN_STATES = frozenset({LifecycleState.PUBLISHED.value, LifecycleState.RETIRED.value})
+
+MAX_SKILLS = 5000
+MAX_CREDENTIALS = 2000
+MAX_VERSIONS = 100
+MAX_REVIEWS = 100
+MAX_RUBRIC = 50
+MAX_PROBLEMS = 1000  # a hopeless file should not produce a megabyte of messages
+
+CSV_COLUMNS = ("code", "name", "description", "criteria", "tags", "alignment_framework",
+               "alignment_url", "alignment_code", "alignment_name", "alignment_type")
+CSV_MAX_BYTES = 1_000_000
+CSV_MAX_ROWS = 5000
+_ALIGNMENT_COLUMNS = {"framework": "alignment_framework", "target_url": "alignment_url",
+                      "target_code": "alignment_code", "target_name": "alignment_name",
+                      "target_type": "alignment_type"}
+_FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
+
+
+# -- the report -------------------------------------------------------------------------------
+@dataclass
+class ImportReport:
+    """What an import found and (unless ``dry_run`` or not ``ok``) did.
+
+    ``problems``: ``{"where": "skills[3].code" | "row 4", "field": "code", "message": ...}``.
+    ``counts``: skills_created, skills_updated, skills_unchanged, credentials_created,
+    versions_created, reviews_created, rubric_replaced (what a dry run *would* do)."""
+
+    ok: bool
+    problems: list[dict[str, str]] = field(default_factory=list)
+    counts: dict[str, int] = field(default_factory=dict)
+    dry_run: bool = False
+
+    @property
+    def applied(self) -> bool:
+        return self.ok and not self.dry_run
+
+    def as_dict(self) -> dict[str, Any]:
+        return {"ok": self.ok, "dry_run": self.dry_run, "applied": self.applied,
+                "counts": dict(self.counts), "problems": list(self.problems)}
+
+
+class _Problems:
+    def __init__(self) -> None:
+        self.items: list[dict[str, str]] = []
+        self.dropped = 0
+
+    def add(self, where: str, field_name: str, message: str) -> None:
+        if len(self.items) >= MAX_PROBLEMS:
+            self.dropped += 1
+            return
+        self.items.append({"where": where, "field": field_name, "message": message})
+
+    def add_errors(self, prefix: str, errors: Mapping[str, list[str]],
+                   rename: Callable[[str], str] | None = None, *, nested: bool = True) -> None:
+        """Marshmallow's flattened errors ({"alignments.0.target_url": [...]}) under
+        ``prefix`` ("skills[3]" → "skills[3].alignments[0].target_url"; with
+        ``nested=False`` the location stays ``prefix``, e.g. "row 4")."""
+        for name, messages in errors.items():
+            where = prefix + _path(name) if nested and name != "_schema" else prefix
+            shown = rename(name) if rename else name
+            for message in messages:
+                self.add(where, "" if name == "_schema" else shown, message)
+
+    def final(self) -> list[dict[str, str]]:
+        if self.dropped:
+            return [*self.items, {"where": "document", "field": "",
+                                  "message": f"… and {self.dropped} more problems"}]
+        return list(self.items)
+
+    def __bool__(self) -> bool:
+        return bool(self.items)
+
+
+def _path(name: str) -> str:
+    """"alignments.0.target_url" → ".alignments[0].target_url"."""
+    out = ""
+    for part in name.split("."):
+        out += f"[{part}]" if part.isdigit() else f".{part}"
+    return out
+
+
+def _load(schema: Any, data: Any, **kwargs: Any) -> tuple[dict[str, Any] | None,
+                                                           dict[str, list[str]]]:
+    try:
+        result: dict[str, Any] = schema.load(data, **kwargs)
+        return result, {}
+    except ValidationError as exc:
+        return None, first_errors(exc.messages)
+
+
+# -- export -----------------------------------------------------------------------------------
+def _iso(value: datetime | None) -> str | None:
+    return value.isoformat() if value is not None else None
+
+
+def issuer_profile(issuer: Issuer) -> dict[str, Any]:
+    return {"slug": issuer.slug, "name": issuer.name, "url": issuer.url,
+            "email": issuer.email, "image_url": issuer.image_url,
+            "description": issuer.description, "languages": list(issuer.languages or [])}
+
+
+def _content_of(version: CredentialVersion) -> dict[str, Any]:
+    data = input_of(version)
+    for key in ("code", *SKILL_LISTS):
+        data.pop(key, None)
+    return data
+
+
+def _version_as_dict(version: CredentialVersion) -> dict[str, Any]:
+    data = input_of(version)
+    out: dict[str, Any] = {
+        "version": version.version, "state": version.state, "content": _content_of(version),
+        "required_skills": data["required_skills"], "optional_skills": data["optional_skills"],
+        "snapshot": version.snapshot, "author_name": version.author_name,
+        "author_ref": version.author_ref, "contributors": list(version.contributors or []),
+    }
+    for name in TIMESTAMPS:
+        out[name] = _iso(getattr(version, name))
+    out["reviews"] = [{"reviewer_name": r.reviewer_name, "reviewer_ref": r.reviewer_ref,
+                       "decision": r.decision, "comment": r.comment,
+                       "scores": list(r.scores or []), "rubric": list(r.rubric or []),
+                       "created_at": _iso(r.created_at)} for r in version.reviews]
+    return out
+
+
+def export_catalog(session: Session, actor: Actor) -> dict[str, Any]:
+    """The actor's whole catalog as a JSON-ready dict (see the module docstring). Read-only;
+    raises Forbidden without catalog:read."""
+    actor.require(Scope.CATALOG_READ)
+    issuer = session.get(Issuer, actor.issuer_id)
+    skills = session.scalars(select(Skill).where(Skill.issuer_id == actor.issuer_id)
+                             .order_by(Skill.code))
+    credentials = session.scalars(
+        select(MicroCredential).where(MicroCredential.issuer_id == actor.issuer_id)
+        .order_by(MicroCredential.code)
+        .options(selectinload(MicroCredential.versions).selectinload(
+            CredentialVersion.skill_links).selectinload(CredentialSkill.skill),
+            selectinload(MicroCredential.versions).selectinload(CredentialVersion.reviews)))
+    return {
+        "format": FORMAT, "format_version": FORMAT_VERSION, "exported_at": _iso(utcnow()),
+        "issuer": issuer_profile(issuer) if issuer is not None else None,
+        "rubric": [{"key": c.key, "lens": c.lens, "title": c.title,
+                    "description": c.description}
+                   for c in rubric_for(session, actor.issuer_id)],
+        "skills": [skill_as_dict(s) for s in skills],
+        "credentials": [{"code": c.code, "created_at": _iso(c.created_at),
+                         "versions": [_version_as_dict(v) for v in c.versions]}
+                        for c in credentials],
+    }
+
+
+# -- import: validation -----------------------------------------------------------------------
+@dataclass
+class _PlannedVersion:
+    number: int
+    state: str
+    values: dict[str, Any]  # CredentialInputSchema output (with code and skill lists)
+    snapshot: dict[str, Any] | None
+    author_ref: str
+    author_name: str
+    contributors: list[str]
+    times: dict[str, datetime | None]
+    reviews: list[dict[str, Any]]
+
+
+@dataclass
+class _PlannedCredential:
+    code: str
+    created_at: datetime | None
+    versions: list[_PlannedVersion]
+
+
+@dataclass
+class _Plan:
+    rubric: list[RubricCriterion] | None = None
+    skills: list[dict[str, Any]] = field(default_factory=list)
+    credentials: list[_PlannedCredential] = field(default_factory=list)
+
+
+def _timestamp(value: Any, where: str, name: str, problems: _Problems, *,
+               required: bool = False) -> datetime | None:
+    if value is None:
+        if required:
+            problems.add(f"{where}.{name}", name, "is required")
+        return None
+    if not isinstance(value, str):
+        problems.add(f"{where}.{name}", name, "must be an ISO 8601 date-time string or null")
+        return None
+    try:
+        parsed = datetime.fromisoformat(value)
+    except ValueError:
+        problems.add(f"{where}.{name}", name, "is not an ISO 8601 date-time")
+        return None
+    if parsed.tzinfo is None:
+        problems.add(f"{where}.{name}", name, "needs a UTC offset (e.g. +00:00 or Z)")
+        return None
+    return parsed
+
+
+def _text(value: Any, where: str, name: str, problems: _Problems, *, max_len: int,
+          min_len: int = 0) -> str:
+    if not isinstance(value, str):
+        problems.add(f"{where}.{name}", name, "must be a string")
+        return ""
+    if CONTROL_RE.search(value):
+        problems.add(f"{where}.{name}", name, "must not contain control characters")
+    if not min_len <= len(value) <= max_len:
+        problems.add(f"{where}.{name}", name,
+                     f"must be {min_len}-{max_len} characters" if min_len
+                     else f"must be at most {max_len} characters")
+    return value
+
+
+def _list(value: Any, where: str, name: str, problems: _Problems, *, max_len: int,
+          min_len: int = 0) -> list[Any]:
+    if not isinstance(value, list):
+        problems.add(f"{where}.{name}" if name else where, name, "must be a list")
+        return []
+    if not min_len <= len(value) <= max_len:
+        problems.add(f"{where}.{name}" if name else where, name,
+                     f"must hold {min_len}-{max_len} items")
+        return []
+    return value
+
+
+def _unknown_keys(data: Mapping[str, Any], allowed: frozenset[str], where: str,
+                  problems: _Problems) -> None:
+    for key in sorted(set(data) - allowed, key=str):
+        problems.add(f"{where}.{key}" if where else str(key), str(key), "unknown field")
+
+
+def _validate_rubric(raw: Any, problems: _Problems) -> list[RubricCriterion] | None:
+    if raw is None:
+        return None
+    items = _list(raw, "rubric", "", problems, min_len=1, max_len=MAX_RUBRIC)
+    criteria: list[RubricCriterion] = []
+    seen: set[str] = set()
+    for i, item in enumerate(items):
+        where = f"rubric[{i}]"
+        if not isinstance(item, dict):
+            problems.add(where, "", "must be an object")
+            continue
+        _unknown_keys(item, frozenset({"key", "lens", "title", "description"}), where, problems)
+        key = _text(item.get("key"), where, "key", problems, min_len=1, max_len=50)
+        lens = _text(item.get("lens"), where, "lens", problems, min_len=1, max_len=50)
+        title = _text(item.get("title"), where, "title", problems, min_len=1, max_len=200)
+        description = _text(item.get("description", ""), where, "description", problems,
+                            max_len=4000)
+        if key in seen:
+            problems.add(f"{where}.key", "key", f"{key} appears twice")
+        seen.add(key)
+        criteria.append(RubricCriterion(key, lens, title, description))
+    return criteria
+
+
+def _validate_skills(raw: Any, problems: _Problems) -> tuple[list[dict[str, Any]], set[str]]:
+    """Valid skills, and every syntactically valid code the document defines (so a skill
+    with, say, a bad URL does not also make every credential using it 'unknown')."""
+    items = _list(raw if raw is not None else [], "skills", "", problems, max_len=MAX_SKILLS)
+    valid: list[dict[str, Any]] = []
+    codes: set[str] = set()
+    first_at: dict[str, int] = {}
+    for i, item in enumerate(items):
+        where = f"skills[{i}]"
+        values, errors = _load(SkillInputSchema(), item)
+        problems.add_errors(where, errors)
+        code = item.get("code") if isinstance(item, dict) else None
+        if isinstance(code, str) and CODE_RE.match(code.strip()):
+            code = code.strip()
+            if code in first_at:
+                problems.add(f"{where}.code", "code",
+                             f"{code} appears twice (also skills[{first_at[code]}])")
+                continue
+            first_at[code] = i
+            codes.add(code)
+        if values is not None:
+            valid.append(values)
+    return valid, codes
+
+
+def _validate_snapshot(raw: Any, code: str, number: int, where: str,
+                       problems: _Problems) -> dict[str, Any] | None:
+    if not isinstance(raw, dict):
+        problems.add(where, "snapshot", "must be an object")
+        return None
+    # The snapshot is what public pages show: check the parts they read, and let fields a
+    # later MicroCred adds pass through.
+    content = {k: v for k, v in raw.items() if k not in ("version", "skills", "earning_rule")}
+    _, errors = _load(CredentialInputSchema(), content, unknown=EXCLUDE)
+    problems.add_errors(where, errors)
+    if raw.get("code") != code:
+        problems.add(f"{where}.code", "code", f"must be the credential's code {code}")
+    if number and raw.get("version") != number:
+        problems.add(f"{where}.version", "version", f"must be the version number {number}")
+    if not isinstance(raw.get("earning_rule", ""), str):
+        problems.add(f"{where}.earning_rule", "earning_rule", "must be a string")
+    for i, skill in enumerate(_list(raw.get("skills", []), where, "skills", problems,
+                                    max_len=120)):
+        skill_where = f"{where}.skills[{i}]"
+        if not isinstance(skill, dict):
+            problems.add(skill_where, "", "must be an object")
+            continue
+        if skill.get("requirement") not in ("required", "optional"):
+            problems.add(f"{skill_where}.requirement", "requirement",
+                         "must be required or optional")
+        _, errors = _load(SkillInputSchema(),
+                          {k: v for k, v in skill.items() if k != "requirement"},
+                          unknown=EXCLUDE)
+        problems.add_errors(skill_where, errors)
+    return raw
+
+
+def _validate_reviews(raw: Any, where: str, problems: _Problems) -> list[dict[str, Any]]:
+    reviews: list[dict[str, Any]] = []
+    for i, item in enumerate(_list(raw if raw is not None else [], where, "reviews", problems,
+                                   max_len=MAX_REVIEWS)):
+        rw = f"{where}.reviews[{i}]"
+        if not isinstance(item, dict):
+            problems.add(rw, "", "must be an object")
+            continue
+        _unknown_keys(item, REVIEW_KEYS, rw, problems)
+        decision = item.get("decision")
+        if decision not in {d.value for d in ReviewDecision}:
+            problems.add(f"{rw}.decision", "decision",
+                         "must be one of " + ", ".join(d.value for d in ReviewDecision))
+        scores = []
+        for j, score in enumerate(_list(item.get("scores", []), rw, "scores", problems,
+                                        max_len=MAX_RUBRIC)):
+            loaded, errors = _load(CriterionScoreSchema(), score)
+            problems.add_errors(f"{rw}.scores[{j}]", errors)
+            if loaded is not None:
+                scores.append(loaded)
+        rubric = []
+        for j, criterion in enumerate(_list(item.get("rubric", []), rw, "rubric", problems,
+                                           max_len=MAX_RUBRIC)):
+            cw = f"{rw}.rubric[{j}]"
+            if not isinstance(criterion, dict):
+                problems.add(cw, "", "must be an object")
+                continue
+            _unknown_keys(criterion, frozenset({"key", "lens", "title"}), cw, problems)
+            rubric.append({"key": _text(criterion.get("key"), cw, "key", problems,
+                                        min_len=1, max_len=50),
+                           "lens": _text(criterion.get("lens"), cw, "lens", problems,
+                                         min_len=1, max_len=50),
+                           "title": _text(criterion.get("title"), cw, "title", problems,
+                                          min_len=1, max_len=200)})
+        reviews.append({
+            "reviewer_ref": _text(item.get("reviewer_ref"), rw, "reviewer_ref", problems,
+                                  min_len=1, max_len=100),
+            "reviewer_name": _text(item.get("reviewer_name", ""), rw, "reviewer_name",
+                                   problems, max_len=300),
+            "decision": decision,
+            "comment": _text(item.get("comment", ""), rw, "comment", problems, max_len=4000),
+            "scores": scores, "rubric": rubric,
+            "created_at": _timestamp(item.get("created_at"), rw, "created_at", problems,
+                                     required=True),
+        })
+    return reviews
+
+
+def _skill_lists(item: Mapping[str, Any], content: Mapping[str, Any], where: str,
+                 problems: _Problems) -> dict[str, Any]:
+    """The skill lists sit beside ``content``; a list given inside content (an older or
+    hand-written document) is accepted when it does not contradict the one beside it."""
+    lists: dict[str, Any] = {}
+    for name in SKILL_LISTS:
+        outside, inside = item.get(name), content.get(name)
+        if outside is not None and inside is not None and outside != inside:
+            problems.add(f"{where}.content.{name}", name,
+                         f"differs from {name} beside content; give it once")
+        lists[name] = outside if outside is not None else (inside if inside is not None
+                                                             else [])
+    return lists
+
+
+def _validate_version(item: Any, code: str, where: str, known_skills: set[str],
+                      problems: _Problems) -> _PlannedVersion | None:
+    if not isinstance(item, dict):
+        problems.add(where, "", "must be an object")
+        return None
+    _unknown_keys(item, VERSION_KEYS, where, problems)
+    number = item.get("version")
+    if isinstance(number, bool) or not isinstance(number, int) or not 1 <= number <= 10000:
+        problems.add(f"{where}.version", "version", "must be a whole number from 1")
+        number = 0
+    state = item.get("state")
+    if state not in {s.value for s in LifecycleState}:
+        problems.add(f"{where}.state", "state",
+                     "must be one of " + ", ".join(s.value for s in LifecycleState))
+        state = ""
+    content = item.get("content")
+    values: dict[str, Any] | None = None
+    if not isinstance(content, dict):
+        problems.add(f"{where}.content", "content", "must be an object")
+    else:
+        if "code" in content and content["code"] != code:
+            problems.add(f"{where}.content.code", "code",
+                         f"must be the credential's code {code} (or be left out)")
+        lists = _skill_lists(item, content, where, problems)
+        data = {**{k: v for k, v in content.items() if k not in SKILL_LISTS},
+                "code": code, **lists}
+        values, errors = _load(CredentialInputSchema(), data)
+        for name, messages in errors.items():
+            top = name.split(".")[0]
+            prefix = where if top in SKILL_LISTS else f"{where}.content"
+            problems.add_errors(prefix, {name: messages})
+        if values is not None:
+            rule = EarningRule(tuple(values["required_skills"]),
+                               tuple(values["optional_skills"]), values["optional_min"])
+            for name, messages in rule.problems().items():
+                # optional_min lives in content; the skill lists (and "skills", a problem
+                # of both lists together) beside it.
+                place = f"{where}.content.{name}" if name == "optional_min" else \
+                    f"{where}.{'required_skills' if name == 'skills' else name}"
+                for message in messages:
+                    problems.add(place, place.rsplit(".", 1)[1], message)
+            for name in SKILL_LISTS:
+                for skill_code in values[name]:
+                    if skill_code not in known_skills:
+                        problems.add(f"{where}.{name}", name,
+                                     f"no skill with code {skill_code} in the document or "
+                                     "the catalog")
+    snapshot = item.get("snapshot")
+    if state in FROZEN_STATES:
+        # A published version without its frozen snapshot gets one built at import.
+        if snapshot is not None:
+            snapshot = _validate_snapshot(snapshot, code, number, f"{where}.snapshot",
+                                          problems)
+    elif snapshot is not None and state:
+        problems.add(f"{where}.snapshot", "snapshot",
+                     "only a published or retired version has a snapshot")
+    author_ref = _text(item.get("author_ref"), where, "author_ref", problems, min_len=1,
+                       max_len=100)
+    author_name = _text(item.get("author_name", ""), where, "author_name", problems,
+                        max_len=300)
+    contributors = [
+        _text(c, f"{where}.contributors", str(i), problems, min_len=1, max_len=100)
+        for i, c in enumerate(_list(item.get("contributors", []), where, "contributors",
+                                    problems, max_len=100))]
+    times = {name: _timestamp(item.get(name), where, name, problems) for name in TIMESTAMPS}
+    reviews = _validate_reviews(item.get("reviews"), where, problems)
+    if values is None or not state or not number:
+        return None
+    return _PlannedVersion(number, state, values, snapshot, author_ref, author_name,
+                           contributors, times, reviews)
+
+
+def _validate_credentials(raw: Any, known_skills: set[str], existing_codes: set[str],
+                          problems: _Problems) -> list[_PlannedCredential]:
+    planned: list[_PlannedCredential] = []
+    first_at: dict[str, int] = {}
+    for i, item in enumerate(_list(raw if raw is not None else [], "credentials", "",
+                                   problems, max_len=MAX_CREDENTIALS)):
+        where = f"credentials[{i}]"
+        if not isinstance(item, dict):
+            problems.add(where, "", "must be an object")
+            continue
+        _unknown_keys(item, CREDENTIAL_KEYS, where, problems)
+        code = item.get("code")
+        if not isinstance(code, str) or not CODE_RE.match(code):
+            problems.add(f"{where}.code", "code",
+                         "use 1-64 letters, digits, '.', '_' or '-'")
+            code = ""
+        elif code in first_at:
+            problems.add(f"{where}.code", "code",
+                         f"{code} appears twice (also credentials[{first_at[code]}])")
+        elif code in existing_codes:
+            problems.add(f"{where}.code", "code",
+                         f"a micro-credential with code {code} already exists in this "
+                         "catalog")
+        if code:
+            first_at.setdefault(code, i)
+        created_at = _timestamp(item.get("created_at"), where, "created_at", problems)
+        versions: list[_PlannedVersion] = []
+        numbers: dict[int, int] = {}
+        raw_versions = _list(item.get("versions"), where, "versions", problems, min_len=1,
+                             max_len=MAX_VERSIONS)
+        for j, raw_version in enumerate(raw_versions):
+            vw = f"{where}.versions[{j}]"
+            version = _validate_version(raw_version, code or "x", vw, known_skills, problems)
+            number = raw_version.get("version") if isinstance(raw_version, dict) else None
+            if isinstance(number, int) and number in numbers:
+                problems.add(f"{vw}.version", "version",
+                             f"version {number} appears twice (also versions[{numbers[number]}])")
+            elif isinstance(number, int):
+                numbers[number] = j
+            if version is not None:
+                versions.append(version)
+        states = [v.get("state") for v in raw_versions if isinstance(v, dict)]
+        if sum(s in OPEN_STATES for s in states) > 1:
+            problems.add(f"{where}.versions", "versions",
+                         "at most one version may be open (draft, in review or approved)")
+        if states.count(LifecycleState.PUBLISHED.value) > 1:
+            problems.add(f"{where}.versions", "versions",
+                         "at most one version may be published (publishing retires the "
+                         "previous one)")
+        if code:
+            planned.append(_PlannedCredential(code, created_at,
+                                              sorted(versions, key=lambda v: v.number)))
+    return planned
+
+
+def _validate_document(session: Session, actor: Actor, doc: Any,
+                       problems: _Problems) -> _Plan:
+    plan = _Plan()
+    if not isinstance(doc, dict):
+        problems.add("document", "", "must be a JSON object")
+        return plan
+    if doc.get("format") != FORMAT:
+        problems.add("format", "format", f"must be {FORMAT!r}: this is not a MicroCred "
+                                         "catalog export")
+        return plan
+    if doc.get("format_version") != FORMAT_VERSION:
+        problems.add("format_version", "format_version",
+                     f"version {doc.get('format_version')!r} is not supported; this MicroCred "
+                     f"reads version {FORMAT_VERSION}")
+        return plan
+    _unknown_keys(doc, TOP_LEVEL_KEYS, "", problems)
+    plan.rubric = _validate_rubric(doc.get("rubric"), problems)
+    plan.skills, doc_codes = _validate_skills(doc.get("skills"), problems)
+    catalog_codes = set(session.scalars(select(Skill.code).where(
+        Skill.issuer_id == actor.issuer_id)))
+    existing = set(session.scalars(select(MicroCredential.code).where(
+        MicroCredential.issuer_id == actor.issuer_id)))
+    plan.credentials = _validate_credentials(doc.get("credentials"), doc_codes | catalog_codes,
+                                             existing, problems)
+    return plan
+
+
+# -- import: apply ----------------------------------------------------------------------------
+_SKILL_FIELDS = ("name", "description", "criteria", "alignments", "tags")
+
+
+def _plan_skills(session: Session, issuer_id: int, skills: Sequence[dict[str, Any]],
+                 counts: dict[str, int]) -> tuple[dict[str, Skill], list[dict[str, Any]]]:
+    """Existing skills by code, and the incoming skills that create or change one."""
+    existing = {s.code: s for s in session.scalars(select(Skill).where(
+        Skill.issuer_id == issuer_id))}
+    changes = []
+    for values in skills:
+        current = existing.get(values["code"])
+        if current is None:
+            counts["skills_created"] += 1
+            changes.append(values)
+        elif any(getattr(current, name) != values[name] for name in _SKILL_FIELDS):
+            counts["skills_updated"] += 1
+            changes.append(values)
+        else:
+            counts["skills_unchanged"] += 1
+    return existing, changes
+
+
+def _upsert_skills(session: Session, issuer_id: int, existing: dict[str, Skill],
+                   changes: Iterable[dict[str, Any]]) -> None:
+    now = utcnow()
+    for values in changes:
+        skill = existing.get(values["code"])
+        if skill is None:
+            skill = Skill(issuer_id=issuer_id, **values)
+            session.add(skill)
+            existing[skill.code] = skill
+        else:
+            for name in _SKILL_FIELDS:
+                setattr(skill, name, values[name])
+            skill.row_version += 1
+            skill.updated_at = now
+    session.flush()
+
+
+def _replace_rubric(session: Session, issuer_id: int,
+                    criteria: Sequence[RubricCriterion]) -> None:
+    for row in session.scalars(select(RubricCriterionRow).where(
+            RubricCriterionRow.issuer_id == issuer_id)):
+        session.delete(row)
+    session.flush()
+    for i, c in enumerate(criteria):
+        session.add(RubricCriterionRow(issuer_id=issuer_id, key=c.key, lens=c.lens,
+                                       title=c.title, description=c.description, position=i))
+
+
+def _build_version(credential: MicroCredential, planned: _PlannedVersion,
+                   skills: Mapping[str, Skill]) -> CredentialVersion:
+    values = planned.values
+    now = utcnow()
+    version = CredentialVersion(
+        credential=credential, version=planned.number, state=planned.state,
+        title=values["title"], short_description=values["short_description"],
+        notional_hours=Decimal(values["notional_hours"]),
+        credit_bearing=bool(values["credit_bearing"]), field_of_study=values["field_of_study"],
+        content={k: v for k, v in values.items() if k != "code"},
+        snapshot=planned.snapshot, author_ref=planned.author_ref,
+        author_name=planned.author_name, contributors=list(planned.contributors),
+        row_version=1,
+    )
+    for name in TIMESTAMPS:
+        setattr(version, name, planned.times[name])
+    version.created_at = planned.times["created_at"] or now
+    version.updated_at = planned.times["updated_at"] or version.created_at
+    links = [(code, "required") for code in values["required_skills"]] + \
+        [(code, "optional") for code in values["optional_skills"]]
+    version.skill_links = [CredentialSkill(skill=skills[code], requirement=requirement,
+                                           position=i)
+                           for i, (code, requirement) in enumerate(links)]
+    version.reviews = [Review(reviewer_ref=r["reviewer_ref"], reviewer_name=r["reviewer_name"],
+                              decision=r["decision"], comment=r["comment"], scores=r["scores"],
+                              rubric=r["rubric"], created_at=r["created_at"])
+                       for r in planned.reviews]
+    return version
+
+
+def import_catalog(session: Session, actor: Actor, doc: Any, *,
+                   dry_run: bool = False) -> ImportReport:
+    """Validate ``doc`` completely, then (no problem, not a dry run) apply it atomically.
+
+    Raises Forbidden without catalog:write. Problems never raise: they are in the report,
+    and then nothing is changed. Not idempotent (a second import of the same credentials is
+    refused because their codes exist); skills alone are upserted by code. Nothing commits."""
+    actor.require(Scope.CATALOG_WRITE)
+    problems = _Problems()
+    plan = _validate_document(session, actor, doc, problems)
+    counts = {"skills_created": 0, "skills_updated": 0, "skills_unchanged": 0,
+              "credentials_created": 0, "versions_created": 0, "reviews_created": 0,
+              "rubric_replaced": 0}
+    if problems:
+        return ImportReport(ok=False, problems=problems.final(), counts=counts,
+                            dry_run=dry_run)
+    existing, changes = _plan_skills(session, actor.issuer_id, plan.skills, counts)
+    counts["credentials_created"] = len(plan.credentials)
+    counts["versions_created"] = sum(len(c.versions) for c in plan.credentials)
+    counts["reviews_created"] = sum(len(v.reviews) for c in plan.credentials
+                                    for v in c.versions)
+    replace_rubric = plan.rubric is not None and plan.rubric != rubric_for(session,
+                                                                          actor.issuer_id)
+    counts["rubric_replaced"] = int(replace_rubric)
+    if dry_run:
+        return ImportReport(ok=True, counts=counts, dry_run=True)
+
+    with session.begin_nested():
+        if replace_rubric and plan.rubric is not None:
+            _replace_rubric(session, actor.issuer_id, plan.rubric)
+        _upsert_skills(session, actor.issuer_id, existing, changes)
+        for planned in plan.credentials:
+            credential = MicroCredential(issuer_id=actor.issuer_id, code=planned.code,
+                                         created_at=planned.created_at or utcnow())
+            session.add(credential)
+            for planned_version in planned.versions:
+                version = _build_version(credential, planned_version, existing)
+                session.add(version)
+                if version.snapshot is None and version.state in FROZEN_STATES:
+                    version.snapshot = build_snapshot(version)
+            session.flush()
+        audit.record(session, "catalog.imported", subject_type="issuer",
+                     subject_id=actor.issuer_id, detail={"by": actor.ref, "format": "json",
+                                                         **counts})
+        session.flush()
+    return ImportReport(ok=True, counts=counts, dry_run=False)
+
+
+def parse_catalog_json(data: bytes | str) -> tuple[Any, list[dict[str, str]]]:
+    """Decode an uploaded JSON document: (document, []) or (None, [one problem])."""
+    try:
+        text = data.decode("utf-8-sig") if isinstance(data, bytes) else data
+    except UnicodeDecodeError:
+        return None, [{"where": "file", "field": "", "message": "is not UTF-8 text"}]
+    try:
+        return json.loads(text), []
+    except (ValueError, RecursionError) as exc:
+        where = f"line {exc.lineno}" if isinstance(exc, json.JSONDecodeError) else "file"
+        return None, [{"where": where, "field": "", "message": "is not valid JSON"}]
+
+
+# -- CSV --------------------------------------------------------------------------------------
+def _csv_cell(value: str) -> str:
+    """Neutralise spreadsheet formulas, reversibly (see ``_csv_uncell``)."""
+    if value.startswith(_FORMULA_START) or (
+            value.startswith("'") and value[1:2] in (*_FORMULA_START, "'")):
+        return "'" + value
+    return value
+
+
+def _csv_uncell(value: str) -> str:
+    if value.startswith("'") and value[1:2] and value[1:2] in (*_FORMULA_START, "'"):
+        return value[1:]
+    return value
+
+
+def export_skills_csv(session: Session, actor: Actor) -> str:
+    """The skills library as CSV (RFC 4180, header row, CRLF). Only the first framework
+    alignment of a skill fits in a row: the JSON export carries them all. Read-only."""
+    actor.require(Scope.CATALOG_READ)
+    out = io.StringIO()
+    writer = csv.writer(out)
+    writer.writerow(CSV_COLUMNS)
+    for skill in session.scalars(select(Skill).where(Skill.issuer_id == actor.issuer_id)
+                                 .order_by(Skill.code)):
+        first: dict[str, Any] = (skill.alignments or [{}])[0]
+        writer.writerow([_csv_cell(str(v)) for v in (
+            skill.code, skill.name, skill.description, skill.criteria,
+            ";".join(skill.tags or []), first.get("framework", ""),
+            first.get("target_url", ""), first.get("target_code", ""),
+            first.get("target_name", ""), first.get("target_type", ""))])
+    return out.getvalue()
+
+
+def _csv_field(name: str) -> str:
+    parts = name.split(".")
+    if parts[0] == "alignments":
+        return _ALIGNMENT_COLUMNS.get(parts[-1], "alignment_framework")
+    return parts[0]
+
+
+def _read_csv(text: str | bytes, problems: _Problems) -> tuple[list[str], list[list[str]]]:
+    raw = text.encode("utf-8") if isinstance(text, str) else text
+    if len(raw) > CSV_MAX_BYTES:
+        problems.add("file", "", f"is larger than {CSV_MAX_BYTES // 1_000_000} MB")
+        return [], []
+    try:
+        decoded = raw.decode("utf-8-sig")
+    except UnicodeDecodeError:
+        problems.add("file", "", "is not UTF-8 text: save it as 'CSV UTF-8'")
+        return [], []
+    if "\x00" in decoded:  # a binary file (or UTF-16) that happened to decode
+        problems.add("file", "", "is not valid CSV (it contains NUL bytes)")
+        return [], []
+    try:
+        records = list(csv.reader(io.StringIO(decoded, newline=""), strict=True))
+    except csv.Error as exc:
+        problems.add("file", "", f"is not valid CSV ({exc})")
+        return [], []
+    if not records or not any(cell.strip() for cell in records[0]):
+        problems.add("row 1", "", "the first row must name the columns: "
+                                  + ",".join(CSV_COLUMNS))
+        return [], []
+    header = [cell.strip().lower() for cell in records[0]]
+    unknown = [h for h in header if h not in CSV_COLUMNS]
+    missing = [h for h in ("code", "name") if h not in header]
+    twice = sorted({h for h in header if header.count(h) > 1})
+    if unknown or missing or twice:
+        detail = "; ".join(part for part in (
+            "unknown columns: " + ", ".join(unknown) if unknown else "",
+            "missing columns: " + ", ".join(missing) if missing else "",
+            "repeated columns: " + ", ".join(twice) if twice else "") if part)
+        problems.add("row 1", "", f"the first row must name the columns "
+                                  f"({','.join(CSV_COLUMNS)}); {detail}")
+        return [], []
+    rows = records[1:]
+    if len(rows) > CSV_MAX_ROWS:
+        problems.add("file", "", f"has {len(rows)} rows; at most {CSV_MAX_ROWS} are accepted")
+        return [], []
+    return header, rows
+
+
+def import_skills_csv(session: Session, actor: Actor, text: str | bytes, *,
+                      dry_run: bool = False) -> ImportReport:
+    """Upsert skills by code from CSV (columns ``CSV_COLUMNS``; ``code`` and ``name``
+    required). Rows are numbered as a spreadsheet shows them (the header is row 1). Every
+    row is validated first; on any problem nothing changes. Raises Forbidden without
+    catalog:write. Idempotent: importing the same file twice changes nothing the second
+    time."""
+    actor.require(Scope.CATALOG_WRITE)
+    problems = _Problems()
+    counts = {"skills_created": 0, "skills_updated": 0, "skills_unchanged": 0}
+    header, rows = _read_csv(text, problems)
+    existing = {s.code: s for s in session.scalars(select(Skill).where(
+        Skill.issuer_id == actor.issuer_id))}
+    incoming: list[dict[str, Any]] = []
+    first_at: dict[str, int] = {}
+    for index, cells in enumerate(rows, start=2):
+        where = f"row {index}"
+        if not any(cell.strip() for cell in cells):
+            continue  # blank line
+        if len(cells) > len(header):
+            problems.add(where, "", f"has {len(cells)} cells but the header names "
+                                    f"{len(header)} columns")
+            continue
+        row = {name: _csv_uncell(cells[i]) if i < len(cells) else ""
+               for i, name in enumerate(header)}
+        alignment = {key: row.get(column, "").strip()
+                     for key, column in _ALIGNMENT_COLUMNS.items()}
+        alignment = {k: v for k, v in alignment.items() if v}
+        data: dict[str, Any] = {
+            "code": row.get("code", ""), "name": row.get("name", ""),
+            "description": row.get("description", ""), "criteria": row.get("criteria", ""),
+            "tags": [t.strip() for t in row.get("tags", "").split(";") if t.strip()],
+            "alignments": [alignment] if alignment else [],
+        }
+        current = existing.get(data["code"].strip())
+        if current is not None and "alignment_url" in header:
+            # CSV carries the first alignment only: keep the others the skill has.
+            data["alignments"] = data["alignments"] + list(current.alignments or [])[1:]
+        elif current is not None:
+            data["alignments"] = list(current.alignments or [])
+        if current is not None and "tags" not in header:
+            data["tags"] = list(current.tags or [])
+        for optional in ("description", "criteria"):
+            if current is not None and optional not in header:
+                data[optional] = getattr(current, optional)
+        values, errors = _load(SkillInputSchema(), data)
+        problems.add_errors(where, errors, rename=_csv_field, nested=False)
+        if values is None:
+            continue
+        if values["code"] in first_at:
+            problems.add(where, "code", f"{values['code']} appears twice (also row "
+                                        f"{first_at[values['code']]})")
+            continue
+        first_at[values["code"]] = index
+        incoming.append(values)
+    if problems:
+        return ImportReport(ok=False, problems=problems.final(), counts=counts,
+                            dry_run=dry_run)
+    existing, changes = _plan_skills(session, actor.issuer_id, incoming, counts)
+    if not dry_run and changes:
+        with session.begin_nested():
+            _upsert_skills(session, actor.issuer_id, existing, changes)
+            audit.record(session, "catalog.imported", subject_type="issuer",
+                         subject_id=actor.issuer_id, detail={"by": actor.ref, "format": "csv",
+                                                             **counts})
+            session.flush()
+    return ImportReport(ok=True, counts=counts, dry_run=dry_run)

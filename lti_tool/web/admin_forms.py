@@ -1,0 +1,457 @@
+"""HTML form ↔ catalog schema input for the admin UI. No Flask here: the views hand in the
+posted values (a ``MultiDict``-like object) and get back the dict the marshmallow schemas
+expect, and the schemas' error keys are mapped back to the form's field names.
+
+Form field names are the schema's names, except for repeated groups
+(``alignments-<row>-<field>``, ``rubric-<row>-<field>``). Blank inputs are left out of the
+schema input, so a missing required field reads "is required" and an optional one takes its
+default (e.g. no expiry).
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable, Mapping
+from typing import Any
+
+from werkzeug.datastructures import MultiDict
+
+from lti_tool.domain.catalog import LENSES, EarningRule, RubricCriterion
+from lti_tool.domain.catalog_schemas import AlignmentSchema
+
+MAX_ALIGNMENT_ROWS = 20
+BLANK_ALIGNMENT_ROWS = 2
+MAX_RUBRIC_ROWS = 50
+BLANK_RUBRIC_ROWS = 2
+ALIGNMENT_FIELDS = ("framework", "target_url", "target_code", "target_name", "target_type")
+ALIGNMENT_TYPES: tuple[str, ...] = tuple(
+    AlignmentSchema().fields["target_type"].validators[0].choices)  # type: ignore[attr-defined]
+RUBRIC_KEY_RE = re.compile(r"^[a-z0-9][a-z0-9_-]{0,49}$")
+
+
+Errors = dict[str, list[str]]
+
+SKILL_LABELS = {
+    "code": "Code", "name": "Name", "description": "Description",
+    "criteria": "Demonstration criteria", "tags": "Tags", "alignments": "Alignments",
+}
+ALIGNMENT_LABELS = {"framework": "Framework", "target_url": "Target URL",
+                    "target_code": "Code in the framework", "target_name": "Name in the framework",
+                    "target_type": "Type"}
+CREDENTIAL_LABELS = {  # in the order of the form, so the error summary reads top-down
+    "code": "Code", "title": "Title", "short_description": "Short description",
+    "long_description": "Long description", "field_of_study": "Field of study",
+    "level": "Level", "languages": "Languages", "tags": "Tags",
+    "learning_outcomes": "Learning outcomes", "assessment_kind": "Kind of assessment",
+    "assessment_method": "Assessment method", "grading": "Grading",
+    "notional_hours": "Notional learning hours", "credit_bearing": "Carries academic credit",
+    "credit_value": "Credit value", "credit_system": "Credit system",
+    "delivery_modes": "Delivery modes", "allowed_routes": "Routes allowed",
+    "required_skills": "Required skills", "optional_skills": "Optional skills",
+    "optional_min": "Optional skills to demonstrate (k)",
+    "stand_alone_value": "Stand-alone value",
+    "target_occupations": "Target occupations and employers", "image_url": "Image URL",
+    "image_alt": "Image description (alt text)", "expiry_months": "Expires after (months)",
+}
+ISSUER_LABELS = {"name": "Institution name", "url": "Website", "email": "Contact email",
+                 "image_url": "Logo URL", "description": "Description",
+                 "languages": "Languages", "slug": "Short name for web addresses (slug)"}
+RUBRIC_LABELS = {"key": "Key", "lens": "Lens", "title": "Title", "description": "Description",
+                 "position": "Position"}
+
+_FRIENDLY = {
+    "Missing data for required field.": "This is required.",
+    "Field may not be null.": "This is required.",
+    "Not a valid URL.": "Enter a web address starting with http:// or https://.",
+    "String does not match expected pattern.": "This is not in the expected format.",
+    "Not a valid integer.": "Enter a whole number.",
+    "Not a valid number.": "Enter a number.",
+    "Not a valid email address.": "Enter an email address such as name@example.org.",
+}
+_SHORTER = re.compile(r"^Shorter than minimum length (\d+)\.$")
+_LONGER = re.compile(r"^Longer than maximum length (\d+)\.$")
+_RANGE = re.compile(r"^Must be greater than or equal to ([\d.]+) and less than or equal to "
+                    r"([\d.]+)\.$")
+_BETWEEN = re.compile(r"^Length must be between (\d+) and (\d+)\.$")
+
+
+_LIST_FIELDS = frozenset({"delivery_modes", "allowed_routes", "learning_outcomes", "languages",
+                          "tags", "target_occupations", "alignments", "required_skills",
+                          "optional_skills"})
+
+
+def friendly(field: str, message: str, *, item: bool = False) -> str:
+    """marshmallow's message in the words of the form (``item``: about one entry of a
+    list field rather than the list)."""
+    between = _BETWEEN.match(message)
+    shorter = _SHORTER.match(message)
+    longer = _LONGER.match(message)
+    if field in _LIST_FIELDS and not item:
+        if field in ("delivery_modes", "allowed_routes") and (between or shorter):
+            return "Choose at least one."
+        if field == "learning_outcomes" and between:
+            return (f"Enter between {between.group(1)} and {between.group(2)} learning "
+                    "outcomes, one per line.")
+        if between:
+            return f"Give between {between.group(1)} and {between.group(2)}."
+        if longer:
+            return f"Give at most {longer.group(1)}."
+    if field == "languages" and message.startswith("String does not match"):
+        return "Use language codes such as en, fr or fr-CA."
+    if between and between.group(1) == "0":
+        return f"Too long: use at most {between.group(2)} characters."
+    if between:
+        return f"Use between {between.group(1)} and {between.group(2)} characters."
+    if message == "Shorter than minimum length 1.":
+        return "This is required."
+    if shorter:
+        return f"Too short: use at least {shorter.group(1)} characters."
+    if longer:
+        return f"Too long: use at most {longer.group(1)} characters."
+    in_range = _RANGE.match(message)
+    if in_range:
+        return f"Enter a number from {in_range.group(1)} to {in_range.group(2)}."
+    return _sentence(_FRIENDLY.get(message, message))
+
+
+def _sentence(message: str) -> str:
+    """Service messages are predicates ("is required for …"): make them read as a
+    sentence next to the field."""
+    if not message or not message[0].islower():
+        return message
+    if message.startswith(("is ", "must ", "cannot ")):
+        message = "This " + message
+    else:
+        message = message[0].upper() + message[1:]
+    return message if message.endswith((".", "?", "!")) else message + "."
+
+
+def _clean(value: Any) -> str:
+    return value.strip() if isinstance(value, str) else ""
+
+
+def _lines(text: str) -> list[str]:
+    return [line.strip() for line in text.replace("\r\n", "\n").split("\n") if line.strip()]
+
+
+def _commas(text: str) -> list[str]:
+    return [item.strip() for item in text.split(",") if item.strip()]
+
+
+def _number(text: str) -> Any:
+    """Whole numbers become ints (the schema is strict); anything else stays text so the
+    schema reports it."""
+    text = text.strip()
+    return int(text) if re.fullmatch(r"-?\d{1,9}", text) else text
+
+
+def _put(data: dict[str, Any], key: str, value: str) -> None:
+    if value != "":
+        data[key] = value
+
+
+def _item_errors(errors: Errors, field: str, key: str, messages: list[str],
+                 item_word: str) -> None:
+    """``learning_outcomes.2`` → an error on the textarea, naming the line."""
+    rest = key[len(field) + 1:]
+    index = rest.split(".", 1)[0]
+    prefix = f"{item_word} {int(index) + 1}: " if index.isdigit() else ""
+    errors.setdefault(field, []).extend(prefix + friendly(field, m, item=bool(prefix))
+                                         for m in messages)
+
+
+# -- skills -------------------------------------------------------------------------------
+def skill_form(values: Mapping[str, Any] | None = None) -> dict[str, Any]:
+    """The form's values from a skill's dict (``skill_as_dict``) or blank."""
+    values = values or {}
+    form: dict[str, Any] = {
+        "code": values.get("code", ""), "name": values.get("name", ""),
+        "description": values.get("description", ""), "criteria": values.get("criteria", ""),
+        "tags": ", ".join(values.get("tags") or []),
+    }
+    rows = [{f: str(a.get(f) or "") for f in ALIGNMENT_FIELDS}
+            for a in values.get("alignments") or []]
+    form["alignments"] = rows + [dict.fromkeys(ALIGNMENT_FIELDS, "")
+                                 for _ in range(BLANK_ALIGNMENT_ROWS)]
+    return form
+
+
+def skill_form_from_post(posted: MultiDict[str, str]) -> dict[str, Any]:
+    form: dict[str, Any] = {k: _clean(posted.get(k, "")) for k in
+                            ("code", "name", "description", "criteria", "tags")}
+    rows = []
+    for i in range(MAX_ALIGNMENT_ROWS + BLANK_ALIGNMENT_ROWS):
+        row = {f: _clean(posted.get(f"alignments-{i}-{f}", "")) for f in ALIGNMENT_FIELDS}
+        if any(posted.get(f"alignments-{i}-{f}") is not None for f in ALIGNMENT_FIELDS):
+            rows.append(row)
+    filled = [r for r in rows if any(r[f] for f in ALIGNMENT_FIELDS if f != "target_type")]
+    form["alignments"] = filled + [dict.fromkeys(ALIGNMENT_FIELDS, "")
+                                   for _ in range(BLANK_ALIGNMENT_ROWS)]
+    return form
+
+
+def skill_input(form: Mapping[str, Any]) -> dict[str, Any]:
+    """Schema input from the form values (``skill_form_from_post``). Alignment rows are
+    already compacted there, so row ``i`` of the form is ``alignments[i]`` of the input."""
+    data: dict[str, Any] = {}
+    for key in ("code", "name", "description", "criteria"):
+        _put(data, key, form[key])
+    data["tags"] = _commas(form["tags"])
+    alignments = []
+    for row in form["alignments"]:
+        if not any(row[f] for f in ALIGNMENT_FIELDS if f != "target_type"):
+            continue
+        item: dict[str, Any] = {}
+        for f in ALIGNMENT_FIELDS:
+            _put(item, f, row[f])
+        alignments.append(item)
+    data["alignments"] = alignments
+    return data
+
+
+def skill_errors(raw: Errors) -> Errors:
+    errors: Errors = {}
+    for key, messages in raw.items():
+        parts = key.split(".")
+        if parts[0] == "alignments" and len(parts) >= 3 and parts[1].isdigit():
+            name = f"alignments-{parts[1]}-{parts[2]}"
+            errors.setdefault(name, []).extend(friendly(parts[2], m) for m in messages)
+        elif parts[0] == "tags" and len(parts) > 1:
+            _item_errors(errors, "tags", key, messages, "Tag")
+        elif parts[0] in SKILL_LABELS:
+            errors.setdefault(parts[0], []).extend(friendly(parts[0], m) for m in messages)
+        else:
+            errors.setdefault("_form", []).extend(messages)
+    return errors
+
+
+def skill_error_label(name: str) -> str:
+    if name.startswith("alignments-"):
+        _, row, field = name.split("-", 2)
+        return f"Alignment {int(row) + 1}: {ALIGNMENT_LABELS.get(field, field)}"
+    return SKILL_LABELS.get(name, name)
+
+
+# -- micro-credentials --------------------------------------------------------------------
+_CREDENTIAL_TEXT = ("code", "title", "short_description", "long_description",
+                    "assessment_kind", "assessment_method", "grading", "credit_system",
+                    "stand_alone_value", "field_of_study", "level", "image_url", "image_alt")
+_CREDENTIAL_LISTS = ("delivery_modes", "allowed_routes", "required_skills", "optional_skills")
+
+
+def credential_form(values: Mapping[str, Any] | None = None) -> dict[str, Any]:
+    """The form's values from a version's input (``input_of``) or the defaults of a new
+    micro-credential."""
+    if values is None:
+        values = {"assessment_kind": "pass_fail_demonstration", "grading": "pass_fail",
+                  "languages": ["en"], "optional_min": 0}
+    form: dict[str, Any] = {k: str(values.get(k) or "") for k in _CREDENTIAL_TEXT}
+    for key in _CREDENTIAL_LISTS:
+        form[key] = list(values.get(key) or [])
+    form["learning_outcomes"] = "\n".join(values.get("learning_outcomes") or [])
+    form["target_occupations"] = "\n".join(values.get("target_occupations") or [])
+    form["languages"] = ", ".join(values.get("languages") or [])
+    form["tags"] = ", ".join(values.get("tags") or [])
+    form["credit_bearing"] = bool(values.get("credit_bearing"))
+    for key in ("notional_hours", "credit_value", "expiry_months"):
+        value = values.get(key)
+        form[key] = "" if value is None else str(value)
+    form["optional_min"] = str(values.get("optional_min") or 0)
+    return form
+
+
+def credential_form_from_post(posted: MultiDict[str, str]) -> dict[str, Any]:
+    form: dict[str, Any] = {k: _clean(posted.get(k, "")) for k in _CREDENTIAL_TEXT}
+    for key in ("learning_outcomes", "target_occupations", "languages", "tags",
+                "notional_hours", "credit_value", "expiry_months", "optional_min"):
+        form[key] = _clean(posted.get(key, ""))
+    for key in _CREDENTIAL_LISTS:
+        form[key] = [_clean(v) for v in posted.getlist(key) if _clean(v)]
+    form["credit_bearing"] = posted.get("credit_bearing") in ("1", "on", "true", "yes")
+    return form
+
+
+def credential_input(form: Mapping[str, Any]) -> dict[str, Any]:
+    data: dict[str, Any] = {}
+    for key in _CREDENTIAL_TEXT:
+        _put(data, key, form[key])
+    for key in _CREDENTIAL_LISTS:
+        data[key] = list(form[key])
+    outcomes = _lines(form["learning_outcomes"])
+    if outcomes or form["learning_outcomes"]:
+        data["learning_outcomes"] = outcomes
+    data["target_occupations"] = _lines(form["target_occupations"])
+    languages = _commas(form["languages"])
+    if languages:
+        data["languages"] = languages
+    data["tags"] = _commas(form["tags"])
+    data["credit_bearing"] = bool(form["credit_bearing"])
+    if form["notional_hours"]:
+        data["notional_hours"] = form["notional_hours"].replace(",", ".")
+    # Empty numbers mean "none": no credit value, no expiry, no optional skills to choose.
+    data["credit_value"] = form["credit_value"].replace(",", ".") or None
+    data["expiry_months"] = _number(form["expiry_months"]) if form["expiry_months"] else None
+    data["optional_min"] = _number(form["optional_min"]) if form["optional_min"] else 0
+    return data
+
+
+def credential_cross_checks(form: Mapping[str, Any]) -> Errors:
+    """The checks that span fields (credit, earning rule). The schema runs them only once
+    every single field is valid; running them here too shows all problems at once."""
+    errors: Errors = {}
+    if form["credit_bearing"]:
+        if not form["credit_value"]:
+            errors["credit_value"] = ["This is required for a credit-bearing credential."]
+        if not form["credit_system"]:
+            errors["credit_system"] = ["This is required for a credit-bearing credential."]
+    elif form["credit_value"]:
+        errors["credit_value"] = ["This must be empty unless credit-bearing."]
+    optional_min = _number(form["optional_min"]) if form["optional_min"] else 0
+    if isinstance(optional_min, int):
+        rule = EarningRule(tuple(form["required_skills"]), tuple(form["optional_skills"]),
+                           optional_min)
+        for key, messages in rule.problems().items():
+            errors.setdefault("required_skills" if key == "skills" else key, []).extend(
+                friendly(key, m) for m in messages)
+    return errors
+
+
+def credential_errors(raw: Errors, form: Mapping[str, Any] | None = None) -> Errors:
+    errors: Errors = {}
+    words = {"learning_outcomes": "Line", "target_occupations": "Line",
+             "languages": "Language", "tags": "Tag", "required_skills": "Skill",
+             "optional_skills": "Skill", "delivery_modes": "Choice", "allowed_routes": "Choice"}
+    for key, messages in raw.items():
+        field = key.split(".", 1)[0]
+        if field == "skills":
+            field = "required_skills"
+        if "." in key and field in words:
+            _item_errors(errors, field, key, messages, words[field])
+        elif field in CREDENTIAL_LABELS:
+            errors.setdefault(field, []).extend(friendly(field, m) for m in messages)
+        else:
+            errors.setdefault("_form", []).extend(messages)
+    if form is not None:
+        for field, messages in credential_cross_checks(form).items():
+            if field not in errors:
+                errors[field] = messages
+    ordered = {k: errors[k] for k in CREDENTIAL_LABELS if k in errors}
+    return {**ordered, **{k: v for k, v in errors.items() if k not in ordered}}
+
+
+# -- issuer profile -----------------------------------------------------------------------
+ISSUER_FIELDS = ("name", "url", "email", "image_url", "description")
+
+
+def issuer_form(values: Mapping[str, Any] | None = None) -> dict[str, Any]:
+    values = values or {}
+    form = {k: str(values.get(k) or "") for k in ISSUER_FIELDS}
+    form["languages"] = ", ".join(values.get("languages") or ["en"])
+    form["slug"] = str(values.get("slug") or "")
+    return form
+
+
+def issuer_form_from_post(posted: MultiDict[str, str]) -> dict[str, Any]:
+    return {k: _clean(posted.get(k, "")) for k in (*ISSUER_FIELDS, "languages", "slug")}
+
+
+def issuer_input(form: Mapping[str, Any]) -> dict[str, Any]:
+    data: dict[str, Any] = {}
+    for key in ISSUER_FIELDS:
+        _put(data, key, form[key])
+    languages = _commas(form["languages"])
+    if languages:
+        data["languages"] = languages
+    return data
+
+
+def slug_ok(slug: str) -> bool:
+    return bool(re.fullmatch(r"[A-Za-z0-9-]{1,64}", slug))
+
+
+def issuer_errors(raw: Errors) -> Errors:
+    errors: Errors = {}
+    for key, messages in raw.items():
+        field = key.split(".", 1)[0]
+        if "." in key and field == "languages":
+            _item_errors(errors, field, key, messages, "Language")
+        elif field == "slug":
+            errors.setdefault(field, []).extend(
+                "Use 1-64 letters, digits or '-'." if m.startswith("use 1-64") else m
+                for m in messages)
+        elif field in ISSUER_LABELS:
+            errors.setdefault(field, []).extend(friendly(field, m) for m in messages)
+        else:
+            errors.setdefault("_form", []).extend(messages)
+    return errors
+
+
+# -- rubric -------------------------------------------------------------------------------
+def rubric_form(criteria: Iterable[RubricCriterion]) -> list[dict[str, str]]:
+    rows = [{"key": c.key, "lens": c.lens, "title": c.title, "description": c.description,
+             "position": str(i + 1), "remove": ""} for i, c in enumerate(criteria)]
+    start = len(rows)
+    rows += [{"key": "", "lens": "educational", "title": "", "description": "",
+              "position": str(start + i + 1), "remove": ""} for i in range(BLANK_RUBRIC_ROWS)]
+    return rows
+
+
+def rubric_form_from_post(posted: MultiDict[str, str]) -> list[dict[str, str]]:
+    rows = []
+    for i in range(MAX_RUBRIC_ROWS + BLANK_RUBRIC_ROWS):
+        if posted.get(f"rubric-{i}-key") is None and posted.get(f"rubric-{i}-title") is None:
+            continue
+        rows.append({f: _clean(posted.get(f"rubric-{i}-{f}", ""))
+                     for f in ("key", "lens", "title", "description", "position", "remove")})
+    return rows
+
+
+def rubric_criteria(rows: list[dict[str, str]]) -> tuple[list[RubricCriterion], Errors]:
+    """Criteria in the order of their positions (ties keep the form's order), without
+    removed and blank rows; errors are keyed ``rubric-<row>-<field>``."""
+    errors: Errors = {}
+    kept: list[tuple[float, int, RubricCriterion]] = []
+    seen: dict[str, int] = {}
+    for i, row in enumerate(rows):
+        if row["remove"] or not any(row[f] for f in ("key", "title", "description")):
+            continue
+        name = f"rubric-{i}-"
+        if not RUBRIC_KEY_RE.match(row["key"]):
+            errors[name + "key"] = ["Use 1-50 lower-case letters, digits, '_' or '-'."]
+        elif row["key"] in seen:
+            errors[name + "key"] = [f"Row {seen[row['key']] + 1} already uses this key."]
+        else:
+            seen[row["key"]] = i
+        if not row["title"]:
+            errors[name + "title"] = ["This is required."]
+        elif len(row["title"]) > 200:
+            errors[name + "title"] = ["Too long: use at most 200 characters."]
+        if len(row["description"]) > 2000:
+            errors[name + "description"] = ["Too long: use at most 2000 characters."]
+        if not re.fullmatch(r"[a-z0-9_-]{1,50}", row["lens"] or ""):
+            errors[name + "lens"] = ["Choose a lens."]
+        try:
+            position = float(row["position"]) if row["position"] else float(i + 1)
+        except ValueError:
+            errors[name + "position"] = ["Enter a number."]
+            position = float(i + 1)
+        kept.append((position, i, RubricCriterion(row["key"], row["lens"], row["title"],
+                                                  row["description"])))
+    if not kept and not errors:
+        errors["_form"] = ["Keep at least one criterion."]
+    return [c for _, _, c in sorted(kept, key=lambda t: (t[0], t[1]))], errors
+
+
+def rubric_error_label(name: str) -> str:
+    if name.startswith("rubric-"):
+        _, row, field = name.split("-", 2)
+        return f"Criterion {int(row) + 1}: {RUBRIC_LABELS.get(field, field)}"
+    return name
+
+
+def lens_choices(extra: Iterable[str] = ()) -> list[tuple[str, str]]:
+    choices = list(LENSES.items())
+    for lens in extra:
+        if lens and lens not in LENSES and lens not in [c[0] for c in choices]:
+            choices.append((lens, lens.replace("_", " ").capitalize()))
+    return choices

@@ -1,0 +1,593 @@
+"""REST API under /api/v1: the catalog (skills, micro-credentials and their versions,
+lifecycle transitions, reviews, the rubric, the issuer profile, import/export).
+
+Authentication is a per-issuer API token only (``Authorization: Bearer mc_...``); the launch
+cookie is never read here, so CSRF does not apply. A token sees its own issuer's data and
+nothing else (another issuer's ids are 404). Views are thin: they parse the request, call a
+service with the token's ``Actor``, commit once, and serialise with ``api_schemas``. Errors
+are JSON (``web/errors.py``); a missing or bad token is 401 with ``WWW-Authenticate``.
+
+Reads carry a weak ETag (a hash of the body; single resources prefix it with their
+``row_version``) and answer ``If-None-Match`` with 304. Writes to an existing resource take
+the row_version they were based on (``If-Match: "<row_version>"`` or a ``row_version``
+field); a stale one is 409, so a concurrent edit is refused rather than silently lost.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import re
+from collections.abc import Callable, Mapping
+from datetime import timedelta
+from typing import Any, TypeVar
+
+from flask import Blueprint, current_app, g, request, url_for
+from flask.typing import ResponseReturnValue
+from marshmallow import Schema, ValidationError
+from sqlalchemy import inspect as sa_inspect
+from sqlalchemy.exc import IntegrityError
+from werkzeug.wrappers import Response
+
+from lti_tool.domain.catalog import (
+    LENSES,
+    RUBRIC_LEVELS,
+    Action,
+    LifecycleState,
+    Scope,
+    allowed_actions,
+)
+from lti_tool.domain.catalog_schemas import CredentialInputSchema, first_errors
+from lti_tool.errors import Conflict, ToolError, ValidationFailed
+from lti_tool.extensions import db_session
+from lti_tool.models import CredentialVersion, Issuer, MicroCredential, Review, Skill
+from lti_tool.models.base import utcnow
+from lti_tool.services import api_tokens, catalog_io
+from lti_tool.services import catalog as catalog_service
+from lti_tool.services.catalog import Actor, Page
+from lti_tool.web import api_schemas as S
+
+bp = Blueprint("api", __name__, url_prefix="/api/v1")
+
+REALM = 'Bearer realm="MicroCred API"'
+MAX_ID = 2**31 - 1  # ids beyond a 32-bit integer cannot exist; keep them away from the DB
+ID = f"int(max={MAX_ID})"
+LAST_USED_GRANULARITY = timedelta(minutes=5)
+JSON_TYPES = ("application/json",)
+CSV_TYPES = ("text/csv", "application/csv", "text/plain")
+CONTENT_FIELDS = tuple(CredentialInputSchema().fields)
+# One entity tag, as we issue them (W/"<row_version>-<hash>") or as a client writes the
+# row_version ("3"); werkzeug's parser is too lenient here (it reads '""' as a None tag).
+_IF_MATCH = re.compile(r'^(?:W/)?"(\d{1,10})(?:-[0-9a-f]{1,64})?"\Z')
+
+T = TypeVar("T")
+F = TypeVar("F", bound=Callable[..., Any])
+
+
+# -- errors particular to the API ---------------------------------------------------------------
+class Unauthorized(ToolError):
+    status_code = 401
+    code = "unauthorized"
+    title = "Authentication required"
+    public_message = ("Send an API token: 'Authorization: Bearer mc_...'. Tokens are created "
+                      "by a catalog administrator (admin pages or `microcred tokens create`).")
+
+
+class InvalidToken(Unauthorized):
+    code = "invalid_token"
+    title = "Invalid API token"
+    public_message = "This API token is not valid: it is unknown, malformed or revoked."
+
+
+class UnsupportedMediaType(ToolError):
+    status_code = 415
+    code = "unsupported_media_type"
+    title = "Unsupported media type"
+
+
+class PreconditionRequired(ToolError):
+    status_code = 428
+    code = "precondition_required"
+    title = "Say which version you edited"
+    public_message = ("Send the row_version you read, as 'If-Match: \"<row_version>\"' or a "
+                      "row_version field, so a concurrent change is not silently overwritten.")
+
+
+# -- authentication -------------------------------------------------------------------------------
+@bp.before_request
+def _authenticate() -> None:
+    if request.endpoint == "api.openapi":
+        return
+    header = request.headers.get("Authorization", "")
+    if not header.strip():
+        g.api_challenge = REALM
+        raise Unauthorized()
+    scheme, _, credentials = header.strip().partition(" ")
+    g.api_challenge = f'{REALM}, error="invalid_token"'
+    if scheme.lower() != "bearer" or not credentials.strip():
+        raise InvalidToken("Use the Bearer scheme: 'Authorization: Bearer mc_...'.")
+    session = db_session()
+    token = api_tokens.authenticate(session, credentials.strip())
+    if token is None:
+        raise InvalidToken()
+    g.api_actor = api_tokens.actor_for_token(token)
+    g.api_challenge = None
+    _note_last_use(token)
+    view = current_app.view_functions.get(request.endpoint or "")
+    scope: Scope | None = getattr(view, "api_scope", None)
+    if scope is not None and not g.api_actor.can(scope):
+        g.api_missing_scope = scope.value
+        g.api_actor.require(scope)  # raises Forbidden (403)
+
+
+def needs(scope: Scope) -> Callable[[F], F]:
+    """The scope a token must carry for this endpoint (checked before the view runs; the
+    services check again)."""
+
+    def mark(view: F) -> F:
+        view.api_scope = scope  # type: ignore[attr-defined]
+        return view
+
+    return mark
+
+
+def _note_last_use(token: Any) -> None:
+    """``authenticate`` stamps last_used_at. Keep that bookkeeping out of the request's own
+    transaction (a refused write must still apply nothing) and write it at most every few
+    minutes, so reads do not become writes."""
+    session = db_session()
+    history = sa_inspect(token).attrs.last_used_at.history
+    previous = history.deleted[0] if history.deleted else None
+    if previous is not None and utcnow() - previous < LAST_USED_GRANULARITY:
+        session.expire(token, ["last_used_at"])  # discard the pending stamp
+        return
+    session.commit()
+
+
+def actor() -> Actor:
+    result: Actor = g.api_actor
+    return result
+
+
+@bp.after_request
+def _api_headers(response: Response) -> Response:
+    response.headers["Cache-Control"] = "private, no-cache"
+    response.vary.add("Authorization")
+    if response.status_code == 401:
+        response.headers["WWW-Authenticate"] = g.get("api_challenge") or REALM
+    elif response.status_code == 403 and g.get("api_missing_scope"):
+        response.headers["WWW-Authenticate"] = (
+            f'{REALM}, error="insufficient_scope", scope="{g.api_missing_scope}"')
+    return response
+
+
+# -- request helpers ------------------------------------------------------------------------------
+def _media_type_ok(allowed: tuple[str, ...]) -> bool:
+    mimetype = request.mimetype or ""
+    return mimetype in allowed or (allowed == JSON_TYPES and mimetype.startswith("application/")
+                                   and mimetype.endswith("+json"))
+
+
+def json_body() -> Any:
+    """The request body as JSON. 415 for another media type, 422 if it does not parse,
+    413 (raised by Flask while reading) if it is larger than MAX_CONTENT_LENGTH."""
+    if not _media_type_ok(JSON_TYPES):
+        raise UnsupportedMediaType("Send the body as JSON with 'Content-Type: application/json'.")
+    raw = request.get_data(cache=True)
+    try:
+        data = json.loads(raw)
+        # Lone surrogates parse but cannot be stored as text: refuse them here.
+        json.dumps(data, ensure_ascii=False).encode("utf-8")
+    except (ValueError, RecursionError):
+        raise ValidationFailed({"_body": ["is not valid JSON (UTF-8)"]},
+                               "The request body is not valid JSON.") from None
+    return data
+
+
+def json_object() -> dict[str, Any]:
+    data = json_body()
+    if not isinstance(data, dict):
+        raise ValidationFailed({"_schema": ["must be a JSON object"]})
+    return data
+
+
+def load_query(schema: Schema) -> dict[str, Any]:
+    # An empty value (``?state=``) means "no filter", as a search form would send it.
+    args = {k: v for k, v in request.args.to_dict(flat=True).items() if v != ""}
+    try:
+        result: dict[str, Any] = schema.load(args)
+    except ValidationError as exc:
+        raise ValidationFailed(first_errors(exc.messages),
+                               "Some query parameters are not valid.") from None
+    return result
+
+
+def expected_row_version(body: dict[str, Any] | None, *, required: bool) -> int | None:
+    """The row_version the client based its change on: ``If-Match`` or a ``row_version``
+    field (removed from ``body``). ``If-Match: *`` means "whatever is there"."""
+    from_body: int | None = None
+    if body is not None and "row_version" in body:
+        value = body.pop("row_version")
+        if isinstance(value, bool) or not isinstance(value, int) or not 1 <= value <= MAX_ID:
+            raise ValidationFailed({"row_version": ["must be the whole number you read in "
+                                                    "row_version"]})
+        from_body = value
+    header = (request.headers.get("If-Match") or "").strip()
+    if not header:
+        if from_body is None and required:
+            raise PreconditionRequired()
+        return from_body
+    if header == "*":
+        return from_body
+    match = _IF_MATCH.match(header)
+    if match is None:
+        raise ValidationFailed({"If-Match": ['give one ETag of this resource, e.g. "3"']})
+    from_header = int(match.group(1))
+    if from_body is not None and from_body != from_header:
+        raise ValidationFailed({"row_version": ["does not match the If-Match header"]})
+    return from_header
+
+
+def write(action: Callable[[], T]) -> T:
+    """Run one state change and commit it once. A unique constraint hit by a concurrent
+    request (the same code saved twice at once) is a 409, not a 500."""
+    session = db_session()
+    try:
+        result = action()
+        session.commit()
+    except IntegrityError:
+        session.rollback()
+        raise Conflict("This conflicts with a change saved at the same moment. Reload and try "
+                       "again.", code="concurrent_change") from None
+    return result
+
+
+# -- response helpers -----------------------------------------------------------------------------
+def _digest(text: str) -> str:
+    return hashlib.sha256(text.encode()).hexdigest()[:16]
+
+
+def respond(body: Any, status: int = 200, *, row_version: int | None = None,
+            etag: str | None = None, headers: Mapping[str, str] | None = None) -> Response:
+    """JSON with a weak ETag (a hash of the body, after the row_version for a single
+    resource); a GET whose If-None-Match matches gets 304 and no body."""
+    payload = current_app.json.dumps(body)
+    digest = etag or _digest(payload)
+    tag = f"{row_version}-{digest}" if row_version is not None else digest
+    if request.method in ("GET", "HEAD") and status == 200 and \
+            request.if_none_match.contains_weak(tag):
+        response = current_app.response_class(status=304)
+    else:
+        response = current_app.response_class(payload + "\n", status=status,
+                                              mimetype="application/json")
+    response.set_etag(tag, weak=True)
+    for name, value in (headers or {}).items():
+        response.headers[name] = value
+    return response
+
+
+def respond_page(page: Page, items: list[Any], endpoint: str,
+                 args: Mapping[str, Any]) -> Response:
+    body = {"items": items, "page": page.page, "per_page": page.per_page, "total": page.total}
+    kept: dict[str, Any] = {
+        k: (str(v).lower() if isinstance(v, bool) else v) for k, v in args.items()
+        if k != "page" and v not in ("", None) and not (k == "per_page" and v == 50)}
+    links = []
+
+    def link(number: int, rel: str) -> None:
+        links.append(f'<{url_for(endpoint, **kept, page=number)}>; rel="{rel}"')
+
+    if page.page < page.pages:
+        link(page.page + 1, "next")
+    if page.page > 1:
+        link(min(page.page - 1, page.pages), "prev")
+    link(1, "first")
+    link(page.pages, "last")
+    return respond(body, headers={"Link": ", ".join(links)})
+
+
+def no_content() -> Response:
+    return current_app.response_class(status=204)
+
+
+# -- serialisation --------------------------------------------------------------------------------
+def skill_out(skill: Skill) -> dict[str, Any]:
+    result: dict[str, Any] = S.dump(S.SkillSchema, skill)
+    return result
+
+
+def summary_out(version: CredentialVersion) -> dict[str, Any]:
+    data = {"id": version.id, "credential_id": version.credential_id,
+            "code": version.credential.code, "version": version.version,
+            "state": version.state, "title": version.title,
+            "short_description": version.short_description,
+            "notional_hours": version.notional_hours, "credit_bearing": version.credit_bearing,
+            "field_of_study": version.field_of_study, "row_version": version.row_version,
+            "updated_at": version.updated_at}
+    result: dict[str, Any] = S.dump(S.VersionSummarySchema, data)
+    return result
+
+
+def version_out(version: CredentialVersion) -> dict[str, Any]:
+    view = catalog_service.learner_view(version)  # the frozen snapshot once published
+    data = {
+        "id": version.id, "credential_id": version.credential_id,
+        "code": version.credential.code, "version": version.version, "state": version.state,
+        "allowed_actions": [a.value for a in allowed_actions(LifecycleState(version.state))],
+        "row_version": version.row_version, "author_name": version.author_name,
+        "content": {k: view[k] for k in CONTENT_FIELDS if k in view},
+        "skills": view.get("skills", []), "earning_rule": view.get("earning_rule", ""),
+        "review_count": len(version.reviews),
+        "created_at": version.created_at, "updated_at": version.updated_at,
+        "submitted_at": version.submitted_at, "approved_at": version.approved_at,
+        "published_at": version.published_at, "retired_at": version.retired_at,
+    }
+    result: dict[str, Any] = S.dump(S.VersionSchema, data)
+    return result
+
+
+def credential_out(credential: MicroCredential) -> dict[str, Any]:
+    published = [v for v in credential.versions if v.state == LifecycleState.PUBLISHED.value]
+    data = {"id": credential.id, "code": credential.code, "created_at": credential.created_at,
+            "latest_version_id": credential.versions[-1].id,
+            "published_version_id": published[-1].id if published else None}
+    result: dict[str, Any] = S.dump(S.CredentialSchema, data)
+    result["versions"] = [summary_out(v) for v in credential.versions]
+    return result
+
+
+def review_out(review: Review) -> dict[str, Any]:
+    result: dict[str, Any] = S.dump(S.ReviewSchema, review)
+    return result
+
+
+def issuer_out(issuer: Issuer) -> dict[str, Any]:
+    result: dict[str, Any] = S.dump(S.IssuerSchema, issuer)
+    return result
+
+
+# -- skills ---------------------------------------------------------------------------------------
+@bp.get("/skills")
+@needs(Scope.CATALOG_READ)
+def list_skills() -> ResponseReturnValue:
+    args = load_query(S.SkillListQuerySchema())
+    page = catalog_service.list_skills(db_session(), actor(), **args)
+    return respond_page(page, [skill_out(s) for s in page.items], "api.list_skills", args)
+
+
+@bp.post("/skills")
+@needs(Scope.CATALOG_WRITE)
+def create_skill() -> ResponseReturnValue:
+    body = json_object()
+    skill = write(lambda: catalog_service.create_skill(db_session(), actor(), body))
+    return respond(skill_out(skill), 201, row_version=skill.row_version,
+                   headers={"Location": url_for("api.get_skill", skill_id=skill.id)})
+
+
+@bp.get(f"/skills/<{ID}:skill_id>")
+@needs(Scope.CATALOG_READ)
+def get_skill(skill_id: int) -> ResponseReturnValue:
+    skill = catalog_service.get_skill(db_session(), actor(), skill_id)
+    return respond(skill_out(skill), row_version=skill.row_version)
+
+
+@bp.put(f"/skills/<{ID}:skill_id>")
+@needs(Scope.CATALOG_WRITE)
+def update_skill(skill_id: int) -> ResponseReturnValue:
+    body = json_object()
+    expected = expected_row_version(body, required=True)
+    skill = write(lambda: catalog_service.update_skill(db_session(), actor(), skill_id, body,
+                                                       expected_row_version=expected))
+    return respond(skill_out(skill), row_version=skill.row_version)
+
+
+@bp.delete(f"/skills/<{ID}:skill_id>")
+@needs(Scope.CATALOG_WRITE)
+def delete_skill(skill_id: int) -> ResponseReturnValue:
+    expected = expected_row_version(None, required=False)
+
+    def delete() -> None:
+        session = db_session()
+        if expected is not None:
+            skill = catalog_service.get_skill(session, actor(), skill_id)
+            if skill.row_version != expected:
+                raise Conflict("Someone else saved this skill in the meantime. Reload it "
+                               "before deleting.", code="stale_version")
+        catalog_service.delete_skill(session, actor(), skill_id)
+
+    write(delete)
+    return no_content()
+
+
+# -- micro-credentials and versions --------------------------------------------------------------
+@bp.get("/credentials")
+@needs(Scope.CATALOG_READ)
+def list_credentials() -> ResponseReturnValue:
+    args = load_query(S.CredentialListQuerySchema())
+    page = catalog_service.list_credentials(db_session(), actor(), **args)
+    return respond_page(page, [summary_out(v) for v in page.items], "api.list_credentials",
+                        args)
+
+
+@bp.post("/credentials")
+@needs(Scope.CATALOG_WRITE)
+def create_credential() -> ResponseReturnValue:
+    body = json_object()
+    version = write(lambda: catalog_service.create_credential(db_session(), actor(), body))
+    return respond(version_out(version), 201, row_version=version.row_version,
+                   headers={"Location": url_for("api.get_version", version_id=version.id)})
+
+
+@bp.get(f"/credentials/<{ID}:credential_id>")
+@needs(Scope.CATALOG_READ)
+def get_credential(credential_id: int) -> ResponseReturnValue:
+    credential = catalog_service.get_credential(db_session(), actor(), credential_id)
+    return respond(credential_out(credential))
+
+
+@bp.post(f"/credentials/<{ID}:credential_id>/versions")
+@needs(Scope.CATALOG_WRITE)
+def create_version(credential_id: int) -> ResponseReturnValue:
+    version = write(lambda: catalog_service.new_version(db_session(), actor(), credential_id))
+    return respond(version_out(version), 201, row_version=version.row_version,
+                   headers={"Location": url_for("api.get_version", version_id=version.id)})
+
+
+@bp.get(f"/versions/<{ID}:version_id>")
+@needs(Scope.CATALOG_READ)
+def get_version(version_id: int) -> ResponseReturnValue:
+    version = catalog_service.get_version(db_session(), actor(), version_id)
+    return respond(version_out(version), row_version=version.row_version)
+
+
+@bp.put(f"/versions/<{ID}:version_id>")
+@needs(Scope.CATALOG_WRITE)
+def update_version(version_id: int) -> ResponseReturnValue:
+    body = json_object()
+    expected = expected_row_version(body, required=True)
+    version = write(lambda: catalog_service.update_draft(db_session(), actor(), version_id,
+                                                         body, expected_row_version=expected))
+    return respond(version_out(version), row_version=version.row_version)
+
+
+@bp.post(f"/versions/<{ID}:version_id>/transitions")
+@needs(Scope.CATALOG_WRITE)
+def transition(version_id: int) -> ResponseReturnValue:
+    body = json_object()
+    expected = expected_row_version(body, required=False)
+    try:
+        values = S.TransitionInputSchema().load(body)
+    except ValidationError as exc:
+        raise ValidationFailed(first_errors(exc.messages)) from None
+    action = Action(values["action"])
+    version = write(lambda: catalog_service.transition(db_session(), actor(), version_id,
+                                                       action, expected_row_version=expected))
+    return respond(version_out(version), row_version=version.row_version)
+
+
+@bp.get(f"/versions/<{ID}:version_id>/reviews")
+@needs(Scope.CATALOG_READ)
+def list_reviews(version_id: int) -> ResponseReturnValue:
+    version = catalog_service.get_version(db_session(), actor(), version_id)
+    return respond({"items": [review_out(r) for r in version.reviews]})
+
+
+@bp.post(f"/versions/<{ID}:version_id>/reviews")
+@needs(Scope.REVIEW)
+def create_review(version_id: int) -> ResponseReturnValue:
+    body = json_object()
+    expected = expected_row_version(body, required=False)
+    review = write(lambda: catalog_service.review(db_session(), actor(), version_id, body,
+                                                  expected_row_version=expected))
+    return respond(review_out(review), 201,
+                   headers={"Location": url_for("api.list_reviews", version_id=version_id)})
+
+
+@bp.get(f"/versions/<{ID}:version_id>/diff/<{ID}:other_id>")
+@needs(Scope.CATALOG_READ)
+def diff(version_id: int, other_id: int) -> ResponseReturnValue:
+    session = db_session()
+    older = catalog_service.get_version(session, actor(), version_id)
+    newer = catalog_service.get_version(session, actor(), other_id)
+    if older.credential_id != newer.credential_id:
+        raise ValidationFailed({"other_id": ["is a version of another micro-credential"]},
+                               "Only versions of the same micro-credential can be compared.")
+    changes = catalog_service.version_diff(older, newer)
+    body = {"from": summary_out(older), "to": summary_out(newer),
+            "changes": [{"field": c.field, "before": c.before, "after": c.after}
+                        for c in changes]}
+    return respond(body)
+
+
+# -- rubric and issuer ----------------------------------------------------------------------------
+@bp.get("/rubric")
+@needs(Scope.CATALOG_READ)
+def rubric() -> ResponseReturnValue:
+    who = actor()
+    criteria = catalog_service.rubric_for(db_session(), who.issuer_id)
+    body = {"levels": [{"key": k, "label": label} for k, label in RUBRIC_LEVELS],
+            "lenses": [{"key": k, "title": title} for k, title in LENSES.items()],
+            "criteria": [{"key": c.key, "lens": c.lens, "title": c.title,
+                          "description": c.description} for c in criteria]}
+    return respond(S.dump(S.RubricSchema, body))
+
+
+@bp.get("/issuer")
+@needs(Scope.CATALOG_READ)
+def issuer() -> ResponseReturnValue:
+    who = actor()
+    row = db_session().get(Issuer, who.issuer_id)
+    if row is None:  # the token's issuer was deleted while the request ran
+        raise InvalidToken()
+    return respond(issuer_out(row), row_version=row.row_version)
+
+
+# -- import / export ---------------------------------------------------------------------------
+def import_response(report: catalog_io.ImportReport) -> Response:
+    """200 with the report; on any problem 422 (nothing applied) with one field message per
+    problem location and the whole report beside the usual error."""
+    if report.ok:
+        return respond(report.as_dict())
+    fields: dict[str, list[str]] = {}
+    for problem in report.problems:
+        fields.setdefault(problem["where"], []).append(problem["message"])
+    count = len(report.problems)
+    body = {"error": {"code": "import_invalid", "title": "Nothing was imported",
+                      "message": f"The import has {count} problem{'s' if count != 1 else ''}; "
+                                 "nothing was changed. Fix them and import again.",
+                      "request_id": g.get("request_id", "-"), "fields": fields},
+            "report": report.as_dict()}
+    return respond(body, 422)
+
+
+@bp.get("/catalog/export")
+@needs(Scope.CATALOG_READ)
+def export_catalog() -> ResponseReturnValue:
+    document = catalog_io.export_catalog(db_session(), actor())
+    # exported_at changes on every call: leave it out of the ETag so 304 can happen.
+    tag = _digest(current_app.json.dumps({**document, "exported_at": None}))
+    return respond(document, etag=tag)
+
+
+@bp.post("/catalog/import")
+@needs(Scope.CATALOG_WRITE)
+def import_catalog() -> ResponseReturnValue:
+    dry_run = load_query(S.ImportQuerySchema())["dry_run"]
+    document = json_body()
+    report = write(lambda: catalog_io.import_catalog(db_session(), actor(), document,
+                                                     dry_run=dry_run))
+    return import_response(report)
+
+
+@bp.get("/skills.csv")
+@needs(Scope.CATALOG_READ)
+def export_skills_csv() -> ResponseReturnValue:
+    text = catalog_io.export_skills_csv(db_session(), actor())
+    tag = _digest(text)
+    if request.if_none_match.contains_weak(tag):
+        response = current_app.response_class(status=304)
+    else:
+        response = current_app.response_class(text, mimetype="text/csv")
+        response.headers["Content-Disposition"] = 'attachment; filename="skills.csv"'
+    response.set_etag(tag, weak=True)
+    return response
+
+
+@bp.post("/skills.csv")
+@needs(Scope.CATALOG_WRITE)
+def import_skills_csv() -> ResponseReturnValue:
+    dry_run = load_query(S.ImportQuerySchema())["dry_run"]
+    if not _media_type_ok(CSV_TYPES):
+        raise UnsupportedMediaType("Send the skills as CSV with 'Content-Type: text/csv'.")
+    raw = request.get_data(cache=True)
+    report = write(lambda: catalog_io.import_skills_csv(db_session(), actor(), raw,
+                                                        dry_run=dry_run))
+    return import_response(report)
+
+
+# -- OpenAPI --------------------------------------------------------------------------------------
+@bp.get("/openapi.json")
+def openapi() -> ResponseReturnValue:
+    from lti_tool.web.openapi import openapi_document
+
+    return respond(openapi_document(current_app.config["PUBLIC_BASE_URL"]))

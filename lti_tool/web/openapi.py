@@ -1,0 +1,411 @@
+"""The OpenAPI 3.0.3 document of /api/v1, served at /api/v1/openapi.json.
+
+Component schemas are generated from the marshmallow schemas the API actually validates and
+serialises with (a small converter: String → string with maxLength/enum/pattern/format,
+Integer, Decimal → string with a pattern, Boolean, List → array, Nested → $ref, required
+lists); paths, parameters and responses are written out below.
+Spec: https://spec.openapis.org/oas/v3.0.3
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable
+from typing import Any
+
+from marshmallow import RAISE, Schema, fields, missing, validate
+
+from lti_tool import __version__
+from lti_tool.domain.catalog_schemas import (
+    CredentialInputSchema,
+    ReviewInputSchema,
+    SkillInputSchema,
+)
+from lti_tool.web import api_schemas as S
+
+DECIMAL_PATTERN = r"^-?[0-9]+(\.[0-9]+)?$"
+
+
+class Components:
+    """Collects component schemas by name while converting."""
+
+    def __init__(self) -> None:
+        self.schemas: dict[str, dict[str, Any]] = {}
+
+    def ref(self, schema: type[Schema] | Schema) -> dict[str, Any]:
+        cls = schema if isinstance(schema, type) else type(schema)
+        name = cls.__name__.removesuffix("Schema")
+        if name not in self.schemas:
+            self.schemas[name] = {}  # placeholder: guards against recursion
+            self.schemas[name] = self.object_schema(cls())
+        return {"$ref": f"#/components/schemas/{name}"}
+
+    def object_schema(self, schema: Schema) -> dict[str, Any]:
+        properties: dict[str, Any] = {}
+        required: list[str] = []
+        for attr, field in schema.fields.items():
+            if field.load_only and field.dump_only:
+                continue
+            name = field.data_key or attr
+            properties[name] = self.field(field)
+            if field.required:
+                required.append(name)
+        result: dict[str, Any] = {"type": "object", "properties": properties}
+        if required:
+            result["required"] = required
+        if schema.unknown == RAISE:
+            result["additionalProperties"] = False
+        doc = (type(schema).__doc__ or "").strip()
+        if doc:
+            result["description"] = " ".join(doc.split())
+        return result
+
+    def field(self, field: fields.Field[Any]) -> dict[str, Any]:
+        result = self._type(field)
+        for validator in field.validators:
+            _apply_validator(result, validator)
+        description = field.metadata.get("description")
+        default = field.load_default
+        if callable(default):
+            default = default()
+        if "$ref" in result and (description or field.allow_none):
+            result = {"allOf": [result]}
+        if description:
+            result["description"] = description
+        # "" and [] mean "none given": as a default they could contradict the schema
+        # (an enum, a minimum length or item count), so they are left out.
+        if default is not missing and default not in (None, "", []) and "$ref" not in result \
+                and not isinstance(field, fields.Nested):
+            result["default"] = default
+        if field.allow_none:
+            result["nullable"] = True
+            if "enum" in result:
+                result["enum"] = [*result["enum"], None]
+        return result
+
+    def _type(self, field: fields.Field[Any]) -> dict[str, Any]:
+        if isinstance(field, fields.Nested):
+            return self.ref(field.nested)  # type: ignore[arg-type]
+        if isinstance(field, fields.List):
+            return {"type": "array", "items": self.field(field.inner)}
+        if isinstance(field, fields.Dict):
+            values = field.value_field
+            return {"type": "object",
+                    "additionalProperties": self.field(values) if values else {}}
+        if isinstance(field, fields.Email):
+            return {"type": "string", "format": "email"}
+        if isinstance(field, fields.Url):
+            return {"type": "string", "format": "uri"}
+        if isinstance(field, fields.DateTime):
+            return {"type": "string", "format": "date-time"}
+        if isinstance(field, fields.Decimal):
+            return {"type": "string", "pattern": DECIMAL_PATTERN,
+                    "description": "A decimal number written as a string."}
+        if isinstance(field, fields.Integer):
+            return {"type": "integer"}
+        if isinstance(field, fields.Number):
+            return {"type": "number"}
+        if isinstance(field, fields.Boolean):
+            return {"type": "boolean"}
+        if isinstance(field, fields.String):
+            return {"type": "string"}
+        return {}  # Raw: any JSON value
+
+
+def _apply_validator(result: dict[str, Any], validator: Any) -> None:
+    is_array = result.get("type") == "array"
+    if isinstance(validator, validate.Length):
+        low, high = ("minItems", "maxItems") if is_array else ("minLength", "maxLength")
+        if validator.equal is not None:
+            result[low] = result[high] = validator.equal
+        if validator.min is not None and validator.min > 0:
+            result[low] = validator.min
+        if validator.max is not None:
+            result[high] = validator.max
+    elif isinstance(validator, validate.OneOf):
+        result["enum"] = list(validator.choices)
+    elif isinstance(validator, validate.Regexp):
+        result["pattern"] = validator.regex.pattern
+    elif isinstance(validator, validate.Range):
+        if result.get("type") in ("integer", "number"):
+            if validator.min is not None:
+                result["minimum"] = validator.min
+                if not validator.min_inclusive:
+                    result["exclusiveMinimum"] = True
+            if validator.max is not None:
+                result["maximum"] = validator.max
+                if not validator.max_inclusive:
+                    result["exclusiveMaximum"] = True
+        else:  # a Decimal written as a string: say the range in words
+            result["description"] = (f"{result.get('description', '')} From {validator.min} "
+                                     f"to {validator.max}.").strip()
+
+
+# -- paths ----------------------------------------------------------------------------------------
+ERROR_TEXT = {
+    "304": "Not modified: the ETag in If-None-Match still matches.",
+    "401": "No API token, or one that is unknown, malformed or revoked.",
+    "403": "The token lacks the scope this needs, or the action is not allowed for it.",
+    "404": "No such resource in this token's catalog.",
+    "409": "Conflict: a stale row_version, a refused lifecycle transition or a resource in use.",
+    "413": "The request body is larger than the server accepts.",
+    "415": "The body is not of the expected media type.",
+    "422": "Invalid input: see error.fields for a message per field.",
+    "428": "Say which row_version you edited (If-Match or a row_version field).",
+}
+
+
+class Builder:
+    def __init__(self) -> None:
+        self.components = Components()
+        self.paths: dict[str, dict[str, Any]] = {}
+
+    def error(self, status: str) -> dict[str, Any]:
+        if status == "304":
+            return {"description": ERROR_TEXT[status]}
+        return {"description": ERROR_TEXT[status],
+                "content": {"application/json": {"schema": self.components.ref(S.ErrorSchema)}}}
+
+    def json(self, schema: type[Schema] | dict[str, Any], description: str, *,
+             etag: bool = False, link: bool = False, location: bool = False) -> dict[str, Any]:
+        body = self.components.ref(schema) if isinstance(schema, type) else schema
+        response: dict[str, Any] = {"description": description,
+                                    "content": {"application/json": {"schema": body}}}
+        headers: dict[str, Any] = {}
+        if etag:
+            headers["ETag"] = {"description": "Weak ETag of this representation; send it "
+                                              "back in If-None-Match (or If-Match to edit).",
+                               "schema": {"type": "string"}}
+        if link:
+            headers["Link"] = {"description": "RFC 8288 links: next, prev, first, last.",
+                               "schema": {"type": "string"}}
+        if location:
+            headers["Location"] = {"description": "The new resource.",
+                                   "schema": {"type": "string"}}
+        if headers:
+            response["headers"] = headers
+        return response
+
+    def add(self, path: str, method: str, *, summary: str, tag: str, scope: str | None,
+            params: Iterable[dict[str, Any]] = (), body: dict[str, Any] | None = None,
+            ok: dict[str, dict[str, Any]], errors: Iterable[str] = (),
+            description: str = "") -> None:
+        operation: dict[str, Any] = {
+            "operationId": _operation_id(method, path), "summary": summary, "tags": [tag],
+        }
+        if description:
+            operation["description"] = description
+        if scope:
+            # Scopes may be listed in a security requirement only for OAuth2/OpenID
+            # schemes (OAS 3.0.3 §4.7.30): say it in words and in an extension.
+            operation["description"] = (description + f" Needs the {scope} scope.").strip()
+            operation["security"] = [{"bearerAuth": []}]
+            operation["x-required-scope"] = scope
+        else:
+            operation["security"] = []
+        if params:
+            operation["parameters"] = list(params)
+        if body is not None:
+            operation["requestBody"] = body
+        responses = dict(ok)
+        for status in (*(["401", "403"] if scope else []), *errors):
+            responses[status] = self.error(status)
+        operation["responses"] = responses
+        self.paths.setdefault(path, {})[method] = operation
+
+    def json_body(self, schema: type[Schema], description: str = "") -> dict[str, Any]:
+        result: dict[str, Any] = {"required": True, "content": {
+            "application/json": {"schema": self.components.ref(schema)}}}
+        if description:
+            result["description"] = description
+        return result
+
+    def query_params(self, schema: type[Schema]) -> list[dict[str, Any]]:
+        params = []
+        for attr, field in schema().fields.items():
+            spec = self.components.field(field)
+            spec.pop("nullable", None)
+            if "enum" in spec:
+                spec["enum"] = [v for v in spec["enum"] if v is not None]
+            param: dict[str, Any] = {"name": field.data_key or attr, "in": "query",
+                                     "required": False, "schema": spec}
+            if "description" in spec:
+                param["description"] = spec.pop("description")
+            params.append(param)
+        return params
+
+
+def _operation_id(method: str, path: str) -> str:
+    words = re.sub(r"[{}]", "", path.removeprefix("/api/v1/")).replace(".", "_")
+    return method + "_" + re.sub(r"[^A-Za-z0-9]+", "_", words).strip("_")
+
+
+def _path_id(name: str, what: str) -> dict[str, Any]:
+    return {"name": name, "in": "path", "required": True, "description": f"The {what}'s id.",
+            "schema": {"type": "integer", "minimum": 0, "maximum": 2**31 - 1}}
+
+
+IF_NONE_MATCH = {"name": "If-None-Match", "in": "header", "required": False,
+                 "description": "An ETag from an earlier response: 304 if unchanged.",
+                 "schema": {"type": "string"}}
+IF_MATCH = {"name": "If-Match", "in": "header", "required": False,
+            "description": 'The row_version you edited, e.g. "3" (or the ETag you read). '
+                           "Required on PUT unless the body has row_version; a stale one "
+                           "is 409.",
+            "schema": {"type": "string"}}
+
+
+def openapi_document(base_url: str) -> dict[str, Any]:
+    b = Builder()
+    c = b.components
+    read, write, review = "catalog:read", "catalog:write", "review"
+    skill_id, version_id = _path_id("skill_id", "skill"), _path_id("version_id", "version")
+    credential_id = _path_id("credential_id", "micro-credential")
+    reading = ["304", "404"]
+
+    b.add("/api/v1/skills", "get", summary="List skills", tag="skills", scope=read,
+          params=[*b.query_params(S.SkillListQuerySchema), IF_NONE_MATCH],
+          ok={"200": b.json(S.SkillPageSchema, "A page of skills.", etag=True, link=True)},
+          errors=["304", "422"])
+    b.add("/api/v1/skills", "post", summary="Create a skill", tag="skills", scope=write,
+          body=b.json_body(SkillInputSchema),
+          ok={"201": b.json(S.SkillSchema, "Created.", etag=True, location=True)},
+          errors=["413", "415", "422"])
+    b.add("/api/v1/skills/{skill_id}", "get", summary="Read a skill", tag="skills",
+          scope=read, params=[skill_id, IF_NONE_MATCH],
+          ok={"200": b.json(S.SkillSchema, "The skill.", etag=True)}, errors=reading)
+    b.add("/api/v1/skills/{skill_id}", "put", summary="Replace a skill", tag="skills",
+          scope=write, params=[skill_id, IF_MATCH], body=b.json_body(S.SkillUpdateSchema),
+          ok={"200": b.json(S.SkillSchema, "Saved.", etag=True)},
+          errors=["404", "409", "413", "415", "422", "428"])
+    b.add("/api/v1/skills/{skill_id}", "delete", summary="Delete an unused skill",
+          tag="skills", scope=write, params=[skill_id, IF_MATCH],
+          ok={"204": {"description": "Deleted."}}, errors=["404", "409", "422"],
+          description="A skill that is part of a micro-credential cannot be deleted (409).")
+
+    b.add("/api/v1/credentials", "get", summary="List micro-credentials (latest versions)",
+          tag="credentials", scope=read,
+          params=[*b.query_params(S.CredentialListQuerySchema), IF_NONE_MATCH],
+          ok={"200": b.json(S.VersionPageSchema, "A page of latest versions.", etag=True,
+                            link=True)}, errors=["304", "422"])
+    b.add("/api/v1/credentials", "post", summary="Create a micro-credential (draft v1)",
+          tag="credentials", scope=write, body=b.json_body(CredentialInputSchema),
+          ok={"201": b.json(S.VersionSchema, "Created: its first version, a draft.",
+                            etag=True, location=True)}, errors=["413", "415", "422"])
+    b.add("/api/v1/credentials/{credential_id}", "get",
+          summary="Read a micro-credential and its versions", tag="credentials", scope=read,
+          params=[credential_id, IF_NONE_MATCH],
+          ok={"200": b.json(S.CredentialSchema, "The micro-credential.", etag=True)},
+          errors=reading)
+    b.add("/api/v1/credentials/{credential_id}/versions", "post",
+          summary="Start a new draft version", tag="credentials", scope=write,
+          params=[credential_id],
+          ok={"201": b.json(S.VersionSchema, "The new draft (a copy of the latest version).",
+                            etag=True, location=True)}, errors=["404", "409"],
+          description="Refused (409) while another version is still a draft, in review or "
+                      "approved.")
+
+    b.add("/api/v1/versions/{version_id}", "get", summary="Read a version", tag="versions",
+          scope=read, params=[version_id, IF_NONE_MATCH],
+          ok={"200": b.json(S.VersionSchema, "The version.", etag=True)}, errors=reading)
+    b.add("/api/v1/versions/{version_id}", "put", summary="Edit a draft", tag="versions",
+          scope=write, params=[version_id, IF_MATCH],
+          body=b.json_body(S.CredentialUpdateSchema),
+          ok={"200": b.json(S.VersionSchema, "Saved.", etag=True)},
+          errors=["404", "409", "413", "415", "422", "428"],
+          description="Only a draft can be edited (409 otherwise): a published version never "
+                      "changes; start a new version instead.")
+    b.add("/api/v1/versions/{version_id}/transitions", "post",
+          summary="Submit, withdraw, publish or retire a version", tag="versions",
+          scope=write, params=[version_id, IF_MATCH],
+          body=b.json_body(S.TransitionInputSchema),
+          ok={"200": b.json(S.VersionSchema, "The version in its new state.", etag=True)},
+          errors=["404", "409", "413", "415", "422"],
+          description="A transition not allowed from the current state is refused (409) "
+                      "and changes nothing. Publishing retires the previously published "
+                      "version.")
+    b.add("/api/v1/versions/{version_id}/reviews", "get", summary="The version's reviews",
+          tag="reviews", scope=read, params=[version_id, IF_NONE_MATCH],
+          ok={"200": b.json(S.ReviewListSchema, "Every review, oldest first.", etag=True)},
+          errors=reading)
+    b.add("/api/v1/versions/{version_id}/reviews", "post", summary="Review a version",
+          tag="reviews", scope=review, params=[version_id, IF_MATCH],
+          body=b.json_body(S.ReviewCreateSchema, "Score every rubric criterion (GET "
+                                                  "/api/v1/rubric) and decide."),
+          ok={"201": b.json(S.ReviewSchema, "Recorded; the decision was applied.",
+                            location=True)},
+          errors=["404", "409", "413", "415", "422"],
+          description="Whoever wrote or edited the version cannot review it (403).")
+    b.add("/api/v1/versions/{version_id}/diff/{other_id}", "get",
+          summary="Compare two versions of a micro-credential", tag="versions", scope=read,
+          params=[version_id, _path_id("other_id", "other version"), IF_NONE_MATCH],
+          ok={"200": b.json(S.DiffSchema, "The fields that differ.", etag=True)},
+          errors=["304", "404", "422"])
+
+    b.add("/api/v1/rubric", "get", summary="The quality-review rubric", tag="reviews",
+          scope=read, params=[IF_NONE_MATCH],
+          ok={"200": b.json(S.RubricSchema, "Levels, lenses and criteria.", etag=True)},
+          errors=["304"])
+    b.add("/api/v1/issuer", "get", summary="The token's issuer profile", tag="issuer",
+          scope=read, params=[IF_NONE_MATCH],
+          ok={"200": b.json(S.IssuerSchema, "The issuer.", etag=True)}, errors=["304"])
+    _import_export_paths(b, read, write)
+
+    b.add("/api/v1/openapi.json", "get", summary="This document", tag="meta", scope=None,
+          ok={"200": b.json({"type": "object"}, "OpenAPI 3.0.3 document.", etag=True)})
+
+    for cls in (ReviewInputSchema, S.ErrorSchema):
+        c.ref(cls)
+    return {
+        "openapi": "3.0.3",
+        "info": {"title": "MicroCred catalog API", "version": __version__,
+                 "description": "The institution's micro-credential catalog: skills, "
+                                "micro-credentials and their versions, lifecycle, quality "
+                                "reviews, import/export. Authenticate with a per-issuer API "
+                                "token: 'Authorization: Bearer mc_...'."},
+        "servers": [{"url": base_url}],
+        "security": [{"bearerAuth": []}],
+        "tags": [{"name": t} for t in ("skills", "credentials", "versions", "reviews",
+                                      "issuer", "catalog", "meta")],
+        "paths": b.paths,
+        "components": {
+            "schemas": dict(sorted(c.schemas.items())),
+            "securitySchemes": {"bearerAuth": {
+                "type": "http", "scheme": "bearer", "bearerFormat": "mc_<prefix>_<secret>",
+                "description": "A per-issuer API token with scopes catalog:read, "
+                               "catalog:write and/or review."}},
+        },
+    }
+
+
+def _import_export_paths(b: Builder, read: str, write: str) -> None:
+    """Import/export (lti_tool.services.catalog_io)."""
+    document = {"type": "object", "description": "The whole catalog (issuer profile, skills, "
+                                                 "micro-credentials with every version)."}
+    csv_text = {"type": "string"}
+    dry_run = b.query_params(S.ImportQuerySchema)
+    report = b.json(S.ImportReportSchema, "Applied (or, with dry_run, what would be).")
+    problems = {"description": "Problems found: nothing was applied. error.fields has the "
+                               "messages by location (skills[3].code, row 4); report has "
+                               "the whole import report. Also a body that is not JSON.",
+                "content": {"application/json": {"schema": b.components.ref(
+                    S.ErrorSchema)}}}
+    b.add("/api/v1/catalog/export", "get", summary="Export the catalog as JSON",
+          tag="catalog", scope=read, params=[IF_NONE_MATCH],
+          ok={"200": b.json(document, "The catalog document.", etag=True)}, errors=["304"])
+    b.add("/api/v1/catalog/import", "post", summary="Import a catalog document",
+          tag="catalog", scope=write, params=dry_run,
+          body={"required": True, "content": {"application/json": {"schema": document}}},
+          ok={"200": report, "422": problems}, errors=["413", "415"],
+          description="Everything is validated first; on any problem nothing is applied.")
+    b.add("/api/v1/skills.csv", "get", summary="Export skills as CSV", tag="catalog",
+          scope=read, params=[IF_NONE_MATCH],
+          ok={"200": {"description": "One skill per row, with a header row.",
+                      "headers": {"ETag": {"schema": {"type": "string"}}},
+                      "content": {"text/csv": {"schema": csv_text}}}}, errors=["304"])
+    b.add("/api/v1/skills.csv", "post", summary="Import skills from CSV", tag="catalog",
+          scope=write, params=dry_run,
+          body={"required": True, "content": {"text/csv": {"schema": csv_text}}},
+          ok={"200": report, "422": problems}, errors=["413", "415"],
+          description="Creates or updates skills by code. Everything is validated first; on "
+                      "any problem nothing is applied.")
