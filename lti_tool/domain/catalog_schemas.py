@@ -44,6 +44,10 @@ class Text(fields.String):
         result = super()._deserialize(value, attr, data, **kwargs)
         if CONTROL_RE.search(result):
             raise ValidationError("must not contain control characters")
+        try:
+            result.encode("utf-8")
+        except UnicodeEncodeError:
+            raise ValidationError("must be valid Unicode text") from None
         return result.strip()
 
 

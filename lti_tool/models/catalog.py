@@ -36,6 +36,9 @@ class Issuer(Base):
     description: Mapped[str] = mapped_column(Text, default="")
     languages: Mapped[list[str]] = mapped_column(JSON, default=lambda: ["en"])
     row_version: Mapped[int] = mapped_column(Integer, default=1)
+    # The UPDATE carries "WHERE row_version = <as read>": a concurrent save is refused
+    # (StaleDataError → 409) instead of silently overwritten. Services bump the counter.
+    __mapper_args__ = {"version_id_col": row_version, "version_id_generator": False}
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
 
@@ -83,6 +86,9 @@ class Skill(Base):
     alignments: Mapped[list[dict[str, Any]]] = mapped_column(JSON, default=list)
     tags: Mapped[list[str]] = mapped_column(JSON, default=list)
     row_version: Mapped[int] = mapped_column(Integer, default=1)
+    # The UPDATE carries "WHERE row_version = <as read>": a concurrent save is refused
+    # (StaleDataError → 409) instead of silently overwritten. Services bump the counter.
+    __mapper_args__ = {"version_id_col": row_version, "version_id_generator": False}
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
 
@@ -128,6 +134,9 @@ class CredentialVersion(Base):
     author_name: Mapped[str] = mapped_column(String(300), default="")
     contributors: Mapped[list[str]] = mapped_column(JSON, default=list)
     row_version: Mapped[int] = mapped_column(Integer, default=1)
+    # The UPDATE carries "WHERE row_version = <as read>": a concurrent save is refused
+    # (StaleDataError → 409) instead of silently overwritten. Services bump the counter.
+    __mapper_args__ = {"version_id_col": row_version, "version_id_generator": False}
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     submitted_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)

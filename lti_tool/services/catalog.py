@@ -252,6 +252,11 @@ def list_skills(session: Session, actor: Actor, *, q: str = "", tag: str = "", p
 
 def get_skill(session: Session, actor: Actor, skill_id: int) -> Skill:
     actor.require(Scope.CATALOG_READ)
+    return _own_skill(session, actor, skill_id)
+
+
+def _own_skill(session: Session, actor: Actor, skill_id: int) -> Skill:
+    """The skill if it belongs to the actor's issuer (scope checked by the caller)."""
     skill = session.get(Skill, skill_id)
     if skill is None or skill.issuer_id != actor.issuer_id:
         raise NotFound("No such skill in this catalog.")
@@ -281,7 +286,7 @@ def update_skill(session: Session, actor: Actor, skill_id: int, data: Mapping[st
                  expected_row_version: int | None = None) -> Skill:
     """Full replacement of the skill's fields. Raises ValidationFailed, Conflict (stale)."""
     actor.require(Scope.CATALOG_WRITE)
-    skill = get_skill(session, actor, skill_id)
+    skill = _own_skill(session, actor, skill_id)
     _check_fresh(skill.row_version, expected_row_version)
     values = _load(SkillInputSchema(), dict(data))
     other = skill_by_code(session, actor.issuer_id, values["code"])
@@ -299,7 +304,7 @@ def update_skill(session: Session, actor: Actor, skill_id: int, data: Mapping[st
 
 def delete_skill(session: Session, actor: Actor, skill_id: int) -> None:
     actor.require(Scope.CATALOG_WRITE)
-    skill = get_skill(session, actor, skill_id)
+    skill = _own_skill(session, actor, skill_id)
     used = session.scalars(select(CredentialSkill.version_id).where(
         CredentialSkill.skill_id == skill.id).limit(1)).first()
     if used is not None:
@@ -380,6 +385,11 @@ def create_credential(session: Session, actor: Actor, data: Mapping[str, Any]) -
 
 def get_version(session: Session, actor: Actor, version_id: int) -> CredentialVersion:
     actor.require(Scope.CATALOG_READ)
+    return _own_version(session, actor, version_id)
+
+
+def _own_version(session: Session, actor: Actor, version_id: int) -> CredentialVersion:
+    """The version if it belongs to the actor's issuer (scope checked by the caller)."""
     version = session.get(CredentialVersion, version_id)
     if version is None or version.credential.issuer_id != actor.issuer_id:
         raise NotFound("No such micro-credential version in this catalog.")
@@ -399,7 +409,7 @@ def update_draft(session: Session, actor: Actor, version_id: int, data: Mapping[
     """Replace a draft's fields. Raises Conflict (not a draft: published versions are
     immutable; or stale), ValidationFailed."""
     actor.require(Scope.CATALOG_WRITE)
-    version = get_version(session, actor, version_id)
+    version = _own_version(session, actor, version_id)
     if version.state != LifecycleState.DRAFT.value:
         raise Conflict("Only a draft can be edited. A published version never changes: "
                        "start a new version to change it.", code="not_editable")
@@ -486,7 +496,7 @@ def transition(session: Session, actor: Actor, version_id: int, action: Action,
         raise Conflict("Use a review to approve, request changes or reject.",
                        code="use_review")
     actor.require(Scope.CATALOG_WRITE)
-    version = get_version(session, actor, version_id)
+    version = _own_version(session, actor, version_id)
     _check_fresh(version.row_version, expected_row_version)
     try:
         target = next_state(LifecycleState(version.state), action)
@@ -552,7 +562,7 @@ def review(session: Session, actor: Actor, version_id: int, data: Mapping[str, A
     nobody who authored or edited the version may review it. Raises Forbidden, Conflict,
     ValidationFailed."""
     actor.require(Scope.REVIEW)
-    version = get_version(session, actor, version_id)
+    version = _own_version(session, actor, version_id)
     values = _load(ReviewInputSchema(), dict(data))
     if actor.ref in (version.contributors or []) or actor.ref == version.author_ref:
         raise Forbidden("You wrote or edited this version, so someone else must review it.",

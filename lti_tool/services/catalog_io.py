@@ -614,7 +614,8 @@ def _validate_document(session: Session, actor: Actor, doc: Any,
         problems.add("format", "format", f"must be {FORMAT!r}: this is not a MicroCred "
                                          "catalog export")
         return plan
-    if doc.get("format_version") != FORMAT_VERSION:
+    version_value = doc.get("format_version")
+    if type(version_value) is not int or version_value != FORMAT_VERSION:
         problems.add("format_version", "format_version",
                      f"version {doc.get('format_version')!r} is not supported; this MicroCred "
                      f"reads version {FORMAT_VERSION}")

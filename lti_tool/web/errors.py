@@ -4,9 +4,11 @@ Never put ``str(exc)`` or a stack trace in a response."""
 from __future__ import annotations
 
 import logging
+from typing import Any
 
 from flask import Flask, g, jsonify, render_template, request
 from flask.typing import ResponseReturnValue
+from sqlalchemy.orm.exc import StaleDataError
 from werkzeug.exceptions import HTTPException
 
 from lti_tool.errors import ToolError, ValidationFailed
@@ -23,7 +25,7 @@ def wants_json() -> bool:
 
 
 def render_error(status: int, code: str, title: str, message: str,
-                 fields: dict[str, list[str]] | None = None) -> ResponseReturnValue:
+                 fields: dict[str, list[str]] | None = None) -> tuple[Any, int]:
     if wants_json():
         body: dict[str, object] = {"error": {"code": code, "title": title, "message": message,
                                              "request_id": g.get("request_id", "-")}}
@@ -52,8 +54,19 @@ def register(app: Flask) -> None:
             405: "That address does not accept this kind of request.",
             413: "The request is too large.",
         }
-        return render_error(status, f"http_{status}", exc.name,
-                            messages.get(status, "The request could not be completed."))
+        body, code = render_error(status, f"http_{status}", exc.name,
+                                  messages.get(status, "The request could not be completed."))
+        headers = {k: v for k, v in exc.get_headers() if k.lower() != "content-type"}
+        return body, code, headers
+
+    @app.errorhandler(StaleDataError)
+    def _stale(exc: StaleDataError) -> ResponseReturnValue:
+        # A concurrent save changed the row between our read and our UPDATE.
+        log.warning("refused: stale_version (concurrent update)",
+                    extra={"event": "refused", "code": "stale_version", "status": 409})
+        return render_error(409, "stale_version", "Conflict",
+                            "Someone else saved this in the meantime. Reload to see their "
+                            "changes, then apply yours again.")
 
     @app.errorhandler(Exception)
     def _unexpected(exc: Exception) -> ResponseReturnValue:

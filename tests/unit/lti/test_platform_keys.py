@@ -86,6 +86,18 @@ def test_keys_are_fetched_once_for_all_workers(store, transport, jwks):
     assert transport.hits[JWKS_URL] == 1
 
 
+def test_keys_are_parsed_once_per_process(store, transport, jwks, monkeypatch):
+    """Launches must not pay for a Redis read and a JWKS parse each time."""
+    cache = _worker(store, transport, jwks)
+    assert cache.key_for(1, JWKS_URL, None, "k1") is not None
+    reads: list[str] = []
+    get = store.get
+    monkeypatch.setattr(store, "get", lambda key: reads.append(key) or get(key))
+    for _ in range(3):
+        assert cache.key_for(1, JWKS_URL, None, "k1") is not None
+    assert reads == []
+
+
 def test_unknown_kid_refetches_once_per_interval(store, transport, jwks):
     cache = _worker(store, transport, jwks)
     assert cache.key_for(1, JWKS_URL, None, "k1") is not None
