@@ -112,6 +112,15 @@ def db_upgrade(revision: str) -> None:
         raise CliError(str(exc)) from None
     # render_as_string hides the password by default.
     click.echo(f"database at {revision}: {engine.url.render_as_string()}")
+    if revision == "head":
+        # Make the first tool key now, so two workers serving the first JWKS request at once
+        # cannot each create one.
+        from lti_tool.extensions import session_scope
+        from lti_tool.services.keys import ensure_active_key
+
+        with session_scope(app) as session:
+            key = ensure_active_key(session, app.extensions["lti"].vault)
+            click.echo(f"tool signing key: {key.kid}")
 
 
 @db.command("current", help="Show the applied migration revision.")

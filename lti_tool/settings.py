@@ -100,6 +100,9 @@ SETTINGS: tuple[Setting, ...] = (
             "Serve the built-in sandbox LMS at /sandbox."),
     Setting("DYNAMIC_REGISTRATION_ENABLED", "DYNAMIC_REGISTRATION_ENABLED", _bool, True,
             "Accept LTI Dynamic Registration at /lti/register."),
+    Setting("REGISTRATION_ACCESS_CODE", "REGISTRATION_ACCESS_CODE", _str, "",
+            "If set, Dynamic Registration needs ?code=<this value> in the registration URL "
+            "given to the LMS (https://tool/lti/register?code=...).", secret=True),
     Setting("LOG_FORMAT", "LOG_FORMAT", _choice("text", "json"), "text", "text or json."),
     Setting("LOG_LEVEL", "LOG_LEVEL",
             _choice("DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL"), "INFO", "Python log level."),

@@ -4,8 +4,10 @@ cap, and a domain error (``UpstreamError``) on any failure."""
 
 from __future__ import annotations
 
+import ipaddress
 import json
 import logging
+import socket
 from typing import Any
 from urllib.parse import urlsplit
 
@@ -18,6 +20,27 @@ from lti_tool.errors import UpstreamError
 log = logging.getLogger(__name__)
 MAX_RESPONSE_BYTES = 2 * 1024 * 1024
 USER_AGENT = "MicroCred/0.1 (+https://github.com/microcred)"
+
+
+def is_public_host(url: str) -> bool:
+    """True if every address the URL's host resolves to is a public unicast address.
+
+    Guards server-side fetches of URLs that a visitor can choose (Dynamic Registration's
+    openid_configuration) against reaching loopback, private, link-local or reserved
+    networks (SSRF). Resolution failures count as not public.
+    """
+    host = urlsplit(url).hostname
+    if not host:
+        return False
+    try:
+        infos = socket.getaddrinfo(host, None, proto=socket.IPPROTO_TCP)
+    except (OSError, UnicodeError):
+        return False
+    for info in infos:
+        address = ipaddress.ip_address(info[4][0])
+        if not address.is_global or address.is_multicast:
+            return False
+    return bool(infos)
 
 
 class HttpClient:

@@ -20,7 +20,7 @@ from lti_tool.errors import Conflict, RegistrationFailed, UpstreamError
 from lti_tool.models import Platform
 from lti_tool.services import audit
 from lti_tool.services import platforms as platform_service
-from lti_tool.services.http_client import HttpClient
+from lti_tool.services.http_client import HttpClient, is_public_host
 
 
 def fetch_configuration(http: HttpClient, openid_configuration_url: str, *,
@@ -39,6 +39,10 @@ def fetch_configuration(http: HttpClient, openid_configuration_url: str, *,
     if errors:
         raise RegistrationFailed("The platform's openid_configuration URL must be an https URL.",
                                  code="bad_openid_configuration_url")
+    if not allow_http and not is_public_host(openid_configuration_url):
+        # A visitor chooses this URL: never let it make the tool fetch internal addresses.
+        raise RegistrationFailed("The platform's address does not resolve to a public internet "
+                                 "address.", code="openid_configuration_not_public")
     headers = {"Accept": "application/json"}
     if registration_token:
         headers["Authorization"] = f"Bearer {registration_token}"

@@ -3,6 +3,7 @@ Dynamic Registration. Thin: validation and storage live in ``lti/`` and ``servic
 
 from __future__ import annotations
 
+import hmac
 import logging
 from typing import Any
 from urllib.parse import urlsplit
@@ -189,13 +190,23 @@ def _tool_urls() -> ToolUrls:
                     logo_url=rt.base_url + url_for("static", filename="img/icon.svg"))
 
 
+def _check_registration_enabled() -> None:
+    if not current_app.config["DYNAMIC_REGISTRATION_ENABLED"]:
+        raise RegistrationFailed("Dynamic registration is turned off for this MicroCred.",
+                                 code="registration_disabled")
+
+
 @bp.get("/lti/register")
 def register_start() -> ResponseReturnValue:
     """Dynamic Registration step 1: the platform opens this page with openid_configuration
     (and a registration_token); we read the configuration and ask for confirmation."""
-    if not current_app.config["DYNAMIC_REGISTRATION_ENABLED"]:
-        raise RegistrationFailed("Dynamic registration is turned off for this MicroCred.",
-                                 code="registration_disabled")
+    _check_registration_enabled()
+    expected_code = current_app.config["REGISTRATION_ACCESS_CODE"]
+    if expected_code and not hmac.compare_digest(request.args.get("code", "").encode(),
+                                                 expected_code.encode()):
+        raise RegistrationFailed("This registration link is missing its access code or the "
+                                 "code is wrong. Ask MicroCred's administrator for the "
+                                 "registration URL.", code="registration_code_invalid")
     config_url = request.args.get("openid_configuration", "")
     token = request.args.get("registration_token", "")
     if not config_url:
@@ -218,9 +229,7 @@ def register_start() -> ResponseReturnValue:
 def register_finish() -> ResponseReturnValue:
     """Dynamic Registration step 2: post our registration, store the platform, and tell the
     platform's window to close (postMessage org.imsglobal.lti.close)."""
-    if not current_app.config["DYNAMIC_REGISTRATION_ENABLED"]:
-        raise RegistrationFailed("Dynamic registration is turned off for this MicroCred.",
-                                 code="registration_disabled")
+    _check_registration_enabled()
     try:
         ticket: dict[str, Any] = _registration_serializer().loads(
             request.form.get("ticket", ""), max_age=3600)

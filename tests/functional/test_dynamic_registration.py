@@ -471,3 +471,60 @@ def test_registration_can_be_turned_off(client, transport, db, monkeypatch):
     response, _ticket = start(client, MOODLE_CONFIG_URL)
     assert_error_page(response, 400, "registration_disabled")
     assert transport.requests == []
+
+
+# -- SSRF and access control on the registration page --------------------------------------
+def test_registration_refuses_internal_addresses_outside_development(app, client, transport):
+    """A visitor chooses the openid_configuration URL: in production the tool must not fetch
+    loopback or private addresses with it."""
+    served = {"hits": 0}
+
+    def config(_request):
+        served["hits"] += 1
+        return 200, {}
+
+    for url in ("https://localhost/mod/lti/openid-configuration.php",
+                "https://127.0.0.1/config", "https://10.1.2.3/config",
+                "https://169.254.169.254/latest/meta-data", "https://[::1]/config",
+                "https://does-not-resolve.invalid/config"):
+        transport.add("GET", url, config)
+        app.config["ALLOW_HTTP_ISSUERS"] = False
+        try:
+            response = client.get("/lti/register", query_string={
+                "openid_configuration": url, "registration_token": "t"},
+                headers={"Accept": "application/json"})
+        finally:
+            app.config["ALLOW_HTTP_ISSUERS"] = True
+        assert response.status_code == 400, url
+        assert response.get_json()["error"]["code"] == "openid_configuration_not_public", url
+    assert served["hits"] == 0
+
+
+def test_registration_access_code_is_required_when_configured(app, client, transport):
+    app.config["REGISTRATION_ACCESS_CODE"] = "s3cret-code"
+    try:
+        wrong = client.get("/lti/register", query_string={
+            "openid_configuration": "https://moodle.example/x", "code": "nope"},
+            headers={"Accept": "application/json"})
+        missing = client.get("/lti/register", query_string={
+            "openid_configuration": "https://moodle.example/x"},
+            headers={"Accept": "application/json"})
+    finally:
+        app.config["REGISTRATION_ACCESS_CODE"] = ""
+    for response in (wrong, missing):
+        assert response.status_code == 400
+        assert response.get_json()["error"]["code"] == "registration_code_invalid"
+    assert transport.requests == []
+
+
+def test_registration_with_the_right_access_code_goes_ahead(app, client, transport):
+    transport.add("GET", "https://moodle.example/config", lambda _r: (500, {}))
+    app.config["REGISTRATION_ACCESS_CODE"] = "s3cret-code"
+    try:
+        response = client.get("/lti/register", query_string={
+            "openid_configuration": "https://moodle.example/config", "code": "s3cret-code"},
+            headers={"Accept": "application/json"})
+    finally:
+        app.config["REGISTRATION_ACCESS_CODE"] = ""
+    assert response.get_json()["error"]["code"] != "registration_code_invalid"
+    assert [r.url for r in transport.requests] == ["https://moodle.example/config"]
