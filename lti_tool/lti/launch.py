@@ -19,6 +19,7 @@ from lti_tool.lti.validation import ValidatedLaunch
 from lti_tool.models import Deployment
 from lti_tool.services import audit
 from lti_tool.services.launches import LaunchRecord, record_launch
+from lti_tool.services.roster import note_launch
 
 log = logging.getLogger(__name__)
 
@@ -49,6 +50,7 @@ def complete_launch(session: Session, store: LaunchStore, validated: ValidatedLa
     record = None
     if not validated.anonymous:
         record = record_launch(session, launch, request_id=request_id)
+        note_launch(session, launch, account_id=record.account_id, context_pk=record.context_pk)
     session.commit()
     data: dict[str, Any] = asdict(launch)
     data["app_roles"] = sorted(r.value for r in launch.app_roles)

@@ -16,24 +16,40 @@ from lti_tool.models.catalog import (
 )
 from lti_tool.models.keys import ToolKey
 from lti_tool.models.lti import Context, Deployment, LearnerAccount, Person, Platform, ResourceLink
+from lti_tool.models.tracking import (
+    Award,
+    Demonstration,
+    EvidenceFile,
+    GradebookSignal,
+    LinkProposal,
+    Offering,
+    RosterEntry,
+)
 
 __all__ = [
     "ApiToken",
     "AuditEvent",
+    "Award",
     "Base",
     "CatalogGrant",
     "Context",
     "CredentialSkill",
     "CredentialVersion",
+    "Demonstration",
     "Deployment",
+    "EvidenceFile",
+    "GradebookSignal",
     "Issuer",
     "IssuerPlatform",
     "LearnerAccount",
+    "LinkProposal",
     "MicroCredential",
+    "Offering",
     "Person",
     "Platform",
     "ResourceLink",
     "Review",
+    "RosterEntry",
     "RubricCriterionRow",
     "Skill",
     "ToolKey",

@@ -35,6 +35,9 @@ class Issuer(Base):
     image_url: Mapped[str] = mapped_column(String(1000), default="")
     description: Mapped[str] = mapped_column(Text, default="")
     languages: Mapped[list[str]] = mapped_column(JSON, default=lambda: ["en"])
+    # Issuer settings: link_identities_by ("none" | "email" | "sourcedid"),
+    # gradebook_signal (bool), context_kind_rules ({"label prefix": kind}).
+    settings: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
     row_version: Mapped[int] = mapped_column(Integer, default=1)
     # The UPDATE carries "WHERE row_version = <as read>": a concurrent save is refused
     # (StaleDataError → 409) instead of silently overwritten. Services bump the counter.

@@ -1,0 +1,110 @@
+"""Skill tracking and awarding as pure rules: demonstration outcomes and methods, which
+award route a course kind gives, how a cell of the assessment grid is summarised from
+append-only demonstrations, and when a credential's earning rule is met.
+
+Course grades are never read: only demonstrations count.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass
+from datetime import datetime
+from enum import StrEnum
+
+from lti_tool.domain.catalog import Route
+from lti_tool.domain.lti import ContextKind
+
+
+class Outcome(StrEnum):
+    PASS = "pass"  # noqa: S105 - an outcome, not a secret
+    FAIL = "fail"
+
+
+class Method(StrEnum):
+    IN_COURSE_ASSIGNMENT = "in_course_assignment"
+    OBSERVATION = "observation"
+    PORTFOLIO = "portfolio"
+    CHALLENGE_ASSESSMENT = "challenge_assessment"
+
+
+METHOD_LABELS = {
+    Method.IN_COURSE_ASSIGNMENT: "In-course assignment",
+    Method.OBSERVATION: "Observation",
+    Method.PORTFOLIO: "Portfolio",
+    Method.CHALLENGE_ASSESSMENT: "Challenge assessment",
+}
+
+
+class CellStatus(StrEnum):
+    NOT_YET = "not_yet"
+    ATTEMPTED = "attempted"        # attempted, not demonstrated yet
+    DEMONSTRATED = "demonstrated"
+
+
+CELL_LABELS = {
+    CellStatus.NOT_YET: "Not yet",
+    CellStatus.ATTEMPTED: "Attempted, not yet demonstrated",
+    CellStatus.DEMONSTRATED: "Demonstrated",
+}
+
+
+class AwardStatus(StrEnum):
+    ACTIVE = "active"
+    FLAGGED = "flagged"    # a supporting demonstration was superseded by a fail
+    REVOKED = "revoked"
+
+
+def route_for_kind(kind: str) -> Route | None:
+    """The award route a course of this kind gives (None: no route; e.g. 'other')."""
+    if kind == ContextKind.FOR_CREDIT.value:
+        return Route.INTEGRATED
+    if kind == ContextKind.CONTINUING_ED.value:
+        return Route.STAND_ALONE
+    return None
+
+
+@dataclass(frozen=True)
+class DemonstrationFact:
+    """The parts of a (current, not superseded) demonstration the rules need."""
+
+    id: int
+    skill_code: str
+    outcome: Outcome
+    route: Route | None
+    at: datetime
+    assessor: str = ""
+    context_title: str = ""
+
+
+@dataclass(frozen=True)
+class Cell:
+    status: CellStatus
+    latest: DemonstrationFact | None
+
+
+def summarise_cell(facts: Iterable[DemonstrationFact]) -> Cell:
+    """Demonstrated if any current pass exists; otherwise attempted if any fail."""
+    passes = [f for f in facts if f.outcome is Outcome.PASS]
+    if passes:
+        return Cell(CellStatus.DEMONSTRATED, max(passes, key=lambda f: (f.at, f.id)))
+    fails = [f for f in facts if f.outcome is Outcome.FAIL]
+    if fails:
+        return Cell(CellStatus.ATTEMPTED, max(fails, key=lambda f: (f.at, f.id)))
+    return Cell(CellStatus.NOT_YET, None)
+
+
+def counting_passes(facts: Iterable[DemonstrationFact],
+                    allowed_routes: Iterable[str]) -> dict[str, DemonstrationFact]:
+    """Per skill code, the earliest current pass made where the credential's routes allow
+    (a demonstration counts wherever it was made, if that place's route is allowed)."""
+    allowed = set(allowed_routes)
+    best: dict[str, DemonstrationFact] = {}
+    for fact in facts:
+        if fact.outcome is not Outcome.PASS or fact.route is None or \
+                fact.route.value not in allowed:
+            continue
+        current = best.get(fact.skill_code)
+        if current is None or (fact.at, fact.id) < (current.at, current.id):
+            best[fact.skill_code] = fact
+    return best

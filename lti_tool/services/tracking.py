@@ -1,0 +1,445 @@
+"""Skill tracking and the award engine.
+
+- Offerings attach published catalog credentials to a course; detaching keeps records.
+- Demonstrations are append-only; a correction supersedes an earlier record, with a reason.
+- After every demonstration change the learner's rules for the credentials offered in that
+  course are evaluated; a satisfied rule creates exactly one Award per (person, version),
+  inside a SAVEPOINT, so double submits, two workers and retries never create two (the
+  unique constraint decides the race; the loser reads the winner's row).
+- A demonstration counts wherever it was made if the credential allows that route; the
+  award records the route, the course and the demonstrations it rests on.
+- When a supporting pass is superseded by a fail, the award is flagged (never silently
+  removed); an instructor may revoke it with a reason. Course grades are never read.
+
+Every function raises ToolError subclasses and commits nothing.
+"""
+
+from __future__ import annotations
+
+import secrets
+from collections import defaultdict
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
+from datetime import datetime
+
+from sqlalchemy import select
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session, aliased
+
+from lti_tool.domain.catalog import EarningRule, Route, RuleProgress
+from lti_tool.domain.lti import ContextKind
+from lti_tool.domain.tracking import (
+    AwardStatus,
+    Cell,
+    DemonstrationFact,
+    Method,
+    Outcome,
+    counting_passes,
+    route_for_kind,
+    summarise_cell,
+)
+from lti_tool.errors import Conflict, NotFound, ValidationFailed
+from lti_tool.models import (
+    Award,
+    Context,
+    CredentialVersion,
+    Demonstration,
+    LearnerAccount,
+    MicroCredential,
+    Offering,
+    Skill,
+)
+from lti_tool.models.base import utcnow
+from lti_tool.services import audit
+from lti_tool.services.catalog import published_version
+
+
+@dataclass(frozen=True)
+class Assessor:
+    """Who records: ``account:<id>`` (a launched instructor) or ``token:<id>`` (API)."""
+
+    ref: str
+    name: str
+    launch_id: str = ""
+    account_id: int | None = None
+
+
+# -- offerings ------------------------------------------------------------------------------
+def active_offerings(session: Session, context_id: int) -> list[Offering]:
+    return list(session.scalars(select(Offering).where(
+        Offering.context_id == context_id, Offering.detached_at.is_(None))
+        .order_by(Offering.attached_at, Offering.id)))
+
+
+def attach_offering(session: Session, *, issuer_id: int, context: Context, credential_id: int,
+                    by: Assessor) -> Offering:
+    """Attach a published credential of the issuer's catalog. Idempotent (re-attaching a
+    detached offering reactivates it). Raises NotFound, Conflict (not published)."""
+    credential = session.get(MicroCredential, credential_id)
+    if credential is None or credential.issuer_id != issuer_id:
+        raise NotFound("No such micro-credential in your institution's catalog.")
+    if published_version(session, issuer_id, credential.code) is None:
+        raise Conflict("Only a published micro-credential can be offered in a course.",
+                       code="not_published")
+    offering = session.scalars(select(Offering).where(
+        Offering.context_id == context.id, Offering.credential_id == credential.id)).first()
+    if offering is None:
+        offering = Offering(context_id=context.id, credential_id=credential.id,
+                            issuer_id=issuer_id, attached_by=by.ref)
+        session.add(offering)
+    elif offering.detached_at is not None:
+        offering.detached_at = None
+        offering.attached_by = by.ref
+        offering.attached_at = utcnow()
+    else:
+        return offering
+    session.flush()
+    audit.record(session, "offering.attached", actor_account_id=by.account_id,
+                 context_id=context.id, subject_type="offering", subject_id=offering.id,
+                 launch_id=by.launch_id, detail={"credential": credential.code})
+    return offering
+
+
+def detach_offering(session: Session, *, context: Context, offering_id: int,
+                    by: Assessor) -> Offering:
+    """Detach; demonstrations and awards stay. Idempotent. Raises NotFound."""
+    offering = session.get(Offering, offering_id)
+    if offering is None or offering.context_id != context.id:
+        raise NotFound("No such offering in this course.")
+    if offering.detached_at is None:
+        offering.detached_at = utcnow()
+        audit.record(session, "offering.detached", actor_account_id=by.account_id,
+                     context_id=context.id, subject_type="offering", subject_id=offering.id,
+                     launch_id=by.launch_id)
+        session.flush()
+    return offering
+
+
+def set_context_kind(session: Session, context: Context, kind: str, by: Assessor) -> None:
+    """The instructor sets the kind when the platform has not told us."""
+    parsed = ContextKind.parse(kind)
+    if parsed is None:
+        raise ValidationFailed({"kind": ["must be for-credit, continuing-ed or other"]})
+    if context.kind_source == "platform":
+        raise Conflict("The learning platform sets this course's kind.", code="kind_locked")
+    if context.kind != parsed.value:
+        audit.record(session, "context.kind_set", actor_account_id=by.account_id,
+                     context_id=context.id, subject_type="context", subject_id=context.id,
+                     launch_id=by.launch_id, detail={"from": context.kind, "to": parsed.value})
+        context.kind = parsed.value
+        context.kind_source = "instructor"
+        session.flush()
+
+
+@dataclass(frozen=True)
+class OfferedCredential:
+    offering: Offering
+    version: CredentialVersion
+    rule: EarningRule
+    skills: list[Skill]          # in the version's order
+    allowed_routes: tuple[str, ...]
+
+
+def offered_credentials(session: Session, context: Context) -> list[OfferedCredential]:
+    """The active offerings with their current published version and rule."""
+    result = []
+    for offering in active_offerings(session, context.id):
+        version = published_version(session, offering.issuer_id, offering.credential.code)
+        if version is None:
+            continue  # retired: no new awards from this offering
+        links = list(version.skill_links)
+        rule = EarningRule(
+            tuple(link.skill.code for link in links if link.requirement == "required"),
+            tuple(link.skill.code for link in links if link.requirement == "optional"),
+            int(version.content.get("optional_min", 0)))
+        result.append(OfferedCredential(offering, version, rule, [link.skill for link in links],
+                                        tuple(version.content.get("allowed_routes", []))))
+    return result
+
+
+# -- demonstrations ----------------------------------------------------------------------------
+MAX_NOTE = 4000
+
+
+def current_facts(session: Session, person_ids: Iterable[int],
+                  skill_ids: Iterable[int]) -> dict[tuple[int, int], list[DemonstrationFact]]:
+    """Current (not superseded) demonstrations by (person, skill), across every course."""
+    persons, skills = list(set(person_ids)), list(set(skill_ids))
+    facts: dict[tuple[int, int], list[DemonstrationFact]] = defaultdict(list)
+    if not persons or not skills:
+        return facts
+    later = aliased(Demonstration)
+    rows = session.execute(
+        select(Demonstration.id, Demonstration.person_id, Demonstration.skill_id,
+               Skill.code, Demonstration.outcome, Demonstration.route,
+               Demonstration.demonstrated_at, Demonstration.assessor_name, Context.title)
+        .join(Skill, Skill.id == Demonstration.skill_id)
+        .outerjoin(Context, Context.id == Demonstration.context_id)
+        .outerjoin(later, later.supersedes_id == Demonstration.id)
+        .where(Demonstration.person_id.in_(persons), Demonstration.skill_id.in_(skills),
+               later.id.is_(None)))
+    for (did, pid, sid, code, outcome, route, at, assessor, ctx_title) in rows:
+        facts[(pid, sid)].append(DemonstrationFact(
+            did, code, Outcome(outcome), Route(route) if route else None, at,
+            assessor or "", ctx_title or ""))
+    return facts
+
+
+def _check_evidence_url(url: str) -> str:
+    url = url.strip()
+    if not url:
+        return ""
+    from urllib.parse import urlsplit
+
+    parts = urlsplit(url)
+    if parts.scheme not in ("http", "https") or not parts.netloc or len(url) > 1000:
+        raise ValidationFailed({"evidence_url": ["must be an http(s) URL (1000 characters at "
+                                                 "most)"]})
+    return url
+
+
+@dataclass
+class RecordResult:
+    demonstration: Demonstration
+    new_awards: list[Award] = field(default_factory=list)
+    flagged_awards: list[Award] = field(default_factory=list)
+
+
+def record_demonstration(
+    session: Session, *, context: Context, account: LearnerAccount, skill: Skill,
+    outcome: str, method: str, assessor: Assessor, evidence_url: str = "",
+    evidence_note: str = "", evidence_file_id: int | None = None,
+    demonstrated_at: datetime | None = None, supersedes_id: int | None = None,
+    reason: str = "",
+) -> RecordResult:
+    """Append one demonstration (or a correction superseding one), then evaluate awards.
+    Raises ValidationFailed (bad field), Conflict (already superseded), NotFound."""
+    errors: dict[str, list[str]] = {}
+    try:
+        parsed_outcome = Outcome(outcome)
+    except ValueError:
+        errors["outcome"] = ["must be pass or fail"]
+    try:
+        parsed_method = Method(method)
+    except ValueError:
+        errors["method"] = ["must be one of " + ", ".join(m.value for m in Method)]
+    if len(evidence_note) > MAX_NOTE:
+        errors["evidence_note"] = [f"{MAX_NOTE} characters at most"]
+    try:
+        evidence_url = _check_evidence_url(evidence_url)
+    except ValidationFailed as exc:
+        errors.update(exc.errors)
+    now = utcnow()
+    at = demonstrated_at or now
+    if at.tzinfo is None:
+        errors["demonstrated_at"] = ["needs a time zone"]
+    elif at > now:
+        errors["demonstrated_at"] = ["cannot be in the future"]
+    previous = None
+    if supersedes_id is not None:
+        previous = session.get(Demonstration, supersedes_id)
+        if previous is None or previous.person_id != account.person_id or \
+                previous.skill_id != skill.id:
+            raise NotFound("The demonstration to correct does not exist for this learner and "
+                           "skill.")
+        if not reason.strip():
+            errors["reason"] = ["say why the earlier record is corrected"]
+        if session.scalars(select(Demonstration.id).where(
+                Demonstration.supersedes_id == supersedes_id)).first() is not None:
+            raise Conflict("That record was already corrected; correct the latest one.",
+                           code="already_superseded")
+    if errors:
+        raise ValidationFailed(errors)
+    route = route_for_kind(context.kind)
+    demo = Demonstration(
+        person_id=account.person_id, account_id=account.id, skill_id=skill.id,
+        context_id=context.id, route=route.value if route else None,
+        outcome=parsed_outcome.value, method=parsed_method.value, evidence_url=evidence_url,
+        evidence_note=evidence_note.strip(), evidence_file_id=evidence_file_id,
+        assessor_ref=assessor.ref, assessor_name=assessor.name[:300],
+        demonstrated_at=at, supersedes_id=supersedes_id, reason=reason.strip()[:2000],
+        launch_id=assessor.launch_id)
+    session.add(demo)
+    try:
+        with session.begin_nested():
+            session.flush()
+    except IntegrityError:
+        raise Conflict("That record was already corrected; correct the latest one.",
+                       code="already_superseded") from None
+    audit.record(session, "demonstration.corrected" if previous else "demonstration.recorded",
+                 actor_account_id=assessor.account_id, context_id=context.id,
+                 subject_type="demonstration", subject_id=demo.id,
+                 launch_id=assessor.launch_id,
+                 detail={"person": account.person_id, "skill": skill.code,
+                         "outcome": parsed_outcome.value, "by": assessor.ref,
+                         "supersedes": supersedes_id})
+    result = RecordResult(demo)
+    if previous is not None and previous.outcome == Outcome.PASS.value:
+        result.flagged_awards = _flag_awards_resting_on(session, previous, demo, assessor)
+    result.new_awards = evaluate_awards(session, person_id=account.person_id, context=context)
+    return result
+
+
+def _flag_awards_resting_on(session: Session, previous: Demonstration, demo: Demonstration,
+                            assessor: Assessor) -> list[Award]:
+    flagged = []
+    for award in session.scalars(select(Award).where(
+            Award.person_id == previous.person_id,
+            Award.status == AwardStatus.ACTIVE.value)):
+        if previous.id not in (award.demonstration_ids or []):
+            continue
+        award.status = AwardStatus.FLAGGED.value
+        award.flagged_at = utcnow()
+        award.flag_reason = (f"A demonstration it rests on was corrected to "
+                             f"{demo.outcome}: {demo.reason}")[:2000]
+        audit.record(session, "award.flagged", actor_account_id=assessor.account_id,
+                     context_id=award.context_id, subject_type="award", subject_id=award.id,
+                     launch_id=assessor.launch_id, detail={"demonstration": demo.id})
+        flagged.append(award)
+    session.flush()
+    return flagged
+
+
+# -- awards -----------------------------------------------------------------------------------
+def holds_credential(session: Session, person_id: int, credential_id: int) -> Award | None:
+    """The person's award for any version of the credential that is not revoked."""
+    return session.scalars(select(Award).where(
+        Award.person_id == person_id, Award.credential_id == credential_id,
+        Award.status != AwardStatus.REVOKED.value).order_by(Award.id).limit(1)).first()
+
+
+def evaluate_awards(session: Session, *, person_id: int, context: Context) -> list[Award]:
+    """Award every offered credential whose rule the person now meets. Idempotent."""
+    created: list[Award] = []
+    offered = offered_credentials(session, context)
+    if not offered:
+        return created
+    skill_ids = {s.id for o in offered for s in o.skills}
+    facts = current_facts(session, [person_id], skill_ids)
+    for item in offered:
+        if holds_credential(session, person_id, item.offering.credential_id) is not None:
+            continue
+        person_facts = [f for s in item.skills for f in facts.get((person_id, s.id), [])]
+        passes = counting_passes(person_facts, item.allowed_routes)
+        progress = item.rule.progress(passes.keys())
+        if not progress.satisfied:
+            continue
+        here = route_for_kind(context.kind)
+        route: str
+        if here is not None and here.value in item.allowed_routes:
+            route = here.value
+        else:
+            counts: dict[str, int] = defaultdict(int)
+            for f in passes.values():
+                counts[f.route.value if f.route else ""] += 1
+            route = max(counts.items(), key=lambda kv: kv[1])[0]
+        used = [passes[c].id for c in (*item.rule.required,
+                                       *[c for c in item.rule.optional if c in passes])
+                if c in passes]
+        award = _create_award(session, person_id=person_id, item=item, route=route,
+                              context=context, demonstration_ids=sorted(used))
+        if award is not None:
+            created.append(award)
+    return created
+
+
+def _create_award(session: Session, *, person_id: int, item: OfferedCredential, route: str,
+                  context: Context, demonstration_ids: list[int]) -> Award | None:
+    award = Award(public_id=secrets.token_urlsafe(16), issuer_id=item.offering.issuer_id,
+                  person_id=person_id, credential_id=item.offering.credential_id,
+                  version_id=item.version.id, route=route, context_id=context.id,
+                  demonstration_ids=demonstration_ids)
+    try:
+        with session.begin_nested():
+            session.add(award)
+            session.flush()
+    except IntegrityError:
+        # Another request or worker awarded it first: the unique constraint decided.
+        return None
+    audit.record(session, "award.created", context_id=context.id, subject_type="award",
+                 subject_id=award.id, detail={"person": person_id, "route": route,
+                                              "version": item.version.id,
+                                              "demonstrations": demonstration_ids})
+    return award
+
+
+def revoke_award(session: Session, award: Award, *, reason: str, by: Assessor) -> Award:
+    """Revoke with a reason; the record stays and shows as revoked. Idempotent."""
+    if not reason.strip():
+        raise ValidationFailed({"reason": ["say why the credential is revoked"]})
+    if award.status != AwardStatus.REVOKED.value:
+        award.status = AwardStatus.REVOKED.value
+        award.revoked_at = utcnow()
+        award.revoked_reason = reason.strip()[:2000]
+        award.revoked_by = by.ref
+        audit.record(session, "award.revoked", actor_account_id=by.account_id,
+                     context_id=award.context_id, subject_type="award", subject_id=award.id,
+                     launch_id=by.launch_id, detail={"reason": award.revoked_reason})
+        session.flush()
+    return award
+
+
+def clear_flag(session: Session, award: Award, *, by: Assessor) -> Award:
+    """Keep a flagged award (the instructor reviewed it)."""
+    if award.status == AwardStatus.FLAGGED.value:
+        award.status = AwardStatus.ACTIVE.value
+        audit.record(session, "award.flag_cleared", actor_account_id=by.account_id,
+                     context_id=award.context_id, subject_type="award", subject_id=award.id,
+                     launch_id=by.launch_id)
+        session.flush()
+    return award
+
+
+# -- reading ------------------------------------------------------------------------------------
+def history(session: Session, person_id: int, skill_id: int) -> list[Demonstration]:
+    """Every record for one learner and skill, oldest first, superseded ones included."""
+    return list(session.scalars(select(Demonstration).where(
+        Demonstration.person_id == person_id, Demonstration.skill_id == skill_id)
+        .order_by(Demonstration.recorded_at, Demonstration.id)))
+
+
+def superseded_ids(session: Session, demo_ids: Sequence[int]) -> set[int]:
+    if not demo_ids:
+        return set()
+    return set(session.scalars(select(Demonstration.supersedes_id).where(
+        Demonstration.supersedes_id.in_(list(demo_ids)))))
+
+
+@dataclass(frozen=True)
+class CredentialProgress:
+    offered: OfferedCredential
+    award: Award | None
+    progress: RuleProgress
+    cells: dict[str, Cell]        # by skill code
+
+
+def progress_for(session: Session, person_id: int, context: Context) -> list[CredentialProgress]:
+    """Per offered credential: the award (earned anywhere) or progress, and each skill."""
+    offered = offered_credentials(session, context)
+    facts = current_facts(session, [person_id], {s.id for o in offered for s in o.skills})
+    result = []
+    for item in offered:
+        cells = {s.code: summarise_cell(facts.get((person_id, s.id), [])) for s in item.skills}
+        person_facts = [f for s in item.skills for f in facts.get((person_id, s.id), [])]
+        passes = counting_passes(person_facts, item.allowed_routes)
+        result.append(CredentialProgress(
+            item, holds_credential(session, person_id, item.offering.credential_id),
+            item.rule.progress(passes.keys()), cells))
+    return result
+
+
+def awards_in_context(session: Session, context: Context) -> list[Award]:
+    """Awards for the credentials offered here held by anyone on the roster (wherever they
+    were earned)."""
+    credential_ids = [o.credential_id for o in active_offerings(session, context.id)]
+    if not credential_ids:
+        return []
+    from lti_tool.models import RosterEntry
+
+    persons = select(LearnerAccount.person_id).join(
+        RosterEntry, RosterEntry.account_id == LearnerAccount.id).where(
+        RosterEntry.context_id == context.id)
+    return list(session.scalars(select(Award).where(
+        Award.credential_id.in_(credential_ids), Award.person_id.in_(persons))
+        .order_by(Award.awarded_at, Award.id)))
+
