@@ -36,6 +36,7 @@ class LoginRedirect:
     platform: Platform
     storage_target: str
     storage_origin: str
+    storage_secret: str
 
 
 def _param(params: Mapping[str, str], name: str) -> str:
@@ -89,6 +90,8 @@ def start_login(
         raise LaunchError(f"Deployment {deployment_hint} of this platform is not registered "
                           "with MicroCred.", code="unknown_deployment")
     storage_target = _param(params, "lti_storage_target")
+    storage_secret = secrets.token_urlsafe(32) if storage_target else ""
+    auth_origin = urlsplit(platform.auth_login_url)
     state = secrets.token_urlsafe(32)
     nonce = secrets.token_urlsafe(32)
     store.save_login(LoginState(
@@ -97,6 +100,9 @@ def start_login(
         deployment_hint=deployment_hint,
         browser_binding=hashlib.sha256(browser_cookie.encode()).hexdigest(),
         storage_target=storage_target, issued_at=int(time.time()),
+        storage_binding=(hashlib.sha256(storage_secret.encode()).hexdigest()
+                         if storage_secret else ""),
+        storage_origin=f"{auth_origin.scheme}://{auth_origin.netloc}",
     ), ttl)
     query = {
         "scope": "openid", "response_type": "id_token", "response_mode": "form_post",
@@ -106,9 +112,10 @@ def start_login(
     message_hint = _param(params, "lti_message_hint")
     if message_hint:
         query["lti_message_hint"] = message_hint
-    auth = urlsplit(platform.auth_login_url)
+    auth = auth_origin
     joined_query = "&".join(q for q in (auth.query, urlencode(query)) if q)
     auth_url = urlunsplit((auth.scheme, auth.netloc, auth.path, joined_query, ""))
     return LoginRedirect(auth_url=auth_url, state=state, nonce=nonce, platform=platform,
                          storage_target=storage_target,
-                         storage_origin=f"{auth.scheme}://{auth.netloc}")
+                         storage_origin=f"{auth.scheme}://{auth.netloc}",
+                         storage_secret=storage_secret)

@@ -27,6 +27,15 @@ class LoginState:
     browser_binding: str  # sha256 of the browser cookie value ("" when none could be set)
     storage_target: str
     issued_at: int
+    # sha256 of a secret kept in the platform's storage frame (lti_storage_target): proves at
+    # launch that this is the browser that logged in, when our cookie is blocked.
+    storage_binding: str = ""
+    storage_origin: str = ""
+
+
+def storage_key(state: str) -> str:
+    """The platform-storage key of a login's binding secret."""
+    return "microcred-" + hashlib.sha256(state.encode()).hexdigest()[:24]
 
 
 def _h(value: str) -> str:

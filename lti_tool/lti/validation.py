@@ -17,7 +17,9 @@ order below, each with its own error code and a message a person can act on:
    then pylti1p3's own message validators;
 7. one-time use (atomic, shared by all workers): the id_token not seen before, the state
    issued by us, bound to this browser when a cookie could be set, and consumed; the nonce
-   issued by us, for this login, and not used before.
+   issued by us, for this login, and not used before; the deployment the login named; and,
+   when our cookie was blocked and the platform offered storage (lti_storage_target), the
+   secret kept in the platform's storage frame at login.
 
 Nothing is written unless every check passes, except the consumption of the state itself.
 Spec: https://www.imsglobal.org/spec/security/v1p0/#authentication-response-validation
@@ -106,6 +108,15 @@ def is_our_url(url: str, base_url: str) -> bool:
         return False
     base_path = base.path.rstrip("/")
     return target.path == base_path or target.path.startswith(base_path + "/")
+
+
+class PlatformStorageCheck(Exception):
+    """The launch must first prove, via the platform's storage frame, that it comes from the
+    browser that logged in (our cookie was blocked). Nothing was consumed."""
+
+    def __init__(self, login: LoginState) -> None:
+        self.login = login
+        super().__init__("platform storage check needed")
 
 
 class LaunchValidator:
@@ -243,7 +254,8 @@ class LaunchValidator:
 
     # -- 7. one-time use ------------------------------------------------------------------------
     def _consume(self, id_token: str, state: str, body: Mapping[str, Any],
-                 platform: Platform, client_id: str, browser_cookie: str | None) -> LoginState:
+                 platform: Platform, client_id: str, browser_cookie: str | None,
+                 storage_proof: str = "") -> LoginState:
         if self.store.token_was_used(id_token):
             raise ReplayedLaunch(code="id_token_replayed")
         login = self.store.peek_login(state)
@@ -252,15 +264,23 @@ class LaunchValidator:
                 raise ReplayedLaunch(code="state_replayed")
             raise _fail("state_unknown", "This launch does not match a login started by "
                         "MicroCred (unknown or expired state). Open the tool again.")
-        if login.browser_binding and browser_cookie is not None and \
-                hashlib.sha256(browser_cookie.encode()).hexdigest() != login.browser_binding:
-            raise _fail("state_mismatch", "This launch was started in another browser session.")
+        cookie_matches = False
+        if login.browser_binding and browser_cookie is not None:
+            if hashlib.sha256(browser_cookie.encode()).hexdigest() != login.browser_binding:
+                raise _fail("state_mismatch",
+                            "This launch was started in another browser session.")
+            cookie_matches = True
         if login.platform_id != platform.id or login.client_id != client_id:
             raise _fail("state_platform_mismatch",
                         "This launch comes from a different platform than its login.")
         if body.get(claims.CLAIM_TARGET_LINK_URI) != login.target_link_uri:
             raise _fail("target_link_uri_mismatch",
                         "The launch's target_link_uri differs from the login's.")
+        if login.deployment_hint and \
+                body.get(claims.CLAIM_DEPLOYMENT_ID) != login.deployment_hint:
+            # LTI 1.3 §4.1.2: lti_deployment_id at login must be the launch's deployment_id.
+            raise _fail("deployment_mismatch",
+                        "The launch's deployment differs from the one its login named.")
         nonce = body.get("nonce")
         if not isinstance(nonce, str) or not nonce:
             raise _fail("missing_nonce", "The launch has no nonce.")
@@ -271,6 +291,14 @@ class LaunchValidator:
             raise _fail("nonce_unknown", "The launch's nonce was not issued by MicroCred.")
         if owner != LaunchStore.hash_state(state) or nonce != login.nonce:
             raise _fail("nonce_mismatch", "The launch's nonce was issued for a different login.")
+        if login.storage_binding and not cookie_matches:
+            # Our cookie was blocked: the secret kept in the platform's storage frame at login
+            # proves this is the same browser (LTI Client Side postMessages, lti.get_data).
+            if not storage_proof:
+                raise PlatformStorageCheck(login)
+            if hashlib.sha256(storage_proof.encode()).hexdigest() != login.storage_binding:
+                raise _fail("storage_proof_invalid",
+                            "This launch could not be tied to the browser that started it.")
         # All checks passed: consume atomically. A concurrent twin loses one of these races.
         taken = self.store.take_login(state, self.settings.login_ttl)
         if taken is None:
@@ -310,6 +338,7 @@ class LaunchValidator:
         self._check_times(body, now)
         anonymous = self._check_message(body)
         deployment = self._find_deployment(platform, body)
-        login = self._consume(id_token, state, body, platform, client_id, browser_cookie)
+        login = self._consume(id_token, state, body, platform, client_id, browser_cookie,
+                              str(form.get("lti_storage_proof") or "")[:200])
         return ValidatedLaunch(body=body, platform=platform, deployment=deployment,
                                login=login, anonymous=anonymous)

@@ -31,7 +31,8 @@ from lti_tool.lti import deep_linking
 from lti_tool.lti.launch import complete_launch
 from lti_tool.lti.login import start_login
 from lti_tool.lti.runtime import runtime
-from lti_tool.lti.validation import LaunchValidator
+from lti_tool.lti.storage import storage_key
+from lti_tool.lti.validation import LaunchValidator, PlatformStorageCheck
 from lti_tool.services import keys as key_service
 from lti_tool.services import registration as registration_service
 from lti_tool.web.launch_session import (
@@ -66,7 +67,8 @@ def login() -> ResponseReturnValue:
         response = make_response(render_template(
             "lti/platform_storage.html", auth_url=outcome.auth_url, state=outcome.state,
             nonce=outcome.nonce, target=outcome.storage_target,
-            origin=outcome.storage_origin))
+            origin=outcome.storage_origin, binding_key=storage_key(outcome.state),
+            binding_secret=outcome.storage_secret))
     else:
         response = redirect(outcome.auth_url, code=302)
     if is_new:
@@ -81,6 +83,15 @@ def launch() -> ResponseReturnValue:
     validator = LaunchValidator(session, rt.store, rt.platform_keys, rt.validator_settings)
     try:
         validated = validator.validate(request.form, request.cookies.get(BROWSER_COOKIE))
+    except PlatformStorageCheck as check:
+        session.rollback()
+        # Nothing consumed: the page reads the login's secret from the platform's storage
+        # frame and posts the launch again with it.
+        return render_template(
+            "lti/platform_storage_check.html", action=rt.launch_url,
+            id_token=request.form.get("id_token", ""), state=request.form.get("state", ""),
+            target=check.login.storage_target, origin=check.login.storage_origin,
+            key=storage_key(check.login.state))
     except ToolError:
         session.rollback()
         raise

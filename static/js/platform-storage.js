@@ -1,9 +1,15 @@
 // LTI Client Side postMessages / OIDC platform storage (Canvas lti_storage_target):
-// store state and nonce in the platform's storage frame, then continue the login.
-// https://www.imsglobal.org/spec/lti-cs-oidc/v0p1
+// store state, nonce and this login's binding secret in the platform's storage frame, then
+// continue the login. At launch, the secret proves this browser started the login even when
+// MicroCred's cookie is blocked. https://www.imsglobal.org/spec/lti-cs-oidc/v0p1
 const data = JSON.parse(document.getElementById("platform-storage-data").textContent);
 const frame = data.target === "_parent" ? window.parent : (window.parent.frames[data.target] || window.parent);
-let pending = 2;
+const items = [
+  ["microcred_state_" + data.state.slice(0, 12), data.state],
+  ["microcred_nonce_" + data.state.slice(0, 12), data.nonce],
+  [data.binding_key, data.binding_secret],
+];
+let pending = items.length;
 const go = () => { window.location.replace(data.auth_url); };
 const timer = setTimeout(go, 2000);
 window.addEventListener("message", (event) => {
@@ -11,7 +17,6 @@ window.addEventListener("message", (event) => {
   pending -= 1;
   if (pending === 0) { clearTimeout(timer); go(); }
 });
-for (const [key, value] of [["state", data.state], ["nonce", data.nonce]]) {
-  frame.postMessage({ subject: "lti.put_data", message_id: key + "-" + Date.now(),
-                      key: "microcred_" + key + "_" + data.state.slice(0, 12), value }, data.origin);
-}
+items.forEach(([key, value], i) => {
+  frame.postMessage({ subject: "lti.put_data", message_id: "mc-put-" + i + "-" + Date.now(), key, value }, data.origin);
+});
