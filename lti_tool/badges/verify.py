@@ -1,0 +1,867 @@
+"""A step-by-step verifier for Open Badges 3.0 / CLR 2.0 credentials.
+
+Input is untrusted bytes: credential JSON, a compact JWS (VC-JWT), a baked PNG or a baked
+SVG. The verifier never renders images, never fetches anything (contexts, keys, schemas,
+status lists come from the bundle or from callbacks the caller passes) and never lets an
+exception escape: every problem becomes a :class:`Step` with a readable message.
+
+Steps follow OB 3.0 §9 "Verification and Validation"
+(https://www.imsglobal.org/spec/ob/v3p0/#verificationvalidation) and the probes of the
+1EdTech validator (``shared/conformance/fixtures/README.md``):
+
+``input`` -> ``extract`` (PNG/SVG) -> ``parse`` -> ``context`` -> ``type`` -> ``issuer`` ->
+``credentialSubject`` -> ``evidence`` -> ``json-ld`` -> ``schema`` -> ``proof`` ->
+``jwt-claims`` (VC-JWT) -> ``validity`` -> ``status`` -> ``endorsements`` (embedded
+EndorsementCredentials are verified the same way).
+
+Proofs checked: ``eddsa-rdfc-2022`` (and the legacy ``eddsa-2022`` / ``Ed25519Signature2020``
+forms, reported as outdated), ``ecdsa-sd-2023`` derived proofs, and VC-JWT (RS256, ES256,
+EdDSA). Unknown proof types are ignored when another proof verifies.
+
+Result: ``invalid`` if any step is an error (the reason is the first error), ``warning`` if
+any step warns, else ``valid``.
+
+Keys: ``did:key`` is decoded; otherwise the caller's ``key_resolver(verification_method)``
+(our own issuer's published keys) is asked; otherwise, like the 1EdTech validator, a
+fragment that is a Multikey (``https://issuer.example/keys#z6Mk...``) is used as the key,
+and the report says the key was not confirmed with the issuer.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import re
+from collections.abc import Callable, Mapping
+from dataclasses import asdict, dataclass
+from datetime import UTC, datetime
+from typing import Any, Literal
+
+from pyld import jsonld
+
+from lti_tool.badges import baking, contexts, ecdsa_sd, eddsa, jwt_vc, schemas, status_list
+from lti_tool.badges.errors import BadgeError, ContextNotAllowedError
+from lti_tool.badges.multikey import PublicKey, decode_multikey, public_key_from_did_key
+
+logger = logging.getLogger(__name__)
+
+StepStatus = Literal["ok", "warn", "error", "skipped"]
+Result = Literal["valid", "warning", "invalid"]
+#: Returns the public key for a verification method / ``kid``, None when it does not know
+#: the controller, or raises BadgeError to refuse (e.g. a controller it owns but a key it
+#: never published: then the fragment convention must not apply).
+KeyResolver = Callable[[str], PublicKey | None]
+#: Returns the status list credential for a URL (a dict, JSON text or bytes), or None.
+StatusListResolver = Callable[[str], Mapping[str, Any] | str | bytes | None]
+
+MAX_INPUT_BYTES = 2 * 1024 * 1024
+MAX_DEPTH = 64
+MAX_PROOFS = 8
+MAX_ENDORSEMENTS = 16
+_UNDEFINED_BASE = "https://undefined-term.microcred.invalid/"
+_URI_SCHEME = re.compile(r"^([A-Za-z][A-Za-z0-9+.\-]*):")
+
+OB_TYPES = ("OpenBadgeCredential", "AchievementCredential")
+CredentialKind = Literal["ob", "endorsement", "clr", "status-list"]
+
+
+@dataclass
+class Step:
+    name: str
+    status: StepStatus
+    message: str
+
+
+@dataclass
+class VerificationReport:
+    result: Result
+    reason: str
+    steps: list[Step]
+    format: str
+    credential: dict[str, Any] | None = None
+    kind: str | None = None
+    revoked: bool = False
+    suspended: bool = False
+    expired: bool = False
+    not_yet_valid: bool = False
+
+    @property
+    def valid(self) -> bool:
+        return self.result == "valid"
+
+    def step(self, name: str) -> Step | None:
+        return next((s for s in self.steps if s.name == name), None)
+
+    def errors(self) -> list[Step]:
+        return [s for s in self.steps if s.status == "error"]
+
+    def to_dict(self) -> dict[str, Any]:
+        data = asdict(self)
+        data["steps"] = [asdict(s) for s in self.steps]
+        return data
+
+
+def verify(data: bytes | str, *, now: datetime | None = None,
+           clock: Callable[[], datetime] | None = None,
+           key_resolver: KeyResolver | None = None,
+           status_resolver: StatusListResolver | None = None,
+           max_bytes: int = MAX_INPUT_BYTES) -> VerificationReport:
+    """Verify untrusted input (JSON, compact JWS, baked PNG or SVG). Never raises."""
+    run = _Run(now or (clock or (lambda: datetime.now(UTC)))(), key_resolver,
+               status_resolver)
+    try:
+        run.from_bytes(data, max_bytes)
+    except Exception:  # the report must always come back; log for us, generic for them
+        logger.exception("badge verifier failed unexpectedly")
+        run.add("internal", "error", "the verifier could not process this input")
+    return run.report()
+
+
+def verify_credential(credential: Mapping[str, Any], *, now: datetime | None = None,
+                      key_resolver: KeyResolver | None = None,
+                      status_resolver: StatusListResolver | None = None) -> VerificationReport:
+    """Verify an already-parsed credential with an embedded proof. Never raises."""
+    run = _Run(now or datetime.now(UTC), key_resolver, status_resolver)
+    run.format = "json"
+    try:
+        if _depth_exceeds(credential, MAX_DEPTH):
+            run.add("parse", "error", f"JSON is nested deeper than {MAX_DEPTH} levels")
+        else:
+            run.check_credential(dict(credential), None)
+    except Exception:
+        logger.exception("badge verifier failed unexpectedly")
+        run.add("internal", "error", "the verifier could not process this input")
+    return run.report()
+
+
+# --- key resolution ---------------------------------------------------------------------
+
+
+def resolve_verification_method(vm: Any, resolver: KeyResolver | None
+                                ) -> tuple[PublicKey, str]:
+    """(public key, human description of where it came from). Raises BadgeError."""
+    if not isinstance(vm, str) or not vm:
+        raise BadgeError("the proof has no verificationMethod")
+    match = _URI_SCHEME.match(vm)
+    if match is None:
+        raise BadgeError(f"verificationMethod {_clip(vm)!r} is not a URI")
+    scheme = match.group(1).lower()
+    if scheme == "did":
+        method = vm.split(":")[1] if vm.count(":") >= 2 else ""
+        if method == "key":
+            return public_key_from_did_key(vm), "did:key"
+        key = _ask(resolver, vm)
+        if key is not None:
+            return key, "published by the issuer"
+        if method == "web":
+            raise BadgeError("did:web keys need a network lookup, which this verifier never "
+                             "does")
+        raise BadgeError(f"unsupported DID method 'did:{method}' (only did:key is resolved)")
+    if scheme not in ("https", "http", "urn"):
+        raise BadgeError(f"unsupported verificationMethod URI scheme {scheme!r}")
+    fragment = vm.partition("#")[2]
+    fragment_key: PublicKey | None = None
+    if fragment.startswith("z"):
+        try:
+            fragment_key = decode_multikey(fragment)
+        except BadgeError:
+            fragment_key = None
+    key = _ask(resolver, vm)
+    if key is not None:
+        if fragment_key is not None and fragment_key != key:
+            raise BadgeError("the key in the verificationMethod fragment differs from the key "
+                             "the issuer publishes")
+        return key, "published by the issuer"
+    if fragment_key is not None:
+        return fragment_key, ("the verificationMethod fragment ([controller]#[publicKeyMultibase] "
+                              "convention; not confirmed with the issuer)")
+    raise BadgeError(f"cannot obtain the public key for {_clip(vm)!r}: its fragment is not a "
+                     "valid Multikey and the key is not published by a known issuer (keys are "
+                     "never fetched from the network)")
+
+
+def _ask(resolver: KeyResolver | None, vm: str) -> PublicKey | None:
+    if resolver is None:
+        return None
+    try:
+        return resolver(vm)
+    except BadgeError:
+        raise
+    except Exception as exc:
+        logger.exception("key resolver failed for %s", vm)
+        raise BadgeError("the issuer's key could not be looked up") from exc
+
+
+# --- helpers ----------------------------------------------------------------------------
+
+
+def _clip(text: str, size: int = 120) -> str:
+    return text if len(text) <= size else text[: size - 3] + "..."
+
+
+def _as_list(value: Any) -> list[Any]:
+    if value is None:
+        return []
+    return value if isinstance(value, list) else [value]
+
+
+def _types(node: Any) -> list[str]:
+    if not isinstance(node, Mapping):
+        return []
+    return [t for t in _as_list(node.get("type")) if isinstance(t, str)]
+
+
+def _depth_exceeds(value: Any, limit: int) -> bool:
+    stack: list[tuple[Any, int]] = [(value, 1)]
+    while stack:
+        node, depth = stack.pop()
+        if depth > limit:
+            return True
+        if isinstance(node, Mapping):
+            stack.extend((v, depth + 1) for v in node.values())
+        elif isinstance(node, list):
+            stack.extend((v, depth + 1) for v in node)
+    return False
+
+
+def _reject_constant(name: str) -> Any:
+    raise ValueError(f"{name} is not valid JSON")
+
+
+def _parse_json(text: str) -> Any:
+    return json.loads(text, parse_constant=_reject_constant)
+
+
+def _load_status_list(raw: Mapping[str, Any] | str | bytes) -> dict[str, Any]:
+    if isinstance(raw, Mapping):
+        return dict(raw)
+    text = raw.decode("utf-8") if isinstance(raw, bytes) else raw
+    if len(text) > MAX_INPUT_BYTES:
+        raise BadgeError("status list credential is larger than 2 MB")
+    value = _parse_json(text)
+    if not isinstance(value, dict):
+        raise BadgeError("status list credential is not a JSON object")
+    return value
+
+
+class _Run:
+    def __init__(self, now: datetime, key_resolver: KeyResolver | None,
+                 status_resolver: StatusListResolver | None, *, nested: bool = False) -> None:
+        if now.tzinfo is None:
+            now = now.replace(tzinfo=UTC)
+        self.now = now
+        self.key_resolver = key_resolver
+        self.status_resolver = status_resolver
+        self.nested = nested
+        self.steps: list[Step] = []
+        self.format = "unknown"
+        self.credential: dict[str, Any] | None = None
+        self.kind: CredentialKind | None = None
+        self.vcdm11 = False
+        self.flags: dict[str, bool] = {"revoked": False, "suspended": False,
+                                       "expired": False, "not_yet_valid": False}
+
+    # bookkeeping
+    def add(self, name: str, status: StepStatus, message: str) -> Step:
+        step = Step(name, status, message)
+        self.steps.append(step)
+        return step
+
+    def report(self) -> VerificationReport:
+        errors = [s for s in self.steps if s.status == "error"]
+        warnings = [s for s in self.steps if s.status == "warn"]
+        result: Result
+        if errors:
+            # When the signature holds, "revoked" / "expired" / "not yet valid" is the news;
+            # when it does not, the dates and status are not trustworthy anyway.
+            proof_failed = any(s.name == "proof" for s in errors)
+            ranked = sorted(errors, key=lambda s: 0 if not proof_failed and s.name in (
+                "status", "validity") else 1)
+            result, reason = "invalid", f"{ranked[0].name}: {ranked[0].message}"
+        elif warnings:
+            result = "warning"
+            reason = "; ".join(f"{s.name}: {s.message}" for s in warnings)
+        else:
+            result, reason = "valid", "all checks passed"
+        return VerificationReport(result, reason, self.steps, self.format, self.credential,
+                                  self.kind, **self.flags)
+
+    # input -------------------------------------------------------------------------------
+    def from_bytes(self, data: bytes | str, max_bytes: int) -> None:
+        raw = data.encode("utf-8") if isinstance(data, str) else bytes(data)
+        if len(raw) > max_bytes:
+            self.add("input", "error", f"input is {len(raw):,} bytes; the limit is "
+                     f"{max_bytes:,} bytes")
+            return
+        if not raw.strip():
+            self.add("input", "error", "input is empty")
+            return
+        if raw.startswith(baking.PNG_SIGNATURE):
+            self.format = "png"
+            self.add("input", "ok", "baked PNG image")
+            self._extracted(lambda: baking.extract_png(raw))
+            return
+        try:
+            text = raw.decode("utf-8-sig")
+        except UnicodeDecodeError:
+            self.add("input", "error", "input is not JSON, a JWT, a PNG or an SVG (binary "
+                     "data that is not a PNG)")
+            return
+        stripped = text.strip()
+        if stripped.startswith("<"):
+            self.format = "svg"
+            self.add("input", "ok", "SVG image")
+            self._extracted(lambda: baking.extract_svg(raw))
+        elif stripped.startswith(("{", "[")):
+            self.format = "json"
+            self.add("input", "ok", "JSON")
+            self._json(stripped)
+        elif jwt_vc.looks_like_jwt(stripped):
+            self.format = "jwt"
+            self.add("input", "ok", "compact JWS (VC-JWT)")
+            self._jwt(stripped)
+        else:
+            self.add("input", "error", "input is not JSON, a JWT, a PNG or an SVG")
+
+    def _extracted(self, extract: Callable[[], baking.ExtractedCredential]) -> None:
+        try:
+            extracted = extract()
+        except BadgeError as exc:
+            self.add("extract", "error", exc.message)
+            return
+        what = "a JSON credential" if extracted.kind == "json" else "a VC-JWT"
+        self.add("extract", "ok", f"the image holds {what}")
+        for note in extracted.notes:
+            self.add("image-safety", "ok", note)
+        if extracted.kind == "json":
+            self._json(extracted.payload)
+        else:
+            self._jwt(extracted.payload)
+
+    def _json(self, text: str) -> None:
+        try:
+            value = _parse_json(text)
+        except RecursionError:
+            self.add("parse", "error", "JSON is nested too deeply")
+            return
+        except ValueError as exc:
+            self.add("parse", "error", f"not valid JSON: {_clip(str(exc), 160)}")
+            return
+        if not isinstance(value, dict):
+            self.add("parse", "error", "JSON is not an object (a credential is a JSON object)")
+            return
+        if _depth_exceeds(value, MAX_DEPTH):
+            self.add("parse", "error", f"JSON is nested deeper than {MAX_DEPTH} levels")
+            return
+        self.add("parse", "ok", "JSON object")
+        self.check_credential(value, None)
+
+    def _jwt(self, token: str) -> None:
+        try:
+            decoded = jwt_vc.decode_jwt(token)
+        except BadgeError as exc:
+            self.add("parse", "error", exc.message)
+            return
+        if _depth_exceeds(decoded.payload, MAX_DEPTH):
+            self.add("parse", "error", f"JWT payload is nested deeper than {MAX_DEPTH} levels")
+            return
+        where = "the 'vc' claim (VCDM 1.1 form)" if decoded.uses_vc_claim else "the payload"
+        self.add("parse", "ok", f"JWT decoded; credential taken from {where}")
+        self.check_credential(decoded.credential, decoded)
+
+    # credential --------------------------------------------------------------------------
+    def check_credential(self, credential: dict[str, Any],
+                         jwt: jwt_vc.DecodedJwt | None) -> None:
+        self.credential = credential
+        context_ok = self._context(credential)
+        self._type(credential)
+        if self.kind is not None:
+            self._structure(credential)
+        if context_ok:
+            self._json_ld(credential)
+        else:
+            self.add("json-ld", "skipped", "not processed: the @context is not acceptable")
+        if self.kind is not None:
+            self._schema(credential)
+        if jwt is not None:
+            self._jwt_proof(jwt, credential)
+        elif context_ok:
+            self._embedded_proofs(credential)
+        else:
+            self.add("proof", "error", "cannot verify the proof: the @context is not "
+                     "acceptable, so the credential cannot be canonicalized")
+        self._validity(credential)
+        self._status(credential)
+        if not self.nested and self.kind in ("ob", "endorsement", "clr"):
+            self._endorsements(credential)
+
+    def _endorsements(self, credential: Mapping[str, Any]) -> None:
+        """Embedded EndorsementCredentials must verify too (OB 3.0 §9.2, endorsements)."""
+        found = _embedded_endorsements(credential)
+        if not found:
+            return
+        problems: list[str] = []
+        for where, endorsement in found[:MAX_ENDORSEMENTS]:
+            nested = _Run(self.now, self.key_resolver, None, nested=True)
+            if isinstance(endorsement, str):
+                nested._jwt(endorsement)
+            elif isinstance(endorsement, dict):
+                nested.check_credential(endorsement, None)
+            else:
+                problems.append(f"{where} is not a credential")
+                continue
+            outcome = nested.report()
+            if outcome.result == "invalid":
+                problems.append(f"{where} does not verify ({outcome.reason})")
+        if len(found) > MAX_ENDORSEMENTS:
+            problems.append(f"more than {MAX_ENDORSEMENTS} endorsements")
+        if problems:
+            self.add("endorsements", "error", "; ".join(problems[:5]))
+        else:
+            self.add("endorsements", "ok", f"{len(found)} embedded endorsement(s) verified")
+
+    def _context(self, credential: Mapping[str, Any]) -> bool:
+        raw = credential.get("@context")
+        if raw is None:
+            self.add("context", "error", "the credential has no @context")
+            return False
+        entries = _as_list(raw)
+        errors: list[str] = []
+        warnings: list[str] = []
+        urls: list[str] = []
+        for entry in entries:
+            if isinstance(entry, str):
+                urls.append(entry)
+                if not contexts.is_known_context(entry):
+                    errors.append(f"unknown context {_clip(entry)!r} (remote contexts are "
+                                  "never fetched)")
+            elif isinstance(entry, Mapping):
+                warnings.append("inline @context object (terms defined by the issuer)")
+            else:
+                errors.append("@context entries must be URLs or objects")
+        first = entries[0] if entries else None
+        if first == contexts.VC_V1:
+            self.vcdm11 = True
+            warnings.append("VCDM 1.1 context (outdated; current is "
+                            f"{contexts.VC_V2})")
+        elif first != contexts.VC_V2:
+            errors.append(f"missing required context {contexts.VC_V2} as the first entry")
+        types = _types(credential)
+        ob_urls = [u for u in urls if contexts.OB_CONTEXT_PATTERN.match(u)]
+        clr_urls = [u for u in urls if contexts.CLR_CONTEXT_PATTERN.match(u)]
+        if "ClrCredential" in types:
+            if not clr_urls:
+                errors.append("missing the CLR 2.0 context "
+                              f"({contexts.CLR_V2P0})")
+            elif contexts.CLR_V2P0 not in clr_urls:
+                warnings.append(f"outdated CLR context {clr_urls[0]} (current is "
+                                f"{contexts.CLR_V2P0})")
+        elif any(t in types for t in (*OB_TYPES, "EndorsementCredential")):
+            if not ob_urls:
+                errors.append(f"missing the Open Badges 3.0 context ({contexts.OB_V3P0})")
+            elif contexts.OB_V3P0 not in ob_urls:
+                warnings.append(f"outdated OB context {ob_urls[0]} (current is "
+                                f"{contexts.OB_V3P0})")
+        if errors:
+            self.add("context", "error", "; ".join(errors))
+            return not any("unknown context" in e or "must be" in e for e in errors)
+        if warnings:
+            self.add("context", "warn", "; ".join(warnings))
+        else:
+            self.add("context", "ok", "contexts are the expected, bundled ones")
+        return True
+
+    def _type(self, credential: Mapping[str, Any]) -> None:
+        types = _types(credential)
+        if "VerifiableCredential" not in types:
+            self.add("type", "error", "type must include 'VerifiableCredential'")
+            return
+        if any(t in types for t in OB_TYPES):
+            self.kind = "ob"
+        elif "EndorsementCredential" in types:
+            self.kind = "endorsement"
+        elif "ClrCredential" in types:
+            self.kind = "clr"
+        elif status_list.LIST_CREDENTIAL_TYPE in types:
+            self.kind = "status-list"
+        else:
+            self.add("type", "error", "not an Open Badges 3.0 credential: type must include "
+                     "'OpenBadgeCredential' or 'AchievementCredential' (or be an "
+                     "EndorsementCredential / ClrCredential)")
+            return
+        self.add("type", "ok", ", ".join(types))
+
+    def _structure(self, credential: Mapping[str, Any]) -> None:
+        self._issuer(credential.get("issuer"))
+        subject_problems = self._subject_problems(credential.get("credentialSubject"))
+        if subject_problems:
+            self.add("credentialSubject", "error", "; ".join(subject_problems))
+        else:
+            self.add("credentialSubject", "ok", "credentialSubject types are correct")
+        evidence_problems = [
+            f"evidence[{i}] type must include 'Evidence'"
+            for i, item in enumerate(_as_list(credential.get("evidence")))
+            if isinstance(item, Mapping) and "Evidence" not in _types(item)]
+        if evidence_problems:
+            self.add("evidence", "error", "; ".join(evidence_problems))
+        elif credential.get("evidence") is not None:
+            self.add("evidence", "ok", "evidence types are correct")
+
+    def _issuer(self, issuer: Any) -> None:
+        if issuer is None:
+            self.add("issuer", "skipped", "no issuer (reported by the schema check)")
+            return
+        if isinstance(issuer, str):
+            self.add("issuer", "ok", f"issuer {_clip(issuer)}")
+            return
+        if not isinstance(issuer, Mapping):
+            self.add("issuer", "error", "issuer must be a URI or a Profile object")
+            return
+        problems = _profile_problems(issuer, "issuer")
+        parent = issuer.get("parentOrg")
+        if isinstance(parent, Mapping):
+            problems += _profile_problems(parent, "issuer.parentOrg")
+        if problems:
+            self.add("issuer", "error", "; ".join(problems))
+        else:
+            self.add("issuer", "ok", f"issuer {_clip(str(issuer.get('id')))}")
+
+    def _subject_problems(self, subject: Any) -> list[str]:
+        expected = {"ob": "AchievementSubject", "endorsement": "EndorsementSubject",
+                    "clr": "ClrSubject", "status-list": status_list.LIST_TYPE}
+        wanted = expected[self.kind or "ob"]
+        problems: list[str] = []
+        subjects = _as_list(subject)
+        if not subjects:
+            return ["the credential has no credentialSubject"]
+        for item in subjects:
+            if not isinstance(item, Mapping):
+                problems.append("credentialSubject must be an object")
+                continue
+            if wanted not in _types(item):
+                problems.append(f"credentialSubject type must include {wanted!r}")
+            if self.kind != "ob":
+                continue
+            for i, ident in enumerate(_as_list(item.get("identifier"))):
+                if isinstance(ident, Mapping) and "IdentityObject" not in _types(ident):
+                    problems.append(f"identifier[{i}] type must be 'IdentityObject'")
+            for i, result in enumerate(_as_list(item.get("result"))):
+                if isinstance(result, Mapping) and "Result" not in _types(result):
+                    problems.append(f"result[{i}] type must include 'Result'")
+            source = item.get("source")
+            if isinstance(source, Mapping):
+                problems += _profile_problems(source, "credentialSubject.source")
+            achievement = item.get("achievement")
+            if isinstance(achievement, Mapping):
+                problems += _achievement_problems(achievement)
+        return problems
+
+    # json-ld and schema ------------------------------------------------------------------
+    def _json_ld(self, credential: Mapping[str, Any]) -> None:
+        dropped: list[str] = []
+
+        def on_dropped(term: str | None) -> None:
+            dropped.append(str(term))
+
+        try:
+            expanded = jsonld.expand(dict(credential),
+                                     {"documentLoader": contexts.document_loader,
+                                      "base": _UNDEFINED_BASE},
+                                     on_property_dropped=on_dropped)
+        except Exception as exc:
+            refused = contexts.find_refused_context(exc)
+            if refused is not None:
+                self.add("json-ld", "error", refused.message)
+            else:
+                self.add("json-ld", "error", "the credential is not valid JSON-LD: "
+                         f"{eddsa._pyld_reason(exc)}")
+            return
+        undefined_types = sorted({t[len(_UNDEFINED_BASE):] for t in _expanded_types(expanded)
+                                  if t.startswith(_UNDEFINED_BASE)})
+        problems = []
+        if dropped:
+            problems.append("properties not defined by the @context (they are not signed): "
+                            + ", ".join(sorted(set(dropped))[:10]))
+        if undefined_types:
+            problems.append("types not defined by the @context: "
+                            + ", ".join(undefined_types[:10]))
+        if problems:
+            self.add("json-ld", "error", "; ".join(problems))
+        else:
+            self.add("json-ld", "ok", "every term is defined by the bundled contexts")
+
+    def _schema(self, credential: Mapping[str, Any]) -> None:
+        if self.kind == "status-list":
+            self.add("schema", "skipped", "no 1EdTech JSON Schema for status list credentials")
+            return
+        if self.vcdm11:
+            self.add("schema", "warn", "VCDM 1.1 credential: the bundled 1EdTech schemas are "
+                     "VCDM 2.0 only, so the schema was not checked")
+            return
+        if self.kind == "ob":
+            plain = schemas.schema_errors(credential, schemas.OB_ACHIEVEMENT_CREDENTIAL_PLAIN)
+            if not plain:
+                self._schema_ok("valid against the OB 3.0 AchievementCredential schema",
+                                credential)
+                return
+            lenient = schemas.schema_errors(credential, schemas.OB_ACHIEVEMENT_CREDENTIAL)
+            if lenient:
+                self.add("schema", "error", "AchievementCredential schema: "
+                         + "; ".join(lenient))
+            else:
+                self.add("schema", "warn", "valid only against the JSON-LD adaptation of the "
+                         "AchievementCredential schema; formal schema: " + "; ".join(plain))
+            return
+        name = (schemas.OB_ENDORSEMENT_CREDENTIAL if self.kind == "endorsement"
+                else schemas.CLR_CREDENTIAL)
+        errors = schemas.schema_errors(credential, name)
+        if errors:
+            self.add("schema", "error", f"{name}: " + "; ".join(errors))
+        else:
+            self._schema_ok(f"valid against {name}", credential)
+
+    def _schema_ok(self, message: str, credential: Mapping[str, Any]) -> None:
+        known = schemas.known_schema_ids()
+        unknown = [str(entry.get("id")) for entry in _as_list(credential.get("credentialSchema"))
+                   if isinstance(entry, Mapping) and entry.get("id") not in known]
+        if unknown:
+            self.add("schema", "warn", f"{message}; credentialSchema "
+                     f"{', '.join(_clip(u) for u in unknown[:3])} is not bundled and was not "
+                     "checked (schemas are never fetched)")
+        else:
+            self.add("schema", "ok", message)
+
+    # proofs ------------------------------------------------------------------------------
+    def _embedded_proofs(self, credential: Mapping[str, Any]) -> None:
+        proofs = _as_list(credential.get("proof"))
+        if not proofs:
+            self.add("proof", "error", "the credential has no proof: it is not signed")
+            return
+        if len(proofs) > MAX_PROOFS:
+            self.add("proof", "error", f"more than {MAX_PROOFS} proofs")
+            return
+        verified: list[str] = []
+        failures: list[str] = []
+        ignored: list[str] = []
+        legacy = False
+        for index, proof in enumerate(proofs):
+            label = f"proof[{index}]"
+            if not isinstance(proof, Mapping):
+                failures.append(f"{label} is not an object")
+                continue
+            suite = proof.get("cryptosuite") or proof.get("type")
+            if not _is_supported_proof(proof):
+                ignored.append(f"{label} {_clip(str(suite), 60)!r} is not supported")
+                continue
+            if proof.get("proofPurpose") != eddsa.PROOF_PURPOSE:
+                failures.append(f"{label} proofPurpose must be 'assertionMethod'")
+                continue
+            try:
+                key, source = resolve_verification_method(proof.get("verificationMethod"),
+                                                          self.key_resolver)
+                if proof.get("cryptosuite") == ecdsa_sd.CRYPTOSUITE:
+                    ecdsa_sd.verify_derived_proof(credential, proof, key)
+                else:
+                    eddsa.verify_proof(credential, proof, key)
+            except BadgeError as exc:
+                failures.append(f"{label}: {exc.message}")
+                continue
+            legacy = legacy or suite in (eddsa.LEGACY_CRYPTOSUITE, eddsa.LEGACY_PROOF_TYPE)
+            verified.append(f"{label} {suite} verified with the key from {source}")
+        if failures:
+            self.add("proof", "error", "; ".join(failures + ignored))
+        elif not verified:
+            self.add("proof", "error", "no supported proof: " + "; ".join(ignored)
+                     + f" (this verifier checks {eddsa.CRYPTOSUITE}, {ecdsa_sd.CRYPTOSUITE} "
+                     "derived proofs and VC-JWT)")
+        elif legacy:
+            self.add("proof", "warn", "; ".join(verified) + " (legacy proof format; current "
+                     f"is {eddsa.CRYPTOSUITE})")
+        else:
+            self.add("proof", "ok", "; ".join(verified + ignored))
+
+    def _jwt_proof(self, decoded: jwt_vc.DecodedJwt, credential: Mapping[str, Any]) -> None:
+        try:
+            key, source = jwt_vc.resolve_jwt_key(decoded, self.key_resolver)
+            jwt_vc.verify_signature(decoded, key)
+        except BadgeError as exc:
+            self.add("proof", "error", exc.message)
+            return
+        if "crit" in decoded.header:
+            self.add("proof", "error", "JOSE header has 'crit' extensions this verifier does "
+                     "not understand")
+            return
+        self.add("proof", "ok", f"{decoded.header.get('alg')} JWS verified with the key from "
+                 f"{source}")
+        problems = jwt_vc.check_claims(decoded.payload, credential)
+        if problems:
+            self.add("jwt-claims", "error", "; ".join(problems))
+        else:
+            self.add("jwt-claims", "ok", "JWT claims match the credential")
+
+    # time and status ---------------------------------------------------------------------
+    def _validity(self, credential: Mapping[str, Any]) -> None:
+        start_name = "issuanceDate" if "validFrom" not in credential else "validFrom"
+        end_name = "expirationDate" if "validUntil" not in credential else "validUntil"
+        raw_start, raw_end = credential.get(start_name), credential.get(end_name)
+        start = jwt_vc.parse_datetime(raw_start)
+        end = jwt_vc.parse_datetime(raw_end)
+        if raw_start is not None and start is None:
+            self.add("validity", "error", f"{start_name} is not a valid date-time")
+            return
+        if raw_end is not None and end is None:
+            self.add("validity", "error", f"{end_name} is not a valid date-time")
+            return
+        if start is not None and start > self.now:
+            self.flags["not_yet_valid"] = True
+            self.add("validity", "error", f"not yet valid: {start_name} {raw_start} is in the "
+                     "future")
+            return
+        if end is not None and end <= self.now:
+            self.flags["expired"] = True
+            self.add("validity", "error", f"expired: {end_name} {raw_end} has passed")
+            return
+        if start is None:
+            self.add("validity", "skipped", f"no {start_name}")
+            return
+        until = f" until {raw_end}" if end is not None else " (no expiry)"
+        self.add("validity", "ok", f"valid from {raw_start}{until}")
+
+    def _status(self, credential: Mapping[str, Any]) -> None:
+        entries = _as_list(credential.get("credentialStatus"))
+        if not entries:
+            self.add("status", "skipped", "no credentialStatus (the issuer cannot revoke it)")
+            return
+        for entry in entries[:4]:
+            if not isinstance(entry, Mapping):
+                self.add("status", "error", "credentialStatus must be an object")
+                continue
+            self._status_entry(credential, entry)
+
+    def _status_entry(self, credential: Mapping[str, Any], entry: Mapping[str, Any]) -> None:
+        entry_type = entry.get("type")
+        if entry_type != status_list.ENTRY_TYPE:
+            self.add("status", "warn", f"status type {_clip(str(entry_type), 60)!r} is not "
+                     "supported; status not checked")
+            return
+        url = entry.get("statusListCredential")
+        if not isinstance(url, str) or not url:
+            self.add("status", "error", "BitstringStatusListEntry has no statusListCredential")
+            return
+        if self.status_resolver is None or self.nested:
+            self.add("status", "warn", f"status list {_clip(url)} was not checked (status "
+                     "lists are never fetched from arbitrary hosts)")
+            return
+        try:
+            raw = self.status_resolver(url)
+            if raw is None:
+                self.add("status", "warn", f"status list {_clip(url)} is not available; "
+                         "revocation status unknown")
+                return
+            list_credential = _load_status_list(raw)
+        except (BadgeError, ValueError, RecursionError) as exc:
+            self.add("status", "warn", f"status list {_clip(url)} is unreadable: "
+                     f"{_clip(str(exc), 120)}")
+            return
+        nested = _Run(self.now, self.key_resolver, None, nested=True)
+        nested.check_credential(list_credential, None)
+        nested_report = nested.report()
+        if nested.kind != "status-list" or nested_report.result == "invalid":
+            self.add("status", "warn", "the status list credential does not verify ("
+                     f"{nested_report.reason}); revocation status unknown")
+            return
+        try:
+            check = status_list.check_status(entry, list_credential)
+        except BadgeError as exc:
+            self.add("status", "error", exc.message)
+            return
+        if check.set and check.purpose == "revocation":
+            self.flags["revoked"] = True
+            self.add("status", "error", f"revoked by the issuer ({check.message})")
+        elif check.set and check.purpose == "suspension":
+            self.flags["suspended"] = True
+            self.add("status", "error", f"suspended by the issuer ({check.message})")
+        else:
+            issuer_note = ""
+            if _issuer_id(list_credential) != _issuer_id(credential):
+                issuer_note = " (note: the status list has a different issuer)"
+            self.add("status", "warn" if issuer_note else "ok", check.message + issuer_note)
+
+
+def _issuer_id(credential: Mapping[str, Any]) -> Any:
+    issuer = credential.get("issuer")
+    return issuer.get("id") if isinstance(issuer, Mapping) else issuer
+
+
+def _is_supported_proof(proof: Mapping[str, Any]) -> bool:
+    if proof.get("type") == eddsa.PROOF_TYPE:
+        return proof.get("cryptosuite") in (eddsa.CRYPTOSUITE, eddsa.LEGACY_CRYPTOSUITE,
+                                            ecdsa_sd.CRYPTOSUITE)
+    return proof.get("type") == eddsa.LEGACY_PROOF_TYPE
+
+
+def _profile_problems(profile: Mapping[str, Any], where: str) -> list[str]:
+    problems = []
+    if "Profile" not in _types(profile):
+        problems.append(f"{where} type must include 'Profile'")
+    for i, entry in enumerate(_as_list(profile.get("otherIdentifier"))):
+        if isinstance(entry, Mapping) and "IdentifierEntry" not in _types(entry):
+            problems.append(f"{where}.otherIdentifier[{i}] type must be 'IdentifierEntry'")
+    return problems
+
+
+def _achievement_problems(achievement: Mapping[str, Any]) -> list[str]:
+    problems = []
+    if "Achievement" not in _types(achievement):
+        problems.append("achievement type must include 'Achievement'")
+    for i, item in enumerate(_as_list(achievement.get("resultDescription"))):
+        if isinstance(item, Mapping) and "ResultDescription" not in _types(item):
+            problems.append(f"achievement.resultDescription[{i}] type must include "
+                            "'ResultDescription'")
+    for i, item in enumerate(_as_list(achievement.get("alignment"))):
+        if isinstance(item, Mapping) and "Alignment" not in _types(item):
+            problems.append(f"achievement.alignment[{i}] type must include 'Alignment'")
+    creator = achievement.get("creator")
+    if isinstance(creator, Mapping):
+        problems += _profile_problems(creator, "achievement.creator")
+    return problems
+
+
+def _embedded_endorsements(credential: Mapping[str, Any]) -> list[tuple[str, Any]]:
+    """(where, endorsement) for every endorsement / endorsementJwt OB 3.0 allows."""
+    holders: list[tuple[str, Any]] = [("credential", credential),
+                                      ("issuer", credential.get("issuer"))]
+    for i, subject in enumerate(_as_list(credential.get("credentialSubject"))):
+        if isinstance(subject, Mapping):
+            achievement = subject.get("achievement")
+            holders.append((f"credentialSubject[{i}].achievement", achievement))
+            if isinstance(achievement, Mapping):
+                holders.append((f"credentialSubject[{i}].achievement.creator",
+                                achievement.get("creator")))
+    found: list[tuple[str, Any]] = []
+    for where, holder in holders:
+        if not isinstance(holder, Mapping):
+            continue
+        for j, item in enumerate(_as_list(holder.get("endorsement"))):
+            found.append((f"{where}.endorsement[{j}]", item))
+        for j, item in enumerate(_as_list(holder.get("endorsementJwt"))):
+            found.append((f"{where}.endorsementJwt[{j}]", item))
+    return found
+
+
+def _expanded_types(expanded: Any) -> list[str]:
+    found: list[str] = []
+    stack = [expanded]
+    while stack:
+        node = stack.pop()
+        if isinstance(node, dict):
+            if "@value" not in node:
+                found.extend(t for t in _as_list(node.get("@type")) if isinstance(t, str))
+            stack.extend(node.values())
+        elif isinstance(node, list):
+            stack.extend(node)
+    return found
+
+
+__all__ = ["ContextNotAllowedError", "Step", "VerificationReport", "resolve_verification_method",
+           "verify", "verify_credential"]

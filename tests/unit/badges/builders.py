@@ -1,0 +1,62 @@
+"""Test data: an issuer key and a MicroCred credential built with lti_tool.badges.ob."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from typing import Any
+
+from cryptography.hazmat.primitives.asymmetric import ed25519
+
+from lti_tool.badges import ob, status_list
+
+ISSUER_ID = "https://tool.example.edu/issuers/college"
+STATUS_URL = "https://tool.example.edu/status/revocation/1"
+
+
+def issuer_profile() -> dict[str, Any]:
+    return ob.build_profile(ISSUER_ID, "Example College", url="https://example.edu",
+                            email="registrar@example.edu",
+                            image_url="https://tool.example.edu/static/img/college.png",
+                            image_caption="Example College crest")
+
+
+def achievement(*, credit_bearing: bool = True) -> dict[str, Any]:
+    return ob.build_achievement(
+        achievement_id="https://tool.example.edu/catalog/python-fundamentals/v3",
+        name="Python Programming Fundamentals",
+        description="Writes, tests and debugs small Python programs.",
+        criteria_narrative="Outcomes: variables, control flow, functions, testing. "
+                           "Rule: every required skill demonstrated (pass).",
+        image_url="https://tool.example.edu/badges/python-fundamentals.png",
+        image_caption="Badge: Python Programming Fundamentals",
+        alignments=[ob.AlignmentTarget("Control flow", "https://case.example.org/items/cf",
+                                       target_code="PY.CF", target_framework="College skills",
+                                       target_type="CFItem"),
+                    ob.AlignmentTarget("Use programming languages",
+                                       "http://data.europa.eu/esco/skill/abc",
+                                       target_framework="ESCO", target_type="ext:ESCOSkill")],
+        credits_available=1.5 if credit_bearing else None,
+        field_of_study="Computer Science", human_code="CS-PY-101", in_language="en-CA",
+        version="3", tags=["python", "programming"], notional_learning_hours="37.5",
+        delivery_modes=["asynchronous", "in_person"])
+
+
+def credential(*, index: int = 7, valid_until: datetime | None = None,
+               credit_bearing: bool = True, number: int = 1) -> dict[str, Any]:
+    return ob.build_credential(
+        credential_id=f"https://tool.example.edu/credentials/{number:08d}",
+        issuer=issuer_profile(), achievement=achievement(credit_bearing=credit_bearing),
+        valid_from=datetime(2026, 9, 1, tzinfo=UTC),
+        valid_until=valid_until or datetime(2031, 9, 1, tzinfo=UTC),
+        recipient_email="Learner.One@Example.edu", salt="b1946ac92492d2347c6235b4d2611184",
+        name="Python Programming Fundamentals",
+        evidence=[ob.EvidenceItem("Wrote and tested a text-adventure game.",
+                                  name="Control flow demonstration", genre="Project")],
+        credential_status=status_list.build_status_entry(STATUS_URL, index),
+        source=ob.build_profile("https://tool.example.edu/contexts/cs101-f26",
+                                "CS101 Fall 2026 (for-credit course)"),
+        awarded_date=datetime(2026, 9, 1, tzinfo=UTC))
+
+
+def issuer_key(seed: int = 1) -> ed25519.Ed25519PrivateKey:
+    return ed25519.Ed25519PrivateKey.from_private_bytes(bytes([seed]) * 32)
