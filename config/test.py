@@ -7,3 +7,4 @@ REDIS_URL = "redis://127.0.0.1:6379/15"
 PUBLIC_BASE_URL = "http://tool.test"
 LOG_FORMAT = "json"
 LOG_LEVEL = "WARNING"
+JOBS_INLINE = True  # background jobs run in the test process, against the test database

@@ -123,6 +123,11 @@ SETTINGS: tuple[Setting, ...] = (
             "How long a rotated-out tool key stays published in the JWKS."),
     Setting("HTTP_TIMEOUT_SECONDS", "HTTP_TIMEOUT_SECONDS", _positive_int, 5,
             "Timeout of outbound HTTP calls (JWKS, registration, services)."),
+    Setting("JOBS_INLINE", "JOBS_INLINE", _bool, False,
+            "Run background jobs (roster refresh, grade-book publication) at once in the "
+            "calling process instead of on an RQ worker. Always so when REDIS_URL is empty."),
+    Setting("JOBS_QUEUE", "JOBS_QUEUE", _str, "microcred",
+            "Name of the RQ queue that `microcred worker` serves."),
     Setting("MAX_CONTENT_LENGTH", "MAX_CONTENT_LENGTH", _positive_int, 1024 * 1024,
             "Largest request body accepted, in bytes (413 above)."),
     Setting("TRUST_PROXY_HEADERS", "TRUST_PROXY_HEADERS", _non_negative_int, 0,

@@ -108,3 +108,31 @@ def counting_passes(facts: Iterable[DemonstrationFact],
         if current is None or (fact.at, fact.id) < (current.at, current.id):
             best[fact.skill_code] = fact
     return best
+
+
+_CROCKFORD32 = "0123456789ABCDEFGHJKMNPQRSTVWXYZ"  # no I, L, O, U: easy to read aloud
+_PSEUDONYM_BLOCK_BITS = 20
+
+
+def pseudonym(account_id: int) -> str:
+    """A stable label for a learner whose platform sends neither name nor email (Canvas
+    privacy settings), e.g. "Learner 4F2A".
+
+    Derived from the account id by a bijection (odd multipliers and an xor-shift modulo a
+    power of two), so two accounts never share a label and consecutive ids do not look
+    consecutive. Four characters up to about a million accounts, eight beyond."""
+    if account_id < 0:
+        raise ValueError("account ids are not negative")
+    blocks = 1
+    while account_id >= 1 << (_PSEUDONYM_BLOCK_BITS * blocks):
+        blocks += 1
+    bits = _PSEUDONYM_BLOCK_BITS * blocks
+    mask = (1 << bits) - 1
+    x = (account_id * 0x9E3B1) & mask
+    x ^= x >> (bits // 2)
+    x = (x * 0x5BD1F) & mask
+    chars = []
+    for _ in range(bits // 5):
+        chars.append(_CROCKFORD32[x & 31])
+        x >>= 5
+    return "Learner " + "".join(reversed(chars))

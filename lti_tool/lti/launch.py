@@ -12,14 +12,16 @@ from typing import Any
 from itsdangerous import BadSignature, SignatureExpired, URLSafeTimedSerializer
 from sqlalchemy.orm import Session
 
-from lti_tool.domain.lti import AppRole, LaunchContext, launch_context_from_claims
+from lti_tool.domain.lti import CLAIM_AGS, AppRole, LaunchContext, launch_context_from_claims
 from lti_tool.errors import LaunchSessionError
 from lti_tool.lti.storage import LaunchStore
 from lti_tool.lti.validation import ValidatedLaunch
 from lti_tool.models import Deployment
 from lti_tool.services import audit
+from lti_tool.services.gradebook import remember_ags
 from lti_tool.services.launches import LaunchRecord, record_launch
 from lti_tool.services.roster import note_launch
+from lti_tool.services.tracking import apply_kind_rules_at_launch
 
 log = logging.getLogger(__name__)
 
@@ -51,6 +53,8 @@ def complete_launch(session: Session, store: LaunchStore, validated: ValidatedLa
     if not validated.anonymous:
         record = record_launch(session, launch, request_id=request_id)
         note_launch(session, launch, account_id=record.account_id, context_pk=record.context_pk)
+        record = apply_kind_rules_at_launch(session, launch, record)
+        remember_ags(session, record.context_pk, validated.body.get(CLAIM_AGS))
     session.commit()
     data: dict[str, Any] = asdict(launch)
     data["app_roles"] = sorted(r.value for r in launch.app_roles)
@@ -58,6 +62,11 @@ def complete_launch(session: Session, store: LaunchStore, validated: ValidatedLa
     data["context_types"] = list(launch.context_types)
     data["record"] = asdict(record) if record else None
     store.save_launch(launch_id, data, ttl)
+    if record is not None and record.context_pk and launch.nrps_url and \
+            AppRole.INSTRUCTOR in launch.app_roles:
+        from lti_tool import jobs  # at most every 15 minutes per course; never fails a launch
+
+        jobs.refresh_roster_after_launch(record.context_pk)
     return launch, record
 
 

@@ -102,6 +102,9 @@ class Context(Base):
     kind: Mapped[str] = mapped_column(String(20), default=ContextKind.OTHER.value)
     kind_source: Mapped[str] = mapped_column(String(20), default="default")
     nrps_url: Mapped[str] = mapped_column(String(1000), default="")
+    # The AGS claim of the latest launch that carried one: {"lineitems", "lineitem",
+    # "scope"} (domain.advantage.AgsEndpoint); None when the platform offers no AGS.
+    ags: Mapped[dict[str, Any] | None] = mapped_column(JSON, nullable=True)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
 

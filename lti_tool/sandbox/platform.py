@@ -147,8 +147,8 @@ def id_token_claims(*, base_url: str, course: Course, user: User, nonce: str, me
         claims.CLAIM_LIS: {"person_sourcedid": user.sourcedid,
                            "course_section_sourcedid": course.label},
         claims.CLAIM_CUSTOM: {"context_kind": course.kind, **custom},
-        claims.CLAIM_NRPS: {"context_memberships_url": f"{issuer}/nrps/{course.slug}",
-                            "service_versions": ["2.0"]},
+        # No NRPS claim: the sandbox serves no Names and Roles service, so the roster is the
+        # learners seen in launches (the documented fallback), as on a platform without it.
     }
     if message == claims.MESSAGE_DEEP_LINKING:
         body[claims.CLAIM_DL_SETTINGS] = {

@@ -2,8 +2,9 @@
 same account already; across platforms an account is linked to another Person only on a
 verified institutional identifier (``lis_person_sourcedid`` or email, as the issuer's
 ``link_identities_by`` setting says), and only after an administrator confirms the
-proposal. Confirming moves the account's demonstrations and awards to the Person; undoing
-moves them back. Both are audited."""
+proposal. Confirming moves the account (and the demonstrations recorded through it) to the
+Person; undoing moves them back. Awards are never moved: an account whose person already
+holds credentials is refused. Both are audited."""
 
 from __future__ import annotations
 
@@ -74,6 +75,12 @@ def confirm(session: Session, issuer_id: int, proposal_id: int, *, by: str) -> L
         raise Conflict(f"This proposal is already {proposal.status}.", code="link_decided")
     account = session.get(LearnerAccount, proposal.account_id)
     assert account is not None
+    target_alive = session.scalars(select(LearnerAccount.id).where(
+        LearnerAccount.person_id == proposal.target_person_id).limit(1)).first()
+    if target_alive is None or account.person_id == proposal.target_person_id:
+        # E.g. the reverse proposal of a link that was just confirmed: its person is gone.
+        raise Conflict("This proposal is out of date: the accounts were already linked.",
+                       code="link_out_of_date")
     if session.scalars(select(Award.id).where(Award.person_id == account.person_id)).first():
         # Awards pin the Person they were issued to; merging would re-issue them.
         raise Conflict("This account's person already holds credentials; link the other "
@@ -83,6 +90,12 @@ def confirm(session: Session, issuer_id: int, proposal_id: int, *, by: str) -> L
     proposal.status = "confirmed"
     proposal.decided_by = by
     proposal.decided_at = utcnow()
+    for twin in session.scalars(select(LinkProposal).where(
+            LinkProposal.status == "proposed", LinkProposal.id != proposal.id,
+            LinkProposal.target_person_id == proposal.previous_person_id)):
+        twin.status = "dismissed"  # the reverse direction of the link just made
+        twin.decided_by = by
+        twin.decided_at = utcnow()
     session.flush()
     audit.record(session, "identity.linked", subject_type="learner_account",
                  subject_id=account.id, detail={"by": by, "to_person": proposal.target_person_id,

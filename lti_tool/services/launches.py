@@ -12,9 +12,10 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime
+from functools import lru_cache
 from typing import Any, cast
 
-from sqlalchemy import Table, and_, insert, select, update
+from sqlalchemy import BindParameter, Table, Update, and_, bindparam, insert, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 from sqlalchemy.orm.util import identity_key
@@ -117,7 +118,22 @@ def _upsert_link(session: Session, context: Context, launch: LaunchContext) -> R
 # -- returning user, known course: plain UPDATE … RETURNING -----------------------------------
 # The values are exactly those the ORM upsert above would leave; the statements are Core
 # (no identity map, no unit of work), so any copy of these rows already loaded in the
-# session is expired afterwards.
+# session is expired afterwards. Each statement is built once per shape (which optional
+# columns a platform sends: a handful of shapes) with bound parameters, so a launch neither
+# rebuilds it nor recomputes its SQLAlchemy cache key.
+
+def _param(table: Table, column: str, prefix: str = "v_") -> BindParameter[Any]:
+    return bindparam(prefix + column, type_=table.c[column].type)
+
+
+@lru_cache(maxsize=64)
+def _account_update(columns: tuple[str, ...]) -> Update:
+    return (update(_ACCOUNTS)
+            .where(_ACCOUNTS.c.platform_id == _param(_ACCOUNTS, "platform_id", "k_"),
+                   _ACCOUNTS.c.sub == _param(_ACCOUNTS, "sub", "k_"))
+            .values({c: _param(_ACCOUNTS, c) for c in columns})
+            .returning(_ACCOUNTS.c.id, _ACCOUNTS.c.person_id, _ACCOUNTS.c.roles_seen))
+
 
 def _account_values(launch: LaunchContext, now: datetime) -> dict[str, Any]:
     values: dict[str, Any] = {"last_launch_at": now}
@@ -137,12 +153,10 @@ def _account_values(launch: LaunchContext, now: datetime) -> dict[str, Any]:
 def _touch_account(session: Session, launch: LaunchContext,
                    now: datetime) -> tuple[int, int] | None:
     """(account id, person id) after updating a known account; None if it is new."""
-    row = session.execute(
-        update(_ACCOUNTS)
-        .where(_ACCOUNTS.c.platform_id == launch.platform_id, _ACCOUNTS.c.sub == launch.sub)
-        .values(_account_values(launch, now))
-        .returning(_ACCOUNTS.c.id, _ACCOUNTS.c.person_id, _ACCOUNTS.c.roles_seen)
-    ).first()
+    values = _account_values(launch, now)
+    params = {f"v_{k}": v for k, v in values.items()}
+    params.update(k_platform_id=launch.platform_id, k_sub=launch.sub)
+    row = session.execute(_account_update(tuple(values)), params).first()
     if row is None:
         return None
     seen = set(row.roles_seen or [])
@@ -169,40 +183,69 @@ def _context_values(launch: LaunchContext, now: datetime) -> dict[str, Any]:
     return values
 
 
-def _touch_context(session: Session, launch: LaunchContext,
-                   now: datetime) -> tuple[int, str, int | None, bool] | None:
-    """(context id, kind, resource link id or None, whether that link already holds the
-    launch's title and description) after updating a known context; None if it is new.
+@lru_cache(maxsize=64)
+def _context_update(columns: tuple[str, ...], link: bool, link_title: bool,
+                    link_description: bool) -> Update:
+    """UPDATE contexts … RETURNING id, kind [, link_id, current_link_id].
 
     The link is read in the same statement, by subqueries in RETURNING that find the
     context by its natural key rather than by correlation with the updated row: SQLite's
     RETURNING is rendered without table names, where ``context_id = id`` would compare two
     columns of resource_links."""
-    key = (_CONTEXTS.c.deployment_id == launch.deployment_pk,
-           _CONTEXTS.c.lti_context_id == launch.context_id)
+    key = (_CONTEXTS.c.deployment_id == _param(_CONTEXTS, "deployment_id", "k_"),
+           _CONTEXTS.c.lti_context_id == _param(_CONTEXTS, "lti_context_id", "k_"))
     returning: list[Any] = [_CONTEXTS.c.id, _CONTEXTS.c.kind]
-    if launch.resource_link_id:
+    if link:
         context_pk = select(_CONTEXTS.c.id).where(*key).correlate(None).scalar_subquery()
         same_link = and_(_LINKS.c.context_id == context_pk,
-                         _LINKS.c.lti_resource_link_id == launch.resource_link_id)
+                         _LINKS.c.lti_resource_link_id == _param(
+                             _LINKS, "lti_resource_link_id", "k_"))
         current = [same_link]
-        if launch.resource_link_title:
-            current.append(_LINKS.c.title == _clip(launch.resource_link_title, 500))
-        if launch.resource_link_description:
-            current.append(_LINKS.c.description == launch.resource_link_description[:4000])
+        if link_title:
+            current.append(_LINKS.c.title == _param(_LINKS, "title", "l_"))
+        if link_description:
+            current.append(_LINKS.c.description == _param(_LINKS, "description", "l_"))
         returning += [
             select(_LINKS.c.id).where(same_link).scalar_subquery().label("link_id"),
             select(_LINKS.c.id).where(*current).scalar_subquery().label("current_link_id"),
         ]
-    row = session.execute(
-        update(_CONTEXTS).where(*key).values(_context_values(launch, now))
-        .returning(*returning)
-    ).first()
+    return (update(_CONTEXTS).where(*key)
+            .values({c: _param(_CONTEXTS, c) for c in columns})
+            .returning(*returning))
+
+
+def _link_values(launch: LaunchContext) -> dict[str, Any]:
+    values: dict[str, Any] = {}
+    if launch.resource_link_title:
+        values["title"] = _clip(launch.resource_link_title, 500)
+    if launch.resource_link_description:
+        values["description"] = launch.resource_link_description[:4000]
+    return values
+
+
+def _touch_context(session: Session, launch: LaunchContext,
+                   now: datetime) -> tuple[int, str, int | None, bool] | None:
+    """(context id, kind, resource link id or None, whether that link already holds the
+    launch's title and description) after updating a known context; None if it is new."""
+    values = _context_values(launch, now)
+    params = {f"v_{k}": v for k, v in values.items()}
+    params.update(k_deployment_id=launch.deployment_pk, k_lti_context_id=launch.context_id)
+    link = bool(launch.resource_link_id)
+    link_values = _link_values(launch) if link else {}
+    if link:
+        params["k_lti_resource_link_id"] = launch.resource_link_id
+        params.update({f"l_{k}": v for k, v in link_values.items()})
+    statement = _context_update(tuple(values), link, "title" in link_values,
+                                "description" in link_values)
+    row = session.execute(statement, params).first()
     if row is None:
         return None
-    if not launch.resource_link_id:
+    if not link:
         return row.id, row.kind, None, True
     return row.id, row.kind, row.link_id, row.current_link_id is not None
+
+
+_AUDIT_INSERT = insert(_AUDIT)
 
 
 def _expire_loaded(session: Session, model: type[Any], pk: int | None) -> None:
@@ -232,14 +275,10 @@ def _record_returning(session: Session, launch: LaunchContext,
             if link_pk is None:
                 return None
             if not link_current:  # rare: the platform renamed the link
-                values: dict[str, Any] = {}
-                if launch.resource_link_title:
-                    values["title"] = _clip(launch.resource_link_title, 500)
-                if launch.resource_link_description:
-                    values["description"] = launch.resource_link_description[:4000]
-                session.execute(update(_LINKS).where(_LINKS.c.id == link_pk).values(values))
+                session.execute(update(_LINKS).where(_LINKS.c.id == link_pk)
+                                .values(_link_values(launch)))
     # The same row audit.record() writes, as one INSERT without a unit-of-work flush.
-    session.execute(insert(_AUDIT).values(
+    session.execute(_AUDIT_INSERT, dict(
         at=utcnow(), action="lti.launch", actor_account_id=account[0],
         platform_id=launch.platform_id, context_id=context_pk,
         subject_type="resource_link" if link_pk is not None else "",

@@ -1,15 +1,30 @@
 """Course rosters. Learners seen in launches are always on the roster (the fallback when a
-platform offers no Names and Role Provisioning Service)."""
+platform offers no Names and Role Provisioning Service); where the platform offers NRPS,
+``refresh_roster`` / ``sync_roster`` make the roster follow the platform's member list."""
 
 from __future__ import annotations
 
-from sqlalchemy import select
-from sqlalchemy.orm import Session
+from collections.abc import Callable, Iterable
+from dataclasses import asdict, dataclass
+from typing import Any
 
+from sqlalchemy import func, select
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session, selectinload
+
+from lti_tool.domain.advantage import Member, Membership, MemberStatus
 from lti_tool.domain.lti import AppRole, LaunchContext
-from lti_tool.models import LearnerAccount, RosterEntry
+from lti_tool.domain.tracking import pseudonym
+from lti_tool.models import (
+    AuditEvent,
+    Context,
+    Deployment,
+    LearnerAccount,
+    Person,
+    RosterEntry,
+)
 from lti_tool.models.base import utcnow
-from lti_tool.services import identity
+from lti_tool.services import audit, identity
 from lti_tool.services.catalog import issuer_for_platform
 
 
@@ -37,3 +52,217 @@ def note_launch(session: Session, launch: LaunchContext, *, account_id: int,
                 IssuerPlatform.issuer_id == issuer.id)))
             identity.propose_links(session, account, issuer, platform_ids)
     session.flush()
+
+
+# -- Names and Role Provisioning Services ---------------------------------------------------
+# https://www.imsglobal.org/spec/lti-nrps/v2p0 . The roster of a course whose platform offers
+# NRPS is the platform's list of learners: each sync adds new learners, follows status changes
+# (Active / Inactive; Deleted leaves the roster) and, after a complete listing, marks learners
+# the platform no longer lists as inactive. Their records are never touched.
+_SUB_CHUNK = 500
+ROSTER_STATUS_ACTIVE = "active"
+ROSTER_STATUS_INACTIVE = "inactive"
+
+
+@dataclass(frozen=True)
+class RosterSyncReport:
+    """What a roster refresh did. ``source`` is "nrps" (read from the platform) or
+    "launches" (no NRPS: the roster is the learners seen in launches)."""
+
+    source: str
+    learners: int                 # active learners on the roster afterwards
+    added: int = 0
+    reactivated: int = 0
+    inactivated: int = 0
+    removed: int = 0
+    complete: bool = True
+    pages: int = 0
+
+    def as_dict(self) -> dict[str, Any]:
+        return asdict(self)
+
+
+def learner_label(account: LearnerAccount) -> str:
+    """How a learner is shown: their name, else their email, else a stable pseudonym
+    ("Learner 4F2A") for platforms that send neither."""
+    name = account.name or " ".join(p for p in (account.given_name, account.family_name) if p)
+    return name or account.email or pseudonym(account.id)
+
+
+def _apply_member(account: LearnerAccount, member: Member) -> bool:
+    """Copy what the platform sent, never overwriting with blanks. True when an identifier
+    used for identity links (email, institutional id) changed."""
+    linked = False
+    for attr in ("name", "given_name", "family_name", "email", "lis_person_sourcedid"):
+        value = getattr(member, attr)
+        if value and getattr(account, attr) != value:
+            setattr(account, attr, value)
+            linked = linked or attr in ("email", "lis_person_sourcedid")
+    if member.display_name and account.person is not None and not account.person.display_name:
+        account.person.display_name = member.display_name[:300]
+    return linked
+
+
+def _new_account(platform_id: int, member: Member) -> LearnerAccount:
+    account = LearnerAccount(platform_id=platform_id, sub=member.sub,
+                             person=Person(display_name=member.display_name[:300]),
+                             roles_seen=[])
+    _apply_member(account, member)
+    return account
+
+
+def _upsert_accounts(session: Session, platform_id: int, members: list[Member]
+                     ) -> tuple[dict[str, LearnerAccount], list[LearnerAccount]]:
+    """Accounts by sub for ``members`` (created when new), and those whose identifiers are
+    new or changed (for identity-link proposals)."""
+    accounts: dict[str, LearnerAccount] = {}
+    subs = [m.sub for m in members]
+    for start in range(0, len(subs), _SUB_CHUNK):
+        accounts.update((a.sub, a) for a in session.scalars(
+            select(LearnerAccount).options(selectinload(LearnerAccount.person)).where(
+                LearnerAccount.platform_id == platform_id,
+                LearnerAccount.sub.in_(subs[start:start + _SUB_CHUNK]))))
+    touched = [accounts[m.sub] for m in members
+               if m.sub in accounts and _apply_member(accounts[m.sub], m)]
+    new = [m for m in members if m.sub not in accounts]
+    if not new:
+        return accounts, touched
+    try:
+        with session.begin_nested():
+            created = [_new_account(platform_id, m) for m in new]
+            session.add_all(created)
+            session.flush()
+    except IntegrityError:
+        # A launch created some of these accounts meanwhile: one at a time, reading the
+        # winner's row when an insert loses.
+        created = []
+        for member in new:
+            try:
+                with session.begin_nested():
+                    account = _new_account(platform_id, member)
+                    session.add(account)
+                    session.flush()
+                created.append(account)
+            except IntegrityError:
+                existing = session.scalars(select(LearnerAccount).where(
+                    LearnerAccount.platform_id == platform_id,
+                    LearnerAccount.sub == member.sub)).one()
+                _apply_member(existing, member)
+                accounts[member.sub] = existing
+    for account in created:
+        accounts[account.sub] = account
+    return accounts, touched + [a for a in created if a.email or a.lis_person_sourcedid]
+
+
+def sync_roster(session: Session, context: Context, members: Iterable[Member], *,
+                complete: bool = True, pages: int = 0) -> RosterSyncReport:
+    """Make the course roster match an NRPS listing. Learners only (instructors and
+    teaching assistants are not on the roster); accounts and Persons are created by
+    (platform, sub) for learners never seen in a launch, and known accounts get the names
+    the platform sends (a blank never overwrites a name). Members with status Inactive,
+    and — when ``complete`` — roster learners missing from the listing, become inactive;
+    Deleted members leave the roster. Demonstrations and awards are never touched.
+
+    Idempotent; commits nothing."""
+    deployment = session.get(Deployment, context.deployment_id)
+    assert deployment is not None
+    platform_id = deployment.platform_id
+    by_sub: dict[str, Member] = {}
+    for member in members:
+        by_sub[member.sub] = member
+    learners = [m for m in by_sub.values()
+                if m.is_learner and m.status is not MemberStatus.DELETED]
+    deleted = [sub for sub, m in by_sub.items() if m.status is MemberStatus.DELETED]
+    accounts, touched = _upsert_accounts(session, platform_id, learners)
+    entries = {e.account_id: e for e in session.scalars(
+        select(RosterEntry).where(RosterEntry.context_id == context.id))}
+    now = utcnow()
+    added = reactivated = inactivated = removed = 0
+    listed: set[int] = set()
+    for member in learners:
+        account = accounts[member.sub]
+        listed.add(account.id)
+        status = ROSTER_STATUS_ACTIVE if member.status is MemberStatus.ACTIVE \
+            else ROSTER_STATUS_INACTIVE
+        entry = entries.get(account.id)
+        if entry is None:
+            entry = RosterEntry(context_id=context.id, account_id=account.id, status=status,
+                                source="nrps", roles=list(member.roles), updated_at=now)
+            session.add(entry)
+            entries[account.id] = entry
+            added += 1
+            continue
+        if entry.status != status:
+            reactivated += status == ROSTER_STATUS_ACTIVE
+            inactivated += status == ROSTER_STATUS_INACTIVE
+        if (entry.status, entry.source, list(entry.roles or [])) != (status, "nrps",
+                                                                      list(member.roles)):
+            entry.status, entry.source, entry.roles = status, "nrps", list(member.roles)
+            entry.updated_at = now
+    gone: set[int] = set()
+    for start in range(0, len(deleted), _SUB_CHUNK):
+        gone.update(session.scalars(select(LearnerAccount.id).where(
+            LearnerAccount.platform_id == platform_id,
+            LearnerAccount.sub.in_(deleted[start:start + _SUB_CHUNK]))))
+    for account_id in gone - listed:
+        entry = entries.pop(account_id, None)
+        if entry is not None:
+            session.delete(entry)
+            removed += 1
+    if complete:
+        for account_id, entry in entries.items():
+            if account_id not in listed and entry.status == ROSTER_STATUS_ACTIVE:
+                entry.status = ROSTER_STATUS_INACTIVE
+                entry.updated_at = now
+                inactivated += 1
+    session.flush()
+    _propose_links(session, context, platform_id, touched)
+    report = RosterSyncReport(
+        source="nrps", added=added, reactivated=reactivated, inactivated=inactivated,
+        removed=removed, complete=complete, pages=pages,
+        learners=sum(1 for e in entries.values() if e.status == ROSTER_STATUS_ACTIVE))
+    audit.record(session, "roster.synced", platform_id=platform_id, context_id=context.id,
+                 subject_type="context", subject_id=context.id, detail=report.as_dict())
+    session.flush()
+    return report
+
+
+def _propose_links(session: Session, context: Context, platform_id: int,
+                   accounts: list[LearnerAccount]) -> None:
+    if not accounts:
+        return
+    issuer = issuer_for_platform(session, platform_id, context.deployment_id)
+    if issuer is None or identity.link_basis(issuer) == "none":
+        return
+    from lti_tool.models import IssuerPlatform
+
+    platform_ids = list(session.scalars(select(IssuerPlatform.platform_id).where(
+        IssuerPlatform.issuer_id == issuer.id)))
+    for account in accounts:
+        identity.propose_links(session, account, issuer, platform_ids)
+
+
+def refresh_roster(session: Session, context: Context, *,
+                   fetch_membership: Callable[[Context], Membership] | None = None
+                   ) -> RosterSyncReport:
+    """Refresh the course roster from the platform's NRPS when the course has an NRPS URL
+    (stored at launch) and a fetcher is given; otherwise the roster stays the learners seen
+    in launches (``note_launch`` keeps it) and this reports how many there are.
+
+    Raises UpstreamError (PlatformRefused when retrying will not help) from the fetch, with
+    nothing changed. Idempotent; commits nothing."""
+    if not context.nrps_url or fetch_membership is None:
+        learners = session.scalar(select(func.count()).select_from(RosterEntry).where(
+            RosterEntry.context_id == context.id,
+            RosterEntry.status == ROSTER_STATUS_ACTIVE)) or 0
+        return RosterSyncReport(source="launches", learners=learners)
+    membership = fetch_membership(context)
+    return sync_roster(session, context, membership.members, complete=membership.complete,
+                       pages=membership.pages)
+
+
+def last_sync(session: Session, context_id: int) -> AuditEvent | None:
+    """The latest NRPS sync of the course (its time and counts), if any."""
+    return session.scalars(select(AuditEvent).where(
+        AuditEvent.context_id == context_id, AuditEvent.action == "roster.synced")
+        .order_by(AuditEvent.at.desc(), AuditEvent.id.desc()).limit(1)).first()

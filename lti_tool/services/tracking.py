@@ -19,15 +19,15 @@ from __future__ import annotations
 import secrets
 from collections import defaultdict
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import datetime
 
-from sqlalchemy import select
+from sqlalchemy import Connection, exists, or_, select
 from sqlalchemy.exc import IntegrityError
-from sqlalchemy.orm import Session, aliased
+from sqlalchemy.orm import Session, aliased, selectinload
 
-from lti_tool.domain.catalog import EarningRule, Route, RuleProgress
-from lti_tool.domain.lti import ContextKind
+from lti_tool.domain.catalog import EarningRule, LifecycleState, Route, RuleProgress
+from lti_tool.domain.lti import ContextKind, LaunchContext
 from lti_tool.domain.tracking import (
     AwardStatus,
     Cell,
@@ -42,16 +42,20 @@ from lti_tool.errors import Conflict, NotFound, ValidationFailed
 from lti_tool.models import (
     Award,
     Context,
+    CredentialSkill,
     CredentialVersion,
     Demonstration,
+    Issuer,
     LearnerAccount,
     MicroCredential,
     Offering,
+    Person,
     Skill,
 )
 from lti_tool.models.base import utcnow
-from lti_tool.services import audit
-from lti_tool.services.catalog import published_version
+from lti_tool.services import audit, gradebook
+from lti_tool.services.catalog import issuer_for_platform, published_version
+from lti_tool.services.launches import LaunchRecord
 
 
 @dataclass(frozen=True)
@@ -142,9 +146,28 @@ class OfferedCredential:
 
 def offered_credentials(session: Session, context: Context) -> list[OfferedCredential]:
     """The active offerings with their current published version and rule."""
+    # Four queries whatever the number of offerings and skills (offerings + credentials,
+    # versions + skill links + skills), instead of three per offering and one per skill. The
+    # current published version is the highest published one, as ``published_version``
+    # gives (an offering's issuer is its credential's issuer: attach_offering checks it).
+    offerings = list(session.scalars(select(Offering).where(
+        Offering.context_id == context.id, Offering.detached_at.is_(None))
+        .order_by(Offering.attached_at, Offering.id)
+        .options(selectinload(Offering.credential))))
+    if not offerings:
+        return []
+    current: dict[int, CredentialVersion] = {}
+    for candidate in session.scalars(
+            select(CredentialVersion).where(
+                CredentialVersion.credential_id.in_({o.credential_id for o in offerings}),
+                CredentialVersion.state == LifecycleState.PUBLISHED.value)
+            .order_by(CredentialVersion.credential_id, CredentialVersion.version.desc())
+            .options(selectinload(CredentialVersion.skill_links)
+                     .joinedload(CredentialSkill.skill))):
+        current.setdefault(candidate.credential_id, candidate)
     result = []
-    for offering in active_offerings(session, context.id):
-        version = published_version(session, offering.issuer_id, offering.credential.code)
+    for offering in offerings:
+        version = current.get(offering.credential_id)
         if version is None:
             continue  # retired: no new awards from this offering
         links = list(version.skill_links)
@@ -169,20 +192,38 @@ def current_facts(session: Session, person_ids: Iterable[int],
     if not persons or not skills:
         return facts
     later = aliased(Demonstration)
-    rows = session.execute(
+    # NOT EXISTS, not LEFT JOIN … IS NULL: PostgreSQL then plans a real anti-join with a
+    # sane row estimate; the outer-join form was estimated at one row and joined skills and
+    # contexts by nested loops (~150 ms instead of ~15 ms for a 600 x 40 grid).
+    rows = _core_connection(session).execute(
         select(Demonstration.id, Demonstration.person_id, Demonstration.skill_id,
                Skill.code, Demonstration.outcome, Demonstration.route,
                Demonstration.demonstrated_at, Demonstration.assessor_name, Context.title)
         .join(Skill, Skill.id == Demonstration.skill_id)
         .outerjoin(Context, Context.id == Demonstration.context_id)
-        .outerjoin(later, later.supersedes_id == Demonstration.id)
         .where(Demonstration.person_id.in_(persons), Demonstration.skill_id.in_(skills),
-               later.id.is_(None)))
+               ~exists().where(later.supersedes_id == Demonstration.id)))
+    # Dict lookups, not Enum(value) calls: ~30x cheaper, and this loop runs per fact.
+    outcomes, routes = _OUTCOMES, _ROUTES
     for (did, pid, sid, code, outcome, route, at, assessor, ctx_title) in rows:
         facts[(pid, sid)].append(DemonstrationFact(
-            did, code, Outcome(outcome), Route(route) if route else None, at,
+            did, code, outcomes[outcome], routes[route] if route else None, at,
             assessor or "", ctx_title or ""))
     return facts
+
+
+_OUTCOMES = {o.value: o for o in Outcome}
+_ROUTES = {r.value: r for r in Route}
+
+
+def _core_connection(session: Session) -> Connection:
+    """The session's connection (same transaction), for a large read of plain columns:
+    Core result rows cost about a third less CPU than the ORM's for ~14,000 rows. The
+    session's pending changes are flushed first, exactly as its autoflush would (and not
+    inside a ``no_autoflush`` block)."""
+    if session.autoflush and (session.new or session.dirty or session.deleted):
+        session.flush()
+    return session.connection()
 
 
 def _check_evidence_url(url: str) -> str:
@@ -210,10 +251,12 @@ def record_demonstration(
     outcome: str, method: str, assessor: Assessor, evidence_url: str = "",
     evidence_note: str = "", evidence_file_id: int | None = None,
     demonstrated_at: datetime | None = None, supersedes_id: int | None = None,
-    reason: str = "",
+    reason: str = "", offered: Sequence[OfferedCredential] | None = None,
 ) -> RecordResult:
     """Append one demonstration (or a correction superseding one), then evaluate awards.
-    Raises ValidationFailed (bad field), Conflict (already superseded), NotFound."""
+    ``offered``: the course's ``offered_credentials`` if the caller already read them in
+    this transaction (saves reading them again). Raises ValidationFailed (bad field),
+    Conflict (already superseded), NotFound."""
     errors: dict[str, list[str]] = {}
     try:
         parsed_outcome = Outcome(outcome)
@@ -259,9 +302,12 @@ def record_demonstration(
         assessor_ref=assessor.ref, assessor_name=assessor.name[:300],
         demonstrated_at=at, supersedes_id=supersedes_id, reason=reason.strip()[:2000],
         launch_id=assessor.launch_id)
-    session.add(demo)
     try:
+        # Added inside the SAVEPOINT: begin_nested() flushes pending objects *before* it
+        # emits SAVEPOINT, so a row added earlier would be inserted outside it and a lost
+        # correction race would abort the caller's whole transaction (PostgreSQL).
         with session.begin_nested():
+            session.add(demo)
             session.flush()
     except IntegrityError:
         raise Conflict("That record was already corrected; correct the latest one.",
@@ -274,9 +320,13 @@ def record_demonstration(
                          "outcome": parsed_outcome.value, "by": assessor.ref,
                          "supersedes": supersedes_id})
     result = RecordResult(demo)
-    if previous is not None and previous.outcome == Outcome.PASS.value:
+    if previous is not None and previous.outcome == Outcome.PASS.value and \
+            parsed_outcome is Outcome.FAIL:
+        # Only a pass corrected to a fail undermines an award (fixing a pass's evidence
+        # link does not).
         result.flagged_awards = _flag_awards_resting_on(session, previous, demo, assessor)
-    result.new_awards = evaluate_awards(session, person_id=account.person_id, context=context)
+    result.new_awards = evaluate_awards(session, person_id=account.person_id, context=context,
+                                        offered=offered)
     return result
 
 
@@ -308,16 +358,61 @@ def holds_credential(session: Session, person_id: int, credential_id: int) -> Aw
         Award.status != AwardStatus.REVOKED.value).order_by(Award.id).limit(1)).first()
 
 
-def evaluate_awards(session: Session, *, person_id: int, context: Context) -> list[Award]:
+def evaluate_awards(session: Session, *, person_id: int, context: Context,
+                    offered: Sequence[OfferedCredential] | None = None) -> list[Award]:
     """Award every offered credential whose rule the person now meets. Idempotent."""
+    return evaluate_awards_many(session, person_ids=[person_id], context=context,
+                                offered=offered)
+
+
+EVALUATION_BATCH = 500
+
+
+def evaluate_awards_many(session: Session, *, person_ids: Iterable[int], context: Context,
+                         offered: Sequence[OfferedCredential] | None = None) -> list[Award]:
+    """``evaluate_awards`` for many people at once (bulk import): the offered credentials,
+    current demonstrations and held awards are read with a few queries per batch of people
+    rather than a few per person; each award is still created by the same SAVEPOINT-guarded
+    insert, so the unique constraint decides races. Idempotent."""
     created: list[Award] = []
-    offered = offered_credentials(session, context)
-    if not offered:
+    offered = list(offered) if offered is not None else offered_credentials(session, context)
+    people = sorted(set(person_ids))
+    if not offered or not people:
         return created
     skill_ids = {s.id for o in offered for s in o.skills}
-    facts = current_facts(session, [person_id], skill_ids)
+    credential_ids = {o.offering.credential_id for o in offered}
+    for start in range(0, len(people), EVALUATION_BATCH):
+        batch = people[start:start + EVALUATION_BATCH]
+        _serialise_people(session, batch)
+        facts = current_facts(session, batch, skill_ids)
+        held = {(pid, cid) for pid, cid in session.execute(
+            select(Award.person_id, Award.credential_id).where(
+                Award.person_id.in_(batch), Award.credential_id.in_(credential_ids),
+                Award.status != AwardStatus.REVOKED.value))}
+        for person_id in batch:
+            created += _evaluate_person(session, person_id, context, offered, facts, held)
+    return created
+
+
+def _serialise_people(session: Session, person_ids: list[int]) -> None:
+    """Serialise award evaluation per person: row locks on PostgreSQL, taken in id order so
+    two bulk evaluations cannot deadlock (SQLite has one writer at a time anyway). Without
+    it, two transactions each adding one of a learner's last two demonstrations would each
+    miss the other's uncommitted row and neither would award (write skew); with it, the
+    later one waits, then reads the earlier one's commit (READ COMMITTED). ``FOR NO KEY
+    UPDATE`` does not conflict with the ``KEY SHARE`` locks that the foreign-key checks of
+    inserted demonstrations and awards take. Held until the caller's transaction ends."""
+    session.execute(select(Person.id).where(Person.id.in_(person_ids)).order_by(Person.id)
+                    .with_for_update(key_share=True))  # FOR NO KEY UPDATE
+
+
+def _evaluate_person(session: Session, person_id: int, context: Context,
+                     offered: list[OfferedCredential],
+                     facts: dict[tuple[int, int], list[DemonstrationFact]],
+                     held: set[tuple[int, int]]) -> list[Award]:
+    created: list[Award] = []
     for item in offered:
-        if holds_credential(session, person_id, item.offering.credential_id) is not None:
+        if (person_id, item.offering.credential_id) in held:
             continue
         person_facts = [f for s in item.skills for f in facts.get((person_id, s.id), [])]
         passes = counting_passes(person_facts, item.allowed_routes)
@@ -360,6 +455,8 @@ def _create_award(session: Session, *, person_id: int, item: OfferedCredential, 
                  subject_id=award.id, detail={"person": person_id, "route": route,
                                               "version": item.version.id,
                                               "demonstrations": demonstration_ids})
+    # Optional "credential earned" in the LMS grade book (off unless the issuer enables it).
+    gradebook.signal_award(session, award, context)
     return award
 
 
@@ -443,3 +540,75 @@ def awards_in_context(session: Session, context: Context) -> list[Award]:
         Award.credential_id.in_(credential_ids), Award.person_id.in_(persons))
         .order_by(Award.awarded_at, Award.id)))
 
+
+# -- course kind from the issuer's rules; awards after an identity link -----------------------
+KIND_SOURCE_RULE = "rule"
+
+
+def kind_for_label(rules: object, label: str) -> str | None:
+    """The kind the issuer's ``context_kind_rules`` ({label prefix: kind}) give a course
+    label: the longest matching prefix wins, compared without regard to case."""
+    if not isinstance(rules, dict) or not label:
+        return None
+    folded = label.casefold()
+    best: tuple[int, str] | None = None
+    for prefix, kind in rules.items():
+        parsed = ContextKind.parse(kind)
+        if not isinstance(prefix, str) or not prefix or parsed is None:
+            continue
+        if folded.startswith(prefix.casefold()) and (best is None or len(prefix) > best[0]):
+            best = (len(prefix), parsed.value)
+    return best[1] if best else None
+
+
+def apply_kind_rules(session: Session, context: Context, issuer: Issuer) -> bool:
+    """Set the course's kind from the issuer's label-prefix rules when nobody told us: the
+    platform (custom ``context_kind``) and an instructor's choice always win, so only a
+    kind still at its default (or set by an earlier rule) changes. Idempotent; returns
+    whether the kind changed."""
+    if context.kind_source not in ("default", KIND_SOURCE_RULE):
+        return False
+    kind = kind_for_label((issuer.settings or {}).get("context_kind_rules"), context.label)
+    if kind is None or (kind == context.kind and context.kind_source == KIND_SOURCE_RULE):
+        return False
+    audit.record(session, "context.kind_set", context_id=context.id, subject_type="context",
+                 subject_id=context.id,
+                 detail={"from": context.kind, "to": kind, "by": "issuer rule",
+                         "label": context.label})
+    context.kind = kind
+    context.kind_source = KIND_SOURCE_RULE
+    session.flush()
+    return True
+
+
+def apply_kind_rules_at_launch(session: Session, launch: LaunchContext,
+                               record: LaunchRecord) -> LaunchRecord:
+    """``apply_kind_rules`` for the launch's course; the launch record is returned with the
+    kind it now has. Costs nothing for a course whose kind is already known."""
+    if record.context_pk is None or record.context_kind != ContextKind.OTHER.value:
+        return record
+    issuer = issuer_for_platform(session, launch.platform_id, launch.deployment_pk)
+    if issuer is None or not (issuer.settings or {}).get("context_kind_rules"):
+        return record
+    context = session.get(Context, record.context_pk)
+    if context is None or not apply_kind_rules(session, context, issuer):
+        return record
+    return replace(record, context_kind=context.kind)
+
+
+def evaluate_awards_for_person(session: Session, person_id: int) -> list[Award]:
+    """``evaluate_awards`` in every course the person is on the roster of or has a
+    demonstration in (after an identity link moves demonstrations to them). Idempotent."""
+    from lti_tool.models import RosterEntry
+
+    rostered = select(RosterEntry.context_id).join(
+        LearnerAccount, LearnerAccount.id == RosterEntry.account_id).where(
+        LearnerAccount.person_id == person_id)
+    demonstrated = select(Demonstration.context_id).where(
+        Demonstration.person_id == person_id, Demonstration.context_id.is_not(None))
+    contexts = session.scalars(select(Context).where(
+        or_(Context.id.in_(rostered), Context.id.in_(demonstrated))).order_by(Context.id))
+    created: list[Award] = []
+    for context in contexts:
+        created += evaluate_awards(session, person_id=person_id, context=context)
+    return created

@@ -42,7 +42,7 @@ from lti_tool.domain.catalog import (
     allowed_actions,
     label,
 )
-from lti_tool.domain.lti import ROLE_LABELS, AppRole
+from lti_tool.domain.lti import ROLE_LABELS, AppRole, ContextKind
 from lti_tool.errors import Conflict, Forbidden, NotFound, ToolError, ValidationFailed
 from lti_tool.extensions import db_session
 from lti_tool.models import (
@@ -51,11 +51,12 @@ from lti_tool.models import (
     CredentialVersion,
     Issuer,
     LearnerAccount,
+    LinkProposal,
     MicroCredential,
     Platform,
     Skill,
 )
-from lti_tool.services import api_tokens
+from lti_tool.services import api_tokens, identity, issuer_settings, tracking
 from lti_tool.services import catalog as catalog_service
 from lti_tool.services.catalog import Actor
 from lti_tool.web import admin_forms as forms
@@ -1023,3 +1024,189 @@ def import_upload() -> ResponseReturnValue:
     status = 422 if error or (report is not None and not report.ok) else 200
     return _render("admin/io.html", status, report=report, kind=kind, dry_run=dry_run,
                    error=error, filename=(upload.filename if upload else "") or "")
+
+
+# -- tracking settings and identity links (institution administrators) ----------------------
+NOTICES.update({
+    "settings_saved": "The settings were saved.",
+    "link_confirmed": "The accounts are linked: they are one person now, and their "
+                      "demonstrated skills count together.",
+    "link_dismissed": "The proposal was dismissed. The accounts stay apart.",
+    "link_undone": "The link was undone. The account and its records are separate again.",
+})
+KIND_LABELS = {"for-credit": "For-credit course", "continuing-ed": "Continuing education",
+               "other": "Other"}
+KIND_OPTIONS = [("", "Choose a kind…")] + [(k.value, KIND_LABELS.get(k.value, k.value))
+                                           for k in ContextKind]
+BLANK_RULES = 3
+SETTINGS_LABELS = {"link_identities_by": "Match accounts by",
+                   "gradebook_signal": "Grade book", "context_kind_rules": "Course kinds"}
+
+
+def _admin_staff() -> Staff:
+    staff = _staff()
+    _institution_admin(staff)
+    return staff
+
+
+def _settings_label(name: str) -> str:
+    if name.startswith(("rule_prefix_", "rule_kind_")):
+        number = int(name.rsplit("_", 1)[1]) + 1
+        what = "label starts with" if name.startswith("rule_prefix_") else "kind"
+        return f"Rule {number}: {what}"
+    return SETTINGS_LABELS.get(name, name)
+
+
+def _settings_form(current: issuer_settings.IssuerSettings) -> dict[str, Any]:
+    rules = [list(pair) for pair in current.context_kind_rules]
+    return {"link_identities_by": current.link_identities_by,
+            "gradebook_signal": current.gradebook_signal,
+            "rules": rules + [["", ""] for _ in range(BLANK_RULES)]}
+
+
+def _posted_settings() -> dict[str, Any]:
+    rows: list[list[str]] = []
+    index = 0
+    while f"rule_prefix_{index}" in request.form and index < 200:
+        rows.append([request.form.get(f"rule_prefix_{index}", "")[:200],
+                     request.form.get(f"rule_kind_{index}", "")[:30]])
+        index += 1
+    return {"link_identities_by": request.form.get("link_identities_by", ""),
+            "gradebook_signal": request.form.get("gradebook_signal") == "1",
+            "rules": rows}
+
+
+@bp.route("/settings", methods=["GET", "POST"])
+def settings() -> ResponseReturnValue:
+    staff = _admin_staff()
+    issuer = staff.issuer
+    form = _settings_form(issuer_settings.read(issuer))
+    row_version = issuer.row_version
+    if request.method == "POST":
+        check_csrf(staff.current)
+        row_version = _posted_row_version()
+        form = _posted_settings()
+        try:
+            issuer_settings.update(
+                staff.session, issuer,
+                {"link_identities_by": form["link_identities_by"],
+                 "gradebook_signal": form["gradebook_signal"],
+                 "context_kind_rules": [tuple(r) for r in form["rules"]]},
+                by=staff.actor.ref, expected_row_version=row_version)
+        except ValidationFailed as exc:
+            staff.session.rollback()
+            return _render("admin/settings.html", 422, form=form, errors=exc.errors,
+                           summary=_summary(exc.errors, _settings_label),
+                           row_version=row_version, kinds=KIND_OPTIONS)
+        except Conflict as exc:
+            staff.session.rollback()
+            return _render("admin/settings.html", 409, form=form, errors={}, summary=[],
+                           conflict=exc.public_message, row_version=row_version,
+                           kinds=KIND_OPTIONS)
+        staff.session.commit()
+        return _go("admin.settings", "settings_saved")
+    return _render("admin/settings.html", form=form, errors={}, summary=[],
+                   row_version=row_version, kinds=KIND_OPTIONS)
+
+
+@dataclass(frozen=True)
+class LinkRow:
+    """One identity-link proposal as the administrator reads it."""
+
+    proposal: LinkProposal
+    account: LearnerAccount
+    account_platform: str
+    target_accounts: list[tuple[LearnerAccount, str]]   # (account, platform name)
+    stale: bool                                          # nothing left to link to
+
+
+def _link_rows(session: Session, proposals: list[LinkProposal]) -> list[LinkRow]:
+    if not proposals:
+        return []
+    account_ids = {p.account_id for p in proposals}
+    person_ids = {p.target_person_id for p in proposals}
+    rows = session.execute(
+        select(LearnerAccount, Platform.name).join(Platform,
+                                                   Platform.id == LearnerAccount.platform_id)
+        .where(or_(LearnerAccount.id.in_(account_ids),
+                   LearnerAccount.person_id.in_(person_ids)))
+        .order_by(LearnerAccount.id)).all()
+    by_id = {a.id: (a, name) for a, name in rows}
+    by_person: dict[int, list[tuple[LearnerAccount, str]]] = {}
+    for account, name in rows:
+        by_person.setdefault(account.person_id, []).append((account, name))
+    result = []
+    for proposal in proposals:
+        account, platform_name = by_id[proposal.account_id]
+        targets = [(a, n) for a, n in by_person.get(proposal.target_person_id, [])
+                   if a.id != account.id]
+        stale = proposal.status == "proposed" and (
+            not targets or account.person_id == proposal.target_person_id)
+        result.append(LinkRow(proposal, account, platform_name, targets, stale))
+    return result
+
+
+def _identity_page(staff: Staff, status: int = 200, problem: str = "") -> ResponseReturnValue:
+    session = staff.session
+    proposed = _link_rows(session, identity.proposals(session, staff.issuer.id, "proposed"))
+    confirmed = _link_rows(session, identity.proposals(session, staff.issuer.id, "confirmed"))
+    return _render("admin/identity.html", status, proposed=proposed, confirmed=confirmed,
+                   problem=problem, basis=issuer_settings.read(staff.issuer).link_identities_by,
+                   who_by=_people_names(session, [r.proposal.decided_by for r in confirmed]))
+
+
+@bp.get("/identity")
+def identity_links() -> ResponseReturnValue:
+    return _identity_page(_admin_staff())
+
+
+def _proposal(staff: Staff, proposal_id: int) -> LinkProposal:
+    proposal = staff.session.get(LinkProposal, proposal_id)
+    if proposal is None or proposal.issuer_id != staff.issuer.id:
+        raise NotFound("No such link proposal.")
+    return proposal
+
+
+@bp.post("/identity/<int:proposal_id>/confirm")
+def identity_confirm(proposal_id: int) -> ResponseReturnValue:
+    staff = _admin_staff()
+    check_csrf(staff.current)
+    proposal = _proposal(staff, proposal_id)
+    row = _link_rows(staff.session, [proposal])[0]
+    if row.stale:
+        # The other direction was confirmed (or the target's accounts moved): linking now
+        # would move this account to an empty person.
+        return _identity_page(staff, 409, "This proposal is out of date: the accounts are "
+                                          "already linked or the other account moved. "
+                                          "Dismiss it.")
+    try:
+        identity.confirm(staff.session, staff.issuer.id, proposal_id, by=staff.actor.ref)
+    except Conflict as exc:
+        staff.session.rollback()
+        return _identity_page(staff, 409, exc.public_message)
+    # Demonstrations made on either platform now count together: award what they satisfy.
+    tracking.evaluate_awards_for_person(staff.session, proposal.target_person_id)
+    staff.session.commit()
+    return _go("admin.identity_links", "link_confirmed")
+
+
+@bp.post("/identity/<int:proposal_id>/dismiss")
+def identity_dismiss(proposal_id: int) -> ResponseReturnValue:
+    staff = _admin_staff()
+    check_csrf(staff.current)
+    proposal = _proposal(staff, proposal_id)
+    if proposal.status == "proposed":
+        identity.undo(staff.session, staff.issuer.id, proposal_id, by=staff.actor.ref)
+        staff.session.commit()
+    return _go("admin.identity_links", "link_dismissed")
+
+
+@bp.post("/identity/<int:proposal_id>/undo")
+def identity_undo(proposal_id: int) -> ResponseReturnValue:
+    staff = _admin_staff()
+    check_csrf(staff.current)
+    proposal = _proposal(staff, proposal_id)
+    if proposal.status == "confirmed":
+        identity.undo(staff.session, staff.issuer.id, proposal_id, by=staff.actor.ref)
+        staff.session.commit()
+    return _go("admin.identity_links", "link_undone")

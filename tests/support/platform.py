@@ -81,15 +81,20 @@ class FakeTransport(BaseAdapter):
         response.request = request
         if handler is None:
             raise requests.ConnectionError(f"no route for {key}")
-        status, body = handler(request) if callable(handler) else (200, handler)
+        answer = handler(request) if callable(handler) else (200, handler)
+        # A handler answers (status, body) or (status, body, extra headers), e.g. a Link.
+        status, body = answer[0], answer[1]
+        headers = {"Content-Type": "application/json", **(answer[2] if len(answer) > 2 else {})}
         response.status_code = status
         raw = body if isinstance(body, bytes) else json.dumps(body).encode()
         import io
 
+        from requests.structures import CaseInsensitiveDict
         from urllib3 import HTTPResponse
 
         response.raw = HTTPResponse(body=io.BytesIO(raw), status=status, preload_content=False,
-                                    headers={"Content-Type": "application/json"})
+                                    headers=headers)
+        response.headers = CaseInsensitiveDict(headers)
         return response
 
     def close(self) -> None:

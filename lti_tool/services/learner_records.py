@@ -1,0 +1,307 @@
+"""What a learner sees of their own records inside a course: each skill of the credentials
+offered there (status, when and in which course it was demonstrated, the evidence, and the
+full history of corrections), the credentials they earned (wherever they earned them) and
+their progress on the others, with what remains in plain language.
+
+Only the given Person's records are read; the caller decides who that Person is (the
+launched account's current Person, so a confirmed identity link is followed). Course
+grades are never read or shown. The one write: a learner whose demonstrations already
+satisfy an offered credential's rule (say, after an identity link brought in records from
+another platform) is awarded it here, through the award engine (idempotent).
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from dataclasses import dataclass, field
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from lti_tool.domain.catalog import RuleProgress, label
+from lti_tool.domain.tracking import (
+    CELL_LABELS,
+    METHOD_LABELS,
+    AwardStatus,
+    Cell,
+    Method,
+)
+from lti_tool.errors import NotFound
+from lti_tool.models import (
+    Award,
+    Context,
+    CredentialVersion,
+    Demonstration,
+    Issuer,
+    LearnerAccount,
+    MicroCredential,
+    Skill,
+)
+from lti_tool.services import tracking
+from lti_tool.services.tracking import CredentialProgress
+
+AWARD_STATUS_LABELS = {
+    AwardStatus.ACTIVE.value: "Earned",
+    AwardStatus.FLAGGED.value: "Earned — your instructor is reviewing a corrected record",
+    AwardStatus.REVOKED.value: "Revoked",
+}
+
+
+@dataclass(frozen=True)
+class Record:
+    """One demonstration in a learner's history."""
+
+    demonstration: Demonstration
+    superseded: bool          # a later record corrected it
+    course: str               # where it was recorded
+
+    @property
+    def outcome_label(self) -> str:
+        return "Demonstrated" if self.demonstration.outcome == "pass" else "Not yet demonstrated"
+
+    @property
+    def method_label(self) -> str:
+        try:
+            return METHOD_LABELS[Method(self.demonstration.method)]
+        except ValueError:
+            return label(self.demonstration.method)
+
+    @property
+    def is_correction(self) -> bool:
+        return self.demonstration.supersedes_id is not None
+
+
+@dataclass(frozen=True)
+class SkillStatus:
+    skill: Skill
+    cell: Cell
+    latest: Record | None                 # the record the status rests on
+    history: list[Record]                 # oldest first, superseded ones included
+    credentials: list[str]                # titles of the offered credentials that use it
+
+    @property
+    def status(self) -> str:
+        return self.cell.status.value
+
+    @property
+    def status_label(self) -> str:
+        return CELL_LABELS[self.cell.status]
+
+    @property
+    def corrections(self) -> int:
+        return sum(1 for r in self.history if r.is_correction)
+
+
+@dataclass(frozen=True)
+class EarnedCredential:
+    award: Award
+    title: str
+    code: str
+    version: int
+    issuer_slug: str
+    route_label: str
+    earned_in: str                        # the course's title ("" when not known)
+    offered_here: bool
+
+    @property
+    def status(self) -> str:
+        return self.award.status
+
+    @property
+    def status_label(self) -> str:
+        return AWARD_STATUS_LABELS.get(self.award.status, label(self.award.status))
+
+    @property
+    def revoked(self) -> bool:
+        return self.award.status == AwardStatus.REVOKED.value
+
+
+@dataclass(frozen=True)
+class InProgress:
+    title: str
+    code: str
+    version: int
+    issuer_slug: str
+    progress: RuleProgress
+    missing: list[str]                    # names of required skills still to demonstrate
+    choose_from: list[str]                # names of optional skills not yet demonstrated
+    skills: list[SkillStatus]
+
+    @property
+    def summary(self) -> str:
+        """"3 of 5 skills" (the text alternative of the progress bar)."""
+        noun = "skill" if self.progress.total == 1 else "skills"
+        return f"{self.progress.done} of {self.progress.total} {noun}"
+
+    @property
+    def remaining(self) -> list[str]:
+        """What remains, in plain language: "Still to demonstrate: Functions, Debugging",
+        "and 1 of: Testing, Recursion"."""
+        parts = []
+        if self.missing:
+            parts.append("Still to demonstrate: " + ", ".join(self.missing))
+        if self.progress.optional_still_needed and self.choose_from:
+            lead = "and" if self.missing else "Still to demonstrate"
+            parts.append(f"{lead} {self.progress.optional_still_needed} of: "
+                         + ", ".join(self.choose_from))
+        return parts
+
+
+@dataclass
+class LearnerRecords:
+    context: Context | None
+    skills: list[SkillStatus] = field(default_factory=list)
+    earned: list[EarnedCredential] = field(default_factory=list)
+    in_progress: list[InProgress] = field(default_factory=list)
+    new_awards: list[Award] = field(default_factory=list)
+    offered_codes: list[str] = field(default_factory=list)
+
+
+def person_of(session: Session, account_id: int) -> int:
+    """The Person the launched account belongs to now (identity links move accounts)."""
+    person_id = session.scalar(select(LearnerAccount.person_id).where(
+        LearnerAccount.id == account_id))
+    if person_id is None:
+        raise NotFound("Your account is not known here any more. Open MicroCred from your "
+                       "course again.")
+    return person_id
+
+
+def _records(session: Session, person_id: int,
+             skill_ids: list[int]) -> dict[int, list[Record]]:
+    """Every record of the person for these skills (``tracking.history`` for many skills
+    in one query), oldest first, with the course each was recorded in."""
+    by_skill: dict[int, list[Record]] = defaultdict(list)
+    if not skill_ids:
+        return by_skill
+    rows = session.execute(
+        select(Demonstration, Context.title)
+        .outerjoin(Context, Context.id == Demonstration.context_id)
+        .where(Demonstration.person_id == person_id, Demonstration.skill_id.in_(skill_ids))
+        .order_by(Demonstration.recorded_at, Demonstration.id)).all()
+    corrected = {demo.supersedes_id for demo, _ in rows if demo.supersedes_id is not None}
+    for demo, title in rows:
+        by_skill[demo.skill_id].append(Record(demo, demo.id in corrected, title or ""))
+    return by_skill
+
+
+def _slugs(session: Session, issuer_ids: set[int]) -> dict[int, str]:
+    if not issuer_ids:
+        return {}
+    rows = session.execute(select(Issuer.id, Issuer.slug).where(Issuer.id.in_(issuer_ids)))
+    return {issuer_id: slug for issuer_id, slug in rows}
+
+
+def _awards(session: Session, person_id: int, issuer_id: int | None,
+            credential_ids: list[int]) -> list[tuple[Award, CredentialVersion,
+                                                     MicroCredential, str]]:
+    """The person's awards of the launch's issuer (and of the offered credentials), newest
+    first, with the version, the credential and the title of the course earned in."""
+    query = (select(Award, CredentialVersion, MicroCredential, Context.title)
+             .join(CredentialVersion, CredentialVersion.id == Award.version_id)
+             .join(MicroCredential, MicroCredential.id == Award.credential_id)
+             .outerjoin(Context, Context.id == Award.context_id)
+             .where(Award.person_id == person_id))
+    if issuer_id is not None:
+        query = query.where((Award.issuer_id == issuer_id)
+                            | Award.credential_id.in_(credential_ids))
+    else:
+        query = query.where(Award.credential_id.in_(credential_ids))
+    rows = session.execute(query.order_by(Award.awarded_at.desc(), Award.id.desc())).all()
+    return [(a, v, c, t or "") for a, v, c, t in rows]
+
+
+def _catch_up(session: Session, person_id: int, context: Context,
+              progress: list[CredentialProgress]) -> list[Award]:
+    """Award what the person's records already satisfy but nobody evaluated here yet (the
+    offering was attached afterwards, or an identity link brought the records in). A
+    version whose award was revoked is not tried again."""
+    due = [p for p in progress if p.award is None and p.progress.satisfied]
+    if not due:
+        return []
+    revoked = set(session.scalars(select(Award.version_id).where(
+        Award.person_id == person_id,
+        Award.version_id.in_([p.offered.version.id for p in due]))))
+    if all(p.offered.version.id in revoked for p in due):
+        return []
+    return tracking.evaluate_awards(session, person_id=person_id, context=context)
+
+
+def for_learner(session: Session, *, person_id: int, context: Context | None,
+                issuer_id: int | None, only: MicroCredential | None = None) -> LearnerRecords:
+    """The learner's page. ``only`` narrows it to one credential (a deep link to that
+    credential), offered in this course or not. May award (see the module docstring);
+    commits nothing."""
+    result = LearnerRecords(context)
+    progress: list[CredentialProgress] = []
+    if context is not None:
+        progress = tracking.progress_for(session, person_id, context)
+        result.new_awards = _catch_up(session, person_id, context, progress)
+        if result.new_awards:
+            progress = tracking.progress_for(session, person_id, context)
+    result.offered_codes = [p.offered.offering.credential.code for p in progress]
+    if only is not None:
+        progress = [p for p in progress if p.offered.offering.credential_id == only.id]
+
+    skills: dict[int, Skill] = {}
+    cells: dict[int, Cell] = {}
+    uses: dict[int, list[str]] = defaultdict(list)
+    for item in progress:
+        for skill in item.offered.skills:
+            skills.setdefault(skill.id, skill)
+            cells.setdefault(skill.id, item.cells[skill.code])
+            uses[skill.id].append(item.offered.version.title)
+    records = _records(session, person_id, list(skills))
+    statuses: dict[int, SkillStatus] = {}
+    for skill_id, skill in skills.items():
+        cell, history = cells[skill_id], records.get(skill_id, [])
+        latest = next((r for r in history if cell.latest is not None
+                       and r.demonstration.id == cell.latest.id), None)
+        statuses[skill_id] = SkillStatus(skill, cell, latest, history, uses[skill_id])
+    result.skills = list(statuses.values())
+
+    credential_ids = [p.offered.offering.credential_id for p in progress]
+    if only is not None:
+        credential_ids = [only.id]
+    offered_ids = {p.offered.offering.credential_id for p in progress}
+    awards = _awards(session, person_id, issuer_id if only is None else None, credential_ids)
+    slugs = _slugs(session, {a.issuer_id for a, *_ in awards} |
+                   {p.offered.offering.issuer_id for p in progress})
+    shown: set[int] = set()
+    for award, version, credential, course in awards:
+        # One line per credential: an award that stands (not revoked) wins over a revoked
+        # one of another version.
+        if credential.id in shown:
+            continue
+        if award.status == AwardStatus.REVOKED.value and any(
+                a.credential_id == credential.id and a.status != AwardStatus.REVOKED.value
+                for a, *_ in awards):
+            continue
+        shown.add(credential.id)
+        result.earned.append(EarnedCredential(
+            award, version.title, credential.code, version.version,
+            slugs.get(award.issuer_id, ""), label(award.route), course,
+            credential.id in offered_ids))
+
+    for item in progress:
+        if item.offered.offering.credential_id in shown:
+            continue
+        names = {s.code: s.name for s in item.offered.skills}
+        rule = item.offered.rule
+        result.in_progress.append(InProgress(
+            item.offered.version.title, item.offered.offering.credential.code,
+            item.offered.version.version, slugs.get(item.offered.offering.issuer_id, ""),
+            item.progress, [names[c] for c in item.progress.required_missing],
+            [names[c] for c in rule.optional if c not in item.progress.optional_have],
+            [statuses[s.id] for s in item.offered.skills]))
+    return result
+
+
+def evidence_file_of(session: Session, *, person_id: int,
+                     demonstration_id: int) -> Demonstration:
+    """The demonstration holding an evidence file, only if it is the person's own.
+    Raises NotFound (also for another learner's record: nothing tells them apart)."""
+    demo = session.get(Demonstration, demonstration_id)
+    if demo is None or demo.person_id != person_id or demo.evidence_file_id is None:
+        raise NotFound("No such evidence file among your records.")
+    return demo
