@@ -1,0 +1,755 @@
+"""Full LTI 1.3 launch benchmark: gunicorn + PostgreSQL + Redis, driven like a Moodle.
+
+    .venv/bin/python bench/launch.py [--seconds N] [--users 1,8,32]
+                                     [--worker-class sync|gthread] [--threads 4]
+
+What it does, in order:
+
+1. creates a dedicated PostgreSQL database (``microcred_bench``, dropped and recreated on
+   every run, through psycopg on the ``postgres`` database), migrates it, registers a bench
+   platform (issuer https://lms.bench, Moodle endpoints, a *static* JWKS so that no HTTP
+   fetch is needed) and creates the tool key, all through the normal services; flushes
+   Redis db 14;
+2. starts ``gunicorn wsgi:app`` (2 workers; gthread with 4 threads by default, which measured
+   better than sync here: keep-alive, and a worker keeps its core busy while one request
+   waits for PostgreSQL) on a free loopback port with
+   MICROCRED_ENV=production, PUBLIC_BASE_URL=https://tool.bench (the tool does not
+   terminate TLS: the client posts straight to the loopback port, and only the claim
+   values must match the public URL) and TRUST_PROXY_HEADERS=0;
+3. primes every simulated user once (unmeasured) so the phases measure returning users;
+4. for each concurrency level, runs a pool of client *processes* (separate from the
+   server; one ``requests.Session`` per simulated user, threads inside each process) that
+   do FULL launches in a closed loop: GET /lti/login → parse the redirect to the
+   platform's auth URL → sign an RS256 id_token with Moodle-5.0.6-shaped claims and the
+   redirect's nonce → POST /lti/launch with the browser cookie → follow the 303 to
+   /app?lt=… and check the landing page (200, course title present);
+5. runs /healthz at 8 users as the HTTP ceiling of this stack;
+6. prints one table; stops gunicorn and drops the bench database.
+
+CPU is read from /proc/<pid>/stat (utime+stime) at the start and end of each measured
+window: the gunicorn workers, the client processes, the PostgreSQL processes serving the
+bench database (and PostgreSQL's background processes) and Redis; /proc/stat gives what
+the rest of the machine used meanwhile ("other load": on a shared box, read the numbers
+with it). Loopback only; every loop is bounded by a deadline.
+
+Related: bench/profile_launch.py (the same flow in one process, with cProfile, SQL and Redis
+counts), bench/stacks.py (summarises ``--py-spy`` samples of the workers).
+"""
+
+from __future__ import annotations
+
+import argparse
+import base64
+import contextlib
+import json
+import multiprocessing as mp
+import os
+import random
+import re
+import secrets
+import signal
+import socket
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+from urllib.parse import parse_qs, urlsplit
+
+REPO = Path(__file__).resolve().parents[1]
+FIXTURE = Path("/work/shared/fixtures/moodle-5.0.6/learner_claims_INTROPROG.json")
+if not FIXTURE.exists():  # a checkout next to shared/
+    FIXTURE = REPO.parent / "shared" / "fixtures" / "moodle-5.0.6" / FIXTURE.name
+
+PUBLIC_BASE_URL = "https://tool.bench"
+TARGET_LINK_URI = PUBLIC_BASE_URL + "/lti/launch"
+ISSUER = "https://lms.bench"
+CLIENT_ID = "bench-client-1"
+DEPLOYMENT_ID = "1"
+KID = "bench-platform-key-1"
+N_USERS = 200
+N_COURSES = 10
+PG_ADMIN_DSN = "postgresql://postgres@127.0.0.1:5432/postgres"
+REDIS_URL = "redis://127.0.0.1:6379/14"
+
+C_CONTEXT = "https://purl.imsglobal.org/spec/lti/claim/context"
+C_LINK = "https://purl.imsglobal.org/spec/lti/claim/resource_link"
+C_DEPLOYMENT = "https://purl.imsglobal.org/spec/lti/claim/deployment_id"
+C_TARGET = "https://purl.imsglobal.org/spec/lti/claim/target_link_uri"
+C_LIS = "https://purl.imsglobal.org/spec/lti/claim/lis"
+C_EXT = "https://purl.imsglobal.org/spec/lti/claim/ext"
+
+
+def course_title(k: int) -> str:
+    return f"Bench Course {k:02d} Intro to Programming"
+
+
+# --------------------------------------------------------------------------------------
+# /proc accounting
+# --------------------------------------------------------------------------------------
+CLK_TCK = os.sysconf("SC_CLK_TCK")
+
+
+def cpu_seconds(pid: int) -> float:
+    """utime+stime of a process (all its threads), 0 if it is gone."""
+    try:
+        with open(f"/proc/{pid}/stat", "rb") as fh:
+            data = fh.read().decode()
+    except OSError:
+        return 0.0
+    rest = data[data.rindex(")") + 2:].split()
+    return (int(rest[11]) + int(rest[12])) / CLK_TCK
+
+
+def backend_pids(database: str) -> list[int]:
+    """Redis, and the PostgreSQL processes working for the bench: the backends connected to
+    its database and the server's background processes (WAL writer, checkpointer…), not
+    the backends of other databases (other users of this machine)."""
+    found = []
+    for entry in os.listdir("/proc"):
+        if not entry.isdigit():
+            continue
+        try:
+            with open(f"/proc/{entry}/comm") as fh:
+                comm = fh.read().strip()
+            if comm == "redis-server":
+                found.append(int(entry))
+            elif comm == "postgres":
+                with open(f"/proc/{entry}/cmdline", "rb") as fh:
+                    cmdline = fh.read().replace(b"\0", b" ").decode(errors="replace")
+                is_backend = "(" in cmdline and ")" in cmdline  # "... db 127.0.0.1(port) ..."
+                if not is_backend or f" {database} " in cmdline:
+                    found.append(int(entry))
+        except OSError:
+            continue
+    return found
+
+
+def children_of(pid: int) -> list[int]:
+    found = []
+    for entry in os.listdir("/proc"):
+        if not entry.isdigit():
+            continue
+        try:
+            with open(f"/proc/{entry}/stat", "rb") as fh:
+                data = fh.read().decode()
+        except OSError:
+            continue
+        if int(data[data.rindex(")") + 2:].split()[1]) == pid:
+            found.append(int(entry))
+    return sorted(found)
+
+
+def total_cpu(pids: list[int]) -> float:
+    return sum(cpu_seconds(p) for p in pids)
+
+
+def cpu_by_pid(pids: list[int]) -> dict[int, float]:
+    return {p: cpu_seconds(p) for p in pids}
+
+
+def cpu_delta(before: dict[int, float], after: dict[int, float]) -> float:
+    """CPU used between two samples by the processes alive at both (a backend of another
+    user of the machine may exit in between, taking its counters with it)."""
+    return sum(max(0.0, after[p] - before[p]) for p in before if after.get(p))
+
+
+def machine_busy() -> float:
+    """CPU-seconds the whole machine spent not idle (all cores), from /proc/stat."""
+    with open("/proc/stat") as fh:
+        fields = [int(v) for v in fh.readline().split()[1:]]
+    idle = fields[3] + (fields[4] if len(fields) > 4 else 0)
+    return (sum(fields[:8]) - idle) / CLK_TCK
+
+
+# --------------------------------------------------------------------------------------
+# Setup: database, platform, tool key, Redis
+# --------------------------------------------------------------------------------------
+def b64u(data: bytes) -> str:
+    return base64.urlsafe_b64encode(data).rstrip(b"=").decode()
+
+
+def b64u_uint(value: int) -> str:
+    return b64u(value.to_bytes((value.bit_length() + 7) // 8, "big"))
+
+
+def new_platform_key() -> tuple[bytes, dict[str, Any]]:
+    from cryptography.hazmat.primitives import serialization
+    from cryptography.hazmat.primitives.asymmetric import rsa
+
+    key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
+    pem = key.private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8,
+                            serialization.NoEncryption())
+    numbers = key.public_key().public_numbers()
+    jwk = {"kty": "RSA", "kid": KID, "alg": "RS256", "use": "sig",
+           "n": b64u_uint(numbers.n), "e": b64u_uint(numbers.e)}
+    return pem, jwk
+
+
+def recreate_database(name: str) -> None:
+    import psycopg
+
+    with psycopg.connect(PG_ADMIN_DSN, autocommit=True, connect_timeout=5) as conn:
+        conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+        conn.execute(f'CREATE DATABASE "{name}"')
+
+
+def drop_database(name: str) -> None:
+    import psycopg
+
+    with psycopg.connect(PG_ADMIN_DSN, autocommit=True, connect_timeout=5) as conn:
+        conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+
+
+def prepare(database_url: str, secret_key: str, platform_jwk: dict[str, Any],
+            app_dir: Path = REPO) -> None:
+    """Migrate, register the bench platform with a static keyset, create the tool key."""
+    sys.path.insert(0, str(app_dir))
+    import redis
+    from sqlalchemy import create_engine
+    from sqlalchemy.orm import sessionmaker
+
+    from lti_tool.models.migrate import upgrade
+    from lti_tool.services import keys as key_service
+    from lti_tool.services import platforms as platform_service
+
+    engine = create_engine(database_url)
+    try:
+        upgrade(engine)
+        with sessionmaker(bind=engine).begin() as session:
+            platform = platform_service.add_platform(session, platform_service.PlatformInput(
+                name="Bench LMS", issuer=ISSUER, client_id=CLIENT_ID, preset="moodle",
+                deployment_ids=(DEPLOYMENT_ID,),
+            ), allow_http=False)
+            # A static keyset is a normal platform feature (pylti1p3's key_set): no JWKS
+            # fetch, so the bench measures the tool, not an HTTP round trip to a fake LMS.
+            platform.static_jwks = {"keys": [platform_jwk]}
+            key_service.ensure_active_key(session, key_service.KeyVault(secret_key))
+    finally:
+        engine.dispose()
+    redis.Redis.from_url(REDIS_URL).flushdb()
+
+
+# --------------------------------------------------------------------------------------
+# Server
+# --------------------------------------------------------------------------------------
+def free_port() -> int:
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+@dataclass
+class Server:
+    proc: subprocess.Popen[bytes]
+    port: int
+    log_path: Path
+    workers: list[int] = field(default_factory=list)
+
+    @property
+    def base(self) -> str:
+        return f"http://127.0.0.1:{self.port}"
+
+
+def start_server(args: argparse.Namespace, env: dict[str, str], log_path: Path) -> Server:
+    port = free_port()
+    gunicorn = Path(sys.executable).parent / "gunicorn"
+    cmd = [str(gunicorn), "--chdir", str(args.app_dir), "--bind", f"127.0.0.1:{port}",
+           "--workers", str(args.workers), "--worker-class", args.worker_class,
+           "--backlog", "2048", "--timeout", "30", "--graceful-timeout", "5",
+           "--log-level", "warning"]
+    if args.worker_class == "gthread":
+        cmd += ["--threads", str(args.threads)]
+    cmd.append("wsgi:app")
+    log_fh = open(log_path, "wb")  # noqa: SIM115 - closed with the server
+    proc = subprocess.Popen(cmd, env=env, stdout=log_fh, stderr=subprocess.STDOUT,
+                            cwd=args.app_dir, start_new_session=True)
+    server = Server(proc, port, log_path)
+    import requests
+
+    deadline = time.time() + 30
+    while time.time() < deadline:
+        if proc.poll() is not None:
+            raise RuntimeError(f"gunicorn exited ({proc.returncode}); see {log_path}:\n"
+                               + log_path.read_text()[-3000:])
+        with contextlib.suppress(requests.RequestException):
+            ok = requests.get(server.base + "/healthz", timeout=1).status_code == 200
+            server.workers = children_of(proc.pid)
+            if ok and len(server.workers) == args.workers:
+                return server
+        time.sleep(0.2)
+    raise RuntimeError(f"gunicorn did not become ready; see {log_path}")
+
+
+def stop_server(server: Server) -> None:
+    if server.proc.poll() is None:
+        server.proc.send_signal(signal.SIGTERM)
+        try:
+            server.proc.wait(timeout=15)
+        except subprocess.TimeoutExpired:
+            os.killpg(server.proc.pid, signal.SIGKILL)
+            server.proc.wait(timeout=5)
+
+
+# --------------------------------------------------------------------------------------
+# Client (runs in its own process; one requests.Session per simulated user)
+# --------------------------------------------------------------------------------------
+@dataclass
+class ClientConfig:
+    base: str
+    key_pem: bytes
+    mode: str  # "launch" or "healthz"
+    users: int  # threads in this process
+    seed: int
+    prime_subs: list[int] = field(default_factory=list)  # priming: these subs, once each
+
+
+class Platform:
+    """The bench LMS's side of a launch: Moodle-5.0.6-shaped claims, signed RS256."""
+
+    def __init__(self, key_pem: bytes) -> None:
+        from cryptography.hazmat.primitives import hashes, serialization
+        from cryptography.hazmat.primitives.asymmetric import padding
+
+        self.key = serialization.load_pem_private_key(key_pem, password=None)
+        self.padding = padding.PKCS1v15()
+        self.hash = hashes.SHA256()
+        self.header = b64u(json.dumps({"alg": "RS256", "typ": "JWT", "kid": KID},
+                                      separators=(",", ":")).encode())
+        base = json.loads(FIXTURE.read_text())
+        base.update({"iss": ISSUER, "aud": CLIENT_ID})
+        base[C_DEPLOYMENT] = DEPLOYMENT_ID
+        base[C_TARGET] = TARGET_LINK_URI
+        self.base = base
+        self.contexts = [
+            {"id": f"bench-course-{k}", "label": f"BENCH{k:02d}", "title": course_title(k),
+             "type": ["CourseSection"]} for k in range(N_COURSES)]
+        self.links = [
+            {"description": base[C_LINK].get("description", ""), "id": f"bench-link-{k}",
+             "title": f"MicroCred ({course_title(k)})"} for k in range(N_COURSES)]
+
+    def id_token(self, sub: int, course: int, nonce: str) -> str:
+        now = int(time.time())
+        body = dict(self.base)
+        body.update({
+            "sub": f"bench-user-{sub}", "nonce": nonce, "iat": now, "exp": now + 60,
+            "name": f"Bench Learner{sub}", "given_name": "Bench",
+            "family_name": f"Learner{sub}", "email": f"learner{sub}@lms.bench",
+            C_CONTEXT: self.contexts[course], C_LINK: self.links[course],
+            C_LIS: {"course_section_sourcedid": f"BENCH{course:02d}",
+                    "person_sourcedid": f"STU-{sub:05d}"},
+            C_EXT: {"lms": "moodle-2", "user_username": f"learner{sub}"},
+        })
+        signing_input = self.header + "." + b64u(json.dumps(body, separators=(",", ":"))
+                                                 .encode())
+        signature = self.key.sign(signing_input.encode(), self.padding, self.hash)
+        return signing_input + "." + b64u(signature)
+
+
+class LaunchFailed(Exception):
+    pass
+
+
+def _cookie(response: Any, name: str) -> str | None:
+    value = response.cookies.get(name)
+    if value:
+        return str(value)
+    match = re.search(name + r"=([^;,\s]+)", response.headers.get("Set-Cookie", ""))
+    return match.group(1) if match else None
+
+
+def full_launch(http: Any, base: str, platform: Platform, browser: dict[str, str],
+                sub: int, course: int) -> None:
+    """One launch as a browser inside Moodle does it. Raises LaunchFailed."""
+    # The tool's cookies are Secure (its public URL is https) and the bench talks plain
+    # http to the loopback port, so the browser cookie is carried by hand.
+    login = http.get(base + "/lti/login", params={
+        "iss": ISSUER, "login_hint": str(sub), "target_link_uri": TARGET_LINK_URI,
+        "client_id": CLIENT_ID, "lti_deployment_id": DEPLOYMENT_ID,
+        "lti_message_hint": f"{{\"cmid\":{course}}}",
+    }, cookies=browser, allow_redirects=False, timeout=30)
+    if login.status_code != 302:
+        raise LaunchFailed(f"login {login.status_code}")
+    if "mc_browser" not in browser:
+        value = _cookie(login, "mc_browser")
+        if not value:
+            raise LaunchFailed("login set no mc_browser cookie")
+        browser["mc_browser"] = value
+    query = parse_qs(urlsplit(login.headers["Location"]).query)
+    state, nonce = query["state"][0], query["nonce"][0]
+    id_token = platform.id_token(sub, course, nonce)
+    launch = http.post(base + "/lti/launch", data={"id_token": id_token, "state": state},
+                       cookies=browser, allow_redirects=False, timeout=30)
+    if launch.status_code != 303:
+        raise LaunchFailed(f"launch {launch.status_code}")
+    location = launch.headers["Location"]
+    if location.startswith("/"):
+        location = base + location
+    page = http.get(location, cookies=browser, allow_redirects=False, timeout=30)
+    if page.status_code != 200:
+        raise LaunchFailed(f"landing {page.status_code}")
+    if course_title(course) not in page.text:
+        raise LaunchFailed("landing page lacks the course title")
+    http.cookies.clear()  # Secure cookies never go back over http anyway; keep the jar small
+
+
+def client_main(cfg: ClientConfig, conn: Any) -> None:
+    """Child process: build sessions, say ready, wait for the schedule, run, report."""
+    import requests
+
+    platform = Platform(cfg.key_pem) if cfg.mode != "healthz" else None
+    rng = random.Random(cfg.seed)
+    sessions = []
+    for _ in range(cfg.users):
+        http = requests.Session()
+        http.trust_env = False  # loopback: never a proxy
+        sessions.append(http)
+    conn.send("ready")
+    t_start, t_measure, t_end = conn.recv()
+    lock = threading.Lock()
+    latencies: list[float] = []
+    counts = {"ok": 0, "warm": 0}
+    errors: dict[str, int] = {}
+
+    def note_error(kind: str) -> None:
+        with lock:
+            errors[kind] = errors.get(kind, 0) + 1
+
+    def run_user(index: int) -> None:
+        http = sessions[index]
+        browser: dict[str, str] = {}
+        user_rng = random.Random(rng.random() + index)
+        while time.time() < t_start:
+            time.sleep(0.001)
+        while True:
+            t0 = time.time()
+            if t0 >= t_end:
+                return
+            try:
+                if cfg.mode == "healthz":
+                    r = http.get(cfg.base + "/healthz", timeout=30)
+                    if r.status_code != 200:
+                        raise LaunchFailed(f"healthz {r.status_code}")
+                else:
+                    assert platform is not None
+                    full_launch(http, cfg.base, platform, browser,
+                                user_rng.randrange(N_USERS), user_rng.randrange(N_COURSES))
+            except (LaunchFailed, requests.RequestException, KeyError) as exc:
+                note_error(f"{type(exc).__name__}: {exc}"[:120])
+                time.sleep(0.01)
+                continue
+            t1 = time.time()
+            with lock:
+                if t_measure <= t1 <= t_end:
+                    counts["ok"] += 1
+                    latencies.append(t1 - t0)
+                else:
+                    counts["warm"] += 1
+
+    def run_prime() -> None:
+        http = sessions[0]
+        browser: dict[str, str] = {}
+        for sub in cfg.prime_subs:
+            if time.time() >= t_end:
+                return
+            try:
+                assert platform is not None
+                full_launch(http, cfg.base, platform, browser, sub, sub % N_COURSES)
+                counts["ok"] += 1
+            except (LaunchFailed, requests.RequestException, KeyError) as exc:
+                note_error(f"{type(exc).__name__}: {exc}"[:120])
+
+    if cfg.prime_subs:
+        threads = [threading.Thread(target=run_prime)]
+    else:
+        threads = [threading.Thread(target=run_user, args=(i,)) for i in range(cfg.users)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(timeout=max(0.0, t_end - time.time()) + 60)
+    conn.send({"latencies": latencies, "ok": counts["ok"], "warm": counts["warm"],
+               "errors": errors})
+    conn.close()
+
+
+# --------------------------------------------------------------------------------------
+# Phases
+# --------------------------------------------------------------------------------------
+@dataclass
+class PhaseResult:
+    label: str
+    users: int
+    seconds: float
+    completed: int
+    latencies: list[float]
+    worker_cpu: float
+    client_cpu: float
+    backend_cpu: float
+    machine_cpu: float
+    errors: dict[str, int]
+    workers_restarted: bool
+
+    @property
+    def rate(self) -> float:
+        return self.completed / self.seconds if self.seconds else 0.0
+
+    def pct(self, q: float) -> float:
+        if not self.latencies:
+            return float("nan")
+        ordered = sorted(self.latencies)
+        return ordered[min(len(ordered) - 1, int(q * len(ordered)))] * 1000
+
+    @property
+    def other_load(self) -> float:
+        """Cores busy with anything but this bench (other users of the machine)."""
+        ours = self.worker_cpu + self.client_cpu + self.backend_cpu
+        return max(0.0, self.machine_cpu - ours) / self.seconds if self.seconds else 0.0
+
+    def per_item_ms(self, cpu: float) -> float:
+        return cpu * 1000 / self.completed if self.completed else float("nan")
+
+
+def run_phase(server: Server, key_pem: bytes, database: str, *, label: str, mode: str,
+              users: int,
+              procs: int, warmup: float, seconds: float,
+              prime_subs: list[int] | None = None, py_spy: str = "") -> PhaseResult:
+    ctx = mp.get_context("spawn")
+    procs = max(1, min(procs, users))
+    share = [users // procs + (1 if i < users % procs else 0) for i in range(procs)]
+    children = []
+    for i, n in enumerate(share):
+        parent_conn, child_conn = ctx.Pipe()
+        cfg = ClientConfig(base=server.base, key_pem=key_pem, mode=mode, users=n,
+                           seed=secrets.randbits(32),
+                           prime_subs=(prime_subs or [])[i::procs] if prime_subs else [])
+        proc = ctx.Process(target=client_main, args=(cfg, child_conn), daemon=True)
+        proc.start()
+        children.append((proc, parent_conn))
+    try:
+        for _proc, conn in children:
+            if not conn.poll(60):
+                raise RuntimeError("a client process did not start")
+            conn.recv()
+        t_start = time.time() + 0.1
+        t_measure = t_start + warmup
+        t_end = t_measure + seconds
+        for _, conn in children:
+            conn.send((t_start, t_measure, t_end))
+        client_pids = [p.pid for p, _ in children if p.pid]
+        w0 = c0 = m0 = w1 = c1 = m1 = 0.0
+        b0: dict[int, float] = {}
+        b1: dict[int, float] = {}
+        if not prime_subs:  # priming ends when every user launched once, not by the clock
+            time.sleep(max(0.0, t_measure - time.time()))
+            backends = backend_pids(database)
+            w0, c0, b0, m0 = (total_cpu(server.workers), total_cpu(client_pids),
+                              cpu_by_pid(backends), machine_busy())
+            if py_spy:  # sample the workers (CPU only, no pausing) during the window
+                spy = Path(sys.executable).parent / "py-spy"
+                for pid in server.workers:
+                    subprocess.Popen([str(spy), "record", "--pid", str(pid), "--nonblocking",
+                                      "--gil", "--rate", "250", "--duration", str(int(seconds)),
+                                      "--format", "raw", "-o", f"{py_spy}.{users}u.{pid}.txt"],
+                                     stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+            time.sleep(max(0.0, t_end - time.time()))
+            w1, c1, b1, m1 = (total_cpu(server.workers), total_cpu(client_pids),
+                              cpu_by_pid(backends), machine_busy())
+        restarted = children_of(server.proc.pid) != server.workers
+        latencies: list[float] = []
+        completed = 0
+        errors: dict[str, int] = {}
+        for proc, conn in children:
+            if not conn.poll(max(0.0, t_end - time.time()) + 120):
+                raise RuntimeError("a client process did not report")
+            result = conn.recv()
+            latencies += result["latencies"]
+            completed += result["ok"]
+            for k, v in result["errors"].items():
+                errors[k] = errors.get(k, 0) + v
+            proc.join(timeout=10)
+    finally:
+        for proc, _ in children:
+            if proc.is_alive():
+                proc.terminate()
+                proc.join(timeout=5)
+    return PhaseResult(label, users, seconds, completed, latencies, w1 - w0, c1 - c0,
+                       cpu_delta(b0, b1), m1 - m0, errors, restarted)
+
+
+def prime(server: Server, key_pem: bytes, database: str,
+          procs: int) -> tuple[int, dict[str, int]]:
+    """Launch each simulated user once (courses round-robin): not measured."""
+    result = run_phase(server, key_pem, database, label="prime", mode="launch", users=procs,
+                       procs=procs, warmup=0, seconds=120, prime_subs=list(range(N_USERS)))
+    return result.completed, result.errors
+
+
+# --------------------------------------------------------------------------------------
+# Main
+# --------------------------------------------------------------------------------------
+def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
+    p = argparse.ArgumentParser(description=__doc__.split("\n\n")[0],
+                                formatter_class=argparse.RawDescriptionHelpFormatter)
+    p.add_argument("--seconds", type=float, default=10.0, help="measured seconds per phase")
+    p.add_argument("--warmup", type=float, default=2.0, help="unmeasured seconds per phase")
+    p.add_argument("--users", default="1,8,32", help="concurrency levels, comma separated")
+    p.add_argument("--healthz-users", type=int, default=8)
+    p.add_argument("--workers", type=int, default=2, help="gunicorn workers")
+    p.add_argument("--worker-class", choices=("sync", "gthread"), default="gthread")
+    p.add_argument("--threads", type=int, default=4, help="threads per gthread worker")
+    p.add_argument("--client-procs", type=int, default=0,
+                   help="client processes (default: min(users, 2 x cores))")
+    p.add_argument("--database", default="microcred_bench")
+    p.add_argument("--app-dir", type=Path, default=REPO,
+                   help="serve the tool from this tree (holding lti_tool/, config/, wsgi.py), "
+                        "e.g. a copy of another revision, for A/B runs")
+    p.add_argument("--no-prime", action="store_true",
+                   help="do not pre-launch every user (measure first-launch inserts too)")
+    p.add_argument("--keep-db", action="store_true", help="do not drop the bench database")
+    p.add_argument("--json", type=Path, help="also write the results as JSON here")
+    p.add_argument("--py-spy", default="", metavar="PREFIX",
+                   help="record the workers with py-spy (if installed) during each launch "
+                        "phase, as collapsed stacks PREFIX.<users>u.<pid>.txt")
+    args = p.parse_args(argv)
+    args.user_levels = [int(u) for u in args.users.split(",") if u.strip()]
+    args.app_dir = args.app_dir.resolve()
+    if not (args.app_dir / "wsgi.py").exists():
+        p.error(f"--app-dir {args.app_dir} has no wsgi.py")
+    if not re.fullmatch(r"[a-z_][a-z0-9_]{0,62}", args.database):
+        p.error("--database must be a plain lower-case identifier")
+    if args.seconds <= 0 or args.seconds > 600 or args.warmup < 0 or args.warmup > 60:
+        p.error("--seconds must be in (0, 600] and --warmup in [0, 60]")
+    if any(u < 1 or u > 256 for u in args.user_levels):
+        p.error("--users must be between 1 and 256")
+    return args
+
+
+def fmt(value: float, digits: int = 1) -> str:
+    return "-" if value != value else f"{value:.{digits}f}"  # NaN-safe
+
+
+def print_table(args: argparse.Namespace, rows: list[PhaseResult],
+                health: PhaseResult | None) -> None:
+    server = (f"gunicorn {args.workers} x {args.worker_class}"
+              + (f" ({args.threads} threads)" if args.worker_class == "gthread" else ""))
+    print()
+    print(f"MicroCred full LTI launch (login → signed id_token → launch → landing page); "
+          f"{server}; PostgreSQL + Redis; {os.cpu_count()} cores; "
+          f"{args.seconds:g} s per phase after {args.warmup:g} s warm-up")
+    head = (f"{'users':>5} {'launches/s':>10} {'p50 ms':>7} {'p90 ms':>7} {'p99 ms':>7} "
+            f"{'worker CPU ms/launch':>20} {'client CPU ms/launch':>20} "
+            f"{'pg+redis CPU ms/launch':>22} {'other load':>10} {'errors':>6}")
+    print(head)
+    print("-" * len(head))
+    for r in rows:
+        print(f"{r.users:>5} {r.rate:>10.1f} {fmt(r.pct(0.5)):>7} {fmt(r.pct(0.9)):>7} "
+              f"{fmt(r.pct(0.99)):>7} {fmt(r.per_item_ms(r.worker_cpu), 2):>20} "
+              f"{fmt(r.per_item_ms(r.client_cpu), 2):>20} "
+              f"{fmt(r.per_item_ms(r.backend_cpu), 2):>22} {r.other_load:>10.2f} "
+              f"{sum(r.errors.values()):>6}")
+    if health is not None:
+        print(f"healthz at {health.users} users: {health.rate:.0f} req/s, "
+              f"p50 {fmt(health.pct(0.5), 2)} ms, p99 {fmt(health.pct(0.99), 2)} ms, "
+              f"worker CPU {fmt(health.per_item_ms(health.worker_cpu), 3)} ms/req, "
+              f"client CPU {fmt(health.per_item_ms(health.client_cpu), 3)} ms/req, "
+              f"other load {health.other_load:.2f} cores")
+    for r in [*rows, *([health] if health else [])]:
+        if r.errors:
+            print(f"errors at {r.users} users ({r.label}):")
+            for kind, n in sorted(r.errors.items(), key=lambda kv: -kv[1])[:5]:
+                print(f"  {n} x {kind}")
+        if r.workers_restarted:
+            print(f"warning: a gunicorn worker restarted during the {r.users}-user phase; "
+                  "its CPU is under-counted")
+    print("worker CPU = utime+stime of the gunicorn workers / launches completed in the "
+          "window;\npg+redis = the bench database's backends, PostgreSQL's background "
+          "processes and Redis;\nother load = cores busy with anything else during the "
+          "window (0 on a quiet machine).")
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = parse_args(argv)
+    cores = os.cpu_count() or 1
+    secret_key = secrets.token_urlsafe(48)
+    database_url = f"postgresql+psycopg://postgres@127.0.0.1:5432/{args.database}"
+    env = {k: v for k, v in os.environ.items()
+           if not k.startswith(("MICROCRED_", "KEY_ENCRYPTION", "DATABASE_", "REDIS_"))}
+    env.update({
+        "MICROCRED_ENV": "production", "SECRET_KEY": secret_key,
+        "DATABASE_URL": database_url, "REDIS_URL": REDIS_URL,
+        "PUBLIC_BASE_URL": PUBLIC_BASE_URL, "TRUST_PROXY_HEADERS": "0",
+        "MICROCRED_INSTANCE_PATH": tempfile.mkdtemp(prefix="microcred-bench-"),
+        "PYTHONUNBUFFERED": "1", "PYTHONPATH": str(args.app_dir),
+    })
+    log_path = Path(env["MICROCRED_INSTANCE_PATH"]) / "gunicorn.log"
+    print(f"bench database {args.database}: recreating and migrating …", flush=True)
+    key_pem, jwk = new_platform_key()
+    recreate_database(args.database)
+    server: Server | None = None
+    rows: list[PhaseResult] = []
+    health: PhaseResult | None = None
+    succeeded = False
+    try:
+        prepare(database_url, secret_key, jwk, args.app_dir)
+        server = start_server(args, env, log_path)
+        print(f"gunicorn pid {server.proc.pid}, workers {server.workers}, {server.base} "
+              f"(log {log_path})", flush=True)
+        default_procs = args.client_procs or 2 * cores
+        if not args.no_prime:
+            done, errors = prime(server, key_pem, args.database, min(default_procs, 8))
+            print(f"primed {done} of {N_USERS} users" + (f" (errors: {errors})" if errors
+                                                          else ""), flush=True)
+        for users in args.user_levels:
+            r = run_phase(server, key_pem, args.database, label="launch", mode="launch",
+                          users=users, procs=min(users, default_procs), warmup=args.warmup,
+                          seconds=args.seconds, py_spy=args.py_spy)
+            rows.append(r)
+            print(f"  {users:>3} users: {r.rate:.1f} launches/s, p50 {fmt(r.pct(0.5))} ms, "
+                  f"p99 {fmt(r.pct(0.99))} ms, worker CPU "
+                  f"{fmt(r.per_item_ms(r.worker_cpu), 2)} ms/launch", flush=True)
+        if args.healthz_users:
+            health = run_phase(server, key_pem, args.database, label="healthz", mode="healthz",
+                               users=args.healthz_users,
+                               procs=min(args.healthz_users, default_procs),
+                               warmup=args.warmup, seconds=args.seconds)
+        print_table(args, rows, health)
+        if args.json:
+            args.json.write_text(json.dumps({
+                "server": {"workers": args.workers, "worker_class": args.worker_class,
+                           "threads": args.threads}, "cores": cores,
+                "seconds": args.seconds, "warmup": args.warmup,
+                "phases": [{"users": r.users, "mode": r.label, "per_s": r.rate,
+                            "p50_ms": r.pct(0.5), "p90_ms": r.pct(0.9),
+                            "p99_ms": r.pct(0.99),
+                            "worker_cpu_ms": r.per_item_ms(r.worker_cpu),
+                            "client_cpu_ms": r.per_item_ms(r.client_cpu),
+                            "backend_cpu_ms": r.per_item_ms(r.backend_cpu),
+                            "other_load_cores": r.other_load,
+                            "errors": r.errors}
+                           for r in [*rows, *([health] if health else [])]],
+            }, indent=2))
+        failed = any(r.errors for r in rows) or (health is not None and bool(health.errors))
+        if failed:
+            print(f"gunicorn log kept: {log_path}")
+        succeeded = not failed
+        return 1 if failed else 0
+    finally:
+        if server is not None:
+            stop_server(server)
+        if not args.keep_db:
+            drop_database(args.database)
+        with contextlib.suppress(Exception):
+            import redis
+
+            redis.Redis.from_url(REDIS_URL).flushdb()
+        if succeeded and not args.py_spy:
+            import shutil
+
+            shutil.rmtree(env["MICROCRED_INSTANCE_PATH"], ignore_errors=True)
+
+
+if __name__ == "__main__":
+    sys.exit(main())

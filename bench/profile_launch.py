@@ -1,0 +1,166 @@
+"""Profile the full launch in one process: the same flow as bench/launch.py (login →
+signed id_token → launch → landing page), through Flask's test client, against the same
+PostgreSQL + Redis setup, under cProfile. Also counts SQL statements and Redis commands per
+launch, which is what the web tier's CPU mostly goes to.
+
+    .venv/bin/python bench/profile_launch.py [--launches 600] [--top 40] [--sort tottime]
+
+Only the tool's side is profiled: the profiler is off while the bench platform signs the
+id_token. Production settings (JSON logs at INFO, to an in-memory sink).
+"""
+
+from __future__ import annotations
+
+import argparse
+import cProfile
+import io
+import os
+import pstats
+import random
+import secrets
+import sys
+import tempfile
+import time
+from pathlib import Path
+from urllib.parse import parse_qs, urlsplit
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+
+import launch as bench
+
+
+def main() -> int:
+    p = argparse.ArgumentParser()
+    p.add_argument("--launches", type=int, default=600)
+    p.add_argument("--top", type=int, default=40)
+    p.add_argument("--sort", default="tottime")
+    p.add_argument("--database", default="microcred_bench_profile")
+    p.add_argument("--dump", type=Path, help="write the raw pstats here")
+    p.add_argument("--no-profile", action="store_true",
+                   help="just measure the tool's CPU per launch (no profiler overhead)")
+    p.add_argument("--app-dir", type=Path, help="import lti_tool from this tree (A/B runs)")
+    p.add_argument("--users", type=int, default=bench.N_USERS,
+                   help="distinct users (each primed with one unmeasured launch)")
+    args = p.parse_args()
+    if args.app_dir:
+        sys.path.insert(0, str(args.app_dir.resolve()))
+
+    secret_key = secrets.token_urlsafe(48)
+    url = f"postgresql+psycopg://postgres@127.0.0.1:5432/{args.database}"
+    os.environ.update({
+        "MICROCRED_ENV": "production", "SECRET_KEY": secret_key, "DATABASE_URL": url,
+        "REDIS_URL": bench.REDIS_URL, "PUBLIC_BASE_URL": bench.PUBLIC_BASE_URL,
+        "TRUST_PROXY_HEADERS": "0",
+        "MICROCRED_INSTANCE_PATH": tempfile.mkdtemp(prefix="microcred-profile-"),
+    })
+    key_pem, jwk = bench.new_platform_key()
+    bench.recreate_database(args.database)
+    try:
+        bench.prepare(url, secret_key, jwk, args.app_dir.resolve() if args.app_dir else bench.REPO)
+        import logging
+
+        from sqlalchemy import event
+
+        from lti_tool import create_app
+
+        app = create_app()
+        # Logs go to a file-like sink, as a worker's stderr would (still formatted).
+        for handler in logging.getLogger().handlers:
+            if getattr(handler, "_microcred", False):
+                handler.stream = io.StringIO()  # type: ignore[attr-defined]
+        counters = {"sql": 0, "redis": 0}
+        engine = app.extensions["db_engine"]
+
+        @event.listens_for(engine, "before_cursor_execute")
+        def _count(*_a: object) -> None:
+            counters["sql"] += 1
+
+        redis_client = app.extensions["kv"].client
+        real_execute = redis_client.execute_command
+
+        def counting_execute(*a: object, **kw: object) -> object:
+            counters["redis"] += 1
+            return real_execute(*a, **kw)
+
+        redis_client.execute_command = counting_execute  # type: ignore[method-assign]
+
+        platform = bench.Platform(key_pem)
+        client = app.test_client()
+        rng = random.Random(1)
+        profiler = cProfile.Profile(time.process_time)  # CPU, not waiting on the DB
+
+        tool_cpu = [0.0]
+        per_request: dict[str, list[int]] = {"login": [0, 0], "launch": [0, 0], "landing": [0, 0]}
+
+        def count(name: str, before: tuple[int, int]) -> None:
+            per_request[name][0] += counters["sql"] - before[0]
+            per_request[name][1] += counters["redis"] - before[1]
+
+        def snap() -> tuple[int, int]:
+            return counters["sql"], counters["redis"]
+
+        def one(sub: int, course: int, profile: bool) -> None:
+            base = bench.PUBLIC_BASE_URL
+            t0 = time.process_time()
+            if profile:
+                profiler.enable()
+            before = snap()
+            r = client.get("/lti/login", base_url=base, query_string={
+                "iss": bench.ISSUER, "login_hint": str(sub),
+                "target_link_uri": bench.TARGET_LINK_URI, "client_id": bench.CLIENT_ID,
+                "lti_deployment_id": bench.DEPLOYMENT_ID})
+            if profile:
+                profiler.disable()
+            tool_cpu[0] += time.process_time() - t0
+            count("login", before)
+            assert r.status_code == 302, r.status_code
+            q = parse_qs(urlsplit(r.headers["Location"]).query)
+            token = platform.id_token(sub, course, q["nonce"][0])
+            t0 = time.process_time()
+            if profile:
+                profiler.enable()
+            before = snap()
+            r = client.post("/lti/launch", base_url=base,
+                            data={"id_token": token, "state": q["state"][0]})
+            count("launch", before)
+            assert r.status_code == 303, r.get_data(as_text=True)[:500]
+            before = snap()
+            page = client.get(r.headers["Location"], base_url=base)
+            count("landing", before)
+            if profile:
+                profiler.disable()
+            tool_cpu[0] += time.process_time() - t0
+            assert page.status_code == 200 and bench.course_title(course) in page.get_data(
+                as_text=True)
+
+        for sub in range(args.users):  # prime: returning users, as the bench measures
+            one(sub, sub % bench.N_COURSES, False)
+        counters.update(sql=0, redis=0)
+        per_request.update(login=[0, 0], launch=[0, 0], landing=[0, 0])
+        tool_cpu[0] = 0.0
+        for _ in range(args.launches):
+            one(rng.randrange(args.users), rng.randrange(bench.N_COURSES),
+                not args.no_profile)
+        print(f"{args.launches} launches; per launch: {counters['sql'] / args.launches:.1f} SQL "
+              f"statements, {counters['redis'] / args.launches:.1f} Redis commands; tool CPU "
+              f"(test client, one thread{'' if args.no_profile else ', with profiler'}) "
+              f"{tool_cpu[0] * 1000 / args.launches:.2f} ms/launch", flush=True)
+        print("  SQL statements / Redis commands per request: " + ", ".join(
+            f"{name} {sql / args.launches:.1f} / {kv / args.launches:.1f}"
+            for name, (sql, kv) in per_request.items()), flush=True)
+        if args.no_profile:
+            return 0
+        stats = pstats.Stats(profiler)
+        if args.dump:
+            stats.dump_stats(str(args.dump))
+        stats.sort_stats(args.sort).print_stats(args.top)
+        stats.sort_stats("cumulative").print_stats(args.top)
+        app.extensions["db_engine"].dispose()
+    finally:
+        bench.drop_database(args.database)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
