@@ -6,7 +6,7 @@ BIN := $(VENV)/bin
 PORT ?= 5005
 PG_TEST_URL ?= postgresql+psycopg://postgres@127.0.0.1:5432/test
 
-.PHONY: run test test-sqlite test-postgres lint bench clean
+.PHONY: run test test-sqlite test-postgres lint bench worker clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -40,6 +40,10 @@ test-postgres: venv
 	  echo "== PostgreSQL"; TEST_DATABASE_URL=$(PG_TEST_URL) $(BIN)/pytest; \
 	else echo "PostgreSQL does not answer at $(PG_TEST_URL): skipped (CI starts it)"; \
 	  if [ -n "$$CI" ]; then exit 1; fi; fi
+
+## worker: a background worker for roster refreshes and grade-book publications (needs REDIS_URL)
+worker: venv
+	MICROCRED_ENV=$${MICROCRED_ENV:-development} $(BIN)/microcred worker
 
 bench: venv
 	$(BIN)/python bench/launch.py

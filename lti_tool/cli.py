@@ -311,6 +311,12 @@ from lti_tool.cli_catalog import catalog, demo, issuers  # noqa: E402 - imports 
 main.add_command(catalog)
 main.add_command(issuers)
 main.add_command(demo)
+from lti_tool.cli_worker import worker  # noqa: E402 - imports this module
+
+main.add_command(worker)
+from lti_tool.cli_badges import rotate_issuer  # noqa: E402 - imports this module
+
+keys.add_command(rotate_issuer)
 
 
 if __name__ == "__main__":  # pragma: no cover

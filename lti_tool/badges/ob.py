@@ -34,7 +34,7 @@ from typing import Any
 from cryptography.hazmat.primitives.asymmetric import ed25519
 
 from lti_tool.badges.contexts import (
-    DATA_INTEGRITY_V2,
+    DID_V1,
     MICROCRED_V1,
     MULTIKEY_V1,
     OB_V3P0,
@@ -192,6 +192,20 @@ def new_salt() -> str:
     return secrets.token_hex(16)
 
 
+def hashed_identifier(value: str, identity_type: str, salt: str) -> dict[str, Any]:
+    """A hashed IdentityObject: ``sha256$`` + hex(SHA-256(value + salt)).
+
+    ``identity_type`` is an OB 3.0 IdentifierTypeEnum value (``emailAddress``,
+    ``lisSourcedId``, ``ltiUserId``, ...) (OB 3.0 §B.1.13 IdentityObject, §B.2.4
+    IdentityHash).
+    """
+    if not value:
+        raise ValueError("an identifier needs a value")
+    digest = hashlib.sha256((value + salt).encode("utf-8")).hexdigest()
+    return {"type": "IdentityObject", "identityHash": f"sha256${digest}",
+            "identityType": identity_type, "hashed": True, "salt": salt}
+
+
 def hashed_email_identifier(email: str, salt: str) -> dict[str, Any]:
     """IdentityObject for an e-mail: ``sha256$`` + hex(SHA-256(email + salt)).
 
@@ -201,9 +215,7 @@ def hashed_email_identifier(email: str, salt: str) -> dict[str, Any]:
     normalized = email.strip().lower()
     if "@" not in normalized:
         raise ValueError("not an e-mail address")
-    digest = hashlib.sha256((normalized + salt).encode("utf-8")).hexdigest()
-    return {"type": "IdentityObject", "identityHash": f"sha256${digest}",
-            "identityType": "emailAddress", "hashed": True, "salt": salt}
+    return hashed_identifier(normalized, "emailAddress", salt)
 
 
 def identity_matches(identifier: Mapping[str, Any], email: str) -> bool:
@@ -226,15 +238,17 @@ def build_credential(*, credential_id: str, issuer: Mapping[str, Any],
                      credential_status: Mapping[str, Any] | None = None,
                      source: Mapping[str, Any] | None = None,
                      awarded_date: datetime | None = None,
-                     extra_contexts: Sequence[str] = ()) -> dict[str, Any]:
+                     extra_contexts: Sequence[str] = (),
+                     identifiers: Sequence[Mapping[str, Any]] = ()) -> dict[str, Any]:
     """An unsigned OpenBadgeCredential for one award.
 
-    The subject is identified by ``subject_id`` and/or a salted hashed ``recipient_email``
-    (OB 3.0 requires at least one). The result is Pass against the achievement's Pass/Fail
-    ResultDescription. Raises ValueError on inconsistent input.
+    The subject is identified by ``subject_id``, a salted hashed ``recipient_email`` and/or
+    ready-made IdentityObjects in ``identifiers`` (e.g. :func:`hashed_identifier`; OB 3.0
+    requires an id or at least one identifier). The result is Pass against the
+    achievement's Pass/Fail ResultDescription. Raises ValueError on inconsistent input.
     """
-    if not recipient_email and not subject_id:
-        raise ValueError("the credential subject needs an id or an e-mail identifier")
+    if not recipient_email and not subject_id and not identifiers:
+        raise ValueError("the credential subject needs an id or an identifier")
     if valid_until is not None and valid_until <= valid_from:
         raise ValueError("validUntil must be after validFrom")
     result_descriptions = achievement.get("resultDescription") or []
@@ -243,8 +257,11 @@ def build_credential(*, credential_id: str, issuer: Mapping[str, Any],
     subject: dict[str, Any] = {"type": ["AchievementSubject"]}
     if subject_id:
         subject["id"] = subject_id
+    identities = [dict(i) for i in identifiers]
     if recipient_email:
-        subject["identifier"] = [hashed_email_identifier(recipient_email, salt or new_salt())]
+        identities.insert(0, hashed_email_identifier(recipient_email, salt or new_salt()))
+    if identities:
+        subject["identifier"] = identities
     subject["achievement"] = dict(achievement)
     subject["result"] = [{
         "type": ["Result"],
@@ -311,7 +328,10 @@ def controller_document(controller: str, public_keys: Sequence[PublicKey]) -> di
         methods.append({"id": verification_method_id(controller, key), "type": "Multikey",
                         "controller": controller,
                         "publicKeyMultibase": encode_ed25519_public_key(key)})
-    return {"@context": [DATA_INTEGRITY_V2, MULTIKEY_V1], "id": controller,
+    # DID v1 defines verificationMethod / assertionMethod / controller and Multikey v1 the
+    # key terms: with these two every property expands (data-integrity v2 defines neither
+    # top-level term, so JSON-LD processors dropped them).
+    return {"@context": [DID_V1, MULTIKEY_V1], "id": controller,
             "verificationMethod": methods,
             "assertionMethod": [m["id"] for m in methods]}
 

@@ -1,6 +1,7 @@
 """SQLAlchemy 2 typed models. Import everything here so Alembic sees the whole metadata."""
 
 from lti_tool.models.audit import AuditEvent
+from lti_tool.models.badges import CredentialRecord, IssuerSigningKey, StatusList
 from lti_tool.models.base import Base
 from lti_tool.models.catalog import (
     ApiToken,
@@ -33,6 +34,7 @@ __all__ = [
     "Base",
     "CatalogGrant",
     "Context",
+    "CredentialRecord",
     "CredentialSkill",
     "CredentialVersion",
     "Demonstration",
@@ -41,6 +43,7 @@ __all__ = [
     "GradebookSignal",
     "Issuer",
     "IssuerPlatform",
+    "IssuerSigningKey",
     "LearnerAccount",
     "LinkProposal",
     "MicroCredential",
@@ -52,5 +55,6 @@ __all__ = [
     "RosterEntry",
     "RubricCriterionRow",
     "Skill",
+    "StatusList",
     "ToolKey",
 ]

@@ -74,6 +74,17 @@ class KeyVault:
     def encrypt(self, pem: bytes) -> bytes:
         return self._fernet.encrypt(pem)
 
+    def decrypt(self, token: bytes) -> bytes:
+        """The plaintext of a token made by ``encrypt`` (e.g. an issuer's Ed25519 key, see
+        ``services.issuer_keys``). Raises ConfigurationError if the secret changed."""
+        try:
+            return self._fernet.decrypt(token)
+        except InvalidToken:
+            raise ConfigurationError(
+                "A stored signing key cannot be decrypted: SECRET_KEY/KEY_ENCRYPTION_KEY "
+                "differs from the one the key was created with."
+            ) from None
+
     def private_key(self, key: ToolKey) -> rsa.RSAPrivateKey:
         """The loaded private key (decrypted and parsed once per process)."""
         cached = self._loaded.get(key.kid)

@@ -27,6 +27,18 @@ def register_web(app: Flask) -> None:
     app.register_blueprint(admin.bp)
     from lti_tool.web import public_catalog
     app.register_blueprint(public_catalog.bp)
+    from lti_tool.web import api_tracking
+    app.register_blueprint(api_tracking.bp)
+    from lti_tool.web import learner
+    app.register_blueprint(learner.bp)
+    from lti_tool.web import instructor
+    app.register_blueprint(instructor.bp)
+    from lti_tool.web import credentials
+    app.register_blueprint(credentials.bp)
+    from lti_tool.web import badges_public
+    app.register_blueprint(badges_public.bp)
+    from lti_tool.web import api_badges
+    app.register_blueprint(api_badges.bp)
     errors.register(app)
 
     @app.before_request

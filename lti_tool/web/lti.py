@@ -21,6 +21,7 @@ from flask import (
 )
 from flask.typing import ResponseReturnValue
 from itsdangerous import BadSignature, URLSafeTimedSerializer
+from werkzeug.routing import BuildError
 from werkzeug.wrappers import Response as WerkzeugResponse
 
 from lti_tool.domain.lti import ROLE_LABELS, AppRole
@@ -35,9 +36,13 @@ from lti_tool.lti.storage import storage_key
 from lti_tool.lti.validation import LaunchValidator, PlatformStorageCheck
 from lti_tool.services import keys as key_service
 from lti_tool.services import registration as registration_service
+from lti_tool.services import tracking
+from lti_tool.web import learner
+from lti_tool.web.catalog_access import issuer_for_launch
 from lti_tool.web.launch_session import (
     BROWSER_COOKIE,
     LAUNCH_COOKIE,
+    CurrentLaunch,
     browser_cookie_value,
     check_csrf,
     load_current_launch,
@@ -47,6 +52,10 @@ from lti_tool.web.launch_session import (
 
 bp = Blueprint("lti", __name__)
 log = logging.getLogger(__name__)
+# The assessment grid (web/instructor.py), filtered with ``credential=<offering id>``, and
+# the course's offerings, searched with ``q``.
+GRID_ENDPOINT = "instructor.grid"
+OFFERINGS_ENDPOINT = "instructor.offerings"
 
 
 @bp.route("/lti/login", methods=["GET", "POST"])
@@ -122,15 +131,63 @@ def home() -> ResponseReturnValue:
     role = launch_ctx.role
     if launch_ctx.is_deep_linking:
         require_roles(AppRole.INSTRUCTOR, AppRole.ADMINISTRATOR, AppRole.TEACHING_ASSISTANT)
-        return render_template("lti/deep_link.html", current=current, role_label=ROLE_LABELS[role],
-                               choices=deep_linking.CONTENT_CHOICES)
+        return _deep_link_page(current)
+    code = deep_linking.requested_credential(launch_ctx)
+    if code is not None:
+        landing = _credential_landing(current, code)
+        if landing is not None:
+            return landing
+    if role is AppRole.LEARNER:
+        return learner.render_home(current)
     template = {
         AppRole.ADMINISTRATOR: "lti/admin_home.html",
         AppRole.INSTRUCTOR: "lti/instructor_home.html",
         AppRole.TEACHING_ASSISTANT: "lti/instructor_home.html",
-        AppRole.LEARNER: "lti/learner_home.html",
     }.get(role, "lti/guest_home.html")
     return render_template(template, current=current, role_label=ROLE_LABELS[role])
+
+
+def _credential_landing(current: CurrentLaunch, code: str) -> WerkzeugResponse | None:
+    """A placed link for one credential opens that credential's view: the learner's
+    progress on it, or the assessment grid filtered to it (its offering in this course; the
+    course's offerings page when it is not offered here yet). The code comes from the
+    platform's custom parameters, so it is honoured only for a credential of the launch's
+    own issuer; anything else opens the general page."""
+    credential = learner.credential_of_issuer(current, code)
+    if credential is None:
+        return None
+    roles = current.launch.app_roles
+    if roles & {AppRole.INSTRUCTOR, AppRole.ADMINISTRATOR, AppRole.TEACHING_ASSISTANT}:
+        context_pk = (current.record or {}).get("context_pk")
+        if context_pk is None:
+            return None
+        offering = next((o for o in tracking.active_offerings(db_session(), context_pk)
+                         if o.credential_id == credential.id), None)
+        try:
+            if offering is not None:
+                target = url_for(GRID_ENDPOINT, lt=current.token, credential=offering.id)
+            else:
+                target = url_for(OFFERINGS_ENDPOINT, lt=current.token, q=credential.code)
+        except BuildError:
+            return None
+        return redirect(target, code=303)
+    if AppRole.LEARNER in roles:
+        return redirect(url_for("learner.credential", code=credential.code, lt=current.token),
+                        code=303)
+    return None
+
+
+def _deep_link_page(current: CurrentLaunch, *, status: int = 200, error: str = "",
+                    chosen: list[str] | None = None) -> ResponseReturnValue:
+    launch_ctx = current.launch
+    session = db_session()
+    choices = deep_linking.content_choices(session, issuer_for_launch(session, current))
+    multiple = deep_linking.accepts_multiple(launch_ctx)
+    if chosen is None:
+        chosen = [choices[0].slug]
+    return render_template("lti/deep_link.html", current=current,
+                           role_label=ROLE_LABELS[launch_ctx.role], choices=choices,
+                           multiple=multiple, chosen=chosen, error=error), status
 
 
 @bp.post("/lti/deep-link")
@@ -140,12 +197,20 @@ def deep_link_respond() -> ResponseReturnValue:
     check_csrf(current)
     if not current.launch.is_deep_linking:
         raise ToolError("This launch was not a request to add content.", code="not_deep_link")
-    wanted = set(request.form.getlist("item"))
-    choices = [c for c in deep_linking.CONTENT_CHOICES if c.slug in wanted]
+    session = db_session()
+    # Offered now, for the launch's issuer: a slug of another institution's credential (or
+    # one retired since the page was shown) is simply not among them.
+    offered = deep_linking.content_choices(session, issuer_for_launch(session, current))
+    wanted = [w for w in request.form.getlist("item") if isinstance(w, str)][:100]
+    choices = [c for c in offered if c.slug in set(wanted)]
     if not choices:
-        raise ToolError("Choose at least one item to add to the course.", code="no_choice")
+        return _deep_link_page(current, status=422, chosen=[],
+                               error="Choose at least one item to add to the course.")
+    if len(choices) > 1 and not deep_linking.accepts_multiple(current.launch):
+        return _deep_link_page(current, status=422, chosen=[c.slug for c in choices],
+                               error="Your course accepts one item at a time: choose one.")
     rt = runtime()
-    return_url, jwt = deep_linking.build_response(db_session(), rt.vault, current.launch,
+    return_url, jwt = deep_linking.build_response(session, rt.vault, current.launch,
                                                   choices, rt.launch_url)
     return render_template("lti/autosubmit.html", action=return_url, fields={"JWT": jwt},
                            title="Returning to your course")

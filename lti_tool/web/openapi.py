@@ -149,6 +149,7 @@ ERROR_TEXT = {
     "404": "No such resource in this token's catalog.",
     "409": "Conflict: a stale row_version, a refused lifecycle transition or a resource in use.",
     "413": "The request body is larger than the server accepts.",
+    "406": "None of the media types in Accept can be served.",
     "415": "The body is not of the expected media type.",
     "422": "Invalid input: see error.fields for a message per field.",
     "428": "Say which row_version you edited (If-Match or a row_version field).",
@@ -350,6 +351,9 @@ def openapi_document(base_url: str) -> dict[str, Any]:
           scope=read, params=[IF_NONE_MATCH],
           ok={"200": b.json(S.IssuerSchema, "The issuer.", etag=True)}, errors=["304"])
     _import_export_paths(b, read, write)
+    _tracking_paths(b)
+    _badge_paths(b)
+    _verify_paths(b)
 
     b.add("/api/v1/openapi.json", "get", summary="This document", tag="meta", scope=None,
           ok={"200": b.json({"type": "object"}, "OpenAPI 3.0.3 document.", etag=True)})
@@ -361,19 +365,23 @@ def openapi_document(base_url: str) -> dict[str, Any]:
         "info": {"title": "MicroCred catalog API", "version": __version__,
                  "description": "The institution's micro-credential catalog: skills, "
                                 "micro-credentials and their versions, lifecycle, quality "
-                                "reviews, import/export. Authenticate with a per-issuer API "
-                                "token: 'Authorization: Bearer mc_...'."},
+                                "reviews, import/export; demonstrations recorded by "
+                                "autograders and imported in bulk; awards. Authenticate "
+                                "with a per-issuer API token: 'Authorization: Bearer "
+                                "mc_...'."},
         "servers": [{"url": base_url}],
         "security": [{"bearerAuth": []}],
         "tags": [{"name": t} for t in ("skills", "credentials", "versions", "reviews",
-                                      "issuer", "catalog", "meta")],
+                                      "issuer", "catalog", "demonstrations", "awards",
+                                      "verify", "meta")],
         "paths": b.paths,
         "components": {
             "schemas": dict(sorted(c.schemas.items())),
             "securitySchemes": {"bearerAuth": {
                 "type": "http", "scheme": "bearer", "bearerFormat": "mc_<prefix>_<secret>",
                 "description": "A per-issuer API token with scopes catalog:read, "
-                               "catalog:write and/or review."}},
+                               "catalog:write, review, demonstrations:write, "
+                               "awards:read and/or awards:revoke."}},
         },
     }
 
@@ -409,3 +417,177 @@ def _import_export_paths(b: Builder, read: str, write: str) -> None:
           ok={"200": report, "422": problems}, errors=["413", "415"],
           description="Creates or updates skills by code. Everything is validated first; on "
                       "any problem nothing is applied.")
+
+
+def _tracking_paths(b: Builder) -> None:
+    """Demonstrations and awards (lti_tool.web.api_tracking)."""
+    from lti_tool.services.demonstration_import import COLUMNS, MAX_BYTES, MAX_ROWS
+    from lti_tool.web import api_tracking_schemas as T
+
+    write, read = "demonstrations:write", "awards:read"
+    problems = {"description": "Problems found: nothing was applied. error.fields has the "
+                               "messages by row (row 4); report has the whole import report.",
+                "content": {"application/json": {"schema": b.components.ref(
+                    S.ErrorSchema)}}}
+    idempotency_key = {
+        "name": "Idempotency-Key", "in": "header", "required": False,
+        "description": "A unique key per demonstration (e.g. a UUID), 1-255 visible ASCII "
+                       "characters. A retry with the same key and body gets the first "
+                       "response again (header Idempotent-Replayed: true) and records "
+                       "nothing; the same key with another body is 422; while the first "
+                       "request runs, 409. Kept for 24 hours.",
+        "schema": {"type": "string", "minLength": 1, "maxLength": 255,
+                   "pattern": "^[\\x21-\\x7e]+$"}}
+    b.add("/api/v1/demonstrations", "post", summary="Record a demonstration",
+          tag="demonstrations", scope=write, params=[idempotency_key],
+          body=b.json_body(T.DemonstrationInputSchema,
+                           "Give exactly one of offering_id and context, and exactly one "
+                           "learner identifier."),
+          ok={"201": b.json(T.DemonstrationResultSchema,
+                            "Recorded; awards lists any credential it completed.")},
+          errors=["404", "409", "413", "415", "422"],
+          description="Appends one demonstration (pass/fail) for a learner on the course's "
+                      "roster and evaluates awards with the same engine as the instructor's "
+                      "grid. A course (offering or platform ids) of another institution is "
+                      "404. Idempotent with an Idempotency-Key.")
+    b.add("/api/v1/demonstrations/import", "post",
+          summary="Import demonstrations from CSV", tag="demonstrations", scope=write,
+          params=b.query_params(T.CourseQuerySchema),
+          body={"required": True, "content": {"text/csv": {"schema": {
+              "type": "string", "description": "A header row naming the columns "
+                                               f"({', '.join(COLUMNS)}), then one "
+                                               "demonstration per row."}}}},
+          ok={"200": b.json(T.DemonstrationImportReportSchema,
+                            "Applied (or, with dry_run, what would be)."),
+              "422": problems},
+          errors=["404", "413", "415"],
+          description=f"At most {MAX_ROWS:,} rows and {MAX_BYTES // 1_000_000} MB. Columns "
+                      "learner (platform user id, email or institutional id), skill_code, "
+                      "outcome (pass/fail), date (ISO date or date-time, not in the "
+                      "future) are required; evidence_url, method and note are optional. "
+                      "Every row is validated first; on any problem nothing is applied. "
+                      "Rows identical to demonstrations already recorded in the course "
+                      "are skipped. Give offering_id, or issuer, client_id, deployment_id "
+                      "and context_id.")
+    b.add("/api/v1/awards", "get", summary="List awards", tag="awards", scope=read,
+          params=[*b.query_params(T.AwardListQuerySchema), IF_NONE_MATCH],
+          ok={"200": b.json(T.AwardPageSchema, "A page of awards, oldest first.",
+                            etag=True, link=True)},
+          errors=["304", "422"],
+          description="Awards of the token's institution, wherever they were earned.")
+    b.add("/api/v1/awards/{award_id}", "get", summary="Read an award", tag="awards",
+          scope=read,
+          params=[{"name": "award_id", "in": "path", "required": True,
+                   "description": "The award's id or its public_id.",
+                   "schema": {"type": "string", "minLength": 1, "maxLength": 40}},
+                  IF_NONE_MATCH],
+          ok={"200": b.json(T.AwardSchema, "The award.", etag=True)}, errors=["304", "404"])
+
+
+def _badge_paths(b: Builder) -> None:
+    """Issued credentials (``web.api_badges``): JSON-LD or VC-JWT by Accept, revocation,
+    the learner's CLR."""
+    from lti_tool.web import api_tracking_schemas as T
+
+    award_id = {"name": "award_id", "in": "path", "required": True,
+                "description": "The award's id or its public_id.",
+                "schema": {"type": "string", "minLength": 1, "maxLength": 40}}
+    accept = {"name": "Accept", "in": "header", "required": False,
+              "description": "application/ld+json (default), application/json or "
+                             "application/vc+jwt; anything else is 406.",
+              "schema": {"type": "string"}}
+    credential = {"type": "object", "description": "A signed OpenBadgeCredential (OB 3.0 "
+                  "AchievementCredential, VCDM 2.0) with an eddsa-rdfc-2022 proof.",
+                  "additionalProperties": True}
+    b.add("/api/v1/awards/{award_id}/credential", "get",
+          summary="The award's signed credential", tag="awards", scope="awards:read",
+          params=[award_id, accept, IF_NONE_MATCH],
+          ok={"200": {"description": "The credential: JSON-LD with its Data Integrity proof, "
+                                     "or the VC-JWT (compact JWS; kid resolvable at "
+                                     "/issuers/<slug>/jwks.json).",
+                      "headers": {"ETag": {"description": "ETag of this representation.",
+                                           "schema": {"type": "string"}}},
+                      "content": {"application/ld+json": {"schema": credential},
+                                  "application/json": {"schema": credential},
+                                  "application/vc+jwt": {"schema": {
+                                      "type": "string",
+                                      "pattern": "^[A-Za-z0-9_-]+\\.[A-Za-z0-9_-]+\\."
+                                                 "[A-Za-z0-9_-]+$"}}}}},
+          errors=["304", "404", "406"],
+          description="Issued on first request if it was not yet. Verifiers can check it "
+                      "offline against /issuers/<slug>/keys and its status list.")
+    b.add("/api/v1/awards/{award_id}/revoke", "post", summary="Revoke an award",
+          tag="awards", scope="awards:revoke", params=[award_id],
+          body={"required": True, "content": {"application/json": {"schema": {
+              "type": "object", "required": ["reason"], "additionalProperties": False,
+              "properties": {"reason": {"type": "string", "minLength": 1,
+                                        "maxLength": 2000,
+                                        "description": "Why it is revoked (kept in the "
+                                                       "award's record)."}}}}}},
+          ok={"200": b.json({"type": "object", "properties": {
+              "award": b.components.ref(T.AwardSchema),
+              "credential": {"type": "object", "properties": {
+                  "id": {"type": "string"}, "status": {"type": "string", "enum": ["revoked"]},
+                  "status_list_credential": {"type": "string"},
+                  "status_list_index": {"type": "integer"}}}}},
+              "Revoked (or already revoked): the status-list bit is set and the list is "
+              "signed again.")},
+          errors=["404", "413", "415", "422"],
+          description="Idempotent. Verifiers see the credential as revoked as soon as they "
+                      "read the status list again (it may be cached for 5 minutes).")
+    b.add("/api/v1/learners/{person_id}/clr", "get",
+          summary="The learner's Comprehensive Learner Record (CLR 2.0)", tag="awards",
+          scope="awards:read",
+          params=[_path_id("person_id", "learner (person)"),
+                  {**accept, "description": "application/ld+json (default) or "
+                                            "application/json; anything else is 406."}],
+          ok={"200": {"description": "A signed ClrCredential holding every non-revoked "
+                                     "credential of this institution (embedded, signed) "
+                                     "and their achievements.",
+                      "content": {"application/ld+json": {"schema": {"type": "object"}},
+                                  "application/json": {"schema": {"type": "object"}}}}},
+          errors=["404", "406"],
+          description="404 when the learner has no credential from this institution.")
+
+
+def _verify_paths(b: Builder) -> None:
+    """The public verifier (``web.credentials``): no token, any origin."""
+    step = {"type": "object", "required": ["name", "status", "message"], "properties": {
+        "name": {"type": "string", "description": "input, extract, parse, context, type, "
+                                                  "issuer, credentialSubject, json-ld, "
+                                                  "schema, proof, validity, status, ..."},
+        "status": {"type": "string", "enum": ["ok", "warn", "error", "skipped"]},
+        "message": {"type": "string"}}}
+    report = {"type": "object", "required": ["result", "reason", "steps"], "properties": {
+        "result": {"type": "string", "enum": ["valid", "warning", "invalid"]},
+        "reason": {"type": "string", "description": "The first error (or the warnings)."},
+        "format": {"type": "string", "enum": ["json", "jwt", "png", "svg", "unknown"]},
+        "kind": {"type": "string", "nullable": True,
+                 "enum": ["ob", "endorsement", "clr", "status-list", None]},
+        "revoked": {"type": "boolean"}, "suspended": {"type": "boolean"},
+        "expired": {"type": "boolean"}, "notYetValid": {"type": "boolean"},
+        "steps": {"type": "array", "items": step},
+        "claims": {"type": "object", "nullable": True, "additionalProperties": True,
+                   "description": "What the credential says (issuer, achievement, subject, "
+                                  "dates, image URLs as text): claims, confirmed only when "
+                                  "result is not invalid."}}}
+    body = {"type": "string", "format": "binary", "maxLength": 2 * 1024 * 1024}
+    b.add("/api/v1/verify", "post", summary="Verify a credential (JSON, VC-JWT, PNG or SVG)",
+          tag="verify", scope=None,
+          body={"required": True, "description": "The credential itself, up to 2 MB: JSON "
+                "(OB 3.0 / CLR 2.0 with an embedded proof), a VC-JWT, or a baked PNG or "
+                "SVG; or multipart/form-data with a 'file' part.",
+                "content": {"application/ld+json": {"schema": {"type": "object"}},
+                            "application/json": {"schema": {"type": "object"}},
+                            "application/vc+jwt": {"schema": {"type": "string"}},
+                            "image/png": {"schema": body},
+                            "image/svg+xml": {"schema": body},
+                            "multipart/form-data": {"schema": {
+                                "type": "object", "properties": {"file": body}}}}},
+          ok={"200": b.json(report, "The step-by-step verification report (also for an "
+                                    "invalid credential: see result and reason).")},
+          errors=["413"],
+          description="Anyone may call it (no token, no cookie; CORS open). Nothing is "
+                      "fetched: contexts are bundled, keys come from did:key, this site's "
+                      "issuers or the verification method's Multikey fragment, status lists "
+                      "only from this site's issuers. 400 when the body is empty.")

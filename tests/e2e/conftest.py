@@ -18,6 +18,7 @@ import shutil
 import threading
 import uuid
 from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -47,9 +48,10 @@ def _not_ready(_environ: dict[str, Any], start_response: Any) -> list[bytes]:
     return [b"starting"]
 
 
-@pytest.fixture(scope="session")
-def live_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LiveServer]:
-    root = tmp_path_factory.mktemp("e2e")
+@contextmanager
+def serve(root: Path) -> Iterator[LiveServer]:
+    """A MicroCred server with its own database under ``root`` and its own Redis prefix,
+    running until the block ends."""
     prefix = f"mc-e2e:{uuid.uuid4().hex}:"
     # Bind first (port 0: the OS picks a free port, no race), then build the app with the
     # real public URL: the sandbox's issuer and the tool's launch URL depend on it.
@@ -65,6 +67,7 @@ def live_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LiveServer
         "INSTANCE_PATH": str(Path(root) / "instance"),
         "SECRET_KEY": "e2e-secret",
         "LOG_LEVEL": "WARNING",
+        "JOBS_INLINE": True,
     })
     engine = app.extensions["db_engine"]
     upgrade(engine)
@@ -82,6 +85,13 @@ def live_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LiveServer
         for key in client.scan_iter(match=prefix + "*", count=500):
             client.delete(key)
         client.close()
+
+
+@pytest.fixture(scope="session")
+def live_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LiveServer]:
+    """One server for the session (tests may see each other's data: write them so)."""
+    with serve(tmp_path_factory.mktemp("e2e")) as server:
+        yield server
 
 
 @pytest.fixture(scope="session")

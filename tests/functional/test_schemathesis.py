@@ -2,9 +2,10 @@
 every operation, valid and invalid requests generated from the document, sent with a token
 that holds every scope, must never get a 5xx (schemathesis' ``not_a_server_error`` check).
 
-Path ids are mostly the real ids of a small seeded catalog, so updates, transitions and
-reviews reach the services; sometimes random ones. Each operation is one test (in its own
-rolled-back transaction), with a bounded number of examples per generation mode.
+Path ids are mostly the real ids of a small seeded catalog (and, for the demonstration
+and award operations, of a seeded course with an award), so updates, transitions, reviews
+and award reads reach the services; sometimes random ones. Each operation is one test (in
+its own rolled-back transaction), with a bounded number of examples per generation mode.
 
 schemathesis' own pytest integration (``@schema.parametrize`` on a lazily loaded schema)
 relies on pytest internals that pytest 9 removed, so the operations are listed from the
@@ -23,8 +24,18 @@ from schemathesis import GenerationMode
 from schemathesis.checks import not_a_server_error
 from schemathesis.config import SchemathesisConfig
 
+from lti_tool.services.demonstration_import import import_demonstrations_csv
 from lti_tool.web.openapi import openapi_document
-from tests.support.api import Api, make_issuer, make_token
+from tests.conftest import register_platform
+from tests.support.api import ALL_SCOPES, Api, make_issuer, make_token
+from tests.support.demonstrations import (
+    INSTRUCTOR,
+    add_learners,
+    awards_of,
+    csv_text,
+    make_course,
+)
+from tests.support.platform import TestPlatform
 
 # Deeper, randomised runs: SCHEMATHESIS_MAX_EXAMPLES=500 pytest <this file>
 MAX_EXAMPLES = int(os.environ.get("SCHEMATHESIS_MAX_EXAMPLES", "25"))
@@ -44,6 +55,21 @@ def seed_catalog(api: Api) -> dict[str, list[int]]:
             "credential_ids": [draft["credential_id"], in_review["credential_id"]]}
 
 
+def seed_tracking(db, transport, issuer) -> dict[str, list]:
+    """A course of the fuzzing issuer with an offering, learners and one award, so that
+    demonstrations, imports and awards reach the services."""
+    test_platform = TestPlatform(issuer="https://moodle.fuzz.test", client_id="fuzz")
+    register_platform(db, test_platform, transport, name="Fuzz Moodle")
+    course = make_course(db, test_platform, issuer=issuer,
+                         credentials=[("FZ", ("fz.1", "fz.2"))])
+    learners = add_learners(db, course, 3, prefix="fz")
+    import_demonstrations_csv(db, context=course.context, assessor=INSTRUCTOR, text=csv_text(
+        [[learners[0].sub, code, "pass", "2025-01-01", ""] for code in ("fz.1", "fz.2")]))
+    db.commit()
+    award = awards_of(db, learners[0].person_id)[0]
+    return {"offering_ids": [course.offering_id], "award_ids": [award.id, award.public_id]}
+
+
 def load_schema(app, ids: dict[str, list[int]]):
     config = SchemathesisConfig.from_dict({
         "generation": {"max-examples": MAX_EXAMPLES, "with-security-parameters": False},
@@ -54,6 +80,8 @@ def load_schema(app, ids: dict[str, list[int]]):
             "path.credential_id": {"dictionary": "credential_ids", "probability": 0.8},
             "path.version_id": {"dictionary": "version_ids", "probability": 0.8},
             "path.other_id": {"dictionary": "version_ids", "probability": 0.8},
+            "path.award_id": {"dictionary": "award_ids", "probability": 0.8},
+            "query.offering_id": {"dictionary": "offering_ids", "probability": 0.8},
         },
     })
     return schemathesis.openapi.from_wsgi("/api/v1/openapi.json", app, config=config)
@@ -65,13 +93,18 @@ def test_the_document_is_valid_openapi_3_0(client):
     document = client.get("/api/v1/openapi.json").get_json()
     errors = [str(e) for e in OPENAPI_30_VALIDATOR.iter_errors(document)]
     assert errors == []
-    assert len(OPERATIONS) == 22
+    assert len(OPERATIONS) == 30  # 29 + POST /api/v1/verify
 
 
 @pytest.mark.parametrize("label", OPERATIONS)
-def test_no_request_makes_the_api_fail(app, client, db, label):
-    token = make_token(db, make_issuer(db, "fuzz-college"))
+def test_no_request_makes_the_api_fail(app, client, db, transport, label):
+    issuer = make_issuer(db, "fuzz-college")
+    token = make_token(db, issuer, (*ALL_SCOPES, "demonstrations:write", "awards:read"))
     ids = seed_catalog(Api(client, token))
+    if "/demonstrations" in label or "/awards" in label:
+        ids.update(seed_tracking(db, transport, issuer))
+    else:
+        ids.update({"offering_ids": [1], "award_ids": [1]})
     operation = load_schema(app, ids).find_operation_by_label(label)
     assert operation is not None, label
     headers = {"Authorization": f"Bearer {token}"}

@@ -1,0 +1,135 @@
+"""The issuer's public machine documents, which verifiers and wallets dereference from a
+credential (no login; readable from any origin):
+
+* ``/issuers/<slug>``: the issuer ``Profile`` (= every credential's ``issuer.id``) with its
+  verification methods;
+* ``/issuers/<slug>/keys``: the controller document (every Multikey, retired ones
+  included, so old credentials keep verifying);
+* ``/issuers/<slug>/jwks.json``: the same keys as a JWKS, ``kid`` = verification method;
+* ``/issuers/<slug>/status/<list_id>``: the signed BitstringStatusListCredential;
+* ``/issuers/<slug>/badges/<code>.svg``: the generated badge image of a credential that has
+  no catalog image.
+
+JSON-LD documents are ``application/ld+json`` (``application/json`` when the client prefers
+it; ``Vary: Accept``), cacheable for five minutes (``Cache-Control: public, max-age=300``)
+and revalidated with an ETag. ``issue_awards_now`` is the hook the routes that create
+awards call after their commit; ``revoke_award_now`` is how a route revokes (the award and
+its status-list bit in one transaction).
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+from collections.abc import Iterable
+from typing import Any
+
+from flask import Blueprint, current_app, request
+from flask.typing import ResponseReturnValue
+from werkzeug.wrappers import Response
+
+from lti_tool.extensions import db_session
+from lti_tool.models import Award
+from lti_tool.services import issuing
+from lti_tool.services import public_catalog as public
+from lti_tool.services.tracking import Assessor
+
+log = logging.getLogger(__name__)
+bp = Blueprint("badges_public", __name__, url_prefix="/issuers")
+
+JSON_LD = "application/ld+json"
+JSON = "application/json"
+CACHE_CONTROL = "public, max-age=300"
+SVG_CSP = "default-src 'none'; style-src 'unsafe-inline'"
+
+
+def _base_url() -> str:
+    base: str = current_app.config["PUBLIC_BASE_URL"]
+    return base
+
+
+def _media_type() -> str:
+    """application/json only for a client that prefers it over JSON-LD."""
+    accept = request.accept_mimetypes
+    return JSON if accept[JSON] > accept[JSON_LD] and accept.best_match(
+        [JSON_LD, JSON]) == JSON else JSON_LD
+
+
+def _public(response: Response) -> Response:
+    response.headers["Cache-Control"] = CACHE_CONTROL
+    response.headers["Access-Control-Allow-Origin"] = "*"
+    response.vary.add("Accept")
+    response.add_etag()
+    return response.make_conditional(request)
+
+
+def document_response(document: dict[str, Any], media_type: str | None = None) -> Response:
+    body = json.dumps(document, ensure_ascii=False, separators=(",", ":"))
+    return _public(Response(body, mimetype=media_type or _media_type()))
+
+
+@bp.get("/<issuer_slug>")
+def issuer_profile(issuer_slug: str) -> ResponseReturnValue:
+    session = db_session()
+    issuer = issuing.issuer_by_slug(session, issuer_slug)
+    return document_response(issuing.issuer_document(session, issuer, _base_url()))
+
+
+@bp.get("/<issuer_slug>/keys")
+def controller(issuer_slug: str) -> ResponseReturnValue:
+    session = db_session()
+    issuer = issuing.issuer_by_slug(session, issuer_slug)
+    return document_response(issuing.controller_document(session, issuer, _base_url()))
+
+
+@bp.get("/<issuer_slug>/jwks.json")
+def jwks(issuer_slug: str) -> ResponseReturnValue:
+    session = db_session()
+    issuer = issuing.issuer_by_slug(session, issuer_slug)
+    return document_response(issuing.jwks_document(session, issuer, _base_url()), JSON)
+
+
+@bp.get("/<issuer_slug>/status/<list_id>")
+def status(issuer_slug: str, list_id: str) -> ResponseReturnValue:
+    session = db_session()
+    issuer = issuing.issuer_by_slug(session, issuer_slug)
+    lst = issuing.status_list_by_id(session, issuer, list_id)
+    assert lst.signed is not None  # status_list_by_id returns signed lists only
+    return document_response(lst.signed)
+
+
+@bp.get("/<issuer_slug>/badges/<code>.svg")
+def badge_image(issuer_slug: str, code: str) -> ResponseReturnValue:
+    """The generated badge of a credential (its current public version's title)."""
+    session = db_session()
+    found = public.public_credential(session, issuer_slug, code)
+    title = str(found.view.get("title") or found.version.title)
+    response = Response(issuing.badge_svg_for(title, found.issuer.name),
+                        mimetype="image/svg+xml")
+    response.headers["Content-Security-Policy"] = SVG_CSP
+    return _public(response)
+
+
+def issue_awards_now(session: Any, awards: Iterable[Award | int]) -> None:
+    """Issue (sign) the credentials of awards a route has just created and committed. Best
+    effort: the award is already saved, and a credential that could not be issued now is
+    issued on its first read, so a failure here is logged, never shown."""
+    items = list(awards)
+    if not items:
+        return
+    try:
+        issuing.issue_new_awards(session, items, vault=current_app.extensions["lti"].vault,
+                                 base_url=_base_url())
+        session.commit()
+    except Exception:  # never fail the request that created the award
+        session.rollback()
+        log.exception("issuing credentials after an award failed; they will be issued on "
+                      "first read", extra={"event": "issue_failed"})
+
+
+def revoke_award_now(session: Any, award: Award, *, reason: str, by: Assessor) -> None:
+    """``services.tracking.revoke_award`` plus the status-list bit, in the caller's
+    transaction (so a revoked award is never left with a stale status list). Raises
+    ValidationFailed without a reason, like ``revoke_award``."""
+    issuing.revoke(session, award, reason=reason, by=by,
+                   vault=current_app.extensions["lti"].vault, base_url=_base_url())

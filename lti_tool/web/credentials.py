@@ -1,0 +1,571 @@
+"""Public credential pages and the verifier (no login anywhere here).
+
+* ``/verify``: anyone uploads (JSON, VC-JWT text, baked PNG or SVG) or pastes a credential and
+  gets the step-by-step report of :mod:`lti_tool.badges.verify` plus what the credential
+  claims. Input is hostile: at most 2 MB (413 beyond), never rendered (an uploaded SVG is
+  parsed, never shown; images named in a credential are shown as URLs, never loaded), never
+  a network fetch (contexts are bundled; keys and status lists come from our own database
+  through ``services.issuing``'s resolvers, or from ``did:key`` / the verification method's
+  fragment). The HTML form has a signed double-submit CSRF token (``public_forms``).
+* ``POST /api/v1/verify``: the same for software: the request body is the credential (or a
+  multipart ``file``); the answer is the JSON report. No cookies, no token: CSRF-safe, and
+  open to other origins (CORS) since it reads no credentials of the caller.
+* ``/credentials/<public_id>``: the public page of one award: who earned what (the learner's
+  name only when they chose to show it, ``Award.extra["public_name"]``), when, where, what
+  it certifies, and its status (valid / revoked on <date> / expired) from *actually
+  verifying* the stored credential with our keys and status list. Content negotiation
+  (``Vary: Accept``): ``application/ld+json`` or ``application/json`` → the signed
+  credential, ``application/vc+jwt`` → the VC-JWT. Downloads beside it: the JSON, and the
+  badge baked per OB 3.0 §5.3 into a PNG (drawn locally, ``services.badge_images``) and an
+  SVG (``issuing.badge_svg``). The revocation reason stays private unless the issuer's
+  setting ``public_revocation_reason`` is true.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import re
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+from urllib.parse import urlencode
+
+from flask import Blueprint, current_app, jsonify, render_template, request, url_for
+from flask.typing import ResponseReturnValue
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+from werkzeug.exceptions import RequestEntityTooLarge
+from werkzeug.wrappers import Response
+
+from lti_tool.badges import baking, jwt_vc
+from lti_tool.badges import verify as badge_verify
+from lti_tool.domain.catalog import label
+from lti_tool.domain.tracking import AwardStatus
+from lti_tool.errors import NotFound
+from lti_tool.extensions import db_session
+from lti_tool.models import (
+    Award,
+    CredentialRecord,
+    Demonstration,
+    Issuer,
+    LearnerAccount,
+    Person,
+    Skill,
+)
+from lti_tool.services import badge_images, issuing
+from lti_tool.services.catalog import learner_view
+from lti_tool.services.public_catalog import credential_url, http_url
+from lti_tool.web import public_forms
+from lti_tool.web.credential_claims import Claims, summarise
+from lti_tool.web.errors import render_error
+
+log = logging.getLogger(__name__)
+bp = Blueprint("credentials", __name__)
+bp.app_template_global("public_form_token")(public_forms.form_token)
+bp.after_app_request(public_forms.set_cookie)
+
+#: The upload limit of /verify and POST /api/v1/verify (the verifier's own limit).
+VERIFY_LIMIT = badge_verify.MAX_INPUT_BYTES
+#: Room for the multipart envelope and the other form fields around a 2 MB file.
+FORM_OVERHEAD = 64 * 1024
+LIMIT_TEXT = f"{VERIFY_LIMIT // (1024 * 1024)} MB"
+PUBLIC_ID_MAX = 64
+
+STEP_LABELS = {
+    "input": "Input", "extract": "Credential inside the image",
+    "image-safety": "Image safety", "parse": "Parsing", "context": "JSON-LD contexts",
+    "type": "Credential type", "issuer": "Issuer", "credentialSubject": "Subject",
+    "evidence": "Evidence", "json-ld": "Every term defined (JSON-LD)",
+    "schema": "1EdTech JSON Schema", "proof": "Signature", "jwt-claims": "JWT claims",
+    "validity": "Validity dates", "status": "Revocation status",
+    "endorsements": "Endorsements", "internal": "Verifier",
+}
+STATUS_TEXT = {"ok": "Passed", "warn": "Warning", "error": "Failed", "skipped": "Skipped"}
+STATUS_SYMBOL = {"ok": "✓", "warn": "!", "error": "✗", "skipped": "-"}
+
+
+class TooLarge(Exception):
+    """The upload is over the limit (raised before the verifier sees it)."""
+
+
+# --- the report, for templates and JSON ---------------------------------------------------
+
+
+def headline(report: badge_verify.VerificationReport) -> tuple[str, str]:
+    """(css/status key, words) for the overall result; words never rely on colour."""
+    if report.result == "valid":
+        return "valid", "Valid"
+    if report.result == "warning":
+        return "warning", "Valid, with warnings"
+    if report.revoked:
+        return "revoked", "Not valid: revoked by the issuer"
+    if report.suspended:
+        return "revoked", "Not valid: suspended by the issuer"
+    if report.expired:
+        return "expired", "Not valid: expired"
+    if report.not_yet_valid:
+        return "invalid", "Not valid yet"
+    return "invalid", "Not valid"
+
+
+def report_view(report: badge_verify.VerificationReport) -> dict[str, Any]:
+    key, words = headline(report)
+    steps = [{"name": s.name, "label": STEP_LABELS.get(s.name, s.name), "status": s.status,
+              "status_text": STATUS_TEXT.get(s.status, s.status),
+              "symbol": STATUS_SYMBOL.get(s.status, ""), "message": s.message}
+             for s in report.steps]
+    return {"key": key, "words": words, "result": report.result, "reason": report.reason,
+            "format": report.format, "steps": steps,
+            "claims": summarise(report.credential, report.kind)}
+
+
+def report_json(report: badge_verify.VerificationReport) -> dict[str, Any]:
+    claims: Claims | None = summarise(report.credential, report.kind)
+    return {"result": report.result, "reason": report.reason, "format": report.format,
+            "kind": report.kind, "revoked": report.revoked, "suspended": report.suspended,
+            "expired": report.expired, "notYetValid": report.not_yet_valid,
+            "steps": [{"name": s.name, "status": s.status, "message": s.message}
+                      for s in report.steps],
+            "claims": claims.as_dict() if claims else None}
+
+
+# --- verifying ------------------------------------------------------------------------------
+
+
+def _base_url() -> str:
+    return str(current_app.config["PUBLIC_BASE_URL"]).rstrip("/")
+
+
+def verify_upload(data: bytes) -> badge_verify.VerificationReport:
+    """Verify untrusted bytes with our own keys and status lists (never the network)."""
+    key_resolver, status_resolver = issuing.resolvers(db_session(), base_url=_base_url())
+    report = badge_verify.verify(data, key_resolver=key_resolver,
+                                 status_resolver=status_resolver, max_bytes=VERIFY_LIMIT)
+    # What was checked and the outcome only: never the credential or who it names.
+    log.info("verified an upload: %s (%s)", report.result, report.format,
+             extra={"event": "verify", "result": report.result, "format": report.format,
+                    "size": len(data)})
+    return report
+
+
+def _allow_large_body() -> None:
+    # The app-wide limit (MAX_CONTENT_LENGTH) is smaller; this route takes a 2 MB file or a
+    # 2 MB pasted text (a non-file multipart field, hence max_form_memory_size too).
+    request.max_content_length = VERIFY_LIMIT + FORM_OVERHEAD
+    request.max_form_memory_size = VERIFY_LIMIT + 1024
+
+
+def _read_upload(field_names: tuple[str, ...]) -> bytes | None:
+    """The first non-empty uploaded file of these form fields (None if there is none)."""
+    for name in field_names:
+        upload = request.files.get(name)
+        if upload is None or (not upload.filename and not upload.content_length):
+            continue
+        data = upload.stream.read(VERIFY_LIMIT + 1)
+        if len(data) > VERIFY_LIMIT:
+            raise TooLarge()
+        if data:
+            return data
+    return None
+
+
+# --- /verify (HTML) ---------------------------------------------------------------------
+
+
+def _verify_page(*, report: badge_verify.VerificationReport | None = None,
+                 error: str = "", status: int = 200, source: str = "") -> Response:
+    html = render_template("credentials/verify.html",
+                           report=report_view(report) if report is not None else None,
+                           error=error, limit=LIMIT_TEXT, source=source)
+    response = Response(html, status=status, mimetype="text/html")
+    response.headers["Cache-Control"] = "no-store"
+    return response
+
+
+@bp.get("/verify")
+def verify_form() -> ResponseReturnValue:
+    return _verify_page()
+
+
+@bp.post("/verify")
+def verify_submit() -> ResponseReturnValue:
+    _allow_large_body()
+    try:
+        if not public_forms.form_token_valid():
+            return _verify_page(status=403, error=(
+                "This form had expired or did not come from this page. Choose the file or "
+                "paste the credential again, then press “Verify”."))
+        public_id = request.form.get("credential_id", "").strip()
+        if public_id:
+            return _verify_ours(public_id)
+        data = _read_upload(("credential_file",))
+        source = "the uploaded file"
+        if data is None:
+            text = request.form.get("credential_text", "")
+            if len(text.encode("utf-8")) > VERIFY_LIMIT:
+                raise TooLarge()
+            data = text.strip().encode("utf-8") if text.strip() else None
+            source = "the pasted text"
+    except (TooLarge, RequestEntityTooLarge):
+        return _verify_page(status=413, error=(
+            f"That is larger than the {LIMIT_TEXT} limit. A credential, even baked into an "
+            "image, is much smaller: check that you chose the right file."))
+    if data is None:
+        return _verify_page(status=422, error=(
+            "Choose a credential file or paste a credential, then press “Verify”."))
+    return _verify_page(report=verify_upload(data), source=source)
+
+
+def _verify_ours(public_id: str) -> Response:
+    """The "verify this credential" button of a credential page: verify our stored
+    credential (the same checks an upload gets), no URL fetch involved."""
+    found = (issuing.credential_by_public_id(db_session(), public_id)
+             if len(public_id) <= PUBLIC_ID_MAX else None)
+    if found is None:
+        return _verify_page(status=404, error="There is no credential with that identifier.")
+    _award, record = found
+    report = issuing.verify_record(db_session(), record, base_url=_base_url())
+    return _verify_page(report=report, source="the credential published on this site")
+
+
+# --- POST /api/v1/verify (JSON) ---------------------------------------------------------
+
+
+def _too_large_json() -> ResponseReturnValue:
+    return render_error(413, "too_large", "Too large",
+                        f"The credential is larger than the {LIMIT_TEXT} limit.")
+
+
+@bp.post("/api/v1/verify")
+def verify_api() -> ResponseReturnValue:
+    _allow_large_body()
+    try:
+        if request.mimetype == "multipart/form-data":
+            data = _read_upload(("file", "credential"))
+            if data is None:
+                text = request.form.get("credential", "")
+                data = text.encode("utf-8") if text.strip() else None
+        else:
+            data = request.get_data(cache=False)
+            if len(data) > VERIFY_LIMIT:
+                raise TooLarge()
+    except (TooLarge, RequestEntityTooLarge):
+        return _too_large_json()
+    if not data or not data.strip():
+        return render_error(400, "empty", "Nothing to verify",
+                            "Send the credential (JSON, a VC-JWT, or a baked PNG or SVG) as "
+                            "the request body, or as a multipart field named 'file'.")
+    response = jsonify(report_json(verify_upload(data)))
+    response.headers["Cache-Control"] = "no-store"
+    return response
+
+
+@bp.after_request
+def _cors(response: Response) -> Response:
+    # The verify API reads no cookies or tokens of the caller: any origin may use it.
+    if request.path == "/api/v1/verify":
+        response.headers["Access-Control-Allow-Origin"] = "*"
+        if request.method == "OPTIONS":
+            response.headers["Access-Control-Allow-Methods"] = "POST"
+            response.headers["Access-Control-Allow-Headers"] = "Content-Type"
+            response.headers["Access-Control-Max-Age"] = "600"
+    return response
+
+
+# --- /credentials/<public_id> -------------------------------------------------------------
+
+JSON_LD, JSON, VC_JWT, HTML = ("application/ld+json", "application/json",
+                               "application/vc+jwt", "text/html")
+PAGE_CACHE = "private, no-cache"          # the status can change; the form token is personal
+DOCUMENT_CACHE = "public, max-age=300"    # a signed credential never changes
+IMAGE_CACHE = "public, max-age=86400"
+SVG_CSP = "default-src 'none'; style-src 'unsafe-inline'"
+LINKEDIN_ADD = "https://www.linkedin.com/profile/add"
+_SAFE_FILE = re.compile(r"[^A-Za-z0-9._-]+")
+
+
+def _vault() -> Any:
+    return current_app.extensions["lti"].vault
+
+
+def find_credential(session: Session, public_id: str) -> tuple[Award, CredentialRecord]:
+    """The award and its signed credential (issued now if it was not yet). Raises NotFound."""
+    if not public_id or len(public_id) > PUBLIC_ID_MAX:
+        raise NotFound("There is no credential at this address.")
+    found = issuing.credential_by_public_id(session, public_id)
+    if found is None:  # unknown, or an award whose credential is not issued yet
+        found = issuing.credential_by_public_id(session, public_id, vault=_vault(),
+                                                base_url=_base_url())
+        if found is None:
+            raise NotFound("There is no credential at this address.")
+        session.commit()  # issued on this first read: keep it
+    return found
+
+
+def public_url(award: Award) -> str:
+    return issuing.credential_id(_base_url(), award)
+
+
+def _date(value: datetime | None) -> str:
+    return f"{value.day} {value:%B %Y}" if value is not None else ""
+
+
+def _parse(value: Any) -> datetime | None:
+    return jwt_vc.parse_datetime(value) if isinstance(value, str) else None
+
+
+def _learner_name(session: Session, award: Award) -> str:
+    """The learner's name, only when they chose to show it on the public page."""
+    if not (award.extra or {}).get("public_name"):
+        return ""
+    person = session.get(Person, award.person_id)
+    if person is not None and person.display_name.strip():
+        return person.display_name.strip()
+    account = session.scalars(select(LearnerAccount).where(
+        LearnerAccount.person_id == award.person_id, LearnerAccount.name != "")
+        .order_by(LearnerAccount.id.desc())).first()
+    return account.name.strip() if account is not None else ""
+
+
+def _demonstrated_codes(session: Session, award: Award) -> set[str]:
+    ids = list(award.demonstration_ids or [])
+    if not ids:
+        return set()
+    return set(session.scalars(select(Skill.code).join(
+        Demonstration, Demonstration.skill_id == Skill.id).where(Demonstration.id.in_(ids))))
+
+
+@dataclass(frozen=True)
+class Status:
+    key: str        # valid | warning | revoked | expired | invalid (css and tests)
+    words: str      # what the page says
+    detail: str     # one more sentence
+
+
+def credential_status(award: Award, issuer: Issuer, credential: dict[str, Any],
+                      report: badge_verify.VerificationReport) -> Status:
+    until = _parse(credential.get("validUntil"))
+    if report.revoked:
+        when = f" on {_date(award.revoked_at)}" if award.revoked_at else ""
+        detail = f"{issuer.name} revoked this credential{when}; it is no longer valid."
+        if (issuer.settings or {}).get("public_revocation_reason") and award.revoked_reason:
+            detail += f" Reason given: {award.revoked_reason}"
+        return Status("revoked", f"Revoked{when}", detail)
+    if report.expired:
+        return Status("expired", f"Expired on {_date(until)}" if until else "Expired",
+                      "It was valid for a limited time, which has passed.")
+    if report.result == "valid":
+        detail = (f"Valid until {_date(until)}." if until else "It does not expire.")
+        return Status("valid", "Valid", "Signature, issuer key and revocation status "
+                      f"checked just now. {detail}")
+    if report.result == "warning":
+        return Status("warning", "Valid, with warnings", report.reason)
+    return Status("invalid", "Could not be verified", report.reason)
+
+
+def _skills(snapshot: dict[str, Any], demonstrated: set[str]) -> list[dict[str, Any]]:
+    skills = [s for s in snapshot.get("skills", []) if isinstance(s, dict)]
+    shown = [s for s in skills if s.get("code") in demonstrated] or \
+        [s for s in skills if s.get("requirement") == "required"]
+    out = []
+    for skill in shown:
+        alignments = []
+        for a in skill.get("alignments", []) or []:
+            if isinstance(a, dict):
+                alignments.append({**a, "target_url": http_url(a.get("target_url"))})
+        out.append({**skill, "alignments": alignments})
+    return out
+
+
+def page_model(session: Session, award: Award, record: CredentialRecord) -> dict[str, Any]:
+    issuer = session.get(Issuer, award.issuer_id)
+    assert issuer is not None  # foreign key
+    credential = record.json
+    report = issuing.verify_record(session, record, base_url=_base_url())
+    snapshot = learner_view(award.version)
+    title = str(snapshot.get("title") or award.version.title)
+    achievement = credential.get("credentialSubject", {}).get("achievement", {})
+    image = achievement.get("image") if isinstance(achievement, dict) else None
+    caption = image.get("caption") if isinstance(image, dict) else None
+    alt = str(caption or f"Badge: {title}, issued by {issuer.name}")
+    name = _learner_name(session, award)
+    earner = name or "a learner"
+    context = award.context
+    url = public_url(award)
+    status = credential_status(award, issuer, credential, report)
+    return {
+        "award": award, "issuer": issuer, "title": title, "snapshot": snapshot,
+        "credential": credential, "report": report_view(report), "status": status,
+        "learner_name": name, "earner": earner, "url": url,
+        "route_label": label(award.route), "course": context.title if context else "",
+        "awarded": _date(award.awarded_at), "awarded_iso": award.awarded_at.isoformat(),
+        "valid_until": _date(_parse(credential.get("validUntil"))),
+        "skills": _skills(snapshot, _demonstrated_codes(session, award)),
+        "delivery_modes": [label(m) for m in snapshot.get("delivery_modes", [])],
+        "catalog_url": credential_url(_base_url(), issuer, award.credential.code,
+                                      award.version.version),
+        "issuer_url": http_url(issuer.url), "image_alt": alt,
+        "og_image": url + "/image.png",
+        "og_description": (f"{title}: a verifiable micro-credential issued by {issuer.name} "
+                           f"to {earner} on {_date(award.awarded_at)}."),
+    }
+
+
+def _wanted_type() -> str:
+    accept = request.accept_mimetypes
+    best = accept.best_match([HTML, JSON_LD, JSON, VC_JWT], default=HTML)
+    if best != HTML and accept[best] <= accept[HTML]:
+        return HTML  # a tie (e.g. */*) goes to the page
+    return best or HTML
+
+
+def _document(body: str, mimetype: str) -> Response:
+    response = Response(body, mimetype=mimetype)
+    response.headers["Cache-Control"] = DOCUMENT_CACHE
+    response.headers["Access-Control-Allow-Origin"] = "*"
+    response.vary.add("Accept")
+    response.add_etag()
+    return response.make_conditional(request)
+
+
+@bp.get("/credentials/<public_id>")
+def credential_page(public_id: str) -> ResponseReturnValue:
+    session = db_session()
+    award, record = find_credential(session, public_id)
+    wanted = _wanted_type()
+    if wanted in (JSON_LD, JSON):
+        return _document(json.dumps(record.json, ensure_ascii=False), wanted)
+    if wanted == VC_JWT:
+        return _document(record.jwt, VC_JWT)
+    html = render_template("credentials/credential.html", **page_model(session, award, record))
+    response = Response(html, mimetype="text/html")
+    response.headers["Cache-Control"] = PAGE_CACHE
+    response.vary.add("Accept")
+    response.headers["Link"] = (f'<{public_url(award)}>; rel="alternate"; type="{JSON_LD}", '
+                                f'<{public_url(award)}>; rel="alternate"; type="{VC_JWT}"')
+    return response
+
+
+def _file_name(award: Award, suffix: str) -> str:
+    code = _SAFE_FILE.sub("-", award.credential.code).strip("-") or "credential"
+    return f"{code}-{award.public_id}{suffix}"
+
+
+def _download(body: bytes | str, mimetype: str, filename: str) -> Response:
+    response = Response(body, mimetype=mimetype)
+    response.headers["Content-Disposition"] = f'attachment; filename="{filename}"'
+    response.headers["Cache-Control"] = DOCUMENT_CACHE
+    if mimetype == "image/svg+xml":
+        response.headers["Content-Security-Policy"] = SVG_CSP
+    response.add_etag()
+    return response.make_conditional(request)
+
+
+def _title_and_issuer(record: CredentialRecord) -> tuple[str, str]:
+    achievement = record.json.get("credentialSubject", {}).get("achievement", {})
+    issuer = record.json.get("issuer", {})
+    return str(achievement.get("name", "")), str(issuer.get("name", ""))
+
+
+def baked_png(record: CredentialRecord) -> bytes:
+    return baking.bake_png(badge_images.badge_png(*_title_and_issuer(record)), record.json)
+
+
+def baked_svg(record: CredentialRecord) -> bytes:
+    return baking.bake_svg(issuing.badge_svg(record), record.json)
+
+
+@bp.get("/credentials/<public_id>/credential.json")
+def download_json(public_id: str) -> ResponseReturnValue:
+    award, record = find_credential(db_session(), public_id)
+    body = json.dumps(record.json, ensure_ascii=False, indent=2)
+    return _download(body, JSON_LD, _file_name(award, ".json"))
+
+
+@bp.get("/credentials/<public_id>/badge.png")
+def download_png(public_id: str) -> ResponseReturnValue:
+    award, record = find_credential(db_session(), public_id)
+    return _download(baked_png(record), "image/png", _file_name(award, ".png"))
+
+
+@bp.get("/credentials/<public_id>/badge.svg")
+def download_svg(public_id: str) -> ResponseReturnValue:
+    award, record = find_credential(db_session(), public_id)
+    return _download(baked_svg(record), "image/svg+xml", _file_name(award, ".svg"))
+
+
+def _image(body: bytes | str, mimetype: str) -> Response:
+    response = Response(body, mimetype=mimetype)
+    response.headers["Cache-Control"] = IMAGE_CACHE
+    response.headers["Access-Control-Allow-Origin"] = "*"
+    if mimetype == "image/svg+xml":
+        response.headers["Content-Security-Policy"] = SVG_CSP
+    response.add_etag()
+    return response.make_conditional(request)
+
+
+@bp.get("/credentials/<public_id>/image.svg")
+def image_svg(public_id: str) -> ResponseReturnValue:
+    """The badge as shown on the page (not baked: the download is)."""
+    _award, record = find_credential(db_session(), public_id)
+    return _image(issuing.badge_svg(record), "image/svg+xml")
+
+
+@bp.get("/credentials/<public_id>/image.png")
+def image_png(public_id: str) -> ResponseReturnValue:
+    """The badge as a PNG for link previews (Open Graph images cannot be SVG)."""
+    _award, record = find_credential(db_session(), public_id)
+    return _image(badge_images.badge_png(*_title_and_issuer(record)), "image/png")
+
+
+# --- for the learner's own view ------------------------------------------------------------
+
+
+def linkedin_url(award: Award, record: CredentialRecord, issuer_name: str) -> str:
+    """LinkedIn's "Add licence or certification" form, pre-filled
+    (https://addtoprofile.linkedin.com/): name, issuing organisation, issue and expiry
+    month, the public credential URL and its id."""
+    title, _issuer = _title_and_issuer(record)
+    issued = _parse(record.json.get("validFrom")) or award.awarded_at
+    params: dict[str, str] = {"startTask": "CERTIFICATION_NAME", "name": title,
+                              "organizationName": issuer_name,
+                              "issueYear": str(issued.year), "issueMonth": str(issued.month)}
+    until = _parse(record.json.get("validUntil"))
+    if until is not None:
+        params.update(expirationYear=str(until.year), expirationMonth=str(until.month))
+    params.update(certUrl=public_url(award), certId=award.public_id)
+    return f"{LINKEDIN_ADD}?{urlencode(params)}"
+
+
+@dataclass(frozen=True)
+class LearnerActions:
+    """What the learner can do with one of their credentials (links for the template)."""
+
+    public_id: str
+    url: str
+    json_url: str
+    png_url: str
+    svg_url: str
+    linkedin_url: str
+    public_name: bool
+    revoked: bool
+
+
+def learner_actions(session: Session, award: Award) -> LearnerActions:
+    """Issues the credential first if needed, and commits then."""
+    record = issuing.get_record(session, award)
+    if record is None:
+        record = issuing.issue_for_award(session, award, vault=_vault(),
+                                         base_url=_base_url())
+        session.commit()
+    issuer = session.get(Issuer, award.issuer_id)
+    public_id = award.public_id
+    return LearnerActions(
+        public_id=public_id, url=public_url(award),
+        json_url=url_for("credentials.download_json", public_id=public_id),
+        png_url=url_for("credentials.download_png", public_id=public_id),
+        svg_url=url_for("credentials.download_svg", public_id=public_id),
+        linkedin_url=linkedin_url(award, record, issuer.name if issuer else ""),
+        public_name=bool((award.extra or {}).get("public_name")),
+        revoked=award.status == AwardStatus.REVOKED.value)
