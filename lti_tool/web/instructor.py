@@ -704,6 +704,16 @@ def grid() -> ResponseReturnValue:
                    outcomes=OUTCOME_CHOICES, form={}, errors={})
 
 
+@bp.post("/course/roster/refresh")
+def refresh_roster() -> ResponseReturnValue:
+    """Refresh the roster from the platform now (NRPS), or queue it for a worker."""
+    from lti_tool import jobs
+
+    course = _post()
+    submitted = jobs.enqueue_roster_refresh(course.context.id)
+    return _go("instructor.grid", [submitted.message])
+
+
 # -- one cell: record, history, corrections --------------------------------------------------
 def _cell_ids() -> tuple[int | None, int | None]:
     raw = request.values.get("c", "")

@@ -214,3 +214,23 @@ def test_dashboard_links_to_everything_and_keeps_the_course_facts(app, db, platf
         assert f'href="{path}?lt=' in home.html, path
     course = Page(s.terry.get("/course"))
     assert course.status == 200 and "Open the assessment grid" in course.text
+
+
+def test_roster_refresh_on_demand_is_offered_to_staff_and_needs_csrf(app, client, platform,
+                                                                     db):
+    """The grid offers 'Refresh the roster'; without the form's CSRF token nothing runs."""
+    import re
+
+    from tests.support.lti import follow, full_launch
+
+    page = follow(client, full_launch(client, platform))
+    token = re.search(r"lt=([^&\"']+)", page.get_data(as_text=True)).group(1)
+    html = client.get("/course/grid", query_string={"lt": token}).get_data(as_text=True)
+    assert "Refresh the roster from the platform" in html
+    csrf = re.search(r'name="csrf_token" value="([^"]+)"', html).group(1)
+    refused = client.post("/course/roster/refresh", data={"lt": token})
+    assert refused.status_code == 403
+    response = client.post("/course/roster/refresh", data={"lt": token, "csrf_token": csrf})
+    assert response.status_code == 303
+    note = client.get(response.headers["Location"]).get_data(as_text=True)
+    assert "roster" in note.lower()
