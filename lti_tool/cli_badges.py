@@ -11,7 +11,7 @@ from __future__ import annotations
 import click
 
 from lti_tool.cli import _app, _session
-from lti_tool.cli_tokens import _issuer
+from lti_tool.cli_catalog import resolve_issuer
 from lti_tool.services import issuer_keys, issuing
 
 
@@ -24,7 +24,7 @@ def rotate_issuer(issuer_slug: str | None) -> None:
     app = _app()
     base_url = app.config["PUBLIC_BASE_URL"]
     with _session(app) as session:
-        issuer = _issuer(session, issuer_slug)
+        issuer = resolve_issuer(session, issuer_slug)
         key = issuing.rotate_issuer_key(session, issuer, vault=app.extensions["lti"].vault,
                                         base_url=base_url, by="cli")
         click.echo(f"New signing key for issuer {issuer.slug}: "

@@ -41,7 +41,7 @@ MAX_JSON_BYTES = 50 * 1024 * 1024  # a catalog of thousands of credentials is a 
 EXIT_PROBLEMS = 1
 
 
-def _issuer(session: Session, slug: str | None) -> Issuer:
+def resolve_issuer(session: Session, slug: str | None) -> Issuer:
     """The issuer named by --issuer; without it, the only issuer there is."""
     if slug:
         issuer = session.scalars(select(Issuer).where(Issuer.slug == slug)).first()
@@ -119,7 +119,7 @@ def issuers_map(issuer_slug: str, platform_id: int, deployment_id: str | None) -
     from lti_tool.services.platforms import find_deployment, get_platform
 
     with _session(_app()) as session:
-        issuer = _issuer(session, issuer_slug)
+        issuer = resolve_issuer(session, issuer_slug)
         platform = get_platform(session, platform_id)
         deployment_pk = None
         if deployment_id is not None:
@@ -166,7 +166,7 @@ def _format(explicit: str | None, path: str, default: str | None) -> str:
 def catalog_export(issuer_slug: str | None, output: str, fmt: str | None) -> None:
     fmt = _format(fmt, output, "json")
     with _session(_app()) as session:
-        issuer = _issuer(session, issuer_slug)
+        issuer = resolve_issuer(session, issuer_slug)
         actor = cli_actor(issuer)
         if fmt == "json":
             text = json.dumps(export_catalog(session, actor), ensure_ascii=False, indent=2) + "\n"
@@ -238,7 +238,7 @@ def catalog_import(file: str, issuer_slug: str | None, fmt: str | None, dry_run:
     # CSV is read one byte past its limit so the service reports "larger than 1 MB".
     data = _read(file, MAX_JSON_BYTES if fmt == "json" else CSV_MAX_BYTES + 1)
     with _session(_app()) as session:
-        issuer = _issuer(session, issuer_slug)
+        issuer = resolve_issuer(session, issuer_slug)
         actor = cli_actor(issuer)
         report: ImportReport
         if fmt == "json":

@@ -9,27 +9,11 @@ from __future__ import annotations
 import click
 from sqlalchemy import inspect as sa_inspect
 from sqlalchemy import select
-from sqlalchemy.orm import Session
 
-from lti_tool.cli import CliError, _app, _session
+from lti_tool.cli import _app, _session
+from lti_tool.cli_catalog import resolve_issuer
 from lti_tool.models import Issuer
 from lti_tool.services import api_tokens
-
-
-def _issuer(session: Session, slug: str | None) -> Issuer:
-    """The issuer named by --issuer; without it, the only issuer there is."""
-    if slug:
-        issuer = session.scalars(select(Issuer).where(Issuer.slug == slug)).first()
-        if issuer is None:
-            raise CliError(f"no issuer with slug {slug!r} (see `microcred issuers list`).")
-        return issuer
-    issuers = list(session.scalars(select(Issuer).order_by(Issuer.slug).limit(11)))
-    if not issuers:
-        raise CliError("there is no issuer yet: create one first (`microcred issuers create`).")
-    if len(issuers) > 1:
-        slugs = ", ".join(i.slug for i in issuers[:10]) + (", ..." if len(issuers) > 10 else "")
-        raise CliError(f"there are several issuers: choose one with --issuer ({slugs}).")
-    return issuers[0]
 
 
 @click.group(help="API tokens for /api/v1 (per issuer, scoped).")
@@ -47,7 +31,7 @@ def tokens_create(name: str, scopes: str, issuer_slug: str | None) -> None:
     requested = scopes.split(",")
     api_tokens.parse_scopes(requested)  # a bad scope is refused before touching anything
     with _session(_app()) as session:
-        issuer = _issuer(session, issuer_slug)
+        issuer = resolve_issuer(session, issuer_slug)
         row, plaintext = api_tokens.create_token(session, issuer.id, name, requested,
                                                  created_by="cli")
         click.echo(f"Created API token {row.id} ({row.name}) for issuer {issuer.slug} with "
@@ -62,7 +46,7 @@ def tokens_create(name: str, scopes: str, issuer_slug: str | None) -> None:
 def tokens_list(issuer_slug: str | None) -> None:
     with _session(_app()) as session:
         if issuer_slug:
-            issuers = [_issuer(session, issuer_slug)]
+            issuers = [resolve_issuer(session, issuer_slug)]
         else:
             issuers = list(session.scalars(select(Issuer).order_by(Issuer.slug)))
         shown = 0
@@ -85,7 +69,7 @@ def tokens_list(issuer_slug: str | None) -> None:
 @click.option("--issuer", "issuer_slug", default=None, help="Look only in this issuer.")
 def tokens_revoke(ident: str, issuer_slug: str | None) -> None:
     with _session(_app()) as session:
-        issuer_id = _issuer(session, issuer_slug).id if issuer_slug else None
+        issuer_id = resolve_issuer(session, issuer_slug).id if issuer_slug else None
         row = api_tokens.revoke_token(session, issuer_id, ident.strip(), by="cli")
         just_now = sa_inspect(row).attrs.revoked_at.history.has_changes()
         word = "revoked" if just_now else "was already revoked"
