@@ -26,7 +26,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from sqlalchemy import Engine, create_engine, func, select, text
+from sqlalchemy import Engine, func, select
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import OperationalError
 from sqlalchemy.orm import Session, sessionmaker
@@ -35,8 +35,8 @@ from lti_tool.errors import Conflict
 from lti_tool.extensions import make_engine
 from lti_tool.models import Award, Context, Demonstration, LearnerAccount, Skill
 from lti_tool.models.base import utcnow
-from lti_tool.models.migrate import upgrade
 from lti_tool.services import tracking
+from tests.support.race_db import own_database
 
 ROUNDS = 8          # learners raced per test: each round is a fresh person
 BARRIER_TIMEOUT = 60
@@ -46,30 +46,8 @@ ASSESSOR = tracking.Assessor(ref="account:race", name="Race Assessor", launch_id
 # -- a database of our own ---------------------------------------------------------------------
 @pytest.fixture(scope="module")
 def race_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
-    base = os.environ.get("TEST_DATABASE_URL", "")
-    if not base.startswith("postgresql"):
-        path = tmp_path_factory.mktemp("race") / "race.sqlite3"
-        url = f"sqlite:///{path}"
-        engine = make_engine(url)
-        upgrade(engine)
-        engine.dispose()
+    with own_database("race", tmp_path_factory.mktemp("race")) as url:
         yield url
-        return
-    server = make_url(base)
-    name = f"{server.database}_race_{uuid.uuid4().hex[:8]}"
-    admin = create_engine(server.set(database="postgres"), isolation_level="AUTOCOMMIT")
-    with admin.connect() as conn:
-        conn.execute(text(f'CREATE DATABASE "{name}"'))
-    url = server.set(database=name).render_as_string(hide_password=False)
-    try:
-        engine = make_engine(url)
-        upgrade(engine)
-        engine.dispose()
-        yield url
-    finally:
-        with admin.connect() as conn:
-            conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-        admin.dispose()
 
 
 @pytest.fixture(scope="module")

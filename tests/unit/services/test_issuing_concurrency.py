@@ -10,27 +10,24 @@ row lock; the workers retry in a new transaction, as a client retries a failed r
 
 from __future__ import annotations
 
-import os
 import queue
 import threading
 import time
 import traceback
-import uuid
 from collections.abc import Iterator
 from typing import Any
 
 import pytest
-from sqlalchemy import Engine, create_engine, select, text
-from sqlalchemy.engine import make_url
+from sqlalchemy import Engine, select
 from sqlalchemy.exc import OperationalError
 from sqlalchemy.orm import Session, sessionmaker
 
 from lti_tool.extensions import make_engine
 from lti_tool.models import Award, CredentialRecord
-from lti_tool.models.migrate import upgrade
 from lti_tool.services import issuing
 from lti_tool.services.keys import KeyVault
 from tests.support.issuing import BASE, earn
+from tests.support.race_db import own_database
 
 AWARDS = 12
 VAULT = KeyVault("race-secret")
@@ -38,29 +35,8 @@ VAULT = KeyVault("race-secret")
 
 @pytest.fixture(scope="module")
 def race_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
-    base = os.environ.get("TEST_DATABASE_URL", "")
-    if not base.startswith("postgresql"):
-        url = f"sqlite:///{tmp_path_factory.mktemp('issue-race') / 'race.sqlite3'}"
-        engine = make_engine(url)
-        upgrade(engine)
-        engine.dispose()
+    with own_database("issue_race", tmp_path_factory.mktemp('issue-race')) as url:
         yield url
-        return
-    server = make_url(base)
-    name = f"{server.database}_issue_race_{uuid.uuid4().hex[:8]}"
-    admin = create_engine(server.set(database="postgres"), isolation_level="AUTOCOMMIT")
-    with admin.connect() as conn:
-        conn.execute(text(f'CREATE DATABASE "{name}"'))
-    url = server.set(database=name).render_as_string(hide_password=False)
-    try:
-        engine = make_engine(url)
-        upgrade(engine)
-        engine.dispose()
-        yield url
-    finally:
-        with admin.connect() as conn:
-            conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-        admin.dispose()
 
 
 @pytest.fixture(scope="module")
