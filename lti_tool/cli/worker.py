@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import click
 
-from lti_tool.cli import CliError, _app
+from lti_tool.cli.context import CliError, make_app
 
 
 @click.command("worker", help="Run a background worker (roster refreshes, grade-book "
@@ -16,7 +16,7 @@ from lti_tool.cli import CliError, _app
 def worker(burst: bool, queue_names: tuple[str, ...]) -> None:
     from lti_tool import jobs
 
-    app = _app()
+    app = make_app()
     if not app.config["REDIS_URL"]:
         raise CliError("REDIS_URL is not set: background jobs run inside the web process "
                        "(the single-process demo), so there is nothing for a worker to do.")

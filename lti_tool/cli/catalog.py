@@ -20,14 +20,11 @@ from typing import Any
 
 import click
 from sqlalchemy import select
-from sqlalchemy.orm import Session
 
-from lti_tool.cli import CliError, _app, _session
-from lti_tool.domain.catalog import Scope
+from lti_tool.cli.context import CliError, cli_actor, make_app, resolve_issuer, session_for
 from lti_tool.models import Issuer, IssuerPlatform
 from lti_tool.services import audit
 from lti_tool.services import catalog as catalog_service
-from lti_tool.services.catalog import Actor
 from lti_tool.services.catalog_io import (
     ImportReport,
     export_catalog,
@@ -39,27 +36,6 @@ from lti_tool.services.catalog_io import (
 
 MAX_JSON_BYTES = 50 * 1024 * 1024  # a catalog of thousands of credentials is a few MB
 EXIT_PROBLEMS = 1
-
-
-def resolve_issuer(session: Session, slug: str | None) -> Issuer:
-    """The issuer named by --issuer; without it, the only issuer there is."""
-    if slug:
-        issuer = session.scalars(select(Issuer).where(Issuer.slug == slug)).first()
-        if issuer is None:
-            raise CliError(f"no issuer with slug {slug!r} (see `microcred issuers list`).")
-        return issuer
-    issuers = list(session.scalars(select(Issuer).order_by(Issuer.slug).limit(11)))
-    if not issuers:
-        raise CliError("there is no issuer yet: create one first (`microcred issuers create`).")
-    if len(issuers) > 1:
-        slugs = ", ".join(i.slug for i in issuers[:10]) + (", ..." if len(issuers) > 10 else "")
-        raise CliError(f"there are several issuers: choose one with --issuer ({slugs}).")
-    return issuers[0]
-
-
-def cli_actor(issuer: Issuer) -> Actor:
-    """Whoever runs the command line can do everything (they own the database anyway)."""
-    return Actor(ref="cli", name="command line", issuer_id=issuer.id, scopes=frozenset(Scope))
 
 
 # -- issuers ---------------------------------------------------------------------------------
@@ -82,7 +58,7 @@ def issuers_create(slug: str, name: str, url: str, email: str, description: str,
                    languages: tuple[str, ...], platform_id: int | None) -> None:
     from lti_tool.services.platforms import get_platform
 
-    with _session(_app()) as session:
+    with session_for(make_app()) as session:
         if platform_id is not None:
             get_platform(session, platform_id)  # NotFound → one line, nothing created
         issuer = catalog_service.create_issuer(
@@ -96,7 +72,7 @@ def issuers_create(slug: str, name: str, url: str, email: str, description: str,
 
 @issuers.command("list", help="List issuers and the platforms mapped to them.")
 def issuers_list() -> None:
-    with _session(_app()) as session:
+    with session_for(make_app()) as session:
         rows = list(session.scalars(select(Issuer).order_by(Issuer.slug)))
         if not rows:
             click.echo("No issuers yet (`microcred issuers create`, or `microcred demo seed`).")
@@ -118,7 +94,7 @@ def issuers_list() -> None:
 def issuers_map(issuer_slug: str, platform_id: int, deployment_id: str | None) -> None:
     from lti_tool.services.platforms import find_deployment, get_platform
 
-    with _session(_app()) as session:
+    with session_for(make_app()) as session:
         issuer = resolve_issuer(session, issuer_slug)
         platform = get_platform(session, platform_id)
         deployment_pk = None
@@ -165,7 +141,7 @@ def _format(explicit: str | None, path: str, default: str | None) -> str:
               help="json: the whole catalog (default); csv: the skills library only.")
 def catalog_export(issuer_slug: str | None, output: str, fmt: str | None) -> None:
     fmt = _format(fmt, output, "json")
-    with _session(_app()) as session:
+    with session_for(make_app()) as session:
         issuer = resolve_issuer(session, issuer_slug)
         actor = cli_actor(issuer)
         if fmt == "json":
@@ -237,7 +213,7 @@ def catalog_import(file: str, issuer_slug: str | None, fmt: str | None, dry_run:
     fmt = _format(fmt, file, None)
     # CSV is read one byte past its limit so the service reports "larger than 1 MB".
     data = _read(file, MAX_JSON_BYTES if fmt == "json" else CSV_MAX_BYTES + 1)
-    with _session(_app()) as session:
+    with session_for(make_app()) as session:
         issuer = resolve_issuer(session, issuer_slug)
         actor = cli_actor(issuer)
         report: ImportReport
@@ -264,8 +240,8 @@ def demo() -> None:
 def demo_seed() -> None:
     from lti_tool.services.demo import seed_demo
 
-    app = _app()
-    with _session(app) as session:
+    app = make_app()
+    with session_for(app) as session:
         result = seed_demo(session, app.extensions["lti"].vault, app.config["PUBLIC_BASE_URL"])
         slug, name = result.issuer.slug, result.issuer.name
         skills, credentials = list(result.skills_created), list(result.credentials_created)

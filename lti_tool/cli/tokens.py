@@ -2,7 +2,7 @@
 
 A new token is printed once, alone on the last line of the output, so a script can take it
 with ``tail -n 1``; only its hash is stored. Errors are one line on stderr, exit status 2
-(the top-level group in ``lti_tool.cli`` turns ToolErrors into that)."""
+(the top-level group in ``lti_tool.cli.context`` turns ToolErrors into that)."""
 
 from __future__ import annotations
 
@@ -10,8 +10,7 @@ import click
 from sqlalchemy import inspect as sa_inspect
 from sqlalchemy import select
 
-from lti_tool.cli import _app, _session
-from lti_tool.cli_catalog import resolve_issuer
+from lti_tool.cli.context import make_app, resolve_issuer, session_for
 from lti_tool.models import Issuer
 from lti_tool.services import api_tokens
 
@@ -30,7 +29,7 @@ def tokens() -> None:
 def tokens_create(name: str, scopes: str, issuer_slug: str | None) -> None:
     requested = scopes.split(",")
     api_tokens.parse_scopes(requested)  # a bad scope is refused before touching anything
-    with _session(_app()) as session:
+    with session_for(make_app()) as session:
         issuer = resolve_issuer(session, issuer_slug)
         row, plaintext = api_tokens.create_token(session, issuer.id, name, requested,
                                                  created_by="cli")
@@ -44,7 +43,7 @@ def tokens_create(name: str, scopes: str, issuer_slug: str | None) -> None:
 @tokens.command("list", help="List tokens (never their secrets).")
 @click.option("--issuer", "issuer_slug", default=None, help="Only this issuer's tokens.")
 def tokens_list(issuer_slug: str | None) -> None:
-    with _session(_app()) as session:
+    with session_for(make_app()) as session:
         if issuer_slug:
             issuers = [resolve_issuer(session, issuer_slug)]
         else:
@@ -68,7 +67,7 @@ def tokens_list(issuer_slug: str | None) -> None:
 @click.argument("ident")
 @click.option("--issuer", "issuer_slug", default=None, help="Look only in this issuer.")
 def tokens_revoke(ident: str, issuer_slug: str | None) -> None:
-    with _session(_app()) as session:
+    with session_for(make_app()) as session:
         issuer_id = resolve_issuer(session, issuer_slug).id if issuer_slug else None
         row = api_tokens.revoke_token(session, issuer_id, ident.strip(), by="cli")
         just_now = sa_inspect(row).attrs.revoked_at.history.has_changes()
