@@ -62,12 +62,17 @@ def complete_launch(session: Session, store: LaunchStore, validated: ValidatedLa
     data["context_types"] = list(launch.context_types)
     data["record"] = asdict(record) if record else None
     store.save_launch(launch_id, data, ttl)
+    return launch, record
+
+
+def wants_roster_refresh(launch: LaunchContext, record: LaunchRecord | None) -> int | None:
+    """The course whose roster an instructor's launch should refresh (NRPS offered), else
+    None. The web layer starts the refresh (``jobs.refresh_roster_after_launch``): ``lti``
+    never imports ``jobs``, which imports ``lti.advantage``."""
     if record is not None and record.context_pk and launch.nrps_url and \
             AppRole.INSTRUCTOR in launch.app_roles:
-        from lti_tool import jobs  # at most every 15 minutes per course; never fails a launch
-
-        jobs.refresh_roster_after_launch(record.context_pk)
-    return launch, record
+        return record.context_pk
+    return None
 
 
 def launch_from_data(data: dict[str, Any]) -> tuple[LaunchContext, dict[str, Any] | None]:

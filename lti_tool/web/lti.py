@@ -24,12 +24,13 @@ from itsdangerous import BadSignature, URLSafeTimedSerializer
 from werkzeug.routing import BuildError
 from werkzeug.wrappers import Response as WerkzeugResponse
 
+from lti_tool import jobs
 from lti_tool.domain.lti import ROLE_LABELS, AppRole
 from lti_tool.domain.registration import ToolUrls
 from lti_tool.errors import RegistrationFailed, ToolError
 from lti_tool.extensions import db_session
 from lti_tool.lti import deep_linking
-from lti_tool.lti.launch import complete_launch
+from lti_tool.lti.launch import complete_launch, wants_roster_refresh
 from lti_tool.lti.login import start_login
 from lti_tool.lti.runtime import runtime
 from lti_tool.lti.storage import storage_key
@@ -104,9 +105,12 @@ def launch() -> ResponseReturnValue:
     except ToolError:
         session.rollback()
         raise
-    launch_ctx, _record = complete_launch(
+    launch_ctx, record = complete_launch(
         session, rt.store, validated, ttl=current_app.config["LAUNCH_TTL_SECONDS"],
         request_id=g.get("request_id", ""))
+    context_pk = wants_roster_refresh(launch_ctx, record)
+    if context_pk is not None:
+        jobs.refresh_roster_after_launch(context_pk)  # at most every 15 min; never raises
     log.info("launch accepted", extra={"event": "lti.launch", "platform_id":
                                        launch_ctx.platform_id})
     if validated.anonymous:
