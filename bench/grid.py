@@ -51,7 +51,7 @@ def main(argv: list[str] | None = None) -> int:
     from lti_tool.domain.tracking import summarise_cell
     from lti_tool.models import Award, Context, Demonstration
     from lti_tool.services import tracking
-    from lti_tool.web import instructor
+    from lti_tool.web.lms import instructor
 
     with tc.bench_database(args.database, keep=args.keep_db) as url:
         app = tc.make_app(url)

@@ -1,4 +1,9 @@
-"""HTTP layer: blueprints, request ids, security headers, error pages."""
+"""HTTP layer, one package per audience: ``lms`` (LTI launches and the pages inside the
+LMS: ``lms.instructor``, ``lms.learner``), ``admin`` (catalog and institution
+administration), ``api`` (``/api/v1``), ``public`` (no login: health, public catalog,
+credential pages and ``/verify``, issuer documents); ``common`` is what they share, and
+``errors`` the error pages. Here: registering the blueprints, request ids, security
+headers."""
 
 from __future__ import annotations
 
@@ -18,27 +23,11 @@ CSP = ("default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' 
 
 
 def register_web(app: Flask) -> None:
-    from lti_tool.web import api, errors, lti, public
+    from lti_tool.web import admin, api, errors, lms, public
 
-    app.register_blueprint(public.bp)
-    app.register_blueprint(lti.bp)
-    app.register_blueprint(api.bp)
-    from lti_tool.web import admin
-    app.register_blueprint(admin.bp)
-    from lti_tool.web import public_catalog
-    app.register_blueprint(public_catalog.bp)
-    from lti_tool.web import api_tracking
-    app.register_blueprint(api_tracking.bp)
-    from lti_tool.web import learner
-    app.register_blueprint(learner.bp)
-    from lti_tool.web import instructor
-    app.register_blueprint(instructor.bp)
-    from lti_tool.web import credentials
-    app.register_blueprint(credentials.bp)
-    from lti_tool.web import badges_public
-    app.register_blueprint(badges_public.bp)
-    from lti_tool.web import api_badges
-    app.register_blueprint(api_badges.bp)
+    for blueprint in (*public.BLUEPRINTS, *lms.BLUEPRINTS, *admin.BLUEPRINTS,
+                      *api.BLUEPRINTS):
+        app.register_blueprint(blueprint)
     errors.register(app)
 
     @app.before_request

@@ -10,7 +10,7 @@ from lti_tool.domain.catalog import CatalogRole
 from lti_tool.models import Issuer, IssuerPlatform, MicroCredential
 from lti_tool.services import catalog as catalog_service
 from lti_tool.services.platforms import find_platform
-from lti_tool.web.launch_session import csrf_for
+from lti_tool.web.common.launch_session import csrf_for
 from tests.support.admin import (
     INSTITUTION_ADMIN,
     INSTRUCTOR,

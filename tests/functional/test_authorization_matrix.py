@@ -32,7 +32,7 @@ from lti_tool.models import (
 )
 from lti_tool.services import evidence as evidence_service
 from lti_tool.services import tracking
-from lti_tool.web.launch_session import csrf_for
+from lti_tool.web.common.launch_session import csrf_for
 from tests.support.admin import INSTITUTION_ADMIN, make_issuer
 from tests.support.catalog import CatalogBuilder
 from tests.support.lti import full_launch

@@ -25,7 +25,7 @@ from schemathesis.checks import not_a_server_error
 from schemathesis.config import SchemathesisConfig
 
 from lti_tool.services.demonstration_import import import_demonstrations_csv
-from lti_tool.web.openapi import openapi_document
+from lti_tool.web.api.openapi import openapi_document
 from tests.conftest import register_platform
 from tests.support.api import ALL_SCOPES, Api, make_issuer, make_token
 from tests.support.demonstrations import (

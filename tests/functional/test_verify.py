@@ -15,7 +15,7 @@ from cryptography.hazmat.primitives.asymmetric import ec
 
 from lti_tool.badges import baking, eddsa, ob
 from lti_tool.badges.multikey import did_key_verification_method, multibase_b58_encode
-from lti_tool.web.credentials import VERIFY_LIMIT
+from lti_tool.web.public.credentials import VERIFY_LIMIT
 from tests.support.credentials import (
     OB30,
     form_token,

@@ -209,7 +209,7 @@ def record(person: Person, account: int, skill: int, **fields: Any) -> Any:
 def csrf_of(app: Flask, person: Person) -> str:
     """The CSRF token of a person's launch (what every form of theirs carries)."""
     from lti_tool.lti.runtime import runtime
-    from lti_tool.web.launch_session import csrf_for
+    from lti_tool.web.common.launch_session import csrf_for
 
     with app.test_request_context():
         return csrf_for(runtime().tokens.read(person.lt))

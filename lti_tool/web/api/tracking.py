@@ -12,7 +12,7 @@ in bulk from CSV, and read awards.
 - ``GET /api/v1/awards`` and ``GET /api/v1/awards/<id or public_id>`` (scope awards:read).
 
 Authentication, scopes, JSON errors, ETags and pagination are the catalog API's own
-(``web.api``): this blueprint runs the same before/after-request hooks. A course is named by
+(``web.api.common``): this blueprint runs the same before/after-request hooks. A course is named by
 our offering id or by the platform's ids (issuer, client_id, deployment_id, context_id); a
 course, offering or award of another institution is 404, exactly like one that does not
 exist.
@@ -56,16 +56,16 @@ from lti_tool.services import demonstration_import, tracking
 from lti_tool.services.catalog import Page, issuer_for_platform
 from lti_tool.services.demonstration_import import learner_label
 from lti_tool.services.tracking import Assessor
-from lti_tool.web import api
-from lti_tool.web import api_tracking_schemas as T
-from lti_tool.web.badges_public import issue_awards_now
+from lti_tool.web.api import common as api
+from lti_tool.web.api import tracking_schemas as T
+from lti_tool.web.common.awarding import issue_awards_now
 from lti_tool.web.errors import render_error
 
 log = logging.getLogger(__name__)
 bp = Blueprint("api_tracking", __name__, url_prefix="/api/v1")
 # The catalog API's token authentication (scope from @needs) and response headers.
-bp.before_request(api._authenticate)
-bp.after_request(api._api_headers)
+bp.before_request(api.authenticate)
+bp.after_request(api.api_headers)
 
 IDEMPOTENCY_TTL = 24 * 3600
 IDEMPOTENCY_PENDING_TTL = 120
@@ -304,7 +304,7 @@ def import_demonstrations() -> ResponseReturnValue:
     # (the service reports a larger file as a problem rather than a bare 413).
     request.max_content_length = max(current_app.config["MAX_CONTENT_LENGTH"] or 0,
                                      demonstration_import.MAX_BYTES + 64 * 1024)
-    if not api._media_type_ok(api.CSV_TYPES):
+    if not api.media_type_ok(api.CSV_TYPES):
         raise api.UnsupportedMediaType("Send the demonstrations as CSV with "
                                        "'Content-Type: text/csv'.")
     session = db_session()

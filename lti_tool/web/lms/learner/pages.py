@@ -25,9 +25,9 @@ from lti_tool.extensions import db_session
 from lti_tool.models import Award, Context, EvidenceFile, MicroCredential
 from lti_tool.services import issuing, learner_records
 from lti_tool.services.catalog import published_version
-from lti_tool.web import credentials as public_credentials
-from lti_tool.web.catalog_access import issuer_for_launch
-from lti_tool.web.launch_session import CurrentLaunch, check_csrf, require_roles
+from lti_tool.web.common.catalog_access import issuer_for_launch
+from lti_tool.web.common.launch_session import CurrentLaunch, check_csrf, require_roles
+from lti_tool.web.lms.learner.actions import learner_actions
 
 bp = Blueprint("learner", __name__, url_prefix="/me")
 
@@ -93,7 +93,7 @@ def _page(current: CurrentLaunch, *, only: MicroCredential | None = None) -> dic
     if records.new_awards:
         session.commit()
     # What the learner can do with each earned credential (issued here if not yet).
-    actions = {e.award.id: public_credentials.learner_actions(session, e.award)
+    actions = {e.award.id: learner_actions(session, e.award)
                for e in records.earned}
     page: dict[str, Any] = {"current": current, "role_label": ROLE_LABELS[current.launch.role],
                             "records": records, "public_url": _public_url, "only": only,

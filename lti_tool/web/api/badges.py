@@ -12,7 +12,7 @@
   ``ClrCredential`` of the learner's non-revoked credentials from the token's issuer; 404
   when there are none (or the learner has only another institution's awards).
 
-Authentication, scopes, JSON errors and headers are the catalog API's own (``web.api``);
+Authentication, scopes, JSON errors and headers are the catalog API's own (``web.api.common``);
 an award of another institution is 404, exactly like one that does not exist.
 """
 
@@ -32,12 +32,13 @@ from lti_tool.errors import NotFound, ToolError, ValidationFailed
 from lti_tool.extensions import db_session
 from lti_tool.models import Award
 from lti_tool.services import issuing
-from lti_tool.web import api, api_tracking
+from lti_tool.web.api import common as api
+from lti_tool.web.api import tracking as api_tracking
 
 bp = Blueprint("api_badges", __name__, url_prefix="/api/v1")
 # The catalog API's token authentication (scope from @needs) and response headers.
-bp.before_request(api._authenticate)
-bp.after_request(api._api_headers)
+bp.before_request(api.authenticate)
+bp.after_request(api.api_headers)
 
 JSON_LD = "application/ld+json"
 JSON = "application/json"

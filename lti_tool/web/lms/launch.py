@@ -38,9 +38,8 @@ from lti_tool.lti.validation import LaunchValidator, PlatformStorageCheck
 from lti_tool.services import keys as key_service
 from lti_tool.services import registration as registration_service
 from lti_tool.services import tracking
-from lti_tool.web import learner
-from lti_tool.web.catalog_access import issuer_for_launch
-from lti_tool.web.launch_session import (
+from lti_tool.web.common.catalog_access import issuer_for_launch
+from lti_tool.web.common.launch_session import (
     BROWSER_COOKIE,
     LAUNCH_COOKIE,
     CurrentLaunch,
@@ -50,6 +49,7 @@ from lti_tool.web.launch_session import (
     require_roles,
     set_tool_cookie,
 )
+from lti_tool.web.lms import learner
 
 bp = Blueprint("lti", __name__)
 log = logging.getLogger(__name__)

@@ -81,9 +81,9 @@ from lti_tool.services import catalog as catalog_service
 from lti_tool.services import evidence as evidence_service
 from lti_tool.services import tracking
 from lti_tool.services.tracking import Assessor, OfferedCredential, RecordResult
-from lti_tool.web.badges_public import issue_awards_now, revoke_award_now
-from lti_tool.web.catalog_access import issuer_for_launch
-from lti_tool.web.launch_session import (
+from lti_tool.web.common.awarding import issue_awards_now, revoke_award_now
+from lti_tool.web.common.catalog_access import issuer_for_launch
+from lti_tool.web.common.launch_session import (
     CurrentLaunch,
     check_csrf,
     load_current_launch,

@@ -59,9 +59,9 @@ from lti_tool.models import (
 from lti_tool.services import api_tokens, identity, issuer_settings, tracking
 from lti_tool.services import catalog as catalog_service
 from lti_tool.services.catalog import Actor
-from lti_tool.web import admin_forms as forms
-from lti_tool.web.catalog_access import catalog_actor, has_catalog_access, issuer_for_launch
-from lti_tool.web.launch_session import CurrentLaunch, check_csrf, load_current_launch
+from lti_tool.web.admin import forms
+from lti_tool.web.common.catalog_access import catalog_actor, has_catalog_access, issuer_for_launch
+from lti_tool.web.common.launch_session import CurrentLaunch, check_csrf, load_current_launch
 
 bp = Blueprint("admin", __name__, url_prefix="/admin")
 

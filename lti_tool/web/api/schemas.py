@@ -4,7 +4,7 @@ are API-only (transitions, optimistic-locking fields), and every response body.
 Request bodies for skills, micro-credentials and reviews are the domain's own input schemas
 (``lti_tool.domain.catalog_schemas``), so a field is refused for the same reason whether it
 comes from the admin UI, an import or the API. The OpenAPI document is generated from these
-classes (``lti_tool.web.openapi``), so what is documented is what is enforced.
+classes (``lti_tool.web.api.openapi``), so what is documented is what is enforced.
 """
 
 from __future__ import annotations

@@ -1,6 +1,6 @@
 """Marshmallow schemas of the tracking API (/api/v1/demonstrations, /api/v1/awards): the
 request body of a demonstration, the query strings, and the response bodies. The OpenAPI
-document is generated from these classes (``lti_tool.web.openapi``), so what is documented
+document is generated from these classes (``lti_tool.web.api.openapi``), so what is documented
 is what is enforced."""
 
 from __future__ import annotations
@@ -13,7 +13,7 @@ from lti_tool.domain.catalog import Route
 from lti_tool.domain.catalog_schemas import HttpUrl, StrictSchema, Text
 from lti_tool.domain.tracking import AwardStatus, Method, Outcome
 from lti_tool.services.tracking import MAX_NOTE
-from lti_tool.web.api_schemas import ImportReportSchema, _PageSchema, _QuerySchema
+from lti_tool.web.api.schemas import ImportReportSchema, _PageSchema, _QuerySchema
 
 MAX_ID = 2**31 - 1
 LEARNER_KEYS = ("platform_user_id", "email", "institutional_id")

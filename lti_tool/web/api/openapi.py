@@ -21,7 +21,7 @@ from lti_tool.domain.catalog_schemas import (
     ReviewInputSchema,
     SkillInputSchema,
 )
-from lti_tool.web import api_schemas as S
+from lti_tool.web.api import schemas as S
 
 DECIMAL_PATTERN = r"^-?[0-9]+(\.[0-9]+)?$"
 
@@ -420,9 +420,9 @@ def _import_export_paths(b: Builder, read: str, write: str) -> None:
 
 
 def _tracking_paths(b: Builder) -> None:
-    """Demonstrations and awards (lti_tool.web.api_tracking)."""
+    """Demonstrations and awards (lti_tool.web.api.tracking)."""
     from lti_tool.services.demonstration_import import COLUMNS, MAX_BYTES, MAX_ROWS
-    from lti_tool.web import api_tracking_schemas as T
+    from lti_tool.web.api import tracking_schemas as T
 
     write, read = "demonstrations:write", "awards:read"
     problems = {"description": "Problems found: nothing was applied. error.fields has the "
@@ -487,7 +487,7 @@ def _tracking_paths(b: Builder) -> None:
 def _badge_paths(b: Builder) -> None:
     """Issued credentials (``web.api_badges``): JSON-LD or VC-JWT by Accept, revocation,
     the learner's CLR."""
-    from lti_tool.web import api_tracking_schemas as T
+    from lti_tool.web.api import tracking_schemas as T
 
     award_id = {"name": "award_id", "in": "path", "required": True,
                 "description": "The award's id or its public_id.",

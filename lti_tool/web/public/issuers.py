@@ -12,16 +12,12 @@ credential (no login; readable from any origin):
 
 JSON-LD documents are ``application/ld+json`` (``application/json`` when the client prefers
 it; ``Vary: Accept``), cacheable for five minutes (``Cache-Control: public, max-age=300``)
-and revalidated with an ETag. ``issue_awards_now`` is the hook the routes that create
-awards call after their commit; ``revoke_award_now`` is how a route revokes (the award and
-its status-list bit in one transaction).
+and revalidated with an ETag.
 """
 
 from __future__ import annotations
 
 import json
-import logging
-from collections.abc import Iterable
 from typing import Any
 
 from flask import Blueprint, current_app, request
@@ -29,12 +25,9 @@ from flask.typing import ResponseReturnValue
 from werkzeug.wrappers import Response
 
 from lti_tool.extensions import db_session
-from lti_tool.models import Award
 from lti_tool.services import issuing
 from lti_tool.services import public_catalog as public
-from lti_tool.services.tracking import Assessor
 
-log = logging.getLogger(__name__)
 bp = Blueprint("badges_public", __name__, url_prefix="/issuers")
 
 JSON_LD = "application/ld+json"
@@ -108,28 +101,3 @@ def badge_image(issuer_slug: str, code: str) -> ResponseReturnValue:
                         mimetype="image/svg+xml")
     response.headers["Content-Security-Policy"] = SVG_CSP
     return _public(response)
-
-
-def issue_awards_now(session: Any, awards: Iterable[Award | int]) -> None:
-    """Issue (sign) the credentials of awards a route has just created and committed. Best
-    effort: the award is already saved, and a credential that could not be issued now is
-    issued on its first read, so a failure here is logged, never shown."""
-    items = list(awards)
-    if not items:
-        return
-    try:
-        issuing.issue_new_awards(session, items, vault=current_app.extensions["lti"].vault,
-                                 base_url=_base_url())
-        session.commit()
-    except Exception:  # never fail the request that created the award
-        session.rollback()
-        log.exception("issuing credentials after an award failed; they will be issued on "
-                      "first read", extra={"event": "issue_failed"})
-
-
-def revoke_award_now(session: Any, award: Award, *, reason: str, by: Assessor) -> None:
-    """``services.tracking.revoke_award`` plus the status-list bit, in the caller's
-    transaction (so a revoked award is never left with a stale status list). Raises
-    ValidationFailed without a reason, like ``revoke_award``."""
-    issuing.revoke(session, award, reason=reason, by=by,
-                   vault=current_app.extensions["lti"].vault, base_url=_base_url())

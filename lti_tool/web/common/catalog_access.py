@@ -12,7 +12,7 @@ from lti_tool.errors import Forbidden
 from lti_tool.models import Issuer
 from lti_tool.services import catalog as catalog_service
 from lti_tool.services.catalog import Actor
-from lti_tool.web.launch_session import CurrentLaunch
+from lti_tool.web.common.launch_session import CurrentLaunch
 
 ALL_CATALOG_SCOPES = frozenset({Scope.CATALOG_READ, Scope.CATALOG_WRITE, Scope.REVIEW})
 

@@ -29,9 +29,8 @@ import re
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
-from urllib.parse import urlencode
 
-from flask import Blueprint, current_app, jsonify, render_template, request, url_for
+from flask import Blueprint, current_app, jsonify, render_template, request
 from flask.typing import ResponseReturnValue
 from sqlalchemy import select
 from sqlalchemy.orm import Session
@@ -41,7 +40,6 @@ from werkzeug.wrappers import Response
 from lti_tool.badges import baking, jwt_vc
 from lti_tool.badges import verify as badge_verify
 from lti_tool.domain.catalog import label
-from lti_tool.domain.tracking import AwardStatus
 from lti_tool.errors import NotFound
 from lti_tool.extensions import db_session
 from lti_tool.models import (
@@ -56,9 +54,9 @@ from lti_tool.models import (
 from lti_tool.services import badge_images, issuing
 from lti_tool.services.catalog import learner_view
 from lti_tool.services.public_catalog import credential_url, http_url
-from lti_tool.web import public_forms
-from lti_tool.web.credential_claims import Claims, summarise
+from lti_tool.web.common import public_forms
 from lti_tool.web.errors import render_error
+from lti_tool.web.public.credential_claims import Claims, summarise
 
 log = logging.getLogger(__name__)
 bp = Blueprint("credentials", __name__)
@@ -281,7 +279,6 @@ PAGE_CACHE = "private, no-cache"          # the status can change; the form toke
 DOCUMENT_CACHE = "public, max-age=300"    # a signed credential never changes
 IMAGE_CACHE = "public, max-age=86400"
 SVG_CSP = "default-src 'none'; style-src 'unsafe-inline'"
-LINKEDIN_ADD = "https://www.linkedin.com/profile/add"
 _SAFE_FILE = re.compile(r"[^A-Za-z0-9._-]+")
 
 
@@ -311,7 +308,7 @@ def _date(value: datetime | None) -> str:
     return f"{value.day} {value:%B %Y}" if value is not None else ""
 
 
-def _parse(value: Any) -> datetime | None:
+def parse_datetime(value: Any) -> datetime | None:
     return jwt_vc.parse_datetime(value) if isinstance(value, str) else None
 
 
@@ -345,7 +342,7 @@ class Status:
 
 def credential_status(award: Award, issuer: Issuer, credential: dict[str, Any],
                       report: badge_verify.VerificationReport) -> Status:
-    until = _parse(credential.get("validUntil"))
+    until = parse_datetime(credential.get("validUntil"))
     if report.revoked:
         when = f" on {_date(award.revoked_at)}" if award.revoked_at else ""
         detail = f"{issuer.name} revoked this credential{when}; it is no longer valid."
@@ -400,7 +397,7 @@ def page_model(session: Session, award: Award, record: CredentialRecord) -> dict
         "learner_name": name, "earner": earner, "url": url,
         "route_label": label(award.route), "course": context.title if context else "",
         "awarded": _date(award.awarded_at), "awarded_iso": award.awarded_at.isoformat(),
-        "valid_until": _date(_parse(credential.get("validUntil"))),
+        "valid_until": _date(parse_datetime(credential.get("validUntil"))),
         "skills": _skills(snapshot, _demonstrated_codes(session, award)),
         "delivery_modes": [label(m) for m in snapshot.get("delivery_modes", [])],
         "catalog_url": credential_url(_base_url(), issuer, award.credential.code,
@@ -462,14 +459,14 @@ def _download(body: bytes | str, mimetype: str, filename: str) -> Response:
     return response.make_conditional(request)
 
 
-def _title_and_issuer(record: CredentialRecord) -> tuple[str, str]:
+def title_and_issuer(record: CredentialRecord) -> tuple[str, str]:
     achievement = record.json.get("credentialSubject", {}).get("achievement", {})
     issuer = record.json.get("issuer", {})
     return str(achievement.get("name", "")), str(issuer.get("name", ""))
 
 
 def baked_png(record: CredentialRecord) -> bytes:
-    return baking.bake_png(badge_images.badge_png(*_title_and_issuer(record)), record.json)
+    return baking.bake_png(badge_images.badge_png(*title_and_issuer(record)), record.json)
 
 
 def baked_svg(record: CredentialRecord) -> bytes:
@@ -516,56 +513,4 @@ def image_svg(public_id: str) -> ResponseReturnValue:
 def image_png(public_id: str) -> ResponseReturnValue:
     """The badge as a PNG for link previews (Open Graph images cannot be SVG)."""
     _award, record = find_credential(db_session(), public_id)
-    return _image(badge_images.badge_png(*_title_and_issuer(record)), "image/png")
-
-
-# --- for the learner's own view ------------------------------------------------------------
-
-
-def linkedin_url(award: Award, record: CredentialRecord, issuer_name: str) -> str:
-    """LinkedIn's "Add licence or certification" form, pre-filled
-    (https://addtoprofile.linkedin.com/): name, issuing organisation, issue and expiry
-    month, the public credential URL and its id."""
-    title, _issuer = _title_and_issuer(record)
-    issued = _parse(record.json.get("validFrom")) or award.awarded_at
-    params: dict[str, str] = {"startTask": "CERTIFICATION_NAME", "name": title,
-                              "organizationName": issuer_name,
-                              "issueYear": str(issued.year), "issueMonth": str(issued.month)}
-    until = _parse(record.json.get("validUntil"))
-    if until is not None:
-        params.update(expirationYear=str(until.year), expirationMonth=str(until.month))
-    params.update(certUrl=public_url(award), certId=award.public_id)
-    return f"{LINKEDIN_ADD}?{urlencode(params)}"
-
-
-@dataclass(frozen=True)
-class LearnerActions:
-    """What the learner can do with one of their credentials (links for the template)."""
-
-    public_id: str
-    url: str
-    json_url: str
-    png_url: str
-    svg_url: str
-    linkedin_url: str
-    public_name: bool
-    revoked: bool
-
-
-def learner_actions(session: Session, award: Award) -> LearnerActions:
-    """Issues the credential first if needed, and commits then."""
-    record = issuing.get_record(session, award)
-    if record is None:
-        record = issuing.issue_for_award(session, award, vault=_vault(),
-                                         base_url=_base_url())
-        session.commit()
-    issuer = session.get(Issuer, award.issuer_id)
-    public_id = award.public_id
-    return LearnerActions(
-        public_id=public_id, url=public_url(award),
-        json_url=url_for("credentials.download_json", public_id=public_id),
-        png_url=url_for("credentials.download_png", public_id=public_id),
-        svg_url=url_for("credentials.download_svg", public_id=public_id),
-        linkedin_url=linkedin_url(award, record, issuer.name if issuer else ""),
-        public_name=bool((award.extra or {}).get("public_name")),
-        revoked=award.status == AwardStatus.REVOKED.value)
+    return _image(badge_images.badge_png(*title_and_issuer(record)), "image/png")

@@ -1,0 +1,11 @@
+"""The REST API under ``/api/v1`` for integrators and autograders (per-issuer API tokens):
+the catalog (``catalog``, blueprint ``api``), demonstrations and awards (``tracking``,
+``api_tracking``), signed credentials and CLRs (``badges``, ``api_badges``). ``common``
+holds authentication, scopes, ETags and the request/response helpers; ``schemas`` and
+``tracking_schemas`` the marshmallow schemas ``openapi`` documents."""
+
+from flask import Blueprint
+
+from lti_tool.web.api import badges, catalog, tracking
+
+BLUEPRINTS: tuple[Blueprint, ...] = (catalog.bp, tracking.bp, badges.bp)

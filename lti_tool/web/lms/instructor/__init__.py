@@ -1,0 +1,3 @@
+from lti_tool.web.lms.instructor.course import bp
+
+__all__ = ["bp"]
