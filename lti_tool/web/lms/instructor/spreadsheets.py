@@ -1,0 +1,157 @@
+"""CSV for spreadsheets: the grid and the awards as exports (cells a spreadsheet will not
+run as formulas), and the import of demonstrations (a dry run first, then all or
+nothing)."""
+
+from __future__ import annotations
+
+import csv
+import io
+from collections.abc import Iterable, Iterator, Sequence
+
+from flask import request
+from flask.typing import ResponseReturnValue
+from werkzeug.wrappers import Response as WerkzeugResponse
+
+from lti_tool.domain.catalog import label
+from lti_tool.domain.tracking import AwardStatus, CellStatus, summarise_cell
+from lti_tool.errors import ToolError
+from lti_tool.services import tracking
+from lti_tool.web.common.awarding import issue_awards_now
+from lti_tool.web.common.launch_session import check_csrf
+from lti_tool.web.lms.instructor.awards import award_rows
+from lti_tool.web.lms.instructor.course import (
+    MAX_IMPORT_BYTES,
+    Course,
+    bp,
+    current_course,
+    error_summary,
+    fmt_date,
+    form_values,
+    offered_credentials,
+    offered_skills,
+    read_body_within,
+    render,
+)
+from lti_tool.web.lms.instructor.grid import gc_paused
+from lti_tool.web.lms.instructor.learners import roster
+
+
+class ImportTooLarge(ToolError):
+    status_code = 413
+    code = "import_too_large"
+    title = "The file is too large"
+    public_message = (f"CSV files can be {MAX_IMPORT_BYTES // 1_000_000} MB at most: split it "
+                      "into smaller files.")
+
+
+
+
+# -- CSV exports ----------------------------------------------------------------------------------
+_FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
+
+
+def csv_cell(value: object) -> str:
+    """A cell a spreadsheet will not run as a formula (OWASP CSV injection)."""
+    text = "" if value is None else str(value)
+    return "'" + text if text.startswith(_FORMULA_START) else text
+
+
+def _csv_response(rows: Iterable[Sequence[object]], filename: str) -> WerkzeugResponse:
+    buffer = io.StringIO()
+    writer = csv.writer(buffer, lineterminator="\r\n")
+    for row in rows:
+        writer.writerow([csv_cell(v) for v in row])
+    response = WerkzeugResponse("\ufeff" + buffer.getvalue(),
+                                content_type="text/csv; charset=utf-8")
+    response.headers["Content-Disposition"] = f'attachment; filename="{filename}"'
+    response.headers["Cache-Control"] = "no-store"
+    return response
+
+
+def _file_stem(course: Course) -> str:
+    base = course.context.label or course.context.title or "course"
+    cleaned = "".join(ch if ch.isascii() and (ch.isalnum() or ch in "-_") else "-" for ch in base)
+    return cleaned.strip("-")[:40] or "course"
+
+
+@bp.get("/course/export/grid.csv")
+def export_grid() -> ResponseReturnValue:
+    course = current_course()
+    skills = offered_skills(offered_credentials(course))
+    learners = roster(course.session, course.context.id)
+    with gc_paused():
+        facts = tracking.current_facts(course.session, [lr.person_id for lr in learners],
+                                       [s.id for s in skills])
+    words = {CellStatus.DEMONSTRATED: "demonstrated", CellStatus.ATTEMPTED: "attempted",
+             CellStatus.NOT_YET: "not yet"}
+
+    def rows() -> Iterator[list[object]]:
+        yield ["Learner", "Email", *[f"{s.code} {s.name}" for s in skills]]
+        for learner in learners:
+            line: list[object] = [learner.name, learner.email]
+            for skill in skills:
+                summary = summarise_cell(facts.get((learner.person_id, skill.id), []))
+                text = words[summary.status]
+                if summary.latest is not None:
+                    text += " " + summary.latest.at.strftime("%Y-%m-%d")
+                line.append(text)
+            yield line
+
+    return _csv_response(rows(), f"{_file_stem(course)}-skills.csv")
+
+
+@bp.get("/course/export/awards.csv")
+def export_awards() -> ResponseReturnValue:
+    course = current_course()
+    emails = {lr.person_id: lr.email
+              for lr in roster(course.session, course.context.id, active_only=False)}
+
+    def rows() -> Iterator[list[object]]:
+        yield ["Learner", "Email", "Credential", "Code", "Version", "Route", "Earned in",
+               "Awarded", "Status", "Flag reason", "Revoked", "Revocation reason"]
+        for row in award_rows(course):
+            award = row.award
+            yield [row.learner, emails.get(award.person_id, ""), award.version.title,
+                   award.credential.code, award.version.version, label(award.route),
+                   row.where, fmt_date(award.awarded_at), award.status,
+                   award.flag_reason if award.status == AwardStatus.FLAGGED.value else "",
+                   fmt_date(award.revoked_at) if award.revoked_at else "",
+                   award.revoked_reason]
+
+    return _csv_response(rows(), f"{_file_stem(course)}-awards.csv")
+
+
+# -- CSV import -----------------------------------------------------------------------------------
+@bp.route("/course/import", methods=["GET", "POST"])
+def import_page() -> ResponseReturnValue:
+    if request.method == "POST":
+        read_body_within(MAX_IMPORT_BYTES + 256 * 1024, ImportTooLarge)
+    course = current_course()
+    report = None
+    errors: dict[str, list[str]] = {}
+    dry_run = True
+    if request.method == "POST":
+        mode = form_values(("mode",))["mode"]
+        check_csrf(course.current)
+        dry_run = mode != "import"
+        upload = request.files.get("file")
+        data = upload.stream.read(MAX_IMPORT_BYTES + 1) if upload and upload.filename else b""
+        if not data:
+            errors["file"] = ["choose a CSV file"]
+        elif len(data) > MAX_IMPORT_BYTES:
+            errors["file"] = [f"the file is larger than {MAX_IMPORT_BYTES // 1_000_000} MB; "
+                              "split it into smaller files"]
+        else:
+            from lti_tool.services.demonstration_import import import_demonstrations_csv
+
+            report = import_demonstrations_csv(course.session, context=course.context,
+                                               text=data, assessor=course.assessor,
+                                               dry_run=dry_run)
+            if report.ok and not dry_run:
+                course.session.commit()
+                issue_awards_now(course.session, [a["id"] for a in report.awards if a["id"]])
+            else:
+                course.session.rollback()
+    return render("instructor/import.html", 422 if errors or (report and not report.ok)
+                  else 200, report=report, dry_run=dry_run, errors=errors,
+                  summary=error_summary(errors), active="import")
