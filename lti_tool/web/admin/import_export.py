@@ -1,0 +1,79 @@
+"""Catalog import and export: the whole catalog as JSON, the skills as CSV, and uploading
+one (validated whole; nothing is applied on any problem)."""
+
+from __future__ import annotations
+
+import json
+
+from flask import make_response, request
+from flask.typing import ResponseReturnValue
+
+from lti_tool.web.admin.staff import bp, current_staff, render, writer_staff
+from lti_tool.web.common.launch_session import check_csrf
+
+
+# -- import / export -------------------------------------------------------------------------
+@bp.get("/io")
+def io_page() -> ResponseReturnValue:
+    current_staff()
+    return render("admin/io.html", report=None, kind="catalog", dry_run=True)
+
+
+@bp.get("/io/catalog")
+def export_catalog() -> ResponseReturnValue:
+    from lti_tool.services import catalog_io
+
+    staff = current_staff()
+    document = catalog_io.export_catalog(staff.session, staff.actor)
+    response = make_response(json.dumps(document, indent=2, ensure_ascii=False) + "\n")
+    response.headers["Content-Type"] = "application/json; charset=utf-8"
+    response.headers["Content-Disposition"] = (
+        f'attachment; filename="{staff.issuer.slug}-catalog.json"')
+    return response
+
+
+@bp.get("/io/skills")
+def export_skills() -> ResponseReturnValue:
+    from lti_tool.services import catalog_io
+
+    staff = current_staff()
+    text = catalog_io.export_skills_csv(staff.session, staff.actor)
+    response = make_response(text)
+    response.headers["Content-Type"] = "text/csv; charset=utf-8"
+    response.headers["Content-Disposition"] = (
+        f'attachment; filename="{staff.issuer.slug}-skills.csv"')
+    return response
+
+
+@bp.post("/io")
+def import_upload() -> ResponseReturnValue:
+    from lti_tool.services import catalog_io
+
+    staff = writer_staff()
+    check_csrf(staff.current)
+    kind = request.form.get("kind", "catalog")
+    dry_run = request.form.get("mode", "check") != "import"
+    upload = request.files.get("file")
+    error = ""
+    report = None
+    if kind not in ("catalog", "skills"):
+        error = "Choose what the file holds: a catalog (JSON) or skills (CSV)."
+    elif upload is None or not upload.filename:
+        error = "Choose a file to upload."
+    elif kind == "catalog":
+        document, problems = catalog_io.parse_catalog_json(upload.read())
+        if problems:
+            report = catalog_io.ImportReport(ok=False, problems=problems, dry_run=dry_run)
+        else:
+            report = catalog_io.import_catalog(staff.session, staff.actor, document,
+                                               dry_run=dry_run)
+    else:
+        report = catalog_io.import_skills_csv(staff.session, staff.actor, upload.read(),
+                                              dry_run=dry_run)
+    if report is not None and report.ok and not dry_run:
+        staff.session.commit()
+    else:
+        staff.session.rollback()
+    status = 422 if error or (report is not None and not report.ok) else 200
+    return render("admin/io.html", status, report=report, kind=kind, dry_run=dry_run,
+                  error=error, filename=(upload.filename if upload else "") or "")

@@ -1,0 +1,78 @@
+"""API tokens for /api/v1: create (the secret is shown once), list and revoke."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from flask import request
+from flask.typing import ResponseReturnValue
+
+from lti_tool.domain.catalog import Scope
+from lti_tool.errors import ValidationFailed
+from lti_tool.services import api_tokens
+from lti_tool.web.admin import forms
+from lti_tool.web.admin.staff import (
+    Staff,
+    bp,
+    error_summary,
+    go,
+    people_names,
+    render,
+    writer_staff,
+)
+from lti_tool.web.common.launch_session import check_csrf
+
+
+# -- API tokens ------------------------------------------------------------------------------
+def _offered_scopes(staff: Staff) -> list[str]:
+    """A token never gets more than its creator holds; an institution administrator may
+    hand out every scope."""
+    if staff.is_institution_admin:
+        return [s.value for s in Scope]
+    return [s.value for s in Scope if s in staff.actor.scopes]
+
+
+@bp.route("/tokens", methods=["GET", "POST"])
+def tokens() -> ResponseReturnValue:
+    staff = writer_staff()
+    offered = _offered_scopes(staff)
+    form: dict[str, Any] = {"name": "", "scopes": [Scope.CATALOG_READ.value]}
+    errors: dict[str, list[str]] = {}
+    created: tuple[Any, str] | None = None
+    status = 200
+    if request.method == "POST":
+        check_csrf(staff.current)
+        form = {"name": request.form.get("name", "").strip(),
+                "scopes": [s for s in request.form.getlist("scopes") if s]}
+        refused = [s for s in form["scopes"] if s not in offered]
+        if refused:
+            errors["scopes"] = ["You cannot give a token a permission you do not hold: " +
+                                ", ".join(refused[:5])]
+        else:
+            try:
+                created = api_tokens.create_token(staff.session, staff.issuer.id, form["name"],
+                                                  form["scopes"], created_by=staff.actor.ref)
+            except ValidationFailed as exc:
+                staff.session.rollback()
+                errors = {k: [forms.friendly(k, m) for m in v] for k, v in exc.errors.items()}
+        if errors:
+            status = 422
+        else:
+            staff.session.commit()
+            status = 201
+            form = {"name": "", "scopes": [Scope.CATALOG_READ.value]}
+    labels = {"name": "Name", "scopes": "Permissions"}
+    token_rows = api_tokens.list_tokens(staff.session, staff.issuer.id)
+    return render("admin/tokens.html", status, tokens=token_rows,
+                  offered=offered, form=form, errors=errors,
+                  summary=error_summary(errors, lambda n: labels.get(n, n)), created=created,
+                  who=people_names(staff.session, [t.created_by for t in token_rows]))
+
+
+@bp.post("/tokens/<int:token_id>/revoke")
+def token_revoke(token_id: int) -> ResponseReturnValue:
+    staff = writer_staff()
+    check_csrf(staff.current)
+    api_tokens.revoke_token(staff.session, staff.issuer.id, str(token_id), by=staff.actor.ref)
+    staff.session.commit()
+    return go("admin.tokens", "token_revoked")
