@@ -136,3 +136,12 @@ def pseudonym(account_id: int) -> str:
         chars.append(_CROCKFORD32[x & 31])
         x >>= 5
     return "Learner " + "".join(reversed(chars))
+
+
+def learner_name(account_id: int, *, name: str = "", given: str = "", family: str = "",
+                 email: str = "") -> str:
+    """How MicroCred names a learner everywhere (grid, exports, import reports, the API):
+    the name the platform sent, else given and family name, else the email, else the
+    account's ``pseudonym`` ("Learner 4F2A")."""
+    full = name.strip() or " ".join(p for p in (given.strip(), family.strip()) if p)
+    return full or email.strip() or pseudonym(account_id)

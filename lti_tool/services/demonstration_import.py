@@ -58,13 +58,13 @@ from lti_tool.models import (
     Context,
     Demonstration,
     LearnerAccount,
-    Person,
     RosterEntry,
     Skill,
 )
 from lti_tool.models.base import utcnow
 from lti_tool.services import audit, gradebook, tracking
 from lti_tool.services.catalog_io import ImportReport
+from lti_tool.services.roster import learner_names
 from lti_tool.services.tracking import MAX_NOTE, Assessor
 
 MAX_ROWS = 10_000
@@ -528,22 +528,15 @@ def _awards_summary(session: Session, awards: list[Award], *,
                     with_ids: bool) -> list[dict[str, Any]]:
     if not awards:
         return []
-    names = {pid: name for pid, name in session.execute(
-        select(Person.id, Person.display_name).where(
-            Person.id.in_({a.person_id for a in awards})))}
+    names = learner_names(session, (a.person_id for a in awards))
     result = []
     for award in awards:
         version = award.version
         result.append({
             "id": award.id if with_ids else None,
             "public_id": award.public_id if with_ids else None, "person_id": award.person_id,
-            "learner": learner_label(award.person_id, names.get(award.person_id, "")),
+            "learner": names.get(award.person_id, ""),
             "credential_code": version.credential.code, "credential_title": version.title,
             "version": version.version, "route": award.route})
     return result
-
-
-def learner_label(person_id: int, display_name: str) -> str:
-    """The learner's name, or a stable pseudonymous label when the platform sent none."""
-    return display_name.strip() or f"Learner #{person_id}"
 

@@ -14,7 +14,7 @@ from sqlalchemy.orm import Session, selectinload
 
 from lti_tool.domain.advantage import Member, Membership, MemberStatus
 from lti_tool.domain.lti import AppRole, LaunchContext
-from lti_tool.domain.tracking import pseudonym
+from lti_tool.domain.tracking import learner_name, pseudonym
 from lti_tool.models import (
     AuditEvent,
     Context,
@@ -83,10 +83,38 @@ class RosterSyncReport:
 
 
 def learner_label(account: LearnerAccount) -> str:
-    """How a learner is shown: their name, else their email, else a stable pseudonym
-    ("Learner 4F2A") for platforms that send neither."""
-    name = account.name or " ".join(p for p in (account.given_name, account.family_name) if p)
-    return name or account.email or pseudonym(account.id)
+    """How a learner is shown (``domain.tracking.learner_name``): their name, else their
+    email, else a stable pseudonym ("Learner 4F2A") for platforms that send neither."""
+    return learner_name(account.id, name=account.name, given=account.given_name,
+                        family=account.family_name, email=account.email)
+
+
+def learner_names(session: Session, person_ids: Iterable[int]) -> dict[int, str]:
+    """Person id → how the person is shown: the person's display name, else the name of
+    their first account that has one (``learner_name``), else the first account's
+    pseudonym, as the assessment grid shows it. One query per 500 people."""
+    ids = sorted(set(person_ids))
+    names: dict[int, str] = {}
+    fallback: dict[int, str] = {}
+    for start in range(0, len(ids), 500):
+        chunk = ids[start:start + 500]
+        for pid, display in session.execute(
+                select(Person.id, Person.display_name).where(Person.id.in_(chunk))):
+            if display and display.strip():
+                names[pid] = display.strip()
+        for aid, pid, name, given, family, email in session.execute(
+                select(LearnerAccount.id, LearnerAccount.person_id, LearnerAccount.name,
+                       LearnerAccount.given_name, LearnerAccount.family_name,
+                       LearnerAccount.email)
+                .where(LearnerAccount.person_id.in_(chunk)).order_by(LearnerAccount.id)):
+            if pid in names:
+                continue
+            shown = learner_name(aid, name=name, given=given, family=family, email=email)
+            if shown != pseudonym(aid):
+                names[pid] = shown
+            else:
+                fallback.setdefault(pid, shown)
+    return {pid: names.get(pid) or fallback.get(pid, "") for pid in ids}
 
 
 def _apply_member(account: LearnerAccount, member: Member) -> bool:

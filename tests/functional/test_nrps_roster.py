@@ -147,6 +147,8 @@ def test_members_without_name_or_email_get_a_stable_pseudonym(app, db, transport
     label = roster.learner_label(anonymous)
     assert label == pseudonym(anonymous.id) and label.startswith("Learner ")
     assert roster.learner_label(anonymous) == label        # stable
+    # Awards, import reports and the API name the person the same way (not by person id).
+    assert roster.learner_names(db, [anonymous.person_id]) == {anonymous.person_id: label}
     # A later launch that carries a name is kept; a sync without names does not blank it.
     course.lms.launch(db, sub=anonymous.sub, context_id="C1", name="Fay Named",
                       email="fay@example.edu")

@@ -48,13 +48,12 @@ from lti_tool.models import (
     LearnerAccount,
     MicroCredential,
     Offering,
-    Person,
     Platform,
     Skill,
 )
 from lti_tool.services import demonstration_import, tracking
 from lti_tool.services.catalog import Page, issuer_for_platform
-from lti_tool.services.demonstration_import import learner_label
+from lti_tool.services.roster import learner_label, learner_names
 from lti_tool.services.tracking import Assessor
 from lti_tool.web.api import common as api
 from lti_tool.web.api import tracking_schemas as T
@@ -148,9 +147,7 @@ def awards_out(session: Session, awards: list[Award]) -> list[dict[str, Any]]:
                 .where(Demonstration.id.in_(demo_ids[start:start + 500]))):
             demos[did] = {"id": did, "skill_code": code, "outcome": outcome,
                           "demonstrated_at": at}
-    names = {pid: name for pid, name in session.execute(
-        select(Person.id, Person.display_name).where(
-            Person.id.in_({a.person_id for a in awards})))} if awards else {}
+    names = learner_names(session, (a.person_id for a in awards))
     result = []
     for award in awards:
         version = award.version
@@ -158,7 +155,7 @@ def awards_out(session: Session, awards: list[Award]) -> list[dict[str, Any]]:
             "id": award.id, "public_id": award.public_id, "credential_id": award.credential_id,
             "credential_code": award.credential.code, "credential_title": version.title,
             "version": version.version, "version_id": version.id, "person_id": award.person_id,
-            "learner_name": learner_label(award.person_id, names.get(award.person_id, "")),
+            "learner_name": names.get(award.person_id, ""),
             "route": award.route, "context_id": award.context_id,
             "context_title": award.context.title if award.context else "",
             "awarded_at": award.awarded_at, "status": award.status,
@@ -173,8 +170,7 @@ def awards_out(session: Session, awards: list[Award]) -> list[dict[str, Any]]:
 def demonstration_out(demo: Demonstration, account: LearnerAccount) -> dict[str, Any]:
     data = {
         "id": demo.id, "person_id": demo.person_id, "account_id": demo.account_id,
-        "learner_name": learner_label(demo.person_id, account.person.display_name
-                                      or account.name),
+        "learner_name": account.person.display_name.strip() or learner_label(account),
         "skill_code": demo.skill.code, "skill_name": demo.skill.name,
         "outcome": demo.outcome, "method": demo.method, "evidence_url": demo.evidence_url,
         "note": demo.evidence_note, "demonstrated_at": demo.demonstrated_at,

@@ -14,6 +14,7 @@ from lti_tool.domain.tracking import AwardStatus
 from lti_tool.errors import Forbidden, NotFound, ValidationFailed
 from lti_tool.models import Award, Context
 from lti_tool.services import tracking
+from lti_tool.services.roster import learner_names
 from lti_tool.web.common.awarding import revoke_award_now
 from lti_tool.web.lms.instructor.course import (
     MAX_REASON,
@@ -45,7 +46,9 @@ def award_rows(course: Course) -> list[AwardRow]:
     awards = tracking.awards_in_context(session, course.context)
     titles = dict(session.execute(select(Context.id, Context.title).where(
         Context.id.in_({a.context_id for a in awards if a.context_id}))).all()) if awards else {}
-    return [AwardRow(a, names.get(a.person_id, f"Person {a.person_id}"),
+    # Someone no longer on this roster is named as everywhere else (learner_names).
+    names.update(learner_names(session, {a.person_id for a in awards} - names.keys()))
+    return [AwardRow(a, names[a.person_id],
                      titles.get(a.context_id, "") if a.context_id else "",
                      a.context_id == course.context.id) for a in awards]
 

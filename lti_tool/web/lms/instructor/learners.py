@@ -11,7 +11,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from lti_tool.domain.lti import AppRole, map_roles
-from lti_tool.domain.tracking import pseudonym
+from lti_tool.domain.tracking import learner_name, pseudonym
 from lti_tool.errors import Conflict, NotFound
 from lti_tool.models import LearnerAccount, RosterEntry
 from lti_tool.web.lms.instructor.course import Course
@@ -29,18 +29,12 @@ class Learner:
 
     @property
     def label(self) -> str:
-        return learner_label(self.account_id)
+        """The account's pseudonym, so an instructor can search by it whatever is shown."""
+        return pseudonym(self.account_id)
 
     def matches(self, q: str) -> bool:
         return q in self.name.casefold() or q in self.email.casefold() or \
             q in self.label.casefold()
-
-
-def learner_label(account_id: int) -> str:
-    """A stable pseudonymous label for a learner account the platform sent no name or
-    email for (Canvas's anonymous privacy level): the same account always reads the same,
-    and no two accounts share one (``domain.tracking.pseudonym``)."""
-    return pseudonym(account_id)
 
 
 @lru_cache(maxsize=256)
@@ -51,8 +45,7 @@ def _is_learner(roles: tuple[str, ...]) -> bool:
 
 def _learner_from(account_id: int, person_id: int, status: str, name: str, given: str,
                   family: str, email: str) -> Learner:
-    shown = name or " ".join(p for p in (given, family) if p) or email or \
-        learner_label(account_id)
+    shown = learner_name(account_id, name=name, given=given, family=family, email=email)
     key = ((family or name or email).casefold(), (given or "").casefold(), shown.casefold(),
            str(account_id))
     return Learner(account_id, person_id, shown, email, status, key)
