@@ -6,20 +6,27 @@ BIN := $(VENV)/bin
 PORT ?= 5005
 PG_TEST_URL ?= postgresql+psycopg://postgres@127.0.0.1:5432/test
 
-.PHONY: run test test-sqlite test-postgres lint bench worker clean
+.PHONY: run test test-sqlite test-postgres lint bench worker clean venv venv-run
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/pip install --quiet --upgrade pip
 
-$(VENV)/.installed: pyproject.toml | $(BIN)/python
-	$(BIN)/pip install --quiet -e ".[dev]"
+# What runs (the demo, a worker): the package and its runtime dependencies only.
+$(VENV)/.installed-run: pyproject.toml | $(BIN)/python
+	$(BIN)/pip install --quiet -e .
 	touch $@
 
+# Lint, type checks and tests: the dev extras too (pytest, ruff, mypy, Playwright, schemathesis).
+$(VENV)/.installed: pyproject.toml | $(BIN)/python
+	$(BIN)/pip install --quiet -e ".[dev]"
+	touch $@ $(VENV)/.installed-run
+
 venv: $(VENV)/.installed
+venv-run: $(VENV)/.installed-run
 
 ## run: set up and start the demo (SQLite + sandbox LMS) on http://127.0.0.1:$(PORT)/sandbox
-run: venv
+run: venv-run
 	MICROCRED_ENV=$${MICROCRED_ENV:-development} $(BIN)/microcred db upgrade
 	@echo "MicroCred on http://127.0.0.1:$(PORT)/sandbox  (Ctrl-C stops it)"
 	MICROCRED_ENV=$${MICROCRED_ENV:-development} PORT=$(PORT) $(BIN)/gunicorn \
@@ -42,7 +49,7 @@ test-postgres: venv
 	  if [ -n "$$CI" ]; then exit 1; fi; fi
 
 ## worker: a background worker for roster refreshes and grade-book publications (needs REDIS_URL)
-worker: venv
+worker: venv-run
 	MICROCRED_ENV=$${MICROCRED_ENV:-development} $(BIN)/microcred worker
 
 bench: venv
