@@ -59,7 +59,6 @@ ROUTE_HINTS = {
 }
 
 
-# -- micro-credentials -----------------------------------------------------------------------
 def _all_skills(session: Session, issuer_id: int) -> list[Skill]:
     return list(session.scalars(select(Skill).where(Skill.issuer_id == issuer_id)
                                 .order_by(func.lower(Skill.name), Skill.code)))

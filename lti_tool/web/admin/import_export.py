@@ -12,7 +12,6 @@ from lti_tool.web.admin.staff import bp, current_staff, render, writer_staff
 from lti_tool.web.common.launch_session import check_csrf
 
 
-# -- import / export -------------------------------------------------------------------------
 @bp.get("/io")
 def io_page() -> ResponseReturnValue:
     current_staff()

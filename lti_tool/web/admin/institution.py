@@ -28,7 +28,6 @@ from lti_tool.web.common.catalog_access import issuer_for_launch
 from lti_tool.web.common.launch_session import check_csrf, load_current_launch
 
 
-# -- home and institution setup ------------------------------------------------------------
 @bp.get("")
 def home() -> ResponseReturnValue:
     current = load_current_launch()

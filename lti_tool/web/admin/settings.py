@@ -30,9 +30,6 @@ SETTINGS_LABELS = {"link_identities_by": "Match accounts by",
                    "gradebook_signal": "Grade book", "context_kind_rules": "Course kinds"}
 
 
-
-
-
 def _settings_label(name: str) -> str:
     if name.startswith(("rule_prefix_", "rule_kind_")):
         number = int(name.rsplit("_", 1)[1]) + 1

@@ -29,7 +29,6 @@ from lti_tool.web.admin.staff import (
 from lti_tool.web.common.launch_session import check_csrf
 
 
-# -- skills --------------------------------------------------------------------------------
 def _issuer_tags(session: Session, issuer_id: int) -> list[str]:
     tags: set[str] = set()
     for row in session.scalars(select(Skill.tags).where(Skill.issuer_id == issuer_id)):

@@ -194,13 +194,10 @@ def fmt_num(value: Any) -> str:
     return text
 
 
-
-
 def institution_admin_staff() -> Staff:
     staff = current_staff()
     require_institution_admin(staff)
     return staff
-
 
 
 def people_names(session: Session, refs: Any) -> dict[str, str]:

@@ -23,7 +23,6 @@ from lti_tool.web.admin.staff import (
 from lti_tool.web.common.launch_session import check_csrf
 
 
-# -- API tokens ------------------------------------------------------------------------------
 def _offered_scopes(staff: Staff) -> list[str]:
     """A token never gets more than its creator holds; an institution administrator may
     hand out every scope."""

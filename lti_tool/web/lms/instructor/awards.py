@@ -30,7 +30,6 @@ from lti_tool.web.lms.instructor.course import (
 from lti_tool.web.lms.instructor.learners import roster
 
 
-# -- awards ---------------------------------------------------------------------------------
 @dataclass(frozen=True)
 class AwardRow:
     award: Award

@@ -206,8 +206,6 @@ def error_summary(errors: dict[str, list[str]]) -> list[tuple[str, str, str]]:
             for name, messages in errors.items() for message in messages]
 
 
-
-
 # -- offered credentials and their skills ------------------------------------------------------
 def offered_credentials(course: Course) -> list[OfferedCredential]:
     if "course_offered" not in g:
@@ -243,8 +241,6 @@ def offered_skill(course: Course, skill_id: int | None) -> Skill:
             return skill
     raise NotFound("That skill is not part of a credential offered in this course.",
                    code="skill_not_offered")
-
-
 
 
 def read_body_within(limit: int, too_large: type[ToolError]) -> None:

@@ -24,7 +24,6 @@ from lti_tool.web.lms.instructor.course import (
 from lti_tool.web.lms.instructor.learners import roster
 
 
-# -- dashboard --------------------------------------------------------------------------------
 @bp.app_context_processor
 def _course_overview() -> dict[str, Any]:
     """``course_overview()`` for the LTI landing page (lti/instructor_home.html)."""

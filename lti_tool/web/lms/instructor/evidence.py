@@ -14,7 +14,6 @@ from lti_tool.web.common.launch_session import load_current_launch
 from lti_tool.web.lms.instructor.course import STAFF, bp
 
 
-# -- evidence files -------------------------------------------------------------------------------
 @bp.get("/course/evidence/<int:file_id>")
 def evidence_file(file_id: int) -> ResponseReturnValue:
     """Download an evidence file: staff of a course where the learner is on the roster

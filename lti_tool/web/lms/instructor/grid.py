@@ -42,7 +42,6 @@ from lti_tool.web.lms.instructor.course import (
 from lti_tool.web.lms.instructor.learners import Learner, roster
 
 
-# -- the grid ---------------------------------------------------------------------------------
 @dataclass(frozen=True)
 class GridFilters:
     credential: int | None

@@ -17,7 +17,6 @@ from lti_tool.models import LearnerAccount, RosterEntry
 from lti_tool.web.lms.instructor.course import Course
 
 
-# -- learners -------------------------------------------------------------------------------------
 @dataclass(frozen=True)
 class Learner:
     account_id: int

@@ -50,9 +50,6 @@ def _route_warning(context: Context, allowed_routes: Iterable[str]) -> str:
     return ""
 
 
-
-
-# -- offerings ------------------------------------------------------------------------------------
 @dataclass(frozen=True)
 class CatalogEntry:
     version: CredentialVersion

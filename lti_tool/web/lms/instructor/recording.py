@@ -95,8 +95,6 @@ def cell() -> ResponseReturnValue:
     return _cell_page(course, learner, skill, form={}, errors={})
 
 
-
-
 def _demonstrated_at(raw: str) -> tuple[datetime | None, dict[str, list[str]]]:
     """A date from the form (the learner's local "today" may be UTC's tomorrow): today or
     tomorrow (UTC) is now; an earlier day is noon UTC that day; later is refused."""

@@ -44,8 +44,6 @@ class ImportTooLarge(ToolError):
                       "into smaller files.")
 
 
-
-
 # -- CSV exports ----------------------------------------------------------------------------------
 _FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
 

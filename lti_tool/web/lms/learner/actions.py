@@ -18,7 +18,6 @@ from lti_tool.web.public.credentials import parse_datetime, public_url, title_an
 LINKEDIN_ADD = "https://www.linkedin.com/profile/add"
 
 
-
 def linkedin_url(award: Award, record: CredentialRecord, issuer_name: str) -> str:
     """LinkedIn's "Add licence or certification" form, pre-filled
     (https://addtoprofile.linkedin.com/): name, issuing organisation, issue and expiry
