@@ -5,7 +5,8 @@ Create (https://www.w3.org/TR/vc-di-eddsa/#create-proof-eddsa-rdfc-2022):
 1. proof config = the proof options (type ``DataIntegrityProof``, cryptosuite, created,
    verificationMethod, proofPurpose) with the document's ``@context``;
 2. canonicalize the document *without* ``proof`` and the proof config with RDFC-1.0
-   (PyLD URDNA2015, which produces the same output as RDFC-1.0 for these inputs);
+   (JSON-LD to RDF by PyLD, :mod:`lti_tool.badges.linked_data`; RDFC-1.0 by our own
+   :mod:`lti_tool.badges.rdfc`, which caps the work a hostile document can cause);
 3. hash data = SHA-256(canonical proof config) || SHA-256(canonical document);
 4. proofValue = multibase base58btc (``z...``) of the Ed25519 signature of the hash data.
 
@@ -27,15 +28,9 @@ from typing import Any
 
 from cryptography.exceptions import InvalidSignature
 from cryptography.hazmat.primitives.asymmetric import ed25519
-from pyld import jsonld
 
-from lti_tool.badges.contexts import document_loader, find_refused_context
-from lti_tool.badges.errors import (
-    CanonicalizationError,
-    ContextNotAllowedError,
-    KeyFormatError,
-    ProofError,
-)
+from lti_tool.badges import linked_data
+from lti_tool.badges.errors import KeyFormatError, ProofError
 from lti_tool.badges.multikey import (
     PublicKey,
     key_type_name,
@@ -49,38 +44,14 @@ PROOF_TYPE = "DataIntegrityProof"
 LEGACY_PROOF_TYPE = "Ed25519Signature2020"
 PROOF_PURPOSE = "assertionMethod"
 
-_NORMALIZE_OPTIONS: dict[str, Any] = {
-    "algorithm": "URDNA2015",
-    "format": "application/n-quads",
-    "documentLoader": document_loader,
-}
-
-
 def canonicalize(document: Mapping[str, Any]) -> str:
     """RDFC-1.0 canonical N-Quads of a JSON-LD document, using bundled contexts only.
 
     Raises ContextNotAllowedError for an unknown/remote context, CanonicalizationError
-    for any other JSON-LD failure.
+    for any other JSON-LD failure, a document past the size limits, or one whose blank
+    nodes would take too much work to canonicalize (:mod:`lti_tool.badges.rdfc`).
     """
-    try:
-        result = jsonld.normalize(dict(document), dict(_NORMALIZE_OPTIONS))
-    except RecursionError as exc:
-        raise CanonicalizationError("document is nested too deeply to canonicalize") from exc
-    except Exception as exc:  # PyLD raises JsonLdError and, on bad input, plain errors
-        refused = find_refused_context(exc)
-        if refused is not None:
-            raise ContextNotAllowedError(refused.url) from exc
-        raise CanonicalizationError(f"JSON-LD canonicalization failed: {_pyld_reason(exc)}") \
-            from exc
-    if not isinstance(result, str):
-        raise CanonicalizationError("JSON-LD canonicalization produced no N-Quads")
-    return result
-
-
-def _pyld_reason(exc: BaseException) -> str:
-    code = getattr(exc, "code", None)
-    message = str(getattr(exc, "message", "") or exc).splitlines()[0][:200]
-    return f"{code}: {message}" if code else message
+    return linked_data.canonical_nquads(document)
 
 
 def unsecured_document(document: Mapping[str, Any]) -> dict[str, Any]:

@@ -37,9 +37,16 @@ from dataclasses import asdict, dataclass
 from datetime import UTC, datetime
 from typing import Any, Literal
 
-from pyld import jsonld
-
-from lti_tool.badges import baking, contexts, ecdsa_sd, eddsa, jwt_vc, schemas, status_list
+from lti_tool.badges import (
+    baking,
+    contexts,
+    ecdsa_sd,
+    eddsa,
+    jwt_vc,
+    linked_data,
+    schemas,
+    status_list,
+)
 from lti_tool.badges.errors import BadgeError, ContextNotAllowedError
 from lti_tool.badges.multikey import PublicKey, decode_multikey, public_key_from_did_key
 
@@ -564,17 +571,13 @@ class _Run:
             dropped.append(str(term))
 
         try:
-            expanded = jsonld.expand(dict(credential),
-                                     {"documentLoader": contexts.document_loader,
-                                      "base": _UNDEFINED_BASE},
-                                     on_property_dropped=on_dropped)
-        except Exception as exc:
-            refused = contexts.find_refused_context(exc)
-            if refused is not None:
-                self.add("json-ld", "error", refused.message)
-            else:
-                self.add("json-ld", "error", "the credential is not valid JSON-LD: "
-                         f"{eddsa._pyld_reason(exc)}")
+            expanded = linked_data.expand(credential, base=_UNDEFINED_BASE,
+                                          on_property_dropped=on_dropped)
+        except ContextNotAllowedError as exc:
+            self.add("json-ld", "error", exc.message)
+            return
+        except BadgeError as exc:
+            self.add("json-ld", "error", exc.message)
             return
         undefined_types = sorted({t[len(_UNDEFINED_BASE):] for t in _expanded_types(expanded)
                                   if t.startswith(_UNDEFINED_BASE)})
