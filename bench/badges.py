@@ -42,14 +42,14 @@ def build(number: int) -> dict[str, Any]:
         achievement_id="https://tool.example.edu/catalog/python-fundamentals/v3",
         name="Python Programming Fundamentals",
         description="Writes, tests and debugs small Python programs.",
-        criteria_narrative="Every required skill demonstrated.",
+        criteria_narrative="Every required skill demonstrated.\n\n"
+                           + ob.workload_narrative(37.5, ["Online, asynchronous"]),
         image_url="https://tool.example.edu/badges/py.png", image_caption="Python badge",
         alignments=[ob.AlignmentTarget(f"Skill {i}", f"https://case.example.org/items/{i}",
                                        target_code=f"PY.{i}", target_framework="College",
                                        target_type="CFItem") for i in range(4)],
         credits_available=1.5, field_of_study="Computer Science", human_code="CS-PY-101",
-        in_language="en-CA", version="3", tags=["python"], notional_learning_hours=37.5,
-        delivery_modes=["asynchronous"])
+        in_language="en-CA", version="3", tags=["python"])
     return ob.build_credential(
         credential_id=f"https://tool.example.edu/credentials/{number:08d}",
         issuer=ob.build_profile(ISSUER, "Example College", url="https://example.edu",

@@ -2,8 +2,11 @@
 
 Canonicalizing (RDFC-1.0) or expanding a credential needs its ``@context`` documents. We
 never fetch them: every context we accept ships in ``lti_tool/badges/contexts/`` and is
-mapped URL -> file by ``contexts/index.json`` (copied from the conformance data, see
-``shared/conformance/SOURCES.md``). Any other URL is refused with
+mapped URL -> file by ``contexts/index.json``. They are exactly the standard contexts of the
+conformance data (``shared/conformance/contexts``, see ``SOURCES.md``; a test keeps them
+equal): W3C VCDM, Data Integrity, DID, Multikey, 1EdTech OB 3.0 and CLR 2.0. MicroCred has
+no context of its own, so whatever a verifier that trusts only standard contexts can load,
+we can, and the other way round. Any other URL is refused with
 :class:`~lti_tool.badges.errors.ContextNotAllowedError`, so a hostile credential cannot
 make the server reach an arbitrary host.
 
@@ -29,9 +32,6 @@ CLR_V2P0 = "https://purl.imsglobal.org/spec/clr/v2p0/context-2.0.1.json"
 DATA_INTEGRITY_V2 = "https://w3id.org/security/data-integrity/v2"
 MULTIKEY_V1 = "https://w3id.org/security/multikey/v1"
 DID_V1 = "https://www.w3.org/ns/did/v1"
-#: MicroCred's own extension context (notional learning hours, delivery modes);
-#: documented in docs/badges-extension.md.
-MICROCRED_V1 = "https://purl.microcred.org/ns/v1"
 
 #: Any OB 3.0 context version (``context.json``, ``context-3.0.x.json``); the same pattern
 #: the 1EdTech JSON Schema uses for ``@context[1]``.

@@ -3,10 +3,11 @@ them and signs the result with :mod:`lti_tool.badges.eddsa` / :mod:`lti_tool.bad
 
 Shapes follow the OB 3.0 data model (https://www.imsglobal.org/spec/ob/v3p0/#data-model):
 
-* ``OpenBadgeCredential`` (§B.1.1 AchievementCredential) with contexts VCDM 2.0 + OB 3.0.3
-  + OB ``extensions.json`` (it defines the ``1EdTechJsonSchemaValidator2019`` type of
-  ``credentialSchema``) + MicroCred's extension context when its terms are used
-  (docs/badges-extension.md);
+* ``OpenBadgeCredential`` (§B.1.1 AchievementCredential) with the standard contexts only:
+  VCDM 2.0 + OB 3.0.3 + OB ``extensions.json`` (it defines the
+  ``1EdTechJsonSchemaValidator2019`` type of ``credentialSchema``). Every term is defined by
+  them, so any verifier that trusts only the standard contexts can process it (how catalog
+  facts without an OB 3.0 property travel: docs/badges-vocabulary.md);
 * issuer ``Profile`` (§B.1.16); ``AchievementSubject`` (§B.1.2) identified by a salted
   SHA-256 hashed e-mail ``IdentityObject`` (§B.1.13, ``hashed: true``, ``salt``);
 * ``Achievement`` (§B.1.3) with ``achievementType`` MicroCredential, ``Criteria``,
@@ -16,9 +17,10 @@ Shapes follow the OB 3.0 data model (https://www.imsglobal.org/spec/ob/v3p0/#dat
 * ``Evidence`` (§B.1.9), ``credentialSchema`` (the 1EdTech JSON Schema) and a
   ``BitstringStatusListEntry`` for revocation.
 
-Issuer keys: the verification method id is ``<issuer id>#<publicKeyMultibase>``, which our
-controller document publishes (so old keys stay resolvable after rotation) *and* which the
-1EdTech validator can verify offline by its "[controller]#[publicKeyMultibase]" convention.
+Issuer keys: the verification method id is ``<issuer id>#<publicKeyMultibase>`` and its
+``controller`` is the issuer id, so the issuer Profile is the controller document
+(https://www.w3.org/TR/cid-1.0/): it lists every key under ``verificationMethod`` and the
+keys that may sign credentials under ``assertionMethod`` (:func:`controller_document`).
 """
 
 from __future__ import annotations
@@ -35,7 +37,6 @@ from cryptography.hazmat.primitives.asymmetric import ed25519
 
 from lti_tool.badges.contexts import (
     DID_V1,
-    MICROCRED_V1,
     MULTIKEY_V1,
     OB_V3P0,
     OB_V3P0_EXTENSIONS,
@@ -49,8 +50,6 @@ from lti_tool.badges.schemas import OB_ACHIEVEMENT_CREDENTIAL_SCHEMA_ID, SCHEMA_
 ACHIEVEMENT_TYPE = "MicroCredential"
 PASS, FAIL = "Pass", "Fail"
 CREDENTIAL_TYPES = ["VerifiableCredential", "OpenBadgeCredential"]
-#: Extension terms defined by MICROCRED_V1 (docs/badges-extension.md).
-EXTENSION_TERMS = ("notionalLearningHours", "deliveryMode")
 
 
 @dataclass(frozen=True)
@@ -136,14 +135,13 @@ def build_achievement(*, achievement_id: str, name: str, description: str,
                       field_of_study: str | None = None, human_code: str | None = None,
                       in_language: str | None = None, version: str | None = None,
                       tags: Sequence[str] = (),
-                      notional_learning_hours: Decimal | float | int | None = None,
-                      delivery_modes: Sequence[str] = (),
                       creator: Mapping[str, Any] | None = None,
                       achievement_type: str = ACHIEVEMENT_TYPE) -> dict[str, Any]:
     """The catalog version of a micro-credential as an OB 3.0 ``Achievement``.
 
-    ``credits_available`` only for credit-bearing credentials (omit it otherwise).
-    ``notional_learning_hours`` / ``delivery_modes`` use MicroCred's extension context.
+    ``credits_available`` only for credit-bearing credentials (omit it otherwise). Facts
+    without an OB 3.0 property (learning hours, delivery modes) belong in
+    ``criteria_narrative`` (see :func:`workload_narrative`).
     """
     criteria: dict[str, Any] = {"narrative": criteria_narrative}
     if criteria_url:
@@ -180,12 +178,21 @@ def build_achievement(*, achievement_id: str, name: str, description: str,
         achievement["tag"] = list(tags)
     if creator is not None:
         achievement["creator"] = dict(creator)
-    if notional_learning_hours is not None:
-        achievement["notionalLearningHours"] = _decimal_text(notional_learning_hours,
-                                                             "notionalLearningHours")
-    if delivery_modes:
-        achievement["deliveryMode"] = list(delivery_modes)
     return achievement
+
+
+def workload_narrative(notional_learning_hours: Decimal | float | int | str | None,
+                       delivery_modes: Sequence[str] = ()) -> str:
+    """The catalog facts OB 3.0 has no property for, as the sentences that go into
+    ``criteria.narrative`` (docs/badges-vocabulary.md): "Notional learning hours: 37.5."
+    and "Delivery: Online, asynchronous; In person." (``delivery_modes`` are labels)."""
+    lines = []
+    if notional_learning_hours is not None and notional_learning_hours != "":
+        hours = _decimal_text(notional_learning_hours, "notional learning hours")
+        lines.append(f"Notional learning hours: {hours}.")
+    if delivery_modes:
+        lines.append("Delivery: " + "; ".join(delivery_modes) + ".")
+    return "\n".join(lines)
 
 
 def new_salt() -> str:
@@ -274,8 +281,6 @@ def build_credential(*, credential_id: str, issuer: Mapping[str, Any],
 
     # extensions.json defines the 1EdTechJsonSchemaValidator2019 credentialSchema type.
     context = [VC_V2, OB_V3P0, OB_V3P0_EXTENSIONS]
-    if any(term in achievement for term in EXTENSION_TERMS):
-        context.append(MICROCRED_V1)
     context.extend(c for c in extra_contexts if c not in context)
     credential: dict[str, Any] = {
         "@context": context,

@@ -33,8 +33,10 @@ keys (:mod:`lti_tool.services.issuer_keys`) and the public URLs.
   ``/issuers/<slug>/badges/<code>.svg``), an ``Alignment`` per skill plus one per external
   framework alignment of the skill, ``creditsAvailable`` only when credit-bearing
   (``creditsEarned`` on the subject then too), ``fieldOfStudy``, ``humanCode`` (the code),
-  ``inLanguage``, ``version``, ``tag``, and notional hours + delivery modes in MicroCred's
-  extension (docs/badges-extension.md).
+  ``inLanguage``, ``version`` and ``tag``. Only standard vocabulary: the notional learning
+  hours and delivery modes, which OB 3.0 has no property for, are sentences of
+  ``criteria.narrative`` (docs/badges-vocabulary.md); the achievement ``id`` is the public
+  catalog page that lists them too.
 * **Status**: each credential has a ``BitstringStatusListEntry`` (statusPurpose
   revocation, https://www.w3.org/TR/vc-bitstring-status-list/) in one of the issuer's
   status lists; its index is allocated by one atomic ``UPDATE ... RETURNING`` (and a unique
@@ -67,7 +69,6 @@ from lti_tool.badges import eddsa, jwt_vc, ob, status_list
 from lti_tool.badges.contexts import (
     CLR_V2P0,
     DID_V1,
-    MICROCRED_V1,
     MULTIKEY_V1,
     OB_V3P0,
     OB_V3P0_EXTENSIONS,
@@ -345,7 +346,8 @@ def _alignments(snapshot: Mapping[str, Any], achievement_id: str,
 
 
 def criteria_narrative(snapshot: Mapping[str, Any]) -> str:
-    """The learning outcomes, the earning rule and the assessment method (Markdown)."""
+    """The learning outcomes, the earning rule, the assessment method and the workload and
+    delivery modes (Markdown)."""
     parts = []
     outcomes = [str(o) for o in snapshot.get("learning_outcomes", []) if o]
     if outcomes:
@@ -355,6 +357,11 @@ def criteria_narrative(snapshot: Mapping[str, Any]) -> str:
         parts.append(f"Earning rule: {snapshot['earning_rule']}")
     if snapshot.get("assessment_method"):
         parts.append(f"Assessment: {snapshot['assessment_method']}")
+    workload = ob.workload_narrative(
+        snapshot.get("notional_hours") or None,
+        [label(str(m)) for m in snapshot.get("delivery_modes", []) if m])
+    if workload:
+        parts.append(workload)
     return "\n\n".join(parts) or "Demonstrate every required skill (pass)."
 
 
@@ -382,9 +389,7 @@ def _achievement(award: Award, issuer: Issuer, snapshot: Mapping[str, Any],
         field_of_study=str(snapshot.get("field_of_study") or "") or None, human_code=code,
         in_language=languages[0] if languages else None,
         version=str(snapshot.get("version") or award.version.version),
-        tags=[str(t) for t in snapshot.get("tags", []) if t],
-        notional_learning_hours=snapshot.get("notional_hours") or None,
-        delivery_modes=[str(m) for m in snapshot.get("delivery_modes", []) if m])
+        tags=[str(t) for t in snapshot.get("tags", []) if t])
 
 
 def _source(award: Award, issuer: Issuer, base_url: str) -> dict[str, Any]:
@@ -658,8 +663,6 @@ def build_clr(session: Session, person_id: int, *, vault: KeyVault, base_url: st
     credentials = [r.json for r in records]
     achievements = [c["credentialSubject"]["achievement"] for c in credentials]
     context = [VC_V2, CLR_V2P0, OB_V3P0, OB_V3P0_EXTENSIONS]
-    if any(term in a for a in achievements for term in ob.EXTENSION_TERMS):
-        context.append(MICROCRED_V1)
     now = utcnow()
     clr: dict[str, Any] = {
         "@context": context,

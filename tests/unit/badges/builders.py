@@ -26,7 +26,9 @@ def achievement(*, credit_bearing: bool = True) -> dict[str, Any]:
         name="Python Programming Fundamentals",
         description="Writes, tests and debugs small Python programs.",
         criteria_narrative="Outcomes: variables, control flow, functions, testing. "
-                           "Rule: every required skill demonstrated (pass).",
+                           "Rule: every required skill demonstrated (pass).\n\n"
+                           + ob.workload_narrative("37.5", ["Online, asynchronous",
+                                                            "In person"]),
         image_url="https://tool.example.edu/badges/python-fundamentals.png",
         image_caption="Badge: Python Programming Fundamentals",
         alignments=[ob.AlignmentTarget("Control flow", "https://case.example.org/items/cf",
@@ -37,8 +39,7 @@ def achievement(*, credit_bearing: bool = True) -> dict[str, Any]:
                                        target_framework="ESCO", target_type="ext:ESCOSkill")],
         credits_available=1.5 if credit_bearing else None,
         field_of_study="Computer Science", human_code="CS-PY-101", in_language="en-CA",
-        version="3", tags=["python", "programming"], notional_learning_hours="37.5",
-        delivery_modes=["asynchronous", "in_person"])
+        version="3", tags=["python", "programming"])
 
 
 def credential(*, index: int = 7, valid_until: datetime | None = None,
