@@ -66,9 +66,11 @@ def proof_config(document: Mapping[str, Any], proof: Mapping[str, Any]) -> dict[
     return config
 
 
-def canonical_forms(document: Mapping[str, Any],
-                    proof: Mapping[str, Any]) -> tuple[str, str]:
-    """(canonical proof config, canonical document) as N-Quads strings."""
+def canonical_forms(document: Mapping[str, Any], proof: Mapping[str, Any], *,
+                    cache: dict[str, str] | None = None) -> tuple[str, str]:
+    """(canonical proof config, canonical document) as N-Quads strings. ``cache`` (one per
+    document) keeps the canonical document between the proofs of a proof set, which all
+    sign the same unsecured document."""
     proof_context = proof.get("@context")
     doc = unsecured_document(document)
     if proof_context is not None:
@@ -78,12 +80,19 @@ def canonical_forms(document: Mapping[str, Any],
         if doc_context[: len(wanted)] != wanted:
             raise ProofError("the proof's @context does not match the document's @context")
         doc["@context"] = proof_context
-    return canonicalize(proof_config(doc, proof)), canonicalize(doc)
+    cache_key = repr(doc.get("@context"))
+    canonical_document = cache.get(cache_key) if cache is not None else None
+    if canonical_document is None:
+        canonical_document = canonicalize(doc)
+        if cache is not None:
+            cache[cache_key] = canonical_document
+    return canonicalize(proof_config(doc, proof)), canonical_document
 
 
-def hash_data(document: Mapping[str, Any], proof: Mapping[str, Any]) -> bytes:
+def hash_data(document: Mapping[str, Any], proof: Mapping[str, Any], *,
+              cache: dict[str, str] | None = None) -> bytes:
     """SHA-256(canonical proof config) || SHA-256(canonical document): the signed bytes."""
-    canonical_proof, canonical_document = canonical_forms(document, proof)
+    canonical_proof, canonical_document = canonical_forms(document, proof, cache=cache)
     return (hashlib.sha256(canonical_proof.encode("utf-8")).digest()
             + hashlib.sha256(canonical_document.encode("utf-8")).digest())
 
@@ -128,7 +137,7 @@ def sign(document: Mapping[str, Any], private_key: ed25519.Ed25519PrivateKey,
 
 
 def verify_proof(document: Mapping[str, Any], proof: Mapping[str, Any],
-                 public_key: PublicKey) -> None:
+                 public_key: PublicKey, *, cache: dict[str, str] | None = None) -> None:
     """Check one embedded proof against ``public_key``.
 
     Raises ProofError with a reason (unsupported suite, wrong key type, malformed
@@ -155,7 +164,7 @@ def verify_proof(document: Mapping[str, Any], proof: Mapping[str, Any],
     if len(signature) != 64:
         raise ProofError("proofValue is not a 64-byte Ed25519 signature")
     try:
-        public_key.verify(signature, hash_data(document, proof))
+        public_key.verify(signature, hash_data(document, proof, cache=cache))
     except InvalidSignature as exc:
         raise ProofError("signature does not match the credential "
                          "(the credential was changed after signing, or the key is wrong)") \

@@ -10,9 +10,11 @@ https://www.imsglobal.org/spec/ob/v3p0/#jwt-proof
   ``exp`` = validUntil. Credentials made under VCDM 1.1 carry the credential in a ``vc``
   claim instead (the spec's verification note, and ``fixtures/ob30/simple-jwt_v1.*``); we
   read both and write the ``vc`` form only for VCDM 1.1 documents.
-* Verify (https://www.imsglobal.org/spec/ob/v3p0/#jwt-verify): check the JWS with the
-  header ``jwk`` or the key a resolver returns for ``kid``, then check that the claims
-  match the credential.
+* Verify (https://www.imsglobal.org/spec/ob/v3p0/#jwt-verify): check the JWS with the key
+  ``kid`` names (a did:key, or a key a resolver establishes) or the header ``jwk``, then
+  check that the claims match the credential. A ``jwk`` header is a key the token brings
+  with it: it can check the signature, never show who signed
+  (:mod:`lti_tool.badges.binding`).
 
 The JWS is implemented on ``cryptography`` directly so every failure has a precise reason
 and the registered claims are compared with the credential, not just validated.
@@ -23,7 +25,7 @@ from __future__ import annotations
 import base64
 import binascii
 import json
-from collections.abc import Callable, Mapping
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
@@ -32,17 +34,17 @@ from cryptography.exceptions import InvalidSignature
 from cryptography.hazmat.primitives import hashes
 from cryptography.hazmat.primitives.asymmetric import ec, ed25519, padding, rsa, utils
 
+from lti_tool.badges import binding
+from lti_tool.badges.binding import KeyResolver, ResolvedKey
 from lti_tool.badges.contexts import VC_V1
 from lti_tool.badges.errors import JwtError, KeyFormatError
 from lti_tool.badges.multikey import (
     PublicKey,
     ed25519_public_key_bytes,
     key_type_name,
-    public_key_from_did_key,
 )
 
 PrivateKey = ed25519.Ed25519PrivateKey | ec.EllipticCurvePrivateKey | rsa.RSAPrivateKey
-KeyResolver = Callable[[str], PublicKey | None]
 
 SUPPORTED_ALGS = ("RS256", "ES256", "EdDSA")
 REGISTERED_CLAIMS = ("iss", "sub", "aud", "exp", "nbf", "iat", "jti")
@@ -346,36 +348,27 @@ def _json_object(data: bytes, what: str) -> dict[str, Any]:
 @dataclass
 class VerifiedJwt:
     decoded: DecodedJwt
-    key: PublicKey
-    key_source: str
+    key: ResolvedKey
     notes: list[str] = field(default_factory=list)
 
 
-def resolve_jwt_key(decoded: DecodedJwt, resolver: KeyResolver | None) -> tuple[PublicKey, str]:
-    """(public key, where it came from): ``kid`` via the resolver or did:key, else ``jwk``."""
+def resolve_jwt_key(decoded: DecodedJwt, resolver: KeyResolver | None) -> ResolvedKey:
+    """The key that checks the token's signature, and who controls it (OB 3.0 §8.2.4.2):
+    ``kid`` names a verification method (did:key, or one a resolver knows); a ``jwk``
+    header alone is a key the token brings with it, the issuer's only when the issuer is a
+    did:key of that key (:func:`lti_tool.badges.binding.jwk_key`). Raises BadgeError."""
     header = decoded.header
     kid = header.get("kid")
     jwk = header.get("jwk")
     if kid is not None and not isinstance(kid, str):
         raise JwtError("'kid' header must be a string")
-    key: PublicKey | None = None
-    source = ""
     if isinstance(kid, str):
-        if kid.startswith("did:key:"):
-            key = public_key_from_did_key(kid)
-            source = f"did:key {kid}"
-        elif resolver is not None:
-            key = resolver(kid)
-            source = f"kid {kid} (resolved by the issuer's published keys)"
-    if key is not None:
-        if jwk is not None and public_key_from_jwk(jwk) != key:
-            raise JwtError("the header 'jwk' differs from the key 'kid' resolves to")
-        return key, source
+        resolved = binding.resolve(kid, resolver)
+        if jwk is not None and public_key_from_jwk(jwk) != resolved.key:
+            raise JwtError("the header 'jwk' differs from the key 'kid' names")
+        return resolved
     if jwk is not None:
-        return public_key_from_jwk(jwk), "the JWS header 'jwk' (key supplied by the credential)"
-    if isinstance(kid, str):
-        raise JwtError(f"cannot obtain the key for kid {kid!r}: it is not a did:key and no "
-                       "trusted resolver knows it (keys are never fetched from the network)")
+        return binding.jwk_key(public_key_from_jwk(jwk), decoded.payload.get("iss"))
     raise JwtError("JOSE header has neither 'kid' nor 'jwk', so there is no key to verify "
                    "with")
 
@@ -417,12 +410,12 @@ def verify_jwt(token: str, resolver: KeyResolver | None = None) -> VerifiedJwt:
     extra = set(decoded.header) - _ALLOWED_HEADERS
     if "crit" in extra:
         raise JwtError("JOSE header has 'crit' extensions this verifier does not understand")
-    key, source = resolve_jwt_key(decoded, resolver)
-    verify_signature(decoded, key)
+    key = resolve_jwt_key(decoded, resolver)
+    verify_signature(decoded, key.key)
     notes = []
     if extra:
         notes.append(f"extra JOSE headers {sorted(extra)} (OB 3.0 allows none)")
     typ = decoded.header.get("typ")
     if typ is not None and typ != "JWT":
         notes.append(f"'typ' header is {typ!r}, OB 3.0 says \"JWT\"")
-    return VerifiedJwt(decoded, key, source, notes)
+    return VerifiedJwt(decoded, key, notes)

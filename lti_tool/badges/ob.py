@@ -319,26 +319,30 @@ def verification_method_id(controller: str, public_key: PublicKey) -> str:
     return f"{controller}#{encode_ed25519_public_key(public_key)}"
 
 
-def controller_document(controller: str, public_keys: Sequence[PublicKey]) -> dict[str, Any]:
-    """A controller document listing every (current and retired) Ed25519 Multikey.
+def verification_method(method_id: str, controller: str, public_key: PublicKey, *,
+                        revoked: datetime | None = None) -> dict[str, Any]:
+    """A ``Multikey`` verification method (CID 1.0 §2.2.2). ``revoked`` marks a key its
+    controller withdrew: verifiers must not accept its signatures any more."""
+    if not isinstance(public_key, ed25519.Ed25519PublicKey):
+        raise ValueError("eddsa-rdfc-2022 issuer keys are Ed25519")
+    method: dict[str, Any] = {"id": method_id, "type": "Multikey", "controller": controller,
+                              "publicKeyMultibase": encode_ed25519_public_key(public_key)}
+    if revoked is not None:
+        method["revoked"] = format_datetime(revoked)
+    return method
 
-    Publish it at ``controller`` so verifiers can dereference verification methods; keep
-    retired keys listed so old credentials still verify
-    (https://www.w3.org/TR/controller-document/).
-    """
-    methods = []
-    for key in public_keys:
-        if not isinstance(key, ed25519.Ed25519PublicKey):
-            continue
-        methods.append({"id": verification_method_id(controller, key), "type": "Multikey",
-                        "controller": controller,
-                        "publicKeyMultibase": encode_ed25519_public_key(key)})
+
+def controller_document(document_id: str, methods: Sequence[Mapping[str, Any]],
+                        assertion_method: Sequence[str]) -> dict[str, Any]:
+    """A controlled identifier document (https://www.w3.org/TR/cid-1.0/): the keys
+    (``verificationMethod``, withdrawn ones marked ``revoked``) and those that may sign
+    credentials (``assertionMethod``). Its first context is DID v1, which tells Data
+    Integrity libraries they can read ``assertionMethod`` without JSON-LD framing."""
     # DID v1 defines verificationMethod / assertionMethod / controller and Multikey v1 the
-    # key terms: with these two every property expands (data-integrity v2 defines neither
-    # top-level term, so JSON-LD processors dropped them).
-    return {"@context": [DID_V1, MULTIKEY_V1], "id": controller,
-            "verificationMethod": methods,
-            "assertionMethod": [m["id"] for m in methods]}
+    # key terms (incl. revoked): with these two every property expands.
+    return {"@context": [DID_V1, MULTIKEY_V1], "id": document_id,
+            "verificationMethod": [dict(m) for m in methods],
+            "assertionMethod": list(assertion_method)}
 
 
 def jwks(keys: Sequence[tuple[str, PublicKey]]) -> dict[str, Any]:

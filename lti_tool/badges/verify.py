@@ -11,8 +11,8 @@ Steps follow OB 3.0 §9 "Verification and Validation"
 
 ``input`` -> ``extract`` (PNG/SVG) -> ``parse`` -> ``context`` -> ``type`` -> ``issuer`` ->
 ``credentialSubject`` -> ``evidence`` -> ``json-ld`` -> ``schema`` -> ``proof`` ->
-``jwt-claims`` (VC-JWT) -> ``validity`` -> ``status`` -> ``endorsements`` (embedded
-EndorsementCredentials are verified the same way).
+``issuer-key`` -> ``jwt-claims`` (VC-JWT) -> ``validity`` -> ``status`` -> ``endorsements``
+(embedded EndorsementCredentials are verified the same way).
 
 Proofs checked: ``eddsa-rdfc-2022`` (and the legacy ``eddsa-2022`` / ``Ed25519Signature2020``
 forms, reported as outdated), ``ecdsa-sd-2023`` derived proofs, and VC-JWT (RS256, ES256,
@@ -21,17 +21,21 @@ EdDSA). Unknown proof types are ignored when another proof verifies.
 Result: ``invalid`` if any step is an error (the reason is the first error), ``warning`` if
 any step warns, else ``valid``.
 
-Keys: ``did:key`` is decoded; otherwise the caller's ``key_resolver(verification_method)``
-(our own issuer's published keys) is asked; otherwise, like the 1EdTech validator, a
-fragment that is a Multikey (``https://issuer.example/keys#z6Mk...``) is used as the key,
-and the report says the key was not confirmed with the issuer.
+Who signed (:mod:`.binding`): a proof counts only when its key is shown to be the issuer's.
+``did:key`` keys belong to that DID; any other key must be established by the caller's
+``key_resolver`` (MicroCred's own issuers from the database, other https issuers from
+their published profile), listed for signing credentials and not withdrawn. A key that
+only travels with the credential (a ``[controller]#[publicKeyMultibase]`` fragment, a
+VC-JWT ``jwk`` header) can check the signature, never who made it: such a credential is
+reported "signature correct, but not shown to be the issuer's key" and is **invalid**. The
+steps ``proof`` (is the signature intact?) and ``issuer-key`` (is the key the issuer's?)
+say so separately.
 """
 
 from __future__ import annotations
 
 import json
 import logging
-import re
 from collections.abc import Callable, Mapping
 from dataclasses import asdict, dataclass
 from datetime import UTC, datetime
@@ -39,6 +43,7 @@ from typing import Any, Literal
 
 from lti_tool.badges import (
     baking,
+    binding,
     contexts,
     ecdsa_sd,
     eddsa,
@@ -47,17 +52,13 @@ from lti_tool.badges import (
     schemas,
     status_list,
 )
+from lti_tool.badges.binding import IssuerKey, KeyResolver
 from lti_tool.badges.errors import BadgeError, ContextNotAllowedError
-from lti_tool.badges.multikey import PublicKey, decode_multikey, public_key_from_did_key
 
 logger = logging.getLogger(__name__)
 
 StepStatus = Literal["ok", "warn", "error", "skipped"]
 Result = Literal["valid", "warning", "invalid"]
-#: Returns the public key for a verification method / ``kid``, None when it does not know
-#: the controller, or raises BadgeError to refuse (e.g. a controller it owns but a key it
-#: never published: then the fragment convention must not apply).
-KeyResolver = Callable[[str], PublicKey | None]
 #: Returns the status list credential for a URL (a dict, JSON text or bytes), or None.
 StatusListResolver = Callable[[str], Mapping[str, Any] | str | bytes | None]
 
@@ -66,7 +67,6 @@ MAX_DEPTH = 64
 MAX_PROOFS = 8
 MAX_ENDORSEMENTS = 16
 _UNDEFINED_BASE = "https://undefined-term.microcred.invalid/"
-_URI_SCHEME = re.compile(r"^([A-Za-z][A-Za-z0-9+.\-]*):")
 
 OB_TYPES = ("OpenBadgeCredential", "AchievementCredential")
 CredentialKind = Literal["ob", "endorsement", "clr", "status-list"]
@@ -144,59 +144,22 @@ def verify_credential(credential: Mapping[str, Any], *, now: datetime | None = N
 # --- key resolution ---------------------------------------------------------------------
 
 
-def resolve_verification_method(vm: Any, resolver: KeyResolver | None
-                                ) -> tuple[PublicKey, str]:
-    """(public key, human description of where it came from). Raises BadgeError."""
-    if not isinstance(vm, str) or not vm:
-        raise BadgeError("the proof has no verificationMethod")
-    match = _URI_SCHEME.match(vm)
-    if match is None:
-        raise BadgeError(f"verificationMethod {_clip(vm)!r} is not a URI")
-    scheme = match.group(1).lower()
-    if scheme == "did":
-        method = vm.split(":")[1] if vm.count(":") >= 2 else ""
-        if method == "key":
-            return public_key_from_did_key(vm), "did:key"
-        key = _ask(resolver, vm)
-        if key is not None:
-            return key, "published by the issuer"
-        if method == "web":
-            raise BadgeError("did:web keys need a network lookup, which this verifier never "
-                             "does")
-        raise BadgeError(f"unsupported DID method 'did:{method}' (only did:key is resolved)")
-    if scheme not in ("https", "http", "urn"):
-        raise BadgeError(f"unsupported verificationMethod URI scheme {scheme!r}")
-    fragment = vm.partition("#")[2]
-    fragment_key: PublicKey | None = None
-    if fragment.startswith("z"):
-        try:
-            fragment_key = decode_multikey(fragment)
-        except BadgeError:
-            fragment_key = None
-    key = _ask(resolver, vm)
-    if key is not None:
-        if fragment_key is not None and fragment_key != key:
-            raise BadgeError("the key in the verificationMethod fragment differs from the key "
-                             "the issuer publishes")
-        return key, "published by the issuer"
-    if fragment_key is not None:
-        return fragment_key, ("the verificationMethod fragment ([controller]#[publicKeyMultibase] "
-                              "convention; not confirmed with the issuer)")
-    raise BadgeError(f"cannot obtain the public key for {_clip(vm)!r}: its fragment is not a "
-                     "valid Multikey and the key is not published by a known issuer (keys are "
-                     "never fetched from the network)")
-
-
-def _ask(resolver: KeyResolver | None, vm: str) -> PublicKey | None:
+def _guarded(resolver: KeyResolver | None) -> KeyResolver | None:
+    """The caller's resolver, with unexpected failures logged and reported in words."""
     if resolver is None:
         return None
-    try:
-        return resolver(vm)
-    except BadgeError:
-        raise
-    except Exception as exc:
-        logger.exception("key resolver failed for %s", vm)
-        raise BadgeError("the issuer's key could not be looked up") from exc
+
+    def ask(vm: str) -> IssuerKey | None:
+        try:
+            return resolver(vm)
+        except BadgeError:
+            raise
+        except Exception as exc:
+            logger.exception("key resolver failed for %s", vm)
+            raise BadgeError("the issuer's published keys could not be looked up just now") \
+                from exc
+
+    return ask
 
 
 # --- helpers ----------------------------------------------------------------------------
@@ -257,7 +220,7 @@ class _Run:
         if now.tzinfo is None:
             now = now.replace(tzinfo=UTC)
         self.now = now
-        self.key_resolver = key_resolver
+        self.key_resolver = _guarded(key_resolver)
         self.status_resolver = status_resolver
         self.nested = nested
         self.steps: list[Step] = []
@@ -281,7 +244,7 @@ class _Run:
         if errors:
             # When the signature holds, "revoked" / "expired" / "not yet valid" is the news;
             # when it does not, the dates and status are not trustworthy anyway.
-            proof_failed = any(s.name == "proof" for s in errors)
+            proof_failed = any(s.name in ("proof", "issuer-key") for s in errors)
             ranked = sorted(errors, key=lambda s: 0 if not proof_failed and s.name in (
                 "status", "validity") else 1)
             result, reason = "invalid", f"{ranked[0].name}: {ranked[0].message}"
@@ -380,6 +343,14 @@ class _Run:
     def check_credential(self, credential: dict[str, Any],
                          jwt: jwt_vc.DecodedJwt | None) -> None:
         self.credential = credential
+        # Bounded cost: a padded or hostile credential is refused before any schema,
+        # JSON-LD or signature work (each of which grows with its size).
+        if linked_data.count_json_values(credential, linked_data.MAX_JSON_VALUES) \
+                > linked_data.MAX_JSON_VALUES:
+            self.add("size", "error", f"the credential has more than "
+                     f"{linked_data.MAX_JSON_VALUES:,} JSON values (a genuine micro-credential "
+                     "has a few hundred); it is too large to verify")
+            return
         context_ok = self._context(credential)
         self._type(credential)
         if self.kind is not None:
@@ -636,6 +607,9 @@ class _Run:
 
     # proofs ------------------------------------------------------------------------------
     def _embedded_proofs(self, credential: Mapping[str, Any]) -> None:
+        """Every supported proof is checked twice: is the signature intact (``proof``), and
+        is the key that made it the issuer's (``issuer-key``, :mod:`.binding`)? The
+        credential is the issuer's only when one proof passes both."""
         proofs = _as_list(credential.get("proof"))
         if not proofs:
             self.add("proof", "error", "the credential has no proof: it is not signed")
@@ -643,59 +617,85 @@ class _Run:
         if len(proofs) > MAX_PROOFS:
             self.add("proof", "error", f"more than {MAX_PROOFS} proofs")
             return
-        verified: list[str] = []
+        issuer_id, issuer_name = _issuer_id(credential), _issuer_name(credential)
+        signed: list[str] = []
         failures: list[str] = []
         ignored: list[str] = []
+        bound: list[str] = []
+        unbound: list[str] = []
         legacy = False
+        canonical_cache: dict[str, str] = {}
         for index, proof in enumerate(proofs):
-            label = f"proof[{index}]"
+            label = f"proof {index + 1}" if len(proofs) > 1 else "the proof"
             if not isinstance(proof, Mapping):
                 failures.append(f"{label} is not an object")
                 continue
             suite = proof.get("cryptosuite") or proof.get("type")
             if not _is_supported_proof(proof):
-                ignored.append(f"{label} {_clip(str(suite), 60)!r} is not supported")
+                ignored.append(f"{label} ({_clip(str(suite), 60)}) is of a kind this verifier "
+                               "does not check")
                 continue
             if proof.get("proofPurpose") != eddsa.PROOF_PURPOSE:
-                failures.append(f"{label} proofPurpose must be 'assertionMethod'")
+                failures.append(f"{label}: proofPurpose must be 'assertionMethod' (a proof "
+                                "made for another purpose does not assert a credential)")
                 continue
             try:
-                key, source = resolve_verification_method(proof.get("verificationMethod"),
-                                                          self.key_resolver)
+                resolved = binding.resolve(proof.get("verificationMethod"), self.key_resolver)
                 if proof.get("cryptosuite") == ecdsa_sd.CRYPTOSUITE:
-                    ecdsa_sd.verify_derived_proof(credential, proof, key)
+                    ecdsa_sd.verify_derived_proof(credential, proof, resolved.key)
                 else:
-                    eddsa.verify_proof(credential, proof, key)
+                    eddsa.verify_proof(credential, proof, resolved.key, cache=canonical_cache)
             except BadgeError as exc:
-                failures.append(f"{label}: {exc.message}")
+                failures.append(f"{label}: {exc.message}" if len(proofs) > 1 else exc.message)
                 continue
             legacy = legacy or suite in (eddsa.LEGACY_CRYPTOSUITE, eddsa.LEGACY_PROOF_TYPE)
-            verified.append(f"{label} {suite} verified with the key from {source}")
+            signed.append(str(suite))
+            verdict = binding.check(resolved, issuer_id, issuer_name, credential.get("id"))
+            (bound if verdict.ok else unbound).append(verdict.message)
+        if not signed:
+            if failures:
+                self.add("proof", "error", "; ".join(failures + ignored))
+            else:
+                self.add("proof", "error", "no proof this verifier can check: "
+                         + "; ".join(ignored) + f" (it checks {eddsa.CRYPTOSUITE}, "
+                         f"{ecdsa_sd.CRYPTOSUITE} derived proofs and VC-JWT)")
+            self.add("issuer-key", "skipped", "not checked: no signature could be verified")
+            return
+        what = (f"the signature is intact: nothing in the credential has changed since it "
+                f"was signed ({', '.join(sorted(set(signed)))})")
         if failures:
-            self.add("proof", "error", "; ".join(failures + ignored))
-        elif not verified:
-            self.add("proof", "error", "no supported proof: " + "; ".join(ignored)
-                     + f" (this verifier checks {eddsa.CRYPTOSUITE}, {ecdsa_sd.CRYPTOSUITE} "
-                     "derived proofs and VC-JWT)")
+            self.add("proof", "error", "; ".join(failures))
         elif legacy:
-            self.add("proof", "warn", "; ".join(verified) + " (legacy proof format; current "
-                     f"is {eddsa.CRYPTOSUITE})")
+            self.add("proof", "warn", f"{what}; it uses a legacy proof format (current is "
+                     f"{eddsa.CRYPTOSUITE})")
         else:
-            self.add("proof", "ok", "; ".join(verified + ignored))
+            self.add("proof", "ok", "; ".join([what, *ignored]))
+        if bound:
+            self.add("issuer-key", "ok", f"signed by the issuer: {bound[0]}")
+        else:
+            self.add("issuer-key", "error", unbound[0])
 
     def _jwt_proof(self, decoded: jwt_vc.DecodedJwt, credential: Mapping[str, Any]) -> None:
-        try:
-            key, source = jwt_vc.resolve_jwt_key(decoded, self.key_resolver)
-            jwt_vc.verify_signature(decoded, key)
-        except BadgeError as exc:
-            self.add("proof", "error", exc.message)
-            return
         if "crit" in decoded.header:
             self.add("proof", "error", "JOSE header has 'crit' extensions this verifier does "
                      "not understand")
             return
-        self.add("proof", "ok", f"{decoded.header.get('alg')} JWS verified with the key from "
-                 f"{source}")
+        try:
+            resolved = jwt_vc.resolve_jwt_key(decoded, self.key_resolver)
+            jwt_vc.verify_signature(decoded, resolved.key)
+        except BadgeError as exc:
+            self.add("proof", "error", exc.message)
+            self.add("issuer-key", "skipped", "not checked: the signature could not be "
+                     "verified")
+            return
+        self.add("proof", "ok", "the signature is intact: nothing in the credential has "
+                 f"changed since it was signed ({decoded.header.get('alg')} VC-JWT)")
+        verdict = binding.check(resolved, _issuer_id(credential), _issuer_name(credential),
+                                credential.get("id"))
+        if verdict.ok:
+            self.add("issuer-key", "ok", f"signed by the issuer: {verdict.message}")
+        else:
+            self.add("issuer-key", "error", verdict.message)
         problems = jwt_vc.check_claims(decoded.payload, credential)
         if problems:
             self.add("jwt-claims", "error", "; ".join(problems))
@@ -796,6 +796,12 @@ def _issuer_id(credential: Mapping[str, Any]) -> Any:
     return issuer.get("id") if isinstance(issuer, Mapping) else issuer
 
 
+def _issuer_name(credential: Mapping[str, Any]) -> str | None:
+    issuer = credential.get("issuer")
+    name = issuer.get("name") if isinstance(issuer, Mapping) else None
+    return name if isinstance(name, str) and name.strip() else None
+
+
 def _is_supported_proof(proof: Mapping[str, Any]) -> bool:
     if proof.get("type") == eddsa.PROOF_TYPE:
         return proof.get("cryptosuite") in (eddsa.CRYPTOSUITE, eddsa.LEGACY_CRYPTOSUITE,
@@ -866,5 +872,6 @@ def _expanded_types(expanded: Any) -> list[str]:
     return found
 
 
-__all__ = ["ContextNotAllowedError", "Step", "VerificationReport", "resolve_verification_method",
+__all__ = ["ContextNotAllowedError", "IssuerKey", "KeyResolver", "StatusListResolver", "Step",
+           "VerificationReport",
            "verify", "verify_credential"]

@@ -25,9 +25,12 @@ class IssuerSigningKey(Base):
     """An issuer's Ed25519 key for ``eddsa-rdfc-2022`` proofs and EdDSA VC-JWTs.
 
     Exactly one is ``active`` (signs new credentials); ``retired`` keys sign nothing new but
-    stay published in the issuer's controller document and JWKS for ever, so every
-    credential they signed keeps verifying. The private key is a Fernet token made by
-    ``services.keys.KeyVault`` (a database dump alone does not reveal it)."""
+    stay listed for signing in the issuer profile (``assertionMethod``) and JWKS for ever,
+    so every credential they signed keeps verifying. A ``revoked`` key (reported
+    compromised) leaves ``assertionMethod`` and the JWKS; it stays described in the profile
+    with its ``revoked`` time so verifiers can say why its signatures no longer count, and
+    what it signed is re-issued with the active key. The private key is a Fernet token made
+    by ``services.keys.KeyVault`` (a database dump alone does not reveal it)."""
 
     __tablename__ = "issuer_signing_keys"
 
@@ -40,6 +43,11 @@ class IssuerSigningKey(Base):
     status: Mapped[str] = mapped_column(String(10), default="active")
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     retired_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
+    # Revocation: when it was withdrawn, since when the issuer believes it was compromised,
+    # and the reason given (shown to anyone who verifies something it signed).
+    revoked_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
+    compromised_since: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
+    revocation_reason: Mapped[str | None] = mapped_column(String(300), nullable=True)
 
 
 class StatusList(Base):
@@ -68,8 +76,10 @@ class StatusList(Base):
 
 class CredentialRecord(Base):
     """The signed OpenBadgeCredential of one award: the JSON-LD form (with its
-    ``eddsa-rdfc-2022`` proof) and the VC-JWT form, issued once and never changed (a
-    revocation flips the award's status-list bit instead)."""
+    ``eddsa-rdfc-2022`` proof) and the VC-JWT form. Its claims never change (a revocation
+    flips the award's status-list bit instead); only when the key that signed it is revoked
+    is it signed again with the issuer's active key (``reissued_at``), keeping its id, so
+    the learner's links keep working."""
 
     __tablename__ = "credential_records"
     __table_args__ = (UniqueConstraint("status_list_id", "status_list_index"),)
@@ -80,10 +90,11 @@ class CredentialRecord(Base):
     issuer_id: Mapped[int] = mapped_column(ForeignKey("issuers.id"), index=True)
     status_list_id: Mapped[int] = mapped_column(ForeignKey("status_lists.id"))
     status_list_index: Mapped[int] = mapped_column(Integer)
-    key_id: Mapped[int] = mapped_column(ForeignKey("issuer_signing_keys.id"))
+    key_id: Mapped[int] = mapped_column(ForeignKey("issuer_signing_keys.id"), index=True)
     json: Mapped[dict[str, Any]] = mapped_column(JSON)
     jwt: Mapped[str] = mapped_column(Text)
     issued_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    reissued_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
 
     award: Mapped[Award] = relationship()
     status_list: Mapped[StatusList] = relationship()

@@ -1,26 +1,34 @@
 """Issuer signing keys for Open Badges 3.0: Ed25519, one active per issuer, rotated on
-demand, never unpublished.
+demand, revoked when compromised.
 
 * A key signs credentials with ``eddsa-rdfc-2022`` (https://www.w3.org/TR/vc-di-eddsa/) and
   VC-JWTs with ``EdDSA`` (RFC 8037). Its verification method id — and the JWT ``kid`` — is
-  ``<base>/issuers/<slug>/keys#<publicKeyMultibase>``: the controller document served at
-  ``/issuers/<slug>/keys`` lists it (https://www.w3.org/TR/controller-document/), the JWKS
-  at ``/issuers/<slug>/jwks.json`` carries the same ``kid``, and the fragment is the key
-  itself, so the 1EdTech validator's "[controller]#[publicKeyMultibase]" convention works
-  offline too.
+  ``<issuer id>#<publicKeyMultibase>`` and its ``controller`` is the issuer id
+  ``<base>/issuers/<slug>``: the issuer profile served there is the controller document
+  (https://www.w3.org/TR/cid-1.0/), listing the key under ``verificationMethod`` and, while
+  it may sign, under ``assertionMethod``. So a Data Integrity verifier (e.g. Digital
+  Bazaar's) finds "the verification method's controller is the credential's issuer". The
+  JWKS at ``/issuers/<slug>/jwks.json`` carries the same ``kid``s. Credentials made before
+  this scheme name ``<issuer id>/keys#<multibase>``; that id still resolves (``/keys``).
 * Rotation retires the active key and makes a new one. Retired keys sign nothing new but
-  stay in the controller document and JWKS for ever: a credential may be checked years
-  after issue, so old credentials must keep verifying.
+  stay listed for ever: a credential may be checked years after issue, so old credentials
+  must keep verifying.
+* Revocation (a key reported compromised) is different: the key leaves
+  ``assertionMethod`` and the JWKS, stays described with its ``revoked`` time, and the
+  issuing service re-signs what it signed with the active key
+  (:func:`lti_tool.services.issuing.revoke_issuer_key`).
 * The 32-byte seed is stored as a Fernet token made by ``services.keys.KeyVault`` (a
   database dump alone does not reveal it); a decrypted key is kept for the life of the
   process (``private_key``), so issuing never decrypts twice.
 
-Functions commit nothing; ``ensure_active_key`` is idempotent, ``rotate`` is not.
+Functions commit nothing; ``ensure_active_key`` and ``revoke`` are idempotent, ``rotate`` is
+not.
 """
 
 from __future__ import annotations
 
 import threading
+from datetime import datetime
 
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import ed25519
@@ -28,13 +36,13 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from lti_tool.badges.multikey import decode_multikey, encode_ed25519_public_key
-from lti_tool.errors import ConfigurationError
+from lti_tool.errors import ConfigurationError, ValidationFailed
 from lti_tool.models import Issuer, IssuerSigningKey
 from lti_tool.models.base import utcnow
 from lti_tool.services import audit
 from lti_tool.services.keys import KeyVault
 
-ACTIVE, RETIRED = "active", "retired"
+ACTIVE, RETIRED, REVOKED = "active", "retired", "revoked"
 
 _loaded: dict[str, ed25519.Ed25519PrivateKey] = {}
 _lock = threading.Lock()
@@ -45,15 +53,19 @@ def issuer_url(base_url: str, issuer: Issuer) -> str:
     return f"{base_url.rstrip('/')}/issuers/{issuer.slug}"
 
 
-def controller_url(base_url: str, issuer: Issuer) -> str:
-    """The controller document listing the issuer's verification methods."""
+def legacy_keys_url(base_url: str, issuer: Issuer) -> str:
+    """``<issuer id>/keys``: where credentials made before keys were bound to the issuer
+    profile name their keys (still served, still resolved)."""
     return issuer_url(base_url, issuer) + "/keys"
 
 
 def verification_method(base_url: str, issuer: Issuer, key: IssuerSigningKey) -> str:
-    """``<base>/issuers/<slug>/keys#<publicKeyMultibase>``: proof verificationMethod and
-    VC-JWT ``kid``."""
-    return f"{controller_url(base_url, issuer)}#{key.public_multibase}"
+    """``<issuer id>#<publicKeyMultibase>``: proof verificationMethod and VC-JWT ``kid``."""
+    return f"{issuer_url(base_url, issuer)}#{key.public_multibase}"
+
+
+def legacy_verification_method(base_url: str, issuer: Issuer, key: IssuerSigningKey) -> str:
+    return f"{legacy_keys_url(base_url, issuer)}#{key.public_multibase}"
 
 
 def public_key(key: IssuerSigningKey) -> ed25519.Ed25519PublicKey:
@@ -109,11 +121,54 @@ def rotate(session: Session, vault: KeyVault, issuer: Issuer, *,
     return key
 
 
+def revoke(session: Session, vault: KeyVault, issuer: Issuer, key: IssuerSigningKey, *,
+           compromised_since: datetime, reason: str, by: str = "") -> IssuerSigningKey:
+    """Withdraw ``key`` (reported compromised since ``compromised_since``): it may sign
+    nothing and counts for nothing any more. When it was the active key a new one is made
+    first. Returns the issuer's active key. Idempotent: revoking a revoked key changes
+    nothing. Raises ValidationFailed for a reason that is empty or too long, or a time in
+    the future."""
+    reason = " ".join(reason.split())
+    fields: dict[str, list[str]] = {}
+    if not reason:
+        fields["reason"] = ["Say why the key is withdrawn (verifiers are shown it)."]
+    elif len(reason) > 300:
+        fields["reason"] = ["Keep the reason under 300 characters."]
+    now = utcnow()
+    if compromised_since.tzinfo is None:
+        fields["compromised_since"] = ["Give the time with its time zone."]
+    elif compromised_since > now:
+        fields["compromised_since"] = ["The time a key was compromised cannot be in the future."]
+    if fields:
+        raise ValidationFailed(fields, "The key was not revoked.")
+    if key.status == REVOKED:
+        return ensure_active_key(session, vault, issuer)
+    active = key if key.status == ACTIVE else None
+    if active is not None:
+        rotate(session, vault, issuer, by=by)
+    key.status = REVOKED
+    key.revoked_at = now
+    key.retired_at = key.retired_at or now
+    key.compromised_since = compromised_since
+    key.revocation_reason = reason
+    session.flush()
+    audit.record(session, "issuer_key.revoked", subject_type="issuer", subject_id=issuer.id,
+                 detail={"by": by, "key": key.public_multibase, "reason": reason,
+                         "compromised_since": compromised_since.isoformat()})
+    return ensure_active_key(session, vault, issuer)
+
+
 def published_keys(session: Session, issuer: Issuer) -> list[IssuerSigningKey]:
-    """Every key of the issuer, oldest first: the active one and all retired ones."""
+    """Every key of the issuer, oldest first: the active one, the retired and the revoked
+    ones (a revoked key is described, with its ``revoked`` time, but not for signing)."""
     return list(session.scalars(
         select(IssuerSigningKey).where(IssuerSigningKey.issuer_id == issuer.id)
         .order_by(IssuerSigningKey.created_at, IssuerSigningKey.id)))
+
+
+def signing_keys(session: Session, issuer: Issuer) -> list[IssuerSigningKey]:
+    """The keys whose signatures count (``assertionMethod``): active and retired."""
+    return [k for k in published_keys(session, issuer) if k.status != REVOKED]
 
 
 def key_by_multibase(session: Session, issuer: Issuer,

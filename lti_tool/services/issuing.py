@@ -55,7 +55,7 @@ or ConfigurationError (a key that cannot be decrypted).
 from __future__ import annotations
 
 import uuid
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Iterable, Mapping
 from datetime import datetime
 from typing import Any
 from xml.sax.saxutils import escape
@@ -77,7 +77,14 @@ from lti_tool.badges.contexts import (
 from lti_tool.badges.errors import BadgeError
 from lti_tool.badges.multikey import PublicKey
 from lti_tool.badges.schemas import SCHEMA_VALIDATOR_TYPE, load_schema
-from lti_tool.badges.verify import VerificationReport, verify, verify_credential
+from lti_tool.badges.verify import (
+    IssuerKey,
+    KeyResolver,
+    StatusListResolver,
+    VerificationReport,
+    verify,
+    verify_credential,
+)
 from lti_tool.domain.catalog import label
 from lti_tool.domain.tracking import METHOD_LABELS, AwardStatus, Method
 from lti_tool.errors import NotFound
@@ -95,6 +102,7 @@ from lti_tool.services import audit, issuer_keys, tracking
 from lti_tool.services.catalog import learner_view
 from lti_tool.services.keys import KeyVault
 from lti_tool.services.public_catalog import credential_url, http_url
+from lti_tool.services.remote_issuers import RemoteResolvers
 from lti_tool.services.tracking import Assessor
 
 EVIDENCE_SUMMARY, EVIDENCE_FULL = "summary", "full"
@@ -154,28 +162,50 @@ def _keys_with_public(session: Session,
     return [(k, issuer_keys.public_key(k)) for k in issuer_keys.published_keys(session, issuer)]
 
 
-def controller_document(session: Session, issuer: Issuer, base_url: str) -> dict[str, Any]:
-    """``/issuers/<slug>/keys``: every Multikey the issuer ever signed with (retired ones
-    included, so old credentials keep verifying)."""
-    keys = [public for _row, public in _keys_with_public(session, issuer)]
-    return ob.controller_document(issuer_keys.controller_url(base_url, issuer), keys)
+def _methods(session: Session, issuer: Issuer, base_url: str, *, legacy: bool = False
+             ) -> tuple[list[dict[str, Any]], list[str]]:
+    """(verification methods, the ids that may sign credentials) of the issuer."""
+    controller = issuer_keys.issuer_url(base_url, issuer)
+    name = issuer_keys.legacy_verification_method if legacy else issuer_keys.verification_method
+    methods, assertion = [], []
+    for row, public in _keys_with_public(session, issuer):
+        method_id = name(base_url, issuer, row)
+        revoked = row.revoked_at if row.status == issuer_keys.REVOKED else None
+        methods.append(ob.verification_method(method_id, controller, public, revoked=revoked))
+        if revoked is None:
+            assertion.append(method_id)
+    return methods, assertion
 
 
 def issuer_document(session: Session, issuer: Issuer, base_url: str) -> dict[str, Any]:
-    """``/issuers/<slug>``: the issuer Profile (what ``issuer.id`` dereferences to) with
-    its verification methods (DID v1 + Multikey terms, so they are proper JSON-LD)."""
-    controller = controller_document(session, issuer, base_url)
-    document = {"@context": [VC_V2, OB_V3P0, DID_V1, MULTIKEY_V1],
-                **issuer_profile(issuer, base_url)}
-    document["verificationMethod"] = controller["verificationMethod"]
-    document["assertionMethod"] = controller["assertionMethod"]
-    return document
+    """``/issuers/<slug>``: the issuer Profile (what ``issuer.id`` dereferences to), which
+    is also the controller document of its keys (CID 1.0): every key under
+    ``verificationMethod`` (``controller`` = the issuer id; revoked ones marked) and those
+    whose signatures count under ``assertionMethod``. DID v1 comes first in ``@context`` so
+    Data Integrity libraries read it without JSON-LD framing; every term still expands."""
+    methods, assertion = _methods(session, issuer, base_url)
+    keys = ob.controller_document(issuer_keys.issuer_url(base_url, issuer), methods, assertion)
+    return {"@context": [DID_V1, VC_V2, OB_V3P0, MULTIKEY_V1],
+            **issuer_profile(issuer, base_url),
+            "verificationMethod": keys["verificationMethod"],
+            "assertionMethod": keys["assertionMethod"]}
+
+
+def legacy_keys_document(session: Session, issuer: Issuer, base_url: str) -> dict[str, Any]:
+    """``/issuers/<slug>/keys``: the keys under the ids credentials issued before keys were
+    bound to the issuer profile name (``<issuer id>/keys#<multibase>``). Their controller is
+    the issuer; the issuer profile is where signing keys are authorized."""
+    methods, assertion = _methods(session, issuer, base_url, legacy=True)
+    return ob.controller_document(issuer_keys.legacy_keys_url(base_url, issuer), methods,
+                                  assertion)
 
 
 def jwks_document(session: Session, issuer: Issuer, base_url: str) -> dict[str, Any]:
-    """``/issuers/<slug>/jwks.json``: the same keys as a JWKS; each ``kid`` is the key's
-    verification method URL, which is the ``kid`` of our VC-JWTs."""
-    keys = _keys_with_public(session, issuer)
+    """``/issuers/<slug>/jwks.json``: the keys whose signatures count, as a JWKS; each
+    ``kid`` is the key's verification method id, which is the ``kid`` of our VC-JWTs.
+    Revoked keys are left out (a JWKS cannot say a key is withdrawn)."""
+    keys = [(row, public) for row, public in _keys_with_public(session, issuer)
+            if row.status != issuer_keys.REVOKED]
     document = ob.jwks([(issuer_keys.verification_method(base_url, issuer, row), public)
                         for row, public in keys])
     for jwk, (row, _public) in zip(document["keys"], keys, strict=True):
@@ -533,18 +563,35 @@ def credential_by_public_id(session: Session, public_id: str, *,
     record = get_record(session, award)
     if record is None and vault is not None and base_url is not None:
         record = issue_for_award(session, award, vault=vault, base_url=base_url)
+    elif record is not None and vault is not None and base_url is not None \
+            and record.key.status == issuer_keys.REVOKED:
+        # its key was withdrawn and the batch re-issue has not reached it yet
+        record = reissue_record(session, record, vault=vault, base_url=base_url)
     return (award, record) if record is not None else None
 
 
 # -- verifying --------------------------------------------------------------------------------
-def resolvers(session: Session, *, base_url: str) -> tuple[
-        Callable[[str], PublicKey | None], Callable[[str], Mapping[str, Any] | None]]:
-    """(key resolver, status list resolver) for :mod:`lti_tool.badges.verify` answering
-    from our own database, never the network: our verification methods / ``kid``s
-    (``<base>/issuers/<slug>/keys#<multibase>``) and status lists
-    (``<base>/issuers/<slug>/status/<id>``). Any other URL is "not ours" (None). A key of
-    ours that was never published is refused (BadgeError), so the fragment convention
-    cannot vouch for it."""
+def _revocation_words(issuer: Issuer, key: IssuerSigningKey) -> str:
+    withdrawn = key.revoked_at.strftime("%Y-%m-%d") if key.revoked_at else "an earlier date"
+    since = (f" and it may have been misused since {key.compromised_since:%Y-%m-%d %H:%M} UTC"
+             if key.compromised_since else "")
+    reason = f" ({key.revocation_reason})" if key.revocation_reason else ""
+    return (f"{issuer.name} withdrew the key that signed this copy on {withdrawn}{reason}: "
+            f"it was reported compromised{since}, so nothing it signed can be trusted any "
+            "more")
+
+
+def resolvers(session: Session, *, base_url: str, remote: RemoteResolvers | None = None
+              ) -> tuple[KeyResolver, StatusListResolver]:
+    """(key resolver, status list resolver) for :mod:`lti_tool.badges.verify`.
+
+    Our own URLs are answered from the database: verification methods / ``kid``s
+    ``<issuer id>#<multibase>`` (and the older ``<issuer id>/keys#<multibase>``) as keys
+    controlled by that issuer — a revoked one says why it no longer counts — and status
+    lists ``<issuer id>/status/<id>``. A key on our site that an issuer never published is
+    refused (BadgeError). Anything else goes to ``remote`` (other institutions' published
+    profiles, :mod:`lti_tool.services.remote_issuers`) when given, else is unknown (None).
+    """
     prefix = f"{_base(base_url)}/issuers/"
 
     def split(url: str) -> tuple[str, str, str] | None:
@@ -554,23 +601,30 @@ def resolvers(session: Session, *, base_url: str) -> tuple[
         slug, _, rest = path.partition("/")
         return slug, rest, fragment
 
-    def key_resolver(vm: str) -> PublicKey | None:
+    def key_resolver(vm: str) -> IssuerKey | None:
         parts = split(vm)
         if parts is None:
-            return None
+            return remote.key(vm) if remote is not None else None
         slug, rest, fragment = parts
-        issuer = session.scalars(select(Issuer).where(Issuer.slug == slug)).first()
-        if issuer is None or rest != "keys" or not fragment:
-            raise BadgeError("this site publishes no such verification method")
+        issuer = session.scalars(select(Issuer).where(Issuer.slug == slug)).first() \
+            if len(slug) <= 64 else None
+        if issuer is None or rest not in ("", "keys") or not fragment:
+            raise BadgeError(f"{_base(base_url)} publishes no key under this id")
         key = issuer_keys.key_by_multibase(session, issuer, fragment)
         if key is None:
-            raise BadgeError("this key is not one the issuer publishes")
-        return issuer_keys.public_key(key)
+            raise BadgeError(f"{issuer.name} publishes no such key: the key that signed this "
+                             f"was not made by {issuer.name}, whatever the credential says")
+        revoked = key.status == issuer_keys.REVOKED
+        return IssuerKey(issuer_keys.public_key(key), issuer_keys.issuer_url(base_url, issuer),
+                         f"{issuer.name} lists it in its profile at "
+                         f"{issuer_keys.issuer_url(base_url, issuer)}",
+                         withdrawn=_revocation_words(issuer, key) if revoked else None,
+                         reissued=revoked)
 
-    def status_resolver(url: str) -> Mapping[str, Any] | None:
+    def status_resolver(url: str) -> Mapping[str, Any] | str | bytes | None:
         parts = split(url)
         if parts is None:
-            return None
+            return remote.status_list(url) if remote is not None else None
         slug, rest, fragment = parts
         list_id = rest.removeprefix("status/")
         if not rest.startswith("status/") or fragment or "/" in list_id:
@@ -635,6 +689,77 @@ def rotate_issuer_key(session: Session, issuer: Issuer, *, vault: KeyVault, base
     """A new active key for the issuer; the old ones stay published (old credentials keep
     verifying) and the status lists are signed again with the new key. Not idempotent."""
     key = issuer_keys.rotate(session, vault, issuer, by=by)
+    resign_status_lists(session, issuer, vault=vault, base_url=base_url)
+    return key
+
+
+# -- re-issuing -------------------------------------------------------------------------------
+#: Contexts that credentials made by earlier versions carried and that are not standard:
+#: such a credential is rebuilt (standard vocabulary) rather than only signed again.
+_RETIRED_CONTEXTS = frozenset({"https://purl.microcred.org/ns/v1"})
+
+
+def _needs_rebuild(credential: Mapping[str, Any]) -> bool:
+    context = credential.get("@context")
+    return any(c in _RETIRED_CONTEXTS for c in (context if isinstance(context, list) else []))
+
+
+def reissue_record(session: Session, record: CredentialRecord, *, vault: KeyVault,
+                   base_url: str, by: str = "") -> CredentialRecord:
+    """Sign the credential again with the issuer's active key, keeping its id, claims,
+    dates and status-list entry, so the learner's links and downloads keep working (a
+    credential from an earlier version that used MicroCred's retired extension context is
+    rebuilt in standard vocabulary instead). Both forms (JSON-LD and VC-JWT) are replaced.
+    Idempotent in effect: re-issuing twice leaves an equally valid record."""
+    award = record.award
+    issuer = _issuer_of(session, award)
+    key, private, vm = _signer(session, vault, issuer, base_url)
+    if _needs_rebuild(record.json):
+        unsigned = build_unsigned(session, award, issuer, base_url=base_url,
+                                  status_entry=record.json.get("credentialStatus"))
+    else:
+        unsigned = eddsa.unsecured_document(record.json)
+    now = utcnow()
+    previous_key = record.key_id
+    record.json = eddsa.sign(unsigned, private, vm, created=now)
+    record.jwt = jwt_vc.sign_jwt(unsigned, private, kid=vm, issued_at=now)
+    record.key_id = key.id
+    record.reissued_at = now
+    session.flush()
+    audit.record(session, "credential.reissued", context_id=award.context_id,
+                 subject_type="award", subject_id=award.id,
+                 detail={"credential": record.json["id"], "by": by,
+                         "previous_key_id": previous_key, "key": key.public_multibase})
+    return record
+
+
+def reissue_signed_by(session: Session, key: IssuerSigningKey, *, vault: KeyVault,
+                      base_url: str, limit: int = 200, by: str = "") -> int:
+    """Re-issue (:func:`reissue_record`) up to ``limit`` credentials that ``key`` signed;
+    returns how many. Call again until it returns 0 (commit between batches). Idempotent."""
+    records = list(session.scalars(select(CredentialRecord).where(
+        CredentialRecord.key_id == key.id).order_by(CredentialRecord.id).limit(limit)
+        .options(selectinload(CredentialRecord.award))))
+    for record in records:
+        reissue_record(session, record, vault=vault, base_url=base_url, by=by)
+    return len(records)
+
+
+def revoke_issuer_key(session: Session, issuer: Issuer, multibase: str, *,
+                      compromised_since: datetime, reason: str, vault: KeyVault,
+                      base_url: str, by: str = "") -> IssuerSigningKey:
+    """Withdraw a compromised key (``issuer_keys.revoke``): it leaves the issuer profile's
+    ``assertionMethod`` and the JWKS, a new active key is made when it was the active one,
+    and the status lists are signed again with the active key. Returns the revoked key.
+    The credentials it signed are then re-issued with :func:`reissue_signed_by` (in batches,
+    each committed), and any left are re-issued when first read, so a learner's link never
+    serves a copy signed by a withdrawn key. Idempotent. Raises NotFound for a key the
+    issuer does not have, ValidationFailed for an empty reason or a future time."""
+    key = issuer_keys.key_by_multibase(session, issuer, multibase.strip())
+    if key is None:
+        raise NotFound(f"{issuer.name} has no key {multibase.strip()[:80]}.")
+    issuer_keys.revoke(session, vault, issuer, key, compromised_since=compromised_since,
+                       reason=reason, by=by)
     resign_status_lists(session, issuer, vault=vault, base_url=base_url)
     return key
 
@@ -759,7 +884,8 @@ def records_for_person(session: Session, person_id: int) -> list[CredentialRecor
 
 __all__ = ["EVIDENCE_FULL", "EVIDENCE_SUMMARY", "add_months", "allocate_status_index",
            "badge_svg", "badge_svg_for", "build_clr", "build_unsigned",
-           "controller_document", "credential_by_public_id", "get_record", "issue_for_award",
-           "issue_new_awards", "issuer_by_slug", "issuer_document", "issuer_profile",
-           "jwks_document", "records_for_person", "resolvers", "revoke", "rotate_issuer_key",
+           "credential_by_public_id", "get_record", "issue_for_award", "issue_new_awards",
+           "issuer_by_slug", "issuer_document", "issuer_profile", "jwks_document",
+           "legacy_keys_document", "records_for_person", "reissue_record", "reissue_signed_by",
+           "resolvers", "revoke", "revoke_issuer_key", "rotate_issuer_key",
            "status_list_by_id", "verify_record"]

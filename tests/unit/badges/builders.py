@@ -61,3 +61,36 @@ def credential(*, index: int = 7, valid_until: datetime | None = None,
 
 def issuer_key(seed: int = 1) -> ed25519.Ed25519PrivateKey:
     return ed25519.Ed25519PrivateKey.from_private_bytes(bytes([seed]) * 32)
+
+
+def poison_credential(points: int = 9) -> dict[str, Any]:
+    """A ~10 KB credential whose ``source`` is two symmetric stars of ``points`` blank
+    nodes (issue 8): two centre Profiles, each with ``points`` parent organizations, every
+    one of which names all the points of the other star as its own parents. Nothing tells
+    these blank nodes apart, so RDF canonicalization must try their permutations (PyLD ran
+    for 30 s). Only OB 3.0 terms are used, so every JSON-LD check passes."""
+    def profile(label: str, parents: list[str]) -> dict[str, Any]:
+        node: dict[str, Any] = {"id": f"_:{label}", "type": ["Profile"], "name": "Campus"}
+        if parents:
+            node["parentOrg"] = [{"id": f"_:{p}"} for p in parents]
+        return node
+
+    nodes = []
+    for centre, other in (("a", "b"), ("b", "a")):
+        mine = [f"{centre}{i}" for i in range(points)]
+        nodes.append(profile(centre, mine))
+        nodes.extend(profile(m, [f"{other}{j}" for j in range(points)]) for m in mine)
+    poisoned = credential()
+    poisoned["credentialSubject"]["source"] = nodes[0]
+    nodes[0]["parentOrg"].extend(nodes[1:])
+    return poisoned
+
+
+def padded_credential(alignments: int = 10_000) -> dict[str, Any]:
+    """A genuine-looking credential padded with ``alignments`` alignments (~1.5 MB)."""
+    padded = credential()
+    padded["credentialSubject"]["achievement"]["alignment"] = [
+        ob.AlignmentTarget(f"Skill {i}", f"https://case.example.org/items/{i}",
+                           target_code=f"PY.{i}", target_framework="College skills",
+                           target_type="CFItem").to_json() for i in range(alignments)]
+    return padded

@@ -5,12 +5,14 @@ from __future__ import annotations
 
 import json
 import socket
+import time
 import zlib
 
 import pytest
 
 from lti_tool.badges import baking, contexts, eddsa
-from lti_tool.badges.errors import BakingError, ContextNotAllowedError
+from lti_tool.badges.errors import BakingError, CanonicalizationError, ContextNotAllowedError
+from lti_tool.badges.rdfc import PoisonedDatasetError
 from lti_tool.badges.verify import MAX_INPUT_BYTES, verify
 
 from . import builders
@@ -203,3 +205,56 @@ def test_resolver_that_crashes_does_not_escape() -> None:
     report = verify(json.dumps(signed), now=NOW, key_resolver=broken)
     assert report.result == "invalid"
     assert "could not be looked up" in report.reason
+
+
+# --- bounded cost (issue 8): refused in milliseconds, never hours ------------------------
+
+
+def _with_wellformed_proof(credential: dict) -> dict:
+    """A proof with a 64-byte signature, so the verifier must canonicalize to check it."""
+    from lti_tool.badges import ob
+    from lti_tool.badges.multikey import multibase_b58_encode
+
+    key = builders.issuer_key()
+    signed = dict(credential)
+    signed["proof"] = [{"type": "DataIntegrityProof", "cryptosuite": "eddsa-rdfc-2022",
+                        "created": "2026-09-01T00:00:00Z", "proofPurpose": "assertionMethod",
+                        "verificationMethod": ob.verification_method_id(builders.ISSUER_ID,
+                                                                        key.public_key()),
+                        "proofValue": multibase_b58_encode(bytes(range(64)))}]
+    return signed
+
+
+def test_poison_graph_is_refused_quickly_with_a_reason() -> None:
+    poisoned = _with_wellformed_proof(builders.poison_credential())
+    data = json.dumps(poisoned).encode()
+    assert len(data) < 12_000
+    start = time.process_time()
+    report = verify(data, now=NOW)
+    assert time.process_time() - start < 1.0
+    assert report.result == "invalid"
+    assert report.step("proof").status == "error"
+    assert "too entangled to canonicalize" in report.step("proof").message
+    with pytest.raises(PoisonedDatasetError):
+        eddsa.canonicalize(builders.poison_credential())
+
+
+def test_ten_thousand_alignments_are_refused_before_any_work() -> None:
+    padded = _with_wellformed_proof(builders.padded_credential(10_000))
+    data = json.dumps(padded).encode()
+    assert 1_400_000 < len(data) < MAX_INPUT_BYTES
+    start = time.process_time()
+    report = verify(data, now=NOW)
+    assert time.process_time() - start < 1.0
+    assert report.result == "invalid"
+    assert report.reason.startswith("size: the credential has more than 12,000 JSON values")
+    assert [s.name for s in report.steps] == ["input", "parse", "size"]
+
+
+def test_too_many_statements_or_blank_nodes_are_refused() -> None:
+    with pytest.raises(CanonicalizationError, match="more than 6,000 statements"):
+        eddsa.canonicalize(builders.padded_credential(1_100))
+    unnamed = builders.credential()
+    unnamed["evidence"] = [{"type": ["Evidence"], "narrative": f"n{i}"} for i in range(1_600)]
+    with pytest.raises(CanonicalizationError, match="unnamed nodes"):
+        eddsa.canonicalize(unnamed)

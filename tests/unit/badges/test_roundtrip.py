@@ -10,6 +10,7 @@ import pytest
 from cryptography.hazmat.primitives.asymmetric import ec, rsa
 
 from lti_tool.badges import baking, eddsa, jwt_vc, ob, schemas, status_list
+from lti_tool.badges.binding import IssuerKey
 from lti_tool.badges.errors import BadgeError
 from lti_tool.badges.multikey import decode_multikey, did_key_verification_method
 from lti_tool.badges.verify import verify, verify_credential
@@ -30,15 +31,21 @@ def vm(key) -> str:
     return ob.verification_method_id(builders.ISSUER_ID, key.public_key())
 
 
-def _resolver_for(*keys):
-    """Our issuer's published keys (controller document), old and new. For a controller we
-    own, an unpublished key is refused rather than left to the fragment convention."""
-    table = {ob.verification_method_id(builders.ISSUER_ID, k.public_key()): k.public_key()
-             for k in keys}
+def _owned(public_key, controller: str = builders.ISSUER_ID, **flags) -> IssuerKey:
+    return IssuerKey(public_key, controller, "listed in Example College's profile", **flags)
+
+
+def _resolver_for(*keys, withdrawn=()):
+    """Our issuer's published keys (its profile), old and new; ``withdrawn`` ones marked
+    revoked. For a controller we own, an unpublished key is refused."""
+    table = {ob.verification_method_id(builders.ISSUER_ID, k.public_key()): k for k in keys}
 
     def resolve(vm: str):
         if vm in table:
-            return table[vm]
+            key = table[vm]
+            gone = key in withdrawn
+            return _owned(key.public_key(), withdrawn="Example College withdrew this key"
+                          if gone else None, reissued=gone)
         if vm.startswith(builders.ISSUER_ID + "#"):
             raise BadgeError("this key is not published by the issuer")
         return None
@@ -91,17 +98,22 @@ def test_sign_then_verify_is_valid_with_the_issuers_published_key(key, vm) -> No
     report = verify(json.dumps(signed).encode(), now=LATER, key_resolver=_resolver_for(key),
                     status_resolver=_status_resolver())
     assert report.result == "valid", report.steps
-    assert "published by the issuer" in report.step("proof").message
+    assert "nothing in the credential has changed" in report.step("proof").message
+    assert report.step("issuer-key").message == (
+        "signed by the issuer: the key is Example College's: listed in Example College's "
+        "profile")
     assert report.step("status").message.startswith("not revoked")
 
 
-def test_without_resolvers_our_credential_verifies_by_the_fragment_convention(key, vm) -> None:
-    """What the 1EdTech validator would do with our credentials (status not checked)."""
+def test_without_the_issuers_keys_a_correct_signature_is_not_enough(key, vm) -> None:
+    """What a verifier that trusts the fragment convention would accept: the key is only
+    written in the credential, so it is not shown to be the issuer's."""
     signed = eddsa.sign(builders.credential(), key, vm)
     report = verify_credential(signed, now=LATER)
     assert report.step("proof").status == "ok"
-    assert report.result == "warning"
-    assert report.step("status").status == "warn"
+    assert report.result == "invalid"
+    assert report.reason.startswith("issuer-key: the signature is correct, but the key that "
+                                    "made it is not shown to be Example College's")
 
 
 def test_tampering_makes_it_invalid_with_a_reason(key, vm) -> None:
@@ -111,24 +123,62 @@ def test_tampering_makes_it_invalid_with_a_reason(key, vm) -> None:
     report = verify_credential(tampered, now=LATER, key_resolver=_resolver_for(key))
     assert report.result == "invalid"
     assert report.reason.startswith("proof:") and "signature does not match" in report.reason
+    assert report.step("issuer-key").status == "skipped"
 
 
 def test_a_forger_with_their_own_key_under_our_issuer_url_is_refused(key) -> None:
-    """The fragment convention alone would accept it; our resolver is authoritative."""
+    """Forgery (a) of issue 8: the issuer's URL with a fresh key in the fragment."""
     forger = builders.issuer_key(9)
     forged_vm = ob.verification_method_id(builders.ISSUER_ID, forger.public_key())
     signed = eddsa.sign(builders.credential(), forger, forged_vm)
-    assert verify_credential(signed, now=LATER).step("proof").status == "ok"
     report = verify_credential(signed, now=LATER, key_resolver=_resolver_for(key))
     assert report.result == "invalid"
     assert "not published by the issuer" in report.reason
 
 
+def test_a_did_key_signature_on_a_credential_naming_our_issuer_is_refused(key) -> None:
+    """Forgery (c) of issue 8: a valid did:key signature, but the DID is not the issuer."""
+    forger = builders.issuer_key(9)
+    signed = eddsa.sign(builders.credential(), forger,
+                        did_key_verification_method(forger.public_key()))
+    report = verify_credential(signed, now=LATER, key_resolver=_resolver_for(key),
+                               status_resolver=_status_resolver())
+    assert report.step("proof").status == "ok"
+    assert report.result == "invalid"
+    assert report.reason.startswith("issuer-key: the key belongs to did:key:z6Mk")
+    assert "not to the issuer the credential names (Example College)" in report.reason
+
+
+def test_a_key_another_controller_publishes_is_not_the_issuers(key, vm) -> None:
+    signed = eddsa.sign(builders.credential(), key, vm)
+    report = verify_credential(signed, now=LATER, key_resolver=lambda _: _owned(
+        key.public_key(), controller="https://other.example/issuer"))
+    assert report.reason.startswith("issuer-key: the key belongs to https://other.example")
+
+
+def test_a_key_published_but_not_for_credentials_does_not_count(key, vm) -> None:
+    signed = eddsa.sign(builders.credential(), key, vm)
+    report = verify_credential(signed, now=LATER, key_resolver=lambda _: _owned(
+        key.public_key(), for_credentials=False))
+    assert "not for signing credentials" in report.reason
+
+
+def test_a_withdrawn_key_says_why_and_where_the_fresh_copy_is(key, vm) -> None:
+    signed = eddsa.sign(builders.credential(), key, vm)
+    report = verify_credential(signed, now=LATER, key_resolver=_resolver_for(
+        key, withdrawn=(key,)), status_resolver=_status_resolver())
+    assert report.result == "invalid" and report.step("proof").status == "ok"
+    assert report.reason == (
+        "issuer-key: Example College withdrew this key. Example College has signed it again "
+        "with a current key: the valid copy is at "
+        "https://tool.example.edu/credentials/00000001.")
+
+
 def test_fragment_key_that_disagrees_with_the_published_key_is_refused(key, vm) -> None:
     signed = eddsa.sign(builders.credential(), key, vm)
     other = builders.issuer_key(3).public_key()
-    report = verify_credential(signed, now=LATER, key_resolver=lambda _: other)
-    assert "differs from the key the issuer publishes" in report.reason
+    report = verify_credential(signed, now=LATER, key_resolver=lambda _: _owned(other))
+    assert "differs from the key its controller publishes" in report.reason
 
 
 def test_expired_credential_is_invalid(key, vm) -> None:
@@ -172,22 +222,28 @@ def test_key_rotation_keeps_old_credentials_verifiable(key, vm) -> None:
         report = verify_credential(signed, now=LATER, key_resolver=resolver,
                                    status_resolver=_status_resolver())
         assert report.result == "valid", report.steps
-    document = ob.controller_document(builders.ISSUER_ID, [key.public_key(),
-                                                           new_key.public_key()])
+    methods = [ob.verification_method(m, builders.ISSUER_ID, k.public_key())
+               for m, k in ((vm, key), (new_vm, new_key))]
+    document = ob.controller_document(builders.ISSUER_ID, methods, [vm, new_vm])
     assert document["assertionMethod"] == [vm, new_vm]
+    assert {m["controller"] for m in document["verificationMethod"]} == {builders.ISSUER_ID}
 
 
 def test_did_key_issuer_roundtrip(key) -> None:
-    signed = eddsa.sign(builders.credential(), key, did_key_verification_method(key.public_key()))
-    report = verify_credential(signed, now=LATER, status_resolver=_status_resolver())
+    did = did_key_verification_method(key.public_key())
+    credential = builders.credential()
+    credential["issuer"]["id"] = did.partition("#")[0]
+    signed = eddsa.sign(credential, key, did)
+    report = verify_credential(signed, now=LATER)
     assert report.step("proof").status == "ok"
-    assert "did:key" in report.step("proof").message
+    assert report.step("issuer-key").status == "ok"
+    assert "did:key" in report.step("issuer-key").message
 
 
 def test_wrong_key_type_for_eddsa_is_a_clear_reason(key) -> None:
     signed = eddsa.sign(builders.credential(), key, builders.ISSUER_ID + "#key-1")
     p256 = ec.generate_private_key(ec.SECP256R1()).public_key()
-    report = verify_credential(signed, now=LATER, key_resolver=lambda _: p256)
+    report = verify_credential(signed, now=LATER, key_resolver=lambda _: _owned(p256))
     assert report.result == "invalid"
     assert "wrong key type" in report.reason and "Ed25519" in report.reason
     with pytest.raises(Exception, match="Ed25519"):
@@ -246,18 +302,34 @@ def test_jwt_sign_verify(make_key) -> None:
     assert decoded.payload["nbf"] == int(datetime(2026, 9, 1, tzinfo=UTC).timestamp())
     assert decoded.payload["exp"] == int(datetime(2031, 9, 1, tzinfo=UTC).timestamp())
     assert "vc" not in decoded.payload  # OB 3.0 with VCDM 2.0: the payload is the credential
-    resolver = {kid: private.public_key()}.get
+    status_key = _resolver_for(builders.issuer_key())  # the status list's signer
+
+    def resolver(vm: str):
+        return _owned(private.public_key()) if vm == kid else status_key(vm)
+
     report = verify(token, now=LATER, key_resolver=resolver, status_resolver=_status_resolver())
     assert report.result == "valid", report.steps
-    assert jwt_vc.verify_jwt(token, resolver).key_source.startswith("kid")
+    assert jwt_vc.verify_jwt(token, resolver).key.owner is not None
 
 
-def test_jwt_with_embedded_jwk_verifies_and_says_where_the_key_came_from(key) -> None:
-    token = jwt_vc.sign_jwt(builders.credential(), key)
+def test_jwt_with_only_a_header_jwk_is_not_the_issuers(key) -> None:
+    """Forgery (b) of issue 8: the token brings its own key."""
+    token = jwt_vc.sign_jwt(builders.credential(), builders.issuer_key(9))
     assert "jwk" in jwt_vc.decode_jwt(token).header
-    report = verify(token, now=LATER, status_resolver=_status_resolver())
-    assert report.result == "valid"
-    assert "jwk" in report.step("proof").message
+    report = verify(token, now=LATER, key_resolver=_resolver_for(key),
+                    status_resolver=_status_resolver())
+    assert report.step("proof").status == "ok"
+    assert report.result == "invalid"
+    assert report.reason.startswith("issuer-key: the signature is correct, but the key that "
+                                    "made it is not shown to be Example College's: it came "
+                                    "from the token's own header")
+
+
+def test_jwt_header_jwk_counts_for_a_did_key_issuer_of_that_key(key) -> None:
+    credential = builders.credential()
+    credential["issuer"]["id"] = did_key_verification_method(key.public_key()).partition("#")[0]
+    report = verify(jwt_vc.sign_jwt(credential, key), now=LATER)
+    assert report.step("issuer-key").status == "ok"
 
 
 def test_tampered_jwt_is_invalid(key) -> None:
@@ -281,7 +353,7 @@ def test_jwt_claims_must_match_the_credential(key) -> None:
 def test_jwt_wrong_key_type_is_a_clear_reason(key) -> None:
     token = jwt_vc.sign_jwt(builders.credential(), key, kid="https://x.example/k")
     rsa_public = rsa.generate_private_key(public_exponent=65537, key_size=2048).public_key()
-    report = verify(token, now=LATER, key_resolver=lambda _: rsa_public)
+    report = verify(token, now=LATER, key_resolver=lambda _: _owned(rsa_public))
     assert report.result == "invalid"
     assert "wrong key type: EdDSA needs" in report.reason
 

@@ -8,15 +8,15 @@ demonstrations)."""
 from __future__ import annotations
 
 import copy
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
 
 import pytest
 from pyld import jsonld
 from sqlalchemy import func, select
 
-from lti_tool.badges import contexts, jwt_vc, ob, schemas, status_list
-from lti_tool.badges.verify import verify_credential
-from lti_tool.errors import ValidationFailed
+from lti_tool.badges import contexts, eddsa, jwt_vc, ob, schemas, status_list
+from lti_tool.badges.verify import verify, verify_credential
+from lti_tool.errors import NotFound, ValidationFailed
 from lti_tool.models import AuditEvent, CredentialRecord, IssuerSigningKey, StatusList
 from lti_tool.models.base import utcnow
 from lti_tool.services import issuer_keys, issuing
@@ -101,7 +101,7 @@ def test_credential_is_schema_valid_and_says_what_the_award_is(app, db, credit):
     (proof,) = credential["proof"]
     assert proof["cryptosuite"] == "eddsa-rdfc-2022"
     assert proof["verificationMethod"] == (
-        f"{BASE}/issuers/{slug}/keys#{record.key.public_multibase}")
+        f"{BASE}/issuers/{slug}#{record.key.public_multibase}")
 
 
 def test_catalog_image_and_alt_text_are_used_when_the_catalog_has_one(app, db):
@@ -188,11 +188,14 @@ def test_a_full_list_continues_in_a_new_one(app, db):
 
 
 def test_sign_verify_round_trip_json_and_jwt_with_our_resolvers_only(app, db):
-    record = issue(app, db, earn(db, email="a@example.edu", expiry_months=12).award)
+    earned = earn(db, email="a@example.edu", expiry_months=12)
+    record = issue(app, db, earned.award)
     for form in ("json", "jwt"):
         report = issuing.verify_record(db, record, base_url=BASE, form=form)
         assert report.result == "valid", (form, report.reason, report.steps)
-        assert "published" in report.step("proof").message  # our key, not the fragment
+        assert report.step("issuer-key").message.startswith(  # our key, not the fragment
+            f"signed by the issuer: the key is {earned.campus.issuer.name}'s: "
+            f"{earned.campus.issuer.name} lists it in its profile at")
         assert report.step("status").status == "ok"
     assert jwt_vc.decode_jwt(record.jwt).header["alg"] == "EdDSA"
 
@@ -216,14 +219,15 @@ def test_a_key_we_never_published_is_refused_not_taken_from_the_fragment(app, db
     record = issue(app, db, earned.award)
     impostor = ed25519.Ed25519PrivateKey.generate()
     unsigned = {k: v for k, v in record.json.items() if k != "proof"}
-    vm = ob.verification_method_id(
-        issuer_keys.controller_url(BASE, earned.campus.issuer), impostor.public_key())
-    forged = eddsa.sign(unsigned, impostor, vm)
     key_resolver, status_resolver = issuing.resolvers(db, base_url=BASE)
-    report = verify_credential(forged, key_resolver=key_resolver,
-                               status_resolver=status_resolver)
-    assert report.result == "invalid"
-    assert "not one the issuer publishes" in report.reason
+    for controller in (issuer_keys.issuer_url(BASE, earned.campus.issuer),
+                       issuer_keys.legacy_keys_url(BASE, earned.campus.issuer)):
+        forged = eddsa.sign(unsigned, impostor,
+                            ob.verification_method_id(controller, impostor.public_key()))
+        report = verify_credential(forged, key_resolver=key_resolver,
+                                   status_resolver=status_resolver)
+        assert report.result == "invalid"
+        assert f"{earned.campus.issuer.name} publishes no such key" in report.reason
 
 
 def test_revoking_sets_the_bit_and_verification_says_revoked(app, db):
@@ -305,9 +309,10 @@ def test_key_rotation_keeps_old_credentials_verifying(app, db):
     # The status list was signed again with the new key, and still checks out.
     assert old.status_list.signed["proof"][0]["verificationMethod"].endswith(
         new_key.public_multibase)
-    controller = issuing.controller_document(db, issuer, BASE)
-    assert [m["publicKeyMultibase"] for m in controller["verificationMethod"]] == [
+    profile = issuing.issuer_document(db, issuer, BASE)
+    assert [m["publicKeyMultibase"] for m in profile["verificationMethod"]] == [
         old_key.public_multibase, new_key.public_multibase]
+    assert profile["assertionMethod"] == [m["id"] for m in profile["verificationMethod"]]
     # Revoking an old credential after the rotation still works.
     issuing.revoke(db, earned.award, reason="Test", by=TEACHER, vault=vault_of(app),
                    base_url=BASE)
@@ -352,7 +357,7 @@ def test_issuer_documents_are_complete_json_ld(app, db):
     issue(app, db, earned.award)
     issuer = earned.campus.issuer
     for document in (issuing.issuer_document(db, issuer, BASE),
-                     issuing.controller_document(db, issuer, BASE),
+                     issuing.legacy_keys_document(db, issuer, BASE),
                      earned.award and db.scalars(select(StatusList)).first().signed):
         dropped: list[str] = []
         jsonld.expand(document, {"documentLoader": contexts.document_loader},
@@ -460,3 +465,86 @@ def test_keys_are_published_for_ever(app, db):
         IssuerSigningKey.issuer_id == issuer.id)).all()
     assert sorted(k.status for k in keys) == ["active", "retired", "retired"]
     assert len(issuing.jwks_document(db, issuer, BASE)["keys"]) == 3
+
+
+# -- key revocation (issue 8) -------------------------------------------------------------------
+
+
+def test_revoking_a_compromised_key_reissues_what_it_signed(app, db):
+    earned = earn(db, email="a@example.edu")
+    issuer = earned.campus.issuer
+    record = issue(app, db, earned.award)
+    other = issue(app, db, earn(db, campus=earned.campus, email="b@example.edu").award)
+    old_copy, old_jwt, bad = copy.deepcopy(record.json), record.jwt, record.key
+    since = datetime(2026, 11, 1, 8, 30, tzinfo=UTC)
+    issuing.revoke_issuer_key(db, issuer, bad.public_multibase, compromised_since=since,
+                              reason="Laptop stolen", vault=vault_of(app), base_url=BASE,
+                              by="test")
+    assert bad.status == "revoked" and bad.compromised_since == since
+    active = issuer_keys.active_key(db, issuer)
+    assert active is not None and active.id != bad.id
+    # The profile still describes the key (revoked) but no longer authorizes it.
+    profile = issuing.issuer_document(db, issuer, BASE)
+    bad_vm = issuer_keys.verification_method(BASE, issuer, bad)
+    (described,) = [m for m in profile["verificationMethod"] if m["id"] == bad_vm]
+    assert "revoked" in described and bad_vm not in profile["assertionMethod"]
+    assert issuer_keys.verification_method(BASE, issuer, active) in profile["assertionMethod"]
+    assert bad_vm not in {k["kid"] for k in issuing.jwks_document(db, issuer, BASE)["keys"]}
+    # Everything the key signed, re-signed with the active key: same id, same claims.
+    assert issuing.reissue_signed_by(db, bad, vault=vault_of(app), base_url=BASE) == 2
+    assert issuing.reissue_signed_by(db, bad, vault=vault_of(app), base_url=BASE) == 0
+    for reissued in (record, other):
+        assert reissued.key_id == active.id and reissued.reissued_at is not None
+        for form in ("json", "jwt"):
+            report = issuing.verify_record(db, reissued, base_url=BASE, form=form)
+            assert report.result == "valid", (form, report.reason)
+    assert record.json["id"] == old_copy["id"]
+    assert eddsa.unsecured_document(record.json) == eddsa.unsecured_document(old_copy)
+    # The status list is signed with the active key too.
+    assert record.status_list.signed["proof"][0]["verificationMethod"].endswith(
+        active.public_multibase)
+    # An old copy says why it no longer counts and where the valid one is.
+    key_resolver, status_resolver = issuing.resolvers(db, base_url=BASE)
+    for stale in (verify_credential(old_copy, key_resolver=key_resolver,
+                                    status_resolver=status_resolver),
+                  verify(old_jwt, key_resolver=key_resolver, status_resolver=status_resolver)):
+        assert stale.result == "invalid" and stale.step("proof").status == "ok"
+        assert stale.reason.startswith(
+            f"issuer-key: {issuer.name} withdrew the key that signed this copy on ")
+        assert "(Laptop stolen)" in stale.reason and "2026-11-01 08:30 UTC" in stale.reason
+        assert f"the valid copy is at {old_copy['id']}" in stale.reason
+
+
+def test_revoking_is_idempotent_and_checks_its_input(app, db):
+    earned = earn(db, email="a@example.edu")
+    issuer = earned.campus.issuer
+    key = issue(app, db, earned.award).key
+    with pytest.raises(ValidationFailed) as refused:
+        issuing.revoke_issuer_key(db, issuer, key.public_multibase, reason=" ",
+                                  compromised_since=utcnow() + timedelta(days=1),
+                                  vault=vault_of(app), base_url=BASE)
+    assert set(refused.value.errors) == {"reason", "compromised_since"}
+    assert key.status == "active"
+    with pytest.raises(NotFound):
+        issuing.revoke_issuer_key(db, issuer, "z6MkNotOurs", reason="x",
+                                  compromised_since=utcnow(), vault=vault_of(app),
+                                  base_url=BASE)
+    for _ in range(2):
+        issuing.revoke_issuer_key(db, issuer, key.public_multibase, reason="Leaked",
+                                  compromised_since=utcnow(), vault=vault_of(app),
+                                  base_url=BASE)
+    assert key.status == "revoked"
+    assert [k.status for k in issuer_keys.published_keys(db, issuer)] == ["revoked", "active"]
+
+
+def test_a_copy_read_before_the_batch_reaches_it_is_reissued_on_read(app, db):
+    earned = earn(db, email="a@example.edu")
+    record = issue(app, db, earned.award)
+    bad = record.key
+    issuing.revoke_issuer_key(db, earned.campus.issuer, bad.public_multibase,
+                              reason="Leaked", compromised_since=utcnow(),
+                              vault=vault_of(app), base_url=BASE)
+    found = issuing.credential_by_public_id(db, earned.award.public_id, vault=vault_of(app),
+                                            base_url=BASE)
+    assert found is not None and found[1].key_id != bad.id
+    assert issuing.verify_record(db, found[1], base_url=BASE).result == "valid"
