@@ -4,8 +4,7 @@ Chromium driven by Playwright.
 
 These tests do not use the transactional ``app``/``db`` fixtures of ``tests/conftest.py``:
 the browser talks to a real server over HTTP, from other threads, so every request must
-commit for real. The database lives in a temporary directory and the Redis keys under a
-unique prefix that is removed at the end.
+commit for real (``tests/support/live_server.py``).
 
 Playwright is never allowed to download a browser: the tests use ``chromium`` from PATH
 (Debian's package) and are skipped, saying so, when it is absent.
@@ -15,76 +14,19 @@ from __future__ import annotations
 
 import os
 import shutil
-import threading
-import uuid
 from collections.abc import Iterator
-from contextlib import contextmanager
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 import pytest
-import redis as redis_lib
-from flask import Flask
-from werkzeug.serving import BaseWSGIServer, make_server
 
-from lti_tool import create_app
-from lti_tool.models.migrate import upgrade
+from tests.support.live_server import LiveServer, serve
 
-REDIS_URL = os.environ.get("TEST_REDIS_URL", "redis://127.0.0.1:6379/15")
+__all__ = ["LiveServer", "serve"]
+
 CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking"]
 # Where screenshots go, for a person to look at (unset: none are written).
 SCREENSHOT_DIR = os.environ.get("MC_E2E_SCREENSHOT_DIR", "")
-
-
-@dataclass(frozen=True)
-class LiveServer:
-    url: str
-    app: Flask
-
-
-def _not_ready(_environ: dict[str, Any], start_response: Any) -> list[bytes]:
-    start_response("503 Service Unavailable", [("Content-Type", "text/plain")])
-    return [b"starting"]
-
-
-@contextmanager
-def serve(root: Path) -> Iterator[LiveServer]:
-    """A MicroCred server with its own database under ``root`` and its own Redis prefix,
-    running until the block ends."""
-    prefix = f"mc-e2e:{uuid.uuid4().hex}:"
-    # Bind first (port 0: the OS picks a free port, no race), then build the app with the
-    # real public URL: the sandbox's issuer and the tool's launch URL depend on it.
-    server: BaseWSGIServer = make_server("127.0.0.1", 0, _not_ready, threaded=True)
-    port = server.server_port
-    base_url = f"http://127.0.0.1:{port}"
-    app = create_app({
-        "ENV": "development",
-        "PUBLIC_BASE_URL": base_url,
-        "DATABASE_URL": f"sqlite:///{Path(root) / 'e2e.sqlite3'}",
-        "REDIS_URL": REDIS_URL,
-        "REDIS_PREFIX": prefix,
-        "INSTANCE_PATH": str(Path(root) / "instance"),
-        "SECRET_KEY": "e2e-secret",
-        "LOG_LEVEL": "WARNING",
-        "JOBS_INLINE": True,
-    })
-    engine = app.extensions["db_engine"]
-    upgrade(engine)
-    server.app = app
-    thread = threading.Thread(target=server.serve_forever, name="e2e-server", daemon=True)
-    thread.start()
-    try:
-        yield LiveServer(base_url, app)
-    finally:
-        server.shutdown()
-        server.server_close()
-        thread.join(timeout=10)
-        engine.dispose()
-        client = redis_lib.Redis.from_url(REDIS_URL)
-        for key in client.scan_iter(match=prefix + "*", count=500):
-            client.delete(key)
-        client.close()
 
 
 @pytest.fixture(scope="session")
