@@ -33,6 +33,11 @@ class CanonicalizationError(BadgeError):
     """The document cannot be turned into canonical N-Quads (RDFC-1.0)."""
 
 
+class TooComplexError(CanonicalizationError):
+    """The document is past the limits on size or canonicalization work: refused before it
+    could cost more than the verification budget (nothing about it was verified)."""
+
+
 class ProofError(BadgeError):
     """A proof cannot be created or does not verify."""
 

@@ -34,7 +34,12 @@ from pyld.jsonld import JsonLdProcessor
 
 from lti_tool.badges import rdfc
 from lti_tool.badges.contexts import document_loader, find_refused_context
-from lti_tool.badges.errors import BadgeError, CanonicalizationError, ContextNotAllowedError
+from lti_tool.badges.errors import (
+    BadgeError,
+    CanonicalizationError,
+    ContextNotAllowedError,
+    TooComplexError,
+)
 
 #: The most JSON values (objects, arrays, strings, numbers...) a credential may have before
 #: any JSON-LD processing. A MicroCred credential has ~250; a CLR with 40 credentials
@@ -130,7 +135,7 @@ def count_json_values(value: Any, limit: int) -> int:
 def check_size(document: Any, *, max_values: int = MAX_JSON_VALUES) -> None:
     """Refuse a document too large to process within budget. Raises CanonicalizationError."""
     if count_json_values(document, max_values) > max_values:
-        raise CanonicalizationError(
+        raise TooComplexError(
             f"the credential has more than {max_values:,} JSON values; that is far more than "
             "any genuine credential and more than this verifier processes")
 
@@ -187,11 +192,11 @@ def to_quads(document: Mapping[str, Any]) -> list[rdfc.Quad]:
                     blank_nodes.add(term)
             quads.append((subject, rdfc.iri(triple["predicate"]["value"]), obj, graph))
         if len(quads) > MAX_QUADS:
-            raise CanonicalizationError(
+            raise TooComplexError(
                 f"the credential makes more than {MAX_QUADS:,} statements; more than this "
                 "verifier processes")
     if len(blank_nodes) > MAX_BLANK_NODES:
-        raise CanonicalizationError(
+        raise TooComplexError(
             f"the credential has more than {MAX_BLANK_NODES:,} unnamed nodes; more than this "
             "verifier processes")
     return quads

@@ -33,7 +33,7 @@ from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from itertools import permutations
 
-from lti_tool.badges.errors import CanonicalizationError
+from lti_tool.badges.errors import CanonicalizationError, TooComplexError
 
 Quad = tuple[str, str, str, str]
 
@@ -49,7 +49,7 @@ RDF_LANG_STRING = "http://www.w3.org/1999/02/22-rdf-syntax-ns#langString"
 DEFAULT_MAX_WORK = 20_000
 
 
-class PoisonedDatasetError(CanonicalizationError):
+class PoisonedDatasetError(TooComplexError):
     """The dataset needs more canonicalization work than allowed (RDFC-1.0 §"Dataset
     Poisoning"); nothing about it can be verified."""
 

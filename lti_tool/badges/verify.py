@@ -53,7 +53,7 @@ from lti_tool.badges import (
     status_list,
 )
 from lti_tool.badges.binding import IssuerKey, KeyResolver
-from lti_tool.badges.errors import BadgeError, ContextNotAllowedError
+from lti_tool.badges.errors import BadgeError, ContextNotAllowedError, TooComplexError
 
 logger = logging.getLogger(__name__)
 
@@ -66,6 +66,7 @@ MAX_INPUT_BYTES = 2 * 1024 * 1024
 MAX_DEPTH = 64
 MAX_PROOFS = 8
 MAX_ENDORSEMENTS = 16
+MAX_RECORD_CREDENTIALS = 100
 _UNDEFINED_BASE = "https://undefined-term.microcred.invalid/"
 
 OB_TYPES = ("OpenBadgeCredential", "AchievementCredential")
@@ -91,6 +92,9 @@ class VerificationReport:
     suspended: bool = False
     expired: bool = False
     not_yet_valid: bool = False
+    #: Refused for its size or complexity before it could cost more than the budget:
+    #: nothing about it was verified (the API answers 422).
+    too_complex: bool = False
 
     @property
     def valid(self) -> bool:
@@ -216,26 +220,36 @@ def _load_status_list(raw: Mapping[str, Any] | str | bytes) -> dict[str, Any]:
 
 class _Run:
     def __init__(self, now: datetime, key_resolver: KeyResolver | None,
-                 status_resolver: StatusListResolver | None, *, nested: bool = False) -> None:
+                 status_resolver: StatusListResolver | None, *, nested: bool = False,
+                 check_status: bool = False) -> None:
         if now.tzinfo is None:
             now = now.replace(tzinfo=UTC)
         self.now = now
+        #: a nested run (status list, endorsement) checks no status unless told to (the
+        #: credentials inside a learner record are)
+        self.check_status = check_status or not nested
         self.key_resolver = _guarded(key_resolver)
         self.status_resolver = status_resolver
         self.nested = nested
         self.steps: list[Step] = []
+        self.cost_steps: list[Step] = []
         self.format = "unknown"
         self.credential: dict[str, Any] | None = None
         self.kind: CredentialKind | None = None
         self.vcdm11 = False
         self.flags: dict[str, bool] = {"revoked": False, "suspended": False,
-                                       "expired": False, "not_yet_valid": False}
+                                       "expired": False, "not_yet_valid": False,
+                                       "too_complex": False}
 
     # bookkeeping
     def add(self, name: str, status: StepStatus, message: str) -> Step:
         step = Step(name, status, message)
         self.steps.append(step)
         return step
+
+    def too_complex(self, step: Step) -> None:
+        self.flags["too_complex"] = True
+        self.cost_steps.append(step)
 
     def report(self) -> VerificationReport:
         errors = [s for s in self.steps if s.status == "error"]
@@ -245,8 +259,13 @@ class _Run:
             # When the signature holds, "revoked" / "expired" / "not yet valid" is the news;
             # when it does not, the dates and status are not trustworthy anyway.
             proof_failed = any(s.name in ("proof", "issuer-key") for s in errors)
-            ranked = sorted(errors, key=lambda s: 0 if not proof_failed and s.name in (
-                "status", "validity") else 1)
+
+            def rank(step: Step) -> int:
+                if step in self.cost_steps:
+                    return 0  # nothing else was really checked
+                return 1 if not proof_failed and step.name in ("status", "validity") else 2
+
+            ranked = sorted(errors, key=rank)
             result, reason = "invalid", f"{ranked[0].name}: {ranked[0].message}"
         elif warnings:
             result = "warning"
@@ -347,9 +366,10 @@ class _Run:
         # JSON-LD or signature work (each of which grows with its size).
         if linked_data.count_json_values(credential, linked_data.MAX_JSON_VALUES) \
                 > linked_data.MAX_JSON_VALUES:
-            self.add("size", "error", f"the credential has more than "
-                     f"{linked_data.MAX_JSON_VALUES:,} JSON values (a genuine micro-credential "
-                     "has a few hundred); it is too large to verify")
+            self.too_complex(self.add(
+                "size", "error", f"the credential has more than "
+                f"{linked_data.MAX_JSON_VALUES:,} JSON values (a genuine micro-credential has a "
+                "few hundred); it is too large to verify"))
             return
         context_ok = self._context(credential)
         self._type(credential)
@@ -372,6 +392,42 @@ class _Run:
         self._status(credential)
         if not self.nested and self.kind in ("ob", "endorsement", "clr"):
             self._endorsements(credential)
+        if not self.nested and self.kind == "clr":
+            self._record_credentials(credential)
+
+    def _record_credentials(self, credential: Mapping[str, Any]) -> None:
+        """Each credential in a learner record must verify on its own too (CLR 2.0 §8:
+        the record's proof says who assembled it, not that what it holds is still good)."""
+        embedded: list[Any] = []
+        for subject in _as_list(credential.get("credentialSubject")):
+            if isinstance(subject, Mapping):
+                embedded.extend(_as_list(subject.get("verifiableCredential")))
+        if not embedded:
+            return
+        problems: list[str] = []
+        for index, item in enumerate(embedded[:MAX_RECORD_CREDENTIALS]):
+            nested = _Run(self.now, self.key_resolver, self.status_resolver, nested=True,
+                          check_status=True)
+            if isinstance(item, str):
+                nested._jwt(item)
+            elif isinstance(item, dict):
+                nested.check_credential(item, None)
+            else:
+                problems.append(f"entry {index + 1} is not a credential")
+                continue
+            outcome = nested.report()
+            if outcome.result == "invalid":
+                name = item.get("name") if isinstance(item, dict) else None
+                label = f"credential {index + 1}" + (f" ({_clip(str(name), 60)})" if name
+                                                       else "")
+                problems.append(f"{label}: {outcome.reason}")
+        if len(embedded) > MAX_RECORD_CREDENTIALS:
+            problems.append(f"more than {MAX_RECORD_CREDENTIALS} credentials")
+        if problems:
+            self.add("credentials", "error", "; ".join(problems[:5]))
+        else:
+            self.add("credentials", "ok", f"each of the {len(embedded)} credential(s) in the "
+                     "record verifies on its own (signed by its issuer, not revoked)")
 
     def _endorsements(self, credential: Mapping[str, Any]) -> None:
         """Embedded EndorsementCredentials must verify too (OB 3.0 §9.2, endorsements)."""
@@ -544,8 +600,8 @@ class _Run:
         try:
             expanded = linked_data.expand(credential, base=_UNDEFINED_BASE,
                                           on_property_dropped=on_dropped)
-        except ContextNotAllowedError as exc:
-            self.add("json-ld", "error", exc.message)
+        except TooComplexError as exc:
+            self.too_complex(self.add("json-ld", "error", exc.message))
             return
         except BadgeError as exc:
             self.add("json-ld", "error", exc.message)
@@ -645,6 +701,11 @@ class _Run:
                     ecdsa_sd.verify_derived_proof(credential, proof, resolved.key)
                 else:
                     eddsa.verify_proof(credential, proof, resolved.key, cache=canonical_cache)
+            except TooComplexError as exc:
+                self.too_complex(self.add("proof", "error", exc.message))
+                self.add("issuer-key", "skipped", "not checked: the signature could not be "
+                         "verified")
+                return
             except BadgeError as exc:
                 failures.append(f"{label}: {exc.message}" if len(proofs) > 1 else exc.message)
                 continue
@@ -751,7 +812,7 @@ class _Run:
         if not isinstance(url, str) or not url:
             self.add("status", "error", "BitstringStatusListEntry has no statusListCredential")
             return
-        if self.status_resolver is None or self.nested:
+        if self.status_resolver is None or not self.check_status:
             self.add("status", "warn", f"status list {_clip(url)} was not checked (status "
                      "lists are never fetched from arbitrary hosts)")
             return

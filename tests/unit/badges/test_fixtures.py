@@ -103,13 +103,17 @@ SKIPPED: dict[str, str] = {
 }
 
 
-#: Valid for the validator, invalid here: the key is not the issuer's, whoever publishes it.
-BINDING_REFUSED: dict[str, str] = {
-    "ob30/simple-did-key-method.json": "a did:key signed a credential naming an https issuer",
-    "ob30/simple-jwt.png": "the JWT's key is only in its own jwk header",
-    "ob30/simple-jwt_v1.png": "the JWT's key is only in its own jwk header",
-    "ob30/simple-jwt.svg": "the JWT's key is only in its own jwk header",
-    "ob30/simple-jwt_v1.svg": "the JWT's key is only in its own jwk header",
+#: Valid for the validator, invalid here: the key is not the issuer's, whoever publishes it
+#: (fixture: (step that says so, why)).
+BINDING_REFUSED: dict[str, tuple[str, str]] = {
+    "ob30/simple-did-key-method.json": ("issuer-key", "a did:key signed a credential naming "
+                                                      "an https issuer"),
+    "ob30/simple-jwt.png": ("issuer-key", "the JWT's key is only in its own jwk header"),
+    "ob30/simple-jwt_v1.png": ("issuer-key", "the JWT's key is only in its own jwk header"),
+    "ob30/simple-jwt.svg": ("issuer-key", "the JWT's key is only in its own jwk header"),
+    "ob30/simple-jwt_v1.svg": ("issuer-key", "the JWT's key is only in its own jwk header"),
+    "clr20/simple_v1.json": ("credentials", "the record's credentials are signed by a did:key "
+                                            "that is not their issuer"),
 }
 
 
@@ -134,8 +138,11 @@ def test_fixture_outcome(fixture: str, expected: str, error_step: str | None,
                     key_resolver=published_by_fixture_issuers,
                     status_resolver=offline_status_resolver)
     if fixture in BINDING_REFUSED:
+        step, _why = BINDING_REFUSED[fixture]
         assert report.result == "invalid", report.steps
-        assert report.reason.startswith("issuer-key:"), report.reason
+        assert report.reason.startswith(f"{step}:"), report.reason
+        assert "not the issuer" in report.reason or "not shown to be" in report.reason \
+            or "not to the issuer" in report.reason
         assert report.step("proof").status in ("ok", "warn")  # the signature itself holds
         return
     assert report.result == expected, (probe, report.reason, report.steps)

@@ -401,9 +401,17 @@ def test_clr_holds_the_active_credentials_signed_and_schema_valid(app, db):
     for embedded in subject["verifiableCredential"]:
         assert verify_credential(embedded, key_resolver=key_resolver,
                                  status_resolver=status_resolver).result == "valid"
+    assert "each of the 2 credential(s) in the record verifies" in report.step(
+        "credentials").message
     forged = copy.deepcopy(clr)
     forged["credentialSubject"]["achievement"][0]["name"] = "Something else"
     assert verify_credential(forged, key_resolver=key_resolver).result == "invalid"
+    # A record made before one of its credentials was revoked no longer verifies as a whole.
+    issuing.revoke(db, awards[1], reason="Issued in error.", by=TEACHER, vault=vault_of(app),
+                   base_url=BASE)
+    stale = verify_credential(clr, key_resolver=key_resolver, status_resolver=status_resolver)
+    assert stale.result == "invalid"
+    assert stale.reason.startswith("credentials: credential 2") and "revoked" in stale.reason
 
 
 def test_clr_is_per_issuer_and_needs_a_credential(app, db):
