@@ -48,6 +48,11 @@ MAX_JSON_VALUES = 12_000
 #: The most RDF statements / blank nodes a document may turn into.
 MAX_QUADS = 6_000
 MAX_BLANK_NODES = 1_500
+#: The most JSON-LD term definitions one expansion may process (~15 microseconds each). A
+#: credential processes ~400 the first time its contexts are seen and none after (the
+#: cache); nesting known contexts in odd orders at many depths (which defeats the cache)
+#: would otherwise cost ~0.5 s per expansion.
+MAX_TERM_DEFINITIONS = 3_000
 
 _MEMO_SIZE = 512
 #: active context id -> {(term, base): expanded IRI}
@@ -58,7 +63,18 @@ _memo_lock = threading.Lock()
 
 
 class _CachingProcessor(JsonLdProcessor):  # type: ignore[misc]
-    """PyLD with processed contexts remembered across documents (see module docstring)."""
+    """PyLD with processed contexts remembered across documents (see module docstring), and
+    a cap on the term definitions one operation may process."""
+
+    term_definitions = 0
+
+    def _create_term_definition(self, *args: Any, **kwargs: Any) -> Any:
+        self.term_definitions += 1
+        if self.term_definitions > MAX_TERM_DEFINITIONS:
+            raise TooComplexError(
+                "the credential's contexts take too much JSON-LD work to process (more than "
+                f"{MAX_TERM_DEFINITIONS:,} term definitions); it was not verified")
+        return super()._create_term_definition(*args, **kwargs)
 
     def _process_context(self, active_ctx: dict[str, Any], local_ctx: Any,
                          options: dict[str, Any], override_protected: bool = False,
@@ -203,6 +219,11 @@ def to_quads(document: Mapping[str, Any]) -> list[rdfc.Quad]:
 
 
 def _translated(exc: BaseException) -> BadgeError:
+    cause: BaseException | None = exc
+    while cause is not None:  # PyLD wraps what our hooks raise
+        if isinstance(cause, TooComplexError):
+            return cause
+        cause = cause.__cause__ or getattr(cause, "cause", None)
     refused = find_refused_context(exc)
     if refused is not None:
         return ContextNotAllowedError(refused.url)
@@ -233,5 +254,6 @@ def canonical_nquads(document: Mapping[str, Any], *,
     return rdfc.canonicalize(to_quads(document), max_work=max_work).nquads
 
 
-__all__ = ["MAX_BLANK_NODES", "MAX_JSON_VALUES", "MAX_QUADS", "canonical_nquads",
-           "check_size", "count_json_values", "expand", "pyld_reason", "to_quads"]
+__all__ = ["MAX_BLANK_NODES", "MAX_JSON_VALUES", "MAX_QUADS", "MAX_TERM_DEFINITIONS",
+           "canonical_nquads", "check_size", "count_json_values", "expand", "pyld_reason",
+           "to_quads"]

@@ -470,7 +470,9 @@ class _Run:
                     errors.append(f"unknown context {_clip(entry)!r} (remote contexts are "
                                   "never fetched)")
             elif isinstance(entry, Mapping):
-                warnings.append("inline @context object (terms defined by the issuer)")
+                errors.append("the credential defines terms of its own (an inline @context "
+                              "object); only the published standard contexts are accepted, "
+                              "so other verifiers can read every term")
             else:
                 errors.append("@context entries must be URLs or objects")
         first = entries[0] if entries else None
@@ -496,9 +498,13 @@ class _Run:
             elif contexts.OB_V3P0 not in ob_urls:
                 warnings.append(f"outdated OB context {ob_urls[0]} (current is "
                                 f"{contexts.OB_V3P0})")
+        if _nested_context(credential):
+            errors.append("a node inside the credential carries its own @context that is not "
+                          "a standard context")
         if errors:
             self.add("context", "error", "; ".join(errors))
-            return not any("unknown context" in e or "must be" in e for e in errors)
+            return not any("unknown context" in e or "must be" in e or "its own" in e
+                           for e in errors)
         if warnings:
             self.add("context", "warn", "; ".join(warnings))
         else:
@@ -855,6 +861,25 @@ class _Run:
 def _issuer_id(credential: Mapping[str, Any]) -> Any:
     issuer = credential.get("issuer")
     return issuer.get("id") if isinstance(issuer, Mapping) else issuer
+
+
+def _nested_context(credential: Mapping[str, Any]) -> bool:
+    """Whether a node below the top level has an ``@context`` that is not a list of known
+    context URLs (embedded credentials carry their standard contexts). An inline context
+    can scope terms so that JSON-LD work grows with nesting depth; no genuine credential
+    needs one."""
+    stack: list[Any] = [v for k, v in credential.items() if k != "@context"]
+    while stack:
+        node = stack.pop()
+        if isinstance(node, Mapping):
+            if "@context" in node and not all(
+                    isinstance(c, str) and contexts.is_known_context(c)
+                    for c in _as_list(node["@context"])):
+                return True
+            stack.extend(v for k, v in node.items() if k != "@context")
+        elif isinstance(node, list):
+            stack.extend(node)
+    return False
 
 
 def _issuer_name(credential: Mapping[str, Any]) -> str | None:

@@ -72,12 +72,20 @@ def test_remote_or_unknown_contexts_are_refused_never_fetched(url: str) -> None:
     assert report.step("proof").status == "error"
 
 
-def test_remote_context_imported_from_an_inline_context_is_refused() -> None:
+def test_inline_contexts_are_refused_before_any_json_ld_work() -> None:
+    """Terms of its own (even importing a remote context) or a scoped context hidden in a
+    node: only the standard contexts are accepted, so nothing is processed or fetched."""
     credential = builders.credential()
     credential["@context"].append({"@import": "https://evil.example/ctx.jsonld", "x": "urn:x"})
     report = verify(json.dumps(credential), now=NOW)
     assert report.result == "invalid"
-    assert "never fetched" in report.reason
+    assert "defines terms of its own" in report.reason
+    assert report.step("json-ld").status == "skipped"
+    nested = builders.credential()
+    nested["credentialSubject"]["@context"] = {"p": {"@id": "urn:p", "@context": {}}}
+    report = verify(json.dumps(nested), now=NOW)
+    assert "carries its own @context" in report.reason
+    assert report.step("proof").status == "error"
 
 
 def test_document_loader_refuses_unknown_urls() -> None:
@@ -258,3 +266,23 @@ def test_too_many_statements_or_blank_nodes_are_refused() -> None:
     unnamed["evidence"] = [{"type": ["Evidence"], "narrative": f"n{i}"} for i in range(1_600)]
     with pytest.raises(CanonicalizationError, match="unnamed nodes"):
         eddsa.canonicalize(unnamed)
+
+
+def test_known_contexts_nested_deep_in_odd_orders_are_capped() -> None:
+    """Standard contexts, but re-applied at 30 depths in rotating orders (each defeats the
+    processed-context cache): refused by the term-definition cap, not processed for ~1 s."""
+    from lti_tool.badges import contexts as known
+
+    orders = [[known.VC_V2, known.OB_V3P0], [known.VC_V2, known.CLR_V2P0, known.OB_V3P0],
+              [known.OB_V3P0, known.VC_V2]]
+    node: dict = {"type": ["Profile"], "name": "x"}
+    for depth in range(30):
+        node = {"@context": orders[depth % 3], "type": ["Profile"], "name": "x",
+                "parentOrg": node}
+    credential = builders.credential()
+    credential["credentialSubject"]["source"] = node
+    start = time.process_time()
+    report = verify(json.dumps(_with_wellformed_proof(credential)), now=NOW)
+    assert time.process_time() - start < 1.0
+    assert report.result == "invalid" and report.too_complex
+    assert "too much JSON-LD work" in report.reason
