@@ -745,6 +745,37 @@ def reissue_signed_by(session: Session, key: IssuerSigningKey, *, vault: KeyVaul
     return len(records)
 
 
+def _outdated(record: CredentialRecord, base_url: str, issuer: Issuer) -> bool:
+    """Signed by a revoked key, in retired vocabulary, or naming its key by the id used
+    before keys were bound to the issuer profile (``<issuer id>/keys#...``)."""
+    if record.key.status == issuer_keys.REVOKED or _needs_rebuild(record.json):
+        return True
+    proofs = record.json.get("proof") or []
+    legacy = issuer_keys.legacy_keys_url(base_url, issuer) + "#"
+    return any(isinstance(p, Mapping) and str(p.get("verificationMethod", "")).startswith(legacy)
+               for p in proofs)
+
+
+def reissue_outdated(session: Session, issuer: Issuer, *, vault: KeyVault, base_url: str,
+                     after_id: int = 0, batch: int = 200, by: str = ""
+                     ) -> tuple[int, int | None]:
+    """Look at up to ``batch`` of the issuer's credentials after record id ``after_id`` and
+    re-issue (:func:`reissue_record`) those that outside verifiers cannot accept as they
+    are (see ``_outdated``). Returns (how many were re-issued, the id to continue after, or
+    None when every record was looked at). Commit between batches. Idempotent."""
+    records = list(session.scalars(
+        select(CredentialRecord).where(CredentialRecord.issuer_id == issuer.id,
+                                       CredentialRecord.id > after_id)
+        .order_by(CredentialRecord.id).limit(batch)
+        .options(selectinload(CredentialRecord.award), selectinload(CredentialRecord.key))))
+    reissued = 0
+    for record in records:
+        if _outdated(record, base_url, issuer):
+            reissue_record(session, record, vault=vault, base_url=base_url, by=by)
+            reissued += 1
+    return reissued, (records[-1].id if len(records) == batch else None)
+
+
 def revoke_issuer_key(session: Session, issuer: Issuer, multibase: str, *,
                       compromised_since: datetime, reason: str, vault: KeyVault,
                       base_url: str, by: str = "") -> IssuerSigningKey:
@@ -886,6 +917,7 @@ __all__ = ["EVIDENCE_FULL", "EVIDENCE_SUMMARY", "add_months", "allocate_status_i
            "badge_svg", "badge_svg_for", "build_clr", "build_unsigned",
            "credential_by_public_id", "get_record", "issue_for_award", "issue_new_awards",
            "issuer_by_slug", "issuer_document", "issuer_profile", "jwks_document",
-           "legacy_keys_document", "records_for_person", "reissue_record", "reissue_signed_by",
+           "legacy_keys_document", "records_for_person", "reissue_outdated", "reissue_record",
+           "reissue_signed_by",
            "resolvers", "revoke", "revoke_issuer_key", "rotate_issuer_key",
            "status_list_by_id", "verify_record"]

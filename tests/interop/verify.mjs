@@ -17,10 +17,11 @@
 // * A VC-JWT must name its key with `kid`; a key given only in the JOSE `jwk` header is
 //   never the issuer's. The `kid` goes through the same dereferencing and issuer binding.
 //
-// Usage: node verify.mjs --contexts DIR --origin URL [--schemas DIR] < request.json
-// request.json: {"items": [{"name": "...", "form": "json"|"jwt"|"png"|"svg", "data": "..."}]}
-// (png data is base64). Prints {"results": [{"name", "verified", "revoked", "kind",
-// "errors": [...]}]}.
+// Usage: node verify.mjs --contexts DIR --origin URL [--schemas DIR] FILE...
+//    or: node verify.mjs --contexts DIR --origin URL [--schemas DIR] < request.json
+// FILEs: credentials as .json, .jwt, baked .png or .svg. request.json: {"items": [{"name",
+// "form": "json"|"jwt"|"png"|"svg", "data"}]} (png data base64). Prints {"results":
+// [{"name", "verified", "revoked", "kind", "issuer", "errors": [...]}], "fetched": [...]}.
 
 import {readFile} from 'node:fs/promises';
 import path from 'node:path';
@@ -387,11 +388,36 @@ async function verifyItem(item) {
   }
 }
 
-const chunks = [];
-for await (const chunk of process.stdin) {
-  chunks.push(chunk);
+async function requestFromFiles(files) {
+  const items = [];
+  for(const file of files) {
+    const form = {'.png': 'png', '.svg': 'svg', '.jwt': 'jwt'}[
+      path.extname(file).toLowerCase()] || 'json';
+    const content = await readFile(file);
+    items.push({name: file, form,
+      data: form === 'png' ? content.toString('base64') : content.toString('utf8')});
+  }
+  return {items};
 }
-const request = JSON.parse(Buffer.concat(chunks).toString('utf8'));
+
+const files = [];
+for(let i = 2; i < process.argv.length; i++) {
+  if(process.argv[i].startsWith('--')) {
+    i++;
+  } else {
+    files.push(process.argv[i]);
+  }
+}
+let request;
+if(files.length) {
+  request = await requestFromFiles(files);
+} else {
+  const chunks = [];
+  for await (const chunk of process.stdin) {
+    chunks.push(chunk);
+  }
+  request = JSON.parse(Buffer.concat(chunks).toString('utf8'));
+}
 const results = [];
 for(const item of request.items) {
   results.push({name: item.name, ...await verifyItem(item)});

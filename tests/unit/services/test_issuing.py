@@ -556,3 +556,43 @@ def test_a_copy_read_before_the_batch_reaches_it_is_reissued_on_read(app, db):
                                             base_url=BASE)
     assert found is not None and found[1].key_id != bad.id
     assert issuing.verify_record(db, found[1], base_url=BASE).result == "valid"
+
+
+def test_outdated_records_are_found_and_reissued_in_batches(app, db):
+    """Records from earlier versions (the retired MicroCred context; keys named
+    <issuer>/keys#...) are re-issued in standard form; current ones are left alone."""
+    earned = earn(db, email="a@example.edu", notional_hours="12")
+    issuer = earned.campus.issuer
+    extension = issue(app, db, earned.award)
+    legacy_id = issue(app, db, earn(db, campus=earned.campus, email="b@example.edu").award)
+    current = issue(app, db, earn(db, campus=earned.campus, email="c@example.edu").award)
+    legacy_vm = issuer_keys.legacy_verification_method(BASE, issuer, extension.key)
+    # as earlier versions stored them (the extension one cannot be signed any more: its
+    # context is not loadable, which is the point)
+    unsigned = eddsa.unsecured_document(extension.json)
+    unsigned["@context"] = [*unsigned["@context"], "https://purl.microcred.org/ns/v1"]
+    unsigned["credentialSubject"]["achievement"]["notionalLearningHours"] = "12"
+    extension.json = {**unsigned, "proof": [{**extension.json["proof"][0],
+                                             "verificationMethod": legacy_vm}]}
+    key = issuer_keys.private_key(vault_of(app), legacy_id.key)
+    legacy_id.json = eddsa.sign(eddsa.unsecured_document(legacy_id.json), key, legacy_vm)
+    db.flush()
+    assert issuing.verify_record(db, extension, base_url=BASE).result == "invalid"
+    assert issuing.verify_record(db, legacy_id, base_url=BASE).result == "valid"  # ours reads it
+    before = copy.deepcopy(current.json)
+    status_before = copy.deepcopy(extension.json["credentialStatus"])
+    done, after = 0, 0
+    while after is not None:
+        reissued, after = issuing.reissue_outdated(db, issuer, vault=vault_of(app),
+                                                   base_url=BASE, after_id=after, batch=2)
+        done += reissued
+    assert done == 2
+    assert current.json == before  # nothing to fix: untouched
+    for record in (extension, legacy_id):
+        assert issuing.verify_record(db, record, base_url=BASE).result == "valid"
+        assert record.json["proof"][0]["verificationMethod"] == \
+            issuer_keys.verification_method(BASE, issuer, record.key)
+    achievement = extension.json["credentialSubject"]["achievement"]
+    assert "notionalLearningHours" not in achievement
+    assert "Notional learning hours: 12." in achievement["criteria"]["narrative"]
+    assert extension.json["credentialStatus"] == status_before
