@@ -395,6 +395,20 @@ class _Run:
         if not self.nested and self.kind == "clr":
             self._record_credentials(credential)
 
+    def _nested(self, item: Any, *, check_status: bool) -> VerificationReport | None:
+        """Verify an embedded credential (object or VC-JWT) as its own run; None when the
+        item is not a credential at all."""
+        nested = _Run(self.now, self.key_resolver,
+                      self.status_resolver if check_status else None, nested=True,
+                      check_status=check_status)
+        if isinstance(item, str):
+            nested._jwt(item)
+        elif isinstance(item, dict):
+            nested.check_credential(item, None)
+        else:
+            return None
+        return nested.report()
+
     def _record_credentials(self, credential: Mapping[str, Any]) -> None:
         """Each credential in a learner record must verify on its own too (CLR 2.0 §8:
         the record's proof says who assembled it, not that what it holds is still good)."""
@@ -406,20 +420,12 @@ class _Run:
             return
         problems: list[str] = []
         for index, item in enumerate(embedded[:MAX_RECORD_CREDENTIALS]):
-            nested = _Run(self.now, self.key_resolver, self.status_resolver, nested=True,
-                          check_status=True)
-            if isinstance(item, str):
-                nested._jwt(item)
-            elif isinstance(item, dict):
-                nested.check_credential(item, None)
-            else:
-                problems.append(f"entry {index + 1} is not a credential")
-                continue
-            outcome = nested.report()
-            if outcome.result == "invalid":
-                name = item.get("name") if isinstance(item, dict) else None
-                label = f"credential {index + 1}" + (f" ({_clip(str(name), 60)})" if name
-                                                       else "")
+            outcome = self._nested(item, check_status=True)
+            name = item.get("name") if isinstance(item, dict) else None
+            label = f"credential {index + 1}" + (f" ({_clip(str(name), 60)})" if name else "")
+            if outcome is None:
+                problems.append(f"{label} is not a credential")
+            elif outcome.result == "invalid":
                 problems.append(f"{label}: {outcome.reason}")
         if len(embedded) > MAX_RECORD_CREDENTIALS:
             problems.append(f"more than {MAX_RECORD_CREDENTIALS} credentials")
@@ -436,16 +442,10 @@ class _Run:
             return
         problems: list[str] = []
         for where, endorsement in found[:MAX_ENDORSEMENTS]:
-            nested = _Run(self.now, self.key_resolver, None, nested=True)
-            if isinstance(endorsement, str):
-                nested._jwt(endorsement)
-            elif isinstance(endorsement, dict):
-                nested.check_credential(endorsement, None)
-            else:
+            outcome = self._nested(endorsement, check_status=False)
+            if outcome is None:
                 problems.append(f"{where} is not a credential")
-                continue
-            outcome = nested.report()
-            if outcome.result == "invalid":
+            elif outcome.result == "invalid":
                 problems.append(f"{where} does not verify ({outcome.reason})")
         if len(found) > MAX_ENDORSEMENTS:
             problems.append(f"more than {MAX_ENDORSEMENTS} endorsements")
