@@ -8,3 +8,6 @@ PUBLIC_BASE_URL = "http://tool.test"
 LOG_FORMAT = "json"
 LOG_LEVEL = "WARNING"
 JOBS_INLINE = True  # background jobs run in the test process, against the test database
+# /verify never fetches other institutions' documents in tests (a test turns it on to check
+# that the lookup goes through the network guard)
+VERIFY_FETCH_ISSUER_DOCUMENTS = False

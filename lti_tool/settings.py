@@ -123,6 +123,11 @@ SETTINGS: tuple[Setting, ...] = (
             "How long a rotated-out tool key stays published in the JWKS."),
     Setting("HTTP_TIMEOUT_SECONDS", "HTTP_TIMEOUT_SECONDS", _positive_int, 5,
             "Timeout of outbound HTTP calls (JWKS, registration, services)."),
+    Setting("VERIFY_FETCH_ISSUER_DOCUMENTS", "VERIFY_FETCH_ISSUER_DOCUMENTS", _bool, True,
+            "When /verify checks a credential of another institution, fetch its issuer's "
+            "published profile (keys) and status lists: https, public addresses only, "
+            "HTTP_TIMEOUT_SECONDS each, at most 4 per verification. Off: such credentials "
+            "are reported as not shown to be signed by their issuer."),
     Setting("JOBS_INLINE", "JOBS_INLINE", _bool, False,
             "Run background jobs (roster refresh, grade-book publication) at once in the "
             "calling process instead of on an RQ worker. Always so when REDIS_URL is empty."),
