@@ -496,14 +496,24 @@ def _issuer_of(session: Session, award: Award) -> Issuer:
     return issuer
 
 
+def needs_issue(record: CredentialRecord | None) -> bool:
+    """Whether :func:`issue_for_award` would write: no record yet, or one signed by a key
+    that has since been revoked (re-issued before it is served)."""
+    return record is None or record.key.status == issuer_keys.REVOKED
+
+
 def issue_for_award(session: Session, award: Award, *, vault: KeyVault,
                     base_url: str) -> CredentialRecord:
     """The award's signed credential, issuing it on first call (idempotent: a concurrent
     issue of the same award returns the winner's record). A revoked award still gets its
-    record, with its status bit set, so that every award verifies to a clear answer.
-    Raises ConfigurationError if the issuer's key cannot be decrypted."""
+    record, with its status bit set, so that every award verifies to a clear answer. A
+    record signed by a key revoked since is re-issued first (:func:`reissue_record`), so
+    no caller ever serves a copy its issuer has withdrawn. Raises ConfigurationError if
+    the issuer's key cannot be decrypted."""
     existing = get_record(session, award)
     if existing is not None:
+        if existing.key.status == issuer_keys.REVOKED:
+            return reissue_record(session, existing, vault=vault, base_url=base_url)
         return existing
     issuer = _issuer_of(session, award)
     key, private, vm = _signer(session, vault, issuer, base_url)
@@ -554,19 +564,16 @@ def credential_by_public_id(session: Session, public_id: str, *,
                             vault: KeyVault | None = None,
                             base_url: str | None = None) -> tuple[Award, CredentialRecord] | None:
     """The award and its credential. An award without a record yet is issued here when
-    ``vault`` and ``base_url`` are given (otherwise None, like an unknown id)."""
+    ``vault`` and ``base_url`` are given (otherwise None, like an unknown id), and one
+    signed by a key revoked since is re-issued (:func:`needs_issue`)."""
     if not public_id or len(public_id) > 40:
         return None
     award = session.scalars(select(Award).where(Award.public_id == public_id)).first()
     if award is None:
         return None
     record = get_record(session, award)
-    if record is None and vault is not None and base_url is not None:
+    if needs_issue(record) and vault is not None and base_url is not None:
         record = issue_for_award(session, award, vault=vault, base_url=base_url)
-    elif record is not None and vault is not None and base_url is not None \
-            and record.key.status == issuer_keys.REVOKED:
-        # its key was withdrawn and the batch re-issue has not reached it yet
-        record = reissue_record(session, record, vault=vault, base_url=base_url)
     return (award, record) if record is not None else None
 
 
@@ -917,7 +924,8 @@ __all__ = ["EVIDENCE_FULL", "EVIDENCE_SUMMARY", "add_months", "allocate_status_i
            "badge_svg", "badge_svg_for", "build_clr", "build_unsigned",
            "credential_by_public_id", "get_record", "issue_for_award", "issue_new_awards",
            "issuer_by_slug", "issuer_document", "issuer_profile", "jwks_document",
-           "legacy_keys_document", "records_for_person", "reissue_outdated", "reissue_record",
+           "legacy_keys_document", "needs_issue", "records_for_person", "reissue_outdated",
+           "reissue_record",
            "reissue_signed_by",
            "resolvers", "revoke", "revoke_issuer_key", "rotate_issuer_key",
            "status_list_by_id", "verify_record"]

@@ -98,7 +98,8 @@ def _body_response(body: str, media_type: str) -> Response:
 
 def _record(session: Session, award: Award) -> Any:
     record = issuing.get_record(session, award)
-    if record is None:  # not issued yet (e.g. awarded by a bulk import): issue it now
+    # not issued yet (e.g. awarded by a bulk import), or signed by a key revoked since
+    if issuing.needs_issue(record):
         record = api.write(lambda: issuing.issue_for_award(
             session, award, vault=_vault(), base_url=_base_url()))
     return record

@@ -3,10 +3,14 @@
 * ``/verify``: anyone uploads (JSON, VC-JWT text, baked PNG or SVG) or pastes a credential and
   gets the step-by-step report of :mod:`lti_tool.badges.verify` plus what the credential
   claims. Input is hostile: at most 2 MB (413 beyond), never rendered (an uploaded SVG is
-  parsed, never shown; images named in a credential are shown as URLs, never loaded), never
-  a network fetch (contexts are bundled; keys and status lists come from our own database
-  through ``services.issuing``'s resolvers, or from ``did:key`` / the verification method's
-  fragment). The HTML form has a signed double-submit CSRF token (``public_forms``).
+  parsed, never shown; images named in a credential are shown as URLs, never loaded), its
+  cost bounded (too large or too entangled: 422, in milliseconds). Contexts are bundled;
+  keys and status lists of our issuers come from our own database (``services.issuing``'s
+  resolvers); those of other institutions from their published profile
+  (``services.remote_issuers``: https, public addresses only, with timeouts; setting
+  ``VERIFY_FETCH_ISSUER_DOCUMENTS``). A key is trusted only when it is shown to be the
+  issuer's (``badges.binding``). The HTML form has a signed double-submit CSRF token
+  (``public_forms``).
 * ``POST /api/v1/verify``: the same for software: the request body is the credential (or a
   multipart ``file``); the answer is the JSON report. No cookies, no token: CSRF-safe, and
   open to other origins (CORS) since it reads no credentials of the caller.
@@ -30,7 +34,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from flask import Blueprint, current_app, jsonify, render_template, request
+from flask import Blueprint, current_app, g, jsonify, render_template, request
 from flask.typing import ResponseReturnValue
 from sqlalchemy import select
 from sqlalchemy.orm import Session
@@ -42,6 +46,7 @@ from lti_tool.badges import verify as badge_verify
 from lti_tool.domain.catalog import label
 from lti_tool.errors import NotFound
 from lti_tool.extensions import db_session
+from lti_tool.lti.runtime import runtime
 from lti_tool.models import (
     Award,
     CredentialRecord,
@@ -54,6 +59,7 @@ from lti_tool.models import (
 from lti_tool.services import badge_images, issuing
 from lti_tool.services.catalog import learner_view
 from lti_tool.services.public_catalog import credential_url, http_url
+from lti_tool.services.remote_issuers import RemoteResolvers
 from lti_tool.web.common import public_forms
 from lti_tool.web.errors import render_error
 from lti_tool.web.public.credential_claims import Claims, summarise
@@ -75,9 +81,10 @@ STEP_LABELS = {
     "image-safety": "Image safety", "parse": "Parsing", "context": "JSON-LD contexts",
     "type": "Credential type", "issuer": "Issuer", "credentialSubject": "Subject",
     "evidence": "Evidence", "json-ld": "Every term defined (JSON-LD)",
-    "schema": "1EdTech JSON Schema", "proof": "Signature", "jwt-claims": "JWT claims",
-    "validity": "Validity dates", "status": "Revocation status",
-    "endorsements": "Endorsements", "internal": "Verifier",
+    "schema": "1EdTech JSON Schema", "proof": "Signature", "issuer-key": "Signed by the issuer",
+    "jwt-claims": "JWT claims", "validity": "Validity dates", "status": "Revocation status",
+    "endorsements": "Endorsements", "credentials": "Credentials in the record",
+    "size": "Size and complexity", "internal": "Verifier",
 }
 STATUS_TEXT = {"ok": "Passed", "warn": "Warning", "error": "Failed", "skipped": "Skipped"}
 STATUS_SYMBOL = {"ok": "✓", "warn": "!", "error": "✗", "skipped": "-"}
@@ -104,6 +111,8 @@ def headline(report: badge_verify.VerificationReport) -> tuple[str, str]:
         return "expired", "Not valid: expired"
     if report.not_yet_valid:
         return "invalid", "Not valid yet"
+    if report.too_complex:
+        return "invalid", "Not checked: too large or too complex"
     return "invalid", "Not valid"
 
 
@@ -123,6 +132,7 @@ def report_json(report: badge_verify.VerificationReport) -> dict[str, Any]:
     return {"result": report.result, "reason": report.reason, "format": report.format,
             "kind": report.kind, "revoked": report.revoked, "suspended": report.suspended,
             "expired": report.expired, "notYetValid": report.not_yet_valid,
+            "tooComplex": report.too_complex,
             "steps": [{"name": s.name, "status": s.status, "message": s.message}
                       for s in report.steps],
             "claims": claims.as_dict() if claims else None}
@@ -136,8 +146,12 @@ def _base_url() -> str:
 
 
 def verify_upload(data: bytes) -> badge_verify.VerificationReport:
-    """Verify untrusted bytes with our own keys and status lists (never the network)."""
-    key_resolver, status_resolver = issuing.resolvers(db_session(), base_url=_base_url())
+    """Verify untrusted bytes: our issuers' keys and status lists from the database, other
+    institutions' from their published documents (when the setting allows)."""
+    remote = (RemoteResolvers(runtime().http)
+              if current_app.config["VERIFY_FETCH_ISSUER_DOCUMENTS"] else None)
+    key_resolver, status_resolver = issuing.resolvers(db_session(), base_url=_base_url(),
+                                                      remote=remote)
     report = badge_verify.verify(data, key_resolver=key_resolver,
                                  status_resolver=status_resolver, max_bytes=VERIFY_LIMIT)
     # What was checked and the outcome only: never the credential or who it names.
@@ -175,7 +189,9 @@ def _verify_page(*, report: badge_verify.VerificationReport | None = None,
                  error: str = "", status: int = 200, source: str = "") -> Response:
     html = render_template("credentials/verify.html",
                            report=report_view(report) if report is not None else None,
-                           error=error, limit=LIMIT_TEXT, source=source)
+                           error=error, limit=LIMIT_TEXT, source=source,
+                           fetches_issuer_documents=current_app.config[
+                               "VERIFY_FETCH_ISSUER_DOCUMENTS"])
     response = Response(html, status=status, mimetype="text/html")
     response.headers["Cache-Control"] = "no-store"
     return response
@@ -212,7 +228,8 @@ def verify_submit() -> ResponseReturnValue:
     if data is None:
         return _verify_page(status=422, error=(
             "Choose a credential file or paste a credential, then press “Verify”."))
-    return _verify_page(report=verify_upload(data), source=source)
+    report = verify_upload(data)
+    return _verify_page(report=report, source=source, status=422 if report.too_complex else 200)
 
 
 def _verify_ours(public_id: str) -> Response:
@@ -254,7 +271,13 @@ def verify_api() -> ResponseReturnValue:
         return render_error(400, "empty", "Nothing to verify",
                             "Send the credential (JSON, a VC-JWT, or a baked PNG or SVG) as "
                             "the request body, or as a multipart field named 'file'.")
-    response = jsonify(report_json(verify_upload(data)))
+    report = verify_upload(data)
+    body = report_json(report)
+    if report.too_complex:  # refused before it could cost more than the budget
+        body["error"] = {"code": "too_complex", "title": "Too large or too complex to verify",
+                         "message": report.reason, "request_id": g.get("request_id", "-")}
+    response = jsonify(body)
+    response.status_code = 422 if report.too_complex else 200
     response.headers["Cache-Control"] = "no-store"
     return response
 
@@ -287,16 +310,17 @@ def _vault() -> Any:
 
 
 def find_credential(session: Session, public_id: str) -> tuple[Award, CredentialRecord]:
-    """The award and its signed credential (issued now if it was not yet). Raises NotFound."""
+    """The award and its signed credential (issued now if it was not yet; signed again now if
+    its key was revoked since). Raises NotFound."""
     if not public_id or len(public_id) > PUBLIC_ID_MAX:
         raise NotFound("There is no credential at this address.")
     found = issuing.credential_by_public_id(session, public_id)
-    if found is None:  # unknown, or an award whose credential is not issued yet
+    if found is None or issuing.needs_issue(found[1]):
         found = issuing.credential_by_public_id(session, public_id, vault=_vault(),
                                                 base_url=_base_url())
         if found is None:
             raise NotFound("There is no credential at this address.")
-        session.commit()  # issued on this first read: keep it
+        session.commit()  # issued or re-issued on this read: keep it
     return found
 
 

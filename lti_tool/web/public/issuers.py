@@ -1,11 +1,13 @@
 """The issuer's public machine documents, which verifiers and wallets dereference from a
 credential (no login; readable from any origin):
 
-* ``/issuers/<slug>``: the issuer ``Profile`` (= every credential's ``issuer.id``) with its
-  verification methods;
-* ``/issuers/<slug>/keys``: the controller document (every Multikey, retired ones
-  included, so old credentials keep verifying);
-* ``/issuers/<slug>/jwks.json``: the same keys as a JWKS, ``kid`` = verification method;
+* ``/issuers/<slug>``: the issuer ``Profile`` (= every credential's ``issuer.id``), which
+  is also the controller document of its keys: every key under ``verificationMethod``
+  (``controller`` = the issuer; revoked ones marked), the ones whose signatures count
+  under ``assertionMethod`` (W3C Controlled Identifiers 1.0);
+* ``/issuers/<slug>/keys``: the same keys under the ids older credentials name
+  (``<issuer id>/keys#<multibase>``);
+* ``/issuers/<slug>/jwks.json``: the signing keys as a JWKS, ``kid`` = verification method;
 * ``/issuers/<slug>/status/<list_id>``: the signed BitstringStatusListCredential;
 * ``/issuers/<slug>/badges/<code>.svg``: the generated badge image of a credential that has
   no catalog image.
@@ -69,10 +71,10 @@ def issuer_profile(issuer_slug: str) -> ResponseReturnValue:
 
 
 @bp.get("/<issuer_slug>/keys")
-def controller(issuer_slug: str) -> ResponseReturnValue:
+def legacy_keys(issuer_slug: str) -> ResponseReturnValue:
     session = db_session()
     issuer = issuing.issuer_by_slug(session, issuer_slug)
-    return document_response(issuing.controller_document(session, issuer, _base_url()))
+    return document_response(issuing.legacy_keys_document(session, issuer, _base_url()))
 
 
 @bp.get("/<issuer_slug>/jwks.json")

@@ -49,9 +49,10 @@ class LearnerActions:
 
 
 def learner_actions(session: Session, award: Award) -> LearnerActions:
-    """Issues the credential first if needed, and commits then."""
+    """Issues (or re-issues, after a key revocation) the credential first if needed, and
+    commits then."""
     record = issuing.get_record(session, award)
-    if record is None:
+    if record is None or issuing.needs_issue(record):
         record = issuing.issue_for_award(session, award, vault=current_app.extensions["lti"].vault,
                                          base_url=current_app.config["PUBLIC_BASE_URL"])
         session.commit()
