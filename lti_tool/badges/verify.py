@@ -166,6 +166,24 @@ def _guarded(resolver: KeyResolver | None) -> KeyResolver | None:
     return ask
 
 
+def _guarded_status(resolver: StatusListResolver | None) -> StatusListResolver | None:
+    """The caller's status list resolver, with unexpected failures logged and reported."""
+    if resolver is None:
+        return None
+
+    def ask(url: str) -> Mapping[str, Any] | str | bytes | None:
+        try:
+            return resolver(url)
+        except BadgeError:
+            raise
+        except Exception as exc:
+            logger.exception("status list resolver failed for %s", url)
+            raise BadgeError("the issuer's status list could not be looked up just now") \
+                from exc
+
+    return ask
+
+
 # --- helpers ----------------------------------------------------------------------------
 
 
@@ -229,7 +247,7 @@ class _Run:
         #: credentials inside a learner record are)
         self.check_status = check_status or not nested
         self.key_resolver = _guarded(key_resolver)
-        self.status_resolver = status_resolver
+        self.status_resolver = _guarded_status(status_resolver)
         self.nested = nested
         self.steps: list[Step] = []
         self.cost_steps: list[Step] = []
@@ -702,6 +720,10 @@ class _Run:
                                 "made for another purpose does not assert a credential)")
                 continue
             try:
+                if proof.get("cryptosuite") != ecdsa_sd.CRYPTOSUITE:
+                    # canonicalize first: a document too large or too entangled is refused
+                    # before anything is looked up about its key
+                    eddsa.canonical_forms(credential, proof, cache=canonical_cache)
                 resolved = binding.resolve(proof.get("verificationMethod"), self.key_resolver)
                 if proof.get("cryptosuite") == ecdsa_sd.CRYPTOSUITE:
                     ecdsa_sd.verify_derived_proof(credential, proof, resolved.key)

@@ -209,13 +209,22 @@ def test_downloads_are_baked_and_verify(client, award, no_outbound_network):
     assert no_outbound_network == []
 
 
-def test_downloads_verify_offline_elsewhere_by_the_fragment_key(client, award):
-    """Without our resolvers (as another verifier would, offline) the signature still
-    verifies with the key in the verification method's fragment."""
+def test_downloads_name_the_key_the_issuer_profile_publishes(client, award):
+    """The baked badge's proof names a key listed in the issuer profile it points to: what
+    an outside verifier dereferences (tests/interop checks it with one for real)."""
     png = client.get(f"/credentials/{award.public_id}/badge.png").data
     report = verify(png)
     assert report.step("proof").status == "ok", report.reason
-    assert "not confirmed with the issuer" in report.step("proof").message
+    credential = report.credential
+    assert credential is not None
+    vm = credential["proof"][0]["verificationMethod"]
+    issuer_id = credential["issuer"]["id"]
+    assert vm.partition("#")[0] == issuer_id
+    profile = client.get(issuer_id.removeprefix("http://tool.test")).get_json(force=True)
+    (method,) = [m for m in profile["verificationMethod"] if m["id"] == vm]
+    assert method["controller"] == issuer_id and vm in profile["assertionMethod"]
+    # without anyone vouching for the key, the signature alone proves nothing
+    assert report.result == "invalid" and report.reason.startswith("issuer-key:")
 
 
 def test_verify_this_credential_button_posts_it_to_the_verifier(client, award):

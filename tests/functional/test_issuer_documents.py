@@ -1,10 +1,13 @@
-"""The issuer's public documents as a verifier or wallet fetches them: the Profile, the
-controller document, the JWKS, the signed status list (cacheable, revalidated by ETag) and
-the generated badge image; and ``microcred keys rotate-issuer`` keeping old keys published.
+"""The issuer's public documents as a verifier or wallet fetches them: the Profile (the
+keys' controller document), the older key ids, the JWKS, the signed status list (cacheable,
+revalidated by ETag) and the generated badge image; ``microcred keys rotate-issuer`` keeping
+old keys published, ``revoke-issuer-key`` withdrawing one and re-issuing what it signed, and
+``reissue-credentials``.
 """
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 
 from click.testing import CliRunner
@@ -46,8 +49,12 @@ def test_issuer_profile_is_json_ld_and_lists_the_keys(app, db, client):
     assert profile["name"] == earned.campus.issuer.name
     assert profile["email"] == earned.campus.issuer.email
     assert profile["url"] == earned.campus.issuer.url
-    assert [m["id"] for m in profile["verificationMethod"]] == [
-        record.json["proof"][0]["verificationMethod"]]
+    vm = record.json["proof"][0]["verificationMethod"]
+    assert [m["id"] for m in profile["verificationMethod"]] == [vm]
+    assert profile["verificationMethod"][0]["controller"] == profile["id"]
+    assert profile["assertionMethod"] == [vm]
+    # DID v1 first: Data Integrity libraries read assertionMethod without JSON-LD framing
+    assert profile["@context"][0] == "https://www.w3.org/ns/did/v1"
     as_json = client.get(f"/issuers/{slug}", headers={"Accept": "application/json"})
     assert as_json.mimetype == "application/json" and as_json.get_json() == profile
     assert "Accept" in as_json.headers["Vary"]
@@ -64,11 +71,16 @@ def test_unknown_issuer_and_list_are_404(app, db, client):
         assert response.get_json()["error"]["code"] == "not_found"
 
 
-def test_controller_document_resolves_the_proofs_verification_method(app, db, client):
+def test_the_issuer_profile_resolves_the_proofs_verification_method(app, db, client):
+    """W3C Controlled Identifiers 1.0 "Retrieve Verification Method", as a Data Integrity
+    verifier does it: the document at the URL without the fragment is the issuer profile,
+    it lists the method, whose controller is the credential's issuer, under
+    assertionMethod."""
     earned, record = issued(app, db)
     vm = record.json["proof"][0]["verificationMethod"]
     controller_url, _, fragment = vm.partition("#")
-    assert controller_url == f"{BASE}/issuers/{earned.campus.issuer.slug}/keys"
+    assert controller_url == record.json["issuer"]["id"] == \
+        f"{BASE}/issuers/{earned.campus.issuer.slug}"
     response = client.get(controller_url.removeprefix(BASE))
     assert response.status_code == 200 and response.mimetype == "application/ld+json"
     document = response.get_json(force=True)
@@ -80,6 +92,12 @@ def test_controller_document_resolves_the_proofs_verification_method(app, db, cl
     # What a verifier does with it: the published key verifies the proof.
     eddsa.verify_proof(record.json, record.json["proof"][0],
                        decode_multikey(method["publicKeyMultibase"]))
+    # The ids older credentials name (<issuer>/keys#...) still resolve, controlled by the
+    # issuer.
+    legacy = client.get(f"{controller_url.removeprefix(BASE)}/keys").get_json(force=True)
+    assert legacy["id"] == f"{controller_url}/keys"
+    assert [m["id"] for m in legacy["verificationMethod"]] == [f"{controller_url}/keys#{fragment}"]
+    assert legacy["verificationMethod"][0]["controller"] == controller_url
 
 
 def test_jwks_carries_the_vc_jwt_kid(app, db, client):
@@ -159,11 +177,11 @@ def test_cli_rotates_an_issuers_key_and_old_credentials_keep_verifying(tmp_path:
 
     result = run("keys", "rotate-issuer", "--issuer", slug)
     assert result.exit_code == 0, result.output
-    assert f"New signing key for issuer {slug}: {BASE}/issuers/{slug}/keys#z6Mk" in result.output
+    assert f"New signing key for issuer {slug}: {BASE}/issuers/{slug}#z6Mk" in result.output
     assert "retired" in result.output and "active" in result.output
 
     client = app.test_client()
-    methods = client.get(f"/issuers/{slug}/keys").get_json(force=True)["verificationMethod"]
+    methods = client.get(f"/issuers/{slug}").get_json(force=True)["verificationMethod"]
     assert len(methods) == 2 and old_vm in [m["id"] for m in methods]
     with session_scope(app) as db:
         record = db.query(CredentialRecord).filter_by(award_id=award_id).one()
@@ -178,3 +196,62 @@ def test_cli_rotates_an_issuers_key_and_old_credentials_keep_verifying(tmp_path:
     unknown = runner.invoke(main, ["keys", "rotate-issuer", "--issuer", "nope"], env=env)
     assert unknown.exit_code == 2
     assert unknown.stderr.strip().startswith("error: no issuer with slug 'nope'")
+
+
+def test_cli_revokes_a_compromised_key_and_reissues_what_it_signed(tmp_path: Path):
+    env = {"MICROCRED_ENV": "test", "DATABASE_URL": f"sqlite:///{tmp_path / 'keys.sqlite3'}",
+           "REDIS_URL": REDIS_URL, "MICROCRED_INSTANCE_PATH": str(tmp_path)}
+    runner = CliRunner()
+
+    def run(*args: str):
+        return runner.invoke(main, list(args), env=env)
+
+    assert run("db", "upgrade").exit_code == 0
+    app = create_app({"ENV": "test", "DATABASE_URL": env["DATABASE_URL"],
+                      "REDIS_URL": REDIS_URL, "INSTANCE_PATH": str(tmp_path)})
+    with session_scope(app) as db:
+        earned = earn(db, email="lena@example.edu")
+        other = earn(db, campus=earned.campus, email="omar@example.edu")
+        first = issuing.issue_for_award(db, earned.award, vault=vault_of(app), base_url=BASE)
+        issuing.issue_for_award(db, other.award, vault=vault_of(app), base_url=BASE)
+        slug, key = earned.campus.issuer.slug, first.key.public_multibase
+        old_copy, public_id = first.json, earned.award.public_id
+
+    refused = run("keys", "revoke-issuer-key", "--issuer", slug, "--key", key,
+                  "--compromised-since", "2026-12-01 08:00", "--reason", "Laptop stolen")
+    assert refused.exit_code == 2
+    assert refused.stderr.strip() == ("error: --compromised-since needs a time zone (e.g. "
+                                      "2026-12-01T08:00:00Z)")
+    result = run("keys", "revoke-issuer-key", "--issuer", slug, "--key", key,
+                 "--compromised-since", "2026-12-01T08:00:00Z", "--reason", "Laptop stolen")
+    assert result.exit_code == 0, result.output
+    assert f"Key {key} of issuer {slug} is revoked" in result.output
+    assert "Done: 2 credential(s) it signed were re-issued" in result.output
+    again = run("keys", "revoke-issuer-key", "--issuer", slug, "--key", key,
+                "--compromised-since", "2026-12-01T08:00:00Z", "--reason", "Laptop stolen")
+    assert again.exit_code == 0 and "Done: 0 credential(s)" in again.output  # idempotent
+
+    client = app.test_client()
+    profile = client.get(f"/issuers/{slug}").get_json(force=True)
+    bad_vm = f"{BASE}/issuers/{slug}#{key}"
+    assert bad_vm not in profile["assertionMethod"]
+    assert [m for m in profile["verificationMethod"] if m["id"] == bad_vm][0]["revoked"]
+    # The learner's link serves the re-issued copy, which verifies; the old copy says why not.
+    served = client.get(f"/credentials/{public_id}",
+                        headers={"Accept": "application/ld+json"}).get_json(force=True)
+    assert served["id"] == old_copy["id"] and served["proof"] != old_copy["proof"]
+    report = client.post("/api/v1/verify", data=json.dumps(served),
+                         content_type="application/ld+json").get_json()
+    assert report["result"] == "valid", report["reason"]
+    stale = client.post("/api/v1/verify", data=json.dumps(old_copy),
+                        content_type="application/ld+json").get_json()
+    assert stale["result"] == "invalid"
+    assert "withdrew the key that signed this copy" in stale["reason"]
+    assert "(Laptop stolen)" in stale["reason"] and "2026-12-01 08:00 UTC" in stale["reason"]
+    assert f"the valid copy is at {old_copy['id']}" in stale["reason"]
+
+    unknown = run("keys", "revoke-issuer-key", "--issuer", slug, "--key", "z6MkNope",
+                  "--compromised-since", "2026-12-01T08:00:00Z", "--reason", "x")
+    assert unknown.exit_code == 2 and "has no key z6MkNope" in unknown.stderr
+    assert run("keys", "reissue-credentials", "--issuer", slug).output.startswith(
+        f"Re-issued 0 credential(s) of issuer {slug}")

@@ -57,6 +57,7 @@ def serve(root: Path, **settings: Any) -> Iterator[LiveServer]:
         "SECRET_KEY": "e2e-secret",
         "LOG_LEVEL": "WARNING",
         "JOBS_INLINE": True,
+        "VERIFY_FETCH_ISSUER_DOCUMENTS": False,  # tests never reach the internet
         **settings,
     })
     engine = app.extensions["db_engine"]

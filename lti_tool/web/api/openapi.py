@@ -553,12 +553,15 @@ def _badge_paths(b: Builder) -> None:
 def _verify_paths(b: Builder) -> None:
     """The public verifier (``web.credentials``): no token, any origin."""
     step = {"type": "object", "required": ["name", "status", "message"], "properties": {
-        "name": {"type": "string", "description": "input, extract, parse, context, type, "
-                                                  "issuer, credentialSubject, json-ld, "
-                                                  "schema, proof, validity, status, ..."},
+        "name": {"type": "string", "description": "input, extract, parse, size, context, "
+                                                  "type, issuer, credentialSubject, json-ld, "
+                                                  "schema, proof (is the signature intact?), "
+                                                  "issuer-key (is the key the issuer's?), "
+                                                  "validity, status, credentials, ..."},
         "status": {"type": "string", "enum": ["ok", "warn", "error", "skipped"]},
         "message": {"type": "string"}}}
-    report = {"type": "object", "required": ["result", "reason", "steps"], "properties": {
+    report: dict[str, Any] = {
+        "type": "object", "required": ["result", "reason", "steps"], "properties": {
         "result": {"type": "string", "enum": ["valid", "warning", "invalid"]},
         "reason": {"type": "string", "description": "The first error (or the warnings)."},
         "format": {"type": "string", "enum": ["json", "jwt", "png", "svg", "unknown"]},
@@ -566,6 +569,8 @@ def _verify_paths(b: Builder) -> None:
                  "enum": ["ob", "endorsement", "clr", "status-list", None]},
         "revoked": {"type": "boolean"}, "suspended": {"type": "boolean"},
         "expired": {"type": "boolean"}, "notYetValid": {"type": "boolean"},
+        "tooComplex": {"type": "boolean", "description": "Refused for its size or complexity "
+                                                         "before any costly work (then 422)."},
         "steps": {"type": "array", "items": step},
         "claims": {"type": "object", "nullable": True, "additionalProperties": True,
                    "description": "What the credential says (issuer, achievement, subject, "
@@ -585,9 +590,17 @@ def _verify_paths(b: Builder) -> None:
                             "multipart/form-data": {"schema": {
                                 "type": "object", "properties": {"file": body}}}}},
           ok={"200": b.json(report, "The step-by-step verification report (also for an "
-                                    "invalid credential: see result and reason).")},
+                                    "invalid credential: see result and reason)."),
+              "422": b.json({**report, "properties": {
+                  **report["properties"], "error": {"type": "object", "properties": {
+                      "code": {"type": "string", "enum": ["too_complex"]},
+                      "title": {"type": "string"}, "message": {"type": "string"},
+                      "request_id": {"type": "string"}}}}},
+                  "Too large or too entangled to verify within the cost budget: the report "
+                  "(tooComplex true) with error.code too_complex.")},
           errors=["413"],
-          description="Anyone may call it (no token, no cookie; CORS open). Nothing is "
-                      "fetched: contexts are bundled, keys come from did:key, this site's "
-                      "issuers or the verification method's Multikey fragment, status lists "
-                      "only from this site's issuers. 400 when the body is empty.")
+          description="Anyone may call it (no token, no cookie; CORS open). Contexts are "
+                      "bundled; keys and status lists come from this site's issuers, did:key, "
+                      "or another institution's published profile (https, public addresses "
+                      "only). A signature counts only when its key is shown to be the "
+                      "issuer's. 400 when the body is empty.")
