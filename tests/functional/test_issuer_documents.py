@@ -235,7 +235,7 @@ def test_cli_revokes_a_compromised_key_and_reissues_what_it_signed(tmp_path: Pat
     profile = client.get(f"/issuers/{slug}").get_json(force=True)
     bad_vm = f"{BASE}/issuers/{slug}#{key}"
     assert bad_vm not in profile["assertionMethod"]
-    assert [m for m in profile["verificationMethod"] if m["id"] == bad_vm][0]["revoked"]
+    assert next(m for m in profile["verificationMethod"] if m["id"] == bad_vm)["revoked"]
     # The learner's link serves the re-issued copy, which verifies; the old copy says why not.
     served = client.get(f"/credentials/{public_id}",
                         headers={"Accept": "application/ld+json"}).get_json(force=True)
