@@ -12,6 +12,11 @@ from lti_tool.cli.context import CliError, make_app, resolve_issuer, session_for
 from lti_tool.models import IssuerSigningKey
 from lti_tool.services import issuer_keys, issuing
 
+#: ``--issuer``: which issuer's keys (every issuer-key command takes it).
+issuer_option = click.option("--issuer", "issuer_slug", default=None,
+                             help="The issuer's slug (optional when there is only one "
+                                  "issuer).")
+
 
 @click.group(help="Signing keys: the tool's LTI keys (published at /.well-known/jwks.json) "
                    "and each issuer's Open Badges keys (in its profile at /issuers/<slug>).")
@@ -57,8 +62,7 @@ def keys_list() -> None:
 @keys.command("rotate-issuer",
                help="New signing key for an issuer's credentials; old keys stay published so "
                     "credentials they signed keep verifying.")
-@click.option("--issuer", "issuer_slug", default=None,
-              help="The issuer's slug (optional when there is only one issuer).")
+@issuer_option
 def rotate_issuer(issuer_slug: str | None) -> None:
     app = make_app()
     base_url = app.config["PUBLIC_BASE_URL"]
@@ -94,8 +98,7 @@ def _parse_moment(value: str) -> datetime:
               help="Withdraw an issuer's signing key that may be compromised: its signatures "
                    "stop counting, and every credential it signed is re-issued with the "
                    "current key (same links).")
-@click.option("--issuer", "issuer_slug", default=None,
-              help="The issuer's slug (optional when there is only one issuer).")
+@issuer_option
 @click.option("--key", "multibase", required=True,
               help="The key's publicKeyMultibase (z6Mk...), as `rotate-issuer` lists it.")
 @click.option("--compromised-since", "since", required=True,
@@ -140,8 +143,7 @@ def revoke_issuer_key(issuer_slug: str | None, multibase: str, since: str,
               help="Re-issue an issuer's credentials from earlier versions (keys named "
                    ".../keys#..., the old MicroCred context) so that outside verifiers accept "
                    "them; current ones are left alone.")
-@click.option("--issuer", "issuer_slug", default=None,
-              help="The issuer's slug (optional when there is only one issuer).")
+@issuer_option
 def reissue_credentials(issuer_slug: str | None) -> None:
     app = make_app()
     base_url = app.config["PUBLIC_BASE_URL"]
