@@ -103,3 +103,33 @@ class Conflict(ToolError):
     status_code = 409
     code = "conflict"
     title = "Conflict"
+
+
+class ServiceUnavailable(ToolError):
+    """A dependency (the database, Redis) is down, frozen or overloaded: answered 503 with
+    ``Retry-After``; nothing was changed, and the same request will work once it is back."""
+
+    status_code = 503
+    code = "service_unavailable"
+    title = "MicroCred is briefly unavailable"
+    public_message = ("MicroCred cannot reach one of its services right now, so nothing was "
+                      "saved. Please try again in a few seconds.")
+
+    def __init__(self, dependency: str, *, retry_after: int = 5, log_detail: str = "",
+                 public_message: str | None = None) -> None:
+        self.dependency = dependency
+        self.retry_after = retry_after
+        super().__init__(public_message, log_detail=log_detail)
+
+
+class RateLimited(ToolError):
+    """Too many requests from one client address or API token (429 with ``Retry-After``)."""
+
+    status_code = 429
+    code = "rate_limited"
+    title = "Too many requests"
+    public_message = "Too many requests in a short time. Please wait a moment and try again."
+
+    def __init__(self, retry_after: int, public_message: str | None = None) -> None:
+        self.retry_after = retry_after
+        super().__init__(public_message)

@@ -1,7 +1,27 @@
-"""Process-wide resources: the database engine and sessions, the key-value store (Redis).
+"""Process-wide resources: the database engine and sessions, the key-value store (Redis), and
+the deadlines and outage handling that keep them from hanging a request.
 
 Bound to the app with ``init_app``; services receive a ``Session`` explicitly. The web tier
 opens one session per request (``db_session()``) and closes it at teardown.
+
+Deadlines (docs/operations.md, "Outages and deadlines"):
+
+- PostgreSQL: ``connect_timeout``; the server's ``statement_timeout``, ``lock_timeout`` and
+  ``idle_in_transaction_session_timeout``; and a client-side deadline on every wait for the
+  server (``_DeadlineConnection``), one second past the statement timeout, for a server that
+  does not answer at all (stopped process, failover, partition), where the server-side
+  timeouts cannot fire. A short pool timeout: a request never queues long for a connection.
+- SQLite (the demo): a busy timeout, and writers serialised: a request that may write
+  starts its transaction with ``BEGIN IMMEDIATE``, so two saves at the same moment wait
+  for each other instead of failing with "database is locked".
+- Redis: socket and connect timeouts, and no retry with backoff (redis-py's default would
+  turn an outage into seconds of sleeping per command); one immediate retry on a dropped
+  connection, so a restarted Redis is picked up by the next command.
+
+``dependency_failure`` classifies an exception from either as an outage (``database`` or
+``store``) so that the web tier answers 503 with ``Retry-After`` and logs one line. A
+dependency that has just failed is remembered for ``BREAKER_SECONDS`` per process, so the
+requests that follow fail at once instead of each waiting for the same timeout.
 """
 
 from __future__ import annotations
@@ -11,15 +31,29 @@ import threading
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
+from contextvars import ContextVar
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Protocol
 
 import redis
-from flask import Flask, current_app, g
+from flask import Flask, current_app, g, has_request_context, request
+from redis.backoff import NoBackoff
+from redis.retry import Retry as RedisRetry
 from sqlalchemy import Engine, create_engine, event
+from sqlalchemy import exc as sa_exc
 from sqlalchemy.orm import Session, sessionmaker
 
+from lti_tool.errors import ServiceUnavailable
+
 log = logging.getLogger(__name__)
+
+DATABASE, STORE = "database", "store"
+#: After a connection-level failure, a dependency is treated as down for this long in
+#: this process (requests answer 503 at once), then tried again.
+BREAKER_SECONDS = 2.0
+#: Methods whose requests normally only read: on SQLite they start a deferred transaction.
+SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
 
 
 class KeyValueStore(Protocol):
@@ -103,26 +137,178 @@ class MemoryStore:
         return True
 
 
-def make_engine(url: str) -> Engine:
+def redis_client(url: str, *, timeout: float) -> redis.Redis:
+    """A Redis client whose every command gives up after ``timeout`` seconds. A dropped
+    connection (Redis restarted) is retried once at once; nothing is retried with backoff
+    (redis-py's default is three retries with exponential backoff)."""
+    return redis.Redis.from_url(
+        url, socket_timeout=timeout, socket_connect_timeout=timeout,
+        retry=RedisRetry(NoBackoff(), 1, supported_errors=(redis.ConnectionError,)))
+
+
+# -- database deadlines -------------------------------------------------------------------------
+@dataclass(frozen=True)
+class DatabaseLimits:
+    """Deadlines and pool sizes of the database engine (settings ``DB_*``, ``SQLITE_*``)."""
+
+    connect_timeout: int = 3
+    statement_timeout: float = 5.0
+    lock_timeout: float = 3.0
+    idle_in_transaction_timeout: int = 60
+    pool_size: int = 10
+    pool_timeout: float = 2.0
+    sqlite_busy_timeout: float = 10.0
+
+    @property
+    def answer_timeout(self) -> float:
+        """The client's own deadline for any answer of the server: one second past the
+        server's statement timeout, so that the server's clearer error normally wins."""
+        return self.statement_timeout + 1.0
+
+    @classmethod
+    def from_config(cls, config: Any) -> DatabaseLimits:
+        return cls(connect_timeout=int(config["DB_CONNECT_TIMEOUT_SECONDS"]),
+                   statement_timeout=float(config["DB_STATEMENT_TIMEOUT_SECONDS"]),
+                   lock_timeout=float(config["DB_LOCK_TIMEOUT_SECONDS"]),
+                   idle_in_transaction_timeout=int(
+                       config["DB_IDLE_IN_TRANSACTION_TIMEOUT_SECONDS"]),
+                   pool_size=int(config["DB_POOL_SIZE"]),
+                   pool_timeout=float(config["DB_POOL_TIMEOUT_SECONDS"]),
+                   sqlite_busy_timeout=float(config["SQLITE_BUSY_TIMEOUT_SECONDS"]))
+
+
+class AnswerTimeout(Exception):
+    """The database server did not answer within the client's deadline (raised as the
+    driver's OperationalError; the connection is closed and discarded by the pool)."""
+
+
+# None: the engine's own deadline; 0: none (migrations); else an absolute monotonic time.
+_answer_deadline: ContextVar[float | None] = ContextVar("microcred_db_deadline", default=None)
+
+
+@contextmanager
+def database_deadline(seconds: float) -> Iterator[None]:
+    """Every database wait inside gives up after ``seconds`` at most (readiness probes)."""
+    token = _answer_deadline.set(time.monotonic() + seconds)
+    try:
+        yield
+    finally:
+        _answer_deadline.reset(token)
+
+
+@contextmanager
+def unbounded_statements() -> Iterator[None]:
+    """No client-side deadline inside (migrations, which may legitimately run long)."""
+    token = _answer_deadline.set(0.0)
+    try:
+        yield
+    finally:
+        _answer_deadline.reset(token)
+
+
+def _deadline_connection_class() -> type[Any]:
+    """A psycopg ``Connection`` whose every wait for the server has a deadline. psycopg waits
+    without one by default: a server that accepted the connection and then stopped
+    answering (SIGSTOP, a VM paused, a partition without resets) would hold the request
+    until gunicorn kills the worker."""
+    import psycopg
+    from psycopg import errors as pg_errors
+
+    wait_timeout = getattr(pg_errors, "_WaitTimeout", pg_errors.OperationalError)
+
+    class _DeadlineConnection(psycopg.Connection):  # type: ignore[type-arg]
+        answer_timeout: float | None = None
+
+        def wait(self, gen: Any, interval: float = 0.1, timeout: float | None = None) -> Any:
+            if timeout is None:
+                deadline = _answer_deadline.get()
+                if deadline is None:
+                    timeout = self.answer_timeout
+                elif deadline > 0:
+                    timeout = max(0.001, deadline - time.monotonic())
+            try:
+                return super().wait(gen, interval=interval, timeout=timeout)
+            except wait_timeout:
+                if timeout is None:
+                    raise
+                # The protocol exchange was cut in the middle: the connection is unusable.
+                # Closing it makes SQLAlchemy see a disconnect and drop it from the pool.
+                self.pgconn.finish()
+                raise psycopg.OperationalError(
+                    f"the database server did not answer within {timeout:.1f} s") \
+                    from AnswerTimeout()
+
+    return _DeadlineConnection
+
+
+def _postgres_engine(url: str, limits: DatabaseLimits) -> Engine:
+    connection_class = _deadline_connection_class()
+    engine = create_engine(
+        url, pool_pre_ping=True, pool_size=limits.pool_size, max_overflow=limits.pool_size,
+        pool_timeout=limits.pool_timeout,
+        connect_args={"connect_timeout": limits.connect_timeout,
+                      # Notice a dead peer on an idle pooled connection.
+                      "keepalives": 1, "keepalives_idle": 30, "keepalives_interval": 5,
+                      "keepalives_count": 3})
+
+    @event.listens_for(engine, "do_connect")
+    def _connect(_dialect: Any, _record: Any, cargs: Any, cparams: Any) -> Any:
+        connection = connection_class.connect(*cargs, **cparams)
+        connection.answer_timeout = limits.answer_timeout
+        return connection
+
+    @event.listens_for(engine, "connect")
+    def _server_timeouts(dbapi_conn: Any, _record: Any) -> None:
+        # SET (not startup options) so that a connection pooler in front works too.
+        with dbapi_conn.cursor() as cur:
+            cur.execute(f"SET statement_timeout = {int(limits.statement_timeout * 1000)}")
+            cur.execute(f"SET lock_timeout = {int(limits.lock_timeout * 1000)}")
+            cur.execute("SET idle_in_transaction_session_timeout = "
+                        f"{int(limits.idle_in_transaction_timeout * 1000)}")
+        dbapi_conn.commit()
+
+    return engine
+
+
+def _begins_immediately() -> bool:
+    """SQLite: whether a new transaction should take the write lock at once. Outside a
+    request (CLI, jobs) and for requests that may write, yes; a GET starts a deferred
+    (reading) transaction so that pages are read concurrently."""
+    if not has_request_context():
+        return True
+    return request.method not in SAFE_METHODS
+
+
+def _sqlite_engine(url: str, limits: DatabaseLimits) -> Engine:
+    engine = create_engine(url, pool_timeout=limits.pool_timeout, connect_args={
+        "check_same_thread": False, "timeout": limits.sqlite_busy_timeout})
+
+    @event.listens_for(engine, "connect")
+    def _sqlite_pragmas(dbapi_conn: Any, _record: Any) -> None:
+        cur = dbapi_conn.cursor()
+        cur.execute("PRAGMA foreign_keys=ON")
+        cur.execute("PRAGMA journal_mode=WAL")
+        cur.close()
+        # pysqlite's own transaction handling breaks SAVEPOINTs; let SQLAlchemy emit
+        # BEGIN itself (the recipe from SQLAlchemy's SQLite dialect documentation).
+        dbapi_conn.isolation_level = None
+
+    @event.listens_for(engine, "begin")
+    def _sqlite_begin(conn: Any) -> None:
+        # A deferred transaction that read first and writes later fails at once with
+        # "database is locked" when another writer committed in between (WAL snapshot):
+        # the busy timeout does not help there. Taking the write lock at BEGIN makes
+        # concurrent writers queue (for up to the busy timeout) instead.
+        conn.exec_driver_sql("BEGIN IMMEDIATE" if _begins_immediately() else "BEGIN")
+
+    return engine
+
+
+def make_engine(url: str, limits: DatabaseLimits | None = None) -> Engine:
+    limits = limits or DatabaseLimits()
     if url.startswith("sqlite"):
-        engine = create_engine(url, connect_args={"check_same_thread": False, "timeout": 15})
-
-        @event.listens_for(engine, "connect")
-        def _sqlite_pragmas(dbapi_conn: Any, _record: Any) -> None:
-            cur = dbapi_conn.cursor()
-            cur.execute("PRAGMA foreign_keys=ON")
-            cur.execute("PRAGMA journal_mode=WAL")
-            cur.close()
-            # pysqlite's own transaction handling breaks SAVEPOINTs; let SQLAlchemy emit
-            # BEGIN itself (the recipe from SQLAlchemy's SQLite dialect documentation).
-            dbapi_conn.isolation_level = None
-
-        @event.listens_for(engine, "begin")
-        def _sqlite_begin(conn: Any) -> None:
-            conn.exec_driver_sql("BEGIN")
-
-        return engine
-    return create_engine(url, pool_pre_ping=True, pool_size=10, max_overflow=10)
+        return _sqlite_engine(url, limits)
+    return _postgres_engine(url, limits)
 
 
 def default_sqlite_url(instance_path: str) -> str:
@@ -130,17 +316,81 @@ def default_sqlite_url(instance_path: str) -> str:
     return f"sqlite:///{Path(instance_path) / 'microcred.sqlite3'}"
 
 
+# -- outages ------------------------------------------------------------------------------------
+@dataclass(frozen=True)
+class DependencyFailure:
+    dependency: str      # DATABASE or STORE
+    outage: bool         # connection-level (down, frozen) rather than busy (a timeout, a lock)
+    detail: str          # for the log: the error's class, never its text
+
+
+_SQLITE_BUSY = ("database is locked", "database table is locked", "database is busy")
+
+
+def dependency_failure(exc: BaseException) -> DependencyFailure | None:
+    """What an exception says about the database or Redis, or None if it is not theirs."""
+    if isinstance(exc, redis.ConnectionError | redis.TimeoutError):
+        return DependencyFailure(STORE, True, type(exc).__name__)
+    if isinstance(exc, redis.ReadOnlyError):  # a replica after failover
+        return DependencyFailure(STORE, True, type(exc).__name__)
+    if isinstance(exc, sa_exc.TimeoutError):  # no pooled connection came free in time
+        return DependencyFailure(DATABASE, False, "PoolTimeout")
+    if isinstance(exc, sa_exc.DBAPIError) and (
+            isinstance(exc, sa_exc.OperationalError | sa_exc.InterfaceError)
+            or exc.connection_invalidated):
+        orig = exc.orig
+        name = type(orig).__name__
+        if type(orig).__module__.startswith("sqlite3"):
+            text = str(orig).lower()
+            return DependencyFailure(DATABASE, not any(b in text for b in _SQLITE_BUSY), name)
+        # The server answered "no" (statement or lock timeout, serialisation): it is up.
+        busy = {"QueryCanceled", "LockNotAvailable", "DeadlockDetected",
+                "SerializationFailure"}
+        return DependencyFailure(DATABASE, name not in busy, name)
+    return None
+
+
+class Breaker:
+    """Per-process memory of a dependency that just failed at the connection level."""
+
+    def __init__(self, seconds: float = BREAKER_SECONDS) -> None:
+        self.seconds = seconds
+        self._open_until: dict[str, float] = {}
+
+    def trip(self, dependency: str) -> None:
+        self._open_until[dependency] = time.monotonic() + self.seconds
+
+    def is_open(self, dependency: str) -> bool:
+        until = self._open_until.get(dependency)
+        return until is not None and time.monotonic() < until
+
+    def reset(self) -> None:
+        self._open_until.clear()
+
+
+def breaker() -> Breaker:
+    found: Breaker = current_app.extensions["breaker"]
+    return found
+
+
+def _check_breaker(dependency: str) -> None:
+    if breaker().is_open(dependency):
+        raise ServiceUnavailable(dependency, retry_after=current_app.config["RETRY_AFTER_SECONDS"],
+                                 log_detail="recently failed")
+
+
+# -- wiring -------------------------------------------------------------------------------------
 def init_app(app: Flask) -> None:
     url = app.config["DATABASE_URL"] or default_sqlite_url(app.instance_path)
     app.config["DATABASE_URL"] = url
-    engine = make_engine(url)
+    engine = make_engine(url, DatabaseLimits.from_config(app.config))
     app.extensions["db_engine"] = engine
     app.extensions["db_sessionmaker"] = sessionmaker(bind=engine, expire_on_commit=False)
+    app.extensions["breaker"] = Breaker()
 
     if app.config["REDIS_URL"]:
-        client = redis.Redis.from_url(
-            app.config["REDIS_URL"], socket_timeout=2, socket_connect_timeout=2
-        )
+        client = redis_client(app.config["REDIS_URL"], timeout=app.config["REDIS_TIMEOUT_SECONDS"])
+        app.extensions["redis"] = client
         app.extensions["kv"] = RedisStore(client, prefix=app.config.get("REDIS_PREFIX", "mc:"))
     else:
         if app.config["ENV"] == "production":  # settings already refuse this; belt and braces
@@ -156,20 +406,30 @@ def init_app(app: Flask) -> None:
     def _close_session(exc: BaseException | None) -> None:
         session: Session | None = g.pop("db_session", None)
         if session is not None:
-            if exc is not None:
-                session.rollback()
-            session.close()
+            try:
+                if exc is not None:
+                    session.rollback()
+                session.close()
+            except Exception as close_exc:  # the database went away during the request
+                failure = dependency_failure(close_exc)
+                if failure is None:
+                    raise
+                session.invalidate()
 
 
 def db_session() -> Session:
-    """The request's session (created on first use, closed at teardown)."""
+    """The request's session (created on first use, closed at teardown). Raises
+    ServiceUnavailable while the database is known to be down (see ``Breaker``)."""
     if "db_session" not in g:
+        _check_breaker(DATABASE)
         g.db_session = current_app.extensions["db_sessionmaker"]()
     session: Session = g.db_session
     return session
 
 
 def kv() -> KeyValueStore:
+    """The key-value store. Raises ServiceUnavailable while Redis is known to be down."""
+    _check_breaker(STORE)
     store: KeyValueStore = current_app.extensions["kv"]
     return store
 

@@ -48,8 +48,31 @@ def _non_negative_int(value: str) -> int:
     return number
 
 
+def _positive_float(value: str) -> float:
+    try:
+        number = float(value.strip())
+    except ValueError:
+        raise ValueError(f"expected a number of seconds, got {value!r}") from None
+    if not number > 0 or number == float("inf"):
+        raise ValueError(f"expected a positive number, got {value!r}")
+    return number
+
+
 def _str(value: str) -> str:
     return value
+
+
+def _rate_limit(value: str) -> str:
+    """A rate limit in the notation of the ``limits`` library: "300 per minute",
+    "10/second; 1000/hour" (several separated by ``;``)."""
+    from limits import parse_many
+
+    try:
+        parse_many(value)
+    except ValueError:
+        raise ValueError(f"expected a rate limit such as '300 per minute', got {value!r}") \
+            from None
+    return value.strip()
 
 
 def _choice(*allowed: str) -> Callable[[str], str]:
@@ -121,8 +144,51 @@ SETTINGS: tuple[Setting, ...] = (
             "Minimum time between two refetches of a platform's JWKS on an unknown kid."),
     Setting("KEY_ROTATION_GRACE_DAYS", "KEY_ROTATION_GRACE_DAYS", _non_negative_int, 14,
             "How long a rotated-out tool key stays published in the JWKS."),
-    Setting("HTTP_TIMEOUT_SECONDS", "HTTP_TIMEOUT_SECONDS", _positive_int, 5,
-            "Timeout of outbound HTTP calls (JWKS, registration, services)."),
+    Setting("HTTP_TIMEOUT_SECONDS", "HTTP_TIMEOUT_SECONDS", _positive_float, 5,
+            "Total deadline of one outbound HTTP call (JWKS, registration, NRPS, AGS, tokens): "
+            "connecting, waiting and reading the whole body."),
+    Setting("JWKS_FAILURE_CACHE_SECONDS", "JWKS_FAILURE_CACHE_SECONDS", _non_negative_int, 30,
+            "After a platform's JWKS could not be fetched, launches from that platform are "
+            "refused at once for this long instead of waiting again (0: never remembered)."),
+    Setting("DB_CONNECT_TIMEOUT_SECONDS", "DB_CONNECT_TIMEOUT_SECONDS", _positive_int, 3,
+            "PostgreSQL: how long opening a connection may take (libpq's minimum is 2)."),
+    Setting("DB_STATEMENT_TIMEOUT_SECONDS", "DB_STATEMENT_TIMEOUT_SECONDS", _positive_float, 5,
+            "PostgreSQL: longest statement (server statement_timeout); the client also gives "
+            "up one second later when the server does not answer at all."),
+    Setting("DB_LOCK_TIMEOUT_SECONDS", "DB_LOCK_TIMEOUT_SECONDS", _positive_float, 3,
+            "PostgreSQL: longest wait for a row or table lock (lock_timeout)."),
+    Setting("DB_IDLE_IN_TRANSACTION_TIMEOUT_SECONDS", "DB_IDLE_IN_TRANSACTION_TIMEOUT_SECONDS",
+            _positive_int, 60,
+            "PostgreSQL: a session idle inside a transaction this long is ended by the server, "
+            "so a frozen client cannot hold locks for ever."),
+    Setting("DB_POOL_SIZE", "DB_POOL_SIZE", _positive_int, 10,
+            "Database connections kept per process (as many again may be opened in bursts)."),
+    Setting("DB_POOL_TIMEOUT_SECONDS", "DB_POOL_TIMEOUT_SECONDS", _positive_float, 2,
+            "Longest wait for a free pooled connection before answering 503."),
+    Setting("SQLITE_BUSY_TIMEOUT_SECONDS", "SQLITE_BUSY_TIMEOUT_SECONDS", _positive_float, 10,
+            "SQLite (demo): how long a writer waits for another one to finish."),
+    Setting("REDIS_TIMEOUT_SECONDS", "REDIS_TIMEOUT_SECONDS", _positive_float, 1,
+            "Redis: connect and per-command socket timeout (the web processes)."),
+    Setting("RETRY_AFTER_SECONDS", "RETRY_AFTER_SECONDS", _positive_int, 5,
+            "Retry-After of a 503 answered while the database or Redis is unavailable."),
+    Setting("READY_MIN_FREE_DISK_MB", "READY_MIN_FREE_DISK_MB", _non_negative_int, 100,
+            "SQLite (demo): /readyz is 503 when the database's disk has less free space "
+            "than this, in MB."),
+    Setting("RATE_LIMIT_ENABLED", "RATE_LIMIT_ENABLED", _bool, True,
+            "Apply the rate limits below (Redis; per process without REDIS_URL)."),
+    Setting("RATE_LIMIT_LOGIN", "RATE_LIMIT_LOGIN", _rate_limit, "300 per minute",
+            "LTI logins (/lti/login) per client address. A class behind one NAT address "
+            "shares it."),
+    Setting("RATE_LIMIT_API", "RATE_LIMIT_API", _rate_limit, "600 per minute",
+            "REST API requests (/api/v1) per token (per client address without a token)."),
+    Setting("RATE_LIMIT_VERIFY", "RATE_LIMIT_VERIFY", _rate_limit, "30 per minute",
+            "Credential verifications (POST /verify and POST /api/v1/verify) per client "
+            "address."),
+    Setting("RATE_LIMIT_REGISTER", "RATE_LIMIT_REGISTER", _rate_limit, "20 per minute",
+            "Dynamic Registration requests (/lti/register) per client address."),
+    Setting("HSTS_MAX_AGE_SECONDS", "HSTS_MAX_AGE_SECONDS", _non_negative_int, 0,
+            "Strict-Transport-Security max-age sent when PUBLIC_BASE_URL is https (0: no "
+            "header). The production profile sets one year."),
     Setting("VERIFY_FETCH_ISSUER_DOCUMENTS", "VERIFY_FETCH_ISSUER_DOCUMENTS", _bool, True,
             "When /verify checks a credential of another institution, fetch its issuer's "
             "published profile (keys) and status lists: https, public addresses only, "

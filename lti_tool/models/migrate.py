@@ -6,7 +6,7 @@ from pathlib import Path
 
 from alembic import command
 from alembic.config import Config
-from sqlalchemy import Engine
+from sqlalchemy import Connection, Engine, text
 
 MIGRATIONS = Path(__file__).resolve().parent / "migrations"
 
@@ -19,16 +19,30 @@ def alembic_config(url: str | None = None) -> Config:
     return cfg
 
 
+def _no_statement_timeout(connection: Connection) -> None:
+    """A migration may rewrite a large table: lift the web tier's statement timeout for
+    this transaction (the lock timeout stays, so a migration never queues behind a long
+    transaction while blocking every request behind itself)."""
+    if connection.dialect.name == "postgresql":
+        connection.execute(text("SET LOCAL statement_timeout = 0"))
+
+
 def upgrade(engine: Engine, revision: str = "head") -> None:
+    from lti_tool.extensions import unbounded_statements
+
     cfg = alembic_config()
-    with engine.begin() as connection:
+    with unbounded_statements(), engine.begin() as connection:
+        _no_statement_timeout(connection)
         cfg.attributes["connection"] = connection
         command.upgrade(cfg, revision)
 
 
 def downgrade(engine: Engine, revision: str) -> None:
+    from lti_tool.extensions import unbounded_statements
+
     cfg = alembic_config()
-    with engine.begin() as connection:
+    with unbounded_statements(), engine.begin() as connection:
+        _no_statement_timeout(connection)
         cfg.attributes["connection"] = connection
         command.downgrade(cfg, revision)
 

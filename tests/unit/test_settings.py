@@ -129,8 +129,11 @@ def test_boolean_flags_accept_common_spellings(raw, expected):
 
 
 @pytest.mark.parametrize(("name", "raw", "expected"), [
-    ("HTTP_TIMEOUT_SECONDS", "5s", "expected a whole number, got '5s'"),
-    ("HTTP_TIMEOUT_SECONDS", "0", "expected a positive whole number"),
+    ("HTTP_TIMEOUT_SECONDS", "5s", "expected a number of seconds, got '5s'"),
+    ("HTTP_TIMEOUT_SECONDS", "0", "expected a positive number"),
+    ("REDIS_TIMEOUT_SECONDS", "nan", "expected a positive number"),
+    ("RATE_LIMIT_LOGIN", "lots", "expected a rate limit such as '300 per minute'"),
+    ("PORT", "80.5", "expected a whole number"),
     ("MAX_CONTENT_LENGTH", "-1", "expected a positive whole number"),
     ("CLOCK_SKEW_SECONDS", "-5", "expected zero or a positive whole number"),
     ("LOG_LEVEL", "verbose", "expected one of DEBUG, INFO, WARNING, ERROR, CRITICAL"),
