@@ -79,12 +79,12 @@ class RedisStore:
         return bool(self.client.set(self.prefix + key, value, ex=ttl, nx=only_if_absent))
 
     def get(self, key: str) -> str | None:
-        value = self.client.get(self.prefix + key)
+        value: Any = self.client.get(self.prefix + key)
         return value.decode() if isinstance(value, bytes) else value
 
     def take(self, key: str) -> str | None:
         """Atomically read and delete (GETDEL): the one-time-use primitive."""
-        value = self.client.getdel(self.prefix + key)
+        value: Any = self.client.getdel(self.prefix + key)
         return value.decode() if isinstance(value, bytes) else value
 
     def delete(self, key: str) -> None:
@@ -216,7 +216,7 @@ def _deadline_connection_class() -> type[Any]:
 
     wait_timeout = getattr(pg_errors, "_WaitTimeout", pg_errors.OperationalError)
 
-    class _DeadlineConnection(psycopg.Connection):  # type: ignore[type-arg]
+    class _DeadlineConnection(psycopg.Connection):
         answer_timeout: float | None = None
 
         def wait(self, gen: Any, interval: float = 0.1, timeout: float | None = None) -> Any:

@@ -64,10 +64,10 @@ def server() -> Iterator[str]:
 def test_a_call_without_timeout_still_times_out(silent_port: int):
     session = HttpClient(timeout=0.5).service_session()
     started = time.monotonic()
-    # A GET is tried three times (the client's retries), each cut after 0.5 s.
-    with pytest.raises(requests.RequestException, match="timed out"):
+    # One try, cut at the call's deadline: a read timeout is never retried.
+    with pytest.raises(requests.Timeout):
         session.get(f"http://127.0.0.1:{silent_port}/memberships")
-    assert time.monotonic() - started < 5
+    assert time.monotonic() - started < 1.2
 
 
 def test_pylti1p3s_token_request_gets_the_timeout(silent_port: int):
@@ -104,7 +104,7 @@ def test_the_clients_own_calls_are_unchanged(server: str, silent_port: int):
     assert client.get_json(server + "/small") == {"ok": True}
     with pytest.raises(UpstreamError, match="too large"):
         client.get_json(server + "/big")
-    with pytest.raises(UpstreamError, match="could not be reached"):
+    with pytest.raises(UpstreamError, match=r"did not answer within 0\.5 seconds"):
         client.get_json(f"http://127.0.0.1:{silent_port}/jwks")
 
 
