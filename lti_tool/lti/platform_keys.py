@@ -2,6 +2,12 @@
 in Redis for all workers and parsed once per process; refetched when a token names an
 unknown ``kid`` (key rotation at the platform), at most once per interval per platform.
 
+A fetch that fails (no answer within the HTTP deadline, an error, not a JWKS) is remembered
+for ``failure_seconds`` per platform, in the shared store: launches from that platform are
+refused at once meanwhile, instead of each holding a worker for the whole deadline. Anyone
+can send an unsigned token naming a registered issuer, so without this memory a platform
+whose JWKS URL hangs would let them tie up every worker.
+
 JWKS: RFC 7517. LTI Security Framework §6.3 https://www.imsglobal.org/spec/security/v1p0/
 """
 
@@ -58,11 +64,12 @@ def parse_jwks(doc: Any) -> dict[str, PlatformKey]:
 
 class PlatformKeyCache:
     def __init__(self, kv: KeyValueStore, http: HttpClient, *, cache_seconds: int,
-                 refetch_interval: int) -> None:
+                 refetch_interval: int, failure_seconds: int = 30) -> None:
         self.kv = kv
         self.http = http
         self.cache_seconds = cache_seconds
         self.refetch_interval = refetch_interval
+        self.failure_seconds = failure_seconds
         self._parsed: dict[str, tuple[float, dict[str, PlatformKey]]] = {}
         self._lock = threading.Lock()
 
@@ -71,20 +78,37 @@ class PlatformKeyCache:
             self._parsed[cache_key] = (time.monotonic() + self.cache_seconds, keys)
 
     def _fetch(self, platform_id: int, url: str) -> dict[str, PlatformKey]:
+        failed_key = f"jwks-failed:{platform_id}:{url}"
+        if self.failure_seconds and self.kv.get(failed_key) is not None:
+            raise LaunchError(
+                "MicroCred could not fetch the platform's public keys a moment ago, so it "
+                "cannot check this launch yet. Please try again in a minute; if this "
+                "persists, tell the platform's administrator.", code="jwks_unreachable",
+                log_detail="recently failed (remembered)")
         try:
             doc = self.http.get_json(url)
             keys = parse_jwks(doc)
         except UpstreamError as exc:
+            self._remember_failure(platform_id, failed_key, exc.log_detail or "unreachable")
             raise LaunchError(
                 "MicroCred could not fetch the platform's public keys to check this launch. "
                 "Please try again in a moment.", log_detail=exc.log_detail,
                 code="jwks_unreachable",
             ) from None
         except ValueError:
+            self._remember_failure(platform_id, failed_key, "not a JWKS")
             raise LaunchError("The platform's public key set is not a valid JWKS.",
                               code="jwks_invalid") from None
         self.kv.set(f"jwks:{platform_id}:{url}", json.dumps(doc), self.cache_seconds)
         return keys
+
+    def _remember_failure(self, platform_id: int, failed_key: str, why: str) -> None:
+        if not self.failure_seconds:
+            return
+        self.kv.set(failed_key, why, self.failure_seconds)
+        log.warning("JWKS of platform %s could not be fetched (%s): its launches are refused "
+                    "for %d s", platform_id, why, self.failure_seconds,
+                    extra={"event": "jwks.failed", "platform_id": platform_id})
 
     def key_for(self, platform_id: int, jwks_url: str | None,
                 static_jwks: dict[str, Any] | None, kid: str) -> PlatformKey | None:

@@ -46,7 +46,8 @@ def init_runtime(app: Flask) -> None:
     app.extensions["lti"] = LtiRuntime(
         store=LaunchStore(kv),
         platform_keys=PlatformKeyCache(kv, http, cache_seconds=cfg["JWKS_CACHE_SECONDS"],
-                                       refetch_interval=cfg["JWKS_REFETCH_INTERVAL_SECONDS"]),
+                                       refetch_interval=cfg["JWKS_REFETCH_INTERVAL_SECONDS"],
+                                       failure_seconds=cfg["JWKS_FAILURE_CACHE_SECONDS"]),
         vault=KeyVault(cfg["KEY_ENCRYPTION_KEY"] or cfg["SECRET_KEY"]),
         http=http,
         tokens=LaunchTokens(cfg["SECRET_KEY"], cfg["LAUNCH_TTL_SECONDS"]),

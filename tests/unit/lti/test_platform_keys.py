@@ -147,3 +147,36 @@ def test_unavailable_key_set_is_a_launch_error(store, transport, jwks, answer, c
     assert raised.value.code == code
     assert raised.value.status_code == 400
     assert store.get(f"jwks:1:{JWKS_URL}") is None  # a failure is not cached
+
+
+def test_a_failed_fetch_is_remembered_per_platform(store, transport, jwks):
+    """The next launches from that platform are refused at once (no second wait), another
+    platform is not affected, and the keys are fetched again once the memory expires."""
+    cache = _worker(store, transport, jwks)
+    cache.failure_seconds = 1
+    del transport.routes[("GET", JWKS_URL)]
+    with pytest.raises(LaunchError) as first:
+        cache.key_for(1, JWKS_URL, None, "k1")
+    with pytest.raises(LaunchError) as second:
+        cache.key_for(1, JWKS_URL, None, "k1")
+    assert first.value.code == second.value.code == "jwks_unreachable"
+    assert "a moment ago" in second.value.public_message
+    assert transport.hits[JWKS_URL] == 1
+    transport.add("GET", JWKS_URL, lambda _req: (200, jwks))
+    assert cache.key_for(2, JWKS_URL, None, "k1") is not None  # another platform
+    assert transport.hits[JWKS_URL] == 2
+    import time
+
+    time.sleep(1.1)
+    assert cache.key_for(1, JWKS_URL, None, "k1") is not None
+    assert transport.hits[JWKS_URL] == 3
+
+
+def test_the_failure_memory_can_be_turned_off(store, transport, jwks):
+    cache = _worker(store, transport, jwks)
+    cache.failure_seconds = 0
+    del transport.routes[("GET", JWKS_URL)]
+    for _ in range(2):
+        with pytest.raises(LaunchError):
+            cache.key_for(1, JWKS_URL, None, "k1")
+    assert transport.hits[JWKS_URL] == 2
