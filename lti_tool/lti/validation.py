@@ -11,11 +11,16 @@ order below, each with its own error code and a message a person can act on:
    JWKS refetch);
 5. time: ``exp`` required and not past, ``iat`` required and near now, ``nbf`` not future,
    with CLOCK_SKEW_SECONDS leeway;
-6. LTI claims: version 1.3.0, supported message_type, ``sub`` (anonymous resource-link
+6. text: identifying claims (iss, sub, aud, azp, nonce, deployment, course, link, e-mail,
+   institutional id) holding a NUL character or a lone UTF-16 surrogate are refused; other
+   text (names, titles, custom parameters) is cleaned: NUL removed, a lone surrogate
+   replaced by U+FFFD. Neither can be stored (PostgreSQL refuses NUL; UTF-8 has no lone
+   surrogates), and JSON lets a platform send both;
+7. LTI claims: version 1.3.0, supported message_type, ``sub`` (anonymous resource-link
    launches excepted, LTI 1.3 §5.3.6), ``deployment_id`` registered, ``target_link_uri``
    ours and the one the login named, resource link id / deep-linking settings present,
    then pylti1p3's own message validators;
-7. one-time use (atomic, shared by all workers): the id_token not seen before, the state
+8. one-time use (atomic, shared by all workers): the id_token not seen before, the state
    issued by us, bound to this browser when a cookie could be set, and consumed; the nonce
    issued by us, for this login, and not used before; the deployment the login named; and,
    when our cookie was blocked and the platform offered storage (lti_storage_target), the
@@ -100,6 +105,79 @@ def decode_unverified(id_token: str) -> tuple[dict[str, Any], dict[str, Any], by
     if not isinstance(header, dict) or not isinstance(body, dict):
         raise _fail("malformed_id_token", "The launch's id_token is not a JSON object.")
     return header, body, f"{parts[0]}.{parts[1]}".encode("ascii"), signature
+
+
+#: Claims that identify someone or something: changing their text would change who or what.
+_IDENTIFYING = ("iss", "sub", "aud", "azp", "nonce", "email", claims.CLAIM_DEPLOYMENT_ID,
+                claims.CLAIM_TARGET_LINK_URI)
+_IDENTIFYING_MEMBERS = ((claims.CLAIM_CONTEXT, "id"), (claims.CLAIM_RESOURCE_LINK, "id"),
+                        (claims.CLAIM_LIS, "person_sourcedid"))
+
+
+def _unstorable(text: str) -> bool:
+    """A NUL character or a lone surrogate (which UTF-8 cannot encode)."""
+    if "\x00" in text:
+        return True
+    if text.isascii():
+        return False
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError:
+        return True
+    return False
+
+
+def _clean_text(text: str) -> str:
+    text = text.replace("\x00", "")
+    if not text.isascii():
+        # Round-trip through UTF-16: a well-formed pair survives, a lone half becomes U+FFFD.
+        text = text.encode("utf-16", "surrogatepass").decode("utf-16", "replace")
+    return text
+
+
+def _clean(value: Any) -> Any:
+    if isinstance(value, str):
+        return _clean_text(value) if _unstorable(value) else value
+    if isinstance(value, list):
+        return [_clean(v) for v in value]
+    if isinstance(value, dict):
+        return {(_clean(k) if isinstance(k, str) else k): _clean(v) for k, v in value.items()}
+    return value
+
+
+def _contains_unstorable(value: Any) -> bool:
+    if isinstance(value, str):
+        return _unstorable(value)
+    if isinstance(value, list):
+        return any(_contains_unstorable(v) for v in value)
+    if isinstance(value, dict):
+        return any(_contains_unstorable(k) or _contains_unstorable(v)
+                   for k, v in value.items())
+    return False
+
+
+def clean_claims(body: dict[str, Any]) -> dict[str, Any]:
+    """The claims with storable text (see step 6 of the module docstring). Raises
+    LaunchError ``unstorable_characters`` naming an identifying claim that holds a NUL or a
+    lone surrogate. Returns ``body`` itself when nothing needed cleaning (the usual case)."""
+    if not _contains_unstorable(body):
+        return body
+    for name in _IDENTIFYING:
+        if _contains_unstorable(body.get(name)):
+            raise _unstorable_claim(name)
+    for parent, member in _IDENTIFYING_MEMBERS:
+        value = body.get(parent)
+        if isinstance(value, dict) and _contains_unstorable(value.get(member)):
+            raise _unstorable_claim(f"{parent.rsplit('/', 1)[-1]}.{member}")
+    cleaned: dict[str, Any] = _clean(body)
+    return cleaned
+
+
+def _unstorable_claim(name: str) -> LaunchError:
+    return _fail("unstorable_characters",
+                 f"The launch's {name} contains a character MicroCred cannot store (a NUL "
+                 "character or an invalid Unicode sequence). Ask the platform's administrator "
+                 "to correct it.", log_detail=name)
 
 
 def is_our_url(url: str, base_url: str) -> bool:
@@ -336,6 +414,7 @@ class LaunchValidator:
         platform, client_id = self._find_platform(body)
         self._check_signature(platform, header, signing_input, signature)
         self._check_times(body, now)
+        body = clean_claims(body)
         anonymous = self._check_message(body)
         deployment = self._find_deployment(platform, body)
         login = self._consume(id_token, state, body, platform, client_id, browser_cookie,

@@ -110,6 +110,14 @@ CLAIM_CASES: list[tuple[str, str, Changes, str]] = [
      lambda p, now: {"deep_linking_settings": REMOVE}, "return URL"),
     ("missing_nonce", "", lambda p, now: {"nonce": REMOVE}, "nonce"),
     ("nonce_unknown", "", lambda p, now: {"nonce": new_nonce()}, "not issued by MicroCred"),
+    # identifying text that cannot be stored (PostgreSQL refuses NUL; UTF-8 has no lone
+    # surrogates): refused, never a 500 and never silently changed
+    ("unstorable_characters", "", lambda p, now: {"sub": "2\x00"}, "cannot store"),
+    ("unstorable_characters", "", lambda p, now: {"sub": "2\ud800"}, "sub contains"),
+    ("unstorable_characters", "", lambda p, now: {"email": "a\x00@example.edu"},
+     "email contains"),
+    ("unstorable_characters", "", lambda p, now: {"context": {
+        "id": "\udfff", "title": "Intro"}}, "context.id"),
 ]
 
 
@@ -622,3 +630,24 @@ def test_key_published_for_another_algorithm_is_refused(app, db, client, platfor
     assert_refused(launch_with(client, platform, started), "bad_alg", caplog,
                    "not an RS256 key")
     assert_nothing_stored(app, db, before)
+
+
+# -- text that cannot be stored as sent ---------------------------------------------------------
+def test_names_and_titles_with_nul_or_lone_surrogates_are_cleaned(app, db, client, platform,
+                                                                  started):
+    """A display text is cleaned rather than refusing the learner: NUL removed, a lone
+    surrogate replaced by U+FFFD; a well-formed emoji stays (checked on PostgreSQL in CI)."""
+    body = claims_for(platform, started, name="Ada\x00 Lovelace \ud83d\ude00",
+                      given_name="Ada\ud800", context={
+                          "id": "course-42", "label": "CS\x00101",
+                          "title": "Intro \udc00 to programming",
+                          "type": ["http://purl.imsglobal.org/vocab/lis/v2/course#CourseOffering"]},
+                      **{"https://purl.imsglobal.org/spec/lti/claim/custom": {
+                          "context_kind\x00": "x\ud800y"}})
+    _accepted(post_launch(client, platform.sign(body), started.state))
+    db.expire_all()
+    account = db.scalars(select(LearnerAccount).where(LearnerAccount.sub == body["sub"])).one()
+    assert account.name == "Ada Lovelace \U0001F600"
+    context = db.scalars(select(Context).where(Context.lti_context_id == "course-42")).one()
+    assert context.title == "Intro \ufffd to programming"
+    assert context.label == "CS101"
