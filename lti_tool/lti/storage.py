@@ -31,6 +31,11 @@ class LoginState:
     # launch that this is the browser that logged in, when our cookie is blocked.
     storage_binding: str = ""
     storage_origin: str = ""
+    # What the platform sent at login, to start the same login again in a new window when
+    # our cookie turns out to be blocked in the LMS frame (lti.login.resume_params).
+    login_hint: str = ""
+    message_hint: str = ""
+    new_window: bool = False  # this login was itself started in a new window
 
 
 def storage_key(state: str) -> str:

@@ -197,6 +197,23 @@ class PlatformStorageCheck(Exception):
         super().__init__("platform storage check needed")
 
 
+class UnboundLaunch(LaunchError):
+    """The launch cannot be tied to the browser that logged in: our cookie did not come
+    back and the platform keeps no storage for us. Nothing was consumed, so the same login
+    may continue in a new window (``lti.login.restart_params``)."""
+
+    code = "launch_not_bound"
+    title = "Open MicroCred in a new window"
+    public_message = (
+        "Your browser did not let MicroCred recognise you inside the course page (it blocks "
+        "cookies set by tools embedded in other sites), so this launch could not be tied to "
+        "you. Continue in a new window, where it works, or allow cookies for MicroCred.")
+
+    def __init__(self, login: LoginState) -> None:
+        self.login = login
+        super().__init__(log_detail="no cookie and no platform storage")
+
+
 class LaunchValidator:
     def __init__(self, session: Session, store: LaunchStore, keys: PlatformKeyCache,
                  settings: ValidatorSettings) -> None:
@@ -377,6 +394,8 @@ class LaunchValidator:
             if hashlib.sha256(storage_proof.encode()).hexdigest() != login.storage_binding:
                 raise _fail("storage_proof_invalid",
                             "This launch could not be tied to the browser that started it.")
+        elif not cookie_matches:
+            raise UnboundLaunch(login)
         # All checks passed: consume atomically. A concurrent twin loses one of these races.
         taken = self.store.take_login(state, self.settings.login_ttl)
         if taken is None:
