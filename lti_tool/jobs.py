@@ -13,6 +13,12 @@ the calling process instead, and the log says so.
   commit of the transaction that created the award (a session ``after_commit`` hook), and by
   a worker's start-up sweep for signals an outage left pending. Retried with backoff; every
   attempt and the last error are recorded on the signal.
+- Credentials of new awards are signed just before the commit that creates the awards (a
+  session ``before_commit`` hook, ``services.award_credentials``), so an award is never
+  committed without its credential. Beyond ``award_credentials.EAGER_LIMIT`` in one
+  transaction, ``issue_credentials()`` signs the rest: enqueued after that commit, and run
+  by every worker at start-up (the awards without a credential are its to-do list, in the
+  database, so an outage of Redis or a lost job loses nothing).
 
 RQ: https://python-rq.org/docs/ (jobs, retries, unique job ids, SimpleWorker).
 """
@@ -40,6 +46,7 @@ log = logging.getLogger(__name__)
 ROSTER_REFRESH_INTERVAL = 15 * 60          # seconds between launch-triggered refreshes
 ROSTER_JOB_TIMEOUT = 10 * 60               # 100 pages of roster at worst
 PUBLISH_JOB_TIMEOUT = 2 * 60
+ISSUE_JOB_TIMEOUT = 30 * 60                # 100,000 credentials at ~10 ms each, at worst
 PUBLISH_RETRY_INTERVALS = (30, 120, 600, 1800)   # with the first try: gradebook.MAX_ATTEMPTS
 QUEUED_TTL = 24 * 3600                     # a job nobody started within a day is dropped
 _FINISHED = {JobStatus.FINISHED, JobStatus.FAILED, JobStatus.STOPPED, JobStatus.CANCELED}
@@ -82,11 +89,36 @@ def init_app(app: Flask) -> None:
     if not event.contains(Session, "after_commit", _after_commit):
         event.listen(Session, "after_commit", _after_commit)
         event.listen(Session, "after_rollback", _after_rollback)
+    if not event.contains(Session, "before_commit", _before_commit):
+        event.listen(Session, "before_commit", _before_commit)
 
 
 def _settings() -> JobSettings:
     settings: JobSettings = current_app.extensions["jobs"]
     return settings
+
+
+LEFT_TO_ISSUE = "jobs.credentials_left_to_issue"
+
+
+def _before_commit(session: Session) -> None:
+    """Sign the credentials of the awards this transaction created, inside it."""
+    from lti_tool.services import award_credentials
+
+    if session.in_nested_transaction():
+        return
+    awards = award_credentials.take_new_awards(session)
+    if not awards:
+        return
+    if not has_app_context() or "lti" not in current_app.extensions:
+        log.warning("credentials of awards %s left to the issuing job: no application to "
+                    "sign them", [a.id for a in awards])
+        return
+    left = award_credentials.issue_for_new_awards(
+        session, awards, vault=current_app.extensions["lti"].vault,
+        base_url=current_app.config["PUBLIC_BASE_URL"])
+    if left:
+        session.info[LEFT_TO_ISSUE] = left
 
 
 def _after_commit(session: Session) -> None:
@@ -95,6 +127,9 @@ def _after_commit(session: Session) -> None:
     if session.in_nested_transaction():
         # Releasing a SAVEPOINT also fires after_commit: wait for the real commit.
         return
+    if session.info.pop(LEFT_TO_ISSUE, 0) and has_app_context() and \
+            "jobs" in current_app.extensions:
+        enqueue_credential_issuing()
     signal_ids = gradebook.take_pending(session)
     if not signal_ids:
         return
@@ -107,9 +142,12 @@ def _after_commit(session: Session) -> None:
 
 
 def _after_rollback(session: Session) -> None:
-    from lti_tool.services import gradebook
+    from lti_tool.services import award_credentials, gradebook
 
     gradebook.take_pending(session)
+    if not session.in_nested_transaction():
+        award_credentials.take_new_awards(session)
+        session.info.pop(LEFT_TO_ISSUE, None)
 
 
 def queue(app: Flask | None = None) -> Queue:
@@ -117,8 +155,12 @@ def queue(app: Flask | None = None) -> Queue:
     app = app or current_app
     connection = app.extensions.get("jobs_redis")
     if connection is None:
-        connection = redis.Redis.from_url(app.extensions["jobs"].redis_url,
-                                          socket_connect_timeout=2, socket_timeout=5)
+        from lti_tool.extensions import redis_client
+
+        # The web processes' deadline: enqueueing must not hold a request when Redis is
+        # down or frozen (the work stays recorded in the database for the worker's sweep).
+        connection = redis_client(app.extensions["jobs"].redis_url,
+                                  timeout=float(app.config.get("REDIS_TIMEOUT_SECONDS", 1)))
         app.extensions["jobs_redis"] = connection
     return Queue(app.extensions["jobs"].queue_name, connection=connection)
 
@@ -244,6 +286,16 @@ def enqueue_grade_publish(signal_id: int) -> Submitted:
                                 interval=list(PUBLISH_RETRY_INTERVALS)))
 
 
+def enqueue_credential_issuing() -> Submitted:
+    """Sign the credentials still missing (awards beyond the eager limit of a large
+    import). Never raises: the awards stay on the to-do list for the next worker start."""
+    if _settings().inline:
+        return _run_inline("issue_credentials", issue_credentials)
+    return _enqueue("issue_credentials", issue_credentials,
+                    job_id=f"{_settings().queue_name}-issue-credentials",
+                    timeout=ISSUE_JOB_TIMEOUT)
+
+
 def enqueue_pending_signals() -> int:
     """Enqueue every signal still pending (a worker does this when it starts)."""
     from lti_tool.services import gradebook
@@ -291,6 +343,18 @@ def publish_grade(signal_id: int) -> dict[str, Any]:
     return asdict(outcome)
 
 
+def issue_credentials() -> dict[str, Any]:
+    """Job: sign every credential still missing (``award_credentials.issue_missing``)."""
+    from lti_tool.services import award_credentials
+
+    with _app_context() as app, _session(app) as session:
+        issued = award_credentials.issue_missing(
+            session, vault=app.extensions["lti"].vault, base_url=app.config["PUBLIC_BASE_URL"])
+    if issued:
+        log.info("issued %d credentials left over from large imports", issued)
+    return {"issued": issued}
+
+
 # -- the worker ---------------------------------------------------------------------------------
 def run_worker(app: Flask, *, queue_names: tuple[str, ...] = (), burst: bool = False) -> bool:
     """Serve the queue (``microcred worker``): first re-enqueue signals left pending, then run
@@ -305,6 +369,7 @@ def run_worker(app: Flask, *, queue_names: tuple[str, ...] = (), burst: bool = F
         swept = enqueue_pending_signals()
         if swept:
             log.info("re-enqueued %d pending grade-book signals", swept)
+        enqueue_credential_issuing()  # awards an earlier crash or outage left unsigned
         worker = SimpleWorker([Queue(n, connection=connection) for n in names],
                               connection=connection)
         return bool(worker.work(burst=burst, with_scheduler=True))

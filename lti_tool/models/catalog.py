@@ -213,3 +213,27 @@ class ApiToken(Base):
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     last_used_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
     revoked_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
+    # Optional: the token stops working at this moment (None: until revoked).
+    expires_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
+
+
+class IdempotencyRecord(Base):
+    """The answer to one API write, kept under the client's ``Idempotency-Key`` for 24 hours
+    and written in the same transaction as the write itself: a retry after any crash finds
+    either this row (the work was committed: the same answer is replayed) or nothing (the
+    work was rolled back with it: it runs once). Scoped by issuer, token and endpoint."""
+
+    __tablename__ = "idempotency_records"
+    __table_args__ = (UniqueConstraint("issuer_id", "token_id", "endpoint", "key_hash",
+                                       name="uq_idempotency_records_scope_key"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    issuer_id: Mapped[int] = mapped_column(ForeignKey("issuers.id", ondelete="CASCADE"))
+    token_id: Mapped[int] = mapped_column(ForeignKey("api_tokens.id", ondelete="CASCADE"))
+    endpoint: Mapped[str] = mapped_column(String(100))
+    key_hash: Mapped[str] = mapped_column(String(64))     # sha256 of the key
+    fingerprint: Mapped[str] = mapped_column(String(64))  # sha256 of the request
+    status: Mapped[int] = mapped_column(Integer, default=0)  # 0 until the answer is stored
+    body: Mapped[str] = mapped_column(Text, default="")
+    headers: Mapped[dict[str, str]] = mapped_column(JSON, default=dict)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, index=True)

@@ -1,23 +1,38 @@
 """Per-issuer API tokens: ``mc_<prefix>_<secret>``. Only the SHA-256 of the whole token is
-stored; the token is shown once, at creation. Scopes limit what a token may do."""
+stored; the token is shown once, at creation. Scopes limit what a token may do; an optional
+expiry ends it at a given moment (an integration's credentials should not live for ever)."""
 
 from __future__ import annotations
 
 import hashlib
 import secrets
 from collections.abc import Iterable
+from datetime import datetime, timedelta
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from lti_tool.domain.catalog import Scope
-from lti_tool.errors import NotFound, ValidationFailed
+from lti_tool.errors import NotFound, ToolError, ValidationFailed
 from lti_tool.models import ApiToken, Issuer
 from lti_tool.models.base import utcnow
 from lti_tool.services import audit
 from lti_tool.services.catalog import Actor
 
 TOKEN_PREFIX = "mc_"  # noqa: S105 - a public prefix, not a secret
+MAX_LIFETIME = timedelta(days=5 * 366)
+
+
+class TokenExpired(ToolError):
+    """The token was valid, and its expiry has passed (401)."""
+
+    status_code = 401
+    code = "token_expired"
+    title = "API token expired"
+
+    def __init__(self, expired_at: datetime) -> None:
+        super().__init__(f"This API token expired on {expired_at:%Y-%m-%d %H:%M} UTC. Ask a "
+                         "catalog administrator for a new one.")
 
 
 def _hash(token: str) -> str:
@@ -42,34 +57,69 @@ def parse_scopes(raw: Iterable[str]) -> list[Scope]:
     return list(dict.fromkeys(scopes))
 
 
+def expiry_after(days: int | None, now: datetime | None = None) -> datetime | None:
+    """The moment ``days`` from now (None: no expiry). Raises ValidationFailed."""
+    if days is None:
+        return None
+    if not 1 <= days <= MAX_LIFETIME.days:
+        raise ValidationFailed({"expires": [f"give between 1 and {MAX_LIFETIME.days} days, "
+                                            "or no expiry"]})
+    return (now or utcnow()) + timedelta(days=days)
+
+
+def check_expiry(expires_at: datetime | None, now: datetime | None = None) -> None:
+    """Raises ValidationFailed for an expiry in the past, without a time zone, or too far."""
+    if expires_at is None:
+        return
+    now = now or utcnow()
+    if expires_at.tzinfo is None:
+        raise ValidationFailed({"expires": ["needs a time zone"]})
+    if expires_at <= now:
+        raise ValidationFailed({"expires": ["must be in the future"]})
+    if expires_at > now + MAX_LIFETIME:
+        raise ValidationFailed({"expires": [f"at most {MAX_LIFETIME.days} days ahead"]})
+
+
+def is_expired(token: ApiToken, now: datetime | None = None) -> bool:
+    return token.expires_at is not None and token.expires_at <= (now or utcnow())
+
+
 def create_token(session: Session, issuer_id: int, name: str, scopes: Iterable[str], *,
-                 created_by: str) -> tuple[ApiToken, str]:
-    """(row, plaintext). The plaintext is never stored. Raises ValidationFailed."""
+                 created_by: str, expires_at: datetime | None = None) -> tuple[ApiToken, str]:
+    """(row, plaintext). The plaintext is never stored. ``expires_at``: when the token stops
+    working (None: until revoked). Raises ValidationFailed."""
     name = name.strip()
     if not name or len(name) > 100:
         raise ValidationFailed({"name": ["is required (100 characters at most)"]})
+    check_expiry(expires_at)
     if session.get(Issuer, issuer_id) is None:
         raise NotFound("No such issuer.")
     parsed = parse_scopes(scopes)
     prefix = secrets.token_hex(4)
     plaintext = f"{TOKEN_PREFIX}{prefix}_{secrets.token_urlsafe(32)}"
     row = ApiToken(issuer_id=issuer_id, name=name, prefix=prefix, token_hash=_hash(plaintext),
-                   scopes=[s.value for s in parsed], created_by=created_by)
+                   scopes=[s.value for s in parsed], created_by=created_by,
+                   expires_at=expires_at)
     session.add(row)
     session.flush()
     audit.record(session, "api_token.created", subject_type="api_token", subject_id=row.id,
-                 detail={"by": created_by, "scopes": row.scopes, "issuer": issuer_id})
+                 detail={"by": created_by, "scopes": row.scopes, "issuer": issuer_id,
+                         "expires_at": expires_at.isoformat() if expires_at else None})
     return row, plaintext
 
 
 def authenticate(session: Session, plaintext: str) -> ApiToken | None:
-    """The live token for this secret, or None (unknown, malformed or revoked)."""
+    """The live token for this secret, or None (unknown, malformed or revoked). Raises
+    TokenExpired for a token past its expiry."""
     if not plaintext.startswith(TOKEN_PREFIX) or len(plaintext) > 200:
         return None
     row = session.scalars(select(ApiToken).where(ApiToken.token_hash == _hash(plaintext))).first()
     if row is None or row.revoked_at is not None:
         return None
-    row.last_used_at = utcnow()
+    now = utcnow()
+    if row.expires_at is not None and is_expired(row, now):
+        raise TokenExpired(row.expires_at)
+    row.last_used_at = now
     return row
 
 

@@ -53,7 +53,7 @@ from lti_tool.models import (
     Skill,
 )
 from lti_tool.models.base import utcnow
-from lti_tool.services import audit, gradebook
+from lti_tool.services import audit, award_credentials, gradebook
 from lti_tool.services.catalog import issuer_for_platform, published_version
 from lti_tool.services.launches import LaunchRecord
 
@@ -455,6 +455,8 @@ def _create_award(session: Session, *, person_id: int, item: OfferedCredential, 
                  subject_id=award.id, detail={"person": person_id, "route": route,
                                               "version": item.version.id,
                                               "demonstrations": demonstration_ids})
+    # Its signed credential is made before this transaction commits (award_credentials).
+    award_credentials.note_new_award(session, award)
     # Optional "credential earned" in the LMS grade book (off unless the issuer enables it).
     gradebook.signal_award(session, award, context)
     return award
