@@ -11,3 +11,6 @@ JOBS_INLINE = True  # background jobs run in the test process, against the test 
 # /verify never fetches other institutions' documents in tests (a test turns it on to check
 # that the lookup goes through the network guard)
 VERIFY_FETCH_ISSUER_DOCUMENTS = False
+# Generous limits: the suite launches many times from one address; the rate-limit tests
+# set their own.
+RATE_LIMIT_LOGIN = RATE_LIMIT_API = RATE_LIMIT_VERIFY = RATE_LIMIT_REGISTER = "10000 per minute"

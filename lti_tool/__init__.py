@@ -66,6 +66,9 @@ def create_app(overrides: Mapping[str, Any] | None = None) -> Flask:
 
     init_runtime(app)
     register_web(app)
+    from lti_tool import ratelimit
+
+    ratelimit.init_app(app)  # after the web's request-id hook: a 429 page carries the id
     if app.config["SANDBOX_ENABLED"]:
         from lti_tool.sandbox import register_sandbox
 

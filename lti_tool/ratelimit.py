@@ -1,0 +1,141 @@
+"""Rate limits: Flask-Limiter (https://flask-limiter.readthedocs.io/) counting in Redis, so
+every worker and host shares the counters. The limits are declared settings
+(``RATE_LIMIT_*``, "300 per minute" notation), read at each request:
+
+- ``login_limit``: OIDC logins (``/lti/login`` and its cookie check and new-window steps),
+  per client address: each login leaves a state in Redis for ten minutes;
+- ``api_limit``: the REST API, per token (per client address for a request without a
+  well-formed token);
+- ``verify_limit``: credential verification (the ``/verify`` form and
+  ``POST /api/v1/verify``), per client address, one budget for both: verifying costs CPU;
+- ``register_limit``: Dynamic Registration, per client address: it fetches a URL the
+  visitor names.
+
+Counting uses the sliding-window-counter strategy (two counters per key: cheap, and no
+burst at a window's edge). A refused request raises Flask-Limiter's ``RateLimitExceeded``;
+``web`` answers it with 429 and ``Retry-After`` (``retry_after_seconds``).
+
+When Redis does not answer, the limiter falls back to counters in each process's memory
+(one warning in the log when it switches, one line when Redis is back; it tries Redis
+again with exponential backoff). We chose that over failing open (no limit at all) because
+the routes that still work during a Redis outage (public verification, API reads) are the
+expensive ones an abuser would pick; and over failing closed because a rate limiter must
+not turn a Redis outage into an outage of routes that do not need Redis. Each process then
+counts for itself, so the effective limit is the setting times the number of processes.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import logging
+import math
+import time
+from collections.abc import Callable
+from typing import Any, TypeVar
+
+from flask import Flask, current_app, request
+from flask_limiter import Limiter
+from flask_limiter.errors import RateLimitExceeded
+
+log = logging.getLogger(__name__)
+F = TypeVar("F", bound=Callable[..., Any])
+
+LOGIN, API, VERIFY, REGISTER = "login", "api", "verify", "register"
+
+
+def _prefix() -> str:
+    """The store's key prefix (per test in the test suite), so counters never mix."""
+    return str(getattr(current_app.extensions.get("kv"), "prefix", "mc:"))
+
+
+def client_key() -> str:
+    """The client's address (as ProxyFix saw it, with TRUST_PROXY_HEADERS)."""
+    return f"{_prefix()}ip:{request.remote_addr or '-'}"
+
+
+def api_client_key() -> str:
+    """The API token (a digest of it), else the client's address. Computed before the
+    token is authenticated: a request with someone else's token fails authentication
+    anyway, and one without a well-formed token is counted by address."""
+    scheme, _, credentials = request.headers.get("Authorization", "").strip().partition(" ")
+    credentials = credentials.strip()
+    if scheme.lower() == "bearer" and credentials.startswith("mc_") and len(credentials) < 200:
+        return f"{_prefix()}token:{hashlib.sha256(credentials.encode()).hexdigest()[:32]}"
+    return client_key()
+
+
+def _setting(name: str) -> Callable[[], str]:
+    def value() -> str:
+        return str(current_app.config[name])
+
+    return value
+
+
+limiter = Limiter(
+    key_func=client_key,
+    strategy="sliding-window-counter",
+    headers_enabled=False,          # Retry-After on a 429 is what clients need
+    in_memory_fallback_enabled=True,
+    swallow_errors=True,
+)
+
+
+def login_limit(view: F) -> F:
+    return limiter.shared_limit(_setting("RATE_LIMIT_LOGIN"), scope=LOGIN,
+                                key_func=client_key)(view)  # type: ignore[return-value]
+
+
+def verify_limit(view: F) -> F:
+    """Only POSTs count: showing the form is free."""
+    return limiter.shared_limit(_setting("RATE_LIMIT_VERIFY"), scope=VERIFY,
+                                key_func=client_key,
+                                exempt_when=lambda: request.method != "POST")(
+        view)  # type: ignore[return-value]
+
+
+def register_limit(view: F) -> F:
+    return limiter.shared_limit(_setting("RATE_LIMIT_REGISTER"), scope=REGISTER,
+                                key_func=client_key)(view)  # type: ignore[return-value]
+
+
+def api_limit(target: Any) -> Any:
+    """For a blueprint (all its routes) or a view: one budget per token across the API."""
+    return limiter.shared_limit(_setting("RATE_LIMIT_API"), scope=API,
+                                key_func=api_client_key)(target)
+
+
+def retry_after_seconds(exc: RateLimitExceeded) -> int:
+    """Seconds until the breached limit lets a request through again (at least 1)."""
+    current = limiter.current_limit
+    if current is not None:
+        try:
+            return max(1, math.ceil(current.reset_at - time.time()))
+        except Exception:  # the store failed between the refusal and now
+            log.debug("rate limit window unavailable", exc_info=True)
+    return max(1, int(exc.limit.limit.get_expiry()))
+
+
+def init_app(app: Flask) -> None:
+    """Bind the limiter: Redis when REDIS_URL is set (sharing the app's connection pool and
+    its timeouts), else this process's memory (the demo)."""
+    app.config["RATELIMIT_ENABLED"] = bool(app.config["RATE_LIMIT_ENABLED"])
+    client = app.extensions.get("redis")
+    if client is not None:
+        app.config["RATELIMIT_STORAGE_URI"] = app.config["REDIS_URL"]
+        app.config["RATELIMIT_STORAGE_OPTIONS"] = {"connection_pool": client.connection_pool}
+    else:
+        app.config["RATELIMIT_STORAGE_URI"] = "memory://"
+    app.config["RATELIMIT_KEY_PREFIX"] = "rl"
+    limiter.init_app(app)
+    limiter_log = logging.getLogger("flask-limiter")
+    if not any(isinstance(f, _NoBreachLines) for f in limiter_log.filters):
+        limiter_log.addFilter(_NoBreachLines())
+
+
+class _NoBreachLines(logging.Filter):
+    """Breaches are logged once, as "refused: rate_limited", by the web error handler;
+    the limiter's own line would be a second one (with the client's key in it). Its
+    storage warnings ("falling back to in-memory storage", "recovered") stay."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        return not str(record.msg).startswith("ratelimit ")
