@@ -1,5 +1,7 @@
 # MicroCred — the two commands README promises: `make run` and `make test`.
 # (No gunicorn access log: query strings carry per-launch tokens; the app logs paths only.)
+# The demo runs one worker process (its in-process store is not shared) with 8 threads;
+# config/gunicorn.conf.py says why threads.
 PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
@@ -29,8 +31,8 @@ venv-run: $(VENV)/.installed-run
 run: venv-run
 	MICROCRED_ENV=$${MICROCRED_ENV:-development} $(BIN)/microcred db upgrade
 	@echo "MicroCred on http://127.0.0.1:$(PORT)/sandbox  (Ctrl-C stops it)"
-	MICROCRED_ENV=$${MICROCRED_ENV:-development} PORT=$(PORT) $(BIN)/gunicorn \
-	  --bind 127.0.0.1:$(PORT) --workers 1 --threads 8 wsgi:app
+	MICROCRED_ENV=$${MICROCRED_ENV:-development} PORT=$(PORT) WEB_CONCURRENCY=1 \
+	  $(BIN)/gunicorn -c config/gunicorn.conf.py wsgi:app
 
 ## test: set up and run lint, type checks and the whole suite (SQLite, then PostgreSQL)
 test: venv lint test-sqlite test-postgres

@@ -1,15 +1,16 @@
 """Rate limits: Flask-Limiter (https://flask-limiter.readthedocs.io/) counting in Redis, so
 every worker and host shares the counters. The limits are declared settings
-(``RATE_LIMIT_*``, "300 per minute" notation), read at each request:
+(``RATE_LIMIT_*``, "300 per minute" notation, read at each request) and are attached here,
+by URL, to the routes they protect (``LIMITED_ROUTES``):
 
-- ``login_limit``: OIDC logins (``/lti/login`` and its cookie check and new-window steps),
-  per client address: each login leaves a state in Redis for ten minutes;
-- ``api_limit``: the REST API, per token (per client address for a request without a
-  well-formed token);
-- ``verify_limit``: credential verification (the ``/verify`` form and
-  ``POST /api/v1/verify``), per client address, one budget for both: verifying costs CPU;
-- ``register_limit``: Dynamic Registration, per client address: it fetches a URL the
-  visitor names.
+- ``/lti/login`` (and its cookie-check and new-window steps): ``RATE_LIMIT_LOGIN`` per
+  client address: each login leaves a state in Redis for ten minutes;
+- ``/api/v1/...``: ``RATE_LIMIT_API`` per token (per client address for a request without
+  a well-formed token), counted before the token is even looked up;
+- ``POST /verify`` and ``POST /api/v1/verify``: ``RATE_LIMIT_VERIFY`` per client address,
+  one budget for both (verifying costs CPU);
+- ``/lti/register``: ``RATE_LIMIT_REGISTER`` per client address (it fetches a URL the
+  visitor names).
 
 Counting uses the sliding-window-counter strategy (two counters per key: cheap, and no
 burst at a window's edge). A refused request raises Flask-Limiter's ``RateLimitExceeded``;
@@ -22,6 +23,9 @@ the routes that still work during a Redis outage (public verification, API reads
 expensive ones an abuser would pick; and over failing closed because a rate limiter must
 not turn a Redis outage into an outage of routes that do not need Redis. Each process then
 counts for itself, so the effective limit is the setting times the number of processes.
+
+Each app gets its own ``Limiter`` (``limiter_of``), so two apps in one process (the test
+suite) never share storage.
 """
 
 from __future__ import annotations
@@ -71,42 +75,55 @@ def _setting(name: str) -> Callable[[], str]:
     return value
 
 
-limiter = Limiter(
-    key_func=client_key,
-    strategy="sliding-window-counter",
-    headers_enabled=False,          # Retry-After on a 429 is what clients need
-    in_memory_fallback_enabled=True,
-    swallow_errors=True,
-)
+LOGIN_PATHS = frozenset({"/lti/login", "/lti/login/check", "/lti/login/new-window"})
+VERIFY_PATHS = frozenset({"/verify", "/api/v1/verify"})
+API_PREFIX = "/api/v1"
+REGISTER_PREFIX = "/lti/register"
 
 
-def login_limit(view: F) -> F:
-    return limiter.shared_limit(_setting("RATE_LIMIT_LOGIN"), scope=LOGIN,
-                                key_func=client_key)(view)  # type: ignore[return-value]
+def _only_posts() -> bool:
+    """Exempt everything but POST: showing the verify form is free."""
+    return request.method != "POST"
 
 
-def verify_limit(view: F) -> F:
-    """Only POSTs count: showing the form is free."""
-    return limiter.shared_limit(_setting("RATE_LIMIT_VERIFY"), scope=VERIFY,
-                                key_func=client_key,
-                                exempt_when=lambda: request.method != "POST")(
-        view)  # type: ignore[return-value]
+def _attach(app: Flask, limiter: Limiter) -> None:
+    """Attach each limit to the routes it protects, found by URL (so renaming a view or
+    moving it to another blueprint cannot silently drop its limit)."""
+    wrapped: set[str] = set()
+    api_blueprints: set[str] = set()
+
+    def wrap(endpoint: str, decorate: Callable[[F], F]) -> None:
+        if endpoint not in wrapped:
+            app.view_functions[endpoint] = decorate(app.view_functions[endpoint])
+            wrapped.add(endpoint)
+
+    for rule in app.url_map.iter_rules():
+        path = rule.rule
+        if path in LOGIN_PATHS:
+            wrap(rule.endpoint, limiter.shared_limit(_setting("RATE_LIMIT_LOGIN"), scope=LOGIN,
+                                                     key_func=client_key))
+        elif path.startswith(REGISTER_PREFIX):
+            wrap(rule.endpoint, limiter.shared_limit(_setting("RATE_LIMIT_REGISTER"),
+                                                     scope=REGISTER, key_func=client_key))
+        if path in VERIFY_PATHS:
+            wrap(rule.endpoint, limiter.shared_limit(_setting("RATE_LIMIT_VERIFY"),
+                                                     scope=VERIFY, key_func=client_key,
+                                                     exempt_when=_only_posts))
+        if path.startswith(API_PREFIX + "/") and "." in rule.endpoint:
+            api_blueprints.add(rule.endpoint.rsplit(".", 1)[0])
+    for name in sorted(api_blueprints):
+        limiter.shared_limit(_setting("RATE_LIMIT_API"), scope=API,
+                             key_func=api_client_key)(app.blueprints[name])
 
 
-def register_limit(view: F) -> F:
-    return limiter.shared_limit(_setting("RATE_LIMIT_REGISTER"), scope=REGISTER,
-                                key_func=client_key)(view)  # type: ignore[return-value]
-
-
-def api_limit(target: Any) -> Any:
-    """For a blueprint (all its routes) or a view: one budget per token across the API."""
-    return limiter.shared_limit(_setting("RATE_LIMIT_API"), scope=API,
-                                key_func=api_client_key)(target)
+def limiter_of(app: Flask) -> Limiter:
+    found: Limiter = app.extensions["rate_limiter"]
+    return found
 
 
 def retry_after_seconds(exc: RateLimitExceeded) -> int:
     """Seconds until the breached limit lets a request through again (at least 1)."""
-    current = limiter.current_limit
+    current = limiter_of(current_app).current_limit
     if current is not None:
         try:
             return max(1, math.ceil(current.reset_at - time.time()))
@@ -116,8 +133,9 @@ def retry_after_seconds(exc: RateLimitExceeded) -> int:
 
 
 def init_app(app: Flask) -> None:
-    """Bind the limiter: Redis when REDIS_URL is set (sharing the app's connection pool and
-    its timeouts), else this process's memory (the demo)."""
+    """Create the app's limiter and attach the limits; call once every route is
+    registered. Redis when REDIS_URL is set (sharing the app's connection pool and its
+    timeouts), else this process's memory (the demo)."""
     app.config["RATELIMIT_ENABLED"] = bool(app.config["RATE_LIMIT_ENABLED"])
     client = app.extensions.get("redis")
     if client is not None:
@@ -126,7 +144,12 @@ def init_app(app: Flask) -> None:
     else:
         app.config["RATELIMIT_STORAGE_URI"] = "memory://"
     app.config["RATELIMIT_KEY_PREFIX"] = "rl"
+    limiter = Limiter(key_func=client_key, strategy="sliding-window-counter",
+                      headers_enabled=False,  # Retry-After on a 429 is what clients need
+                      in_memory_fallback_enabled=True, swallow_errors=True)
     limiter.init_app(app)
+    app.extensions["rate_limiter"] = limiter
+    _attach(app, limiter)
     limiter_log = logging.getLogger("flask-limiter")
     if not any(isinstance(f, _NoBreachLines) for f in limiter_log.filters):
         limiter_log.addFilter(_NoBreachLines())
