@@ -214,8 +214,10 @@ class Gunicorn:
     """MicroCred (``tests.fault.fault_wsgi:app``) under gunicorn with config/gunicorn.conf.py;
     the log goes to a file the tests read."""
 
-    def __init__(self, env: dict[str, str], *, workers: int = 2, threads: int = 4) -> None:
-        self.port = free_port()
+    def __init__(self, env: dict[str, str], *, port: int | None = None, workers: int = 2,
+                 threads: int = 4, app: str = "tests.fault.fault_wsgi:app") -> None:
+        self.port = port or free_port()
+        self.app = app
         self.root = Path(tempfile.mkdtemp(prefix="microcred-fault-web-"))
         self.log_path = self.root / "gunicorn.log"
         self.env = {**os.environ, **env, "PORT": str(self.port),
@@ -234,7 +236,7 @@ class Gunicorn:
         self._log = self.log_path.open("ab")
         self.process = subprocess.Popen(
             [sys.executable, "-m", "gunicorn", "-c", str(REPO / "config" / "gunicorn.conf.py"),
-             "tests.fault.fault_wsgi:app"],
+             self.app],
             cwd=REPO, env=self.env, stdout=self._log, stderr=subprocess.STDOUT)
         wait_until(lambda: requests.get(self.base + "/healthz", timeout=1).ok, 60)
 
