@@ -43,7 +43,7 @@ def wait_until(check: Any, timeout: float, interval: float = 0.05) -> float:
         try:
             if check():
                 return time.monotonic() - started
-        except Exception:  # noqa: S110 - not ready yet
+        except Exception:  # not ready yet
             pass
         if time.monotonic() - started > timeout:
             raise AssertionError(f"not true within {timeout} s: {check}")
