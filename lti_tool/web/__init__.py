@@ -12,7 +12,7 @@ import re
 import secrets
 import time
 
-from flask import Flask, g, request
+from flask import Flask, current_app, g, request
 from flask.typing import ResponseReturnValue
 
 log = logging.getLogger("lti_tool.request")
@@ -46,12 +46,27 @@ def register_web(app: Flask) -> None:
         headers.setdefault("Referrer-Policy", "same-origin")
         if request.path.startswith(("/app", "/lti/")):
             headers.setdefault("Cache-Control", "no-store")
-        started = g.get("started")
-        if started is not None and log.isEnabledFor(logging.INFO):
-            log.info("%s %s %s", request.method, request.path,
-                     response.status_code,  # type: ignore[union-attr]
-                     extra={"event": "request", "method": request.method,
-                            "path": request.path,  # never the query string: it holds tokens
-                            "status": response.status_code,  # type: ignore[union-attr]
-                            "duration_ms": round((time.perf_counter() - started) * 1000, 2)})
+        hsts = current_app.config["HSTS_MAX_AGE_SECONDS"]
+        if hsts and current_app.config["PUBLIC_BASE_URL"].startswith("https://"):
+            headers.setdefault("Strict-Transport-Security", f"max-age={hsts}")
+        _log_request(response.status_code)  # type: ignore[union-attr]
         return response
+
+
+def _log_request(status: int) -> None:
+    """One line per request; at WARNING, naming the dependency, when the database or Redis
+    was unavailable (the only line such a request writes)."""
+    started = g.get("started")
+    outage = g.get("outage")
+    level = logging.WARNING if outage else logging.INFO
+    if started is None or not log.isEnabledFor(level):
+        return
+    extra = {"event": "request", "method": request.method,
+             "path": request.path,  # never the query string: it holds tokens
+             "status": status, "duration_ms": round((time.perf_counter() - started) * 1000, 2)}
+    if outage:
+        extra.update(outage)
+        log.log(level, "%s %s %s (%s unavailable: %s)", request.method, request.path, status,
+                outage["dependency"], outage["error"], extra=extra)
+        return
+    log.log(level, "%s %s %s", request.method, request.path, status, extra=extra)

@@ -1,17 +1,26 @@
 """Map ToolError (and HTTP errors) to a page inside the LMS frame, or JSON for the API.
-Never put ``str(exc)`` or a stack trace in a response."""
+Never put ``str(exc)`` or a stack trace in a response.
+
+An outage of the database or Redis (``extensions.dependency_failure``) is a 503 with
+``Retry-After`` and a page saying to try again shortly, not a 500: it is logged once, on
+the request's own log line (``web._headers``), without a traceback, and a connection-level
+failure opens the process's breaker so the next requests do not wait for it again. A rate
+limit is a 429 with ``Retry-After``."""
 
 from __future__ import annotations
 
 import logging
 from typing import Any
 
-from flask import Flask, g, jsonify, render_template, request
+from flask import Flask, current_app, g, jsonify, render_template, request
 from flask.typing import ResponseReturnValue
+from flask_limiter.errors import RateLimitExceeded
 from sqlalchemy.orm.exc import StaleDataError
 from werkzeug.exceptions import HTTPException
 
-from lti_tool.errors import ToolError, ValidationFailed
+from lti_tool.errors import RateLimited, ServiceUnavailable, ToolError, ValidationFailed
+from lti_tool.extensions import breaker, dependency_failure
+from lti_tool.ratelimit import retry_after_seconds
 
 log = logging.getLogger(__name__)
 
@@ -25,7 +34,10 @@ def wants_json() -> bool:
 
 
 def render_error(status: int, code: str, title: str, message: str,
-                 fields: dict[str, list[str]] | None = None) -> tuple[Any, int]:
+                 fields: dict[str, list[str]] | None = None, *,
+                 action: dict[str, Any] | None = None) -> tuple[Any, int]:
+    """The error as JSON or as the error page. ``action``: a button on the page
+    (``label``, ``url``, ``new_window``) offering the way out."""
     if wants_json():
         body: dict[str, object] = {"error": {"code": code, "title": title, "message": message,
                                              "request_id": g.get("request_id", "-")}}
@@ -33,18 +45,56 @@ def render_error(status: int, code: str, title: str, message: str,
             body["error"]["fields"] = fields  # type: ignore[index]
         return jsonify(body), status
     return render_template("error.html", status=status, code=code, title=title,
-                           message=message, fields=fields or {},
+                           message=message, fields=fields or {}, action=action,
                            request_id=g.get("request_id", "-")), status
+
+
+def _unavailable(exc: ServiceUnavailable) -> ResponseReturnValue:
+    # Logged once, by the request's own log line: no "refused" line, no traceback.
+    g.outage = {"dependency": exc.dependency, "error": exc.log_detail or "unavailable"}
+    action = None
+    if request.method == "GET":
+        action = {"label": "Try again", "url": request.full_path.rstrip("?"),
+                  "new_window": False}
+    body, status = render_error(exc.status_code, exc.code, exc.title, exc.public_message,
+                                action=action)
+    return body, status, {"Retry-After": str(exc.retry_after)}
+
+
+def unavailable_for(exc: BaseException) -> ServiceUnavailable | None:
+    """The 503 for an exception from the database or Redis (None for anything else);
+    a connection-level failure also opens this process's breaker."""
+    failure = dependency_failure(exc)
+    if failure is None:
+        return None
+    if failure.outage:
+        breaker().trip(failure.dependency)
+    message = None if failure.outage else (
+        "MicroCred is very busy right now, so nothing was saved. Please try again in a few "
+        "seconds.")
+    return ServiceUnavailable(failure.dependency, log_detail=failure.detail,
+                              retry_after=current_app.config["RETRY_AFTER_SECONDS"],
+                              public_message=message)
 
 
 def register(app: Flask) -> None:
     @app.errorhandler(ToolError)
     def _tool_error(exc: ToolError) -> ResponseReturnValue:
+        if isinstance(exc, ServiceUnavailable):
+            return _unavailable(exc)
         level = logging.WARNING if exc.status_code < 500 else logging.ERROR
         log.log(level, "refused: %s %s", exc.code, exc.log_detail,
                 extra={"event": "refused", "code": exc.code, "status": exc.status_code})
         fields = exc.errors if isinstance(exc, ValidationFailed) else None
-        return render_error(exc.status_code, exc.code, exc.title, exc.public_message, fields)
+        body, status = render_error(exc.status_code, exc.code, exc.title, exc.public_message,
+                                    fields)
+        if isinstance(exc, RateLimited):
+            return body, status, {"Retry-After": str(exc.retry_after)}
+        return body, status
+
+    @app.errorhandler(RateLimitExceeded)
+    def _rate_limited(exc: RateLimitExceeded) -> ResponseReturnValue:
+        return _tool_error(RateLimited(retry_after_seconds(exc)))
 
     @app.errorhandler(HTTPException)
     def _http_error(exc: HTTPException) -> ResponseReturnValue:
@@ -70,6 +120,9 @@ def register(app: Flask) -> None:
 
     @app.errorhandler(Exception)
     def _unexpected(exc: Exception) -> ResponseReturnValue:
+        unavailable = unavailable_for(exc)
+        if unavailable is not None:
+            return _unavailable(unavailable)
         log.exception("unexpected error", extra={"event": "error", "status": 500})
         return render_error(500, "internal_error", "Something went wrong",
                             "MicroCred hit an unexpected problem. The error was logged; "

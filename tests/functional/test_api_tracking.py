@@ -6,13 +6,14 @@ engine behind all of it."""
 
 from __future__ import annotations
 
+import json
 import uuid
 from datetime import UTC, datetime, timedelta
 
 import pytest
 from sqlalchemy import select
 
-from lti_tool.models import AuditEvent, Demonstration
+from lti_tool.models import AuditEvent, Demonstration, IdempotencyRecord
 from lti_tool.services import api_tokens, tracking
 from tests.support.api import Api
 from tests.support.demonstrations import (
@@ -483,22 +484,37 @@ def test_keys_are_per_token(client, db, api, course):
     assert demonstration_count(db) == 2
 
 
-def test_a_request_still_running_with_the_key_is_409(app, api, db, course):
-    key = "in-flight"
-    import hashlib
-    import json as json_lib
-
-    token_id = api_tokens.authenticate(db, api.token).id
+def test_the_answer_is_stored_with_the_demonstration_in_the_database(api, db, course):
+    """Not in Redis: in the same transaction as the write, scoped by issuer, token and
+    endpoint, so a crash after the commit still finds it (tests/fault kills a worker)."""
+    token_row = api_tokens.authenticate(db, api.token)
     db.rollback()
-    slot = (f"idem:demonstrations:token:{token_id}:"
-            f"{hashlib.sha256(key.encode()).hexdigest()}")
-    app.extensions["kv"].set(slot, json_lib.dumps({"state": "pending", "fingerprint": "x"}),
-                             60)
     response = api.post("/api/v1/demonstrations", json=body(course),
-                        headers={"Idempotency-Key": key})
-    assert response.status_code == 409
-    assert response.get_json()["error"]["code"] == "idempotency_key_in_use"
-    assert demonstration_count(db) == 0
+                        headers={"Idempotency-Key": "stored-1"})
+    assert response.status_code == 201
+    [record] = db.scalars(select(IdempotencyRecord)).all()
+    assert (record.issuer_id, record.token_id, record.endpoint) == (
+        course.issuer.id, token_row.id, "api_tracking.record_demonstration")
+    assert record.status == 201
+    assert json.loads(record.body) == response.get_json()
+    assert record.key_hash != "stored-1"  # the key itself is not kept
+
+
+def test_a_key_is_kept_for_a_day(api, db, course):
+    key = "day-old"
+    assert api.post("/api/v1/demonstrations", json=body(course),
+                    headers={"Idempotency-Key": key}).status_code == 201
+    record = db.scalars(select(IdempotencyRecord)).one()
+    expired = record.created_at - timedelta(hours=25)
+    record.created_at = expired
+    db.commit()
+    again = api.post("/api/v1/demonstrations", json=body(course),
+                     headers={"Idempotency-Key": key})
+    assert again.status_code == 201
+    assert "Idempotent-Replayed" not in again.headers
+    assert demonstration_count(db) == 2
+    db.expire_all()
+    assert db.scalars(select(IdempotencyRecord)).one().created_at > expired
 
 
 @pytest.mark.parametrize("key", ["", " ", "x" * 256, "key with spaces", "ключ"])

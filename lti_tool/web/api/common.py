@@ -7,6 +7,10 @@ cookie is never read here, so CSRF does not apply. Each blueprint registers
 ``authenticate`` (before) and ``api_headers`` (after); a missing or bad token is 401 with
 ``WWW-Authenticate``, a missing scope 403 with ``error="insufficient_scope"``.
 
+Writes that may be retried (``idempotent_write``) take an ``Idempotency-Key``: the answer
+is stored in the database with the write itself (``services.idempotency``), so a retry
+after any crash gets the first answer or runs once.
+
 Reads carry a weak ETag (a hash of the body; single resources prefix it with their
 ``row_version``) and answer ``If-None-Match`` with 304. Writes to an existing resource take
 the row_version they were based on (``If-Match: "<row_version>"`` or a ``row_version``
@@ -34,8 +38,9 @@ from lti_tool.domain.catalog import (
 from lti_tool.domain.catalog_schemas import first_errors
 from lti_tool.errors import Conflict, ToolError, ValidationFailed
 from lti_tool.extensions import db_session
+from lti_tool.models import IdempotencyRecord
 from lti_tool.models.base import utcnow
-from lti_tool.services import api_tokens, catalog_io
+from lti_tool.services import api_tokens, catalog_io, idempotency
 from lti_tool.services.catalog import Actor, Page
 
 REALM = 'Bearer realm="MicroCred API"'
@@ -98,6 +103,7 @@ def authenticate() -> None:
     if token is None:
         raise InvalidToken()
     g.api_actor = api_tokens.actor_for_token(token)
+    g.api_token_id = token.id
     g.api_challenge = None
     _note_last_use(token)
     view = current_app.view_functions.get(request.endpoint or "")
@@ -215,7 +221,8 @@ def expected_row_version(body: dict[str, Any] | None, *, required: bool) -> int 
 
 
 def write(action: Callable[[], T]) -> T:
-    """Run one state change and commit it once. A unique constraint hit by a concurrent
+    """Run one state change and commit it once (with the signed credentials of any awards
+    it made: ``jobs``' before-commit hook). A unique constraint hit by a concurrent
     request (the same code saved twice at once) is a 409, not a 500."""
     session = db_session()
     try:
@@ -226,6 +233,46 @@ def write(action: Callable[[], T]) -> T:
         raise Conflict("This conflicts with a change saved at the same moment. Reload and try "
                        "again.", code="concurrent_change") from None
     return result
+
+
+def idempotent_write(payload: Any, work: Callable[[], Response]) -> Response:
+    """Run ``work`` (which changes things but does not commit) and commit once. With an
+    ``Idempotency-Key`` the successful answer is stored in the same transaction, scoped by
+    the token's issuer, the token and this endpoint: a retry with the same key and
+    ``payload`` gets that answer back (``Idempotent-Replayed: true``) without running
+    again, or runs once if the first never committed (services.idempotency). A failed
+    answer (4xx) is not kept: nothing was changed and the key may be used again."""
+    session = db_session()
+    key = request.headers.get("Idempotency-Key")
+    claimed: IdempotencyRecord | None = None
+    if key is not None:
+        scope = idempotency.Scope(actor().issuer_id, int(g.api_token_id),
+                                  request.endpoint or request.path)
+        found = idempotency.claim(session, scope, key, idempotency.fingerprint(payload))
+        if isinstance(found, idempotency.StoredAnswer):
+            session.rollback()
+            return _replay(found)
+        claimed = found
+
+    def work_and_keep_answer() -> Response:
+        response = work()
+        if claimed is not None and 200 <= response.status_code < 300:
+            idempotency.complete(session, claimed, response.status_code,
+                                 response.get_data(as_text=True), dict(response.headers))
+        return response
+
+    response = write(work_and_keep_answer)
+    if not 200 <= response.status_code < 300:
+        session.rollback()  # a refused request (e.g. an invalid import) changes nothing
+    return response
+
+
+def _replay(answer: idempotency.StoredAnswer) -> Response:
+    response = current_app.response_class(answer.body, status=answer.status)
+    for name, value in answer.headers.items():
+        response.headers[name] = value
+    response.headers["Idempotent-Replayed"] = "true"
+    return response
 
 
 # -- response helpers -----------------------------------------------------------------------------

@@ -3,12 +3,16 @@ in bulk from CSV, and read awards.
 
 - ``POST /api/v1/demonstrations`` (scope demonstrations:write): one demonstration through
   ``services.tracking.record_demonstration``, the same award engine as the instructor's grid;
-  201 with the demonstration and any award it completed. An ``Idempotency-Key`` header
-  makes retries safe: the first response is kept (Redis, 24 hours) and replayed for the
-  same key and body, so an autograder that retries after a timeout records nothing twice.
+  201 with the demonstration and any award it completed (committed with its signed
+  credential).
 - ``POST /api/v1/demonstrations/import`` (scope demonstrations:write): CSV, validated whole
   and applied all-or-nothing (``services.demonstration_import``); ``?dry_run=1`` applies
   nothing.
+
+Both take an ``Idempotency-Key`` (``common.idempotent_write``): the answer is stored in the
+database in the same transaction as the demonstrations, so an autograder that retries
+after a timeout, or after MicroCred crashed, records nothing twice and gets the first
+answer.
 - ``GET /api/v1/awards`` and ``GET /api/v1/awards/<id or public_id>`` (scope awards:read).
 
 Authentication, scopes, JSON errors, ETags and pagination are the catalog API's own
@@ -21,10 +25,8 @@ exist.
 from __future__ import annotations
 
 import hashlib
-import json
 import logging
-import re
-from collections.abc import Callable, Mapping
+from collections.abc import Mapping
 from datetime import UTC, datetime
 from typing import Any
 
@@ -32,14 +34,13 @@ from flask import Blueprint, current_app, request
 from flask.typing import ResponseReturnValue
 from marshmallow import Schema, ValidationError
 from sqlalchemy import func, select
-from sqlalchemy.exc import OperationalError
 from sqlalchemy.orm import Session, selectinload
 from werkzeug.wrappers import Response
 
 from lti_tool.domain.catalog import Scope
 from lti_tool.domain.catalog_schemas import first_errors
-from lti_tool.errors import Conflict, NotFound, ToolError, ValidationFailed
-from lti_tool.extensions import db_session, kv
+from lti_tool.errors import NotFound, ValidationFailed
+from lti_tool.extensions import db_session
 from lti_tool.models import (
     Award,
     Context,
@@ -57,44 +58,12 @@ from lti_tool.services.roster import learner_label, learner_names
 from lti_tool.services.tracking import Assessor
 from lti_tool.web.api import common as api
 from lti_tool.web.api import tracking_schemas as T
-from lti_tool.web.common.awarding import issue_awards_now
-from lti_tool.web.errors import render_error
 
 log = logging.getLogger(__name__)
 bp = Blueprint("api_tracking", __name__, url_prefix="/api/v1")
 # The catalog API's token authentication (scope from @needs) and response headers.
 bp.before_request(api.authenticate)
 bp.after_request(api.api_headers)
-
-IDEMPOTENCY_TTL = 24 * 3600
-IDEMPOTENCY_PENDING_TTL = 120
-_IDEMPOTENCY_KEY = re.compile(r"^[\x21-\x7e]{1,255}\Z")  # visible ASCII, as Stripe's
-
-
-class DatabaseBusy(ToolError):
-    status_code = 503
-    code = "busy"
-    title = "Busy: retry shortly"
-    public_message = ("Another change to the same records was being saved at that moment; "
-                      "nothing was recorded. Retry in a moment.")
-
-
-@bp.errorhandler(OperationalError)
-def _database_busy(exc: OperationalError) -> ResponseReturnValue:
-    """SQLite allows one writer at a time and refuses a second concurrent one outright
-    ("database is locked"), even in the token's last-use stamp: that is a 503 to retry, not
-    a 500 (PostgreSQL waits for row locks instead). Any other database error is a 500."""
-    if "database is locked" in str(exc.orig):
-        log.warning("refused: busy (sqlite: database is locked)",
-                    extra={"event": "refused", "code": DatabaseBusy.code, "status": 503})
-        body, status = render_error(503, DatabaseBusy.code, DatabaseBusy.title,
-                                    DatabaseBusy.public_message)
-        return body, status, {"Retry-After": "1"}
-    log.exception("unexpected error", extra={"event": "error", "status": 500})
-    return render_error(500, "internal_error", "Something went wrong",
-                        "MicroCred hit an unexpected problem. The error was logged; please "
-                        "try again, and quote the request id if it persists.")
-
 
 # -- request helpers --------------------------------------------------------------------------
 def _load(schema: Schema, data: Any) -> dict[str, Any]:
@@ -182,65 +151,6 @@ def demonstration_out(demo: Demonstration, account: LearnerAccount) -> dict[str,
     return result
 
 
-# -- idempotency ------------------------------------------------------------------------------
-class IdempotencyInProgress(Conflict):
-    code = "idempotency_key_in_use"
-    title = "A request with this Idempotency-Key is still running"
-    public_message = "A request with this Idempotency-Key is still running: retry shortly."
-
-
-def _replay(stored: str, fingerprint: str) -> Response:
-    saved = json.loads(stored)
-    if saved.get("state") == "pending":
-        raise IdempotencyInProgress()
-    if saved.get("fingerprint") != fingerprint:
-        raise ValidationFailed(
-            {"Idempotency-Key": ["was already used for a different request; use a new key "
-                                 "for each new demonstration"]},
-            "This Idempotency-Key was already used with another request body.")
-    response = current_app.response_class(saved["body"], status=saved["status"],
-                                          mimetype="application/json")
-    response.headers["Idempotent-Replayed"] = "true"
-    return response
-
-
-def idempotent(body: dict[str, Any], run: Callable[[], Response]) -> Response:
-    """Run ``run`` once per (token, Idempotency-Key): a retry with the same key and body
-    gets the first (successful) response again, without running it; the same key with a
-    different body is 422; while the first is still running, 409. Only successful responses
-    are kept, so a refused request can be corrected and retried with the same key."""
-    key = request.headers.get("Idempotency-Key")
-    if key is None:
-        return run()
-    if not _IDEMPOTENCY_KEY.match(key):
-        raise ValidationFailed({"Idempotency-Key": ["use 1-255 visible ASCII characters, "
-                                                    "e.g. a UUID"]})
-    fingerprint = hashlib.sha256(json.dumps(body, sort_keys=True, default=str)
-                                 .encode()).hexdigest()
-    slot = (f"idem:demonstrations:{api.actor().ref}:"
-            f"{hashlib.sha256(key.encode()).hexdigest()}")
-    store = kv()
-    stored = store.get(slot)
-    if stored is not None:
-        return _replay(stored, fingerprint)
-    pending = json.dumps({"state": "pending", "fingerprint": fingerprint})
-    if not store.set(slot, pending, IDEMPOTENCY_PENDING_TTL, only_if_absent=True):
-        return _replay(store.get(slot) or pending, fingerprint)
-    try:
-        response = run()
-    except BaseException:
-        store.delete(slot)
-        raise
-    if 200 <= response.status_code < 300:
-        store.set(slot, json.dumps({"state": "done", "fingerprint": fingerprint,
-                                    "status": response.status_code,
-                                    "body": response.get_data(as_text=True)}),
-                  IDEMPOTENCY_TTL)
-    else:
-        store.delete(slot)
-    return response
-
-
 # -- demonstrations ---------------------------------------------------------------------------
 def _learner_account(session: Session, context: Context,
                      learner: Mapping[str, str]) -> LearnerAccount:
@@ -273,23 +183,22 @@ def record_demonstration() -> ResponseReturnValue:
     body = api.json_object()
     values = _load(T.DemonstrationInputSchema(), body)
 
-    def run() -> Response:
+    def record() -> Response:
         session = db_session()
         issuer_id = api.actor().issuer_id
         context = resolve_course(session, issuer_id, values)
         account = _learner_account(session, context, values["learner"])
         skill = _skill(session, context, issuer_id, values["skill_code"])
-        result = api.write(lambda: tracking.record_demonstration(
+        result = tracking.record_demonstration(
             session, context=context, account=account, skill=skill,
             outcome=values["outcome"], method=values["method"], assessor=assessor(),
             evidence_url=values["evidence_url"], evidence_note=values["note"],
-            demonstrated_at=_utc(values.get("demonstrated_at"))))
-        issue_awards_now(session, result.new_awards)
+            demonstrated_at=_utc(values.get("demonstrated_at")))
         out = {"demonstration": demonstration_out(result.demonstration, account),
                "awards": awards_out(session, result.new_awards)}
         return api.respond(out, 201)
 
-    return idempotent(values, run)
+    return api.idempotent_write(values, record)
 
 
 @bp.post("/demonstrations/import")
@@ -304,13 +213,18 @@ def import_demonstrations() -> ResponseReturnValue:
         raise api.UnsupportedMediaType("Send the demonstrations as CSV with "
                                        "'Content-Type: text/csv'.")
     session = db_session()
-    context = resolve_course(session, api.actor().issuer_id, args)
     raw = request.get_data(cache=True)
-    report = api.write(lambda: demonstration_import.import_demonstrations_csv(
-        session, context=context, text=raw, assessor=assessor(), dry_run=args["dry_run"],
-        issuer_id=api.actor().issuer_id))
-    issue_awards_now(session, [a["id"] for a in report.awards if a["id"] and report.applied])
-    return api.import_response(report)
+
+    def run_import() -> Response:
+        context = resolve_course(session, api.actor().issuer_id, args)
+        report = demonstration_import.import_demonstrations_csv(
+            session, context=context, text=raw, assessor=assessor(), dry_run=args["dry_run"],
+            issuer_id=api.actor().issuer_id)
+        return api.import_response(report)
+
+    request_print = {"query": {k: str(v) for k, v in args.items()},
+                     "csv_sha256": hashlib.sha256(raw).hexdigest()}
+    return api.idempotent_write(request_print, run_import)
 
 
 # -- awards -----------------------------------------------------------------------------------

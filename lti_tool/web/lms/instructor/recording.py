@@ -20,7 +20,6 @@ from lti_tool.models.base import utcnow
 from lti_tool.services import evidence as evidence_service
 from lti_tool.services import tracking
 from lti_tool.services.tracking import RecordResult
-from lti_tool.web.common.awarding import issue_awards_now
 from lti_tool.web.common.launch_session import check_csrf
 from lti_tool.web.lms.instructor.course import (
     MAX_BULK,
@@ -191,7 +190,6 @@ def record() -> ResponseReturnValue:
         course.session.rollback()
         return _cell_page(course, learner, skill, form=form, errors=errors, status=422)
     course.session.commit()
-    issue_awards_now(course.session, result.new_awards)
     outcome = "demonstrated" if result.demonstration.outcome == Outcome.PASS.value \
         else "attempted, not demonstrated yet"
     messages = [f"Recorded for {learner.name}: {skill.name} — {outcome}.",
@@ -240,7 +238,6 @@ def correct(demo_id: int) -> ResponseReturnValue:
         errors = {**record_errors, **errors}
         if result is not None and not errors:
             course.session.commit()
-            issue_awards_now(course.session, result.new_awards)
             outcome = "demonstrated" if result.demonstration.outcome == Outcome.PASS.value \
                 else "attempted, not demonstrated yet"
             messages = [f"Corrected for {learner.name}: {skill.name} — now {outcome}. The "
@@ -321,7 +318,6 @@ def bulk() -> ResponseReturnValue:
                       today=utcnow().date().isoformat(), methods=list(Method),
                       outcomes=OUTCOME_CHOICES, active="grid")
     course.session.commit()
-    issue_awards_now(course.session, [a for r in results for a in r.new_awards])
     assert skill is not None
     outcome = "demonstrated" if form["outcome"] == Outcome.PASS.value \
         else "attempted, not demonstrated yet"

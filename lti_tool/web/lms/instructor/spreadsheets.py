@@ -16,7 +16,6 @@ from lti_tool.domain.catalog import label
 from lti_tool.domain.tracking import AwardStatus, CellStatus, summarise_cell
 from lti_tool.errors import ToolError
 from lti_tool.services import tracking
-from lti_tool.web.common.awarding import issue_awards_now
 from lti_tool.web.common.launch_session import check_csrf
 from lti_tool.web.lms.instructor.awards import award_rows
 from lti_tool.web.lms.instructor.course import (
@@ -147,7 +146,6 @@ def import_page() -> ResponseReturnValue:
                                                dry_run=dry_run)
             if report.ok and not dry_run:
                 course.session.commit()
-                issue_awards_now(course.session, [a["id"] for a in report.awards if a["id"]])
             else:
                 course.session.rollback()
     return render("instructor/import.html", 422 if errors or (report and not report.ok)
