@@ -1,8 +1,8 @@
 """Two autograders (or one retrying) post at the same moment: the award engine creates
 exactly one award, and neither gets an error (SQLite serialises the writers, PostgreSQL's
-row locks make the later one wait). These tests need real concurrent transactions, so unlike the rest of the
-suite they commit through the engine, from two threads each with its own connection, and
-delete every row they created afterwards."""
+row locks make the later one wait). These tests need real concurrent transactions, so
+unlike the rest of the suite they commit through the engine, from two threads each with
+its own connection, and delete every row they created afterwards."""
 
 from __future__ import annotations
 

@@ -20,7 +20,7 @@ from werkzeug.test import TestResponse
 from lti_tool.models import AuditEvent, Deployment
 from tests.conftest import register_platform
 from tests.support.attacks import assert_refused, launch_with, one_time_keys
-from tests.support.lti import LAUNCH_URL, TOOL, Login, login
+from tests.support.lti import LAUNCH_URL, TOOL, Login, follow_cookie_check, login
 from tests.support.platform import TestPlatform, query_of
 
 
@@ -38,10 +38,19 @@ def _params(platform: TestPlatform, **changes: str | None) -> dict[str, str]:
 
 def start(client: FlaskClient, platform: TestPlatform, method: str = "GET",
           **changes: str | None) -> TestResponse:
+    """The login as the platform starts it: its first answer (the cookie check, for a
+    browser without our cookie yet, or the redirect to the platform)."""
     params = _params(platform, **changes)
     if method == "POST":
         return client.post("/lti/login", data=params)
     return client.get("/lti/login", query_string=params)
+
+
+def start_and_check(client: FlaskClient, platform: TestPlatform, method: str = "GET",
+                    **changes: str | None) -> TestResponse:
+    """The login, through the cookie check when there is one: the redirect to the
+    platform."""
+    return follow_cookie_check(client, start(client, platform, method, **changes))
 
 
 def _assert_login_refused(app: Flask, response: TestResponse, code: str,
@@ -77,7 +86,9 @@ def test_bad_logins_are_refused_and_store_nothing(app, client, platform, caplog,
 @pytest.mark.parametrize("method", ["GET", "POST"])
 def test_login_redirects_to_the_platform_with_a_bound_state_and_nonce(app, client, platform,
                                                                        method):
-    response = start(client, platform, method)
+    first = start(client, platform, method)
+    assert "mc_browser=" in first.headers["Set-Cookie"]
+    response = follow_cookie_check(client, first)
     assert response.status_code == 302
     location = response.headers["Location"]
     assert location.startswith(platform.auth_url + "?")
@@ -90,7 +101,6 @@ def test_login_redirects_to_the_platform_with_a_bound_state_and_nonce(app, clien
         "login_hint": "3", "lti_message_hint": "hint-1"}
     assert len(query["state"]) >= 32 and len(query["nonce"]) >= 32
     assert query["state"] != query["nonce"]
-    assert "mc_browser=" in response.headers["Set-Cookie"]
     keys = one_time_keys(app)
     assert len([k for k in keys if k.startswith("state:")]) == 1
     assert len([k for k in keys if k.startswith("nonce:")]) == 1
@@ -99,13 +109,14 @@ def test_login_redirects_to_the_platform_with_a_bound_state_and_nonce(app, clien
 
 
 def test_login_without_message_hint_sends_none(client, platform):
-    query = query_of(start(client, platform, lti_message_hint=None).headers["Location"])
+    query = query_of(start_and_check(client, platform,
+                                     lti_message_hint=None).headers["Location"])
     assert "lti_message_hint" not in query
 
 
 def test_each_login_gets_its_own_state_and_nonce_in_the_same_browser(client, platform):
-    first = start(client, platform)
-    second = start(client, platform)
+    first = start_and_check(client, platform)
+    second = start(client, platform)  # the cookie is known now: straight to the platform
     one, two = query_of(first.headers["Location"]), query_of(second.headers["Location"])
     assert one["state"] != two["state"] and one["nonce"] != two["nonce"]
     assert "mc_browser=" not in second.headers.get("Set-Cookie", "")  # cookie kept

@@ -11,7 +11,7 @@ from sqlalchemy import func, select
 
 from lti_tool.models import LearnerAccount
 from lti_tool.services.platforms import add_deployment
-from tests.support.lti import LAUNCH_URL, post_launch
+from tests.support.lti import LAUNCH_URL, follow_cookie_check, post_launch
 from tests.support.platform import query_of
 
 
@@ -80,9 +80,9 @@ def test_launch_for_another_deployment_than_the_login_named_is_refused(client, p
     row = find_platform(db, platform.issuer, platform.client_id)
     add_deployment(db, row.id, "2")
     db.commit()
-    response = client.get("/lti/login", query_string={
+    response = follow_cookie_check(client, client.get("/lti/login", query_string={
         "iss": platform.issuer, "login_hint": "3", "target_link_uri": LAUNCH_URL,
-        "client_id": platform.client_id, "lti_deployment_id": "1"})
+        "client_id": platform.client_id, "lti_deployment_id": "1"}))
     query = query_of(response.headers["Location"])
     body = platform.claims(nonce=query["nonce"], target_link_uri=LAUNCH_URL)
     body["https://purl.imsglobal.org/spec/lti/claim/deployment_id"] = "2"

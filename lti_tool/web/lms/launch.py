@@ -31,10 +31,10 @@ from lti_tool.errors import RegistrationFailed, ToolError
 from lti_tool.extensions import db_session
 from lti_tool.lti import deep_linking
 from lti_tool.lti.launch import complete_launch, wants_roster_refresh
-from lti_tool.lti.login import start_login
+from lti_tool.lti.login import cookie_check, restart_params, start_login
 from lti_tool.lti.runtime import runtime
-from lti_tool.lti.storage import storage_key
-from lti_tool.lti.validation import LaunchValidator, PlatformStorageCheck
+from lti_tool.lti.storage import LoginState, storage_key
+from lti_tool.lti.validation import LaunchValidator, PlatformStorageCheck, UnboundLaunch
 from lti_tool.services import keys as key_service
 from lti_tool.services import registration as registration_service
 from lti_tool.services import tracking
@@ -49,6 +49,7 @@ from lti_tool.web.common.launch_session import (
     require_roles,
     set_tool_cookie,
 )
+from lti_tool.web.errors import render_error
 from lti_tool.web.lms import learner
 
 bp = Blueprint("lti", __name__)
@@ -61,12 +62,17 @@ OFFERINGS_ENDPOINT = "instructor.offerings"
 
 @bp.route("/lti/login", methods=["GET", "POST"])
 def login() -> ResponseReturnValue:
+    return _login(request.values)
+
+
+def _login(params: Any, *, new_window: bool = False) -> ResponseReturnValue:
     rt = runtime()
     cookie, is_new = browser_cookie_value()
     session = db_session()
     outcome = start_login(
-        session, rt.store, request.values, base_url=rt.base_url, launch_url=rt.launch_url,
+        session, rt.store, params, base_url=rt.base_url, launch_url=rt.launch_url,
         ttl=current_app.config["LOGIN_STATE_TTL_SECONDS"], browser_cookie=cookie,
+        cookie_known=not is_new, new_window=new_window,
     )
     log.info("login started for platform %s", outcome.platform.id,
              extra={"event": "lti.login", "platform_id": outcome.platform.id})
@@ -79,11 +85,56 @@ def login() -> ResponseReturnValue:
             nonce=outcome.nonce, target=outcome.storage_target,
             origin=outcome.storage_origin, binding_key=storage_key(outcome.state),
             binding_secret=outcome.storage_secret))
+    elif outcome.check_cookie:
+        # The browser came without our cookie: see whether the one set now comes back in
+        # this frame before sending it to the platform (lti.login module docstring).
+        response = redirect(url_for("lti.login_check", state=outcome.state), code=302)
     else:
         response = redirect(outcome.auth_url, code=302)
     if is_new:
         set_tool_cookie(response, BROWSER_COOKIE, cookie, max_age=365 * 24 * 3600)
     return response
+
+
+@bp.get("/lti/login/check")
+def login_check() -> ResponseReturnValue:
+    """Did the cookie set by the login come back? Then on to the platform; else offer a
+    new window (the cookie is blocked in this frame, and there is no platform storage)."""
+    rt = runtime()
+    check = cookie_check(db_session(), rt.store, request.args.get("state", ""),
+                         request.cookies.get(BROWSER_COOKIE), launch_url=rt.launch_url)
+    if check.cookie_works:
+        return redirect(check.auth_url, code=302)
+    log.info("login: our cookie is blocked in this frame; offering a new window",
+             extra={"event": "lti.cookie_blocked", "platform_id": check.login.platform_id})
+    return _new_window_page(check.login, status=200, code="cookies_blocked")
+
+
+@bp.get("/lti/login/new-window")
+def login_new_window() -> ResponseReturnValue:
+    """The same login again, in a window of its own (where our cookie is first-party)."""
+    return _login(restart_params(runtime().store, request.args.get("state", "")),
+                  new_window=True)
+
+
+def _new_window_page(login_state: LoginState, *, status: int, code: str) -> ResponseReturnValue:
+    """Our cookie did not come back: offer to continue in a new window; when this already
+    is that new window, say that cookies must be allowed for MicroCred."""
+    host = urlsplit(runtime().base_url).netloc
+    if login_state.new_window:
+        return render_error(
+            status, code, "Allow cookies for MicroCred",
+            f"Your browser refuses MicroCred's cookie even in a window of its own, so it "
+            f"cannot sign you in safely. Allow cookies for {host} in your browser's settings, "
+            "then open MicroCred again from your course.")
+    return render_error(
+        status, code, UnboundLaunch.title,
+        "Your browser does not let MicroCred recognise you inside the course page (it blocks "
+        "cookies of tools embedded in other sites), so it cannot sign you in safely here. "
+        "Continue in a new window, where it works; you can close it when you are done.",
+        action={"label": "Open MicroCred in a new window",
+                "url": url_for("lti.login_new_window", state=login_state.state),
+                "new_window": True})
 
 
 @bp.post("/lti/launch")
@@ -101,7 +152,15 @@ def launch() -> ResponseReturnValue:
             "lti/platform_storage_check.html", action=rt.launch_url,
             id_token=request.form.get("id_token", ""), state=request.form.get("state", ""),
             target=check.login.storage_target, origin=check.login.storage_origin,
-            key=storage_key(check.login.state))
+            key=storage_key(check.login.state),
+            new_window_url=url_for("lti.login_new_window", state=check.login.state))
+    except UnboundLaunch as unbound:
+        # Nothing consumed: the same login may go on in a new window.
+        session.rollback()
+        log.warning("refused: %s %s", unbound.code, unbound.log_detail,
+                    extra={"event": "refused", "code": unbound.code,
+                           "status": unbound.status_code})
+        return _new_window_page(unbound.login, status=unbound.status_code, code=unbound.code)
     except ToolError:
         session.rollback()
         raise
