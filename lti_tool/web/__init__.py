@@ -24,6 +24,9 @@ CSP = ("default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' 
 
 def register_web(app: Flask) -> None:
     from lti_tool.web import admin, api, errors, lms, public
+    from lti_tool.web.common.request import Request
+
+    app.request_class = Request  # a chunked body over the limit is 413, not truncated
 
     for blueprint in (*public.BLUEPRINTS, *lms.BLUEPRINTS, *admin.BLUEPRINTS,
                       *api.BLUEPRINTS):

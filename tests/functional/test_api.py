@@ -5,6 +5,8 @@ OpenAPI document."""
 
 from __future__ import annotations
 
+import io
+
 import re
 
 import pytest
@@ -312,6 +314,28 @@ def test_an_oversized_body_is_413_json(api, app, db, issuer):
     response = api.post("/api/v1/skills", data=body, content_type="application/json")
     assert response.status_code == 413
     assert response.get_json()["error"]["code"] == "http_413"
+    assert skill_count(db, issuer) == 0
+
+
+@pytest.mark.parametrize(("extra", "status"), [(1, 413), (0, 422)],
+                         ids=["one-byte-over", "exactly-the-limit"])
+def test_a_chunked_body_over_the_limit_is_413_not_cut(api, app, db, issuer, extra, status):
+    """Without Content-Length (chunked transfer encoding, as gunicorn passes it on), a body
+    one byte over the limit is refused whole; one exactly at the limit is read whole (and
+    here fails validation as the JSON it is). tests/fault checks this under gunicorn."""
+    limit = app.config["MAX_CONTENT_LENGTH"]
+    head = b'{"code": "big", "name": "'
+    raw = head + b"x" * (limit - len(head) - 2 + extra) + b'"}'
+    response = api.client.post(
+        "/api/v1/skills", input_stream=io.BytesIO(raw),
+        headers=api._headers({"Content-Type": "application/json",
+                              "Transfer-Encoding": "chunked"}),
+        environ_overrides={"wsgi.input_terminated": True})
+    assert response.status_code == status, response.get_json()
+    if status == 413:
+        assert response.get_json()["error"]["code"] == "http_413"
+    else:
+        assert "name" in response.get_json()["error"]["fields"]
     assert skill_count(db, issuer) == 0
 
 
