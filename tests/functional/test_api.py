@@ -6,7 +6,6 @@ OpenAPI document."""
 from __future__ import annotations
 
 import io
-
 import re
 
 import pytest
