@@ -88,32 +88,43 @@ def _only_posts() -> bool:
 
 def _attach(app: Flask, limiter: Limiter) -> None:
     """Attach each limit to the routes it protects, found by URL (so renaming a view or
-    moving it to another blueprint cannot silently drop its limit)."""
-    wrapped: set[str] = set()
-    api_blueprints: set[str] = set()
+    moving it to another blueprint cannot silently drop its limit). The API limit is a
+    blueprint limit where a blueprint serves only /api/v1 (counted before the token is
+    authenticated), else on the view."""
+    wrapped: dict[str, set[str]] = {}
+    rules_of: dict[str, list[str]] = {}
+    for rule in app.url_map.iter_rules():
+        if "." in rule.endpoint:
+            rules_of.setdefault(rule.endpoint.rsplit(".", 1)[0], []).append(rule.rule)
 
-    def wrap(endpoint: str, decorate: Callable[[F], F]) -> None:
-        if endpoint not in wrapped:
+    def wrap(endpoint: str, scope: str, decorate: Callable[[F], F]) -> None:
+        if scope not in wrapped.setdefault(endpoint, set()):
             app.view_functions[endpoint] = decorate(app.view_functions[endpoint])
-            wrapped.add(endpoint)
+            wrapped[endpoint].add(scope)
 
+    api_limit = limiter.shared_limit(_setting("RATE_LIMIT_API"), scope=API,
+                                     key_func=api_client_key)
+    api_blueprints: set[str] = set()
     for rule in app.url_map.iter_rules():
         path = rule.rule
         if path in LOGIN_PATHS:
-            wrap(rule.endpoint, limiter.shared_limit(_setting("RATE_LIMIT_LOGIN"), scope=LOGIN,
-                                                     key_func=client_key))
-        elif path.startswith(REGISTER_PREFIX):
-            wrap(rule.endpoint, limiter.shared_limit(_setting("RATE_LIMIT_REGISTER"),
-                                                     scope=REGISTER, key_func=client_key))
+            wrap(rule.endpoint, LOGIN, limiter.shared_limit(
+                _setting("RATE_LIMIT_LOGIN"), scope=LOGIN, key_func=client_key))
+        if path.startswith(REGISTER_PREFIX):
+            wrap(rule.endpoint, REGISTER, limiter.shared_limit(
+                _setting("RATE_LIMIT_REGISTER"), scope=REGISTER, key_func=client_key))
         if path in VERIFY_PATHS:
-            wrap(rule.endpoint, limiter.shared_limit(_setting("RATE_LIMIT_VERIFY"),
-                                                     scope=VERIFY, key_func=client_key,
-                                                     exempt_when=_only_posts))
-        if path.startswith(API_PREFIX + "/") and "." in rule.endpoint:
-            api_blueprints.add(rule.endpoint.rsplit(".", 1)[0])
+            wrap(rule.endpoint, VERIFY, limiter.shared_limit(
+                _setting("RATE_LIMIT_VERIFY"), scope=VERIFY, key_func=client_key,
+                exempt_when=_only_posts))
+        if path.startswith(API_PREFIX + "/"):
+            blueprint = rule.endpoint.rsplit(".", 1)[0] if "." in rule.endpoint else ""
+            if blueprint and all(p.startswith(API_PREFIX + "/") for p in rules_of[blueprint]):
+                api_blueprints.add(blueprint)
+            else:
+                wrap(rule.endpoint, API, api_limit)
     for name in sorted(api_blueprints):
-        limiter.shared_limit(_setting("RATE_LIMIT_API"), scope=API,
-                             key_func=api_client_key)(app.blueprints[name])
+        api_limit(app.blueprints[name])
 
 
 def limiter_of(app: Flask) -> Limiter:
