@@ -26,15 +26,21 @@ def tokens() -> None:
               help="Comma-separated: catalog:read, catalog:write, review.")
 @click.option("--issuer", "issuer_slug", default=None,
               help="The issuer's slug (optional when there is only one issuer).")
-def tokens_create(name: str, scopes: str, issuer_slug: str | None) -> None:
+@click.option("--expires-in-days", "expires_in_days", type=int, default=None,
+              help="The token stops working after this many days (1-1830). Default: never "
+                   "(until revoked).")
+def tokens_create(name: str, scopes: str, issuer_slug: str | None,
+                  expires_in_days: int | None) -> None:
     requested = scopes.split(",")
     api_tokens.parse_scopes(requested)  # a bad scope is refused before touching anything
+    expires_at = api_tokens.expiry_after(expires_in_days)
     with session_for(make_app()) as session:
         issuer = resolve_issuer(session, issuer_slug)
         row, plaintext = api_tokens.create_token(session, issuer.id, name, requested,
-                                                 created_by="cli")
+                                                 created_by="cli", expires_at=expires_at)
+        until = f", expiring {row.expires_at:%Y-%m-%d %H:%M} UTC" if row.expires_at else ""
         click.echo(f"Created API token {row.id} ({row.name}) for issuer {issuer.slug} with "
-                   f"scopes {', '.join(row.scopes)}.")
+                   f"scopes {', '.join(row.scopes)}{until}.")
         click.echo("Copy it now: it is shown only this once. Revoke it with "
                    f"`microcred tokens revoke {row.prefix}`.")
         click.echo(plaintext)
@@ -54,11 +60,14 @@ def tokens_list(issuer_slug: str | None) -> None:
                 shown += 1
                 used = row.last_used_at.strftime("%Y-%m-%d %H:%M") if row.last_used_at \
                     else "never"
-                status = "revoked" if row.revoked_at else "active"
+                status = "revoked" if row.revoked_at else (
+                    "expired" if api_tokens.is_expired(row) else "active")
+                expires = row.expires_at.strftime("%Y-%m-%d %H:%M") if row.expires_at \
+                    else "never"
                 click.echo(f"{row.id}\t{row.prefix}\t{issuer.slug}\t{status}\t"
                            f"{','.join(row.scopes)}\tcreated "
-                           f"{row.created_at.strftime('%Y-%m-%d')}\tlast used {used}\t"
-                           f"{row.name}")
+                           f"{row.created_at.strftime('%Y-%m-%d')}\texpires {expires}\t"
+                           f"last used {used}\t{row.name}")
         if not shown:
             click.echo("No API tokens.")
 

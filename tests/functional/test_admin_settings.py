@@ -5,6 +5,7 @@ from __future__ import annotations
 import io
 import json
 import re
+from datetime import UTC, datetime, timedelta
 
 import pytest
 from sqlalchemy import select
@@ -59,6 +60,28 @@ def test_a_new_token_is_shown_once_and_revoking_it_stops_it(avery, db):
     assert "The API token was revoked" in after.text and "Revoked" in after.text
     db.expire_all()
     assert api_tokens.authenticate(db, plaintext) is None
+
+
+def test_a_token_may_be_given_an_expiry_which_the_list_shows(avery, db):
+    form = avery.page("/admin/tokens").form("/admin/tokens")
+    created = Page(avery.submit(form, name="Nightly export", scopes=["catalog:read"],
+                                expires="90"))
+    assert created.status == 201
+    plaintext = re.search(r'value="(mc_[A-Za-z0-9_-]+)"', created.html).group(1)
+    row = api_tokens.authenticate(db, plaintext)
+    db.rollback()
+    assert row is not None and row.expires_at is not None
+    assert timedelta(days=89) < row.expires_at - datetime.now(UTC) <= timedelta(days=90)
+    listed = avery.page("/admin/tokens")
+    assert "Expires" in listed.text
+    row.expires_at = datetime.now(UTC) - timedelta(hours=1)
+    db.commit()
+    assert "Expired" in avery.page("/admin/tokens").text
+    create_form = next(f for f in avery.page("/admin/tokens").forms
+                       if any(name == "expires" for name, _ in f.fields))
+    bad = Page(avery.submit(create_form,
+                            name="Odd", scopes=["catalog:read"], expires="7"))
+    assert bad.status == 422 and bad.is_invalid("expires")
 
 
 def test_token_form_errors_and_no_permission_beyond_your_own(avery, db, app, platform, issuer):

@@ -4,6 +4,7 @@ a hash, and stops working when revoked. Errors are one line, exit status 2."""
 
 from __future__ import annotations
 
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
@@ -115,6 +116,23 @@ def test_revoke_by_prefix_stops_the_token(cli, tool):
     assert "was already revoked" in cli("tokens", "revoke", prefix).output
     assert "revoked" in cli("tokens", "list").output
     assert_one_line_error(cli("tokens", "revoke", "ffffffff"), "No API token")
+
+
+def test_a_token_with_an_expiry_says_so_and_the_list_shows_it(cli, tool):
+    add_issuer(tool, "lakeshore")
+    result = cli("tokens", "create", "--name", "term export", "--scopes", "catalog:read",
+                 "--expires-in-days", "30")
+    assert result.exit_code == 0, result.output
+    assert "expiring 20" in result.stdout
+    listed = cli("tokens", "list").output
+    assert "expires 20" in listed and "active" in listed
+    with session_scope(tool) as session:
+        row = session.scalars(select(ApiToken)).one()
+        row.expires_at = datetime.now(UTC) - timedelta(minutes=1)
+    assert "\texpired\t" in cli("tokens", "list").output
+    assert_one_line_error(cli("tokens", "create", "--name", "x", "--scopes", "catalog:read",
+                              "--expires-in-days", "0"), "expires")
+
 
 
 def test_issuer_is_required_when_there_are_several(cli, tool):

@@ -1,4 +1,5 @@
-"""API tokens for /api/v1: create (the secret is shown once), list and revoke."""
+"""API tokens for /api/v1: create (the secret is shown once, with an optional expiry), list
+(with each token's expiry) and revoke."""
 
 from __future__ import annotations
 
@@ -22,6 +23,17 @@ from lti_tool.web.admin.staff import (
 )
 from lti_tool.web.common.launch_session import check_csrf
 
+#: "Expires after" choices of the form, in days ("" = never).
+EXPIRY_CHOICES = (("", "Never (until revoked)"), ("30", "30 days"), ("90", "90 days"),
+                  ("180", "180 days"), ("365", "1 year"), ("730", "2 years"))
+
+
+def _expiry(raw: str) -> Any:
+    """The expiry moment chosen in the form (None: never). Raises ValidationFailed."""
+    if raw not in {value for value, _label in EXPIRY_CHOICES}:
+        raise ValidationFailed({"expires": ["choose one of the offered durations"]})
+    return api_tokens.expiry_after(int(raw)) if raw else None
+
 
 def _offered_scopes(staff: Staff) -> list[str]:
     """A token never gets more than its creator holds; an institution administrator may
@@ -35,14 +47,16 @@ def _offered_scopes(staff: Staff) -> list[str]:
 def tokens() -> ResponseReturnValue:
     staff = writer_staff()
     offered = _offered_scopes(staff)
-    form: dict[str, Any] = {"name": "", "scopes": [Scope.CATALOG_READ.value]}
+    blank: dict[str, Any] = {"name": "", "scopes": [Scope.CATALOG_READ.value], "expires": ""}
+    form = dict(blank)
     errors: dict[str, list[str]] = {}
     created: tuple[Any, str] | None = None
     status = 200
     if request.method == "POST":
         check_csrf(staff.current)
         form = {"name": request.form.get("name", "").strip(),
-                "scopes": [s for s in request.form.getlist("scopes") if s]}
+                "scopes": [s for s in request.form.getlist("scopes") if s],
+                "expires": request.form.get("expires", "")}
         refused = [s for s in form["scopes"] if s not in offered]
         if refused:
             errors["scopes"] = ["You cannot give a token a permission you do not hold: " +
@@ -50,7 +64,8 @@ def tokens() -> ResponseReturnValue:
         else:
             try:
                 created = api_tokens.create_token(staff.session, staff.issuer.id, form["name"],
-                                                  form["scopes"], created_by=staff.actor.ref)
+                                                  form["scopes"], created_by=staff.actor.ref,
+                                                  expires_at=_expiry(form["expires"]))
             except ValidationFailed as exc:
                 staff.session.rollback()
                 errors = {k: [forms.friendly(k, m) for m in v] for k, v in exc.errors.items()}
@@ -59,11 +74,12 @@ def tokens() -> ResponseReturnValue:
         else:
             staff.session.commit()
             status = 201
-            form = {"name": "", "scopes": [Scope.CATALOG_READ.value]}
-    labels = {"name": "Name", "scopes": "Permissions"}
+            form = dict(blank)
+    labels = {"name": "Name", "scopes": "Permissions", "expires": "Expires after"}
     token_rows = api_tokens.list_tokens(staff.session, staff.issuer.id)
     return render("admin/tokens.html", status, tokens=token_rows,
-                  offered=offered, form=form, errors=errors,
+                  offered=offered, form=form, errors=errors, expiry_choices=EXPIRY_CHOICES,
+                  expired={t.id for t in token_rows if api_tokens.is_expired(t)},
                   summary=error_summary(errors, lambda n: labels.get(n, n)), created=created,
                   who=people_names(staff.session, [t.created_by for t in token_rows]))
 
