@@ -31,10 +31,13 @@ bind = os.environ.get("GUNICORN_BIND") or f"127.0.0.1:{os.environ.get('PORT', '8
 workers = int(os.environ.get("WEB_CONCURRENCY") or 2 * multiprocessing.cpu_count())
 worker_class = "gthread"
 threads = int(os.environ.get("GUNICORN_THREADS") or 8)
-# A worker accepts at most this many connections at once (keep-alive ones included), so a
-# busy worker leaves new connections to the others instead of queueing them.
-worker_connections = threads * 4
-keepalive = 5
+# A worker accepts only as many connections as it has threads, and closes each after its
+# request (no keep-alive): a connection never waits inside a worker whose threads are all
+# busy (for instance on a frozen database); it goes to a worker with a free thread, so
+# /healthz is answered at once while any thread anywhere is free. (The reverse proxy keeps
+# its own connections to clients alive.)
+worker_connections = threads
+keepalive = 0
 timeout = int(os.environ.get("GUNICORN_TIMEOUT") or 30)
 graceful_timeout = 30
 

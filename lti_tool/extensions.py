@@ -360,6 +360,10 @@ class Breaker:
     def trip(self, dependency: str) -> None:
         self._open_until[dependency] = time.monotonic() + self.seconds
 
+    def close(self, dependency: str) -> None:
+        """The dependency answered (a readiness probe): stop failing fast at once."""
+        self._open_until.pop(dependency, None)
+
     def is_open(self, dependency: str) -> bool:
         until = self._open_until.get(dependency)
         return until is not None and time.monotonic() < until

@@ -12,7 +12,8 @@ for it would make the orchestrator's probe time out instead of reading a clear 5
 
 The checks run in a few background threads so that the answer never waits for a stuck
 one; a check still running from an earlier probe is waited on again rather than started a
-second time, so a hung dependency never piles up threads.
+second time, so a hung dependency never piles up threads. A dependency that answers closes
+this process's breaker (``extensions.Breaker``) at once.
 """
 
 from __future__ import annotations
@@ -29,7 +30,7 @@ from flask import Flask
 from sqlalchemy import text
 from sqlalchemy.engine import make_url
 
-from lti_tool.extensions import database_deadline
+from lti_tool.extensions import DATABASE, STORE, database_deadline
 
 log = logging.getLogger(__name__)
 
@@ -103,6 +104,11 @@ def readiness(app: Flask) -> tuple[bool, dict[str, str]]:
         except Exception as exc:  # any failure means not ready
             log.warning("readiness: %s failed: %s", name, type(exc).__name__)
             checks[name] = UNAVAILABLE
+    breaker = app.extensions.get("breaker")
+    if breaker is not None:  # a dependency that answers again is used again at once
+        for name, dependency in (("database", DATABASE), ("store", STORE)):
+            if checks.get(name) == OK:
+                breaker.close(dependency)
     ready = all(value == OK for value in checks.values())
     checks["store_kind"] = store.name
     return ready, checks

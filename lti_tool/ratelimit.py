@@ -78,6 +78,7 @@ def _setting(name: str) -> Callable[[], str]:
 LOGIN_PATHS = frozenset({"/lti/login", "/lti/login/check", "/lti/login/new-window"})
 VERIFY_PATHS = frozenset({"/verify", "/api/v1/verify"})
 API_PREFIX = "/api/v1"
+HEALTH_PATHS = frozenset({"/healthz", "/readyz"})
 REGISTER_PREFIX = "/lti/register"
 
 
@@ -159,6 +160,9 @@ def init_app(app: Flask) -> None:
                       headers_enabled=False,  # Retry-After on a 429 is what clients need
                       in_memory_fallback_enabled=True, swallow_errors=True)
     limiter.init_app(app)
+    # Health checks never touch the limiter, not even its periodic "is Redis back?" probe,
+    # which would wait for a frozen Redis.
+    limiter.request_filter(lambda: request.path in HEALTH_PATHS)
     app.extensions["rate_limiter"] = limiter
     _attach(app, limiter)
     limiter_log = logging.getLogger("flask-limiter")

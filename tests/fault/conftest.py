@@ -13,6 +13,7 @@ the SQLite pass; it brings its own PostgreSQL).
 from __future__ import annotations
 
 import shutil
+import time
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from typing import Any
@@ -23,7 +24,7 @@ import requests
 from sqlalchemy import Engine, func, select
 from sqlalchemy.orm import Session
 
-from lti_tool.extensions import make_engine
+from lti_tool.extensions import BREAKER_SECONDS, make_engine
 from lti_tool.models.migrate import upgrade
 from lti_tool.services import api_tokens
 from lti_tool.services.platforms import PlatformInput, add_platform
@@ -208,7 +209,9 @@ def world(postgres: PrivatePostgres, redis_server: PrivateRedis) -> Iterator[Wor
 @pytest.fixture()
 def healthy(world: World) -> Iterator[World]:
     """The world, checked ready before and after the test (a test that broke a
-    dependency must have put it back)."""
+    dependency must have put it back). Afterwards each worker may still fail fast for
+    BREAKER_SECONDS after its last failure: wait that out, so the next test starts clean."""
     wait_until(world.healthy, 20)
     yield world
     wait_until(world.healthy, 20)
+    time.sleep(BREAKER_SECONDS)

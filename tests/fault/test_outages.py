@@ -45,11 +45,13 @@ def _assert_unavailable_json(response: requests.Response) -> None:
 
 
 def _assert_probes(world: World, failing: str) -> None:
-    health, took = _get(world.base + "/healthz")
-    assert health.status_code == 200 and took <= 1.0, took
-    ready, took = _get(world.base + "/readyz")
-    assert ready.status_code == 503 and took <= 2.0, took
+    health, took_health = _get(world.base + "/healthz")
+    assert health.status_code == 200 and took_health <= 1.0, took_health
+    ready, took_ready = _get(world.base + "/readyz")
+    assert ready.status_code == 503 and took_ready <= 2.0, took_ready
     assert ready.json()["checks"][failing] != "ok"
+    print(f"healthz {took_health * 1000:.0f} ms, readyz 503 in {took_ready * 1000:.0f} ms "
+          f"({ready.json()['checks']})")
 
 
 @contextmanager
@@ -67,6 +69,7 @@ def _log_window(world: World) -> Iterator[list[str]]:
 def _assert_one_line_each(lines: list[str], requests_sent: int, extra: int = 4) -> None:
     """One line per request (the request line, naming the dependency), a few one-off
     notices (the breaker, the rate limiter's fallback), no traceback."""
+    print(f"{len(lines)} log lines for {requests_sent} requests")
     assert not any("Traceback" in line for line in lines), "\n".join(lines)[:3000]
     assert len(lines) <= requests_sent + extra, "\n".join(lines)[:3000]
     outage = [json.loads(line) for line in lines if '"dependency"' in line]
@@ -88,6 +91,7 @@ def test_redis_down_is_a_503_page_at_once_and_the_tool_comes_back(healthy: World
                 response, took = _get(landing)
                 _assert_unavailable_page(response)
                 assert took < 1.0, took
+                print(f"redis down: /app 503 in {took * 1000:.0f} ms")
             _assert_probes(world, "store")
             # Routes that do not need Redis keep working: the rate limiter falls back to
             # counting in memory.
@@ -95,6 +99,7 @@ def test_redis_down_is_a_503_page_at_once_and_the_tool_comes_back(healthy: World
     finally:
         world.redis.start()
     back = _recovery(lambda: world.try_launch().status_code == 303)
+    print(f"redis back: launches work again after {back:.2f} s")
     assert back <= 5.0, back
     _assert_one_line_each(lines, REQUESTS + 3)
 
@@ -106,11 +111,14 @@ def test_redis_frozen_fails_within_its_timeout(healthy: World):
     try:
         response, took = _get(landing)
         _assert_unavailable_page(response)
+        print(f"redis frozen: /app 503 in {took * 1000:.0f} ms")
         assert took < 2.5, took  # REDIS_TIMEOUT_SECONDS=1, no retry
         _assert_probes(world, "store")
     finally:
         world.redis.thaw()
-    assert _recovery(lambda: requests.get(landing, timeout=10).status_code == 200) <= 5.0
+    back = _recovery(lambda: requests.get(landing, timeout=10).status_code == 200)
+    print(f"redis thawed: pages work again after {back:.2f} s")
+    assert back <= 5.0
 
 
 # -- PostgreSQL ------------------------------------------------------------------------------
@@ -125,6 +133,7 @@ def test_postgres_down_is_a_503_at_once_and_the_tool_comes_back(healthy: World):
                     response = world.api("GET", "/api/v1/awards")
                 _assert_unavailable_json(response)
                 assert took[0] < 1.0, took
+                print(f"postgres down: API 503 in {took[0] * 1000:.0f} ms")
             page, took_page = _get(landing)  # the learner's page reads the database
             _assert_unavailable_page(page)
             assert took_page < 1.0
@@ -132,6 +141,7 @@ def test_postgres_down_is_a_503_at_once_and_the_tool_comes_back(healthy: World):
     finally:
         world.postgres.start()
     back = _recovery(lambda: world.api("GET", "/api/v1/awards").status_code == 200)
+    print(f"postgres back: API answers again after {back:.2f} s")
     assert back <= 5.0, back
     _assert_one_line_each(lines, REQUESTS + 3)
 
@@ -158,10 +168,14 @@ def test_postgres_frozen_requests_fail_within_the_deadline_and_probes_stay_quick
         for thread in threads:
             thread.join(timeout=30)
         assert len(results) == 6
+        print("postgres frozen: " + ", ".join(f"{status} in {took:.2f} s"
+                                              for status, took in results))
         # Each fails within the answer deadline (plus one reconnection attempt).
         assert all(status == 503 for status, _ in results), results
         assert max(took for _, took in results) <= ANSWER_DEADLINE + CONNECT_TIMEOUT + 1.0, \
             results
     finally:
         world.postgres.thaw()
-    assert _recovery(lambda: world.api("GET", "/api/v1/awards").status_code == 200) <= 5.0
+    back = _recovery(lambda: world.api("GET", "/api/v1/awards").status_code == 200)
+    print(f"postgres thawed: API answers again after {back:.2f} s")
+    assert back <= 5.0
