@@ -57,7 +57,7 @@ import time
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
-from urllib.parse import parse_qs, urlsplit
+from urllib.parse import parse_qs, urljoin, urlsplit
 
 REPO = Path(__file__).resolve().parents[1]
 FIXTURE = Path("/work/shared/fixtures/moodle-5.0.6/learner_claims_INTROPROG.json")
@@ -378,6 +378,12 @@ def full_launch(http: Any, base: str, platform: Platform, browser: dict[str, str
         if not value:
             raise LaunchFailed("login set no mc_browser cookie")
         browser["mc_browser"] = value
+    if "/lti/login/check" in login.headers["Location"]:
+        # A browser's first login: the one-time check that its cookie comes back.
+        login = http.get(urljoin(base, login.headers["Location"]), cookies=browser,
+                         allow_redirects=False, timeout=30)
+        if login.status_code != 302:
+            raise LaunchFailed(f"cookie check {login.status_code}")
     query = parse_qs(urlsplit(login.headers["Location"]).query)
     state, nonce = query["state"][0], query["nonce"][0]
     id_token = platform.id_token(sub, course, nonce)
