@@ -190,3 +190,10 @@ def test_production_app_has_no_sandbox(tmp_path: Path, clean_environ: None):
 def test_test_profile_app_has_the_sandbox(app):
     # The contrast to the production app above: the same factory does register it.
     assert any(rule.rule.startswith("/sandbox") for rule in app.url_map.iter_rules())
+
+
+def test_every_setting_is_in_the_operations_guide():
+    """An operator finds every variable, with its default, in docs/operations.md."""
+    guide = (Path(__file__).resolve().parents[2] / "docs" / "operations.md").read_text()
+    missing = [s.env for s in SETTINGS if f"| `{s.env}` |" not in guide]
+    assert not missing, missing
