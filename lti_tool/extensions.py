@@ -270,10 +270,26 @@ def _postgres_engine(url: str, limits: DatabaseLimits) -> Engine:
     return engine
 
 
+_reading_only: ContextVar[bool] = ContextVar("microcred_reading_only", default=False)
+
+
+@contextmanager
+def reading_only() -> Iterator[None]:
+    """Transactions begun inside only read (SQLite: a deferred BEGIN, no write lock)."""
+    token = _reading_only.set(True)
+    try:
+        yield
+    finally:
+        _reading_only.reset(token)
+
+
 def _begins_immediately() -> bool:
     """SQLite: whether a new transaction should take the write lock at once. Outside a
     request (CLI, jobs) and for requests that may write, yes; a GET starts a deferred
-    (reading) transaction so that pages are read concurrently."""
+    (reading) transaction so that pages are read concurrently, and so does a readiness
+    probe (``reading_only``)."""
+    if _reading_only.get():
+        return False
     if not has_request_context():
         return True
     return request.method not in SAFE_METHODS

@@ -30,7 +30,7 @@ from flask import Flask
 from sqlalchemy import text
 from sqlalchemy.engine import make_url
 
-from lti_tool.extensions import DATABASE, STORE, database_deadline
+from lti_tool.extensions import DATABASE, STORE, database_deadline, reading_only
 
 log = logging.getLogger(__name__)
 
@@ -49,7 +49,7 @@ class _Probes:
 
 
 def _database(engine: Any) -> str:
-    with database_deadline(CHECK_TIMEOUT), engine.connect() as conn:
+    with reading_only(), database_deadline(CHECK_TIMEOUT), engine.connect() as conn:
         conn.execute(text("SELECT 1"))
     return OK
 
