@@ -4,10 +4,14 @@ PUBLIC_BASE_URL, so a credential earned in the sandbox points at the running dem
 
 from __future__ import annotations
 
-from sqlalchemy import select
+from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
+from cryptography.hazmat.primitives.serialization import Encoding, NoEncryption, PrivateFormat
+from sqlalchemy import func, select
 
-from lti_tool.models import Award, CredentialRecord
-from lti_tool.services import api_tokens, issuing
+from lti_tool.badges.multikey import encode_ed25519_public_key
+from lti_tool.models import Award, CredentialRecord, Demonstration, IssuerSigningKey
+from lti_tool.services import api_tokens, issuer_keys, issuing
+from lti_tool.services.keys import KeyVault
 from tests.support.admin import Page
 from tests.support.api import Api
 from tests.support.demonstrations import add_learners, awards_of, csv_text, make_course
@@ -86,3 +90,42 @@ def test_awards_made_by_a_csv_import_are_issued_at_once(client, db, platform):
     issued = records_of(db, awards)
     assert len(issued) == 3
     assert len({r.status_list_index for r in issued}) == 3
+
+
+def test_an_award_is_never_committed_without_its_credential(app, client, db, platform,
+                                                            monkeypatch):
+    """The credential is signed in the award's transaction: when it cannot be (the issuer's
+    key was encrypted with another secret), the demonstration that would complete the
+    award is not saved either; once signing works again, the same request awards and
+    signs together."""
+    course = make_course(db, platform)
+    (learner,) = add_learners(db, course, 1)
+    api = Api(client, token(db, course.issuer))
+    # The issuer's key as another installation (another KEY_ENCRYPTION_KEY) stored it.
+    private = Ed25519PrivateKey.generate()
+    seed = private.private_bytes(Encoding.Raw, PrivateFormat.Raw, NoEncryption())
+    db.add(IssuerSigningKey(issuer_id=course.issuer.id,
+                            public_multibase=encode_ed25519_public_key(private.public_key()),
+                            private_encrypted=KeyVault("another secret").encrypt(seed),
+                            status=issuer_keys.ACTIVE))
+    db.commit()
+
+    def post(skill: str):
+        return api.post("/api/v1/demonstrations", json={
+            "offering_id": course.offering_id, "learner": {"platform_user_id": learner.sub},
+            "skill_code": skill, "outcome": "pass"})
+
+    for skill in SKILLS[:2]:
+        assert post(skill).status_code == 201
+    failed = post(SKILLS[2])
+    assert failed.status_code == 500
+    db.expire_all()
+    assert awards_of(db, learner.person_id) == []
+    assert db.scalar(select(func.count()).select_from(Demonstration)) == 2
+
+    # The operator recovers (here: a new key the tool can decrypt, as `keys rotate-issuer`).
+    issuer_keys.rotate(db, app.extensions["lti"].vault, course.issuer, by="test")
+    db.commit()
+    assert post(SKILLS[2]).status_code == 201
+    (award,) = awards_of(db, learner.person_id)
+    assert len(records_of(db, [award])) == 1
