@@ -98,7 +98,7 @@ def _attach(app: Flask, limiter: Limiter) -> None:
         if "." in rule.endpoint:
             rules_of.setdefault(rule.endpoint.rsplit(".", 1)[0], []).append(rule.rule)
 
-    def wrap(endpoint: str, scope: str, decorate: Callable[[F], F]) -> None:
+    def wrap(endpoint: str, scope: str, decorate: Any) -> None:
         if scope not in wrapped.setdefault(endpoint, set()):
             app.view_functions[endpoint] = decorate(app.view_functions[endpoint])
             wrapped[endpoint].add(scope)
@@ -125,7 +125,7 @@ def _attach(app: Flask, limiter: Limiter) -> None:
             else:
                 wrap(rule.endpoint, API, api_limit)
     for name in sorted(api_blueprints):
-        api_limit(app.blueprints[name])
+        api_limit(app.blueprints[name])  # type: ignore[call-overload]
 
 
 def limiter_of(app: Flask) -> Limiter:

@@ -33,6 +33,7 @@ from urllib.parse import urlsplit
 
 import requests
 from requests.adapters import HTTPAdapter
+from urllib3 import exceptions as urllib3_exceptions
 from urllib3.connection import HTTPConnection, HTTPSConnection
 from urllib3.connectionpool import HTTPConnectionPool, HTTPSConnectionPool
 from urllib3.util.retry import Retry
@@ -175,6 +176,15 @@ class _WatchedHTTPSPool(HTTPSConnectionPool):
     ConnectionCls = _WatchedHTTPSConnection
 
 
+def _timed_out(exc: requests.RequestException) -> bool:
+    """A connect or read timeout, also when urllib3 wrapped it in MaxRetryError (which
+    requests then reports as a ConnectionError)."""
+    if isinstance(exc, requests.Timeout):
+        return True
+    reason = getattr(exc.args[0], "reason", None) if exc.args else None
+    return isinstance(reason, TimeoutError | urllib3_exceptions.TimeoutError)
+
+
 def _watch(manager: Any) -> Any:
     manager.pool_classes_by_scheme = {"http": _WatchedHTTPPool, "https": _WatchedHTTPSPool}
     return manager
@@ -210,11 +220,13 @@ class DeadlineHTTPAdapter(HTTPAdapter):
         with _call_scope(self._budget(timeout)) as call:
             remaining = call.remaining()
             try:
-                response = super().send(request, stream=True, timeout=(remaining, remaining),
-                                        **kwargs)
+                # Connecting is bounded by the time left; reading by the watchdog (the
+                # socket's own read timeout is a backstop a little later).
+                response = super().send(request, stream=True,
+                                        timeout=(remaining, remaining + 1.0), **kwargs)
                 body = response.raw.read(self.max_bytes + 1, decode_content=True)
-            except requests.RequestException:
-                if call.expired:
+            except requests.RequestException as exc:
+                if call.expired or _timed_out(exc):
                     raise DeadlineExceeded(f"no complete answer within {call.seconds:g} s",
                                            request=request) from None
                 raise

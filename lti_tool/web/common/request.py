@@ -15,6 +15,7 @@ import typing as t
 from flask import Request as FlaskRequest
 from werkzeug.exceptions import RequestEntityTooLarge
 from werkzeug.utils import cached_property
+from werkzeug.wrappers.request import Request as WerkzeugRequest
 from werkzeug.wsgi import LimitedStream, get_content_length
 
 
@@ -30,11 +31,16 @@ class _CappedStream(LimitedStream):
         return count
 
 
+#: Werkzeug's own ``stream`` (a cached property): used for every other request.
+_WERKZEUG_STREAM: t.Any = vars(WerkzeugRequest)["stream"]
+
+
 class Request(FlaskRequest):
     @cached_property
     def stream(self) -> t.IO[bytes]:
         limit = self.max_content_length
         if limit is not None and get_content_length(self.environ) is None and \
                 self.environ.get("wsgi.input_terminated") and not self.shallow:
-            return _CappedStream(t.cast(t.IO[bytes], self.environ["wsgi.input"]), limit)
-        return t.cast(t.IO[bytes], FlaskRequest.stream.__get__(self, type(self)))
+            return t.cast(t.IO[bytes],
+                          _CappedStream(t.cast(t.IO[bytes], self.environ["wsgi.input"]), limit))
+        return t.cast(t.IO[bytes], _WERKZEUG_STREAM.fget(self))
