@@ -2,7 +2,7 @@
 token expiry.
 
 Revision ID: 0006
-Revises: 0005
+Revises: 0007
 Create Date: 2026-12-06 12:00:00
 """
 from alembic import op
@@ -11,7 +11,7 @@ import sqlalchemy as sa
 
 
 revision = '0006'
-down_revision = '0005'
+down_revision = '0007'
 branch_labels = None
 depends_on = None
 
