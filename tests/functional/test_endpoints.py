@@ -20,6 +20,7 @@ from lti_tool.errors import ConfigurationError
 from lti_tool.models import ToolKey
 from lti_tool.models.base import utcnow
 from lti_tool.services.keys import KeyVault, active_key, rotate_keys
+from lti_tool.settings import load_settings
 
 PRIVATE_JWK_MEMBERS = {"d", "p", "q", "dp", "dq", "qi", "oth", "k"}
 
@@ -207,6 +208,22 @@ def test_every_response_carries_security_headers(client, db, method, path):
     assert "'unsafe-inline'" not in csp
     assert directives["object-src"] == ["'none'"]
     response.close()
+
+
+def test_hsts_is_sent_over_https_when_configured(app, client, monkeypatch):
+    """Production sets a year; the header follows PUBLIC_BASE_URL, never plain http."""
+    assert "Strict-Transport-Security" not in client.get("/healthz").headers  # test: 0
+    monkeypatch.setitem(app.config, "HSTS_MAX_AGE_SECONDS", 31536000)
+    assert "Strict-Transport-Security" not in client.get("/healthz").headers  # http base
+    monkeypatch.setitem(app.config, "PUBLIC_BASE_URL", "https://tool.example.edu")
+    for path in ("/healthz", "/no/such/page", "/lti/launch"):
+        assert client.get(path).headers["Strict-Transport-Security"] == "max-age=31536000"
+
+
+def test_production_sends_hsts_for_a_year():
+    from tests.unit.test_settings import PRODUCTION
+
+    assert load_settings(environ=PRODUCTION)["HSTS_MAX_AGE_SECONDS"] == 365 * 24 * 3600
 
 
 def test_valid_incoming_request_id_is_echoed(client):
