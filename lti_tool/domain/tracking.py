@@ -75,6 +75,7 @@ class DemonstrationFact:
     at: datetime
     assessor: str = ""
     context_title: str = ""
+    recorded_at: datetime | None = None  # when it was entered (``at`` may be back-dated)
 
 
 @dataclass(frozen=True)
@@ -108,6 +109,22 @@ def counting_passes(facts: Iterable[DemonstrationFact],
         if current is None or (fact.at, fact.id) < (current.at, current.id):
             best[fact.skill_code] = fact
     return best
+
+
+def passes_after_revocation(facts: Iterable[DemonstrationFact], allowed_routes: Iterable[str],
+                            revoked_at: datetime) -> tuple[dict[str, DemonstrationFact], bool]:
+    """The passes that may earn a credential again after the person's award of it was
+    revoked at ``revoked_at``: per skill, the earliest counting pass *recorded* after the
+    revocation if there is one, else the earliest counting pass; and whether any of them
+    is new. A revoked credential is earned again only with new evidence (at least one pass
+    recorded after the revocation): otherwise the very passes behind the revoked award
+    would award it again at the next evaluation."""
+    allowed = list(allowed_routes)
+    facts = list(facts)
+    fresh = counting_passes([f for f in facts if f.recorded_at is not None
+                             and f.recorded_at > revoked_at], allowed)
+    passes = {**counting_passes(facts, allowed), **fresh}
+    return passes, bool(fresh)
 
 
 _CROCKFORD32 = "0123456789ABCDEFGHJKMNPQRSTVWXYZ"  # no I, L, O, U: easy to read aloud

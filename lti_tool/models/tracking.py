@@ -15,6 +15,7 @@ from sqlalchemy import (
     String,
     Text,
     UniqueConstraint,
+    text,
 )
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
@@ -115,11 +116,18 @@ class Demonstration(Base):
 
 
 class Award(Base):
-    """The credential issued to a Person for one version. Exactly one per (person,
-    version), enforced by the database so racing workers cannot create two."""
+    """The credential issued to a Person for one version. At most one *standing* (not
+    revoked) award per (person, credential), enforced by a partial unique index so racing
+    workers cannot create two; revoked awards stay, and a credential earned again after a
+    revocation is a new row."""
 
     __tablename__ = "awards"
-    __table_args__ = (UniqueConstraint("person_id", "version_id"),)
+    __table_args__ = (
+        Index("uq_awards_person_credential_standing", "person_id", "credential_id",
+              unique=True, sqlite_where=text("revoked_at IS NULL"),
+              postgresql_where=text("revoked_at IS NULL")),
+        Index("ix_awards_person_version", "person_id", "version_id"),
+    )
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     public_id: Mapped[str] = mapped_column(String(40), unique=True)

@@ -215,14 +215,9 @@ def _catch_up(session: Session, person_id: int, context: Context,
               progress: list[CredentialProgress]) -> list[Award]:
     """Award what the person's records already satisfy but nobody evaluated here yet (the
     offering was attached afterwards, or an identity link brought the records in). A
-    version whose award was revoked is not tried again."""
-    due = [p for p in progress if p.award is None and p.progress.satisfied]
-    if not due:
-        return []
-    revoked = set(session.scalars(select(Award.version_id).where(
-        Award.person_id == person_id,
-        Award.version_id.in_([p.offered.version.id for p in due]))))
-    if all(p.offered.version.id in revoked for p in due):
+    revoked credential is due again only with a pass recorded since its revocation
+    (``CredentialProgress.may_award``), so a revoked award is not simply made again."""
+    if not any(p.may_award for p in progress):
         return []
     return tracking.evaluate_awards(session, person_id=person_id, context=context)
 

@@ -3,9 +3,11 @@
 - Offerings attach published catalog credentials to a course; detaching keeps records.
 - Demonstrations are append-only; a correction supersedes an earlier record, with a reason.
 - After every demonstration change the learner's rules for the credentials offered in that
-  course are evaluated; a satisfied rule creates exactly one Award per (person, version),
-  inside a SAVEPOINT, so double submits, two workers and retries never create two (the
-  unique constraint decides the race; the loser reads the winner's row).
+  course are evaluated; a satisfied rule creates exactly one standing (not revoked) Award
+  per (person, credential), inside a SAVEPOINT, so double submits, two workers and retries
+  never create two (a partial unique index decides the race; the loser carries on).
+- A revoked award stays revoked; the credential can be earned again, as a new award (and a
+  new signed credential), once a pass recorded after the revocation completes the rule.
 - A demonstration counts wherever it was made if the credential allows that route; the
   award records the route, the course and the demonstrations it rests on.
 - When a supporting pass is superseded by a fail, the award is flagged (never silently
@@ -35,6 +37,7 @@ from lti_tool.domain.tracking import (
     Method,
     Outcome,
     counting_passes,
+    passes_after_revocation,
     route_for_kind,
     summarise_cell,
 )
@@ -198,17 +201,18 @@ def current_facts(session: Session, person_ids: Iterable[int],
     rows = _core_connection(session).execute(
         select(Demonstration.id, Demonstration.person_id, Demonstration.skill_id,
                Skill.code, Demonstration.outcome, Demonstration.route,
-               Demonstration.demonstrated_at, Demonstration.assessor_name, Context.title)
+               Demonstration.demonstrated_at, Demonstration.assessor_name, Context.title,
+               Demonstration.recorded_at)
         .join(Skill, Skill.id == Demonstration.skill_id)
         .outerjoin(Context, Context.id == Demonstration.context_id)
         .where(Demonstration.person_id.in_(persons), Demonstration.skill_id.in_(skills),
                ~exists().where(later.supersedes_id == Demonstration.id)))
     # Dict lookups, not Enum(value) calls: ~30x cheaper, and this loop runs per fact.
     outcomes, routes = _OUTCOMES, _ROUTES
-    for (did, pid, sid, code, outcome, route, at, assessor, ctx_title) in rows:
+    for (did, pid, sid, code, outcome, route, at, assessor, ctx_title, recorded) in rows:
         facts[(pid, sid)].append(DemonstrationFact(
             did, code, outcomes[outcome], routes[route] if route else None, at,
-            assessor or "", ctx_title or ""))
+            assessor or "", ctx_title or "", recorded))
     return facts
 
 
@@ -385,13 +389,44 @@ def evaluate_awards_many(session: Session, *, person_ids: Iterable[int], context
         batch = people[start:start + EVALUATION_BATCH]
         _serialise_people(session, batch)
         facts = current_facts(session, batch, skill_ids)
-        held = {(pid, cid) for pid, cid in session.execute(
-            select(Award.person_id, Award.credential_id).where(
-                Award.person_id.in_(batch), Award.credential_id.in_(credential_ids),
-                Award.status != AwardStatus.REVOKED.value))}
+        held, revoked = award_standing(session, batch, credential_ids)
         for person_id in batch:
-            created += _evaluate_person(session, person_id, context, offered, facts, held)
+            created += _evaluate_person(session, person_id, context, offered, facts, held,
+                                        revoked)
     return created
+
+
+def award_standing(session: Session, person_ids: Iterable[int], credential_ids: Iterable[int]
+                   ) -> tuple[set[tuple[int, int]], dict[tuple[int, int], datetime]]:
+    """Per (person, credential): whether a standing (not revoked) award exists, and when
+    the latest revoked one was revoked. One query."""
+    held: set[tuple[int, int]] = set()
+    revoked: dict[tuple[int, int], datetime] = {}
+    for pid, cid, status, revoked_at in session.execute(
+            select(Award.person_id, Award.credential_id, Award.status, Award.revoked_at)
+            .where(Award.person_id.in_(list(person_ids)),
+                   Award.credential_id.in_(list(credential_ids)))):
+        if status != AwardStatus.REVOKED.value:
+            held.add((pid, cid))
+        elif revoked_at is not None and (
+                (pid, cid) not in revoked or revoked_at > revoked[(pid, cid)]):
+            revoked[(pid, cid)] = revoked_at
+    return held, revoked
+
+
+def earning_passes(item: OfferedCredential, facts: list[DemonstrationFact],
+                   revoked_at: datetime | None) -> tuple[dict[str, DemonstrationFact],
+                                                         RuleProgress, bool]:
+    """The passes that count for ``item``, the rule's progress with them, and whether they
+    may award: always for a first award; after a revocation only with a pass recorded
+    since (``domain.tracking.passes_after_revocation``)."""
+    if revoked_at is None:
+        passes = counting_passes(facts, item.allowed_routes)
+        progress = item.rule.progress(passes.keys())
+        return passes, progress, progress.satisfied
+    passes, fresh = passes_after_revocation(facts, item.allowed_routes, revoked_at)
+    progress = item.rule.progress(passes.keys())
+    return passes, progress, progress.satisfied and fresh
 
 
 def _serialise_people(session: Session, person_ids: list[int]) -> None:
@@ -409,15 +444,16 @@ def _serialise_people(session: Session, person_ids: list[int]) -> None:
 def _evaluate_person(session: Session, person_id: int, context: Context,
                      offered: list[OfferedCredential],
                      facts: dict[tuple[int, int], list[DemonstrationFact]],
-                     held: set[tuple[int, int]]) -> list[Award]:
+                     held: set[tuple[int, int]],
+                     revoked: dict[tuple[int, int], datetime]) -> list[Award]:
     created: list[Award] = []
     for item in offered:
-        if (person_id, item.offering.credential_id) in held:
+        key = (person_id, item.offering.credential_id)
+        if key in held:
             continue
         person_facts = [f for s in item.skills for f in facts.get((person_id, s.id), [])]
-        passes = counting_passes(person_facts, item.allowed_routes)
-        progress = item.rule.progress(passes.keys())
-        if not progress.satisfied:
+        passes, _progress, may_award = earning_passes(item, person_facts, revoked.get(key))
+        if not may_award:
             continue
         here = route_for_kind(context.kind)
         route: str
@@ -449,7 +485,8 @@ def _create_award(session: Session, *, person_id: int, item: OfferedCredential, 
             session.add(award)
             session.flush()
     except IntegrityError:
-        # Another request or worker awarded it first: the unique constraint decided.
+        # Another request or worker awarded it first: the partial unique index on standing
+        # awards per (person, credential) decided.
         return None
     audit.record(session, "award.created", context_id=context.id, subject_type="award",
                  subject_id=award.id, detail={"person": person_id, "route": route,
@@ -510,20 +547,31 @@ class CredentialProgress:
     award: Award | None
     progress: RuleProgress
     cells: dict[str, Cell]        # by skill code
+    revoked_at: datetime | None = None   # the latest revocation, when nothing stands now
+    may_award: bool = False       # the engine would award now (due, not evaluated yet)
+
+    @property
+    def needs_new_evidence(self) -> bool:
+        """Revoked, every skill has a pass, but none recorded since the revocation."""
+        return self.award is None and self.revoked_at is not None and \
+            self.progress.satisfied and not self.may_award
 
 
 def progress_for(session: Session, person_id: int, context: Context) -> list[CredentialProgress]:
     """Per offered credential: the award (earned anywhere) or progress, and each skill."""
     offered = offered_credentials(session, context)
     facts = current_facts(session, [person_id], {s.id for o in offered for s in o.skills})
+    _held, revoked = award_standing(session, [person_id],
+                                    [o.offering.credential_id for o in offered])
     result = []
     for item in offered:
         cells = {s.code: summarise_cell(facts.get((person_id, s.id), [])) for s in item.skills}
         person_facts = [f for s in item.skills for f in facts.get((person_id, s.id), [])]
-        passes = counting_passes(person_facts, item.allowed_routes)
-        result.append(CredentialProgress(
-            item, holds_credential(session, person_id, item.offering.credential_id),
-            item.rule.progress(passes.keys()), cells))
+        award = holds_credential(session, person_id, item.offering.credential_id)
+        revoked_at = None if award else revoked.get((person_id, item.offering.credential_id))
+        _passes, progress, may_award = earning_passes(item, person_facts, revoked_at)
+        result.append(CredentialProgress(item, award, progress, cells, revoked_at,
+                                         may_award and award is None))
     return result
 
 

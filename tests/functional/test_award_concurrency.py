@@ -273,6 +273,29 @@ def test_racing_evaluations_create_one_award(engine, race_url, runner):
     assert all(len(ids) == 1 for ids in new_awards_per_round(results).values())
 
 
+@pytest.mark.parametrize("runner", list(RUNNERS))
+def test_racing_to_earn_a_revoked_credential_again_creates_one_new_award(engine, race_url,
+                                                                         runner):
+    """Each learner's award was revoked; both workers record a new LOOP pass at once: one
+    new standing award per learner (the partial unique index decides), the revoked one
+    kept."""
+    arena = build_arena(engine, pre_pass=("VAR", "LOOP"))
+    with Session(engine) as db:
+        for award in db.scalars(select(Award).where(Award.person_id.in_(arena.person_ids))):
+            tracking.revoke_award(db, award, reason="Revoked before the race.", by=ASSESSOR)
+        db.commit()
+    ops = [("record", arena.context_id, account, arena.skill_ids["LOOP"])
+           for account in arena.account_ids]
+    results = RUNNERS[runner](race_url, ops, ops)
+    assert_no_errors(results, 2 * ROUNDS)
+    assert award_counts(engine, arena.person_ids) == {p: 2 for p in arena.person_ids}
+    assert all(len(ids) == 1 for ids in new_awards_per_round(results).values())
+    with Session(engine) as db:
+        statuses = db.execute(select(Award.status, func.count()).where(
+            Award.person_id.in_(arena.person_ids)).group_by(Award.status)).all()
+    assert dict(statuses) == {"revoked": ROUNDS, "active": ROUNDS}
+
+
 def test_racing_corrections_of_one_record_keep_one(engine, race_url):
     """Two assessors correct the same record at once: one correction wins, the other is
     told it was already corrected; the record is superseded once."""

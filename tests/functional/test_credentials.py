@@ -269,3 +269,30 @@ def test_revoked_award_via_tracking_without_reissue_is_revoked_once_issued(app, 
     tracking.revoke_award(db, award, reason="Issued by mistake", by=TEACHER)
     db.commit()
     assert "Status: ✗ Revoked on" in text_of(_page(client, award))
+
+
+def test_revoked_then_earned_again_is_a_new_valid_credential(app, db, client, school):
+    """Revoke → re-earn: a new award and a new signed credential; the revoked one stays
+    revoked (its page and its verification say so) and both are in the learner's history."""
+    from tests.support.learning import demonstrate
+
+    vault, base = app.extensions["lti"].vault, app.config["PUBLIC_BASE_URL"]
+    first = earn(app, db, school)
+    issuing.revoke(db, first, reason="Issued on a mistaken record", by=TEACHER, vault=vault,
+                   base_url=base)
+    db.commit()
+    result = demonstrate(db, school["intro"], school["sam"], school["skills"]["PY-DEBUG"],
+                         days_ago=0)
+    db.commit()
+    [again] = result.new_awards
+    assert again.public_id != first.public_id
+    issuing.issue_for_award(db, again, vault=vault, base_url=base)
+    db.commit()
+    assert "Status: ✓ Valid" in text_of(_page(client, again))
+    assert "Status: ✗ Revoked on" in text_of(_page(client, first))
+    new_record, old_record = issuing.get_record(db, again), issuing.get_record(db, first)
+    assert new_record.json["id"] != old_record.json["id"]
+    assert issuing.verify_record(db, new_record, base_url=base).result == "valid"
+    revoked = issuing.verify_record(db, old_record, base_url=base)
+    assert revoked.result == "invalid"
+    assert any(s.name == "status" and "revoked" in s.message.lower() for s in revoked.steps)

@@ -318,14 +318,85 @@ def test_revoke_needs_a_reason_then_keeps_the_record_as_revoked(db, campus, earn
     assert kept.revoked_reason == "Skill not demonstrated after review."
 
 
-def test_after_revocation_re_demonstrating_does_not_fail_or_duplicate(db, campus, earned):
+def test_after_revocation_the_same_passes_do_not_award_again(db, campus, earned):
     course, ada, _var, award = earned
     tracking.revoke_award(db, award, reason="Academic integrity finding.", by=TEACHER)
     db.commit()
-    result = record(db, course, ada, campus.skill("VAR"))
-    assert result.new_awards == []
+    # Evaluating again (the learner's page, another course's record) with only the passes
+    # the revoked award rested on makes nothing.
+    assert tracking.evaluate_awards(db, person_id=ada.person_id, context=course) == []
     assert count(db, Award) == 1
-    assert db.get(Award, award.id).status == AwardStatus.REVOKED.value
+    [progress] = tracking.progress_for(db, ada.person_id, course)
+    assert progress.award is None and progress.progress.satisfied
+    assert progress.needs_new_evidence and not progress.may_award
+
+
+def test_a_revoked_credential_is_earned_again_as_a_new_award(db, campus, earned):
+    course, ada, var, award = earned
+    record(db, course, ada, campus.skill("VAR"), "fail", supersedes_id=var.id,
+           reason=FIX_REASON)
+    tracking.revoke_award(db, award, reason="Academic integrity finding.", by=TEACHER)
+    db.commit()
+    redone = record(db, course, ada, campus.skill("VAR"), ago_minutes=0)
+    db.commit()
+    [again] = redone.new_awards
+    assert again.id != award.id and again.public_id != award.public_id
+    assert again.status == AwardStatus.ACTIVE.value
+    assert redone.demonstration.id in again.demonstration_ids
+    db.expire_all()
+    old = db.get(Award, award.id)
+    assert old.status == AwardStatus.REVOKED.value, "the revoked one stays revoked"
+    assert old.revoked_reason == "Academic integrity finding."
+    assert tracking.holds_credential(db, ada.person_id, award.credential_id).id == again.id
+    # Both are in the course's history.
+    assert [a.id for a in tracking.awards_in_context(db, course)] == [award.id, again.id]
+    # Idempotent: more passes or evaluations make no third.
+    record(db, course, ada, campus.skill("LOOP"), ago_minutes=0)
+    assert tracking.evaluate_awards(db, person_id=ada.person_id, context=course) == []
+    assert count(db, Award) == 2
+
+
+def test_a_new_pass_of_an_already_passed_skill_is_new_evidence(db, campus, earned):
+    """Revoked with nothing corrected: re-assessing any skill of the rule earns it again,
+    and the new award rests on the new pass, not the earlier one of the same skill."""
+    course, ada, var, award = earned
+    tracking.revoke_award(db, award, reason="Issued in error; reassessed.", by=TEACHER)
+    redone = record(db, course, ada, campus.skill("VAR"), ago_minutes=0)
+    [again] = redone.new_awards
+    assert redone.demonstration.id in again.demonstration_ids
+    assert var.id not in again.demonstration_ids
+
+
+def test_revoked_twice_earned_three_times(db, campus, earned):
+    course, ada, _var, award = earned
+    awards = [award]
+    for n in range(2):
+        tracking.revoke_award(db, awards[-1], reason=f"Revocation {n}.", by=TEACHER)
+        [again] = record(db, course, ada, campus.skill("LOOP"), ago_minutes=0).new_awards
+        awards.append(again)
+    db.commit()
+    statuses = [db.get(Award, a.id).status for a in awards]
+    assert statuses == ["revoked", "revoked", "active"]
+
+
+def test_the_database_refuses_a_second_standing_award(db, campus, earned):
+    """The race guard: whatever the engine reads, the partial unique index keeps one
+    standing award per (person, credential) while any number of revoked ones stay."""
+    from sqlalchemy.exc import IntegrityError
+
+    _course, ada, _var, award = earned
+    twin = Award(public_id="twin-award-public-id-0001", issuer_id=award.issuer_id,
+                 person_id=ada.person_id, credential_id=award.credential_id,
+                 version_id=award.version_id, route="integrated",
+                 context_id=award.context_id, demonstration_ids=[])
+    with pytest.raises(IntegrityError), db.begin_nested():
+        db.add(twin)
+        db.flush()
+    tracking.revoke_award(db, award, reason="Revoked.", by=TEACHER)
+    with db.begin_nested():
+        db.add(twin)
+        db.flush()
+    assert count(db, Award) == 2
 
 
 def test_clear_flag_keeps_the_award_active(db, campus, earned):

@@ -1,0 +1,48 @@
+"""Awards: a revoked credential can be earned again. ``UNIQUE (person_id, version_id)``
+becomes a partial unique index on (person_id, credential_id) WHERE revoked_at IS NULL: at
+most one standing award per person and credential (races still lose to the index), any
+number of revoked ones kept in history.
+
+Revision ID: 0010
+Revises: 0005
+Create Date: 2026-12-10 09:00:00
+"""
+from alembic import op
+import sqlalchemy as sa
+
+
+revision = '0010'
+down_revision = '0005'
+branch_labels = None
+depends_on = None
+
+STANDING = sa.text("revoked_at IS NULL")
+
+
+def upgrade() -> None:
+    connection = op.get_bind()
+    # Two standing awards for one person and credential (two versions) were possible in
+    # theory before; the new index would refuse them. Say which, and change nothing.
+    clashes = connection.execute(sa.text(
+        "SELECT person_id, credential_id, COUNT(*) FROM awards WHERE revoked_at IS NULL "
+        "GROUP BY person_id, credential_id HAVING COUNT(*) > 1")).fetchall()
+    if clashes:
+        listed = ", ".join(f"person {p} credential {c} ({n} awards)" for p, c, n in clashes[:20])
+        raise RuntimeError(
+            "Cannot upgrade: these learners hold more than one standing award of the same "
+            f"micro-credential: {listed}. Revoke the extra ones (microcred or the Awards "
+            "page), then upgrade again.")
+    with op.batch_alter_table('awards', schema=None) as batch_op:
+        batch_op.drop_constraint('uq_awards_person_id', type_='unique')
+        batch_op.create_index('ix_awards_person_version', ['person_id', 'version_id'],
+                              unique=False)
+    op.create_index('uq_awards_person_credential_standing', 'awards',
+                    ['person_id', 'credential_id'], unique=True,
+                    sqlite_where=STANDING, postgresql_where=STANDING)
+
+
+def downgrade() -> None:
+    op.drop_index('uq_awards_person_credential_standing', table_name='awards')
+    with op.batch_alter_table('awards', schema=None) as batch_op:
+        batch_op.drop_index('ix_awards_person_version')
+        batch_op.create_unique_constraint('uq_awards_person_id', ['person_id', 'version_id'])
