@@ -7,6 +7,7 @@ Course grades are never read: only demonstrations count.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime
@@ -53,6 +54,21 @@ class AwardStatus(StrEnum):
     ACTIVE = "active"
     FLAGGED = "flagged"    # a supporting demonstration was superseded by a fail
     REVOKED = "revoked"
+
+
+_BARE_HOST = re.compile(r"^(?:[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?\.)+"
+                        r"[A-Za-z][A-Za-z0-9-]{0,62}(?::[0-9]{1,5})?$")
+
+
+def complete_evidence_url(url: str) -> str:
+    """An evidence link as people type it: ``moodle.college.ca/mod/assign/view.php?id=4``
+    (no scheme, a host name with a dot) gets ``https://``; anything else is returned
+    stripped, to be checked as it is (``mailto:``, ``javascript:`` are never completed)."""
+    url = url.strip()
+    if not url or "://" in url:
+        return url
+    host = re.split(r"[/?#]", url, maxsplit=1)[0]
+    return "https://" + url if _BARE_HOST.match(host) else url
 
 
 def route_for_kind(kind: str) -> Route | None:

@@ -36,6 +36,7 @@ from lti_tool.domain.tracking import (
     DemonstrationFact,
     Method,
     Outcome,
+    complete_evidence_url,
     counting_passes,
     passes_after_revocation,
     route_for_kind,
@@ -231,7 +232,9 @@ def _core_connection(session: Session) -> Connection:
 
 
 def _check_evidence_url(url: str) -> str:
-    url = url.strip()
+    """The evidence link, completed with https:// when typed without a scheme; only
+    http(s) is accepted."""
+    url = complete_evidence_url(url)
     if not url:
         return ""
     from urllib.parse import urlsplit
@@ -241,6 +244,24 @@ def _check_evidence_url(url: str) -> str:
         raise ValidationFailed({"evidence_url": ["must be an http(s) URL (1000 characters at "
                                                  "most)"]})
     return url
+
+
+def check_shared_fields(*, method: str, evidence_url: str,
+                        evidence_note: str) -> dict[str, list[str]]:
+    """The field errors of a demonstration's method and evidence (nothing else), so a form
+    recording several at once can report them all before recording any."""
+    errors: dict[str, list[str]] = {}
+    try:
+        Method(method)
+    except ValueError:
+        errors["method"] = ["must be one of " + ", ".join(m.value for m in Method)]
+    if len(evidence_note) > MAX_NOTE:
+        errors["evidence_note"] = [f"{MAX_NOTE} characters at most"]
+    try:
+        _check_evidence_url(evidence_url)
+    except ValidationFailed as exc:
+        errors.update(exc.errors)
+    return errors
 
 
 @dataclass
@@ -266,16 +287,10 @@ def record_demonstration(
         parsed_outcome = Outcome(outcome)
     except ValueError:
         errors["outcome"] = ["must be pass or fail"]
-    try:
-        parsed_method = Method(method)
-    except ValueError:
-        errors["method"] = ["must be one of " + ", ".join(m.value for m in Method)]
-    if len(evidence_note) > MAX_NOTE:
-        errors["evidence_note"] = [f"{MAX_NOTE} characters at most"]
-    try:
-        evidence_url = _check_evidence_url(evidence_url)
-    except ValidationFailed as exc:
-        errors.update(exc.errors)
+    errors.update(check_shared_fields(method=method, evidence_url=evidence_url,
+                                      evidence_note=evidence_note))
+    parsed_method = Method(method) if "method" not in errors else Method.OBSERVATION
+    evidence_url = complete_evidence_url(evidence_url)
     now = utcnow()
     at = demonstrated_at or now
     if at.tzinfo is None:

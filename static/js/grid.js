@@ -2,8 +2,12 @@
 // - Focus the status message, error summary or import report after a POST.
 // - Date fields default to the user's local today (the server only knows UTC).
 // - "Select every learner" / "Clear the selection" buttons and a live count for bulk marking.
+// - "Mark every skill demonstrated" / "Clear every choice" on the several-skills form.
+// - An evidence file over the limit is refused before it is uploaded; an evidence link
+//   typed without a scheme gets https:// (the server does the same).
 // - The assessment grid: one Tab stop for its cells and arrow-key movement between them
-//   (Home/End along a row, Ctrl+Home/End to the first/last cell).
+//   (Home/End along a row, Ctrl+Home/End to the first/last cell); back from a save, the
+//   changed cell has the focus.
 "use strict";
 
 function localToday() {
@@ -45,9 +49,11 @@ function setUpSelection() {
 
 function setUpGrid(table) {
   const rows = [...table.tBodies[0].rows];
+  // The progress link and the skill cells: one Tab stop for the whole table.
+  const buttonsOf = (row) => [...row.querySelectorAll("td.progress > a, td > button")];
   const cellAt = (r, c) => {
     const row = rows[r];
-    return row ? row.cells[c + 1]?.querySelector("button") : null;
+    return row ? buttonsOf(row)[c] || null : null;
   };
   let current = null;
   const makeCurrent = (button) => {
@@ -55,19 +61,20 @@ function setUpGrid(table) {
     button.tabIndex = 0;
     current = button;
   };
-  for (const button of table.querySelectorAll("td button")) button.tabIndex = -1;
+  for (const button of table.querySelectorAll("td.progress > a, td button")) button.tabIndex = -1;
   const first = cellAt(0, 0);
   if (first) makeCurrent(first);
+  const isCell = (el) => el.matches && el.matches("td.progress > a, td > button");
   table.addEventListener("focusin", (event) => {
-    if (event.target.matches("td button")) makeCurrent(event.target);
+    if (isCell(event.target)) makeCurrent(event.target);
   });
   table.addEventListener("keydown", (event) => {
     const button = event.target;
-    if (!button.matches("td button")) return;
-    const td = button.parentElement;
-    const r = rows.indexOf(td.parentElement);
-    const c = td.cellIndex - 1;
-    const last = td.parentElement.cells.length - 2;
+    if (!isCell(button)) return;
+    const tr = button.parentElement.parentElement;
+    const r = rows.indexOf(tr);
+    const c = buttonsOf(tr).indexOf(button);
+    const last = buttonsOf(tr).length - 1;
     let target = null;
     switch (event.key) {
       case "ArrowRight": target = cellAt(r, c + 1); break;
@@ -86,10 +93,75 @@ function setUpGrid(table) {
   });
 }
 
+function setUpSetAll() {
+  for (const button of document.querySelectorAll("[data-set-all]")) {
+    const form = button.form;
+    const value = button.dataset.setAll;
+    button.hidden = false;
+    button.addEventListener("click", () => {
+      for (const radio of form.querySelectorAll('.several-skills input[type="radio"]')) {
+        radio.checked = value !== "" && radio.value === value;
+      }
+    });
+  }
+}
+
+function setUpFileLimits() {
+  for (const input of document.querySelectorAll("input[type=file][data-max-bytes]")) {
+    const max = Number(input.dataset.maxBytes);
+    const message = input.parentElement.querySelector("[data-size-error]");
+    const described = input.getAttribute("aria-describedby") || "";
+    const tooLarge = () => [...input.files].some((file) => file.size > max);
+    const check = () => {
+      const bad = tooLarge();
+      if (message) message.hidden = !bad;
+      if (bad) {
+        input.setAttribute("aria-invalid", "true");
+        input.setAttribute("aria-describedby", `${described} ${message ? message.id : ""}`.trim());
+      } else {
+        input.removeAttribute("aria-invalid");
+        if (described) input.setAttribute("aria-describedby", described);
+      }
+      return bad;
+    };
+    input.addEventListener("change", check);
+    input.form.addEventListener("submit", (event) => {
+      if (check()) {
+        event.preventDefault();
+        input.focus();
+      }
+    });
+  }
+}
+
+const BARE_HOST = /^(?:[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?\.)+[A-Za-z][A-Za-z0-9-]{0,62}(?::[0-9]{1,5})?$/;
+
+function completeUrl(value) {
+  const url = value.trim();
+  if (!url || url.includes("://")) return url;
+  const host = url.split(/[/?#]/, 1)[0];
+  return BARE_HOST.test(host) ? `https://${url}` : url;
+}
+
+function setUpUrlCompletion() {
+  for (const input of document.querySelectorAll("input[data-complete-url]")) {
+    input.addEventListener("change", () => { input.value = completeUrl(input.value); });
+  }
+}
+
 document.addEventListener("DOMContentLoaded", () => {
-  const target = document.querySelector("[data-focus-on-load]");
-  if (target) target.focus();
+  setUpSetAll();
+  setUpFileLimits();
+  setUpUrlCompletion();
   setUpDates();
   setUpSelection();
   for (const table of document.querySelectorAll("table[data-grid]")) setUpGrid(table);
+  // Back on the grid after a save: the changed cell (described by the status message)
+  // wins over the message itself.
+  const target = document.querySelector("table [data-focus-on-load]") ||
+    document.querySelector("[data-focus-on-load]");
+  if (target) {
+    target.focus();
+    if (target.scrollIntoView) target.scrollIntoView({ block: "nearest", inline: "nearest" });
+  }
 });

@@ -41,11 +41,12 @@ def test_recording_every_skill_awards_the_credential(app, db, platform):
                                     evidence_url="https://moodle.test/mod/assign/1",
                                     evidence_note="Explained every type.\nWell done."))
     assert "Recorded for Lena Learner: Skill PY-VARS — demonstrated." in first.text
-    assert "earned" not in first.text
+    assert "Lena Learner earned" not in first.text
     assert _awards(db) == []
     # The cell page shows the record with everything that was entered.
-    assert "Observation" in first.text and "Explained every type." in first.text
-    assert 'href="https://moodle.test/mod/assign/1"' in first.html
+    cell = s.terry.page("/course/cell", c=f"{s.lena_id}.{s.skill('PY-VARS')}")
+    assert "Observation" in cell.text and "Explained every type." in cell.text
+    assert 'href="https://moodle.test/mod/assign/1"' in cell.html
 
     second = _follow(s.terry, record(s.terry, s.lena_id, s.skill("PY-CTRL"), outcome="pass"))
     assert "Lena Learner earned Python Basics." in second.text

@@ -27,6 +27,7 @@ from lti_tool.web.lms.instructor import (  # noqa: F401 - importing registers th
     evidence,
     grid,
     offerings,
+    one_learner,
     recording,
     spreadsheets,
 )

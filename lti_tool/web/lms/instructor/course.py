@@ -243,6 +243,11 @@ def offered_skill(course: Course, skill_id: int | None) -> Skill:
                    code="skill_not_offered")
 
 
+# A form with an evidence file is read up to this size, so a file over the 5 MB limit can be
+# refused *on the form* (413, everything typed kept) instead of on a page of its own.
+BODY_LIMIT = 20 * 1024 * 1024
+
+
 def read_body_within(limit: int, too_large: type[ToolError]) -> None:
     """Before anything reads the request (the launch token ``lt`` may be in the form):
     allow this route's upload size, refuse a larger body with a clear 413, and parse the

@@ -1,25 +1,39 @@
 """The assessment grid (learners by skills) and the on-demand roster refresh.
 
 The grid is built for a 600-learner, 40-skill course: one query for the roster, one for
-every cell's current demonstrations (``tracking.current_facts``), and the rows are rendered
-as strings from precomputed, escaped pieces (a cell's accessible name is assembled by
-``aria-labelledby`` from its row header, column header and a shared status label), so the
-page costs no per-cell query and little per-cell work."""
+every cell's current demonstrations (``tracking.current_facts``), one for the shown
+learners' awards, and the rows are rendered as strings from precomputed, escaped pieces (a
+cell's accessible name is assembled by ``aria-labelledby`` from its row header, column
+header and a shared status label), so the page costs no per-cell query and little per-cell
+work.
+
+Each row also has a progress cell (earned, or skills done of those needed, per offered
+credential) that opens the form recording several skills for that learner. The grid's
+filters travel to the pages it opens as ``g_*`` parameters, so "save" comes back to the
+same view with the changed cell focused (``focus=<account>.<skill>``)."""
 
 from __future__ import annotations
 
 import gc
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import Any
+from urllib.parse import urlencode
 
 from flask import request
 from flask.typing import ResponseReturnValue
 from markupsafe import Markup, escape
 
 from lti_tool import jobs
-from lti_tool.domain.tracking import CellStatus, DemonstrationFact, Method, Outcome, summarise_cell
+from lti_tool.domain.catalog import RuleProgress
+from lti_tool.domain.tracking import (
+    CellStatus,
+    DemonstrationFact,
+    Method,
+    Outcome,
+    summarise_cell,
+)
 from lti_tool.models import Skill
 from lti_tool.models.base import utcnow
 from lti_tool.services import tracking
@@ -31,6 +45,7 @@ from lti_tool.web.lms.instructor.course import (
     STATUS_CLASS,
     Course,
     bp,
+    course_url,
     current_course,
     go,
     int_arg,
@@ -41,6 +56,9 @@ from lti_tool.web.lms.instructor.course import (
 )
 from lti_tool.web.lms.instructor.learners import Learner, roster
 
+GRID_STATE_PREFIX = "g_"
+_FILTER_NAMES = ("credential", "skill", "status", "q", "per", "page")
+
 
 @dataclass(frozen=True)
 class GridFilters:
@@ -50,6 +68,7 @@ class GridFilters:
     q: str
     page: int
     per: str
+    page_given: bool = True
 
     def args(self, **changes: Any) -> dict[str, Any]:
         values: dict[str, Any] = {"credential": self.credential, "skill": self.skill,
@@ -57,22 +76,46 @@ class GridFilters:
         values.update(changes)
         return {k: v for k, v in values.items() if v not in (None, "")}
 
+    def state(self) -> dict[str, str]:
+        """The filters (and page) as ``g_*`` parameters, for the pages the grid opens."""
+        values = self.args(page=self.page if self.page > 1 else None)
+        if values.get("per") == str(DEFAULT_PER_PAGE):
+            del values["per"]
+        return {GRID_STATE_PREFIX + k: str(v) for k, v in values.items()}
 
-def _grid_filters() -> GridFilters:
-    status = request.args.get("status", "")
+
+def grid_filters(values: Mapping[str, str], prefix: str = "") -> GridFilters:
+    """The grid's filters from query or form values (``prefix`` "g_": carried by another
+    page); anything unknown falls back to its default."""
+    status = values.get(prefix + "status", "")
     if status not in {s.value for s in CellStatus}:
         status = ""
-    per = request.args.get("per", "")
+    per = values.get(prefix + "per", "")
     if per not in PER_PAGE_CHOICES:
         per = str(DEFAULT_PER_PAGE)
-    page = int_arg(request.args.get("page")) or 1
-    return GridFilters(int_arg(request.args.get("credential")), int_arg(request.args.get("skill")),
-                       status, request.args.get("q", "").strip()[:100], max(page, 1), per)
+    page = int_arg(values.get(prefix + "page"))
+    return GridFilters(int_arg(values.get(prefix + "credential")),
+                       int_arg(values.get(prefix + "skill")), status,
+                       values.get(prefix + "q", "").strip()[:100], max(page or 1, 1), per,
+                       page_given=page is not None)
+
+
+def grid_state() -> dict[str, str]:
+    """The ``g_*`` parameters this request carries (validated)."""
+    return grid_filters(request.values, GRID_STATE_PREFIX).state()
+
+
+def _grid_filters() -> GridFilters:
+    return grid_filters(request.args)
+
+
+def skill_columns(offered: list[OfferedCredential], credential: int | None) -> list[Skill]:
+    """The grid's skill columns for a credential filter (an offering id, or every one)."""
+    return offered_skills([o for o in offered if credential in (None, o.offering.id)])
 
 
 def _columns(offered: list[OfferedCredential], filters: GridFilters) -> list[Skill]:
-    chosen = [o for o in offered if filters.credential in (None, o.offering.id)]
-    skills = offered_skills(chosen)
+    skills = skill_columns(offered, filters.credential)
     if filters.skill is not None:
         skills = [s for s in skills if s.id == filters.skill]
     return skills
@@ -88,6 +131,34 @@ class GridPage:
     page: int
     pages: int
     counts: dict[str, int]
+    focused: bool = False   # the ``focus`` cell is on this page
+
+
+@dataclass(frozen=True)
+class LearnerProgress:
+    """One learner's standing on one offered credential, for the grid's progress cell."""
+
+    code: str
+    title: str
+    earned: bool
+    progress: RuleProgress
+    needs_new_evidence: bool = False   # revoked; every skill passed before the revocation
+
+    @property
+    def short(self) -> str:
+        if self.earned:
+            return "Earned"
+        if self.needs_new_evidence:
+            return "Revoked"
+        return f"{self.progress.done}/{self.progress.total}"
+
+    @property
+    def spoken(self) -> str:
+        if self.earned:
+            return f"{self.title}: earned"
+        if self.needs_new_evidence:
+            return f"{self.title}: revoked; a new demonstration can earn it again"
+        return f"{self.title}: {self.progress.done} of {self.progress.total} skills"
 
 
 @contextmanager
@@ -106,10 +177,20 @@ def gc_paused() -> Iterator[None]:
             gc.enable()
 
 
+def parse_focus(raw: str) -> tuple[int, int | None] | None:
+    """``<account>.<skill>`` (a cell) or ``<account>`` (a row)."""
+    account, _, skill = (raw or "")[:30].partition(".")
+    account_id = int_arg(account)
+    if account_id is None:
+        return None
+    return account_id, int_arg(skill) if skill else None
+
+
 def build_grid(course: Course, offered: list[OfferedCredential],
-               filters: GridFilters) -> GridPage:
+               filters: GridFilters, focus: tuple[int, int | None] | None = None) -> GridPage:
     session = course.session
     columns = _columns(offered, filters)
+    chosen = [o for o in offered if filters.credential in (None, o.offering.id)]
     everyone = roster(session, course.context.id)
     learners = everyone
     if filters.q:
@@ -137,28 +218,94 @@ def build_grid(course: Course, offered: list[OfferedCredential],
             learners = kept
         pages = max(1, -(-len(learners) // per))
         page = min(filters.page, pages)
+        if focus is not None and not filters.page_given:
+            # Back from a record: the page that holds the learner whose cell changed.
+            index = next((i for i, lr in enumerate(learners) if lr.account_id == focus[0]),
+                         None)
+            if index is not None:
+                page = index // per + 1
         shown = learners[(page - 1) * per: page * per]
         if not filters.status:
             facts = tracking.current_facts(session, [lr.person_id for lr in shown], skill_ids)
-        rows = _render_rows(shown, columns, facts, course.context.title, counts)
+        progress = _progress(course, chosen, shown, facts, set(skill_ids))
+        focused = focus is not None and any(lr.account_id == focus[0] for lr in shown)
+        rows = _render_rows(shown, columns, facts, course.context.title, counts,
+                            progress=progress, focus=focus if focused else None,
+                            learner_url=_learner_url(filters))
         del facts
     # Every piece of ``rows`` that came from data was escaped in _render_rows.
     return GridPage(Markup(rows), shown, columns, len(learners),  # noqa: S704
-                    len(everyone), page, pages, counts)
+                    len(everyone), page, pages, counts, focused)
+
+
+def _learner_url(filters: GridFilters) -> str:
+    """The several-skills form's URL for a row, without the learner (appended per row)."""
+    query = urlencode(filters.state())
+    return course_url("instructor.learner_record") + (f"&{query}" if query else "") + "&l="
+
+
+def _progress(course: Course, chosen: list[OfferedCredential], shown: list[Learner],
+              facts: dict[tuple[int, int], list[DemonstrationFact]],
+              loaded_skills: set[int]) -> dict[int, list[LearnerProgress]]:
+    """Per shown learner (person id), their standing on each chosen credential: two more
+    queries at most (the skills the columns do not show, and the awards)."""
+    if not chosen or not shown:
+        return {}
+    persons = [lr.person_id for lr in shown]
+    needed = {s.id for o in chosen for s in o.skills}
+    missing = needed - loaded_skills
+    all_facts = facts
+    if missing:
+        all_facts = {**facts, **tracking.current_facts(course.session, persons, missing)}
+    held, revoked = tracking.award_standing(course.session, persons,
+                                            [o.offering.credential_id for o in chosen])
+    result: dict[int, list[LearnerProgress]] = {}
+    for pid in persons:
+        items = []
+        for item in chosen:
+            key = (pid, item.offering.credential_id)
+            person_facts = [f for s in item.skills for f in all_facts.get((pid, s.id), [])]
+            revoked_at = None if key in held else revoked.get(key)
+            _passes, progress, may = tracking.earning_passes(item, person_facts, revoked_at)
+            items.append(LearnerProgress(
+                item.offering.credential.code, item.version.title, key in held, progress,
+                revoked_at is not None and progress.satisfied and not may))
+        result[pid] = items
+    return result
 
 
 _PASS = Outcome.PASS
 _DEMONSTRATED, _ATTEMPTED = CellStatus.DEMONSTRATED, CellStatus.ATTEMPTED
 
 
+def _progress_cell(items: list[LearnerProgress], name: str, url: str) -> str:
+    """The row's progress cell: a link to the several-skills form whose text is the
+    standing per credential ("Earned", "2/5"; prefixed by the code when several are
+    offered) and whose accessible name says it in words."""
+    if not items:
+        return '<td class="progress"></td>'
+    several = len(items) > 1
+    shown = "".join(
+        f'<span class="{"earned" if p.earned else "todo"}">'
+        f'{escape(p.code) + " " if several else ""}{p.short}</span>' for p in items)
+    spoken = "; ".join(p.spoken for p in items)
+    earned = " earned" if all(p.earned for p in items) else ""
+    return (f'<td class="progress{earned}"><a href="{escape(url)}" aria-label="Record several '
+            f'skills for {escape(name)} ({escape(spoken)})">{shown}</a></td>')
+
+
 def _render_rows(learners: list[Learner], columns: list[Skill],
                  facts: dict[tuple[int, int], list[DemonstrationFact]], context_title: str,
-                 counts: dict[str, int]) -> str:
+                 counts: dict[str, int], *,
+                 progress: dict[int, list[LearnerProgress]] | None = None,
+                 focus: tuple[int, int | None] | None = None, learner_url: str = "") -> str:
     """The grid's body rows as one string. A cell is a button in the grid's GET form
     (``c=<account>.<skill>``) whose accessible name is assembled by ``aria-labelledby``:
     the row's learner (``L<i>``), the column's skill (``K<j>``), a shared status label
     (``Sd``/``Sa``/``Sn``) and, for a recorded cell, its own text (date, assessor, place).
-    Identical cell texts are built once; names and course titles are escaped."""
+    Identical cell texts are built once; names and course titles are escaped. The ``focus``
+    cell (or the row's progress link) gets ``data-focus-on-load`` and is described by the
+    status message."""
     texts: dict[tuple[Any, ...], str] = {}
     out: list[str] = []
     append = out.append
@@ -166,18 +313,30 @@ def _render_rows(learners: list[Learner], columns: list[Skill],
     tally = {_DEMONSTRATED: 0, _ATTEMPTED: 0}
     empty = 0
     get = facts.get
+    progress = progress or {}
+    focus_account, focus_skill = focus if focus is not None else (None, None)
+    if focus_skill is not None and all(sid != focus_skill for _, _, sid in columns_):
+        focus_skill = None  # the column is filtered out: focus the row instead
+    focus_attr = ' data-focus-on-load aria-describedby="notice"'
     for i, learner in enumerate(learners):
         aid, pid = learner.account_id, learner.person_id
         row = f"L{i}"
         append(f'<tr><th scope="row"><input type="checkbox" form="bulk" name="learner" '
                f'value="{aid}" id="x{i}"><label for="x{i}"><span class="visually-hidden">'
                f'Select </span><span id="{row}">{escape(learner.name)}</span></label></th>')
+        progress_cell = _progress_cell(progress.get(pid, []), learner.name,
+                                       f"{learner_url}{aid}")
+        if aid == focus_account and focus_skill is None:
+            progress_cell = progress_cell.replace("<a ", f"<a{focus_attr} ", 1)
+        append(progress_cell)
         prefix = f'<td><button name="c" value="{aid}.'
         for kj, sid_text, sid in columns_:
             cell_facts = get((pid, sid))
+            focus_here = focus_attr if aid == focus_account and sid == focus_skill else ""
             if not cell_facts:
                 empty += 1
-                append(f'{prefix}{sid_text}" aria-labelledby="{row} {kj} Sn"></button></td>')
+                append(f'{prefix}{sid_text}" aria-labelledby="{row} {kj} Sn"{focus_here}>'
+                       '</button></td>')
                 continue
             if len(cell_facts) == 1:
                 # One current record: summarise_cell's rule, without building a Cell.
@@ -188,8 +347,8 @@ def _render_rows(learners: list[Learner], columns: list[Skill],
                 status, latest = cell.status, cell.latest  # type: ignore[assignment]
                 if latest is None:
                     empty += 1
-                    append(f'{prefix}{sid_text}" aria-labelledby="{row} {kj} Sn">'
-                           '</button></td>')
+                    append(f'{prefix}{sid_text}" aria-labelledby="{row} {kj} Sn"'
+                           f'{focus_here}></button></td>')
                     continue
             tally[status] += 1
             key = (status, latest.at.date(), latest.assessor, latest.context_title)
@@ -198,8 +357,8 @@ def _render_rows(learners: list[Learner], columns: list[Skill],
                 text = texts[key] = _cell_text(status, latest, context_title)
             cell_id = f"c{i}_{kj}"
             append(f'<td class="{STATUS_CLASS[status]}">{prefix[4:]}{sid_text}" id="{cell_id}" '
-                   f'aria-labelledby="{row} {kj} S{STATUS_CLASS[status]} {cell_id}">'
-                   f'{text}</button></td>')
+                   f'aria-labelledby="{row} {kj} S{STATUS_CLASS[status]} {cell_id}"'
+                   f'{focus_here}>{text}</button></td>')
         append("</tr>")
     counts[CellStatus.NOT_YET.value] = empty
     counts[CellStatus.DEMONSTRATED.value] = tally[_DEMONSTRATED]
@@ -226,8 +385,9 @@ def grid() -> ResponseReturnValue:
     if filters.credential is not None and \
             all(o.offering.id != filters.credential for o in offered):
         filters = GridFilters(None, filters.skill, filters.status, filters.q, filters.page,
-                              filters.per)
-    data = build_grid(course, offered, filters)
+                              filters.per, filters.page_given)
+    focus = parse_focus(request.args.get("focus", ""))
+    data = build_grid(course, offered, filters, focus)
     return render("instructor/grid.html", grid=data, offered=offered, filters=filters,
                   all_skills=offered_skills(offered), active="grid",
                   today=utcnow().date().isoformat(), methods=list(Method),

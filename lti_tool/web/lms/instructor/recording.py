@@ -1,6 +1,11 @@
 """Recording demonstrations: one cell (a learner's history for a skill, a new record with
 an optional evidence file), corrections of an earlier record (kept, marked as corrected),
-and one skill for many learners at once (bulk, all or nothing)."""
+and one skill for many learners at once (bulk, all or nothing).
+
+Fast and careful: no outcome is preselected (an untouched form saves nothing); a save goes
+back to the grid with the changed cell focused, or on to the next learner or the next
+skill; a refused save (422, a file too large: 413, a record corrected meanwhile: 409)
+shows the same form with what was typed, never a dead end."""
 
 from __future__ import annotations
 
@@ -22,6 +27,7 @@ from lti_tool.services import tracking
 from lti_tool.services.tracking import RecordResult
 from lti_tool.web.common.launch_session import check_csrf
 from lti_tool.web.lms.instructor.course import (
+    BODY_LIMIT,
     MAX_BULK,
     MAX_REASON,
     OUTCOME_CHOICES,
@@ -37,6 +43,12 @@ from lti_tool.web.lms.instructor.course import (
     offered_skills,
     read_body_within,
     render,
+)
+from lti_tool.web.lms.instructor.grid import (
+    GRID_STATE_PREFIX,
+    GridFilters,
+    grid_filters,
+    skill_columns,
 )
 from lti_tool.web.lms.instructor.learners import Learner, roster, roster_learner
 
@@ -72,17 +84,58 @@ def _history(course: Course, learner: Learner, skill: Skill) -> list[HistoryItem
             for d in records]
 
 
+def carried_filters() -> GridFilters:
+    """The grid view this page was opened from (``g_*`` parameters)."""
+    return grid_filters(request.values, GRID_STATE_PREFIX)
+
+
+def _next_skill(course: Course, skill: Skill, filters: GridFilters) -> Skill | None:
+    """The skill after this one in the grid's columns (its credential filter, not its
+    skill filter: "next" walks the columns)."""
+    columns = skill_columns(offered_credentials(course), filters.credential)
+    ids = [s.id for s in columns]
+    if skill.id not in ids:
+        return None
+    after = ids.index(skill.id) + 1
+    return columns[after] if after < len(columns) else None
+
+
+def next_learner(course: Course, learner: Learner, filters: GridFilters) -> Learner | None:
+    """The learner after this one in the grid's order (its name filter)."""
+    learners = roster(course.session, course.context.id)
+    if filters.q:
+        folded = filters.q.casefold()
+        learners = [lr for lr in learners if lr.matches(folded)]
+    ids = [lr.account_id for lr in learners]
+    if learner.account_id not in ids:
+        return None
+    after = ids.index(learner.account_id) + 1
+    return learners[after] if after < len(learners) else None
+
+
 def _cell_page(course: Course, learner: Learner, skill: Skill, *, form: dict[str, Any],
                errors: dict[str, list[str]], status: int = 200) -> ResponseReturnValue:
     facts = tracking.current_facts(course.session, [learner.person_id], [skill.id])
     cell = summarise_cell(facts.get((learner.person_id, skill.id), []))
     credentials = [o for o in offered_credentials(course)
                    if any(s.id == skill.id for s in o.skills)]
+    filters = carried_filters()
     return render("instructor/cell.html", status, learner=learner, skill=skill, cell=cell,
                   history=_history(course, learner, skill), credentials=credentials,
                   form=form, errors=errors, summary=error_summary(errors),
                   today=utcnow().date().isoformat(), methods=list(Method),
-                  outcomes=OUTCOME_CHOICES, active="grid")
+                  outcomes=OUTCOME_CHOICES, active="grid", state=filters.state(),
+                  back_args=back_to_grid_args(filters, learner.account_id, skill.id),
+                  next_skill=_next_skill(course, skill, filters),
+                  next_learner=next_learner(course, learner, filters))
+
+
+def back_to_grid_args(filters: GridFilters, account_id: int,
+                      skill_id: int | None = None) -> dict[str, Any]:
+    """The grid's URL arguments to come back to the view a page was opened from, with the
+    learner's cell (or row) focused on the page that holds it."""
+    focus = f"{account_id}.{skill_id}" if skill_id is not None else str(account_id)
+    return {**filters.args(), "focus": focus}
 
 
 @bp.get("/course/cell")
@@ -94,7 +147,7 @@ def cell() -> ResponseReturnValue:
     return _cell_page(course, learner, skill, form={}, errors={})
 
 
-def _demonstrated_at(raw: str) -> tuple[datetime | None, dict[str, list[str]]]:
+def demonstrated_at(raw: str) -> tuple[datetime | None, dict[str, list[str]]]:
     """A date from the form (the learner's local "today" may be UTC's tomorrow): today or
     tomorrow (UTC) is now; an earlier day is noon UTC that day; later is refused."""
     raw = raw.strip()
@@ -114,13 +167,25 @@ def _demonstrated_at(raw: str) -> tuple[datetime | None, dict[str, list[str]]]:
     return datetime.combine(day, time(12), tzinfo=UTC), {}
 
 
-# The evidence file plus the form's other fields (a note is 4000 characters at most).
-UPLOAD_LIMIT = evidence_service.MAX_EVIDENCE_BYTES + 512 * 1024
 RECORD_FIELDS = ("outcome", "method", "demonstrated_at", "evidence_url", "evidence_note",
                  "reason")
+FILE_TOO_LARGE = (f"the file is larger than {evidence_service.MAX_EVIDENCE_BYTES // 2**20} MB: "
+                  "choose a smaller one, or give a link to where the evidence is kept")
 
 
-def _store_upload(course: Course, errors: dict[str, list[str]]) -> int | None:
+def upload_too_large() -> bool:
+    """Whether the posted evidence file is over the limit (the body itself was within
+    ``BODY_LIMIT``), so the form can be shown again with 413 and what was typed."""
+    upload = request.files.get("evidence_file")
+    if upload is None or not upload.filename:
+        return False
+    upload.stream.seek(0, 2)
+    size = upload.stream.tell()
+    upload.stream.seek(0)
+    return size > evidence_service.MAX_EVIDENCE_BYTES
+
+
+def store_upload(course: Course, errors: dict[str, list[str]]) -> int | None:
     upload = request.files.get("evidence_file")
     if upload is None or not upload.filename:
         return None
@@ -128,10 +193,21 @@ def _store_upload(course: Course, errors: dict[str, list[str]]) -> int | None:
     try:
         row = evidence_service.store_evidence(course.session, filename=upload.filename,
                                               data=data, uploaded_by=course.assessor.ref)
+    except evidence_service.EvidenceTooLarge:
+        errors["evidence_file"] = [FILE_TOO_LARGE]
+        return None
     except ValidationFailed as exc:
         errors.update(exc.errors)
         return None
     return row.id
+
+
+def file_not_kept(errors: dict[str, list[str]]) -> None:
+    """A file input cannot be filled in again by the server: say so on the field."""
+    if errors and request.files.get("evidence_file") and \
+            request.files["evidence_file"].filename and "evidence_file" not in errors:
+        errors["evidence_file"] = ["choose the file again: a file is not kept when the "
+                                   "form has a problem"]
 
 
 def _record(course: Course, learner: Learner, skill: Skill, form: dict[str, str], *,
@@ -140,29 +216,32 @@ def _record(course: Course, learner: Learner, skill: Skill, form: dict[str, str]
     """Record (or correct) one demonstration from the posted form; on any problem nothing
     is kept (the caller rolls back) and the field errors are returned."""
     errors: dict[str, list[str]] = {}
-    file_id = _store_upload(course, errors)
-    at, date_errors = _demonstrated_at(form["demonstrated_at"])
+    if not form["outcome"]:
+        errors["outcome"] = ["choose Demonstrated or Not demonstrated yet"]
+        errors.update(tracking.check_shared_fields(
+            method=form["method"], evidence_url=form["evidence_url"],
+            evidence_note=form["evidence_note"]))
+    file_id = store_upload(course, errors)
+    at, date_errors = demonstrated_at(form["demonstrated_at"])
     errors.update(date_errors)
     account = course.session.get(LearnerAccount, learner.account_id)
     assert account is not None
     result = None
-    try:
-        result = tracking.record_demonstration(
-            course.session, context=course.context, account=account, skill=skill,
-            outcome=form["outcome"], method=form["method"], assessor=course.assessor,
-            evidence_url=form["evidence_url"], evidence_note=form["evidence_note"],
-            evidence_file_id=file_id, demonstrated_at=at, supersedes_id=supersedes_id,
-            reason=form.get("reason", "")[:MAX_REASON])
-    except ValidationFailed as exc:
-        errors = {**exc.errors, **errors}
-    if errors and request.files.get("evidence_file") and "evidence_file" not in errors:
-        errors["evidence_file"] = ["choose the file again: a file is not kept when the "
-                                   "form has a problem"]
+    if "outcome" not in errors:
+        try:
+            result = tracking.record_demonstration(
+                course.session, context=course.context, account=account, skill=skill,
+                outcome=form["outcome"], method=form["method"], assessor=course.assessor,
+                evidence_url=form["evidence_url"], evidence_note=form["evidence_note"],
+                evidence_file_id=file_id, demonstrated_at=at, supersedes_id=supersedes_id,
+                reason=form.get("reason", "")[:MAX_REASON])
+        except ValidationFailed as exc:
+            errors = {**exc.errors, **errors}
+    file_not_kept(errors)
     return (None if errors else result), errors
 
 
-def _award_messages(course: Course, results: Iterable[RecordResult],
-                    names: dict[int, str]) -> list[str]:
+def award_messages(results: Iterable[RecordResult], names: dict[int, str]) -> list[str]:
     messages = []
     for result in results:
         for award in result.new_awards:
@@ -176,25 +255,53 @@ def _award_messages(course: Course, results: Iterable[RecordResult],
     return messages
 
 
+def outcome_words(outcome: str) -> str:
+    return "demonstrated" if outcome == Outcome.PASS.value else "attempted, not demonstrated yet"
+
+
 @bp.post("/course/cell")
 def record() -> ResponseReturnValue:
-    read_body_within(UPLOAD_LIMIT, evidence_service.EvidenceTooLarge)
+    read_body_within(BODY_LIMIT, evidence_service.EvidenceTooLarge)
     course = current_course()
     form = form_values(RECORD_FIELDS)
     check_csrf(course.current)
     account_id, skill_id = _cell_ids()
     skill = offered_skill(course, skill_id)
     learner = roster_learner(course, account_id, for_write=True)
+    if upload_too_large():
+        return _cell_page(course, learner, skill, form=form,
+                          errors={"evidence_file": [FILE_TOO_LARGE]}, status=413)
     result, errors = _record(course, learner, skill, form)
     if result is None:
         course.session.rollback()
         return _cell_page(course, learner, skill, form=form, errors=errors, status=422)
     course.session.commit()
-    outcome = "demonstrated" if result.demonstration.outcome == Outcome.PASS.value \
-        else "attempted, not demonstrated yet"
-    messages = [f"Recorded for {learner.name}: {skill.name} — {outcome}.",
-                *_award_messages(course, [result], {learner.person_id: learner.name})]
-    return go("instructor.cell", messages, c=f"{learner.account_id}.{skill.id}")
+    messages = [f"Recorded for {learner.name}: {skill.name} — "
+                f"{outcome_words(result.demonstration.outcome)}.",
+                *award_messages([result], {learner.person_id: learner.name})]
+    return _after_save(course, learner, skill, messages)
+
+
+def _after_save(course: Course, learner: Learner, skill: Skill,
+                messages: list[str]) -> ResponseReturnValue:
+    """Where a saved record goes: the next skill's or learner's cell when asked (``then``),
+    else the grid view it came from with this cell focused."""
+    filters = carried_filters()
+    state = filters.state()
+    then = request.form.get("then", "")
+    if then == "next_skill":
+        following = _next_skill(course, skill, filters)
+        if following is not None:
+            return go("instructor.cell", messages, c=f"{learner.account_id}.{following.id}",
+                      **state)
+        messages.append(f"That was the last skill for {learner.name}.")
+    elif then == "next_learner":
+        after = next_learner(course, learner, filters)
+        if after is not None:
+            return go("instructor.cell", messages, c=f"{after.account_id}.{skill.id}", **state)
+        messages.append(f"That was the last learner for {skill.name}.")
+    return go("instructor.grid", messages,
+              **back_to_grid_args(filters, learner.account_id, skill.id))
 
 
 def _correctable(course: Course, demo_id: int) -> tuple[Demonstration, Learner, Skill]:
@@ -211,10 +318,23 @@ def _correctable(course: Course, demo_id: int) -> tuple[Demonstration, Learner, 
     return demo, learner, skill
 
 
+def latest_of(course: Course, demo: Demonstration) -> Demonstration:
+    """The current end of a record's correction chain (the record itself if nobody
+    corrected it)."""
+    seen = {demo.id}
+    while True:
+        later = course.session.scalars(select(Demonstration).where(
+            Demonstration.supersedes_id == demo.id)).first()
+        if later is None or later.id in seen:
+            return demo
+        seen.add(later.id)
+        demo = later
+
+
 @bp.route("/course/correct/<int:demo_id>", methods=["GET", "POST"])
 def correct(demo_id: int) -> ResponseReturnValue:
     if request.method == "POST":
-        read_body_within(UPLOAD_LIMIT, evidence_service.EvidenceTooLarge)
+        read_body_within(BODY_LIMIT, evidence_service.EvidenceTooLarge)
     course = current_course()
     form: dict[str, str] = {}
     if request.method == "POST":
@@ -224,36 +344,62 @@ def correct(demo_id: int) -> ResponseReturnValue:
     if demo.context_id != course.context.id:
         raise Forbidden("This record was made in another course; it can be corrected there.",
                         code="record_of_other_course")
-    later = course.session.scalars(select(Demonstration.id).where(
-        Demonstration.supersedes_id == demo.id)).first()
-    if later is not None:
-        raise Conflict("That record was already corrected; correct the latest one.",
-                       code="already_superseded")
+    latest = latest_of(course, demo)
+    if latest.id != demo.id:
+        # Corrected meanwhile (or an old link): show the latest record, keep what was typed.
+        return _correct_page(course, latest, learner, skill,
+                             form or _form_of(latest), {}, status=409, superseded=demo)
     errors: dict[str, list[str]] = {}
     if request.method == "POST":
         learner = roster_learner(course, learner.account_id, for_write=True)
+        if upload_too_large():
+            return _correct_page(course, demo, learner, skill, form,
+                                 {"evidence_file": [FILE_TOO_LARGE]}, status=413)
         if not form["reason"].strip():
             errors["reason"] = ["say why the earlier record is corrected"]
-        result, record_errors = _record(course, learner, skill, form, supersedes_id=demo.id)
+        try:
+            result, record_errors = _record(course, learner, skill, form,
+                                            supersedes_id=demo.id)
+        except Conflict:
+            # Another assessor's correction won the race a moment ago.
+            course.session.rollback()
+            latest = latest_of(course, demo)
+            return _correct_page(course, latest, learner, skill, form, {}, status=409,
+                                 superseded=demo)
         errors = {**record_errors, **errors}
         if result is not None and not errors:
             course.session.commit()
-            outcome = "demonstrated" if result.demonstration.outcome == Outcome.PASS.value \
-                else "attempted, not demonstrated yet"
-            messages = [f"Corrected for {learner.name}: {skill.name} — now {outcome}. The "
-                        "earlier record is kept and marked as corrected.",
-                        *_award_messages(course, [result], {learner.person_id: learner.name})]
-            return go("instructor.cell", messages, c=f"{learner.account_id}.{skill.id}")
+            messages = [f"Corrected for {learner.name}: {skill.name} — now "
+                        f"{outcome_words(result.demonstration.outcome)}. The earlier record "
+                        "is kept and marked as corrected.",
+                        *award_messages([result], {learner.person_id: learner.name})]
+            return go("instructor.cell", messages, c=f"{learner.account_id}.{skill.id}",
+                      **carried_filters().state())
         course.session.rollback()
     else:
-        form = {"outcome": demo.outcome, "method": demo.method,
-                "demonstrated_at": demo.demonstrated_at.date().isoformat(),
-                "evidence_url": demo.evidence_url, "evidence_note": demo.evidence_note,
-                "reason": ""}
-    return render("instructor/correct.html", 422 if errors else 200, demo=demo,
-                  learner=learner, skill=skill, form=form, errors=errors,
-                  summary=error_summary(errors), today=utcnow().date().isoformat(),
-                  methods=list(Method), outcomes=OUTCOME_CHOICES, active="grid")
+        form = _form_of(demo)
+    return _correct_page(course, demo, learner, skill, form, errors,
+                         status=422 if errors else 200)
+
+
+def _form_of(demo: Demonstration) -> dict[str, str]:
+    return {"outcome": demo.outcome, "method": demo.method,
+            "demonstrated_at": demo.demonstrated_at.date().isoformat(),
+            "evidence_url": demo.evidence_url, "evidence_note": demo.evidence_note,
+            "reason": ""}
+
+
+def _correct_page(course: Course, demo: Demonstration, learner: Learner, skill: Skill,
+                  form: dict[str, str], errors: dict[str, list[str]], *, status: int,
+                  superseded: Demonstration | None = None) -> ResponseReturnValue:
+    """The correction form for ``demo``; ``superseded``: the record the user meant to
+    correct, already corrected by someone (409: the form now corrects the latest)."""
+    return render("instructor/correct.html", status, demo=demo, learner=learner,
+                  skill=skill, form=form, errors=errors, summary=error_summary(errors),
+                  today=utcnow().date().isoformat(), methods=list(Method),
+                  outcomes=OUTCOME_CHOICES, active="grid", superseded=superseded,
+                  correctable=demo.context_id == course.context.id,
+                  state=carried_filters().state())
 
 
 # -- bulk ------------------------------------------------------------------------------------------
@@ -270,7 +416,7 @@ def bulk() -> ResponseReturnValue:
     skills = offered_skills(offered)
     learners = roster(course.session, course.context.id)
     if request.method == "GET":
-        form = {"skill": request.args.get("skill", ""), "outcome": "pass",
+        form = {"skill": request.args.get("skill", ""), "outcome": "",
                 "method": Method.IN_COURSE_ASSIGNMENT.value, "demonstrated_at": "",
                 "evidence_url": "", "evidence_note": ""}
         return render("instructor/bulk.html", form=form, selected=set(), errors={},
@@ -294,8 +440,13 @@ def bulk() -> ResponseReturnValue:
         errors["learner"] = ["select at least one learner"]
     if skill is None:
         errors["skill"] = ["choose the skill to mark"]
-    at, date_errors = _demonstrated_at(form["demonstrated_at"])
+    if not form["outcome"]:
+        errors["outcome"] = ["choose Demonstrated or Not demonstrated yet"]
+    at, date_errors = demonstrated_at(form["demonstrated_at"])
     errors.update(date_errors)
+    errors.update(tracking.check_shared_fields(
+        method=form["method"], evidence_url=form["evidence_url"],
+        evidence_note=form["evidence_note"]))
     results: list[RecordResult] = []
     if not errors and skill is not None:
         for learner in chosen:
@@ -324,7 +475,7 @@ def bulk() -> ResponseReturnValue:
     count = len(chosen)
     messages = [f"Recorded {skill.name} as {outcome} for {count} "
                 f"learner{'s' if count != 1 else ''}.",
-                *_award_messages(course, results,
+                *award_messages(results,
                                  {lr.person_id: lr.name for lr in chosen})]
     return go("instructor.grid", messages, **_return_filters())
 
