@@ -318,7 +318,17 @@ def refresh_roster(context_id: int) -> dict[str, Any]:
         if context is None:
             return {"source": "missing", "learners": 0}
         fetch = advantage.membership_fetcher(session) if context.nrps_url else None
-        report = roster.refresh_roster(session, context, fetch_membership=fetch)
+        try:
+            report = roster.refresh_roster(session, context, fetch_membership=fetch)
+        except ToolError as exc:
+            # Nothing of the roster changed; keep why, for the course's instructors.
+            session.rollback()
+            context = session.get(Context, context_id)
+            if context is not None:
+                roster.note_refresh(context, code=exc.code, message=exc.public_message)
+                session.commit()
+            raise
+        roster.note_refresh(context, report=report)
         session.commit()
     log.info("roster of context %s refreshed", context_id,
              extra={"event": "roster.synced", "context_id": context_id, **report.as_dict()})

@@ -168,24 +168,26 @@ class _Connector(ServiceConnector):
         except requests.RequestException as exc:
             log.warning("token request to %s failed: %s", host, type(exc).__name__)
             raise UpstreamError(f"{host} could not be reached for an access token.",
-                                log_detail=type(exc).__name__) from None
+                                log_detail=type(exc).__name__,
+                                code="token_unreachable") from None
         if response.status_code in (400, 401, 403):
             error = _oauth_error(response)
             raise PlatformRefused(
                 f"{host} refused MicroCred's access token request"
                 f"{f' ({error})' if error else f' (HTTP {response.status_code})'}. Check the "
                 "tool's registration on the platform: its client ID, its public keyset URL, "
-                "and that the tool may use this service.", log_detail=error)
+                "and that the tool may use this service.", log_detail=error,
+                code="token_refused")
         if not 200 <= response.status_code < 300:
             raise UpstreamError(f"{host} answered the access token request with HTTP "
-                                f"{response.status_code}.")
+                                f"{response.status_code}.", code="token_failed")
         try:
             body = response.json()
         except ValueError:
             body = None
         token = body.get("access_token") if isinstance(body, dict) else None
         if not isinstance(token, str) or not token:
-            raise UpstreamError(f"{host} did not issue an access token.")
+            raise UpstreamError(f"{host} did not issue an access token.", code="token_failed")
         expires_in = body.get("expires_in") if isinstance(body, dict) else None
         seconds = expires_in if isinstance(expires_in, int) and not isinstance(
             expires_in, bool) and expires_in > 0 else TOKEN_DEFAULT_SECONDS
@@ -203,12 +205,15 @@ def _refusal(host: str, status: int, what: str) -> UpstreamError:
     if status in (401, 403):
         return PlatformRefused(
             f"{host} refused MicroCred access to {what} (HTTP {status}). The tool may not "
-            "have been given this service in the platform's settings for this tool.")
+            "have been given this service in the platform's settings for this tool.",
+            code="service_refused")
     if status in (404, 410):
-        return PlatformRefused(f"{host} has no {what} at the address it gave (HTTP {status}).")
+        return PlatformRefused(f"{host} has no {what} at the address it gave (HTTP {status}).",
+                               code="service_missing")
     if 400 <= status < 500 and status != 429:
         return PlatformRefused(f"{host} refused the request for {what} (HTTP {status}).")
-    return UpstreamError(f"{host} could not provide {what} right now (HTTP {status}).")
+    return UpstreamError(f"{host} could not provide {what} right now (HTTP {status}).",
+                         code="service_failed")
 
 
 class _Gone(Exception):
@@ -255,7 +260,7 @@ class ServiceClient:
             except requests.RequestException as exc:
                 log.warning("call to %s for %s failed: %s", host, what, type(exc).__name__)
                 raise UpstreamError(f"{host} could not be reached ({what}).",
-                                    log_detail=type(exc).__name__) from None
+                                    log_detail=type(exc).__name__, code="unreachable") from None
             return ServiceResponse(result["body"], result["headers"])
         raise AssertionError("unreachable")
 

@@ -105,6 +105,9 @@ class Context(Base):
     # The AGS claim of the latest launch that carried one: {"lineitems", "lineitem",
     # "scope"} (domain.advantage.AgsEndpoint); None when the platform offers no AGS.
     ags: Mapped[dict[str, Any] | None] = mapped_column(JSON, nullable=True)
+    # The latest roster refresh (services.roster.note_refresh): {"at", "ok", "source",
+    # "learners", "code", "message"}; None before the first one.
+    roster_status: Mapped[dict[str, Any] | None] = mapped_column(JSON, nullable=True)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
 

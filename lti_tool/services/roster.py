@@ -289,6 +289,21 @@ def refresh_roster(session: Session, context: Context, *,
                        pages=membership.pages)
 
 
+def note_refresh(context: Context, *, report: RosterSyncReport | None = None,
+                 code: str = "", message: str = "") -> None:
+    """Keep the outcome of the course's latest roster refresh on the course
+    (``Context.roster_status``), so its instructors can read why a refresh failed.
+    ``report`` for a refresh that worked; ``code`` and ``message`` (a ToolError's, safe to
+    show) for one that did not."""
+    status: dict[str, Any] = {"at": utcnow().isoformat(), "ok": report is not None}
+    if report is not None:
+        status.update(source=report.source, learners=report.learners,
+                      complete=report.complete)
+    else:
+        status.update(code=code[:50], message=message[:500])
+    context.roster_status = status
+
+
 def last_sync(session: Session, context_id: int) -> AuditEvent | None:
     """The latest NRPS sync of the course (its time and counts), if any."""
     return session.scalars(select(AuditEvent).where(

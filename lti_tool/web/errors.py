@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import logging
 from typing import Any
+from urllib.parse import urlsplit
 
 from flask import Flask, current_app, g, jsonify, render_template, request
 from flask.typing import ResponseReturnValue
@@ -33,6 +34,23 @@ def wants_json() -> bool:
         request.accept_mimetypes["text/html"]
 
 
+def back_url() -> str:
+    """Where "Back" on an error page goes: the page the request came from, when it is one
+    of ours (same origin; the ``same-origin`` referrer policy gives it whole, with the
+    launch token) and not the failing address itself. Empty otherwise."""
+    referrer = request.referrer or ""
+    if len(referrer) > 4000:
+        return ""
+    parts, ours = urlsplit(referrer), urlsplit(request.host_url)
+    if (parts.scheme, parts.netloc) != (ours.scheme, ours.netloc) or \
+            parts.scheme not in ("http", "https"):
+        return ""
+    if request.method == "GET" and parts.path == request.path and \
+            parts.query == request.query_string.decode("latin-1"):
+        return ""
+    return referrer
+
+
 def render_error(status: int, code: str, title: str, message: str,
                  fields: dict[str, list[str]] | None = None, *,
                  action: dict[str, Any] | None = None) -> tuple[Any, int]:
@@ -46,7 +64,8 @@ def render_error(status: int, code: str, title: str, message: str,
         return jsonify(body), status
     return render_template("error.html", status=status, code=code, title=title,
                            message=message, fields=fields or {}, action=action,
-                           request_id=g.get("request_id", "-")), status
+                           request_id=g.get("request_id", "-"),
+                           back=back_url() if status != 401 else ""), status
 
 
 def _unavailable(exc: ServiceUnavailable) -> ResponseReturnValue:

@@ -21,7 +21,7 @@ from lti_tool.web.lms.instructor.course import (
     offered_skills,
     pending_notices,
 )
-from lti_tool.web.lms.instructor.learners import roster
+from lti_tool.web.lms.instructor.learners import roster, roster_notice
 
 
 @bp.app_context_processor
@@ -45,6 +45,7 @@ def _course_overview() -> dict[str, Any]:
                 "awards": sum(1 for a in awards if a.status != AwardStatus.REVOKED.value),
                 "flagged": sum(1 for a in awards if a.status == AwardStatus.FLAGGED.value),
                 "kind_label": KIND_LABELS.get(course.context.kind, course.context.kind),
+                "roster_notice": roster_notice(course),
                 "url": course_url}
 
     return {"course_overview": course_overview}

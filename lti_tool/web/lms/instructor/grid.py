@@ -54,7 +54,7 @@ from lti_tool.web.lms.instructor.course import (
     posted_course,
     render,
 )
-from lti_tool.web.lms.instructor.learners import Learner, roster
+from lti_tool.web.lms.instructor.learners import Learner, roster, roster_notice
 
 GRID_STATE_PREFIX = "g_"
 _FILTER_NAMES = ("credential", "skill", "status", "q", "per", "page")
@@ -391,14 +391,19 @@ def grid() -> ResponseReturnValue:
     return render("instructor/grid.html", grid=data, offered=offered, filters=filters,
                   all_skills=offered_skills(offered), active="grid",
                   today=utcnow().date().isoformat(), methods=list(Method),
-                  outcomes=OUTCOME_CHOICES, form={}, errors={})
+                  outcomes=OUTCOME_CHOICES, form={}, errors={},
+                  roster_notice=roster_notice(course))
 
 
 @bp.post("/course/roster/refresh")
 def refresh_roster() -> ResponseReturnValue:
     """Refresh the roster from the platform now (NRPS), or queue it for a worker."""
     course = posted_course()
-    submitted = jobs.enqueue_roster_refresh(course.context.id)
+    context_id = course.context.id
+    # The job works in a transaction of its own (inline or on a worker): end this request's
+    # read first, so nothing of ours encloses or waits on it.
+    course.session.rollback()
+    submitted = jobs.enqueue_roster_refresh(context_id)
     return go("instructor.grid", [submitted.message])
 
 

@@ -1,12 +1,16 @@
 """The course's learners as the instructor pages show them: the roster (learner roles
-only, sorted by name) and one learner of it, checked to be on this course's roster."""
+only, sorted by name), one learner of it, checked to be on this course's roster, and the
+roster's state in words (``roster_notice``): where it comes from, when it was last
+refreshed, and when a refresh failed, why and what to ask the LMS administrator."""
 
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import datetime
 from functools import lru_cache
 from typing import Any
 
+from flask import current_app
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
@@ -84,3 +88,61 @@ def roster_learner(course: Course, account_id: int | None, *, for_write: bool) -
                        "recorded for them here.", code="learner_inactive")
     return learner
 
+
+
+# -- the roster's state, for the people who rely on it -------------------------------------
+SANDBOX_FAMILY = "microcred-sandbox"
+
+
+@dataclass(frozen=True)
+class RosterNotice:
+    """The roster's state (the words are in ``instructor/_roster.html``). ``kind``:
+    "synced" (from the platform), "pending" (not read from the platform yet), "launches"
+    (the platform shares no member list: learners appear when they open MicroCred),
+    "sandbox", "failed" (the latest refresh failed: ``problem`` is what the platform
+    answered, ``ask`` which advice to give: "keys", "service", "network" or "retry").
+    ``family``: "moodle", "canvas" or "" (the LMS the advice names)."""
+
+    kind: str
+    at: datetime | None = None
+    learners: int = 0
+    problem: str = ""
+    ask: str = ""
+    family: str = ""
+    jwks_url: str = ""
+
+    @property
+    def when(self) -> str:
+        return self.at.strftime("%Y-%m-%d %H:%M UTC") if self.at else ""
+
+
+def _family(family: str) -> str:
+    family = (family or "").lower()
+    return "moodle" if "moodle" in family else "canvas" if "canvas" in family else ""
+
+
+_ADVICE = {"token_refused": "keys", "service_refused": "service", "service_missing": "service",
+           "token_unreachable": "network", "unreachable": "network"}
+
+
+def roster_notice(course: Course) -> RosterNotice:
+    platform = course.context.deployment.platform
+    family = _family(platform.product_family)
+    status = course.context.roster_status or {}
+    at = None
+    if isinstance(status.get("at"), str):
+        try:
+            at = datetime.fromisoformat(status["at"])
+        except ValueError:
+            at = None
+    if platform.product_family == SANDBOX_FAMILY:
+        return RosterNotice("sandbox")
+    if not course.context.nrps_url:
+        return RosterNotice("launches", at, family=family)
+    if status and not status.get("ok"):
+        jwks = current_app.config["PUBLIC_BASE_URL"].rstrip("/") + "/.well-known/jwks.json"
+        return RosterNotice("failed", at, problem=str(status.get("message", "")),
+                            ask=_ADVICE.get(str(status.get("code", "")), "retry"),
+                            family=family, jwks_url=jwks)
+    return RosterNotice("synced" if status else "pending", at,
+                        int(status.get("learners", 0) or 0), family=family)

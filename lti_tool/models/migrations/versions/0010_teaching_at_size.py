@@ -1,4 +1,7 @@
-"""Awards: a revoked credential can be earned again. ``UNIQUE (person_id, version_id)``
+"""Awards: a revoked credential can be earned again; courses keep their latest roster
+refresh (``contexts.roster_status``).
+
+Awards: a revoked credential can be earned again. ``UNIQUE (person_id, version_id)``
 becomes a partial unique index on (person_id, credential_id) WHERE revoked_at IS NULL: at
 most one standing award per person and credential (races still lose to the index), any
 number of revoked ones kept in history.
@@ -39,9 +42,13 @@ def upgrade() -> None:
     op.create_index('uq_awards_person_credential_standing', 'awards',
                     ['person_id', 'credential_id'], unique=True,
                     sqlite_where=STANDING, postgresql_where=STANDING)
+    with op.batch_alter_table('contexts', schema=None) as batch_op:
+        batch_op.add_column(sa.Column('roster_status', sa.JSON(), nullable=True))
 
 
 def downgrade() -> None:
+    with op.batch_alter_table('contexts', schema=None) as batch_op:
+        batch_op.drop_column('roster_status')
     op.drop_index('uq_awards_person_credential_standing', table_name='awards')
     with op.batch_alter_table('awards', schema=None) as batch_op:
         batch_op.drop_index('ix_awards_person_version')
