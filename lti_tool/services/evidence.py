@@ -138,19 +138,25 @@ def served_content_type(stored: str) -> str:
 
 
 def file_for_reader(session: Session, file_id: int, *, person_id: int | None,
-                    staff_context_id: int | None) -> EvidenceFile:
+                    staff_context_id: int | None, across_courses: bool = False) -> EvidenceFile:
     """The evidence file, if this reader may have it: the learner the demonstration is
-    about (``person_id``), or staff of a course (``staff_context_id``) where that learner
-    is on the roster. Anyone else gets NotFound (the file's existence is not revealed)."""
-    owners = set(session.scalars(select(Demonstration.person_id).where(
-        Demonstration.evidence_file_id == file_id)))
+    about (``person_id``), or staff of the course where it was recorded
+    (``staff_context_id``); with ``across_courses`` (the issuer's ``evidence_visibility``
+    "institution"), staff of any course where that learner is on the roster. Anyone else
+    gets NotFound (the file's existence is not revealed)."""
+    rows = session.execute(select(Demonstration.person_id, Demonstration.context_id).where(
+        Demonstration.evidence_file_id == file_id)).all()
+    owners = {pid for pid, _ in rows}
     allowed = person_id is not None and person_id in owners
     if not allowed and staff_context_id is not None and owners:
-        allowed = session.scalars(
-            select(RosterEntry.id).join(LearnerAccount,
-                                        LearnerAccount.id == RosterEntry.account_id)
-            .where(RosterEntry.context_id == staff_context_id,
-                   LearnerAccount.person_id.in_(owners)).limit(1)).first() is not None
+        if any(cid == staff_context_id for _, cid in rows):
+            allowed = True
+        elif across_courses:
+            allowed = session.scalars(
+                select(RosterEntry.id).join(LearnerAccount,
+                                            LearnerAccount.id == RosterEntry.account_id)
+                .where(RosterEntry.context_id == staff_context_id,
+                       LearnerAccount.person_id.in_(owners)).limit(1)).first() is not None
     row = session.get(EvidenceFile, file_id) if allowed else None
     if row is None:
         raise NotFound("That evidence file does not exist or is not yours to see.")

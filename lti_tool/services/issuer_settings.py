@@ -9,6 +9,12 @@ an institution administrator:
 - ``context_kind_rules``: ``{course label prefix: kind}``, e.g. ``{"CE-": "continuing-ed"}``;
   applied to a course whose kind neither the platform nor an instructor set
   (``services.tracking.apply_kind_rules``).
+- ``evidence_visibility``: who sees a demonstration's evidence (file, link, note) besides
+  the learner. ``recording_course`` (default): only the staff of the course where it was
+  recorded. ``institution``: also the staff of the issuer's other courses the learner is
+  on. Privacy first: evidence may hold the learner's work and an assessor's feedback
+  written for one course; other courses still see the outcome, date, method, assessor and
+  course of every record, which is what the award rules use.
 
 Raises ValidationFailed (field messages) and Conflict (stale form); commits nothing.
 """
@@ -29,6 +35,9 @@ from lti_tool.services import audit
 from lti_tool.services.identity import BASES
 
 LINK_BASES = BASES  # ("none", "email", "sourcedid")
+EVIDENCE_RECORDING_COURSE = "recording_course"
+EVIDENCE_INSTITUTION = "institution"
+EVIDENCE_VISIBILITY = (EVIDENCE_RECORDING_COURSE, EVIDENCE_INSTITUTION)
 MAX_RULES = 50
 MAX_PREFIX = 50
 
@@ -38,11 +47,17 @@ class IssuerSettings:
     link_identities_by: str = "none"
     gradebook_signal: bool = False
     context_kind_rules: tuple[tuple[str, str], ...] = ()
+    evidence_visibility: str = EVIDENCE_RECORDING_COURSE
+
+    @property
+    def evidence_across_courses(self) -> bool:
+        return self.evidence_visibility == EVIDENCE_INSTITUTION
 
     def as_json(self) -> dict[str, Any]:
         return {"link_identities_by": self.link_identities_by,
                 "gradebook_signal": self.gradebook_signal,
-                "context_kind_rules": dict(self.context_kind_rules)}
+                "context_kind_rules": dict(self.context_kind_rules),
+                "evidence_visibility": self.evidence_visibility}
 
 
 def read(issuer: Issuer) -> IssuerSettings:
@@ -56,9 +71,12 @@ def read(issuer: Issuer) -> IssuerSettings:
             parsed = ContextKind.parse(kind)
             if isinstance(prefix, str) and prefix and parsed is not None:
                 pairs.append((prefix, parsed.value))
+    visibility = raw.get("evidence_visibility", EVIDENCE_RECORDING_COURSE)
     return IssuerSettings(link_identities_by=basis if basis in LINK_BASES else "none",
                           gradebook_signal=raw.get("gradebook_signal") is True,
-                          context_kind_rules=tuple(pairs))
+                          context_kind_rules=tuple(pairs),
+                          evidence_visibility=visibility if visibility in EVIDENCE_VISIBILITY
+                          else EVIDENCE_RECORDING_COURSE)
 
 
 def _rules(rows: Iterable[tuple[str, str]], errors: dict[str, list[str]]) -> dict[str, str]:
@@ -95,8 +113,9 @@ def _rules(rows: Iterable[tuple[str, str]], errors: dict[str, list[str]]) -> dic
 def update(session: Session, issuer: Issuer, data: Mapping[str, Any], *, by: str,
            expected_row_version: int | None = None) -> Issuer:
     """Replace the tracking settings. ``data``: link_identities_by (str), gradebook_signal
-    (bool), context_kind_rules (pairs of label prefix and kind). Not idempotent in the
-    audit trail only. Raises ValidationFailed, Conflict (someone saved in the meantime)."""
+    (bool), context_kind_rules (pairs of label prefix and kind), evidence_visibility (str;
+    unchanged when absent). Not idempotent in the audit trail only. Raises
+    ValidationFailed, Conflict (someone saved in the meantime)."""
     if expected_row_version is not None and issuer.row_version != expected_row_version:
         raise Conflict("Someone else saved these settings in the meantime. Reload to see "
                        "their changes, then apply yours again.", code="stale_version")
@@ -108,10 +127,13 @@ def update(session: Session, issuer: Issuer, data: Mapping[str, Any], *, by: str
     if not isinstance(signal, bool):
         errors["gradebook_signal"] = ["Say whether to publish to the grade book."]
     rules = _rules(data.get("context_kind_rules", ()), errors)
+    visibility = str(data.get("evidence_visibility", read(issuer).evidence_visibility))
+    if visibility not in EVIDENCE_VISIBILITY:
+        errors["evidence_visibility"] = ["Choose who sees evidence."]
     if errors:
         raise ValidationFailed(errors)
     before = read(issuer).as_json()
-    after = IssuerSettings(basis, bool(signal), tuple(rules.items())).as_json()
+    after = IssuerSettings(basis, bool(signal), tuple(rules.items()), visibility).as_json()
     if before == after:
         return issuer
     # A new dict (not an in-place change) so the JSON column is written.

@@ -44,7 +44,9 @@ def test_defaults_then_saved_settings(app, db, platform, issuer):
     assert form.value("link_identities_by") == "none"
     assert form.value("gradebook_signal") is None            # off by default
     assert form.value("rule_prefix_0") == ""
+    assert form.value("evidence_visibility") == "recording_course"   # private by default
     saved = _save(avery, link_identities_by="email", gradebook_signal="1",
+                  evidence_visibility="institution",
                   rule_prefix_0="CE-", rule_kind_0="continuing-ed",
                   rule_prefix_1="FC-", rule_kind_1="for-credit")
     assert saved.status_code == 303
@@ -58,6 +60,7 @@ def test_defaults_then_saved_settings(app, db, platform, issuer):
     stored = db.get(Issuer, issuer.id).settings
     assert stored["link_identities_by"] == "email" and stored["gradebook_signal"] is True
     assert stored["context_kind_rules"] == {"CE-": "continuing-ed", "FC-": "for-credit"}
+    assert stored["evidence_visibility"] == "institution"
     event = db.scalars(select(AuditEvent).where(
         AuditEvent.action == "issuer.settings_changed")).one()
     assert event.detail["to"]["link_identities_by"] == "email"

@@ -1,6 +1,7 @@
 """Evidence files: the type is sniffed from the bytes (never the name or the browser's
 Content-Type), only PDF/PNG/JPEG/plain text/ZIP up to 5 MB are kept, and a file is served
-only as an attachment to staff of a course where that learner is on the roster."""
+only as an attachment to staff of the course where it was recorded (or, when the issuer
+shares evidence across courses, of any course where that learner is on the roster)."""
 
 from __future__ import annotations
 
@@ -77,10 +78,23 @@ def test_over_five_megabytes_is_413_and_nothing_is_stored(course, db):
     before = counts(db)
     just_over = PDF + b"0" * (evidence.MAX_EVIDENCE_BYTES + 1 - len(PDF))
     response = _upload(course, just_over, "big.pdf", "application/pdf")
-    assert response.status_code == 413
-    assert "Evidence files can be 5 MB at most" in response.get_data(as_text=True)
+    assert response.status_code == 413  # on the form, with what was typed
+    assert Page(response).field_error("evidence_file").endswith(
+        "the file is larger than 5 MB: choose a smaller one, or give a link to where the "
+        "evidence is kept")
     far_over = PDF + b"0" * (evidence.MAX_EVIDENCE_BYTES * 2)
     assert _upload(course, far_over, "huge.pdf", "application/pdf").status_code == 413
+    # A body too large to read at all: a page of its own, which links back.
+    beyond = PDF + b"0" * (21 * 1024 * 1024)
+    page = course.terry.client.post(
+        "/course/cell", data={"lt": course.terry.lt,
+                              "evidence_file": (io.BytesIO(beyond), "giant.pdf")},
+        content_type="multipart/form-data",
+        headers={"Referer": f"http://localhost/course/cell?lt={course.terry.lt}"})
+    assert page.status_code == 413
+    text = page.get_data(as_text=True)
+    assert "Evidence files can be 5 MB at most" in text
+    assert "Back to the page you were on" in text
     assert counts(db) == before
     # Exactly 5 MB is fine.
     exact = PDF + b"0" * (evidence.MAX_EVIDENCE_BYTES - len(PDF))
@@ -130,11 +144,42 @@ def test_pdf_is_kept_and_downloaded_as_an_attachment(course, db, app, platform):
     assert bea.get(f"/course/evidence/{stored.id}").status_code == 404
     assert course.omar.get(f"/course/evidence/{stored.id}").status_code == 403
     assert course.lena.get(f"/course/evidence/{stored.id}").status_code == 403
-    # Once Lena is on Bea's roster, Bea may read her evidence.
+    # Lena on Bea's roster: by default evidence stays with the course where it was recorded.
     launch_as(app, platform, sub="lena", name="Lena Learner", roles=[LEARNER],
               fixture=CODETEACH, kind="continuing-ed")
-    assert bea.get(f"/course/evidence/{stored.id}").status_code == 200
+    assert bea.get(f"/course/evidence/{stored.id}").status_code == 404
     assert course.terry.get("/course/evidence/999999").status_code == 404
+
+
+def test_evidence_of_another_course_is_shown_only_when_the_issuer_shares_it(course, db,
+                                                                            app, platform):
+    from lti_tool.services import issuer_settings
+
+    _upload(course, PDF, "essay.pdf", "application/pdf", evidence_note="Private feedback.",
+            evidence_url="https://moodle.test/mod/assign/9")
+    stored = db.scalars(select(EvidenceFile)).one()
+    launch_as(app, platform, sub="lena", name="Lena Learner", roles=[LEARNER],
+              fixture=CODETEACH, kind="continuing-ed")
+    bea = launch_as(app, platform, sub="bea", name="Bea Brown", roles=[INSTRUCTOR],
+                    fixture=CODETEACH, kind="continuing-ed")
+    assert attach(bea, course.cred.credential_id).status_code == 303
+    cell = bea.page("/course/cell", c=f"{course.lena_id}.{course.skill('PY-VARS')}")
+    # The record itself (outcome, course) is shown; its evidence is not.
+    assert "Demonstrated" in cell.text and "Intro to Programming" in cell.text
+    assert "Kept by the course where it was recorded" in cell.text
+    assert "Private feedback." not in cell.text and "essay.pdf" not in cell.text
+    assert "moodle.test/mod/assign/9" not in cell.html
+    assert bea.get(f"/course/evidence/{stored.id}").status_code == 404
+    # The learner always sees their own; the recording course too.
+    assert course.terry.get(f"/course/evidence/{stored.id}").status_code == 200
+
+    db.expire_all()
+    issuer_settings.update(db, course.issuer, {"link_identities_by": "none",
+                                               "evidence_visibility": "institution"}, by="test")
+    db.commit()
+    cell = bea.page("/course/cell", c=f"{course.lena_id}.{course.skill('PY-VARS')}")
+    assert "Private feedback." in cell.text and "essay.pdf" in cell.text
+    assert bea.get(f"/course/evidence/{stored.id}").status_code == 200
 
 
 @pytest.mark.parametrize(("data", "content_type"), [

@@ -27,7 +27,8 @@ KIND_OPTIONS = [("", "Choose a kind…")] + [(k.value, KIND_LABELS.get(k.value, 
                                            for k in ContextKind]
 BLANK_RULES = 3
 SETTINGS_LABELS = {"link_identities_by": "Match accounts by",
-                   "gradebook_signal": "Grade book", "context_kind_rules": "Course kinds"}
+                   "gradebook_signal": "Grade book", "context_kind_rules": "Course kinds",
+                   "evidence_visibility": "Who sees evidence"}
 
 
 def _settings_label(name: str) -> str:
@@ -42,6 +43,7 @@ def _settings_form(current: issuer_settings.IssuerSettings) -> dict[str, Any]:
     rules = [list(pair) for pair in current.context_kind_rules]
     return {"link_identities_by": current.link_identities_by,
             "gradebook_signal": current.gradebook_signal,
+            "evidence_visibility": current.evidence_visibility,
             "rules": rules + [["", ""] for _ in range(BLANK_RULES)]}
 
 
@@ -54,6 +56,7 @@ def _posted_settings() -> dict[str, Any]:
         index += 1
     return {"link_identities_by": request.form.get("link_identities_by", ""),
             "gradebook_signal": request.form.get("gradebook_signal") == "1",
+            "evidence_visibility": request.form.get("evidence_visibility", "")[:30],
             "rules": rows}
 
 
@@ -72,6 +75,7 @@ def settings() -> ResponseReturnValue:
                 staff.session, issuer,
                 {"link_identities_by": form["link_identities_by"],
                  "gradebook_signal": form["gradebook_signal"],
+                 "evidence_visibility": form["evidence_visibility"],
                  "context_kind_rules": [tuple(r) for r in form["rules"]]},
                 by=staff.actor.ref, expected_row_version=row_version)
         except ValidationFailed as exc:

@@ -44,6 +44,7 @@ from lti_tool.web.lms.instructor.course import (
     read_body_within,
     render,
 )
+from lti_tool.web.lms.instructor.evidence import evidence_shared
 from lti_tool.web.lms.instructor.grid import (
     GRID_STATE_PREFIX,
     GridFilters,
@@ -69,18 +70,27 @@ class HistoryItem:
     here: bool
     file_name: str
     file_size: int
+    evidence_shown: bool = True   # false: recorded in another course, which keeps it
+
+    @property
+    def has_evidence(self) -> bool:
+        return bool(self.demo.evidence_url or self.demo.evidence_note or
+                    self.demo.evidence_file_id)
 
 
 def _history(course: Course, learner: Learner, skill: Skill) -> list[HistoryItem]:
     records = tracking.history(course.session, learner.person_id, skill.id)
     by_supersedes = {d.supersedes_id: d for d in records if d.supersedes_id is not None}
-    file_ids = {d.evidence_file_id for d in records if d.evidence_file_id}
+    shared = evidence_shared(course)
+    shown = {d.id: shared or d.context_id == course.context.id for d in records}
+    file_ids = {d.evidence_file_id for d in records if d.evidence_file_id and shown[d.id]}
     # Names and sizes only: the files' bytes stay in the database.
     files = {fid: (name, size) for fid, name, size in course.session.execute(
         select(EvidenceFile.id, EvidenceFile.filename, EvidenceFile.size)
         .where(EvidenceFile.id.in_(file_ids)))} if file_ids else {}
     return [HistoryItem(d, by_supersedes.get(d.id), d.context_id == course.context.id,
-                        *files.get(d.evidence_file_id or 0, ("", 0)))
+                        *files.get(d.evidence_file_id or 0, ("", 0)),
+                        evidence_shown=shown[d.id])
             for d in records]
 
 
