@@ -34,6 +34,7 @@ class ContentChoice:
     title: str
     text: str
     custom: dict[str, str]
+    credential_id: int | None = None   # the micro-credential a credential link opens
 
 
 CONTENT_CHOICES = (
@@ -47,14 +48,14 @@ CREDENTIAL_SLUG_PREFIX = "credential:"
 _CODE = re.compile(r"^[A-Za-z0-9._-]{1,64}$")
 
 
-def credential_choice(code: str, title: str) -> ContentChoice:
+def credential_choice(code: str, title: str, credential_id: int | None = None) -> ContentChoice:
     """One link per published credential: learners see their progress on it, instructors
     the assessment grid filtered to it."""
     return ContentChoice(
         CREDENTIAL_SLUG_PREFIX + code, f"{title} — skills & progress",
         "Learners see their progress on this micro-credential; instructors open the "
         "assessment grid for it.",
-        {"mc_target": TARGET_CREDENTIAL, "mc_credential": code})
+        {"mc_target": TARGET_CREDENTIAL, "mc_credential": code}, credential_id)
 
 
 def content_choices(session: Session, issuer: Issuer | None) -> list[ContentChoice]:
@@ -68,7 +69,7 @@ def content_choices(session: Session, issuer: Issuer | None) -> list[ContentChoi
         code = version.credential.code
         if code not in seen and _CODE.match(code):
             seen.add(code)
-            choices.append(credential_choice(code, version.title))
+            choices.append(credential_choice(code, version.title, version.credential_id))
     return choices
 
 

@@ -97,6 +97,48 @@ def test_page_offers_home_and_each_published_credential_of_the_issuer(app, platf
     assert 'type="checkbox"' in page.html and 'type="radio"' not in page.html
     assert "Advanced Python" not in page.text            # a draft
     assert "Another College" not in page.text            # another issuer's
+    # Nothing is ticked for the instructor: a general link ticked by default next to a
+    # chosen credential used to place two links.
+    assert form.values("item") == []
+
+
+def test_credentials_not_offered_here_say_so_and_can_be_offered_in_the_same_step(
+        app, client, db, platform, catalog):
+    teacher = _deep_link(app, platform)
+    page = teacher.page()
+    for code in ("PY-FUND", "SQL-BASICS"):
+        label = page.html[page.html.index(f'id="item-credential-{code}"'):]
+        assert "Not offered in this course yet" in label[:label.index("</label>")]
+    form = page.form("/lti/deep-link")
+    assert form.value("offer") == "1"   # offered with the link unless unticked
+    tokens = _form_tokens(page)
+    answer = teacher.client.post("/lti/deep-link", data={
+        **tokens, "item": ["credential:PY-FUND"], "offer": "1"})
+    _verify(client, platform, _answer_jwt(answer))
+    assert "Now offered in this course: Python Programming Fundamentals" in \
+        Page(answer).text
+    course = context_of(db, platform, "2")
+    offered = {o.credential.code for o in tracking.active_offerings(db, course.id)}
+    assert offered == {"PY-FUND"}
+    again = _deep_link(app, platform).page()
+    label = again.html[again.html.index('id="item-credential-PY-FUND"'):]
+    assert "Not offered in this course yet" not in label[:label.index("</label>")]
+    # Without the box ticked nothing is offered.
+    tokens = _form_tokens(again)
+    teacher.client.post("/lti/deep-link", data={**tokens, "item": "credential:SQL-BASICS"})
+    assert {o.credential.code for o in tracking.active_offerings(db, course.id)} == \
+        {"PY-FUND"}
+
+
+def test_a_teaching_assistant_is_told_but_cannot_offer(app, db, platform, catalog):
+    assistant = _deep_link(app, platform, roles=[TA])
+    page = assistant.page()
+    assert "an instructor offers it on the “Credentials offered” page" in page.text
+    assert not page.form("/lti/deep-link").options.get("offer")
+    tokens = _form_tokens(page)
+    assistant.client.post("/lti/deep-link", data={**tokens, "item": "credential:PY-FUND",
+                                                  "offer": "1"})
+    assert tracking.active_offerings(db, context_of(db, platform, "2").id) == []
 
 
 def test_response_is_signed_for_the_platform_with_the_chosen_items(app, client, platform,
@@ -126,7 +168,7 @@ def test_one_item_only_when_the_platform_does_not_accept_multiple(app, client, p
                                                                    catalog):
     teacher = _deep_link(app, platform, accept_multiple=False)
     page = teacher.page()
-    assert 'type="radio"' in page.html and 'type="checkbox"' not in page.html
+    assert 'type="radio"' in page.html and 'type="checkbox" id="item-' not in page.html
     assert "one link at a time" in page.text
     tokens = _form_tokens(page)
     refused = teacher.client.post("/lti/deep-link", data={

@@ -35,6 +35,7 @@ from lti_tool.lti.login import cookie_check, restart_params, start_login
 from lti_tool.lti.runtime import runtime
 from lti_tool.lti.storage import LoginState, storage_key
 from lti_tool.lti.validation import LaunchValidator, PlatformStorageCheck, UnboundLaunch
+from lti_tool.models import Context
 from lti_tool.services import keys as key_service
 from lti_tool.services import registration as registration_service
 from lti_tool.services import tracking
@@ -240,17 +241,38 @@ def _credential_landing(current: CurrentLaunch, code: str) -> WerkzeugResponse |
     return None
 
 
+def _offered_ids(current: CurrentLaunch) -> set[int] | None:
+    """The credentials offered in the deep-linking launch's course (None: no course)."""
+    context_pk = (current.record or {}).get("context_pk")
+    if not context_pk:
+        return None
+    return {o.credential_id for o in tracking.active_offerings(db_session(), context_pk)}
+
+
+def _can_offer(current: CurrentLaunch) -> bool:
+    """Instructors and administrators may offer credentials in the course; TAs may not."""
+    return bool(current.launch.app_roles & {AppRole.INSTRUCTOR, AppRole.ADMINISTRATOR}) \
+        and bool((current.record or {}).get("context_pk"))
+
+
 def _deep_link_page(current: CurrentLaunch, *, status: int = 200, error: str = "",
-                    chosen: list[str] | None = None) -> ResponseReturnValue:
+                    chosen: list[str] | None = None,
+                    offer: bool = True) -> ResponseReturnValue:
+    """The content choices. Nothing is preselected: the general link ticked by default
+    next to a chosen credential placed two links. Credentials not offered in this course
+    yet say so (and an instructor may offer the chosen ones in the same step)."""
     launch_ctx = current.launch
     session = db_session()
     choices = deep_linking.content_choices(session, issuer_for_launch(session, current))
     multiple = deep_linking.accepts_multiple(launch_ctx)
-    if chosen is None:
-        chosen = [choices[0].slug]
+    offered = _offered_ids(current)
+    not_offered = {c.slug for c in choices if c.credential_id is not None
+                   and offered is not None and c.credential_id not in offered}
     return render_template("lti/deep_link.html", current=current,
                            role_label=ROLE_LABELS[launch_ctx.role], choices=choices,
-                           multiple=multiple, chosen=chosen, error=error), status
+                           multiple=multiple, chosen=chosen or [], error=error,
+                           not_offered=not_offered, can_offer=_can_offer(current),
+                           offer=offer), status
 
 
 @bp.post("/lti/deep-link")
@@ -263,20 +285,55 @@ def deep_link_respond() -> ResponseReturnValue:
     session = db_session()
     # Offered now, for the launch's issuer: a slug of another institution's credential (or
     # one retired since the page was shown) is simply not among them.
-    offered = deep_linking.content_choices(session, issuer_for_launch(session, current))
+    issuer = issuer_for_launch(session, current)
+    offered = deep_linking.content_choices(session, issuer)
     wanted = [w for w in request.form.getlist("item") if isinstance(w, str)][:100]
     choices = [c for c in offered if c.slug in set(wanted)]
+    offer = request.form.get("offer") == "1"
     if not choices:
-        return _deep_link_page(current, status=422, chosen=[],
+        return _deep_link_page(current, status=422, chosen=[], offer=offer,
                                error="Choose at least one item to add to the course.")
     if len(choices) > 1 and not deep_linking.accepts_multiple(current.launch):
         return _deep_link_page(current, status=422, chosen=[c.slug for c in choices],
+                               offer=offer,
                                error="Your course accepts one item at a time: choose one.")
+    attached = _offer_chosen(current, issuer, choices) if offer else []
     rt = runtime()
     return_url, jwt = deep_linking.build_response(session, rt.vault, current.launch,
                                                   choices, rt.launch_url)
     return render_template("lti/autosubmit.html", action=return_url, fields={"JWT": jwt},
-                           title="Returning to your course")
+                           title="Returning to your course", attached=attached)
+
+
+def _offer_chosen(current: CurrentLaunch, issuer: Any,
+                  choices: list[deep_linking.ContentChoice]) -> list[str]:
+    """Offer in the launch's course the chosen credentials it does not offer yet (an
+    instructor's or administrator's choice on the deep-linking page). Committed before the
+    answer goes back to the platform. Returns their titles."""
+    if issuer is None or not _can_offer(current):
+        return []
+    offered = _offered_ids(current) or set()
+    wanted = [c for c in choices if c.credential_id is not None and
+              c.credential_id not in offered]
+    if not wanted:
+        return []
+    session = db_session()
+    context = session.get(Context, (current.record or {}).get("context_pk"))
+    if context is None:
+        return []
+    record = current.record or {}
+    by = tracking.Assessor(ref=f"account:{record.get('account_id') or current.launch.sub}",
+                           name=current.launch.display_name or "Instructor",
+                           launch_id=current.launch.launch_id,
+                           account_id=record.get("account_id"))
+    titles = []
+    for choice in wanted:
+        assert choice.credential_id is not None
+        tracking.attach_offering(session, issuer_id=issuer.id, context=context,
+                                 credential_id=choice.credential_id, by=by)
+        titles.append(choice.title.removesuffix(" — skills & progress"))
+    session.commit()
+    return titles
 
 
 @bp.get("/lti/config/canvas.json")
