@@ -14,6 +14,7 @@ from __future__ import annotations
 
 from collections import defaultdict
 from dataclasses import dataclass, field
+from datetime import datetime
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
@@ -38,6 +39,7 @@ from lti_tool.models import (
     Skill,
 )
 from lti_tool.services import tracking
+from lti_tool.services.catalog import learner_view
 from lti_tool.services.tracking import CredentialProgress
 
 AWARD_STATUS_LABELS = {
@@ -78,6 +80,7 @@ class SkillStatus:
     latest: Record | None                 # the record the status rests on
     history: list[Record]                 # oldest first, superseded ones included
     credentials: list[str]                # titles of the offered credentials that use it
+    criteria: str = ""                    # "demonstrated when", as the version published it
 
     @property
     def status(self) -> str:
@@ -126,6 +129,8 @@ class InProgress:
     missing: list[str]                    # names of required skills still to demonstrate
     choose_from: list[str]                # names of optional skills not yet demonstrated
     skills: list[SkillStatus]
+    revoked_at: datetime | None = None    # an earlier award of it was revoked then
+    needs_new_evidence: bool = False      # every skill passed, before that revocation
 
     @property
     def summary(self) -> str:
@@ -151,7 +156,8 @@ class InProgress:
 class LearnerRecords:
     context: Context | None
     skills: list[SkillStatus] = field(default_factory=list)
-    earned: list[EarnedCredential] = field(default_factory=list)
+    earned: list[EarnedCredential] = field(default_factory=list)     # standing awards
+    revoked: list[EarnedCredential] = field(default_factory=list)    # history, newest first
     in_progress: list[InProgress] = field(default_factory=list)
     new_awards: list[Award] = field(default_factory=list)
     offered_codes: list[str] = field(default_factory=list)
@@ -241,18 +247,22 @@ def for_learner(session: Session, *, person_id: int, context: Context | None,
     skills: dict[int, Skill] = {}
     cells: dict[int, Cell] = {}
     uses: dict[int, list[str]] = defaultdict(list)
+    criteria: dict[int, str] = {}
     for item in progress:
+        published = _published_criteria(item.offered.version)
         for skill in item.offered.skills:
             skills.setdefault(skill.id, skill)
             cells.setdefault(skill.id, item.cells[skill.code])
             uses[skill.id].append(item.offered.version.title)
+            criteria.setdefault(skill.id, published.get(skill.code, skill.criteria or ""))
     records = _records(session, person_id, list(skills))
     statuses: dict[int, SkillStatus] = {}
     for skill_id, skill in skills.items():
         cell, history = cells[skill_id], records.get(skill_id, [])
         latest = next((r for r in history if cell.latest is not None
                        and r.demonstration.id == cell.latest.id), None)
-        statuses[skill_id] = SkillStatus(skill, cell, latest, history, uses[skill_id])
+        statuses[skill_id] = SkillStatus(skill, cell, latest, history, uses[skill_id],
+                                         criteria.get(skill_id, ""))
     result.skills = list(statuses.values())
 
     credential_ids = [p.offered.offering.credential_id for p in progress]
@@ -264,19 +274,16 @@ def for_learner(session: Session, *, person_id: int, context: Context | None,
                    {p.offered.offering.issuer_id for p in progress})
     shown: set[int] = set()
     for award, version, credential, course in awards:
-        # One line per credential: an award that stands (not revoked) wins over a revoked
-        # one of another version.
-        if credential.id in shown:
-            continue
-        if award.status == AwardStatus.REVOKED.value and any(
-                a.credential_id == credential.id and a.status != AwardStatus.REVOKED.value
-                for a, *_ in awards):
-            continue
-        shown.add(credential.id)
-        result.earned.append(EarnedCredential(
-            award, version.title, credential.code, version.version,
-            slugs.get(award.issuer_id, ""), label(award.route), course,
-            credential.id in offered_ids))
+        entry = EarnedCredential(award, version.title, credential.code, version.version,
+                                 slugs.get(award.issuer_id, ""), label(award.route), course,
+                                 credential.id in offered_ids)
+        # A revoked award is history, never "earned"; a standing award of the same
+        # credential (earned again since) is.
+        if award.status == AwardStatus.REVOKED.value:
+            result.revoked.append(entry)
+        elif credential.id not in shown:
+            shown.add(credential.id)
+            result.earned.append(entry)
 
     for item in progress:
         if item.offered.offering.credential_id in shown:
@@ -288,8 +295,20 @@ def for_learner(session: Session, *, person_id: int, context: Context | None,
             item.offered.version.version, slugs.get(item.offered.offering.issuer_id, ""),
             item.progress, [names[c] for c in item.progress.required_missing],
             [names[c] for c in rule.optional if c not in item.progress.optional_have],
-            [statuses[s.id] for s in item.offered.skills]))
+            [statuses[s.id] for s in item.offered.skills], item.revoked_at,
+            item.needs_new_evidence))
     return result
+
+
+def _published_criteria(version: CredentialVersion) -> dict[str, str]:
+    """Skill code → its "demonstrated when" criteria as the version was published (later
+    edits of the skill do not change a published version)."""
+    snapshot = learner_view(version)
+    found: dict[str, str] = {}
+    for entry in snapshot.get("skills", []) if isinstance(snapshot, dict) else []:
+        if isinstance(entry, dict) and isinstance(entry.get("code"), str):
+            found[entry["code"]] = str(entry.get("criteria") or "")
+    return found
 
 
 def evidence_file_of(session: Session, *, person_id: int,

@@ -66,7 +66,9 @@ def test_my_credentials_lists_the_actions(app, platform, award):
     assert re.search(r'<button type="button"[^>]*data-copy-target="link-[^"]+"[^>]*hidden>',
                      block)
     assert '<script src="/static/js/copy-link.js" defer></script>' in page.html
-    assert "The public page does not show your name" in text_of(page.response)
+    # Not showing the name is the default, said as one (not as the learner's choice).
+    assert "By default, the public page does not show your name" in text_of(page.response)
+    assert "You can choose to show it." in text_of(page.response)
     assert "Download my learner record (CLR)" in page.text
 
 
@@ -123,7 +125,7 @@ def test_learner_chooses_to_show_then_hide_their_name(app, db, client, platform,
     assert db.get(Award, award.id).extra["public_name"] is True
     assert "Earned by Sam Student on" in text_of(client.get(f"/credentials/{award.public_id}"))
     page = sam.client.get(response.headers["Location"])
-    assert "The public page shows your name. Saved." in text_of(page)
+    assert "The public page shows your name, as you chose. Saved." in text_of(page)
     # And back.
     form = sam.page("/me").form(f"/me/awards/{award.public_id}/public-name")
     assert form.value("show") == "0"

@@ -59,7 +59,8 @@ def _sam(app, platform, fixture=INTROPROG):
 
 def _skill_block(page, name):
     """The HTML of one skill's item on the page."""
-    match = re.search(r'<li class="skill-status">\s*<h3[^>]*>' + re.escape(name) + r'.*?</li>\s*'
+    match = re.search(r'<li class="skill-status">\s*<details[^>]*>\s*<summary>[^\n]*?'
+                      r'<span class="skill-title"[^>]*>' + re.escape(name) + r'</span>.*?</li>\s*'
                       r'(?=<li class="skill-status">|</ul>)', page.html, re.S)
     assert match, f"no skill item for {name}"
     return match.group(0)
@@ -158,8 +159,42 @@ def test_revoked_credential_is_shown_with_its_reason(app, db, platform, school):
     db.commit()
     page = _sam(app, platform).page()
     earned = page.html.split('id="earned-title"', 1)[1].split('id="progress-title"', 1)[0]
-    assert "Revoked" in earned and "Evidence was found to be plagiarised." in earned
-    assert "In a for-credit course" in earned
+    assert "You have not earned a micro-credential yet." in earned, "revoked is not earned"
+    assert "Download my learner record" not in earned
+    revoked = page.html.split('id="revoked-title"', 1)[1]
+    assert "Revoked" in revoked and "Evidence was found to be plagiarised." in revoked
+    assert "In a for-credit course" in revoked
+    # Still in progress: it can be earned again with a new demonstration.
+    progress = page.text.split("In progress", 1)[1].split("Revoked", 1)[0]
+    assert "Python Programming Fundamentals" in progress
+    assert "A new demonstration of one of its skills can earn it again." in progress
+
+
+def test_earned_again_after_a_revocation_is_under_earned_and_the_revoked_one_kept(
+        app, db, platform, school):
+    skills = school["catalog"].skills
+    for code in ("PY-VAR", "PY-FLOW", "PY-FUNC", "PY-DEBUG", "PY-TEST"):
+        result = demonstrate(db, school["intro"], school["sam"], skills[code])
+    first = result.new_awards[0]
+    tracking.revoke_award(db, first, reason="Recorded for the wrong learner.", by=TEACHER)
+    again = demonstrate(db, school["intro"], school["sam"], skills["PY-TEST"], days_ago=0)
+    db.commit()
+    assert again.new_awards
+    page = _sam(app, platform).page()
+    earned = page.html.split('id="earned-title"', 1)[1].split('id="progress-title"', 1)[0]
+    assert "Python Programming Fundamentals" in earned and "Revoked" not in earned
+    assert 'class="badge-picture"' in earned and 'alt="' in earned
+    revoked = page.html.split('id="revoked-title"', 1)[1]
+    assert "Recorded for the wrong learner." in revoked
+
+
+def test_each_skill_says_when_it_counts_as_demonstrated(app, db, platform, school):
+    page = _sam(app, platform).page()
+    block = _skill_block(page, "Variables and types")
+    assert "Demonstrated when" in block
+    assert 'data-open-wide' in block  # a collapsible card (open on wide screens)
+    # The earned credentials come before the skills.
+    assert page.html.index('id="my-credentials"') < page.html.index('id="my-skills"')
 
 
 def test_flagged_credential_says_it_is_being_reviewed(app, db, platform, school):

@@ -46,6 +46,8 @@ class LearnerActions:
     linkedin_url: str
     public_name: bool
     revoked: bool
+    image_url: str = ""      # the badge picture, as the public page shows it
+    image_alt: str = ""
 
 
 def learner_actions(session: Session, award: Award) -> LearnerActions:
@@ -58,6 +60,10 @@ def learner_actions(session: Session, award: Award) -> LearnerActions:
         session.commit()
     issuer = session.get(Issuer, award.issuer_id)
     public_id = award.public_id
+    title, _issuer_name = title_and_issuer(record)
+    achievement = record.json.get("credentialSubject", {}).get("achievement", {})
+    image = achievement.get("image") if isinstance(achievement, dict) else None
+    caption = image.get("caption") if isinstance(image, dict) else None
     return LearnerActions(
         public_id=public_id, url=public_url(award),
         json_url=url_for("credentials.download_json", public_id=public_id),
@@ -65,4 +71,6 @@ def learner_actions(session: Session, award: Award) -> LearnerActions:
         svg_url=url_for("credentials.download_svg", public_id=public_id),
         linkedin_url=linkedin_url(award, record, issuer.name if issuer else ""),
         public_name=bool((award.extra or {}).get("public_name")),
-        revoked=award.status == AwardStatus.REVOKED.value)
+        revoked=award.status == AwardStatus.REVOKED.value,
+        image_url=url_for("credentials.image_svg", public_id=public_id),
+        image_alt=str(caption or f"Badge: {title}"))

@@ -94,7 +94,7 @@ def _page(current: CurrentLaunch, *, only: MicroCredential | None = None) -> dic
         session.commit()
     # What the learner can do with each earned credential (issued here if not yet).
     actions = {e.award.id: learner_actions(session, e.award)
-               for e in records.earned}
+               for e in [*records.earned, *records.revoked]}
     page: dict[str, Any] = {"current": current, "role_label": ROLE_LABELS[current.launch.role],
                             "records": records, "public_url": _public_url, "only": only,
                             "award_actions": actions,
