@@ -90,6 +90,73 @@ STATUS_TEXT = {"ok": "Passed", "warn": "Warning", "error": "Failed", "skipped": 
 STATUS_SYMBOL = {"ok": "✓", "warn": "!", "error": "✗", "skipped": "-"}
 
 
+#: What a failed step means, in plain words for the person who asked (the step's own
+#: message is technical and goes behind "Technical details").
+PLAIN_ERRORS = {
+    "input": "This is not a credential MicroCred can read: it reads a credential as JSON, "
+             "as a VC-JWT (text starting with “ey”), or baked into a badge image (PNG or "
+             "SVG).",
+    "extract": "This image holds no credential: it is a picture only, or the credential was "
+               "removed from it. Ask the learner for the badge image they downloaded, or for "
+               "the credential's link.",
+    "image-safety": "This image could not be read safely, so it was not checked.",
+    "parse": "The credential inside could not be read: it is damaged or incomplete.",
+    "context": "This is not an Open Badges 3.0 credential in a form MicroCred can check.",
+    "type": "This is not an Open Badges 3.0 credential.",
+    "issuer": "The credential does not say properly who issued it.",
+    "credentialSubject": "The credential does not say properly who earned it.",
+    "evidence": "The credential's evidence is not written in the standard form.",
+    "json-ld": "The credential uses words outside the Open Badges standard, so it cannot be "
+               "checked.",
+    "schema": "The credential is not written in the standard Open Badges 3.0 form.",
+    "proof": "The signature does not match: the credential was changed after it was issued, "
+             "or it was not signed as it claims.",
+    "issuer-key": "It was not signed with a key the issuer publishes, or the issuer has "
+                  "withdrawn that key.",
+    "jwt-claims": "The signed wrapper and the credential inside it do not agree.",
+    "validity": "Its dates are not valid.",
+    "status": "Whether the issuer revoked it could not be confirmed.",
+    "endorsements": "An endorsement attached to it did not verify.",
+    "credentials": "A credential inside this learner record did not verify.",
+    "size": "This file is too large or too complex to check.",
+}
+PLAIN_WARNINGS = {
+    "status": "its revocation status could not be checked",
+    "issuer-key": "the signing key could not be confirmed with the issuer",
+    "endorsements": "an endorsement could not be checked",
+    "credentials": "a credential inside it could not be fully checked",
+}
+
+
+def plain_words(report: badge_verify.VerificationReport) -> str:
+    """The outcome in plain words ("This image holds no credential."), for the person who
+    asked; the verifier's technical reason and steps stay behind a disclosure."""
+    if report.result == "valid":
+        return ("This credential is authentic: it was issued by the institution it names, "
+                "it has not been changed since, and it has not been revoked.")
+    if report.result == "warning":
+        warned = [PLAIN_WARNINGS[s.name] for s in report.steps
+                  if s.status == "warn" and s.name in PLAIN_WARNINGS]
+        detail = "; ".join(dict.fromkeys(warned)) or "something could not be fully checked"
+        return f"The signature is authentic, but {detail}. See the details below."
+    if report.revoked:
+        return "The issuer revoked this credential: it is no longer valid."
+    if report.suspended:
+        return "The issuer has suspended this credential: it is not valid for now."
+    if report.expired:
+        return "This credential has expired."
+    if report.not_yet_valid:
+        return "This credential is not valid yet: its start date is in the future."
+    if report.too_complex:
+        return PLAIN_ERRORS["size"]
+    first = next((step for step in report.steps if step.status == "error"), None)
+    if first is not None and first.name == "input" and "empty" in first.message:
+        return "The file is empty."
+    if first is not None and first.name in PLAIN_ERRORS:
+        return PLAIN_ERRORS[first.name]
+    return "This credential could not be verified."
+
+
 class TooLarge(Exception):
     """The upload is over the limit (raised before the verifier sees it)."""
 
@@ -123,7 +190,7 @@ def report_view(report: badge_verify.VerificationReport) -> dict[str, Any]:
               "symbol": STATUS_SYMBOL.get(s.status, ""), "message": s.message}
              for s in report.steps]
     return {"key": key, "words": words, "result": report.result, "reason": report.reason,
-            "format": report.format, "steps": steps,
+            "plain": plain_words(report), "format": report.format, "steps": steps,
             "claims": summarise(report.credential, report.kind)}
 
 
