@@ -12,6 +12,7 @@ Council Recommendation on micro-credentials, Annex I).
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from enum import StrEnum
@@ -282,3 +283,22 @@ def diff_versions(before: Mapping[str, Any], after: Mapping[str, Any],
     keys = [k for k in dict.fromkeys([*before.keys(), *after.keys()]) if k not in skip]
     return [FieldChange(k, before.get(k), after.get(k)) for k in keys
             if before.get(k) != after.get(k)]
+
+
+_DIGITS = re.compile(r"(\d+)")
+
+
+def natural_key(text: str) -> tuple[tuple[int, int | str], ...]:
+    """A sort key that orders numbers inside codes by value: "SK-2" before "SK-10" (not
+    "1, 10, 100, 2"), letters without regard to case."""
+    return tuple((0, int(part)) if part.isdigit() else (1, part.casefold())
+                 for part in _DIGITS.split(text) if part)
+
+
+def routes_available() -> tuple[str, ...]:
+    """The award routes MicroCred can award through today, hence the ones forms offer:
+    integrated (for-credit courses) and stand-alone (continuing education). PLAR and
+    transfer are in the catalog's vocabulary but nothing awards through them yet; issue 13
+    (PLAR and transfer) adds them here when their award paths exist. Stored data and
+    imports may still name them (they are valid values), forms just do not offer them."""
+    return (Route.INTEGRATED.value, Route.STAND_ALONE.value)

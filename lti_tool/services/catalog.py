@@ -8,7 +8,7 @@ Nothing commits: callers own the transaction.
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any
@@ -29,6 +29,7 @@ from lti_tool.domain.catalog import (
     Scope,
     TransitionRefused,
     diff_versions,
+    natural_key,
     next_state,
 )
 from lti_tool.domain.catalog_schemas import (
@@ -232,22 +233,41 @@ def _like(text: str) -> str:
 
 
 def list_skills(session: Session, actor: Actor, *, q: str = "", tag: str = "", page: int = 1,
-                per_page: int = 50) -> Page:
+                per_page: int = 50, exclude: Iterable[str] = ()) -> Page:
+    """The issuer's skills matching ``q`` (code, name or description) and ``tag``, in
+    natural order of their codes ("SK-2" before "SK-10"), one page at a time; ``exclude``:
+    codes to leave out (those already chosen in a picker). Two queries whatever the
+    catalog's size: the matching codes (sorted here: SQL has no natural order), then the
+    page's rows."""
     actor.require(Scope.CATALOG_READ)
-    query = select(Skill).where(Skill.issuer_id == actor.issuer_id)
+    query = select(Skill.id, Skill.code, Skill.tags).where(Skill.issuer_id == actor.issuer_id)
     if q:
         pattern = _like(q.strip()[:100].lower())
         query = query.where(or_(func.lower(Skill.code).like(pattern, escape="\\"),
                                 func.lower(Skill.name).like(pattern, escape="\\"),
                                 func.lower(Skill.description).like(pattern, escape="\\")))
-    page_obj = _paginate(session, query.order_by(Skill.code), page, per_page)
-    if tag:
-        # Tags live in a JSON list; filter in Python (catalogs hold hundreds of skills).
-        items = [s for s in session.scalars(query.order_by(Skill.code)) if tag in (s.tags or [])]
-        start = (page_obj.page - 1) * page_obj.per_page
-        return Page(items[start:start + page_obj.per_page], len(items), page_obj.page,
-                    page_obj.per_page)
-    return page_obj
+    excluded = set(exclude)
+    # Tags live in a JSON list: filtered here with the rest.
+    matches = [(sid, code) for sid, code, tags in session.execute(query)
+               if code not in excluded and (not tag or tag in (tags or []))]
+    matches.sort(key=lambda row: natural_key(row[1]))
+    page = max(1, page)
+    per_page = min(max(1, per_page), 100)
+    wanted = [sid for sid, _ in matches[(page - 1) * per_page: page * per_page]]
+    rows = {s.id: s for s in session.scalars(select(Skill).where(Skill.id.in_(wanted)))} \
+        if wanted else {}
+    return Page([rows[sid] for sid in wanted if sid in rows], len(matches), page, per_page)
+
+
+def skills_by_code(session: Session, actor: Actor, codes: Iterable[str]) -> list[Skill]:
+    """The issuer's skills with these codes, in the order given (unknown codes left out)."""
+    actor.require(Scope.CATALOG_READ)
+    wanted = list(dict.fromkeys(codes))
+    if not wanted:
+        return []
+    found = {s.code: s for s in session.scalars(select(Skill).where(
+        Skill.issuer_id == actor.issuer_id, Skill.code.in_(wanted)))}
+    return [found[c] for c in wanted if c in found]
 
 
 def get_skill(session: Session, actor: Actor, skill_id: int) -> Skill:

@@ -131,12 +131,23 @@ def test_create_a_credential_through_the_form(avery, db):
     add_skill(avery, "PY-GIT", "Version control basics")
     page = avery.page("/admin/credentials/new")
     form = page.form("/admin/credentials/new")
-    # Checkbox groups for delivery modes, routes and both skill lists.
+    # Checkbox groups for delivery modes and routes; the skills come from the picker: the
+    # library's first page, each to add as required or optional.
     assert set(form.options["delivery_modes"]) == {"self_directed", "asynchronous",
                                                    "synchronous", "in_person"}
-    assert set(form.options["required_skills"]) == {"PY-VAR", "PY-FUNC", "PY-GIT"}
-    assert set(form.options["optional_skills"]) == {"PY-VAR", "PY-FUNC", "PY-GIT"}
-    assert "<legend>Delivery modes" in page.html and "<legend>Required skills" in page.html
+    assert set(form.options["add_required"]) == {"PY-VAR", "PY-FUNC", "PY-GIT"}
+    assert set(form.options["add_optional"]) == {"PY-VAR", "PY-FUNC", "PY-GIT"}
+    assert "<legend>Delivery modes" in page.html and "<legend>Required skills (0)" in page.html
+    picked = Page(avery.submit(form, **credential_fields(required_skills=[]),
+                               skill_action="add", add_required=["PY-VAR", "PY-FUNC"],
+                               add_optional=["PY-GIT"]))
+    assert picked.status == 200, "adding skills saves nothing"
+    assert db.scalars(select(CredentialVersion)).first() is None
+    form = picked.form("/admin/credentials/new")
+    assert form.values("required_skills") == ["PY-VAR", "PY-FUNC"]
+    assert form.values("optional_skills") == ["PY-GIT"]
+    assert form.value("title") == credential_fields()["title"]   # what was typed is kept
+    assert not form.options.get("add_required")   # nothing left to add
     response = avery.submit(form, **credential_fields(
         required_skills=["PY-VAR", "PY-FUNC"], optional_skills=["PY-GIT"],
         optional_min="1", expiry_months="24",

@@ -8,7 +8,7 @@ from typing import Any
 
 from flask import request, url_for
 from flask.typing import ResponseReturnValue
-from sqlalchemy import func, select
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 from werkzeug.routing import BuildError
 
@@ -21,6 +21,7 @@ from lti_tool.domain.catalog import (
     Route,
     allowed_actions,
     label,
+    routes_available,
 )
 from lti_tool.errors import Conflict, NotFound, ToolError, ValidationFailed
 from lti_tool.models import CredentialVersion, MicroCredential, Skill
@@ -59,27 +60,68 @@ ROUTE_HINTS = {
 }
 
 
-def _all_skills(session: Session, issuer_id: int) -> list[Skill]:
-    return list(session.scalars(select(Skill).where(Skill.issuer_id == issuer_id)
-                                .order_by(func.lower(Skill.name), Skill.code)))
+def _has_skills(session: Session, issuer_id: int) -> bool:
+    return session.scalars(select(Skill.id).where(Skill.issuer_id == issuer_id)
+                           .limit(1)).first() is not None
+
+
+def route_choices(chosen: list[str]) -> list[tuple[str, str, str]]:
+    """The routes the form offers: those MicroCred can award now
+    (``domain.catalog.routes_available``), plus any a stored version already names, so
+    editing never drops one silently."""
+    available = set(routes_available())
+    return [(k.value, label(k.value), ROUTE_HINTS.get(k.value, "")) for k in Route
+            if k.value in available or k.value in chosen]
 
 
 def _credential_form_page(status: int, *, staff: Staff, form: dict[str, Any],
                           version: CredentialVersion | None,
                           errors: dict[str, list[str]] | None = None, conflict: str = "",
-                          row_version: int | None = None,
-                          creates_version: bool = False) -> ResponseReturnValue:
+                          row_version: int | None = None, creates_version: bool = False,
+                          picker: tuple[str, int] = ("", 1),
+                          picker_used: bool = False) -> ResponseReturnValue:
+    """The credential form. Its skills are the chosen ones plus one page of a search of
+    the catalog (natural order of codes, chosen ones left out), never the whole library:
+    a catalog holds thousands of skills."""
     errors = errors or {}
+    query, page = picker
+    chosen = [*form["required_skills"], *form["optional_skills"]]
+    by_code = {s.code: s for s in catalog_service.skills_by_code(staff.session, staff.actor,
+                                                                 chosen)}
+    results = catalog_service.list_skills(staff.session, staff.actor, q=query, page=page,
+                                          per_page=forms.PICKER_PER_PAGE, exclude=chosen)
+    if results.page > results.pages:
+        results = catalog_service.list_skills(staff.session, staff.actor, q=query,
+                                              page=results.pages,
+                                              per_page=forms.PICKER_PER_PAGE, exclude=chosen)
     return render("admin/credential_form.html", status, form=form, version=version,
                   errors=errors, conflict=conflict, row_version=row_version,
                   summary=error_summary(errors, lambda n: forms.CREDENTIAL_LABELS.get(n, "Form")),
-                  skills=_all_skills(staff.session, staff.issuer.id),
+                  has_skills=bool(chosen) or _has_skills(staff.session, staff.issuer.id),
+                  chosen_skills=by_code, skill_results=results, skill_q=query,
+                  picker_used=picker_used,
                   creates_version=creates_version,
                   assessment_kinds=[(k.value, label(k.value)) for k in AssessmentKind],
                   gradings=[(k.value, label(k.value), "") for k in Grading],
                   delivery_modes=[(k.value, label(k.value), "") for k in DeliveryMode],
-                  routes=[(k.value, label(k.value), ROUTE_HINTS.get(k.value, ""))
-                           for k in Route])
+                  routes=route_choices(form["allowed_routes"]))
+
+
+def _picker_page(staff: Staff, form: dict[str, Any], version: CredentialVersion | None, *,
+                 row_version: int | None = None,
+                 creates_version: bool = False) -> ResponseReturnValue | None:
+    """A press of the skill picker's Search, Add or page buttons: the form again with what
+    was typed (and the ticked skills added), nothing saved. None when the form was saved."""
+    action, query, page = forms.picker_request(request.form)
+    if not action:
+        return None
+    if action == "add":
+        form = forms.add_picked(form, request.form)
+    if action == "search":
+        page = 1
+    return _credential_form_page(200, staff=staff, form=form, version=version,
+                                 row_version=row_version, creates_version=creates_version,
+                                 picker=(query, page), picker_used=True)
 
 
 @bp.route("/credentials/new", methods=["GET", "POST"])
@@ -90,6 +132,9 @@ def credential_new() -> ResponseReturnValue:
                                      version=None)
     check_csrf(staff.current)
     form = forms.credential_form_from_post(request.form)
+    picked = _picker_page(staff, form, None)
+    if picked is not None:
+        return picked
     try:
         version = catalog_service.create_credential(staff.session, staff.actor,
                                                     forms.credential_input(form))
@@ -148,6 +193,10 @@ def version_edit(version_id: int) -> ResponseReturnValue:
     row_version = posted_row_version()
     form = forms.credential_form_from_post(request.form)
     form["code"] = version.credential.code
+    picked = _picker_page(staff, form, version, row_version=row_version,
+                          creates_version=creates_version)
+    if picked is not None:
+        return picked
     data = forms.credential_input(form)
     try:
         if creates_version:

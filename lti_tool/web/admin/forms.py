@@ -455,3 +455,36 @@ def lens_choices(extra: Iterable[str] = ()) -> list[tuple[str, str]]:
         if lens and lens not in LENSES and lens not in [c[0] for c in choices]:
             choices.append((lens, lens.replace("_", " ").capitalize()))
     return choices
+
+
+# -- the skill picker of the credential form ------------------------------------------------
+PICKER_PER_PAGE = 20
+
+
+def picker_request(posted: Mapping[str, str]) -> tuple[str, str, int]:
+    """(action, search text, page) of a skill-picker button press on the credential form:
+    action "search", "add" or "page" (empty: the form was saved, not the picker used)."""
+    query = str(posted.get("skill_q", "")).strip()[:100]
+    page_raw = str(posted.get("skill_page", "") or posted.get("skill_page_current", ""))
+    page = int(page_raw) if page_raw.isdigit() and len(page_raw) < 6 else 1
+    action = str(posted.get("skill_action", ""))
+    if posted.get("skill_page"):
+        action = "page"
+    return (action if action in ("search", "add", "page") else ""), query, max(page, 1)
+
+
+def add_picked(form: dict[str, Any], posted: MultiDict[str, str]) -> dict[str, Any]:
+    """The form with the skills ticked in the picker's results added: as required or as
+    optional (required wins when both are ticked); a skill moves between the lists rather
+    than being in both."""
+    required = list(form["required_skills"])
+    optional = list(form["optional_skills"])
+    for code in (_clean(v) for v in posted.getlist("add_required")):
+        if code and code not in required:
+            required.append(code)
+        if code in optional:
+            optional.remove(code)
+    for code in (_clean(v) for v in posted.getlist("add_optional")):
+        if code and code not in required and code not in optional:
+            optional.append(code)
+    return {**form, "required_skills": required, "optional_skills": optional}

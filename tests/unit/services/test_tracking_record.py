@@ -60,10 +60,22 @@ def test_method_must_be_a_known_method(db, world, method):
 
 @pytest.mark.parametrize("url", [
     "javascript:alert(1)", "JavaScript:alert(document.cookie)", "data:text/html,<b>x</b>",
-    "ftp://files.example.edu/x", "http:///no-host", "//example.edu/x", "example.edu/work",
-    "https://example.edu/" + "a" * 1000])
+    "ftp://files.example.edu/x", "http:///no-host", "//example.edu/x", "not a link",
+    "mailto:ada@example.edu", "localhost/work", "https://example.edu/" + "a" * 1000])
 def test_evidence_url_must_be_http_or_https(db, world, url):
     assert "evidence_url" in _refused(db, world, evidence_url=url)
+
+
+@pytest.mark.parametrize(("typed", "kept"), [
+    ("example.edu/work", "https://example.edu/work"),
+    ("moodle.college.ca/mod/assign/view.php?id=4", "https://moodle.college.ca/mod/assign/view.php?id=4"),
+    ("docs.example.edu:8443/x#y", "https://docs.example.edu:8443/x#y"),
+    ("http://example.edu/plain", "http://example.edu/plain"),
+])
+def test_an_evidence_link_typed_without_a_scheme_gets_https(db, world, typed, kept):
+    campus, course, ada, _ = world
+    result = record(db, course, ada, campus.skill("VAR"), evidence_url=typed)
+    assert result.demonstration.evidence_url == kept
 
 
 def test_good_evidence_url_and_note_are_kept_trimmed(db, world):
