@@ -61,7 +61,7 @@ def test_search_and_pages_keep_what_was_typed_and_save_nothing(library, db):
                               skill_q="sk-39", skill_action="search"))
     assert found.status == 200
     assert _results(found)[:4] == ["SK-39", "SK-390", "SK-391", "SK-392"]
-    assert "111 skills match “sk-39”" in found.text   # 39, 390–399, 3900–3999
+    assert "111 skills match “sk-39”" in found.text   # 39, 390 to 399, 3900 to 3999
     form = found.form("/admin/credentials/new")
     assert form.value("title") == "Half-typed title" and form.value("skill_q") == "sk-39"
     # The count is focused after a search, for keyboard and screen-reader users.
