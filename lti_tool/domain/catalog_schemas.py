@@ -197,6 +197,8 @@ class ReviewInputSchema(StrictSchema):
     decision = fields.String(required=True,
                              validate=validate.OneOf([d.value for d in ReviewDecision]))
     comment = _text(4000)
+    # Approving while a criterion is scored "not_met" needs this, said explicitly.
+    confirm_not_met = fields.Boolean(load_default=False)
     scores = fields.List(fields.Nested(CriterionScoreSchema), required=True,
                          validate=validate.Length(min=1, max=50))
 

@@ -194,6 +194,9 @@ class Review(Base):
     comment: Mapped[str] = mapped_column(Text, default="")
     scores: Mapped[list[dict[str, Any]]] = mapped_column(JSON, default=list)
     rubric: Mapped[list[dict[str, Any]]] = mapped_column(JSON, default=list)
+    # An approval despite criteria scored "not met": their keys, which the reviewer
+    # confirmed (empty otherwise).
+    confirmed_not_met: Mapped[list[str]] = mapped_column(JSON, default=list)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
 
 

@@ -579,8 +579,10 @@ def set_rubric(session: Session, actor: Actor, criteria: Sequence[RubricCriterio
 def review(session: Session, actor: Actor, version_id: int, data: Mapping[str, Any],
            expected_row_version: int | None = None) -> Review:
     """Record a review on a version in review and apply its decision. Separation of duties:
-    nobody who authored or edited the version may review it. Raises Forbidden, Conflict,
-    ValidationFailed."""
+    nobody who authored or edited the version may review it. Approving while a criterion is
+    scored "not met" needs ``confirm_not_met`` (else ValidationFailed on that field, naming
+    the criteria); the confirmed criteria are recorded with the review and audited. Raises
+    Forbidden, Conflict, ValidationFailed. Not idempotent (each call is a review)."""
     actor.require(Scope.REVIEW)
     version = _own_version(session, actor, version_id)
     values = _load(ReviewInputSchema(), dict(data))
@@ -607,12 +609,19 @@ def review(session: Session, actor: Actor, version_id: int, data: Mapping[str, A
     if missing:
         errors.setdefault("scores", []).append("score every criterion; missing: " +
                                                ", ".join(missing))
+    not_met = [c for c in rubric if seen.get(c.key, {}).get("level") == "not_met"]
+    if decision is ReviewDecision.APPROVE and not_met and not values["confirm_not_met"]:
+        errors.setdefault("confirm_not_met", []).append(
+            "approving with criteria scored not met needs confirmation: " +
+            ", ".join(c.title for c in not_met))
     if errors:
         raise ValidationFailed(errors)
+    confirmed = [c.key for c in not_met] if decision is ReviewDecision.APPROVE else []
     row = Review(version_id=version.id, reviewer_ref=actor.ref, reviewer_name=actor.name[:300],
                  decision=decision.value, comment=values["comment"],
                  scores=[seen[c.key] for c in rubric],
-                 rubric=[{"key": c.key, "lens": c.lens, "title": c.title} for c in rubric])
+                 rubric=[{"key": c.key, "lens": c.lens, "title": c.title} for c in rubric],
+                 confirmed_not_met=confirmed)
     session.add(row)
     now = utcnow()
     version.state = target.value
@@ -621,9 +630,11 @@ def review(session: Session, actor: Actor, version_id: int, data: Mapping[str, A
     version.row_version += 1
     version.updated_at = now
     session.flush()
+    detail: dict[str, Any] = {"by": actor.ref, "review": row.id}
+    if confirmed:
+        detail["confirmed_not_met"] = confirmed
     audit.record(session, f"credential.review.{decision.value}",
-                 subject_type="credential_version", subject_id=version.id,
-                 detail={"by": actor.ref, "review": row.id})
+                 subject_type="credential_version", subject_id=version.id, detail=detail)
     return row
 
 

@@ -97,7 +97,7 @@ VERSION_KEYS = frozenset({"version", "state", "content", "required_skills", "opt
                           "snapshot", "author_name", "author_ref", "contributors", "reviews",
                           *TIMESTAMPS})
 REVIEW_KEYS = frozenset({"reviewer_name", "reviewer_ref", "decision", "comment", "scores",
-                         "rubric", "created_at"})
+                         "rubric", "confirmed_not_met", "created_at"})
 SKILL_LISTS = ("required_skills", "optional_skills")
 OPEN_STATES = frozenset({LifecycleState.DRAFT.value, LifecycleState.IN_REVIEW.value,
                          LifecycleState.APPROVED.value})
@@ -223,6 +223,7 @@ def _version_as_dict(version: CredentialVersion) -> dict[str, Any]:
     out["reviews"] = [{"reviewer_name": r.reviewer_name, "reviewer_ref": r.reviewer_ref,
                        "decision": r.decision, "comment": r.comment,
                        "scores": list(r.scores or []), "rubric": list(r.rubric or []),
+                       "confirmed_not_met": list(r.confirmed_not_met or []),
                        "created_at": _iso(r.created_at)} for r in version.reviews]
     return out
 
@@ -456,6 +457,10 @@ def _validate_reviews(raw: Any, where: str, problems: _Problems) -> list[dict[st
             "decision": decision,
             "comment": _text(item.get("comment", ""), rw, "comment", problems, max_len=4000),
             "scores": scores, "rubric": rubric,
+            "confirmed_not_met": [
+                _text(key, rw, "confirmed_not_met", problems, min_len=1, max_len=50)
+                for key in _list(item.get("confirmed_not_met", []), rw, "confirmed_not_met",
+                                 problems, max_len=50)],
             "created_at": _timestamp(item.get("created_at"), rw, "created_at", problems,
                                      required=True),
         })
@@ -708,7 +713,8 @@ def _build_version(credential: MicroCredential, planned: _PlannedVersion,
                            for i, (code, requirement) in enumerate(links)]
     version.reviews = [Review(reviewer_ref=r["reviewer_ref"], reviewer_name=r["reviewer_name"],
                               decision=r["decision"], comment=r["comment"], scores=r["scores"],
-                              rubric=r["rubric"], created_at=r["created_at"])
+                              rubric=r["rubric"], confirmed_not_met=r["confirmed_not_met"],
+                              created_at=r["created_at"])
                        for r in planned.reviews]
     return version
 

@@ -42,9 +42,15 @@ def create_draft(avery, **overrides):
 
 
 def act(person, credential_path, action):
-    """Press a lifecycle button on the credential page (it must be there)."""
+    """Press a lifecycle button on the credential page (it must be there); publishing and
+    retiring ask first, and the confirmation is given."""
     page = person.page(credential_path)
-    return person.submit(page.form("/transition", containing=action))
+    response = person.submit(page.form("/transition", containing=action))
+    if action in ("publish", "retire"):
+        asked = Page(response)
+        assert asked.status == 200 and "This cannot be undone" in asked.text, asked.text[:800]
+        response = person.submit(asked.form("/transition", containing=action))
+    return response
 
 
 def version_of(db, number=1):
@@ -116,10 +122,26 @@ def test_full_lifecycle_with_separation_of_duties(people, db):
                         "Apply control flow to solve problems").status_code == 303
     assert act(avery, path, "submit").status_code == 303
     form = blake.page(f"/admin/versions/{version.id}/review").form("/review")
-    assert blake.submit(form, **review_form_values("approve", "Good.")).status_code == 303
+    # Approving with a criterion "not met" asks first; nothing is recorded until confirmed.
+    overriding = {**review_form_values("approve", "Good."), "level-2": "not_met"}
+    asked = Page(blake.submit(form, **overriding))
+    assert asked.status == 200
+    assert "Approve although a criterion is not met?" in asked.text
+    assert db.scalars(select(Review).where(Review.decision == "approve")).first() is None
+    assert version_of(db).state == "in_review"
+    confirm = asked.form("/review")
+    assert confirm.value("level-2") == "not_met"   # the scores are kept
+    assert blake.submit(confirm, confirm_not_met="1").status_code == 303
     assert version_of(db).state == "approved"
+    approval = db.scalars(select(Review).where(Review.decision == "approve")).one()
+    assert approval.confirmed_not_met == [DEFAULT_RUBRIC[2].key]
 
-    # Publish (Avery); the public snapshot is frozen.
+    # Publish (Avery): the page asks first and changes nothing until confirmed; the
+    # public snapshot is then frozen.
+    first = Page(avery.submit(avery.page(path).form("/transition", containing="publish")))
+    assert first.status == 200 and "This cannot be undone" in first.text
+    assert "never changes again" in first.text
+    assert version_of(db).state == "approved"
     assert act(avery, path, "publish").status_code == 303
     published = version_of(db)
     assert published.state == "published" and published.snapshot is not None
@@ -131,6 +153,8 @@ def test_full_lifecycle_with_separation_of_duties(people, db):
     history = page.text
     assert history.index("Version 1: Approved") < history.index("Version 1: Changes requested")
     assert "by Blake Board" in history
+    assert "Approved although 1 criterion was scored “Not met” (the reviewer confirmed it)." \
+        in history
     assert "Outcome 2 needs a measurable verb." in history
     assert "Clear structure; admission requirements stated." in history
     assert "Structure and admission requirements : Partially met" in history

@@ -172,7 +172,25 @@ def test_review_history_is_kept_and_shown(author, reviewer):
     assert history[0]["comment"] == "Outcome 2 is not measurable."
     assert history[0]["reviewer_name"] == "API token reviewer"
     assert len(history[0]["scores"]) == 10 and history[0]["scores"][0]["level"] == "met"
+    assert history[1]["confirmed_not_met"] == []
     assert author.version(vid)["review_count"] == 2
+
+
+def test_approving_with_a_criterion_not_met_needs_confirmation(author, reviewer):
+    vid = new_draft(author)["id"]
+    author.act(vid, "submit")
+    body = review_body()
+    body["scores"][1]["level"] = "not_met"
+    refused = reviewer.post(f"/api/v1/versions/{vid}/reviews", json=body)
+    assert refused.status_code == 422
+    message = refused.get_json()["error"]["fields"]["confirm_not_met"][0]
+    assert "needs confirmation" in message
+    assert author.version(vid)["state"] == "in_review"
+    done = reviewer.post(f"/api/v1/versions/{vid}/reviews",
+                         json={**body, "confirm_not_met": True})
+    assert done.status_code == 201
+    assert done.get_json()["confirmed_not_met"] == [body["scores"][1]["criterion"]]
+    assert author.version(vid)["state"] == "approved"
 
 
 # -- versioning --------------------------------------------------------------------------------

@@ -43,6 +43,8 @@ from lti_tool.web.admin.staff import (
 from lti_tool.web.common.launch_session import check_csrf
 
 LIFECYCLE_BUTTONS = (Action.SUBMIT, Action.WITHDRAW, Action.PUBLISH, Action.RETIRE)
+# Irreversible: the page asks for confirmation before doing them.
+CONFIRMED_ACTIONS = (Action.PUBLISH, Action.RETIRE)
 ACTION_LABELS = {Action.SUBMIT: "Submit for review", Action.WITHDRAW: "Withdraw from review",
                  Action.PUBLISH: "Publish", Action.RETIRE: "Retire"}
 ACTION_HINTS = {
@@ -276,6 +278,16 @@ def version_transition(version_id: int) -> ResponseReturnValue:
     assert action is not None
     version = catalog_service.get_version(staff.session, staff.actor, version_id)
     credential_id, number = version.credential_id, version.version
+    possible = action in allowed_actions(LifecycleState(version.state)) and \
+        posted_row_version() == version.row_version
+    if action in CONFIRMED_ACTIONS and possible and request.form.get("confirm") != "1":
+        # Publishing (and retiring) cannot be undone: say what happens and ask first.
+        published = catalog_service.published_version(staff.session, staff.issuer.id,
+                                                      version.credential.code)
+        return render("admin/confirm_transition.html", version=version, action=action.value,
+                      action_label=ACTION_LABELS[action], row_version=posted_row_version(),
+                      replaces=published if published is not None and
+                      published.id != version.id else None)
     try:
         catalog_service.transition(staff.session, staff.actor, version_id, action,
                                    expected_row_version=posted_row_version())

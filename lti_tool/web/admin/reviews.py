@@ -46,7 +46,8 @@ def _review_block(staff: Staff, version: CredentialVersion) -> str:
 
 def _review_page(staff: Staff, version: CredentialVersion, status: int = 200, *,
                  posted: dict[str, Any] | None = None, errors: dict[str, list[str]] | None = None,
-                 conflict: str = "", row_version: int | None = None) -> ResponseReturnValue:
+                 conflict: str = "", row_version: int | None = None,
+                 not_met: list[str] | None = None) -> ResponseReturnValue:
     rubric = catalog_service.rubric_for(staff.session, staff.issuer.id)
     grouped: dict[str, list[tuple[int, Any]]] = {}
     for i, criterion in enumerate(rubric):
@@ -54,14 +55,15 @@ def _review_page(staff: Staff, version: CredentialVersion, status: int = 200, *,
     errors = errors or {}
     titles = {f"level-{i}": c.title for i, c in enumerate(rubric)}
     titles.update({f"comment-{i}": f"Comment on {c.title}" for i, c in enumerate(rubric)})
-    titles.update({"decision": "Decision", "comment": "Overall comment", "_form": "Review"})
+    titles.update({"decision": "Decision", "comment": "Overall comment", "_form": "Review",
+                   "confirm_not_met": "Approve although not met"})
     return render("admin/review.html", status, version=version,
                   view=catalog_service.learner_view(version), grouped=grouped,
                   posted=posted or {}, errors=errors,
                   summary=error_summary(errors, lambda n: titles.get(n, n)), conflict=conflict,
                   blocked=_review_block(staff, version),
                   row_version=version.row_version if row_version is None else row_version,
-                  decisions=[d.value for d in ReviewDecision])
+                  decisions=[d.value for d in ReviewDecision], not_met=not_met or [])
 
 
 @bp.route("/versions/<int:version_id>/review", methods=["GET", "POST"])
@@ -96,10 +98,18 @@ def version_review(version_id: int) -> ResponseReturnValue:
     if errors:
         return _review_page(staff, version, 422, posted=posted, errors=errors,
                             row_version=row_version)
+    not_met = [c.title for c, score in zip(rubric, scores, strict=True)
+               if score["level"] == "not_met"]
+    confirmed = request.form.get("confirm_not_met") == "1"
+    if posted["decision"] == ReviewDecision.APPROVE.value and not_met and not confirmed:
+        # Ask before an approval that overrides the rubric; nothing is recorded yet.
+        return _review_page(staff, version, 200, posted=posted, row_version=row_version,
+                            not_met=not_met)
     try:
         catalog_service.review(staff.session, staff.actor, version_id,
                                {"decision": posted["decision"], "comment": posted["comment"],
-                                "scores": scores}, expected_row_version=row_version)
+                                "scores": scores, "confirm_not_met": confirmed},
+                               expected_row_version=row_version)
     except ValidationFailed as exc:
         staff.session.rollback()
         mapped: dict[str, list[str]] = {}

@@ -108,6 +108,7 @@ def credential_out(credential: MicroCredential) -> dict[str, Any]:
 
 def review_out(review: Review) -> dict[str, Any]:
     result: dict[str, Any] = S.dump(S.ReviewSchema, review)
+    result["confirmed_not_met"] = list(review.confirmed_not_met or [])
     return result
 
 

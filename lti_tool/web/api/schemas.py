@@ -204,6 +204,9 @@ class ReviewSchema(Schema):
     comment = fields.String(required=True)
     scores = fields.List(fields.Nested(CriterionScoreSchema), required=True)
     rubric = fields.List(fields.Nested(RubricRefSchema), required=True)
+    confirmed_not_met = fields.List(fields.String(), required=True, metadata={
+        "description": "Criteria scored not met that the reviewer confirmed approving "
+                       "despite (empty unless the decision is approve)."})
     created_at = fields.DateTime(required=True)
 
 

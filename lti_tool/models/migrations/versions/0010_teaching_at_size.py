@@ -1,5 +1,6 @@
 """Awards: a revoked credential can be earned again; courses keep their latest roster
-refresh (``contexts.roster_status``).
+refresh (``contexts.roster_status``); a review records the "not met" criteria its reviewer
+confirmed approving despite (``reviews.confirmed_not_met``).
 
 Awards: a revoked credential can be earned again. ``UNIQUE (person_id, version_id)``
 becomes a partial unique index on (person_id, credential_id) WHERE revoked_at IS NULL: at
@@ -44,9 +45,13 @@ def upgrade() -> None:
                     sqlite_where=STANDING, postgresql_where=STANDING)
     with op.batch_alter_table('contexts', schema=None) as batch_op:
         batch_op.add_column(sa.Column('roster_status', sa.JSON(), nullable=True))
+    with op.batch_alter_table('reviews', schema=None) as batch_op:
+        batch_op.add_column(sa.Column('confirmed_not_met', sa.JSON(), nullable=True))
 
 
 def downgrade() -> None:
+    with op.batch_alter_table('reviews', schema=None) as batch_op:
+        batch_op.drop_column('confirmed_not_met')
     with op.batch_alter_table('contexts', schema=None) as batch_op:
         batch_op.drop_column('roster_status')
     op.drop_index('uq_awards_person_credential_standing', table_name='awards')
