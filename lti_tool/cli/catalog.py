@@ -186,8 +186,11 @@ def _print_report(report: ImportReport, issuer: Issuer) -> None:
              f"{counts.get('skills_updated', 0)} updated",
              f"{counts.get('skills_unchanged', 0)} unchanged"]
     if "credentials_created" in counts:
-        parts.append(f"{counts['credentials_created']} micro-credentials created "
-                     f"({counts['versions_created']} versions, "
+        parts.append(f"{counts['credentials_created']} micro-credentials created, "
+                     f"{counts.get('credentials_updated', 0)} updated, "
+                     f"{counts.get('credentials_unchanged', 0)} unchanged "
+                     f"({counts['versions_created']} versions added, "
+                     f"{counts.get('versions_updated', 0)} drafts updated, "
                      f"{counts['reviews_created']} reviews)")
         if counts.get("rubric_replaced"):
             parts.append("review rubric replaced")
@@ -196,6 +199,14 @@ def _print_report(report: ImportReport, issuer: Issuer) -> None:
                    f"It would give: {', '.join(parts)}.")
     else:
         click.echo(f"Imported into {issuer.slug}: {', '.join(parts)}.")
+    words = {"create": "new", "update": "updated", "add_version": "new version",
+             "replace": "replaced"}
+    for change in report.changes:
+        code = f" {change['code']}" if change["code"] else ""
+        click.echo(f"  {change['kind']}{code}: {words.get(change['change'], change['change'])}"
+                   f" ({change['detail']})")
+    if not report.changes:
+        click.echo("Nothing changed." if not report.dry_run else "Nothing would change.")
 
 
 @catalog.command("import", help="Import a catalog (JSON) or skills (CSV). Everything is "

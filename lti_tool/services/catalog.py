@@ -362,8 +362,10 @@ def _resolve_skills(session: Session, issuer_id: int,
     return resolved
 
 
-def _apply_content(version: CredentialVersion, values: dict[str, Any],
-                   skills: list[tuple[Skill, str]]) -> None:
+def apply_content(version: CredentialVersion, values: dict[str, Any],
+                  skills: list[tuple[Skill, str]]) -> None:
+    """Write a draft's fields and skill links from CredentialInputSchema values (the
+    caller bumps ``row_version``)."""
     content = {k: v for k, v in values.items() if k not in ("code",)}
     version.content = content
     version.title = values["title"]
@@ -395,7 +397,7 @@ def create_credential(session: Session, actor: Actor, data: Mapping[str, Any]) -
     version = CredentialVersion(credential=credential, version=1,
                                 state=LifecycleState.DRAFT.value, author_ref=actor.ref,
                                 author_name=actor.name[:300], contributors=[actor.ref])
-    _apply_content(version, values, skills)
+    apply_content(version, values, skills)
     session.add(credential)
     session.flush()
     audit.record(session, "credential.created", subject_type="credential_version",
@@ -438,7 +440,7 @@ def update_draft(session: Session, actor: Actor, version_id: int, data: Mapping[
     if values["code"] != version.credential.code:
         raise ValidationFailed({"code": ["cannot change once created"]})
     skills = _resolve_skills(session, actor.issuer_id, values)
-    _apply_content(version, values, skills)
+    apply_content(version, values, skills)
     _contribute(version, actor)
     version.row_version += 1
     version.updated_at = utcnow()

@@ -27,8 +27,14 @@ Import validates the whole document first and collects *every* problem with its 
 (``skills[3].code``, ``credentials[1].versions[0].content.title``, ``row 4``); only when
 there is none (and it is not a dry run) does it apply everything, inside a SAVEPOINT of the
 caller's transaction, so a failure half-way leaves nothing behind. Skills are upserted by
-code; a credential code that already exists in the target catalog is a problem (versions,
-states and reviews are history and are never merged).
+code. A credential that already exists is *updated*, so re-importing an export (or a newer
+export of the same catalog) works: versions identical to the catalog's are unchanged, a
+draft's content is replaced, versions numbered after the catalog's latest are added (a newly
+published one retires the catalog's published one, as publishing does). What would rewrite
+history is a problem instead: a published, retired, in-review, approved or rejected version
+that differs, a version moved to another state, a gap in the numbers. Reviews of versions
+already in the catalog are kept as they are. Every import reports the changes it makes (a
+dry run: the ones it would make), as a list a person can check before applying.
 
 CSV (skills only) has the columns of ``CSV_COLUMNS``; tags are separated by semicolons and
 only the first framework alignment fits in a row (the JSON export carries them all). On
@@ -80,6 +86,7 @@ from lti_tool.models.base import utcnow
 from lti_tool.services import audit
 from lti_tool.services.catalog import (
     Actor,
+    apply_content,
     build_snapshot,
     input_of,
     rubric_for,
@@ -133,6 +140,9 @@ class ImportReport:
     problems: list[dict[str, str]] = field(default_factory=list)
     counts: dict[str, int] = field(default_factory=dict)
     dry_run: bool = False
+    # What changes (or would change): {"kind": "skill" | "credential" | "rubric", "code",
+    # "change": "create" | "update" | "add_version" | "replace", "detail": words}.
+    changes: list[dict[str, str]] = field(default_factory=list)
 
     @property
     def applied(self) -> bool:
@@ -140,7 +150,8 @@ class ImportReport:
 
     def as_dict(self) -> dict[str, Any]:
         return {"ok": self.ok, "dry_run": self.dry_run, "applied": self.applied,
-                "counts": dict(self.counts), "problems": list(self.problems)}
+                "counts": dict(self.counts), "changes": list(self.changes),
+                "problems": list(self.problems)}
 
 
 class _Problems:
@@ -273,6 +284,12 @@ class _PlannedCredential:
     code: str
     created_at: datetime | None
     versions: list[_PlannedVersion]
+    # For a credential already in the catalog: what the import changes in it.
+    existing: MicroCredential | None = None
+    add: list[_PlannedVersion] = field(default_factory=list)
+    update: list[tuple[CredentialVersion, _PlannedVersion, list[str]]] = field(
+        default_factory=list)
+    retire: list[CredentialVersion] = field(default_factory=list)
 
 
 @dataclass
@@ -554,7 +571,72 @@ def _validate_version(item: Any, code: str, where: str, known_skills: set[str],
                            contributors, times, reviews)
 
 
-def _validate_credentials(raw: Any, known_skills: set[str], existing_codes: set[str],
+def _comparable(values: Mapping[str, Any]) -> str:
+    """A version's fields as canonical JSON, to tell identical versions apart."""
+    return json.dumps({k: v for k, v in values.items() if k != "code"}, sort_keys=True,
+                      default=str)
+
+
+def _changed_fields(current: Mapping[str, Any], incoming: Mapping[str, Any]) -> list[str]:
+    keys = (set(current) | set(incoming)) - {"code"}
+    return sorted(k for k in keys if json.dumps(current.get(k), sort_keys=True, default=str)
+                  != json.dumps(incoming.get(k), sort_keys=True, default=str))
+
+
+def _merge_existing(planned: _PlannedCredential, existing: MicroCredential, where: str,
+                    problems: _Problems) -> None:
+    """Plan the update of a credential already in the catalog (see the module docstring),
+    or add the problems that forbid it."""
+    planned.existing = existing
+    current = {v.version: v for v in existing.versions}
+    latest = max(current) if current else 0
+    for j, version in enumerate(planned.versions):
+        vw = f"{where}.versions[{j}]"
+        found = current.get(version.number)
+        if found is None:
+            if version.number <= latest:
+                problems.add(f"{vw}.version", "version",
+                             f"version {version.number} is not in this catalog, whose latest "
+                             f"is version {latest}: versions cannot be inserted in the past")
+            else:
+                planned.add.append(version)
+            continue
+        if found.state != version.state:
+            problems.add(f"{vw}.state", "state",
+                         f"version {version.number} is {found.state} in this catalog and "
+                         f"{version.state} in the file: an import does not move versions "
+                         "through review; use the catalog's review and publish actions")
+            continue
+        here = input_of(found)
+        if _comparable(here) == _comparable(version.values):
+            continue
+        if found.state != LifecycleState.DRAFT.value:
+            problems.add(vw, "content",
+                         f"version {version.number} is {found.state} in this catalog and "
+                         "differs from the file; only a draft changes: make the change a new "
+                         "version")
+            continue
+        planned.update.append((found, version, _changed_fields(here, version.values)))
+    # The catalog's versions after the import, by state.
+    after = {n: v.state for n, v in current.items()}
+    after.update({v.number: v.state for v in planned.add})
+    added_published = [v for v in planned.add if v.state == LifecycleState.PUBLISHED.value]
+    if added_published:
+        planned.retire = [v for v in existing.versions
+                          if v.state == LifecycleState.PUBLISHED.value]
+        for v in planned.retire:
+            after[v.version] = LifecycleState.RETIRED.value
+    if sum(state in OPEN_STATES for state in after.values()) > 1:
+        problems.add(f"{where}.versions", "versions",
+                     "with this catalog's versions, more than one would be open (draft, in "
+                     "review or approved)")
+    if sum(state == LifecycleState.PUBLISHED.value for state in after.values()) > 1:
+        problems.add(f"{where}.versions", "versions",
+                     "with this catalog's versions, more than one would be published")
+
+
+def _validate_credentials(raw: Any, known_skills: set[str],
+                          existing: Mapping[str, MicroCredential],
                           problems: _Problems) -> list[_PlannedCredential]:
     planned: list[_PlannedCredential] = []
     first_at: dict[str, int] = {}
@@ -573,10 +655,6 @@ def _validate_credentials(raw: Any, known_skills: set[str], existing_codes: set[
         elif code in first_at:
             problems.add(f"{where}.code", "code",
                          f"{code} appears twice (also credentials[{first_at[code]}])")
-        elif code in existing_codes:
-            problems.add(f"{where}.code", "code",
-                         f"a micro-credential with code {code} already exists in this "
-                         "catalog")
         if code:
             first_at.setdefault(code, i)
         created_at = _timestamp(item.get("created_at"), where, "created_at", problems)
@@ -604,8 +682,11 @@ def _validate_credentials(raw: Any, known_skills: set[str], existing_codes: set[
                          "at most one version may be published (publishing retires the "
                          "previous one)")
         if code:
-            planned.append(_PlannedCredential(code, created_at,
-                                              sorted(versions, key=lambda v: v.number)))
+            entry = _PlannedCredential(code, created_at,
+                                       sorted(versions, key=lambda v: v.number))
+            if code in existing and len(versions) == len(raw_versions):
+                _merge_existing(entry, existing[code], where, problems)
+            planned.append(entry)
     return planned
 
 
@@ -630,8 +711,15 @@ def _validate_document(session: Session, actor: Actor, doc: Any,
     plan.skills, doc_codes = _validate_skills(doc.get("skills"), problems)
     catalog_codes = set(session.scalars(select(Skill.code).where(
         Skill.issuer_id == actor.issuer_id)))
-    existing = set(session.scalars(select(MicroCredential.code).where(
-        MicroCredential.issuer_id == actor.issuer_id)))
+    codes = [c.get("code") for c in doc.get("credentials") or []
+             if isinstance(c, dict) and isinstance(c.get("code"), str)] \
+        if isinstance(doc.get("credentials"), list) else []
+    existing = {c.code: c for c in session.scalars(
+        select(MicroCredential).where(MicroCredential.issuer_id == actor.issuer_id,
+                                      MicroCredential.code.in_(codes[:MAX_CREDENTIALS]))
+        .options(selectinload(MicroCredential.versions)
+                 .selectinload(CredentialVersion.skill_links)
+                 .selectinload(CredentialSkill.skill)))} if codes else {}
     plan.credentials = _validate_credentials(doc.get("credentials"), doc_codes | catalog_codes,
                                              existing, problems)
     return plan
@@ -642,8 +730,10 @@ _SKILL_FIELDS = ("name", "description", "criteria", "alignments", "tags")
 
 
 def _plan_skills(session: Session, issuer_id: int, skills: Sequence[dict[str, Any]],
-                 counts: dict[str, int]) -> tuple[dict[str, Skill], list[dict[str, Any]]]:
-    """Existing skills by code, and the incoming skills that create or change one."""
+                 counts: dict[str, int], report: list[dict[str, str]] | None = None
+                 ) -> tuple[dict[str, Skill], list[dict[str, Any]]]:
+    """Existing skills by code, and the incoming skills that create or change one (each
+    described in ``report`` when given)."""
     existing = {s.code: s for s in session.scalars(select(Skill).where(
         Skill.issuer_id == issuer_id))}
     changes = []
@@ -652,9 +742,17 @@ def _plan_skills(session: Session, issuer_id: int, skills: Sequence[dict[str, An
         if current is None:
             counts["skills_created"] += 1
             changes.append(values)
-        elif any(getattr(current, name) != values[name] for name in _SKILL_FIELDS):
+            if report is not None:
+                report.append({"kind": "skill", "code": values["code"], "change": "create",
+                               "detail": values["name"]})
+            continue
+        changed = [name for name in _SKILL_FIELDS if getattr(current, name) != values[name]]
+        if changed:
             counts["skills_updated"] += 1
             changes.append(values)
+            if report is not None:
+                report.append({"kind": "skill", "code": values["code"], "change": "update",
+                               "detail": ", ".join(changed)})
         else:
             counts["skills_unchanged"] += 1
     return existing, changes
@@ -721,40 +819,82 @@ def _build_version(credential: MicroCredential, planned: _PlannedVersion,
 
 def import_catalog(session: Session, actor: Actor, doc: Any, *,
                    dry_run: bool = False) -> ImportReport:
-    """Validate ``doc`` completely, then (no problem, not a dry run) apply it atomically.
+    """Validate ``doc`` completely, then (no problem, not a dry run) apply it atomically:
+    new skills and credentials are created, existing ones updated (see the module
+    docstring). The report lists every change (what a dry run would do).
 
     Raises Forbidden without catalog:write. Problems never raise: they are in the report,
-    and then nothing is changed. Not idempotent (a second import of the same credentials is
-    refused because their codes exist); skills alone are upserted by code. Nothing commits."""
+    and then nothing is changed. Idempotent: importing the same document again changes
+    nothing. Nothing commits."""
     actor.require(Scope.CATALOG_WRITE)
     problems = _Problems()
     plan = _validate_document(session, actor, doc, problems)
     counts = {"skills_created": 0, "skills_updated": 0, "skills_unchanged": 0,
-              "credentials_created": 0, "versions_created": 0, "reviews_created": 0,
+              "credentials_created": 0, "credentials_updated": 0, "credentials_unchanged": 0,
+              "versions_created": 0, "versions_updated": 0, "reviews_created": 0,
               "rubric_replaced": 0}
     if problems:
         return ImportReport(ok=False, problems=problems.final(), counts=counts,
                             dry_run=dry_run)
-    existing, changes = _plan_skills(session, actor.issuer_id, plan.skills, counts)
-    counts["credentials_created"] = len(plan.credentials)
-    counts["versions_created"] = sum(len(c.versions) for c in plan.credentials)
-    counts["reviews_created"] = sum(len(v.reviews) for c in plan.credentials
-                                    for v in c.versions)
+    changes: list[dict[str, str]] = []
     replace_rubric = plan.rubric is not None and plan.rubric != rubric_for(session,
                                                                           actor.issuer_id)
     counts["rubric_replaced"] = int(replace_rubric)
+    if replace_rubric and plan.rubric is not None:
+        changes.append({"kind": "rubric", "code": "", "change": "replace",
+                        "detail": f"{len(plan.rubric)} criteria"})
+    existing, skill_changes = _plan_skills(session, actor.issuer_id, plan.skills, counts,
+                                           changes)
+    for planned in plan.credentials:
+        if planned.existing is None:
+            counts["credentials_created"] += 1
+            counts["versions_created"] += len(planned.versions)
+            counts["reviews_created"] += sum(len(v.reviews) for v in planned.versions)
+            changes.append({"kind": "credential", "code": planned.code, "change": "create",
+                            "detail": _versions_words(planned.versions)})
+            continue
+        if not planned.add and not planned.update:
+            counts["credentials_unchanged"] += 1
+            continue
+        counts["credentials_updated"] += 1
+        counts["versions_created"] += len(planned.add)
+        counts["versions_updated"] += len(planned.update)
+        counts["reviews_created"] += sum(len(v.reviews) for v in planned.add)
+        for version, _incoming, fields_changed in planned.update:
+            changes.append({"kind": "credential", "code": planned.code, "change": "update",
+                            "detail": f"draft version {version.version}: "
+                                      + ", ".join(fields_changed)})
+        if planned.add:
+            detail = _versions_words(planned.add)
+            if planned.retire:
+                detail += "; retires version " + ", ".join(
+                    str(v.version) for v in planned.retire)
+            changes.append({"kind": "credential", "code": planned.code,
+                            "change": "add_version", "detail": detail})
     if dry_run:
-        return ImportReport(ok=True, counts=counts, dry_run=True)
+        return ImportReport(ok=True, counts=counts, dry_run=True, changes=changes)
 
     with session.begin_nested():
         if replace_rubric and plan.rubric is not None:
             _replace_rubric(session, actor.issuer_id, plan.rubric)
-        _upsert_skills(session, actor.issuer_id, existing, changes)
+        _upsert_skills(session, actor.issuer_id, existing, skill_changes)
+        now = utcnow()
         for planned in plan.credentials:
-            credential = MicroCredential(issuer_id=actor.issuer_id, code=planned.code,
-                                         created_at=planned.created_at or utcnow())
-            session.add(credential)
-            for planned_version in planned.versions:
+            credential = planned.existing
+            new_versions = planned.versions
+            if credential is None:
+                credential = MicroCredential(issuer_id=actor.issuer_id, code=planned.code,
+                                             created_at=planned.created_at or now)
+                session.add(credential)
+            else:
+                new_versions = planned.add
+                for old in planned.retire:
+                    old.state = LifecycleState.RETIRED.value
+                    old.retired_at = now
+                    old.row_version += 1
+                for version, incoming, _fields in planned.update:
+                    _update_draft_from(version, incoming, existing, now)
+            for planned_version in new_versions:
                 version = _build_version(credential, planned_version, existing)
                 session.add(version)
                 if version.snapshot is None and version.state in FROZEN_STATES:
@@ -764,7 +904,23 @@ def import_catalog(session: Session, actor: Actor, doc: Any, *,
                      subject_id=actor.issuer_id, detail={"by": actor.ref, "format": "json",
                                                          **counts})
         session.flush()
-    return ImportReport(ok=True, counts=counts, dry_run=False)
+    return ImportReport(ok=True, counts=counts, dry_run=False, changes=changes)
+
+
+def _versions_words(versions: Sequence[_PlannedVersion]) -> str:
+    return ", ".join(f"version {v.number} ({v.state.replace('_', ' ')})" for v in versions)
+
+
+def _update_draft_from(version: CredentialVersion, incoming: _PlannedVersion,
+                       skills: Mapping[str, Skill], now: datetime) -> None:
+    """Replace a draft's content and skills with the file's (what an edit of the draft
+    does); its number, author and history stay."""
+    values = incoming.values
+    links = [(skills[code], "required") for code in values["required_skills"]] + \
+        [(skills[code], "optional") for code in values["optional_skills"]]
+    apply_content(version, values, links)
+    version.row_version += 1
+    version.updated_at = now
 
 
 def parse_catalog_json(data: bytes | str) -> tuple[Any, list[dict[str, str]]]:

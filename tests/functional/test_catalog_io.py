@@ -173,25 +173,84 @@ def test_dry_run_reports_what_would_happen_and_changes_nothing(
     assert catalog_counts(db) == before
 
 
-def test_existing_credential_codes_are_refused_and_skills_are_upserted(
+def test_reimporting_an_export_changes_nothing_and_skills_are_upserted(
         full_catalog: CatalogBuilder, db: Session) -> None:
     doc = export_catalog(db, full_catalog.author)
-    report = import_catalog(db, full_catalog.author, doc)
-    assert not report.ok
-    assert {p["field"] for p in report.problems} == {"code"}
-    assert len(report.problems) == len(doc["credentials"])
-    assert all("already exists" in p["message"] for p in report.problems)
+    report = import_catalog(db, full_catalog.author, json.loads(json.dumps(doc)))
+    assert report.ok, report.problems
+    assert report.changes == []
+    assert report.counts["credentials_unchanged"] == len(doc["credentials"])
+    assert report.counts["credentials_created"] == report.counts["credentials_updated"] == 0
 
     skills_only = {**doc, "credentials": [], "skills": [
         {**s, "name": s["name"] + " (revised)"} if s["code"] == "S1" else s
         for s in doc["skills"]]}
     s1 = catalog.skill_by_code(db, full_catalog.issuer.id, "S1")
     version_before = s1.row_version
+    dry = import_catalog(db, full_catalog.author, skills_only, dry_run=True)
+    assert dry.changes == [{"kind": "skill", "code": "S1", "change": "update",
+                            "detail": "name"}]
+    assert not s1.name.endswith("(revised)")
     report = import_catalog(db, full_catalog.author, skills_only)
     assert report.ok
     assert report.counts["skills_updated"] == 1
     assert report.counts["skills_unchanged"] == len(doc["skills"]) - 1
     assert s1.name.endswith("(revised)") and s1.row_version == version_before + 1
+
+
+def _credential(doc: dict, state: str) -> dict:
+    return next(c for c in doc["credentials"] if c["versions"][-1]["state"] == state)
+
+
+def test_a_newer_export_updates_a_draft_and_adds_versions(full_catalog: CatalogBuilder,
+                                                          db: Session) -> None:
+    doc = export_catalog(db, full_catalog.author)
+    changed = json.loads(json.dumps(doc))
+    draft = _credential(changed, "draft")
+    draft["versions"][-1]["content"]["title"] = "Retitled in the other system"
+    published = _credential(changed, "published")
+    newer = json.loads(json.dumps(published["versions"][-1]))
+    newer.update(version=newer["version"] + 1, state="draft", snapshot=None, reviews=[],
+                 published_at=None, approved_at=None, submitted_at=None)
+    newer["content"]["title"] = "The next edition"
+    published["versions"].append(newer)
+
+    dry = import_catalog(db, full_catalog.author, changed, dry_run=True)
+    assert dry.ok, dry.problems
+    assert {(c["code"], c["change"]) for c in dry.changes} == {
+        (draft["code"], "update"), (published["code"], "add_version")}
+    update = next(c for c in dry.changes if c["change"] == "update")
+    assert update["detail"].endswith(": title")
+    assert export_catalog(db, full_catalog.author)["credentials"] == doc["credentials"]
+
+    report = import_catalog(db, full_catalog.author, changed)
+    assert report.ok and report.counts["versions_updated"] == 1
+    assert report.counts["versions_created"] == 1
+    db.expire_all()
+    after = export_catalog(db, full_catalog.author)
+    titles = {c["code"]: [v["content"]["title"] for v in c["versions"]]
+              for c in after["credentials"]}
+    assert titles[draft["code"]][-1] == "Retitled in the other system"
+    assert titles[published["code"]][-1] == "The next edition"
+    # Importing the same file again changes nothing.
+    assert import_catalog(db, full_catalog.author, changed).changes == []
+
+
+def test_an_import_never_rewrites_reviewed_or_published_versions(
+        full_catalog: CatalogBuilder, db: Session) -> None:
+    doc = json.loads(json.dumps(export_catalog(db, full_catalog.author)))
+    published = _credential(doc, "published")
+    published["versions"][-1]["content"]["title"] = "Quietly changed"
+    in_review = _credential(doc, "in_review")
+    in_review["versions"][-1]["state"] = "approved"
+    report = import_catalog(db, full_catalog.author, doc)
+    assert not report.ok
+    messages = " ".join(p["message"] for p in report.problems)
+    assert "is published in this catalog and differs from the file" in messages
+    assert "an import does not move versions through review" in messages
+    db.expire_all()
+    again = export_catalog(db, full_catalog.author)
+    assert "Quietly changed" not in json.dumps(again)
 
 
 def test_custom_rubric_travels_with_the_catalog(db: Session) -> None:

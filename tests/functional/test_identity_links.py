@@ -30,6 +30,7 @@ from tests.support.learning import (
     offer,
     python_catalog,
     second_platform,
+    skill_block,
 )
 
 EMAIL = "sam.student@northern.example.edu"
@@ -81,14 +82,6 @@ def _proposal_row(page, account_text):
     return row.group(0)
 
 
-def _skill_block(page, name):
-    html = page if isinstance(page, str) else page.html
-    match = re.search(r'<li class="skill-status">\s*<h3[^>]*>' + re.escape(name) + r'.*?</li>',
-                      html, re.S)
-    assert match, name
-    return match.group(0)
-
-
 def test_learner_on_two_platforms_is_linked_after_confirmation(app, db, platform, campus):
     skills = campus["catalog"].skills
     _sam_on_a(app, platform)
@@ -102,7 +95,7 @@ def test_learner_on_two_platforms_is_linked_after_confirmation(app, db, platform
 
     # Before the link, course B knows nothing of what Sam did on Moodle.
     before = _sam_on_b(app, campus["canvas"]).page()
-    assert "Not yet" in _skill_block(before, "Variables and types")
+    assert "Not yet" in skill_block(before, "Variables and types")
 
     avery = campus["admin"]
     page = avery.page("/admin/identity")
@@ -121,7 +114,7 @@ def test_learner_on_two_platforms_is_linked_after_confirmation(app, db, platform
     assert set(award.demonstration_ids) == {var.demonstration.id, flow.demonstration.id}
 
     after = _sam_on_b(app, campus["canvas"]).page()
-    variables = _skill_block(after, "Variables and types")
+    variables = skill_block(after, "Variables and types")
     assert "Demonstrated" in variables and INTROPROG_TITLE in variables
     assert "another course" in variables
     earned = after.html.split('id="earned-title"', 1)[1].split('id="progress-title"', 1)[0]
@@ -171,7 +164,7 @@ def test_undo_moves_the_records_back(app, db, platform, campus):
     db.expire_all()
     assert db.get(Demonstration, b_demo.id).person_id == sam_a.person_id
     linked = _sam_on_b(app, campus["canvas"]).page()
-    assert "Demonstrated" in _skill_block(linked, "Variables and types")
+    assert "Demonstrated" in skill_block(linked, "Variables and types")
 
     page = avery.page("/admin/identity")
     undone = avery.client.post(page.form("/undo").action, data=page.form("/undo").data())
@@ -180,8 +173,8 @@ def test_undo_moves_the_records_back(app, db, platform, campus):
     assert account_of(db, campus["canvas"], "canvas-sam-77").person_id == own_person
     assert db.get(Demonstration, b_demo.id).person_id == own_person
     apart = _sam_on_b(app, campus["canvas"]).page()
-    assert "Not yet" in _skill_block(apart, "Variables and types")
-    assert "Demonstrated" in _skill_block(apart, "Debugging")
+    assert "Not yet" in skill_block(apart, "Variables and types")
+    assert "Demonstrated" in skill_block(apart, "Debugging")
     listing = avery.page("/admin/identity")
     assert "No accounts are linked across platforms" in listing.text
     assert db.scalars(select(LinkProposal.status)).all() == ["undone"]
@@ -209,7 +202,7 @@ def test_same_sub_on_one_platform_is_one_person_in_every_course(app, db, platfor
     offer(db, campus["issuer"], codeteach, campus["two"])
     demonstrate(db, campus["a"], account_of(db, platform, "4"), skills["PY-VAR"])
     page = sam.page()
-    variables = _skill_block(page, "Variables and types")
+    variables = skill_block(page, "Variables and types")
     assert "Demonstrated" in variables and INTROPROG_TITLE in variables
     assert db.scalar(select(func.count()).select_from(LinkProposal)) == 0
 
@@ -325,4 +318,4 @@ def test_learner_role_still_sees_only_their_records_after_linking(app, db, platf
     avery.client.post(page.form("/confirm").action, data=page.form("/confirm").data())
     html = _sam_on_b(app, campus["canvas"]).page().html
     assert "ALEX-ONLY" not in html
-    assert "Not yet" in _skill_block(html, "Control flow")
+    assert "Not yet" in skill_block(html, "Control flow")

@@ -25,6 +25,7 @@ from tests.support.learning import (
     make_issuer,
     offer,
     python_catalog,
+    skill_block,
 )
 
 FOR_CREDIT = {"context_kind": "for-credit"}
@@ -57,15 +58,6 @@ def _sam(app, platform, fixture=INTROPROG):
                   email="student4@example.com")
 
 
-def _skill_block(page, name):
-    """The HTML of one skill's item on the page."""
-    match = re.search(r'<li class="skill-status">\s*<details[^>]*>\s*<summary>[^\n]*?'
-                      r'<span class="skill-title"[^>]*>' + re.escape(name) + r'</span>.*?</li>\s*'
-                      r'(?=<li class="skill-status">|</ul>)', page.html, re.S)
-    assert match, f"no skill item for {name}"
-    return match.group(0)
-
-
 def test_learner_sees_own_statuses_including_another_course(app, db, platform, school):
     skills = school["catalog"].skills
     demonstrate(db, school["intro"], school["sam"], skills["PY-VAR"],
@@ -78,15 +70,15 @@ def test_learner_sees_own_statuses_including_another_course(app, db, platform, s
     # The landing page keeps what it showed: course title, user name, role.
     assert INTROPROG_TITLE in page.text and "Sam Student" in page.text
     assert "Learner" in page.text
-    variables = _skill_block(page, "Variables and types")
+    variables = skill_block(page, "Variables and types")
     assert "Demonstrated" in variables and INTROPROG_TITLE in variables
     assert 'href="https://github.com/sam/variables"' in variables
-    flow = _skill_block(page, "Control flow")
+    flow = skill_block(page, "Control flow")
     assert "Demonstrated" in flow and CODETEACH_TITLE in flow and "another course" in flow
     assert "Observation" in flow
-    functions = _skill_block(page, "Functions")
+    functions = skill_block(page, "Functions")
     assert "Attempted, not yet demonstrated" in functions
-    debugging = _skill_block(page, "Debugging")
+    debugging = skill_block(page, "Debugging")
     assert "Not yet" in debugging and "Demonstrated on" not in debugging
     # Progress: 2 of 5 (4 required + 1 of 2 optional), what remains in plain words.
     assert "2 of 5 skills demonstrated" in page.text
@@ -139,7 +131,7 @@ def test_history_shows_corrections_and_superseded_records(app, db, platform, sch
                 supersedes_id=first.demonstration.id,
                 reason="Recorded for the wrong learner: the debugging task was not done.")
     page = _sam(app, platform).page()
-    debugging = _skill_block(page, "Debugging")
+    debugging = skill_block(page, "Debugging")
     assert "Attempted, not yet demonstrated" in debugging
     assert "2 records, 1 correction" in debugging
     assert "Recorded for the wrong learner: the debugging task was not done." in debugging
@@ -190,7 +182,7 @@ def test_earned_again_after_a_revocation_is_under_earned_and_the_revoked_one_kep
 
 def test_each_skill_says_when_it_counts_as_demonstrated(app, db, platform, school):
     page = _sam(app, platform).page()
-    block = _skill_block(page, "Variables and types")
+    block = skill_block(page, "Variables and types")
     assert "Demonstrated when" in block
     assert 'data-open-wide' in block  # a collapsible card (open on wide screens)
     # The earned credentials come before the skills.
@@ -227,7 +219,7 @@ def test_no_other_learners_data_and_no_grades(app, db, platform, school):
         visible = re.sub(r"<[^>]+>", " ", html).lower()
         assert "grade" not in visible and "score" not in visible
     # Sam's own record is there; the skill Alex demonstrated is "not yet" for Sam.
-    assert "Not yet" in _skill_block(sam.page("/me"), "Variables and types")
+    assert "Not yet" in skill_block(sam.page("/me"), "Variables and types")
     assert mine.demonstration.person_id == school["sam"].person_id
 
 

@@ -185,3 +185,15 @@ def admin(app: Flask, platform: TestPlatform, sub: str = "admin-1",
           name: str = "Avery Admin") -> Launched:
     return launch(app, platform, "instructor_claims_INTROPROG.json", sub=sub, name=name,
                   email=f"{sub}@example.edu", roles=[INSTITUTION_ADMIN, INSTRUCTOR])
+
+
+def skill_block(page: Any, name: str) -> str:
+    """The HTML of one skill's card on a learner's page (its <li>)."""
+    import re
+
+    html = page if isinstance(page, str) else page.html
+    match = re.search(r'<li class="skill-status">\s*<details[^>]*>\s*<summary>[^\n]*?'
+                      r'<span class="skill-title"[^>]*>' + re.escape(name) + r'</span>.*?</li>\s*'
+                      r'(?=<li class="skill-status">|</ul>)', html, re.S)
+    assert match, f"no skill card for {name}"
+    return match.group(0)

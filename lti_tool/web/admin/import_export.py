@@ -1,5 +1,7 @@
 """Catalog import and export: the whole catalog as JSON, the skills as CSV, and uploading
-one (validated whole; nothing is applied on any problem)."""
+one (validated whole; nothing is applied on any problem). A check (dry run) lists every
+change the import would make; a long list of problems shows the first 100, the count per
+field, and a download of them all."""
 
 from __future__ import annotations
 
@@ -8,7 +10,9 @@ import json
 from flask import make_response, request
 from flask.typing import ResponseReturnValue
 
-from lti_tool.web.admin.staff import bp, current_staff, render, writer_staff
+from lti_tool.services import problem_lists
+from lti_tool.web.admin.staff import admin_url, bp, current_staff, render, writer_staff
+from lti_tool.web.common import problem_downloads
 from lti_tool.web.common.launch_session import check_csrf
 
 
@@ -74,5 +78,19 @@ def import_upload() -> ResponseReturnValue:
     else:
         staff.session.rollback()
     status = 422 if error or (report is not None and not report.ok) else 200
+    summary: problem_lists.ProblemSummary | None = None
+    download = ""
+    if report is not None and report.problems:
+        summary = problem_lists.summarise(report.problems)
+        download = admin_url("admin.import_problems",
+                             ref=problem_downloads.keep(report.problems))
     return render("admin/io.html", status, report=report, kind=kind, dry_run=dry_run,
-                  error=error, filename=(upload.filename if upload else "") or "")
+                  error=error, filename=(upload.filename if upload else "") or "",
+                  problems=summary, problems_url=download)
+
+
+@bp.get("/io/problems/<ref>.csv")
+def import_problems(ref: str) -> ResponseReturnValue:
+    """Every problem of the last check, as CSV (kept for this launch for an hour)."""
+    staff = current_staff()
+    return problem_downloads.download(ref, f"{staff.issuer.slug}-import-problems.csv")

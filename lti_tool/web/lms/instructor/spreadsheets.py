@@ -1,6 +1,7 @@
 """CSV for spreadsheets: the grid and the awards as exports (cells a spreadsheet will not
-run as formulas), and the import of demonstrations (a dry run first, then all or
-nothing)."""
+run as formulas), a template to fill in, and the import of demonstrations (a dry run first,
+then all or nothing; a long list of problems is summarised, with all of them to
+download)."""
 
 from __future__ import annotations
 
@@ -10,18 +11,24 @@ from collections.abc import Iterable, Iterator, Sequence
 
 from flask import request
 from flask.typing import ResponseReturnValue
+from sqlalchemy import select
 from werkzeug.wrappers import Response as WerkzeugResponse
 
 from lti_tool.domain.catalog import label
-from lti_tool.domain.tracking import AwardStatus, CellStatus, summarise_cell
+from lti_tool.domain.tracking import AwardStatus, CellStatus, Method, Outcome, summarise_cell
 from lti_tool.errors import ToolError
-from lti_tool.services import tracking
+from lti_tool.models import LearnerAccount
+from lti_tool.models.base import utcnow
+from lti_tool.services import problem_lists, tracking
+from lti_tool.services.demonstration_import import COLUMNS as IMPORT_COLUMNS
+from lti_tool.web.common import problem_downloads
 from lti_tool.web.common.launch_session import check_csrf
 from lti_tool.web.lms.instructor.awards import award_rows
 from lti_tool.web.lms.instructor.course import (
     MAX_IMPORT_BYTES,
     Course,
     bp,
+    course_url,
     current_course,
     error_summary,
     fmt_date,
@@ -118,6 +125,43 @@ def export_awards() -> ResponseReturnValue:
     return _csv_response(rows(), f"{_file_stem(course)}-awards.csv")
 
 
+TEMPLATE_EXAMPLES = 3
+
+
+@bp.get("/course/import/template.csv")
+def import_template() -> ResponseReturnValue:
+    """A CSV to fill in: the import's columns, and example rows with this course's real
+    learners (email, else platform user id) and skill codes, to replace or delete."""
+    course = current_course()
+    skills = offered_skills(offered_credentials(course))
+    learners = roster(course.session, course.context.id)[:TEMPLATE_EXAMPLES]
+    subs: dict[int, str] = {aid: sub for aid, sub in course.session.execute(
+        select(LearnerAccount.id, LearnerAccount.sub).where(
+            LearnerAccount.id.in_([lr.account_id for lr in learners])))} if learners else {}
+    today = utcnow().date().isoformat()
+
+    def rows() -> Iterator[list[object]]:
+        yield list(IMPORT_COLUMNS)
+        if not skills:
+            return
+        for learner in learners or []:
+            yield [learner.email or subs.get(learner.account_id, ""), skills[0].code,
+                   Outcome.PASS.value, today, "", Method.IN_COURSE_ASSIGNMENT.value,
+                   "Example row: replace it or delete it"]
+        if not learners:
+            yield ["learner@example.edu", skills[0].code, Outcome.PASS.value, today, "",
+                   Method.IN_COURSE_ASSIGNMENT.value, "Example row: replace it or delete it"]
+
+    return _csv_response(rows(), f"{_file_stem(course)}-demonstrations-template.csv")
+
+
+@bp.get("/course/import/problems/<ref>.csv")
+def import_problems(ref: str) -> ResponseReturnValue:
+    """Every problem of the last check of an import, as CSV (kept for an hour)."""
+    course = current_course()
+    return problem_downloads.download(ref, f"{_file_stem(course)}-import-problems.csv")
+
+
 # -- CSV import -----------------------------------------------------------------------------------
 @bp.route("/course/import", methods=["GET", "POST"])
 def import_page() -> ResponseReturnValue:
@@ -148,6 +192,12 @@ def import_page() -> ResponseReturnValue:
                 course.session.commit()
             else:
                 course.session.rollback()
+    problems = problems_url = None
+    if report is not None and report.problems:
+        problems = problem_lists.summarise(report.problems, report.counts.get("problems"))
+        problems_url = course_url("instructor.import_problems",
+                                  ref=problem_downloads.keep(report.problems))
     return render("instructor/import.html", 422 if errors or (report and not report.ok)
                   else 200, report=report, dry_run=dry_run, errors=errors,
-                  summary=error_summary(errors), active="import")
+                  summary=error_summary(errors), active="import", problems=problems,
+                  problems_url=problems_url, skills=offered_skills(offered_credentials(course)))
