@@ -11,6 +11,7 @@ from sqlalchemy import inspect as sa_inspect
 from sqlalchemy import select
 
 from lti_tool.cli.context import make_app, resolve_issuer, session_for
+from lti_tool.domain.catalog import SCOPE_DESCRIPTIONS
 from lti_tool.models import Issuer
 from lti_tool.services import api_tokens
 
@@ -20,10 +21,15 @@ def tokens() -> None:
     pass
 
 
+def _scopes_help() -> str:
+    return ("Comma-separated, any of: " +
+            "; ".join(f"{scope.value} ({text.rstrip('.').lower()})"
+                      for scope, text in SCOPE_DESCRIPTIONS.items()) + ".")
+
+
 @tokens.command("create", help="Create a token and print it once (alone on the last line).")
 @click.option("--name", required=True, help="What the token is for, e.g. 'registrar sync'.")
-@click.option("--scopes", required=True,
-              help="Comma-separated: catalog:read, catalog:write, review.")
+@click.option("--scopes", required=True, help=_scopes_help())
 @click.option("--issuer", "issuer_slug", default=None,
               help="The issuer's slug (optional when there is only one issuer).")
 @click.option("--expires-in-days", "expires_in_days", type=int, default=None,

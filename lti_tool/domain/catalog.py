@@ -86,6 +86,23 @@ class Scope(StrEnum):
     DEMONSTRATIONS_WRITE = "demonstrations:write"
     AWARDS_READ = "awards:read"
     AWARDS_REVOKE = "awards:revoke"
+    COURSES_READ = "courses:read"
+    OFFERINGS_WRITE = "offerings:write"
+
+
+#: What each API token scope allows, in words (the CLI's --help, the admin tokens page,
+#: the OpenAPI document).
+SCOPE_DESCRIPTIONS: dict[Scope, str] = {
+    Scope.CATALOG_READ: "Read skills and micro-credentials, export the catalog.",
+    Scope.CATALOG_WRITE: "Create and change skills and drafts, move versions through the "
+                         "lifecycle, import.",
+    Scope.REVIEW: "Record quality reviews.",
+    Scope.DEMONSTRATIONS_WRITE: "Record demonstrated skills (one, or a CSV import).",
+    Scope.AWARDS_READ: "Read awards, their signed credentials and learner records.",
+    Scope.AWARDS_REVOKE: "Revoke awards.",
+    Scope.COURSES_READ: "Read courses with their offerings, rosters and demonstrations.",
+    Scope.OFFERINGS_WRITE: "Offer micro-credentials in courses, and detach them.",
+}
 
 
 LABELS: dict[str, str] = {

@@ -166,3 +166,15 @@ def test_a_bad_scope_is_a_one_line_error_and_creates_nothing(cli, tool, scopes, 
 def test_without_any_issuer_create_says_what_to_do(cli):
     assert_one_line_error(cli("tokens", "create", "--name", "n", "--scopes", "catalog:read"),
                           "no issuer")
+
+
+def test_create_help_lists_every_scope_with_what_it_allows():
+    from lti_tool.domain.catalog import SCOPE_DESCRIPTIONS, Scope
+
+    result = CliRunner().invoke(main, ["tokens", "create", "--help"], terminal_width=200)
+    assert result.exit_code == 0
+    text = " ".join(result.output.split())
+    for scope in Scope:
+        assert scope.value in text, scope
+        words = " ".join(SCOPE_DESCRIPTIONS[scope].rstrip(".").lower().split())
+        assert words in text, words

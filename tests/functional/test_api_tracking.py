@@ -233,7 +233,7 @@ def test_a_learner_who_launched_the_tool_can_be_graded_by_platform_user_id(
     ({"offering_id": "1"}, "offering_id"),
     ({"offering_id": 0}, "offering_id"),
     ({"offering_id": None}, "_schema"),
-    ({"context": {"issuer": "https://moodle.test"}}, "context.client_id"),
+    ({"context": {"issuer": "https://moodle.test"}}, "context.context_id"),
     ({"grade": 97}, "grade"),
     ({"skill_code": "nope"}, "skill_code"),
     ({"learner": {"platform_user_id": "ghost"}}, "learner.platform_user_id"),
@@ -569,7 +569,7 @@ def test_a_csv_import_with_problems_is_422_and_applies_nothing(api, db, course):
     assert demonstration_count(db) == 0
 
 
-@pytest.mark.parametrize("query", ["", "?context_id=2", "?offering_id=1&context_id=2",
+@pytest.mark.parametrize("query", ["", "?offering_id=1&context_id=2",
                                    "?offering_id=x", "?issuer=a&client_id=b&deployment_id=c"])
 def test_a_csv_import_must_name_exactly_one_course(api, course, query):
     response = api.post(f"/api/v1/demonstrations/import{query}", data="learner\r\n",

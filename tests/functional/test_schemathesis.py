@@ -67,7 +67,8 @@ def seed_tracking(db, transport, issuer) -> dict[str, list]:
         [[learners[0].sub, code, "pass", "2025-01-01", ""] for code in ("fz.1", "fz.2")]))
     db.commit()
     award = awards_of(db, learners[0].person_id)[0]
-    return {"offering_ids": [course.offering_id], "award_ids": [award.id, award.public_id]}
+    return {"offering_ids": [course.offering_id], "award_ids": [award.id, award.public_id],
+            "course_ids": [course.context.id], "person_ids": [learners[0].person_id]}
 
 
 def load_schema(app, ids: dict[str, list[int]]):
@@ -82,6 +83,10 @@ def load_schema(app, ids: dict[str, list[int]]):
             "path.other_id": {"dictionary": "version_ids", "probability": 0.8},
             "path.award_id": {"dictionary": "award_ids", "probability": 0.8},
             "query.offering_id": {"dictionary": "offering_ids", "probability": 0.8},
+            "path.offering_id": {"dictionary": "offering_ids", "probability": 0.8},
+            "path.course_id": {"dictionary": "course_ids", "probability": 0.8},
+            "query.course_id": {"dictionary": "course_ids", "probability": 0.8},
+            "query.person_id": {"dictionary": "person_ids", "probability": 0.5},
         },
     })
     return schemathesis.openapi.from_wsgi("/api/v1/openapi.json", app, config=config)
@@ -93,18 +98,22 @@ def test_the_document_is_valid_openapi_3_0(client):
     document = client.get("/api/v1/openapi.json").get_json()
     errors = [str(e) for e in OPENAPI_30_VALIDATOR.iter_errors(document)]
     assert errors == []
-    assert len(OPERATIONS) == 30  # 29 + POST /api/v1/verify
+    # 29 + POST /api/v1/verify + the courses, roster, offerings and demonstration reads
+    assert len(OPERATIONS) == 36
 
 
 @pytest.mark.parametrize("label", OPERATIONS)
 def test_no_request_makes_the_api_fail(app, client, db, transport, label):
     issuer = make_issuer(db, "fuzz-college")
-    token = make_token(db, issuer, (*ALL_SCOPES, "demonstrations:write", "awards:read"))
+    token = make_token(db, issuer, (*ALL_SCOPES, "demonstrations:write", "awards:read",
+                                    "courses:read", "offerings:write"))
     ids = seed_catalog(Api(client, token))
-    if "/demonstrations" in label or "/awards" in label:
+    if any(part in label for part in ("/demonstrations", "/awards", "/courses",
+                                      "/offerings")):
         ids.update(seed_tracking(db, transport, issuer))
     else:
-        ids.update({"offering_ids": [1], "award_ids": [1]})
+        ids.update({"offering_ids": [1], "award_ids": [1], "course_ids": [1],
+                    "person_ids": [1]})
     operation = load_schema(app, ids).find_operation_by_label(label)
     assert operation is not None, label
     headers = {"Authorization": f"Bearer {token}"}

@@ -8,7 +8,7 @@ from typing import Any
 from flask import request
 from flask.typing import ResponseReturnValue
 
-from lti_tool.domain.catalog import Scope
+from lti_tool.domain.catalog import SCOPE_DESCRIPTIONS, Scope
 from lti_tool.errors import ValidationFailed
 from lti_tool.services import api_tokens
 from lti_tool.web.admin import forms
@@ -81,7 +81,8 @@ def tokens() -> ResponseReturnValue:
                   offered=offered, form=form, errors=errors, expiry_choices=EXPIRY_CHOICES,
                   expired={t.id for t in token_rows if api_tokens.is_expired(t)},
                   summary=error_summary(errors, lambda n: labels.get(n, n)), created=created,
-                  who=people_names(staff.session, [t.created_by for t in token_rows]))
+                  who=people_names(staff.session, [t.created_by for t in token_rows]),
+                  scope_hints={s.value: text for s, text in SCOPE_DESCRIPTIONS.items()})
 
 
 @bp.post("/tokens/<int:token_id>/revoke")

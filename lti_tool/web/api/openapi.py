@@ -1,5 +1,6 @@
 """The OpenAPI 3.0.3 document of /api/v1, served at /api/v1/openapi.json.
 
+Every route shows an example of what it takes and returns (``openapi_examples``).
 Component schemas are generated from the marshmallow schemas the API actually validates and
 serialises with (a small converter: String → string with maxLength/enum/pattern/format,
 Integer, Decimal → string with a pattern, Boolean, List → array, Nested → $ref, required
@@ -16,12 +17,14 @@ from typing import Any
 from marshmallow import RAISE, Schema, fields, missing, validate
 
 from lti_tool import __version__
+from lti_tool.domain.catalog import SCOPE_DESCRIPTIONS
 from lti_tool.domain.catalog_schemas import (
     CredentialInputSchema,
     ReviewInputSchema,
     SkillInputSchema,
 )
 from lti_tool.web.api import schemas as S
+from lti_tool.web.api.openapi_examples import add_examples
 
 DECIMAL_PATTERN = r"^-?[0-9]+(\.[0-9]+)?$"
 
@@ -360,30 +363,32 @@ def openapi_document(base_url: str) -> dict[str, Any]:
 
     for cls in (ReviewInputSchema, S.ErrorSchema):
         c.ref(cls)
-    return {
+    return add_examples({
         "openapi": "3.0.3",
         "info": {"title": "MicroCred catalog API", "version": __version__,
                  "description": "The institution's micro-credential catalog: skills, "
                                 "micro-credentials and their versions, lifecycle, quality "
-                                "reviews, import/export; demonstrations recorded by "
-                                "autograders and imported in bulk; awards. Authenticate "
+                                "reviews, import/export; courses with their offerings and "
+                                "rosters; demonstrations recorded by autograders, imported "
+                                "in bulk and read back; awards. Authenticate "
                                 "with a per-issuer API token: 'Authorization: Bearer "
                                 "mc_...'."},
         "servers": [{"url": base_url}],
         "security": [{"bearerAuth": []}],
         "tags": [{"name": t} for t in ("skills", "credentials", "versions", "reviews",
-                                      "issuer", "catalog", "demonstrations", "awards",
-                                      "verify", "meta")],
+                                      "issuer", "catalog", "courses", "demonstrations",
+                                      "awards", "verify", "meta")],
         "paths": b.paths,
         "components": {
             "schemas": dict(sorted(c.schemas.items())),
             "securitySchemes": {"bearerAuth": {
                 "type": "http", "scheme": "bearer", "bearerFormat": "mc_<prefix>_<secret>",
-                "description": "A per-issuer API token with scopes catalog:read, "
-                               "catalog:write, review, demonstrations:write, "
-                               "awards:read and/or awards:revoke."}},
+                "description": "A per-issuer API token with one or more scopes: " +
+                               "; ".join(f"{scope.value} ({text.rstrip('.').lower()})"
+                                         for scope, text in SCOPE_DESCRIPTIONS.items()) +
+                               "."}},
         },
-    }
+    })
 
 
 def _import_export_paths(b: Builder, read: str, write: str) -> None:
@@ -467,8 +472,10 @@ def _tracking_paths(b: Builder) -> None:
                       "future) are required; evidence_url, method and note are optional. "
                       "Every row is validated first; on any problem nothing is applied. "
                       "Rows identical to demonstrations already recorded in the course "
-                      "are skipped. Give offering_id, or issuer, client_id, deployment_id "
-                      "and context_id.")
+                      "are skipped. Give offering_id, or the course's context_id (with "
+                      "issuer, client_id and deployment_id only when two of the "
+                      "institution's platforms use that context id: 409 otherwise).")
+    _course_paths(b)
     b.add("/api/v1/awards", "get", summary="List awards", tag="awards", scope=read,
           params=[*b.query_params(T.AwardListQuerySchema), IF_NONE_MATCH],
           ok={"200": b.json(T.AwardPageSchema, "A page of awards, oldest first.",
@@ -482,6 +489,62 @@ def _tracking_paths(b: Builder) -> None:
                    "schema": {"type": "string", "minLength": 1, "maxLength": 40}},
                   IF_NONE_MATCH],
           ok={"200": b.json(T.AwardSchema, "The award.", etag=True)}, errors=["304", "404"])
+
+
+def _course_paths(b: Builder) -> None:
+    """Courses, rosters, offerings and demonstration reads (lti_tool.web.api.courses)."""
+    from lti_tool.web.api import tracking_schemas as T
+
+    read, offer = "courses:read", "offerings:write"
+    course_id = _path_id("course_id", "course")
+    b.add("/api/v1/courses", "get", summary="List courses with their offerings",
+          tag="courses", scope=read,
+          params=[*b.query_params(T.CourseListQuerySchema), IF_NONE_MATCH],
+          ok={"200": b.json(T.CoursePageSchema, "A page of courses, newest first.",
+                            etag=True, link=True)},
+          errors=["304", "422"],
+          description="The courses launched from the institution's platforms, each with the "
+                      "micro-credentials offered there: their ids are the offering_id a "
+                      "demonstration or an import names. ?context_id= finds a course by "
+                      "the platform's own id.")
+    b.add("/api/v1/courses/{course_id}", "get", summary="Read a course", tag="courses",
+          scope=read, params=[course_id, IF_NONE_MATCH],
+          ok={"200": b.json(T.CourseSchema, "The course and its offerings.", etag=True)},
+          errors=["304", "404"])
+    b.add("/api/v1/courses/{course_id}/roster", "get", summary="The course's roster",
+          tag="courses", scope=read,
+          params=[course_id, *b.query_params(T.RosterQuerySchema), IF_NONE_MATCH],
+          ok={"200": b.json(T.RosterPageSchema, "A page of members, by account id.",
+                            etag=True, link=True)},
+          errors=["304", "404", "422"],
+          description="Members as the platform's member list (NRPS) and launches recorded "
+                      "them, with the identifiers a demonstration's learner takes.")
+    b.add("/api/v1/courses/{course_id}/offerings", "post",
+          summary="Offer a micro-credential in a course", tag="courses", scope=offer,
+          params=[course_id], body=b.json_body(T.OfferingInputSchema),
+          ok={"201": b.json(T.OfferingSchema, "Offered."),
+              "200": b.json(T.OfferingSchema, "It was offered already: nothing changed.")},
+          errors=["404", "409", "413", "415", "422"],
+          description="Only a published micro-credential of the institution's catalog can "
+                      "be offered (409 not_published). Idempotent; a detached offering is "
+                      "offered again.")
+    b.add("/api/v1/offerings/{offering_id}", "delete", summary="Detach an offering",
+          tag="courses", scope=offer, params=[_path_id("offering_id", "offering")],
+          ok={"200": b.json(T.OfferingSchema, "Detached (or detached already).")},
+          errors=["404"],
+          description="Nothing new is awarded through it; its demonstrations and awards "
+                      "stay. Idempotent.")
+    b.add("/api/v1/demonstrations", "get", summary="List demonstrations",
+          tag="demonstrations", scope=read,
+          params=[*b.query_params(T.DemonstrationListQuerySchema), IF_NONE_MATCH],
+          ok={"200": b.json(T.DemonstrationPageSchema, "A page of demonstrations, in the "
+                                                       "order they were recorded.",
+                            etag=True, link=True)},
+          errors=["304", "404", "422"],
+          description="Demonstrations recorded in the institution's courses, corrected ones "
+                      "included (supersedes_id and superseded_by link a correction and the "
+                      "record it replaced). Filter by course, offering, person and since "
+                      "(recorded at or after) to read only what is new.")
 
 
 def _badge_paths(b: Builder) -> None:

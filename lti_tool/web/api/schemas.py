@@ -269,12 +269,24 @@ class ImportProblemSchema(Schema):
     message = fields.String(required=True)
 
 
+class ImportChangeSchema(Schema):
+    kind = fields.String(required=True, validate=validate.OneOf(
+        ["skill", "credential", "rubric"]))
+    code = fields.String(required=True)
+    change = fields.String(required=True, validate=validate.OneOf(
+        ["create", "update", "add_version", "replace"]))
+    detail = fields.String(required=True, metadata={
+        "description": "In words: the fields that change, the versions added."})
+
+
 class ImportReportSchema(Schema):
     ok = fields.Boolean(required=True)
     dry_run = fields.Boolean(required=True)
     applied = fields.Boolean(required=True, metadata={
         "description": "Whether anything was saved (never on a dry run or any problem)."})
     counts = fields.Dict(keys=fields.String(), values=fields.Integer(), required=True)
+    changes = fields.List(fields.Nested(ImportChangeSchema), required=True, metadata={
+        "description": "Every change the import made (on a dry run: would make)."})
     problems = fields.List(fields.Nested(ImportProblemSchema), required=True)
 
 

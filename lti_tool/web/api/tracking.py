@@ -1,5 +1,6 @@
 """REST API for automation, under /api/v1: record demonstrations (autograders), import them
-in bulk from CSV, and read awards.
+in bulk from CSV, and read awards (the course reads and offerings are in ``courses``, on
+this blueprint).
 
 - ``POST /api/v1/demonstrations`` (scope demonstrations:write): one demonstration through
   ``services.tracking.record_demonstration``, the same award engine as the instructor's grid;
@@ -17,9 +18,9 @@ answer.
 
 Authentication, scopes, JSON errors, ETags and pagination are the catalog API's own
 (``web.api.common``): this blueprint runs the same before/after-request hooks. A course is named by
-our offering id or by the platform's ids (issuer, client_id, deployment_id, context_id); a
-course, offering or award of another institution is 404, exactly like one that does not
-exist.
+our offering id or by the platform's context id (plus its issuer, client_id and
+deployment_id only when two platforms share it); a course, offering or award of another
+institution is 404, exactly like one that does not exist.
 """
 
 from __future__ import annotations
@@ -45,15 +46,12 @@ from lti_tool.models import (
     Award,
     Context,
     Demonstration,
-    Deployment,
     LearnerAccount,
     MicroCredential,
-    Offering,
-    Platform,
     Skill,
 )
-from lti_tool.services import demonstration_import, tracking
-from lti_tool.services.catalog import Page, issuer_for_platform
+from lti_tool.services import courses, demonstration_import, tracking
+from lti_tool.services.catalog import Page
 from lti_tool.services.roster import learner_label, learner_names
 from lti_tool.services.tracking import Assessor
 from lti_tool.web.api import common as api
@@ -66,7 +64,7 @@ bp.before_request(api.authenticate)
 bp.after_request(api.api_headers)
 
 # -- request helpers --------------------------------------------------------------------------
-def _load(schema: Schema, data: Any) -> dict[str, Any]:
+def load_body(schema: Schema, data: Any) -> dict[str, Any]:
     try:
         result: dict[str, Any] = schema.load(data)
     except ValidationError as exc:
@@ -80,27 +78,17 @@ def assessor() -> Assessor:
 
 
 def resolve_course(session: Session, issuer_id: int, values: Mapping[str, Any]) -> Context:
-    """The course named by ``offering_id`` or by the platform's four ids, if it belongs to
-    the token's issuer; NotFound otherwise (another institution's course included)."""
+    """The course named by ``offering_id`` or by the platform's context id (with its
+    issuer, client id and deployment id when needed to tell two platforms apart), if it
+    belongs to the token's issuer; NotFound otherwise (another institution's course
+    included), Conflict when the context id alone is ambiguous."""
     if values.get("offering_id") is not None:
-        offering = session.get(Offering, values["offering_id"])
-        if offering is None or offering.issuer_id != issuer_id:
-            raise NotFound("No such offering in this token's institution.")
+        offering = courses.get_offering(session, issuer_id, values["offering_id"])
         return offering.context
     ref = values.get("context") or values
-    context = session.scalars(
-        select(Context).join(Deployment, Deployment.id == Context.deployment_id)
-        .join(Platform, Platform.id == Deployment.platform_id)
-        .where(Platform.issuer == ref["issuer"], Platform.client_id == ref["client_id"],
-               Deployment.deployment_id == ref["deployment_id"],
-               Context.lti_context_id == ref["context_id"])).first()
-    if context is not None:
-        serving = issuer_for_platform(session, context.deployment.platform_id,
-                                      context.deployment_id)
-        if serving is not None and serving.id == issuer_id:
-            return context
-    raise NotFound("No such course for this token's institution (it must have been "
-                   "launched from the platform at least once).")
+    return courses.find_course(session, issuer_id, context_id=ref["context_id"],
+                               issuer=ref.get("issuer", ""), client_id=ref.get("client_id", ""),
+                               deployment_id=ref.get("deployment_id", ""))
 
 
 # -- serialisation ----------------------------------------------------------------------------
@@ -136,18 +124,22 @@ def awards_out(session: Session, awards: list[Award]) -> list[dict[str, Any]]:
     return result
 
 
-def demonstration_out(demo: Demonstration, account: LearnerAccount) -> dict[str, Any]:
+def demonstration_out(demo: Demonstration, name: str,
+                      schema: Schema | None = None, **extra: Any) -> dict[str, Any]:
+    """A demonstration as the API shows it; ``name``: the learner's, as
+    ``services.roster.learner_names`` gives it; ``extra`` fields for ``schema`` (default
+    ``DemonstrationSchema``)."""
     data = {
         "id": demo.id, "person_id": demo.person_id, "account_id": demo.account_id,
-        "learner_name": account.person.display_name.strip() or learner_label(account),
+        "learner_name": name,
         "skill_code": demo.skill.code, "skill_name": demo.skill.name,
         "outcome": demo.outcome, "method": demo.method, "evidence_url": demo.evidence_url,
         "note": demo.evidence_note, "demonstrated_at": demo.demonstrated_at,
         "recorded_at": demo.recorded_at, "route": demo.route, "context_id": demo.context_id,
         "context_title": demo.context.title if demo.context else "",
-        "assessor_name": demo.assessor_name,
+        "assessor_name": demo.assessor_name, **extra,
     }
-    result: dict[str, Any] = T.DemonstrationSchema().dump(data)
+    result: dict[str, Any] = (schema or T.DemonstrationSchema()).dump(data)
     return result
 
 
@@ -181,7 +173,7 @@ def _utc(value: datetime | None) -> datetime | None:
 @api.needs(Scope.DEMONSTRATIONS_WRITE)
 def record_demonstration() -> ResponseReturnValue:
     body = api.json_object()
-    values = _load(T.DemonstrationInputSchema(), body)
+    values = load_body(T.DemonstrationInputSchema(), body)
 
     def record() -> Response:
         session = db_session()
@@ -194,7 +186,8 @@ def record_demonstration() -> ResponseReturnValue:
             outcome=values["outcome"], method=values["method"], assessor=assessor(),
             evidence_url=values["evidence_url"], evidence_note=values["note"],
             demonstrated_at=_utc(values.get("demonstrated_at")))
-        out = {"demonstration": demonstration_out(result.demonstration, account),
+        name = account.person.display_name.strip() or learner_label(account)
+        out = {"demonstration": demonstration_out(result.demonstration, name),
                "awards": awards_out(session, result.new_awards)}
         return api.respond(out, 201)
 

@@ -1,5 +1,6 @@
-"""Marshmallow schemas of the tracking API (/api/v1/demonstrations, /api/v1/awards): the
-request body of a demonstration, the query strings, and the response bodies. The OpenAPI
+"""Marshmallow schemas of the tracking API (/api/v1/courses, /api/v1/offerings,
+/api/v1/demonstrations, /api/v1/awards): the request bodies, the query strings, and the
+response bodies. The OpenAPI
 document is generated from these classes (``lti_tool.web.api.openapi``), so what is documented
 is what is enforced."""
 
@@ -28,16 +29,18 @@ def _id(description: str, *, strict: bool = True) -> fields.Integer:
 
 # -- request bodies -----------------------------------------------------------------------------
 class CourseRefSchema(StrictSchema):
-    """A course as the learning platform knows it: the platform's issuer URL and the tool's
-    client id there (one registration), the deployment id and the LTI context id."""
+    """A course as the learning platform knows it: its LTI context id (the course id in
+    Moodle or Canvas). The platform's issuer URL, the tool's client id there and the
+    deployment id are needed only when two of the institution's platforms use the same
+    context id (409 ambiguous_course otherwise)."""
 
-    issuer = Text(required=True, validate=validate.Length(min=1, max=500),
-                  metadata={"description": "The platform's issuer (iss), e.g. "
-                                           "https://moodle.example.edu."})
-    client_id = Text(required=True, validate=validate.Length(min=1, max=255))
-    deployment_id = Text(required=True, validate=validate.Length(min=1, max=255))
     context_id = Text(required=True, validate=validate.Length(min=1, max=255),
                       metadata={"description": "The LTI context id of the course."})
+    issuer = Text(validate=validate.Length(min=1, max=500),
+                  metadata={"description": "The platform's issuer (iss), e.g. "
+                                           "https://moodle.example.edu."})
+    client_id = Text(validate=validate.Length(min=1, max=255))
+    deployment_id = Text(validate=validate.Length(min=1, max=255))
 
 
 class LearnerRefSchema(StrictSchema):
@@ -84,31 +87,31 @@ class DemonstrationInputSchema(StrictSchema):
 
 # -- query strings ----------------------------------------------------------------------------
 class CourseQuerySchema(Schema):
-    """Which course a CSV import goes into: offering_id, or the four platform ids."""
+    """Which course a CSV import goes into: offering_id, or the platform's context_id (with
+    issuer, client_id and deployment_id when two platforms share it)."""
 
     class Meta:
         unknown = EXCLUDE
 
     dry_run = fields.Boolean(load_default=False, metadata={
         "description": "Validate only: report what would happen and apply nothing."})
-    offering_id = _id("An offering in the course (or give the four platform ids).",
-                      strict=False)
-    issuer = Text(validate=validate.Length(min=1, max=500),
-                  metadata={"description": "The platform's issuer (with client_id, "
-                                           "deployment_id and context_id)."})
-    client_id = Text(validate=validate.Length(min=1, max=255))
-    deployment_id = Text(validate=validate.Length(min=1, max=255))
+    offering_id = _id("An offering in the course (or give context_id).", strict=False)
     context_id = Text(validate=validate.Length(min=1, max=255),
                       metadata={"description": "The LTI context id of the course."})
+    issuer = Text(validate=validate.Length(min=1, max=500),
+                  metadata={"description": "The platform's issuer (only to tell two "
+                                           "platforms' courses with the same context_id "
+                                           "apart)."})
+    client_id = Text(validate=validate.Length(min=1, max=255))
+    deployment_id = Text(validate=validate.Length(min=1, max=255))
 
     @validates_schema
     def _one_course(self, data: dict[str, Any], **kwargs: Any) -> None:
         parts = [k for k in CONTEXT_KEYS if k in data]
         if "offering_id" in data and parts:
-            raise ValidationError("give offering_id or the platform ids, not both", "_schema")
-        if "offering_id" not in data and len(parts) != len(CONTEXT_KEYS):
-            raise ValidationError("give offering_id, or all of issuer, client_id, "
-                                  "deployment_id and context_id", "_schema")
+            raise ValidationError("give offering_id or context_id, not both", "_schema")
+        if "offering_id" not in data and "context_id" not in data:
+            raise ValidationError("give offering_id or context_id", "_schema")
 
 
 class AwardListQuerySchema(_QuerySchema):
@@ -208,3 +211,124 @@ class DemonstrationImportReportSchema(ImportReportSchema):
 
     awards = fields.List(fields.Nested(ImportedAwardSchema), required=True, metadata={
         "description": "Awards the import created (would create, on a dry run)."})
+
+
+# -- courses, offerings, roster, demonstrations (reads) ---------------------------------------
+class CourseListQuerySchema(_QuerySchema):
+    context_id = Text(load_default="", validate=validate.Length(max=255), metadata={
+        "description": "Only the course with this LTI context id (the platform's course "
+                       "id)."})
+    q = Text(load_default="", validate=validate.Length(max=100), metadata={
+        "description": "Words of the course title or label."})
+
+
+class PlatformRefSchema(Schema):
+    issuer = fields.String(required=True, metadata={"description": "The platform's issuer."})
+    client_id = fields.String(required=True)
+    deployment_id = fields.String(required=True)
+    name = fields.String(required=True)
+
+
+class OfferingSchema(Schema):
+    """A micro-credential offered in a course (its id is what offering_id names)."""
+
+    id = fields.Integer(required=True)
+    course_id = fields.Integer(required=True)
+    credential_id = fields.Integer(required=True)
+    credential_code = fields.String(required=True)
+    credential_title = fields.String(required=True, metadata={
+        "description": "The title of its current published version."})
+    version = fields.Integer(required=True, allow_none=True, metadata={
+        "description": "The version learners earn now; null when none is published (it "
+                       "was retired): the offering then awards nothing new."})
+    skill_codes = fields.List(fields.String(), required=True, metadata={
+        "description": "The skills of that version, required first."})
+    attached_at = fields.DateTime(required=True)
+    detached_at = fields.DateTime(required=True, allow_none=True, metadata={
+        "description": "When it was detached (null while offered)."})
+
+
+class CourseSchema(Schema):
+    """A course (LTI context) launched from one of the institution's platforms."""
+
+    id = fields.Integer(required=True, metadata={"description": "MicroCred's id of the "
+                                                                "course."})
+    context_id = fields.String(required=True, metadata={
+        "description": "The platform's id of the course (LTI context id)."})
+    title = fields.String(required=True)
+    label = fields.String(required=True)
+    kind = fields.String(required=True, validate=validate.OneOf(
+        ["for-credit", "continuing-ed", "other"]))
+    platform = fields.Nested(PlatformRefSchema, required=True)
+    roster_size = fields.Integer(required=True, metadata={
+        "description": "Active members on the course roster."})
+    offerings = fields.List(fields.Nested(OfferingSchema), required=True)
+    created_at = fields.DateTime(required=True, metadata={
+        "description": "When it was first launched."})
+
+
+class CoursePageSchema(_PageSchema):
+    items = fields.List(fields.Nested(CourseSchema), required=True)
+
+
+class OfferingListSchema(Schema):
+    items = fields.List(fields.Nested(OfferingSchema), required=True)
+
+
+class OfferingInputSchema(StrictSchema):
+    """The micro-credential to offer in the course (a published one of the institution's
+    catalog)."""
+
+    credential_code = Text(required=True, validate=validate.Length(min=1, max=64), metadata={
+        "description": "The micro-credential's code."})
+
+
+class RosterQuerySchema(_QuerySchema):
+    status = fields.String(load_default="active", validate=validate.OneOf(
+        ["active", "inactive", "all"]), metadata={
+        "description": "active (default), inactive (left the course) or all."})
+
+
+class RosterMemberSchema(Schema):
+    account_id = fields.Integer(required=True)
+    person_id = fields.Integer(required=True, metadata={
+        "description": "The person (one human across platforms; awards use it)."})
+    name = fields.String(required=True, metadata={
+        "description": "Name, else email, else a stable pseudonymous label."})
+    email = fields.String(required=True)
+    platform_user_id = fields.String(required=True, metadata={
+        "description": "The user id on the platform (LTI sub): what a demonstration's "
+                       "learner.platform_user_id names."})
+    institutional_id = fields.String(required=True)
+    learner = fields.Boolean(required=True, metadata={
+        "description": "Whether the member is a learner (NRPS also lists staff)."})
+    roles = fields.List(fields.String(), required=True)
+    status = fields.String(required=True, validate=validate.OneOf(["active", "inactive"]))
+    source = fields.String(required=True, validate=validate.OneOf(["nrps", "launch"]),
+                           metadata={"description": "nrps (the platform's member list) or "
+                                                    "launch (seen launching)."})
+
+
+class RosterPageSchema(_PageSchema):
+    items = fields.List(fields.Nested(RosterMemberSchema), required=True)
+
+
+class DemonstrationListQuerySchema(_QuerySchema):
+    course_id = _id("Only demonstrations recorded in this course.", strict=False)
+    offering_id = _id("Only this offering's: its course, the skills of its micro-credential.",
+                      strict=False)
+    person_id = _id("Only this person's.", strict=False)
+    since = fields.AwareDateTime(metadata={
+        "description": "Only those recorded at or after this RFC 3339 date-time (to read "
+                       "what is new since the last call)."})
+
+
+class DemonstrationItemSchema(DemonstrationSchema):
+    supersedes_id = fields.Integer(required=True, allow_none=True, metadata={
+        "description": "The record this one corrects (null for a first record)."})
+    superseded_by = fields.Integer(required=True, allow_none=True, metadata={
+        "description": "The record that corrected this one (null while it is current)."})
+
+
+class DemonstrationPageSchema(_PageSchema):
+    items = fields.List(fields.Nested(DemonstrationItemSchema), required=True)
