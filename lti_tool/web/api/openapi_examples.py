@@ -11,16 +11,17 @@ from typing import Any
 WHEN = "2026-03-14T15:09:26+00:00"
 LATER = "2026-03-21T10:00:00+00:00"
 
-ALIGNMENT = {"framework": "ESCO", "target_url": "http://data.europa.eu/esco/skill/py-var",
+ALIGNMENT: dict[str, Any] = {"framework": "ESCO", "target_url": "http://data.europa.eu/esco/skill/py-var",
              "target_code": "S1.2.3", "target_name": "use Python variables",
              "target_type": "ESCO"}
-SKILL_INPUT = {"code": "PY-VAR", "name": "Variables and types",
+SKILL_INPUT: dict[str, Any] = {"code": "PY-VAR", "name": "Variables and types",
                "description": "Declares and uses variables of the right type.",
                "criteria": "Writes a program whose variables hold the right types, and "
                            "explains each choice.",
                "alignments": [ALIGNMENT], "tags": ["python", "programming"]}
-SKILL = {"id": 12, **SKILL_INPUT, "row_version": 3, "created_at": WHEN, "updated_at": LATER}
-CREDENTIAL_INPUT = {
+SKILL: dict[str, Any] = {"id": 12, **SKILL_INPUT, "row_version": 3, "created_at": WHEN,
+                         "updated_at": LATER}
+CREDENTIAL_INPUT: dict[str, Any] = {
     "code": "PY-FUND", "title": "Python Programming Fundamentals",
     "short_description": "Write, test and debug small Python programs.",
     "long_description": "For learners new to programming.",
@@ -38,13 +39,13 @@ CREDENTIAL_INPUT = {
     "languages": ["en", "fr"], "required_skills": ["PY-VAR", "PY-FLOW", "PY-FUNC"],
     "optional_skills": ["PY-TEST", "PY-DEBUG"], "optional_min": 1,
     "allowed_routes": ["integrated", "stand_alone"], "tags": ["python"]}
-VERSION_SUMMARY = {"id": 41, "credential_id": 7, "code": "PY-FUND", "version": 2,
+VERSION_SUMMARY: dict[str, Any] = {"id": 41, "credential_id": 7, "code": "PY-FUND", "version": 2,
                    "state": "published", "title": "Python Programming Fundamentals",
                    "short_description": "Write, test and debug small Python programs.",
                    "notional_hours": "37.5", "credit_bearing": True,
                    "field_of_study": "Computer science", "row_version": 5,
                    "updated_at": LATER}
-VERSION = {"id": 41, "credential_id": 7, "code": "PY-FUND", "version": 2,
+VERSION: dict[str, Any] = {"id": 41, "credential_id": 7, "code": "PY-FUND", "version": 2,
            "state": "published", "allowed_actions": ["retire"], "row_version": 5,
            "author_name": "Avery Admin", "content": CREDENTIAL_INPUT,
            "skills": [{"code": "PY-VAR", "name": "Variables and types",
@@ -55,31 +56,33 @@ VERSION = {"id": 41, "credential_id": 7, "code": "PY-FUND", "version": 2,
            "review_count": 1, "created_at": WHEN, "updated_at": LATER,
            "submitted_at": WHEN, "approved_at": WHEN, "published_at": LATER,
            "retired_at": None}
-SCORES = [{"criterion": "structure", "level": "met", "comment": ""},
+SCORES: list[dict[str, Any]] = [{"criterion": "structure", "level": "met", "comment": ""},
           {"criterion": "outcomes", "level": "exemplary",
            "comment": "Outcomes are measurable."}]
-REVIEW_INPUT = {"decision": "approve", "comment": "Ready to publish.",
+REVIEW_INPUT: dict[str, Any] = {"decision": "approve", "comment": "Ready to publish.",
                 "confirm_not_met": False, "scores": SCORES}
-REVIEW = {"id": 3, "version_id": 41, "reviewer_name": "Blake Board", "decision": "approve",
+REVIEW: dict[str, Any] = {
+          "id": 3, "version_id": 41, "reviewer_name": "Blake Board", "decision": "approve",
           "comment": "Ready to publish.", "scores": SCORES,
           "rubric": [{"key": "structure", "lens": "educational",
                       "title": "Structure and admission requirements"},
                      {"key": "outcomes", "lens": "educational",
                       "title": "Learning outcomes"}],
           "confirmed_not_met": [], "created_at": WHEN}
-ISSUER = {"id": 1, "slug": "lakeshore", "name": "Lakeshore College",
+ISSUER: dict[str, Any] = {"id": 1, "slug": "lakeshore", "name": "Lakeshore College",
           "url": "https://www.lakeshore.example.edu", "email": "registrar@lakeshore.example.edu",
           "image_url": "", "description": "A public college.", "languages": ["en", "fr"],
           "row_version": 2, "updated_at": WHEN}
-DEMO_REF = {"id": 901, "skill_code": "PY-VAR", "outcome": "pass", "demonstrated_at": WHEN}
-AWARD = {"id": 55, "public_id": "k3Zr9T0bq2LwX1vYp8aN4Q", "credential_id": 7,
+DEMO_REF: dict[str, Any] = {"id": 901, "skill_code": "PY-VAR", "outcome": "pass",
+                            "demonstrated_at": WHEN}
+AWARD: dict[str, Any] = {"id": 55, "public_id": "k3Zr9T0bq2LwX1vYp8aN4Q", "credential_id": 7,
          "credential_code": "PY-FUND", "credential_title": "Python Programming Fundamentals",
          "version": 2, "version_id": 41, "person_id": 310, "learner_name": "Lena Learner",
          "route": "integrated", "context_id": 18,
          "context_title": "Intro to Programming (for credit)", "awarded_at": LATER,
          "status": "active", "flagged_at": None, "flag_reason": "", "revoked_at": None,
          "revoked_reason": "", "demonstrations": [DEMO_REF]}
-DEMONSTRATION = {"id": 901, "person_id": 310, "account_id": 412,
+DEMONSTRATION: dict[str, Any] = {"id": 901, "person_id": 310, "account_id": 412,
                  "learner_name": "Lena Learner", "skill_code": "PY-VAR",
                  "skill_name": "Variables and types", "outcome": "pass",
                  "method": "in_course_assignment",
@@ -88,26 +91,27 @@ DEMONSTRATION = {"id": 901, "person_id": 310, "account_id": 412,
                  "recorded_at": WHEN, "route": "integrated", "context_id": 18,
                  "context_title": "Intro to Programming (for credit)",
                  "assessor_name": "Autograder"}
-OFFERING = {"id": 23, "course_id": 18, "credential_id": 7, "credential_code": "PY-FUND",
+OFFERING: dict[str, Any] = {
+            "id": 23, "course_id": 18, "credential_id": 7, "credential_code": "PY-FUND",
             "credential_title": "Python Programming Fundamentals", "version": 2,
             "skill_codes": ["PY-VAR", "PY-FLOW", "PY-FUNC", "PY-TEST", "PY-DEBUG"],
             "attached_at": WHEN, "detached_at": None}
-COURSE = {"id": 18, "context_id": "2", "title": "Intro to Programming (for credit)",
+COURSE: dict[str, Any] = {"id": 18, "context_id": "2", "title": "Intro to Programming (for credit)",
           "label": "INTROPROG", "kind": "for-credit",
           "platform": {"issuer": "https://moodle.example.edu", "client_id": "8EWetTI3y0mK5ko",
                        "deployment_id": "1", "name": "Moodle"},
           "roster_size": 42, "offerings": [OFFERING], "created_at": WHEN}
-ROSTER_MEMBER = {"account_id": 412, "person_id": 310, "name": "Lena Learner",
+ROSTER_MEMBER: dict[str, Any] = {"account_id": 412, "person_id": 310, "name": "Lena Learner",
                  "email": "lena@students.example.edu", "platform_user_id": "3",
                  "institutional_id": "S0012345", "learner": True,
                  "roles": ["http://purl.imsglobal.org/vocab/lis/v2/membership#Learner"],
                  "status": "active", "source": "nrps"}
-IMPORT_REPORT = {"ok": True, "dry_run": True, "applied": False,
+IMPORT_REPORT: dict[str, Any] = {"ok": True, "dry_run": True, "applied": False,
                  "counts": {"skills_created": 1, "skills_updated": 0, "skills_unchanged": 17},
                  "changes": [{"kind": "skill", "code": "PY-ASYNC", "change": "create",
                               "detail": "Asynchronous programming"}],
                  "problems": []}
-IMPORTED_AWARD = {"id": 56, "public_id": "Zq1Yc8mW2rT5uB0aKd7xLg", "person_id": 311,
+IMPORTED_AWARD: dict[str, Any] = {"id": 56, "public_id": "Zq1Yc8mW2rT5uB0aKd7xLg", "person_id": 311,
                   "learner": "Omar Osei", "credential_code": "PY-FUND",
                   "credential_title": "Python Programming Fundamentals", "version": 2,
                   "route": "integrated"}
@@ -211,11 +215,11 @@ CSV_SKILLS = ("code,name,description,criteria,tags,alignment_framework,alignment
               "PY-VAR,Variables and types,Declares and uses variables.,,python;programming,"
               "ESCO,http://data.europa.eu/esco/skill/py-var,S1.2.3,use Python variables,"
               "ESCO\r\n")
-CATALOG_DOCUMENT = {"format": "microcred-catalog", "format_version": 1,
+CATALOG_DOCUMENT: dict[str, Any] = {"format": "microcred-catalog", "format_version": 1,
                     "exported_at": WHEN, "issuer": {"slug": "lakeshore",
                                                     "name": "Lakeshore College"},
                     "rubric": [], "skills": [SKILL_INPUT], "credentials": []}
-VERIFY_REPORT = {"result": "valid", "reason": "all checks passed", "format": "json",
+VERIFY_REPORT: dict[str, Any] = {"result": "valid", "reason": "all checks passed", "format": "json",
                  "kind": "ob", "revoked": False, "suspended": False, "expired": False,
                  "notYetValid": False, "tooComplex": False,
                  "steps": [{"name": "proof", "status": "ok",
@@ -223,7 +227,7 @@ VERIFY_REPORT = {"result": "valid", "reason": "all checks passed", "format": "js
                            {"name": "status", "status": "ok", "message": "not revoked"}],
                  "claims": {"issuer_name": "Lakeshore College",
                             "achievement_name": "Python Programming Fundamentals"}}
-REVOKED = {"award": {**AWARD, "status": "revoked", "revoked_at": LATER,
+REVOKED: dict[str, Any] = {"award": {**AWARD, "status": "revoked", "revoked_at": LATER,
                      "revoked_reason": "Recorded for the wrong learner."},
            "credential": {"id": "https://microcred.example.edu/credentials/k3Zr9T0bq2LwX1v"
                                 "Yp8aN4Q", "status": "revoked",
@@ -232,7 +236,7 @@ REVOKED = {"award": {**AWARD, "status": "revoked", "revoked_at": LATER,
                           "status_list_index": 1042}}
 
 
-OB_CREDENTIAL = {
+OB_CREDENTIAL: dict[str, Any] = {
     "@context": ["https://www.w3.org/ns/credentials/v2",
                  "https://purl.imsglobal.org/spec/ob/v3p0/context-3.0.3.json"],
     "id": "https://microcred.example.edu/credentials/k3Zr9T0bq2LwX1vYp8aN4Q",
@@ -259,7 +263,7 @@ OB_CREDENTIAL = {
               "created": LATER, "proofPurpose": "assertionMethod",
               "verificationMethod": "https://microcred.example.edu/issuers/lakeshore#z6Mk…",
               "proofValue": "z3FXQ…"}}
-CLR = {"@context": ["https://www.w3.org/ns/credentials/v2",
+CLR: dict[str, Any] = {"@context": ["https://www.w3.org/ns/credentials/v2",
                     "https://purl.imsglobal.org/spec/clr/v2p0/context-2.0.1.json",
                     "https://purl.imsglobal.org/spec/ob/v3p0/context-3.0.3.json"],
        "id": "urn:uuid:6f5e0f3a-2b8c-4c5e-9a57-3c1d2e4f5a6b",
