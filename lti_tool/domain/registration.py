@@ -558,3 +558,36 @@ def _host(url: str) -> tuple[str, int]:
 def _origin(url: str) -> tuple[str, str, int]:
     host, port = _host(url)
     return urlsplit(url).scheme.lower(), host, port
+
+
+# --------------------------------------------------------------------------------------------
+# Re-registration ("Update" in Moodle)
+# --------------------------------------------------------------------------------------------
+#: Moodle's registration token says what the administrator chose: a new registration
+#: ("reg") or an update of an existing tool ("reg-update", its ``sub`` then being the tool
+#: type id). Moodle keeps the tool's client id on an update, so the registration answers
+#: with the client id MicroCred already knows. Source: moodle/moodle
+#: mod/lti/classes/local/ltiopenid/registration_helper.php (REG_TOKEN_OP_UPDATE_REG,
+#: validate_registration_token) and mod/lti/openid-registration.php (GET returns the
+#: current registration, POST updates it).
+MOODLE_UPDATE_SCOPE = "reg-update"
+
+
+def registration_token_scope(token: str) -> str:
+    """The ``scope`` claim of a platform's registration token, read without verifying it
+    (only the platform can verify it; this is a hint for the confirmation page, never a
+    decision): "reg-update" when Moodle's administrator chose "Update", "" when the token
+    is not a readable JWT."""
+    import base64
+    import json
+
+    parts = token.split(".")
+    if len(parts) != 3 or len(token) > 4096:
+        return ""
+    payload = parts[1] + "=" * (-len(parts[1]) % 4)
+    try:
+        claims = json.loads(base64.urlsafe_b64decode(payload.encode("ascii")))
+    except (ValueError, UnicodeError):
+        return ""
+    scope = claims.get("scope") if isinstance(claims, dict) else None
+    return scope if isinstance(scope, str) and len(scope) <= 100 else ""

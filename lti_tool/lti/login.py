@@ -124,10 +124,12 @@ def start_login(
             message = f"The platform {iss} is not registered with MicroCred."
         raise UnknownPlatform(message, code="unknown_platform")
     deployment_hint = _deployment_hint(params)
-    if deployment_hint and not platform.accept_new_deployments and \
-            platform_service.find_deployment(session, platform.id, deployment_hint) is None:
+    hinted = platform_service.find_deployment(session, platform.id, deployment_hint) \
+        if deployment_hint else None
+    if deployment_hint and not platform.accept_new_deployments and hinted is None:
         raise LaunchError(f"Deployment {deployment_hint} of this platform is not registered "
                           "with MicroCred.", code="unknown_deployment")
+    platform_service.check_usable(platform, hinted)
     # A new window has no platform frame around it to keep storage in.
     storage_target = "" if new_window else _param(params, "lti_storage_target")
     storage_secret = secrets.token_urlsafe(32) if storage_target else ""

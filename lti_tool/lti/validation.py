@@ -341,6 +341,7 @@ class LaunchValidator:
         if not isinstance(deployment_id, str) or not deployment_id or len(deployment_id) > 255:
             raise _fail("missing_deployment_id", "The launch has no deployment id.")
         deployment = platform_service.find_deployment(self.session, platform.id, deployment_id)
+        platform_service.check_usable(platform, deployment)
         if deployment is None and not platform.accept_new_deployments:
             raise _fail("unknown_deployment",
                         f"Deployment {deployment_id} of this platform is not registered with "

@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import JSON, Boolean, ForeignKey, Integer, String, Text, UniqueConstraint
+from sqlalchemy import JSON, Boolean, ForeignKey, Integer, String, Text, UniqueConstraint, true
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from lti_tool.domain.lti import ContextKind
@@ -34,6 +34,8 @@ class Platform(Base):
     # (signed) deployment id is accepted and recorded.
     accept_new_deployments: Mapped[bool] = mapped_column(Boolean, default=False)
     registered_via: Mapped[str] = mapped_column(String(20), default="manual")
+    # A deactivated registration launches nothing (its courses and records stay).
+    active: Mapped[bool] = mapped_column(Boolean, default=True, server_default=true())
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
 
     deployments: Mapped[list[Deployment]] = relationship(
@@ -49,6 +51,7 @@ class Deployment(Base):
     platform_id: Mapped[int] = mapped_column(ForeignKey("platforms.id", ondelete="CASCADE"))
     deployment_id: Mapped[str] = mapped_column(String(255))
     name: Mapped[str] = mapped_column(String(200), default="")
+    active: Mapped[bool] = mapped_column(Boolean, default=True, server_default=true())
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
 
     platform: Mapped[Platform] = relationship(back_populates="deployments")

@@ -109,6 +109,25 @@ def issuer_for_platform(session: Session, platform_id: int,
     return best[0][1] if best else None
 
 
+def check_new_issuer(session: Session, data: Mapping[str, Any], *,
+                     slug: str) -> dict[str, Any]:
+    """The profile of a new issuer, validated, with every problem at once: the profile's
+    fields and a free ``slug``. Raises ValidationFailed. Changes nothing."""
+    errors: dict[str, list[str]] = {}
+    profile: dict[str, Any] = {}
+    try:
+        profile = _load(IssuerProfileSchema(), dict(data))
+    except ValidationFailed as exc:
+        errors.update(exc.errors)
+    if not slug or len(slug) > 64 or not slug.replace("-", "").isalnum():
+        errors["slug"] = ["use 1-64 letters, digits or '-'"]
+    elif session.scalars(select(Issuer.id).where(Issuer.slug == slug)).first():
+        errors["slug"] = [f"an institution with the short name {slug} exists already"]
+    if errors:
+        raise ValidationFailed(errors)
+    return profile
+
+
 def create_issuer(session: Session, data: Mapping[str, Any], *, slug: str,
                   platform_id: int | None = None, actor_ref: str = "cli") -> Issuer:
     """Raises ValidationFailed; Conflict if the slug exists. Not idempotent."""

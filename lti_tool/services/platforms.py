@@ -186,3 +186,126 @@ def add_deployment(session: Session, platform_id: int, deployment_id: str,
     session.add(deployment)
     session.flush()
     return deployment
+
+
+# -- administration: what an institution sees and changes ------------------------------------
+@dataclass(frozen=True)
+class DeploymentRow:
+    deployment: Deployment
+    issuer_id: int | None          # the institution it serves (its own link, else the
+    own_link: bool                 # platform's); own_link: linked on its own
+
+
+@dataclass(frozen=True)
+class PlatformRow:
+    platform: Platform
+    issuer_id: int | None          # the platform-wide link (None: not linked)
+    deployments: list[DeploymentRow]
+
+
+def _links(session: Session, platform_ids: list[int]) -> dict[tuple[int, int | None], int]:
+    from lti_tool.models import IssuerPlatform
+
+    if not platform_ids:
+        return {}
+    return {(pid, dep): iid for pid, dep, iid in session.execute(
+        select(IssuerPlatform.platform_id, IssuerPlatform.deployment_pk,
+               IssuerPlatform.issuer_id).where(IssuerPlatform.platform_id.in_(platform_ids)))}
+
+
+def platforms_of(session: Session, issuer_id: int) -> tuple[list[PlatformRow],
+                                                            list[PlatformRow]]:
+    """(the platforms with a link to this institution, the platforms linked to no
+    institution at all): what an institution's administrator may see. Platforms of other
+    institutions are left out."""
+    platforms = list(session.scalars(select(Platform).order_by(Platform.id)))
+    links = _links(session, [p.id for p in platforms])
+    mine: list[PlatformRow] = []
+    unlinked: list[PlatformRow] = []
+    for platform in platforms:
+        wide = links.get((platform.id, None))
+        rows = []
+        for dep in platform.deployments:
+            own = links.get((platform.id, dep.id))
+            rows.append(DeploymentRow(dep, own if own is not None else wide, own is not None))
+        row = PlatformRow(platform, wide, rows)
+        if wide == issuer_id or any(r.issuer_id == issuer_id for r in rows):
+            mine.append(row)
+        elif wide is None and not any(r.issuer_id is not None for r in rows):
+            unlinked.append(row)
+    return mine, unlinked
+
+
+def visible_platform(session: Session, issuer_id: int, platform_id: int) -> PlatformRow:
+    """The platform, if this institution may manage it (linked to it, or to nobody).
+    Raises NotFound otherwise (another institution's platform is not revealed)."""
+    mine, unlinked = platforms_of(session, issuer_id)
+    for row in (*mine, *unlinked):
+        if row.platform.id == platform_id:
+            return row
+    raise NotFound("No such platform for your institution.")
+
+
+def set_active(session: Session, platform: Platform, active: bool, *, by: str,
+               deployment: Deployment | None = None) -> None:
+    """Deactivate (or reactivate) a registration or one of its deployments: a deactivated
+    one launches nothing; its courses, records and credentials stay. Idempotent;
+    audited when it changes."""
+    from lti_tool.services import audit
+
+    target = deployment if deployment is not None else platform
+    if target.active == active:
+        return
+    target.active = active
+    audit.record(session, "platform.activated" if active else "platform.deactivated",
+                 platform_id=platform.id, subject_type="deployment" if deployment else
+                 "platform", subject_id=target.id,
+                 detail={"by": by, "deployment": deployment.deployment_id if deployment
+                         else None})
+    session.flush()
+
+
+def update_from_registration(session: Session, platform: Platform, *, auth_login_url: str,
+                             auth_token_url: str, jwks_url: str, product_family: str,
+                             deployment_id: str | None, name: str = "") -> list[str]:
+    """A known registration registered again (Moodle's "Update"): take the platform's
+    current endpoints and keys URL, add its deployment if new, reactivate it. Returns the
+    names of what changed. Idempotent."""
+    changed = []
+    for attr, value in (("auth_login_url", auth_login_url), ("auth_token_url", auth_token_url),
+                        ("jwks_url", jwks_url), ("product_family", product_family),
+                        ("name", name.strip()[:200])):
+        if value and getattr(platform, attr) != value:
+            setattr(platform, attr, value)
+            changed.append(attr)
+    if not platform.active:
+        platform.active = True
+        changed.append("active")
+    if deployment_id:
+        existing = find_deployment(session, platform.id, deployment_id)
+        if existing is None:
+            session.add(Deployment(platform_id=platform.id, deployment_id=deployment_id))
+            changed.append("deployment")
+        elif not existing.active:
+            existing.active = True
+            changed.append("deployment")
+    session.flush()
+    return changed
+
+
+def check_usable(platform: Platform, deployment: Deployment | None = None) -> None:
+    """Refuse a launch (or login) through a deactivated registration or deployment, with a
+    message that says what to do. Raises LaunchError."""
+    from lti_tool.errors import LaunchError
+
+    if not platform.active:
+        raise LaunchError("MicroCred's registration of this learning platform is deactivated. "
+                          "Ask your institution's MicroCred administrator to reactivate it "
+                          "(the Platforms page of its administration).",
+                          code="platform_deactivated")
+    if deployment is not None and not deployment.active:
+        raise LaunchError(f"Deployment {deployment.deployment_id} of this learning platform "
+                          "is deactivated in MicroCred. Ask your institution's MicroCred "
+                          "administrator to reactivate it (the Platforms page of its "
+                          "administration).",
+                          code="deployment_deactivated")

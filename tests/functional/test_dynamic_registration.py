@@ -18,13 +18,17 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 from werkzeug.test import TestResponse
 
-from lti_tool.models import AuditEvent, Deployment, Platform
+from lti_tool.models import AuditEvent, Deployment, Issuer, Platform
 from tests.support.lti import follow, full_launch
 from tests.support.platform import MOODLE, FakeTransport, TestPlatform
 
 PLATFORM_CONFIGURATION = "https://purl.imsglobal.org/spec/lti-platform-configuration"
 TOOL_CONFIGURATION = "https://purl.imsglobal.org/spec/lti-tool-configuration"
 REGISTRATION_TOKEN = "reg-token-8f2c"
+# The institution the administrator links the platform to (a new one, on an empty tool).
+NEW_COLLEGE = {"institution": "new", "new_name": "Lakeshore College",
+               "new_url": "https://www.lakeshore.example.edu",
+               "new_email": "registrar@lakeshore.example.edu", "new_slug": "lakeshore"}
 
 # -- the captured Moodle 5.0.6 platform -------------------------------------------------
 MOODLE_ISSUER = "http://127.0.0.1:8088"
@@ -154,7 +158,8 @@ def test_moodle_registration_creates_platform_with_deployment(client, transport,
     assert ticket
     assert posts(transport) == []  # nothing is registered before the administrator confirms
 
-    done = client.post("/lti/register", data={"ticket": ticket, "name": "College Moodle"})
+    done = client.post("/lti/register",
+                       data={"ticket": ticket, "name": "College Moodle", **NEW_COLLEGE})
     page = done.get_data(as_text=True)
     assert done.status_code == 200, page[:2000]
     assert "College Moodle can now launch MicroCred" in page
@@ -178,7 +183,7 @@ def test_moodle_registration_creates_platform_with_deployment(client, transport,
 def test_moodle_registration_request_carries_token_and_tool_urls(client, transport):
     serve_moodle(transport)
     _confirm, ticket = start(client, MOODLE_CONFIG_URL)
-    assert client.post("/lti/register", data={"ticket": ticket}).status_code == 200
+    assert client.post("/lti/register", data={"ticket": ticket, **NEW_COLLEGE}).status_code == 200
 
     [sent] = posts(transport)
     assert sent.url == MOODLE_REGISTRATION_URL
@@ -203,7 +208,7 @@ def test_moodle_registration_request_carries_token_and_tool_urls(client, transpo
 def test_moodle_registration_lets_its_deployment_launch(client, transport, db):
     serve_moodle(transport)
     _confirm, ticket = start(client, MOODLE_CONFIG_URL)
-    assert client.post("/lti/register", data={"ticket": ticket}).status_code == 200
+    assert client.post("/lti/register", data={"ticket": ticket, **NEW_COLLEGE}).status_code == 200
 
     moodle = TestPlatform(issuer=MOODLE_ISSUER, client_id="PvsVMoA3kylQdkP", deployment_id="2")
     transport.add("GET", moodle.jwks_url, lambda _req: (200, moodle.jwks()))
@@ -220,7 +225,7 @@ def test_old_moodle_quirks_are_tolerated(client, transport, db):
     confirm, ticket = start(client, OLD_MOODLE_CONFIG_URL)
     assert confirm.status_code == 200, confirm.get_data(as_text=True)[:2000]
     assert OLD_MOODLE_ISSUER in confirm.get_data(as_text=True)
-    done = client.post("/lti/register", data={"ticket": ticket})
+    done = client.post("/lti/register", data={"ticket": ticket, **NEW_COLLEGE})
     assert done.status_code == 200, done.get_data(as_text=True)[:2000]
 
     platform = db.scalars(select(Platform).where(Platform.issuer == OLD_MOODLE_ISSUER)).one()
@@ -243,7 +248,7 @@ def test_canvas_registration_accepts_deployment_at_first_launch(client, transpor
     confirm, ticket = start(client, CANVAS_CONFIG_URL)
     assert confirm.status_code == 200, confirm.get_data(as_text=True)[:2000]
     assert CANVAS_ISSUER in confirm.get_data(as_text=True)
-    done = client.post("/lti/register", data={"ticket": ticket})
+    done = client.post("/lti/register", data={"ticket": ticket, **NEW_COLLEGE})
     page = done.get_data(as_text=True)
     assert done.status_code == 200, page[:2000]
     assert "recorded at the first launch" in page
@@ -295,7 +300,7 @@ def test_canvas_registration_accepts_deployment_at_first_launch(client, transpor
 def test_done_page_closes_the_platform_window_without_inline_script(client, transport):
     serve_moodle(transport)
     _confirm, ticket = start(client, MOODLE_CONFIG_URL)
-    done = client.post("/lti/register", data={"ticket": ticket})
+    done = client.post("/lti/register", data={"ticket": ticket, **NEW_COLLEGE})
     html = done.get_data(as_text=True)
     assert done.status_code == 200
     assert '<script src="/static/js/register-done.js"></script>' in html
@@ -343,7 +348,7 @@ def test_tampered_ticket_is_refused(client, transport, db):
         {"c": "https://collector.evil.example/conf", "t": "stolen"}).decode()
     tampered = forged + "." + rest
     assert payload != forged
-    response = client.post("/lti/register", data={"ticket": tampered})
+    response = client.post("/lti/register", data={"ticket": tampered, **NEW_COLLEGE})
     assert_error_page(response, 400, "registration_ticket_invalid")
     assert posts(transport) == []
     assert platform_count(db) == 0
@@ -367,7 +372,7 @@ def test_expired_ticket_is_refused(client, transport, db, monkeypatch):
     monkeypatch.setattr(TimestampSigner, "get_timestamp", lambda _self: two_hours_ago)
     _confirm, ticket = start(client, MOODLE_CONFIG_URL)
     monkeypatch.undo()
-    response = client.post("/lti/register", data={"ticket": ticket})
+    response = client.post("/lti/register", data={"ticket": ticket, **NEW_COLLEGE})
     html = assert_error_page(response, 400, "registration_ticket_invalid")
     assert "expired" in html
     assert posts(transport) == []
@@ -398,7 +403,7 @@ def test_unreachable_platform_is_a_502_page(client, transport, db):
 def test_registration_refused_by_platform_stores_nothing(client, transport, db, answer):
     serve_moodle(transport, registration=lambda _req: answer)
     _confirm, ticket = start(client, MOODLE_CONFIG_URL)
-    response = client.post("/lti/register", data={"ticket": ticket})
+    response = client.post("/lti/register", data={"ticket": ticket, **NEW_COLLEGE})
     html = assert_error_page(response, 400, "registration_refused")
     assert "refused or did not answer" in html
     assert len(posts(transport)) == 1
@@ -409,19 +414,109 @@ def test_registration_refused_by_platform_stores_nothing(client, transport, db, 
 def test_registration_response_without_client_id_stores_nothing(client, transport, db):
     serve_moodle(transport, registration=lambda _req: (200, {"client_name": "x"}))
     _confirm, ticket = start(client, MOODLE_CONFIG_URL)
-    response = client.post("/lti/register", data={"ticket": ticket})
+    response = client.post("/lti/register", data={"ticket": ticket, **NEW_COLLEGE})
     html = assert_error_page(response, 400, "bad_registration_response")
     assert "client_id" in html
     assert platform_count(db) == 0
 
 
-def test_registering_the_same_client_twice_is_a_conflict(client, transport, db):
+def _moodle_token(scope: str, sub: str = "2") -> str:
+    """A registration token shaped like Moodle's (RS256 JWT; its signature is Moodle's
+    business: MicroCred only reads the scope as a hint)."""
+    import base64
+
+    def part(data: dict[str, Any]) -> str:
+        return base64.urlsafe_b64encode(json.dumps(data).encode()).decode().rstrip("=")
+
+    return ".".join((part({"alg": "RS256", "kid": "k1"}),
+                     part({"sub": sub, "scope": scope, "iat": 1, "exp": 2}), "c2ln"))
+
+
+def test_moodle_update_of_a_known_registration_updates_it_in_place(client, transport, db):
+    """Moodle's "Update" (a tool on the same host exists): Moodle keeps the client id, so
+    the registration answers with one MicroCred knows; it is updated, never refused, and
+    stays linked to its institution."""
     serve_moodle(transport)
     _confirm, ticket = start(client, MOODLE_CONFIG_URL)
-    assert client.post("/lti/register", data={"ticket": ticket}).status_code == 200
-    again = client.post("/lti/register", data={"ticket": ticket})
-    assert_error_page(again, 409, "conflict")
+    assert client.post("/lti/register", data={"ticket": ticket, **NEW_COLLEGE}) \
+        .status_code == 200
+    first = db.scalars(select(Platform)).one()
+    # Moodle 4.1+ answers a GET of the registration endpoint with the current registration.
+    transport.add("GET", MOODLE_REGISTRATION_URL,
+                  lambda _req: (200, MOODLE_EXCHANGE["response"]))
+    confirm, ticket = start(client, MOODLE_CONFIG_URL, token=_moodle_token("reg-update"))
+    html = confirm.get_data(as_text=True)
+    assert "Update MicroCred's registration with your platform" in html
+    assert "is updated in place" in html and "PvsVMoA3kylQdkP" in html
+    assert re.search(r'value="keep" checked><label for="f-institution">Keep: Lakeshore '
+                     r'College', html)
+    before = len(posts(transport))
+    done = client.post("/lti/register", data={"ticket": ticket, "institution": "keep"})
+    page = done.get_data(as_text=True)
+    assert done.status_code == 200, page[:2000]
+    assert "MicroCred's registration is updated" in page and "Lakeshore College" in page
+    assert len(posts(transport)) == before + 1
+    db.expire_all()
+    assert platform_count(db) == 1 and db.scalars(select(Platform)).one().id == first.id
+    assert [d.deployment_id for d in first.deployments] == ["2"]
+    event = db.scalars(select(AuditEvent).where(
+        AuditEvent.action == "platform.registration_updated")).one()
+    assert event.platform_id == first.id and event.detail["issuer"] == "lakeshore"
+
+
+def test_a_known_registration_registered_again_is_an_update_even_unannounced(client,
+                                                                             transport, db):
+    """A platform that does not say it is updating (an older Moodle): the answer names a
+    known (issuer, client id), so it is an update too, not a 409 after the platform
+    already changed its side."""
+    serve_moodle(transport)
+    _confirm, ticket = start(client, MOODLE_CONFIG_URL)
+    assert client.post("/lti/register", data={"ticket": ticket, **NEW_COLLEGE}) \
+        .status_code == 200
+    _confirm, ticket = start(client, MOODLE_CONFIG_URL)
+    issuer_id = db.scalars(select(Issuer.id)).one()
+    again = client.post("/lti/register", data={"ticket": ticket,
+                                               "institution": str(issuer_id)})
+    assert again.status_code == 200, again.get_data(as_text=True)[:2000]
+    assert "MicroCred's registration is updated" in again.get_data(as_text=True)
     assert platform_count(db) == 1
+
+
+def test_the_institution_is_required_and_checked_before_anything_is_posted(client, transport,
+                                                                          db):
+    serve_moodle(transport)
+    _confirm, ticket = start(client, MOODLE_CONFIG_URL)
+    missing = client.post("/lti/register", data={"ticket": ticket})
+    html = missing.get_data(as_text=True)
+    assert missing.status_code == 422
+    assert "choose the institution this platform serves" in html
+    bad = client.post("/lti/register", data={"ticket": ticket, **NEW_COLLEGE,
+                                             "new_url": "not a url", "new_slug": "a b"})
+    html = bad.get_data(as_text=True)
+    assert bad.status_code == 422
+    assert 'value="Lakeshore College"' in html   # what was typed is kept
+    assert 'id="f-new_url-error"' in html and 'id="f-new_slug-error"' in html
+    assert posts(transport) == [], "nothing was sent to the platform"
+    assert platform_count(db) == 0
+
+
+def test_a_registration_links_to_an_existing_institution_and_its_launch_sees_the_catalog(
+        client, transport, db):
+    from lti_tool.services import catalog as catalog_service
+
+    existing = catalog_service.create_issuer(
+        db, {"name": "Northern College", "url": "https://northern.example.edu",
+             "email": "mc@northern.example.edu"}, slug="northern")
+    db.commit()
+    serve_moodle(transport)
+    confirm, ticket = start(client, MOODLE_CONFIG_URL)
+    assert "Northern College" in confirm.get_data(as_text=True)
+    done = client.post("/lti/register", data={"ticket": ticket,
+                                              "institution": str(existing.id)})
+    assert done.status_code == 200
+    assert "for <strong>Northern College</strong>" in done.get_data(as_text=True)
+    platform = db.scalars(select(Platform)).one()
+    assert catalog_service.issuer_for_platform(db, platform.id, None).id == existing.id
 
 
 def test_hostile_registration_endpoint_on_another_host_is_refused(client, transport, db):
@@ -449,7 +544,7 @@ def test_configuration_turning_hostile_after_confirmation_is_refused(client, tra
     hostile["registration_endpoint"] = "https://collector.evil.example/register"
     transport.add("GET", OLD_MOODLE_CONFIG_URL, hostile)
 
-    response = client.post("/lti/register", data={"ticket": ticket})
+    response = client.post("/lti/register", data={"ticket": ticket, **NEW_COLLEGE})
     assert_error_page(response, 400, "bad_openid_configuration")
     assert posts(transport) == []  # the token never leaves for the other host
     assert platform_count(db) == 0

@@ -2,7 +2,7 @@
 ``/admin``): the catalog list, skills library, credential forms with field-level errors,
 the learner-facing preview, lifecycle actions, version history and diffs, quality reviews
 on the issuer's rubric, the rubric itself, API tokens, people & roles, import/export, the
-institution profile, tracking settings and identity links.
+institution profile, tracking settings, identity links and learning platforms.
 
 Thin: every change goes through ``services.catalog`` (and ``api_tokens``, ``catalog_io``,
 ``issuer_settings``, ``identity``) with an ``Actor`` from ``catalog_access.catalog_actor``.
@@ -14,7 +14,8 @@ reflected from the URL.
 
 One blueprint, one module per concern: ``staff`` (who is acting, what every page shares),
 ``institution``, ``skills``, ``credentials``, ``reviews`` (and the rubric), ``tokens``,
-``roles``, ``import_export``, ``settings``, ``identity``; ``forms`` parses the HTML forms.
+``roles``, ``import_export``, ``settings``, ``identity``, ``platforms``; ``forms`` parses
+the HTML forms.
 """
 
 from flask import Blueprint
@@ -24,6 +25,7 @@ from lti_tool.web.admin import (  # noqa: F401 - importing registers the routes
     identity,
     import_export,
     institution,
+    platforms,
     reviews,
     roles,
     settings,

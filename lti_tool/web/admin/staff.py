@@ -29,6 +29,12 @@ bp = Blueprint("admin", __name__, url_prefix="/admin")
 
 PER_PAGE = 20
 NOTICES = {
+    "platform_added": "The platform was added. Paste MicroCred's values into it, then launch "
+                      "MicroCred from a course to check.",
+    "platform_linked": "The link was saved: its courses now use that institution's catalog.",
+    "platform_deactivated": "Deactivated: nothing launches MicroCred through it until it is "
+                            "reactivated. Its courses and records are kept.",
+    "platform_activated": "Reactivated: it can launch MicroCred again.",
     "issuer_created": "Your institution is set up. Its catalog is ready.",
     "issuer_saved": "The institution profile was saved.",
     "skill_created": "The skill was created.",

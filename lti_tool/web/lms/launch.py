@@ -21,13 +21,14 @@ from flask import (
 )
 from flask.typing import ResponseReturnValue
 from itsdangerous import BadSignature, URLSafeTimedSerializer
+from sqlalchemy import select
 from werkzeug.routing import BuildError
 from werkzeug.wrappers import Response as WerkzeugResponse
 
 from lti_tool import jobs
 from lti_tool.domain.lti import ROLE_LABELS, AppRole
 from lti_tool.domain.registration import ToolUrls
-from lti_tool.errors import RegistrationFailed, ToolError
+from lti_tool.errors import RegistrationFailed, ToolError, ValidationFailed
 from lti_tool.extensions import db_session
 from lti_tool.lti import deep_linking
 from lti_tool.lti.launch import complete_launch, wants_roster_refresh
@@ -35,7 +36,7 @@ from lti_tool.lti.login import cookie_check, restart_params, start_login
 from lti_tool.lti.runtime import runtime
 from lti_tool.lti.storage import LoginState, storage_key
 from lti_tool.lti.validation import LaunchValidator, PlatformStorageCheck, UnboundLaunch
-from lti_tool.models import Context
+from lti_tool.models import Context, Issuer
 from lti_tool.services import keys as key_service
 from lti_tool.services import registration as registration_service
 from lti_tool.services import tracking
@@ -417,14 +418,62 @@ def register_start() -> ResponseReturnValue:
                                                       allow_http=allow_http,
                                                       registration_token=token)
     ticket = _registration_serializer().dumps({"c": config_url, "t": token})
+    return _register_page(config, ticket, token, form={}, errors={})
+
+
+def _register_page(config: Any, ticket: str, token: str, *, form: dict[str, str],
+                   errors: dict[str, list[str]], status: int = 200) -> ResponseReturnValue:
+    """The confirmation page: what is registered (or updated: Moodle's "Update"), and the
+    institution it will serve."""
+    session = db_session()
+    update = registration_service.is_update(token)
+    known = None
+    current_issuer = None
+    if update:
+        client_id = registration_service.current_client_id(runtime().http, config, token)
+        known = registration_service.known_platform(session, config, client_id)
+        if known is not None:
+            current_issuer = registration_service.platform_issuer(session, known)
+    issuers = list(session.scalars(select(Issuer).order_by(Issuer.name, Issuer.id)))
+    default = "keep" if current_issuer is not None else \
+        (str(issuers[0].id) if len(issuers) == 1 else "")
+    form = {"institution": default, **form}
+    summary = [(name, REGISTRATION_LABELS.get(name, name), message)
+               for name, messages in errors.items() for message in messages]
     return render_template("lti/register_confirm.html", config=config, ticket=ticket,
-                           tool=_tool_urls())
+                           tool=_tool_urls(), update=update, known=known,
+                           current_issuer=current_issuer, issuers=issuers, form=form,
+                           errors=errors, summary=summary), status
+
+
+REGISTRATION_LABELS = {"institution": "Institution", "new_name": "Institution's name",
+                       "new_url": "Institution's website", "new_email": "Contact email",
+                       "new_slug": "Short name", "name": "Name"}
+_NEW_FIELDS = {"name": "new_name", "url": "new_url", "email": "new_email", "slug": "new_slug"}
+
+
+def _institution_choice(form: dict[str, str]) -> registration_service.InstitutionChoice | None:
+    """The posted choice: "keep" (an update keeps its link) → None; an issuer id; "new"
+    with the new institution's fields."""
+    choice = form["institution"]
+    if choice == "keep":
+        return None
+    if not choice:
+        return registration_service.InstitutionChoice()
+    if choice == "new":
+        return registration_service.InstitutionChoice(
+            new={"name": form["new_name"], "url": form["new_url"], "email": form["new_email"]},
+            slug=form["new_slug"].strip().lower())
+    issuer_id = int(choice) if choice.isascii() and choice.isdigit() and len(choice) < 10 \
+        else None
+    return registration_service.InstitutionChoice(issuer_id=issuer_id if issuer_id else -1)
 
 
 @bp.post("/lti/register")
 def register_finish() -> ResponseReturnValue:
-    """Dynamic Registration step 2: post our registration, store the platform, and tell the
-    platform's window to close (postMessage org.imsglobal.lti.close)."""
+    """Dynamic Registration step 2: check the institution chosen, post our registration,
+    store (or update) the platform linked to that institution, and tell the platform's
+    window to close (postMessage org.imsglobal.lti.close)."""
     _check_registration_enabled()
     try:
         ticket: dict[str, Any] = _registration_serializer().loads(
@@ -437,9 +486,23 @@ def register_finish() -> ResponseReturnValue:
     session = db_session()
     config = registration_service.fetch_configuration(rt.http, ticket["c"], allow_http=allow_http,
                                                       registration_token=ticket["t"])
-    name = (request.form.get("name") or "").strip()[:200]
+    form = {name: (request.form.get(name) or "").strip()[:300]
+            for name in ("name", "institution", "new_name", "new_url", "new_email",
+                         "new_slug")}
+    choice = _institution_choice(form)
+    try:
+        if choice is not None:
+            registration_service.check_choice(session, choice)
+    except ValidationFailed as exc:
+        # Refused before anything was posted: nothing changed here or on the platform.
+        errors = {_NEW_FIELDS.get(k, k): v for k, v in exc.errors.items()}
+        return _register_page(config, request.form.get("ticket", ""), ticket["t"], form=form,
+                              errors=errors, status=422)
     key_service.ensure_active_key(session, rt.vault)
-    platform, result = registration_service.register(
-        session, rt.http, config, ticket["t"], _tool_urls(), allow_http=allow_http, name=name)
+    registered = registration_service.register(
+        session, rt.http, config, ticket["t"], _tool_urls(), allow_http=allow_http,
+        name=form["name"], institution=choice)
     session.commit()
-    return render_template("lti/register_done.html", platform=platform, result=result)
+    return render_template("lti/register_done.html", platform=registered.platform,
+                           result=registered.result, issuer=registered.issuer,
+                           updated=registered.updated)

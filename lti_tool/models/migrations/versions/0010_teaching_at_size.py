@@ -1,6 +1,7 @@
 """Awards: a revoked credential can be earned again; courses keep their latest roster
 refresh (``contexts.roster_status``); a review records the "not met" criteria its reviewer
-confirmed approving despite (``reviews.confirmed_not_met``).
+confirmed approving despite (``reviews.confirmed_not_met``); a platform registration or a
+deployment can be deactivated (``platforms.active``, ``deployments.active``).
 
 Awards: a revoked credential can be earned again. ``UNIQUE (person_id, version_id)``
 becomes a partial unique index on (person_id, credential_id) WHERE revoked_at IS NULL: at
@@ -47,9 +48,16 @@ def upgrade() -> None:
         batch_op.add_column(sa.Column('roster_status', sa.JSON(), nullable=True))
     with op.batch_alter_table('reviews', schema=None) as batch_op:
         batch_op.add_column(sa.Column('confirmed_not_met', sa.JSON(), nullable=True))
+    for table in ('platforms', 'deployments'):
+        with op.batch_alter_table(table, schema=None) as batch_op:
+            batch_op.add_column(sa.Column('active', sa.Boolean(), nullable=False,
+                                          server_default=sa.true()))
 
 
 def downgrade() -> None:
+    for table in ('platforms', 'deployments'):
+        with op.batch_alter_table(table, schema=None) as batch_op:
+            batch_op.drop_column('active')
     with op.batch_alter_table('reviews', schema=None) as batch_op:
         batch_op.drop_column('confirmed_not_met')
     with op.batch_alter_table('contexts', schema=None) as batch_op:
