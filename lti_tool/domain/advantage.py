@@ -43,7 +43,10 @@ MAX_PAGES = 100
 
 LINEITEM_TAG = "microcred"
 RESOURCE_ID_PREFIX = "microcred-"
-LABEL_PREFIX = "Credential earned: "
+# The column's name says what it is, and that it is not a grade: a teacher who sees it in
+# the grade book should not count it toward the course total (install-moodle.md says how
+# to exclude it). Existing columns are found by resourceId, whatever their label.
+LABEL_PREFIX = "MicroCred credential earned (not a grade): "
 
 
 # -- NRPS --------------------------------------------------------------------------------------

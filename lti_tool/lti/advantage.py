@@ -9,9 +9,10 @@ Provisioning Services (NRPS 2.0) and Assignment and Grade Services (AGS 2.0).
   tool's one outbound client, with its timeout, response-size cap and retries.
 - NRPS: the membership container, following ``Link: <...>; rel="next"`` (at most
   ``MAX_PAGES`` pages, never to another server).
-- AGS: our own "Credential earned: <title>" line item (found by its ``resourceId``, created
-  when missing, never another line item) and a 1/1 score posted to ``<lineitem>/scores``
-  built by ``scores_url`` (path first, then the query string: Moodle's ``?type_id=``).
+- AGS: our own "MicroCred credential earned (not a grade): <title>" line item (found
+  by its ``resourceId``, created when missing, never another line item) and a 1/1 score
+  posted to ``<lineitem>/scores`` built by ``scores_url`` (path first, then the query
+  string: Moodle's ``?type_id=``).
 
 Every failure is an ``UpstreamError`` (``PlatformRefused`` when retrying will not help) with
 a message that says what to check; nothing here raises anything else at callers.

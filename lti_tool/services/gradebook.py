@@ -1,6 +1,6 @@
 """The optional grade-book signal: "credential earned" published to the LMS grade book through
 Assignment and Grade Services 2.0 (https://www.imsglobal.org/spec/lti-ags/v2p0) as a score of
-1/1 in a line item of its own, "Credential earned: <title>" (resourceId
+1/1 in a line item of its own, "MicroCred credential earned (not a grade): <title>" (resourceId
 ``microcred-<credential code>``, tag ``microcred``). Other grade-book columns are never read
 or touched, and course grades are never read.
 

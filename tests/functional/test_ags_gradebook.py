@@ -1,9 +1,9 @@
 """The optional grade-book signal through Assignment and Grade Services 2.0: when an issuer
 turns it on, earning a credential in a course whose launches carried an AGS endpoint posts a
-1/1 score to MicroCred's own "Credential earned: <title>" line item (found by resourceId or
-created), at ``<lineitem>/scores`` with Moodle's ``?type_id=`` kept after the path. Other
-grade-book columns are never touched; failures are recorded on the signal and never reach the
-person recording the demonstration."""
+1/1 score to MicroCred's own "MicroCred credential earned (not a grade): <title>" line item
+(found by resourceId or created), at ``<lineitem>/scores`` with Moodle's ``?type_id=`` kept
+after the path. Other grade-book columns are never touched; failures are recorded on the
+signal and never reach the person recording the demonstration."""
 
 from __future__ import annotations
 
@@ -144,8 +144,8 @@ def test_earning_a_credential_posts_1_of_1_in_a_new_line_item(app, db, setup):
     assert (signal.status, signal.attempts, signal.last_error) == ("sent", 1, "")
     [(content_type, body)] = setup.book.created
     assert content_type == MEDIA_LINEITEM
-    assert body == {"label": "Credential earned: Credential PYF", "scoreMaximum": 1,
-                    "resourceId": "microcred-PYF", "tag": "microcred"}
+    assert body == {"label": "MicroCred credential earned (not a grade): Credential PYF",
+                    "scoreMaximum": 1, "resourceId": "microcred-PYF", "tag": "microcred"}
     new_item = setup.book.items[-1]["id"]
     assert signal.lineitem_url == new_item
     [(url, score_type, score)] = setup.book.scores
@@ -170,7 +170,7 @@ def test_other_line_items_are_never_touched(app, db, setup, transport):
 
 
 def test_an_existing_line_item_of_ours_is_reused(app, db, setup):
-    ours = setup.book.add_item(label="Credential earned: Credential PYF",
+    ours = setup.book.add_item(label="MicroCred credential earned (not a grade): Credential PYF",
                                resourceId="microcred-PYF", tag="microcred", scoreMaximum=1)
     earn(app, db, setup, "4")
     earn(app, db, setup, "5")

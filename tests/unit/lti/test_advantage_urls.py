@@ -188,7 +188,8 @@ def test_read_only_scopes_cannot_create_or_score():
 
 def test_our_line_item_is_found_by_resource_id_only():
     ours = LineItemSpec.for_credential("PYF", "Python Programming Fundamentals")
-    assert ours.as_json() == {"label": "Credential earned: Python Programming Fundamentals",
+    assert ours.as_json() == {"label": "MicroCred credential earned (not a grade): Python "
+                                       "Programming Fundamentals",
                               "scoreMaximum": 1, "resourceId": "microcred-PYF",
                               "tag": "microcred"}
     items = [*captured()["ags_lineitems"]["body"],
