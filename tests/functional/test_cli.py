@@ -111,6 +111,31 @@ def test_moodle_preset_derives_endpoints_and_prints_paste_values(cli):
     assert shown["registered via"] == "manual"
 
 
+def test_a_platform_added_with_its_institution_is_linked_to_it(cli):
+    """After the manual method the platform must be linked to an institution, or its
+    teachers see no catalog: --institution does it at once; without it the command says
+    how."""
+    unlinked = add_moodle(cli, client_id="first")
+    assert "not linked to an institution yet" in unlinked.output
+    assert "microcred issuers map --issuer <slug> --platform-id 1" in unlinked.output
+    assert values(cli("platforms", "show", "1").output)["institution"].startswith("-")
+    created = cli("issuers", "create", "--slug", "northern", "--name", "Northern College",
+                  "--url", "https://northern.example", "--email", "info@northern.example")
+    assert created.exit_code == 0, created.output
+
+    result = add_moodle(cli, "--institution", "northern", client_id="second")
+    assert result.exit_code == 0, result.output
+    assert "linked to northern (Northern College)" in result.output
+    shown = values(cli("platforms", "show", "2").output)
+    assert shown["institution"] == "northern (Northern College)"
+    assert shown["active"] == "True"
+    assert "platforms=2" in cli("issuers", "list").output
+
+    unknown = add_moodle(cli, "--institution", "nowhere", client_id="third")
+    assert_one_line_error(unknown, "no issuer with slug 'nowhere'")
+    assert "third" not in cli("platforms", "list").output  # nothing registered
+
+
 def test_moodle_preset_under_a_path_keeps_the_path(cli):
     result = add_moodle(cli, issuer="https://lms.college.example/moodle/")
     assert result.exit_code == 0, result.output
