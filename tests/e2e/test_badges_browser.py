@@ -59,7 +59,7 @@ def terry_marks_lena_for_pyfund(browser: Any, live_server: Any) -> None:
         terry.get_by_role("button", name="Show").click()
         cell(terry, LENA, skill).click()
         terry.get_by_label("Demonstrated (pass)").check()
-        terry.get_by_role("button", name="Save the record").click()
+        terry.get_by_role("button", name="Save and back to the grid").click()
         expect(notice(terry)).to_contain_text(f"{skill} — demonstrated.")
     expect(notice(terry)).to_contain_text(f"{LENA} earned {PYFUND}.")
     terry.context.close()
@@ -130,6 +130,10 @@ def test_learner_shares_and_anyone_verifies_the_credential(browser, live_server,
         verify_upload(page, file)
         expect(page.get_by_role("heading", name=re.compile("^Result:"))).to_have_text(
             re.compile(r"Result: Valid$"))
+        # Plain words first; the verifier's reason and steps behind a disclosure.
+        expect(page.get_by_text(re.compile("^This credential is authentic"))).to_be_visible()
+        expect(page.get_by_text("Reason: all checks passed")).to_be_hidden()
+        page.locator("details.verify-technical > summary").click()
         expect(page.get_by_text("Reason: all checks passed")).to_be_visible()
         steps = page.locator("ol.verify-steps > li")
         assert steps.count() >= 9

@@ -1,9 +1,12 @@
 """The catalog in a real browser, in the sandbox LMS: the institution administrator (Avery)
 creates a skill and a micro-credential through the admin UI and submits it; grants the
 reviewer role to the instructor (Terry) on the People & roles page after Terry's first
-launch; Terry reviews it on the rubric and approves; Avery publishes it and opens its public
-page. axe-core runs on the catalog list, the credential form (also showing errors), the
-credential page, the review form and the public page: no serious or critical violation.
+launch; Terry reviews it on the rubric and approves although one criterion is not met (the
+form asks him to confirm it); Avery publishes it (after a confirmation page) and opens its
+public page. The skill is chosen with the skill picker's search. axe-core runs on the
+catalog list, the credential form (also showing errors), the credential page, the review
+form (also asking to confirm), the publish confirmation and the public page: no serious or
+critical violation.
 The credential page and the review form are also checked (and photographed) at 320 px."""
 
 from __future__ import annotations
@@ -139,8 +142,19 @@ def test_create_review_publish_and_open_the_public_page(browser, live_server, pa
         "Online, asynchronous").check()
     avery.get_by_role("group", name="Routes allowed").get_by_label(
         re.compile("^Stand-alone")).check()
-    avery.get_by_role("group", name="Required skills").get_by_label(
-        f"Semantic HTML ({skill_code})").check()
+    # The skill picker: a search, one page of results, "Add the ticked skills" (saves
+    # nothing, keeps what was typed).
+    picker = avery.get_by_role("group", name="Find skills to add")
+    picker.get_by_label("Code, name or words of the description").fill(skill_code)
+    picker.get_by_role("button", name="Search skills").click()
+    expect(avery.locator("#picker-count")).to_contain_text(f"1 skill match “{skill_code}”")
+    expect(avery.locator("#picker-count")).to_be_focused()
+    picker.get_by_role("checkbox", name=re.compile(
+        "^Add as required: Semantic HTML " + skill_code)).check()
+    picker.get_by_role("button", name="Add the ticked skills").click()
+    required = avery.get_by_role("group", name="Required skills (1)")
+    expect(required.get_by_label(f"Semantic HTML {skill_code}")).to_be_checked()
+    expect(avery.get_by_label("Title", exact=True)).to_have_value(title)  # kept
     avery.get_by_role("button", name="Create draft").click()
     expect(avery.get_by_role("heading", level=1)).to_contain_text(title)
     expect(avery.get_by_role("status")).to_contain_text("The draft micro-credential was created")
@@ -194,10 +208,21 @@ def test_create_review_publish_and_open_the_public_page(browser, live_server, pa
     assert groups.count() >= 3
     for i in range(groups.count()):
         groups.nth(i).get_by_label("Met", exact=True).check()
+    groups.nth(0).get_by_label("Not met", exact=True).check()
     terry.get_by_role("group", name="Overall decision").get_by_label(
         re.compile("^Approve")).check()
     terry.get_by_label("Overall comment").fill("Clear outcomes and a valid assessment.")
     terry.get_by_role("button", name="Submit review").click()
+    # Approving with a criterion not met asks first; the scores and comment are kept.
+    confirm = terry.locator(".confirm-panel")
+    expect(confirm).to_be_focused()
+    expect(confirm).to_contain_text("Approve although a criterion is not met?")
+    expect(groups.nth(0).get_by_label("Not met", exact=True)).to_be_checked()
+    expect(terry.get_by_label("Overall comment")).to_have_value(
+        "Clear outcomes and a valid assessment.")
+    assert_accessible(terry, "the review form asking to confirm a criterion not met")
+    confirm.get_by_label(re.compile("^I approve although")).check()
+    confirm.get_by_role("button", name="Submit review").click()
     expect(terry.get_by_role("status")).to_contain_text("approved")
     terry_context.close()
 
@@ -207,6 +232,11 @@ def test_create_review_publish_and_open_the_public_page(browser, live_server, pa
     expect(avery.get_by_role("region", name="Review history")).to_contain_text(
         "by Terry Teacher")
     avery.get_by_role("button", name="Publish").click()
+    # Publishing asks first, saying what cannot be undone.
+    expect(avery.get_by_role("heading", level=1)).to_contain_text(f"Publish “{title}”")
+    expect(avery.get_by_role("note")).to_contain_text("This cannot be undone")
+    assert_accessible(avery, "the publish confirmation")
+    avery.get_by_role("button", name="Publish version 1").click()
     expect(avery.get_by_role("status")).to_contain_text("Published.")
     public_href = avery.get_by_role("link", name=re.compile("Open the public page")) \
         .get_attribute("href")
@@ -238,7 +268,7 @@ def test_every_admin_page_is_accessible_and_fits_a_narrow_screen(browser, live_s
     nav = avery.get_by_role("navigation", name="Catalog administration")
     pages = {}
     for name in ("Catalog", "Reviews", "Skills", "Rubric", "API tokens", "People & roles",
-                 "Import & export", "Institution"):
+                 "Import & export", "Institution", "Platforms"):
         pages[name] = nav.get_by_role("link", name=name, exact=True).get_attribute("href")
 
     def check(label: str) -> None:

@@ -1,7 +1,8 @@
 """Skill tracking in a real browser, in the sandbox LMS (its Lakeshore demo catalog has
 "Python Programming Fundamentals" published): the instructor Terry offers it in "Intro to
 Programming" (for credit) and marks every skill as demonstrated for Lena Learner — from the
-grid's cells, partly with the keyboard — and two skills for Omar with the bulk form; Lena
+grid's cells, partly with the keyboard, back on the grid with the changed cell focused, then
+"Save and next skill" — and two skills for Omar with the bulk form; Lena
 then sees the credential earned in that course and in "Coding for Teachers" (continuing
 education, where Terry offers it too), and Omar sees his progress. axe-core finds no serious
 or critical violation on the grid (1280 and 320 px wide), the cell page and the learners'
@@ -130,16 +131,27 @@ def test_instructor_marks_skills_and_learners_see_their_credentials(browser, liv
     assert_no_sideways_scroll(terry, "the cell page")
     screenshot(terry, "cell-320")
     terry.set_viewport_size({"width": 1280, "height": 900})
-    terry.get_by_label("Evidence link").fill("https://sandbox.test/assignments/1")
-    terry.get_by_role("button", name="Save the record").click()
+    # Nothing is preselected: saving an untouched form records nothing.
+    expect(terry.get_by_label("Demonstrated (pass)")).not_to_be_checked()
+    terry.get_by_label("Demonstrated (pass)").check()
+    terry.get_by_label("Evidence link").fill("sandbox.test/assignments/1")
+    terry.get_by_role("button", name="Save and back to the grid").click()
     expect(notice(terry)).to_contain_text(
         f"Recorded for Lena Learner: {PYFUND_SKILLS[0]} — demonstrated.")
+    # Back on the same grid view (still this credential), the changed cell focused.
+    expect(terry.get_by_label("Credential")).to_have_value(re.compile(r"\S"))
+    expect(first).to_be_focused()
+    expect(first).to_contain_text("by Terry Teacher")
 
-    for skill in PYFUND_SKILLS[1:]:
-        open_grid(terry)
-        cell(terry, "Lena Learner", skill).click()
+    # The other skills: save and on to the next skill, cell after cell.
+    cell(terry, "Lena Learner", PYFUND_SKILLS[1]).click()
+    for index, skill in enumerate(PYFUND_SKILLS[1:], 1):
+        expect(terry.get_by_role("heading", level=1)).to_contain_text(f"Lena Learner · {skill}")
         terry.get_by_label("Demonstrated (pass)").check()
-        terry.get_by_role("button", name="Save the record").click()
+        if index < len(PYFUND_SKILLS) - 1:
+            terry.get_by_role("button", name=re.compile("^Save and next skill")).click()
+        else:
+            terry.get_by_role("button", name="Save and back to the grid").click()
         expect(notice(terry)).to_contain_text(f"{skill} — demonstrated.")
     expect(notice(terry)).to_contain_text(f"Lena Learner earned {PYFUND}.")
 
@@ -150,6 +162,7 @@ def test_instructor_marks_skills_and_learners_see_their_credentials(browser, liv
         bulk = terry.locator("form#bulk")
         bulk.get_by_label("Skill", exact=True).select_option(
             label=f"{skill} ({PYFUND_CODES[skill]})")
+        bulk.get_by_label("Demonstrated (pass)").check()
         bulk.get_by_role("button", name="Record for the selected learners").click()
         expect(notice(terry)).to_contain_text(
             f"Recorded {skill} as demonstrated for 1 learner.")
