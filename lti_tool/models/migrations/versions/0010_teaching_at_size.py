@@ -9,7 +9,7 @@ most one standing award per person and credential (races still lose to the index
 number of revoked ones kept in history.
 
 Revision ID: 0010
-Revises: 0007
+Revises: 0006
 Create Date: 2026-12-10 09:00:00
 """
 from alembic import op
@@ -17,7 +17,7 @@ import sqlalchemy as sa
 
 
 revision = '0010'
-down_revision = '0007'
+down_revision = '0006'
 branch_labels = None
 depends_on = None
 
