@@ -115,6 +115,7 @@ LABELS: dict[str, str] = {
     "synchronous": "Online, synchronous", "in_person": "In person",
     "integrated": "In a for-credit course", "stand_alone": "Stand-alone (continuing education)",
     "plar": "Prior learning assessment (PLAR)", "transfer": "Transfer",
+    "stacked": "Stacked (a pathway completed)",
     "pass_fail": "Pass/fail", "graded": "Graded",
     "approve": "Approve", "request_changes": "Request changes", "reject": "Reject",
 }

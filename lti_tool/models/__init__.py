@@ -18,6 +18,7 @@ from lti_tool.models.catalog import (
 )
 from lti_tool.models.keys import ToolKey
 from lti_tool.models.lti import Context, Deployment, LearnerAccount, Person, Platform, ResourceLink
+from lti_tool.models.pathways import Pathway, PathwayReview, PathwayStepLink, PathwayVersion
 from lti_tool.models.tracking import (
     Award,
     Demonstration,
@@ -50,6 +51,10 @@ __all__ = [
     "LinkProposal",
     "MicroCredential",
     "Offering",
+    "Pathway",
+    "PathwayReview",
+    "PathwayStepLink",
+    "PathwayVersion",
     "Person",
     "Platform",
     "ResourceLink",

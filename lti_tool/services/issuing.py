@@ -86,6 +86,7 @@ from lti_tool.badges.verify import (
     verify_credential,
 )
 from lti_tool.domain.catalog import label
+from lti_tool.domain.pathways import STACKED_ROUTE
 from lti_tool.domain.tracking import METHOD_LABELS, AwardStatus, Method
 from lti_tool.errors import NotFound
 from lti_tool.models import (
@@ -438,7 +439,29 @@ def _source(award: Award, issuer: Issuer, base_url: str) -> dict[str, Any]:
                             description=description)
 
 
-def _evidence(session: Session, award: Award, issuer: Issuer) -> list[ob.EvidenceItem]:
+def _stacked_evidence(session: Session, award: Award, base_url: str) -> list[ob.EvidenceItem]:
+    """A program credential's evidence: the awards it stacks, each with its own public,
+    verifiable credential URL (issue 12: pathways)."""
+    extra = award.extra or {}
+    ids = [int(i) for i in extra.get("stacked_award_ids") or []]
+    if not ids:
+        return []
+    pathway = extra.get("pathway") or {}
+    stacked = session.scalars(select(Award).where(Award.id.in_(ids)).order_by(Award.id)
+                              .options(selectinload(Award.version),
+                                       selectinload(Award.credential)))
+    return [ob.EvidenceItem(
+        narrative=(f"Micro-credential {a.version.title} ({a.credential.code}, version "
+                   f"{a.version.version}) awarded {a.awarded_at.date().isoformat()}; a step "
+                   f"of the pathway {pathway.get('title') or pathway.get('code', '')}."),
+        name=a.version.title, genre="Stacked micro-credential",
+        id=credential_id(base_url, a)) for a in stacked]
+
+
+def _evidence(session: Session, award: Award, issuer: Issuer,
+              base_url: str = "") -> list[ob.EvidenceItem]:
+    if award.route == STACKED_ROUTE:
+        return _stacked_evidence(session, award, base_url)
     detail = (issuer.settings or {}).get("evidence_detail", EVIDENCE_SUMMARY)
     ids = list(award.demonstration_ids or [])
     if not ids:
@@ -477,7 +500,7 @@ def build_unsigned(session: Session, award: Award, issuer: Issuer, *, base_url: 
         identifiers=subject_identifiers(session, award.person_id),
         name=str(achievement["name"]),
         description=str(snapshot.get("short_description") or "") or None,
-        evidence=_evidence(session, award, issuer), credential_status=status_entry,
+        evidence=_evidence(session, award, issuer, base_url), credential_status=status_entry,
         source=_source(award, issuer, base_url), awarded_date=award.awarded_at)
     if "creditsAvailable" in achievement:
         credential["credentialSubject"]["creditsEarned"] = achievement["creditsAvailable"]

@@ -12,6 +12,9 @@
   award records the route, the course and the demonstrations it rests on.
 - When a supporting pass is superseded by a fail, the award is flagged (never silently
   removed); an instructor may revoke it with a reason. Course grades are never read.
+- New awards may complete a published pathway: its program credential is awarded too
+  (``services.pathways.award_programs``); revoking an award a program award rests on
+  flags the program award for review.
 
 Every function raises ToolError subclasses and commits nothing.
 """
@@ -57,7 +60,7 @@ from lti_tool.models import (
     Skill,
 )
 from lti_tool.models.base import utcnow
-from lti_tool.services import audit, award_credentials, gradebook
+from lti_tool.services import audit, award_credentials, gradebook, pathways
 from lti_tool.services.catalog import issuer_for_platform, published_version
 from lti_tool.services.launches import LaunchRecord
 
@@ -406,8 +409,14 @@ def evaluate_awards_many(session: Session, *, person_ids: Iterable[int], context
         facts = current_facts(session, batch, skill_ids)
         held, revoked = award_standing(session, batch, credential_ids)
         for person_id in batch:
-            created += _evaluate_person(session, person_id, context, offered, facts, held,
-                                        revoked)
+            made = _evaluate_person(session, person_id, context, offered, facts, held,
+                                    revoked)
+            if made:
+                # Program credentials these awards complete (issue 12: pathways), under
+                # the same person lock.
+                made += pathways.award_programs(session, person_id=person_id,
+                                                new_awards=made, context=context)
+            created += made
     return created
 
 
@@ -527,6 +536,7 @@ def revoke_award(session: Session, award: Award, *, reason: str, by: Assessor) -
                      context_id=award.context_id, subject_type="award", subject_id=award.id,
                      launch_id=by.launch_id, detail={"reason": award.revoked_reason})
         session.flush()
+        pathways.flag_programs_resting_on(session, award, by_ref=by.ref)
     return award
 
 
