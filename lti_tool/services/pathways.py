@@ -367,7 +367,7 @@ def list_pathways(session: Session, actor: Actor, *, q: str = "", state: str = "
                      page, per_page)
 
 
-# -- published pathways ------------------------------------------
+# -- published pathways ---------------------------------------------------------------
 def _published(session: Session, issuer_id: int) -> list[PathwayVersion]:
     return list(session.scalars(
         select(PathwayVersion).join(Pathway, Pathway.id == PathwayVersion.pathway_id)
@@ -377,40 +377,69 @@ def _published(session: Session, issuer_id: int) -> list[PathwayVersion]:
 
 @dataclass(frozen=True)
 class PublishedPathway:
-    version: PathwayVersion
+    """A published pathway as pages, the API and the engine read it: its frozen snapshot
+    parsed (``spec``: titles, translations, groups, target …)."""
+
+    version_id: int
+    code: str
+    version: int
+    target_credential_id: int | None
     spec: PathwaySpec
 
-    @property
-    def code(self) -> str:
-        return self.version.pathway.code
+
+#: Parsed snapshots of published versions, by (version id, publication time): a published
+#: snapshot never changes, so every worker may keep its parse (bounded; cleared when full).
+_SPECS: dict[tuple[int, str], PathwaySpec] = {}
+_SPECS_MAX = 5000
+
+
+def _with_specs(session: Session, rows: Sequence[Any]) -> list[PublishedPathway]:
+    """``rows`` of (id, code, version, target id, published_at) → PublishedPathways,
+    loading only the snapshots not parsed yet (one query)."""
+    keys = {row[0]: (row[0], str(row[4])) for row in rows}
+    missing = [vid for vid, key in keys.items() if key not in _SPECS]
+    if missing:
+        if len(_SPECS) + len(missing) > _SPECS_MAX:
+            _SPECS.clear()
+        for vid, snapshot, content in session.execute(
+                select(PathwayVersion.id, PathwayVersion.snapshot, PathwayVersion.content)
+                .where(PathwayVersion.id.in_(missing))):
+            _SPECS[keys[vid]] = spec_of(snapshot or content)
+    return [PublishedPathway(row[0], row[1], row[2], row[3], _SPECS[keys[row[0]]])
+            for row in rows]
+
+
+def _published_rows(issuer_id: int) -> Any:
+    return (select(PathwayVersion.id, Pathway.code, PathwayVersion.version,
+                   PathwayVersion.target_credential_id, PathwayVersion.published_at)
+            .join(Pathway, Pathway.id == PathwayVersion.pathway_id)
+            .where(Pathway.issuer_id == issuer_id, PathwayVersion.state == PUBLISHED))
 
 
 def published_pathways(session: Session, issuer_id: int) -> list[PublishedPathway]:
-    return [PublishedPathway(v, spec_of(v.snapshot or v.content))
-            for v in _published(session, issuer_id)]
+    """The issuer's published pathways, by title."""
+    rows = session.execute(_published_rows(issuer_id).order_by(PathwayVersion.title,
+                                                               PathwayVersion.id)).all()
+    return _with_specs(session, rows)
 
 
 def published_pathway(session: Session, issuer_id: int, code: str) -> PublishedPathway | None:
-    version = session.scalars(
-        select(PathwayVersion).join(Pathway, Pathway.id == PathwayVersion.pathway_id)
-        .where(Pathway.issuer_id == issuer_id, Pathway.code == code,
-               PathwayVersion.state == PUBLISHED)).first()
-    return PublishedPathway(version, spec_of(version.snapshot or version.content)) \
-        if version is not None else None
+    rows = session.execute(_published_rows(issuer_id).where(Pathway.code == code)).all()
+    found = _with_specs(session, rows)
+    return found[0] if found else None
 
 
 def pathways_with_credential(session: Session, issuer_id: int,
-                             credential_id: int) -> list[PublishedPathway]:
-    """Published pathways the credential is a step or the target of."""
-    step_of = select(PathwayStepLink.version_id).where(
-        PathwayStepLink.credential_id == credential_id)
-    versions = session.scalars(
-        select(PathwayVersion).join(Pathway, Pathway.id == PathwayVersion.pathway_id)
-        .where(Pathway.issuer_id == issuer_id, PathwayVersion.state == PUBLISHED,
-               PathwayVersion.id.in_(step_of)
-               | (PathwayVersion.target_credential_id == credential_id))
-        .options(selectinload(PathwayVersion.pathway)).order_by(PathwayVersion.title))
-    return [PublishedPathway(v, spec_of(v.snapshot or v.content)) for v in versions]
+                             credential_ids: Iterable[int]) -> list[PublishedPathway]:
+    """Published pathways one of the credentials is a step or the target of."""
+    ids = list(set(credential_ids))
+    if not ids:
+        return []
+    step_of = select(PathwayStepLink.version_id).where(PathwayStepLink.credential_id.in_(ids))
+    rows = session.execute(_published_rows(issuer_id).where(
+        PathwayVersion.id.in_(step_of) | PathwayVersion.target_credential_id.in_(ids))
+        .order_by(PathwayVersion.title, PathwayVersion.id)).all()
+    return _with_specs(session, rows)
 
 
 # -- a learner's progress ------------------------------------------
@@ -418,19 +447,28 @@ def holdings(session: Session, person_id: int, issuer_id: int
              ) -> tuple[dict[str, Holding], set[str]]:
     """The person's active awards of the issuer by credential code, and the codes of
     credentials under review (flagged). One query."""
+    held, flagged, _standing = _standing_awards(session, person_id, issuer_id)
+    return held, flagged
+
+
+def _standing_awards(session: Session, person_id: int, issuer_id: int
+                     ) -> tuple[dict[str, Holding], set[str], set[int]]:
     held: dict[str, Holding] = {}
     flagged: set[str] = set()
-    for code, version, status, award_id in session.execute(
-            select(MicroCredential.code, CredentialVersion.version, Award.status, Award.id)
+    standing: set[int] = set()
+    for code, version, status, award_id, credential_id, public_id in session.execute(
+            select(MicroCredential.code, CredentialVersion.version, Award.status, Award.id,
+                   Award.credential_id, Award.public_id)
             .join(MicroCredential, MicroCredential.id == Award.credential_id)
             .join(CredentialVersion, CredentialVersion.id == Award.version_id)
             .where(Award.person_id == person_id, Award.issuer_id == issuer_id,
                    Award.status != AwardStatus.REVOKED.value)):
+        standing.add(credential_id)
         if status == AwardStatus.ACTIVE.value:
-            held[code] = Holding(version, str(award_id))
+            held[code] = Holding(version, f"{award_id}:{public_id}")
         else:
             flagged.add(code)
-    return held, flagged
+    return held, flagged, standing
 
 
 def started_codes(session: Session, person_id: int, issuer_id: int) -> set[str]:
@@ -461,11 +499,7 @@ def progress_for_person(session: Session, person_id: int, issuer_id: int, *,
     ``credential_ids`` as a step or target; ``only_started``: those with a step earned or
     in progress). Three queries, then pure evaluation."""
     if credential_ids is not None:
-        seen: dict[int, PublishedPathway] = {}
-        for cid in credential_ids:
-            for p in pathways_with_credential(session, issuer_id, cid):
-                seen.setdefault(p.version.id, p)
-        pathways = list(seen.values())
+        pathways = pathways_with_credential(session, issuer_id, credential_ids)
     else:
         pathways = published_pathways(session, issuer_id)
     if not pathways:
@@ -483,19 +517,17 @@ def progress_for_person(session: Session, person_id: int, issuer_id: int, *,
 
 # -- program credentials ------------------------------------------
 def _candidates(session: Session, issuer_id: int, credential_ids: Iterable[int]
-                ) -> list[PathwayVersion]:
+                ) -> list[PublishedPathway]:
     """Published pathways of the issuer with a MicroCred target and one of these
-    credentials as a step. One query."""
+    credentials as a step. One query (and one more for snapshots not parsed yet)."""
     ids = list(set(credential_ids))
     if not ids:
         return []
-    return list(session.scalars(
-        select(PathwayVersion).join(Pathway, Pathway.id == PathwayVersion.pathway_id)
-        .where(Pathway.issuer_id == issuer_id, PathwayVersion.state == PUBLISHED,
-               PathwayVersion.target_credential_id.is_not(None),
-               PathwayVersion.id.in_(select(PathwayStepLink.version_id).where(
-                   PathwayStepLink.credential_id.in_(ids))))
-        .options(selectinload(PathwayVersion.pathway)).order_by(PathwayVersion.id)))
+    rows = session.execute(_published_rows(issuer_id).where(
+        PathwayVersion.target_credential_id.is_not(None),
+        PathwayVersion.id.in_(select(PathwayStepLink.version_id).where(
+            PathwayStepLink.credential_id.in_(ids)))).order_by(PathwayVersion.id)).all()
+    return _with_specs(session, rows)
 
 
 def award_programs(session: Session, *, person_id: int, new_awards: Sequence[Award],
@@ -523,53 +555,54 @@ def award_programs(session: Session, *, person_id: int, new_awards: Sequence[Awa
 
 
 def _award_completed(session: Session, person_id: int, issuer_id: int,
-                     candidates: Sequence[PathwayVersion],
+                     candidates: Sequence[PublishedPathway],
                      context: Context | None) -> list[Award]:
-    held, _flagged = holdings(session, person_id, issuer_id)
-    standing = set(session.scalars(select(Award.credential_id).where(
-        Award.person_id == person_id, Award.revoked_at.is_(None))))
+    held, _flagged, standing = _standing_awards(session, person_id, issuer_id)
     created = []
-    for version in candidates:
-        if version.target_credential_id in standing:
+    for pathway in candidates:
+        if pathway.target_credential_id in standing:
             continue
-        spec = spec_of(version.snapshot or version.content)
-        progress = evaluate(spec, held)
+        progress = evaluate(pathway.spec, held)
         if not progress.complete:
             continue
-        award = _create_program_award(session, person_id, version, progress, context)
-        if award is not None:
+        made = _create_program_award(session, person_id, issuer_id, pathway, progress,
+                                     context)
+        if made is not None:
+            award, version_number = made
             created.append(award)
             standing.add(award.credential_id)
-            target = spec.target_credential or ""
-            held[target] = Holding(award.version.version, str(award.id))
+            held[pathway.spec.target_credential or ""] = Holding(
+                version_number, f"{award.id}:{award.public_id}")
     return created
 
 
-def _create_program_award(session: Session, person_id: int, version: PathwayVersion,
-                          progress: PathwayProgress, context: Context | None) -> Award | None:
-    target_id = version.target_credential_id
+def _create_program_award(session: Session, person_id: int, issuer_id: int,
+                          pathway: PublishedPathway, progress: PathwayProgress,
+                          context: Context | None) -> tuple[Award, int] | None:
+    target_id = pathway.target_credential_id
     assert target_id is not None
-    target_version = session.scalars(
-        select(CredentialVersion).where(CredentialVersion.credential_id == target_id,
-                                        CredentialVersion.state == PUBLISHED)
+    target = session.execute(
+        select(CredentialVersion.id, CredentialVersion.version)
+        .where(CredentialVersion.credential_id == target_id,
+               CredentialVersion.state == PUBLISHED)
         .order_by(CredentialVersion.version.desc()).limit(1)).first()
-    if target_version is None:
+    if target is None:
         # Retired since the pathway was published: nothing can be issued; say so.
         audit.record(session, "pathway.target_unpublished", subject_type="pathway_version",
-                     subject_id=version.id, detail={"person": person_id})
+                     subject_id=pathway.version_id, detail={"person": person_id})
         return None
-    stacked = [int(ref) for ref in progress.counted if ref]
-    public_ids = dict(session.execute(select(Award.id, Award.public_id)
-                                      .where(Award.id.in_(stacked))).all())
-    award = Award(public_id=secrets.token_urlsafe(16), issuer_id=version.pathway.issuer_id,
-                  person_id=person_id, credential_id=target_id, version_id=target_version.id,
+    # Holding refs are "<award id>:<public id>" (``_standing_awards``).
+    refs = sorted((int(ref.split(":")[0]), ref.split(":")[1]) for ref in progress.counted
+                  if ref)
+    stacked = [award_id for award_id, _ in refs]
+    award = Award(public_id=secrets.token_urlsafe(16), issuer_id=issuer_id,
+                  person_id=person_id, credential_id=target_id, version_id=target.id,
                   route=STACKED_ROUTE, context_id=context.id if context else None,
                   demonstration_ids=[],
-                  extra={"pathway": {"code": version.pathway.code, "version": version.version,
-                                     "title": version.title},
-                         "stacked_award_ids": sorted(stacked),
-                         "stacked_public_ids": [public_ids[i] for i in sorted(stacked)
-                                                if i in public_ids]})
+                  extra={"pathway": {"code": pathway.code, "version": pathway.version,
+                                     "title": pathway.spec.title},
+                         "stacked_award_ids": stacked,
+                         "stacked_public_ids": [public_id for _, public_id in refs]})
     try:
         with session.begin_nested():
             session.add(award)
@@ -579,10 +612,9 @@ def _create_program_award(session: Session, person_id: int, version: PathwayVers
     audit.record(session, "award.created", context_id=award.context_id, subject_type="award",
                  subject_id=award.id,
                  detail={"person": person_id, "route": STACKED_ROUTE,
-                         "version": target_version.id, "pathway": version.pathway.code,
-                         "stacked": sorted(stacked)})
+                         "version": target.id, "pathway": pathway.code, "stacked": stacked})
     award_credentials.note_new_award(session, award)
-    return award
+    return award, int(target.version)
 
 
 def award_programs_for_pathway(session: Session, version: PathwayVersion) -> list[Award]:
@@ -598,9 +630,12 @@ def award_programs_for_pathway(session: Session, version: PathwayVersion) -> lis
         batch = people[start:start + 500]
         session.execute(select(Person.id).where(Person.id.in_(batch)).order_by(Person.id)
                         .with_for_update(key_share=True))
+        published = [p for p in pathways_with_credential(
+            session, version.pathway.issuer_id, [version.target_credential_id])
+            if p.version_id == version.id]
         for person_id in batch:
             made = _award_completed(session, person_id, version.pathway.issuer_id,
-                                    [version], None)
+                                    published, None)
             if made:
                 created += made
                 created += award_programs(session, person_id=person_id, new_awards=made,

@@ -60,7 +60,7 @@ def test_lifecycle_and_review_reuse_the_credentials_rules(db, campus):
     pathways.update_draft(db, b.editor, second.id, pathway_data(core=("A", "B", "C")))
     to_state(b, second, LifecycleState.PUBLISHED)
     assert version.state == "retired"
-    assert [p.version.version for p in pathways.published_pathways(db, b.issuer.id)] == [2]
+    assert [p.version for p in pathways.published_pathways(db, b.issuer.id)] == [2]
 
 
 def test_a_refused_pathway_changes_nothing(db, campus):
