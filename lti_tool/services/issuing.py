@@ -830,8 +830,9 @@ def build_clr(session: Session, person_id: int, *, vault: KeyVault, base_url: st
               issuer_id: int | None = None) -> dict[str, Any]:
     """A signed ClrCredential with the learner's non-revoked credentials of one issuer
     (``issuer_id``; by default the issuer of their latest award), each embedded signed, and
-    their achievements; no associations (no pathways yet). Raises NotFound when there is
-    nothing to put in it (CLR 2.0 requires at least one credential)."""
+    their achievements, and the CLR 2.0 ``association``s between those achievements that
+    the issuer's published pathways state (``clr_associations``). Raises NotFound when
+    there is nothing to put in it (CLR 2.0 requires at least one credential)."""
     query = select(Award).where(Award.person_id == person_id,
                                 Award.status != AwardStatus.REVOKED.value)
     if issuer_id is None:
@@ -848,6 +849,7 @@ def build_clr(session: Session, person_id: int, *, vault: KeyVault, base_url: st
     records = [issue_for_award(session, a, vault=vault, base_url=base_url) for a in awards]
     credentials = [r.json for r in records]
     achievements = [c["credentialSubject"]["achievement"] for c in credentials]
+    association = clr_associations(session, issuer.id, achievements)
     context = [VC_V2, CLR_V2P0, OB_V3P0, OB_V3P0_EXTENSIONS]
     now = utcnow()
     clr: dict[str, Any] = {
@@ -866,11 +868,34 @@ def build_clr(session: Session, person_id: int, *, vault: KeyVault, base_url: st
             "identifier": subject_identifiers(session, person_id),
             "verifiableCredential": credentials,
             "achievement": achievements,
+            **({"association": association} if association else {}),
         },
         "credentialSchema": [{"id": CLR_SCHEMA_ID, "type": SCHEMA_VALIDATOR_TYPE}],
     }
     _key, private, vm = _signer(session, vault, issuer, base_url)
     return eddsa.sign(clr, private, vm, created=now)
+
+
+def clr_associations(session: Session, issuer_id: int,
+                     achievements: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """Associations between the record's achievements from the issuer's published
+    pathways: each step ``isPartOf`` the program credential, A ``precedes`` B (issue 12).
+    Only between achievements in the record, each stated once."""
+    from lti_tool.domain.pathways import associations
+    from lti_tool.services import pathways
+
+    ids = {str(a.get("humanCode")): str(a["id"]) for a in achievements if a.get("humanCode")}
+    if len(ids) < 2:
+        return []
+    seen: set[tuple[str, str, str]] = set()
+    result = []
+    for pathway in pathways.published_pathways(session, issuer_id):
+        for item in associations(pathway.spec, ids):
+            key = (item["associationType"], item["sourceId"], item["targetId"])
+            if key not in seen:
+                seen.add(key)
+                result.append(item)
+    return result
 
 
 # -- images -----------------------------------------------------------------------------------
