@@ -9,7 +9,6 @@ import base64
 import json
 from pathlib import Path
 
-import pytest
 import requests
 
 from lti_tool.extensions import session_scope
