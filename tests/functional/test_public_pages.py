@@ -45,7 +45,7 @@ def test_published_page_is_readable_without_a_launch(client: FlaskClient,
                  "Online, asynchronous", "English, French (français)",
                  "Valid for 36 months after it is awarded", "Skill S1", "Shows S2 in a "
                  "practical task.", "To earn it, demonstrate Skill S1 and Skill S2 and at "
-                 "least 1 of Skill S3.", "Useful at work.", "Technician", "coming soon",
+                 "least 1 of Skill S3.", "Useful at work.", "Technician",
                  f"College {college.issuer.slug}", "version 1"):
         assert text in html, text
     assert ('<a href="http://data.europa.eu/esco/skill/s1" rel="noopener">ESCO S1</a>'
@@ -53,7 +53,7 @@ def test_published_page_is_readable_without_a_launch(client: FlaskClient,
     assert f'<meta property="og:title" content="Credential PUB · College {college.issuer.slug}"' \
         in html
     assert '<meta property="og:description" content="What PUB certifies.">' in html
-    assert response.headers["Vary"] == "Accept"
+    assert "Accept" in response.headers["Vary"].split(", ")
     assert "Set-Cookie" not in response.headers
 
 
@@ -159,7 +159,7 @@ def test_a_retired_version_stays_readable_with_a_notice(client: FlaskClient, db:
     assert "This version is retired" in html
     assert "remain valid and can still be verified" in html
     assert f'href="/c/{college.issuer.slug}/PUB">Read the current version (2)' in html
-    assert old.headers["Vary"] == "Accept"
+    assert "Accept" in old.headers["Vary"].split(", ")
     data = client.get(_url(college, "PUB", 1), headers=JSON).get_json()
     assert (data["state"], data["current_version"], data["title"]) == (
         "retired", 2, "Credential PUB")

@@ -14,8 +14,11 @@ from flask.typing import ResponseReturnValue
 from werkzeug.wrappers import Response
 
 from lti_tool.domain.catalog import label
+from lti_tool.domain.texts import localized
 from lti_tool.extensions import db_session
+from lti_tool.i18n import current_locale
 from lti_tool.services import public_catalog as public
+from lti_tool.services import public_pathways
 
 bp = Blueprint("public_catalog", __name__, url_prefix="/c")
 
@@ -85,6 +88,8 @@ def _credential(issuer_slug: str, code: str, number: int | None) -> Response:
     session = db_session()
     found = public.public_credential(session, issuer_slug, code, number)
     data = public.description_json(found, _base_url())
+    data["pathways"] = public_pathways.summaries(session, found.issuer,
+                                                 found.version.credential_id, _base_url())
     if _wants_json():
         return _conditional(jsonify(data))
     html = render_template("public/credential.html", c=data, page=_page_model(data),
@@ -101,3 +106,23 @@ def credential(issuer_slug: str, code: str) -> ResponseReturnValue:
 @bp.get("/<issuer_slug>/<code>/v/<int:number>")
 def credential_version(issuer_slug: str, code: str, number: int) -> ResponseReturnValue:
     return _credential(issuer_slug, code, number)
+
+
+# -- pathways (issue 12) -----------------------------------------------------------------------
+@bp.get("/<issuer_slug>/pathways/<code>")
+def pathway(issuer_slug: str, code: str) -> ResponseReturnValue:
+    """A published pathway: its steps and rules, where it leads, what it is worth."""
+    session = db_session()
+    issuer = public.issuer_by_slug(session, issuer_slug)
+    found = public_pathways.public_pathway(session, issuer, code)
+    data = public_pathways.pathway_json(issuer, found, _base_url())
+    if _wants_json():
+        return _conditional(jsonify(data))
+    locale = current_locale()
+    html = render_template(
+        "public/pathway.html", p=data, issuer=data["issuer"],
+        title=localized(data["title"], data["translations"], "title", locale),
+        description=localized(data["description"], data["translations"], "description",
+                              locale),
+        flowchart=None)
+    return _conditional(Response(html, mimetype="text/html"))
