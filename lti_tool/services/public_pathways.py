@@ -37,7 +37,7 @@ def pathway_url(base_url: str, issuer: Issuer, code: str) -> str:
     return f"{base_url}/c/{issuer.slug}/pathways/{code}"
 
 
-def _num(value: Decimal | None) -> str | None:
+def decimal_text(value: Decimal | None) -> str | None:
     if value is None:
         return None
     return str(value.quantize(Decimal(1))) if value == value.to_integral_value() \
@@ -45,8 +45,8 @@ def _num(value: Decimal | None) -> str | None:
 
 
 def articulation_json(art: Articulation) -> dict[str, Any]:
-    return {"credit_bearing": art.credit_bearing, "credits": _num(art.credits),
-            "hours": _num(art.hours), "credit_system": art.credit_system,
+    return {"credit_bearing": art.credit_bearing, "credits": decimal_text(art.credits),
+            "hours": decimal_text(art.hours), "credit_system": art.credit_system,
             "courses": [{"code": c.code, "title": c.title, "relation": c.relation}
                         for c in art.courses],
             "transfer_notes": art.transfer_notes}
@@ -56,7 +56,8 @@ def _step_json(step: Step, issuer: Issuer, base_url: str) -> dict[str, Any]:
     return {"credential": step.credential, "title": step.title or step.credential,
             "url": credential_url(base_url, issuer, step.credential),
             "versions": list(step.versions), "versions_text": describe_versions(step),
-            "hours": _num(step_hours(step)), "credits": _num(step.articulation.credits),
+            "hours": decimal_text(step_hours(step)),
+            "credits": decimal_text(step.articulation.credits),
             "articulation": articulation_json(step.articulation)}
 
 
@@ -70,12 +71,12 @@ def pathway_json(issuer: Issuer, pathway: PublishedPathway, base_url: str,
         steps = [_step_json(s, issuer, base_url) for s in group.steps]
         entry: dict[str, Any] = {
             "key": group.key, "title": group.title, "rule": group.rule.value,
-            "minimum": _num(group.minimum) if group.rule is not GroupRule.ALL else None,
-            "needed": _num(group.needed), "steps": steps}
+            "minimum": decimal_text(group.minimum) if group.rule is not GroupRule.ALL else None,
+            "needed": decimal_text(group.needed), "steps": steps}
         if progress is not None:
             gp = progress.groups[gi]
             entry["satisfied"] = gp.satisfied
-            entry["have"] = _num(gp.have)
+            entry["have"] = decimal_text(gp.have)
             for step_data, sp in zip(steps, gp.steps, strict=True):
                 step_data["status"] = sp.status.value
                 if sp.note:
@@ -104,8 +105,8 @@ def pathway_json(issuer: Issuer, pathway: PublishedPathway, base_url: str,
         "credit_bearing": spec.articulation.credit_bearing or any(
             s.articulation.credit_bearing for s in steps_all),
         "totals": {"steps": len(steps_all),
-                   "credits": _num(sum((s.credits for s in steps_all), Decimal(0))),
-                   "hours": _num(sum((step_hours(s) for s in steps_all), Decimal(0)))},
+                   "credits": decimal_text(sum((s.credits for s in steps_all), Decimal(0))),
+                   "hours": decimal_text(sum((step_hours(s) for s in steps_all), Decimal(0)))},
         "groups": groups,
         "order": [{"before": a, "after": b} for a, b in spec.order],
         "issuer": issuer_json(issuer, base_url),
@@ -118,8 +119,8 @@ def pathway_json(issuer: Issuer, pathway: PublishedPathway, base_url: str,
 def progress_json(progress: PathwayProgress) -> dict[str, Any]:
     return {"complete": progress.complete, "steps_earned": progress.steps_earned,
             "steps_total": progress.steps_total,
-            "credits_earned": _num(progress.credits_earned),
-            "hours_earned": _num(progress.hours_earned),
+            "credits_earned": decimal_text(progress.credits_earned),
+            "hours_earned": decimal_text(progress.hours_earned),
             "courses": [{"code": c.code, "title": c.title, "relation": c.relation}
                         for c in progress.courses],
             "next_steps": [s.credential for s in progress.next_steps]}

@@ -7,6 +7,12 @@ holds authentication, scopes, ETags and the request/response helpers; ``schemas`
 
 from flask import Blueprint
 
-from lti_tool.web.api import badges, catalog, courses, tracking  # noqa: F401 - courses: routes
+from lti_tool.web.api import (  # noqa: F401 - courses, pathways: routes
+    badges,
+    catalog,
+    courses,
+    pathways,
+    tracking,
+)
 
 BLUEPRINTS: tuple[Blueprint, ...] = (catalog.bp, tracking.bp, badges.bp)
