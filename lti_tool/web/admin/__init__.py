@@ -14,8 +14,8 @@ reflected from the URL.
 
 One blueprint, one module per concern: ``staff`` (who is acting, what every page shares),
 ``institution``, ``skills``, ``credentials``, ``reviews`` (and the rubric), ``tokens``,
-``roles``, ``import_export``, ``settings``, ``identity``, ``platforms``; ``forms`` parses
-the HTML forms.
+``roles``, ``import_export``, ``settings``, ``identity``, ``platforms``, ``pathways``
+(issue 12; ``pathway_forms``); ``forms`` parses the HTML forms.
 """
 
 from flask import Blueprint
@@ -25,6 +25,7 @@ from lti_tool.web.admin import (  # noqa: F401 - importing registers the routes
     identity,
     import_export,
     institution,
+    pathways,
     platforms,
     reviews,
     roles,

@@ -41,6 +41,7 @@ NOTICES = {
     "skill_saved": "The skill was saved.",
     "skill_deleted": "The skill was deleted.",
     "credential_created": "The draft micro-credential was created.",
+    "pathway_created": "The draft pathway was created.",
     "draft_saved": "The draft was saved.",
     "new_version": "A new draft version was started. The published version is unchanged.",
     "new_version_saved": "Your changes were saved as a new draft version. The published "
