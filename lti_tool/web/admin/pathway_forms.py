@@ -94,14 +94,14 @@ def _count(posted: MultiDict[str, str], name: str, limit: int) -> int:
 
 def pathway_form_from_post(posted: MultiDict[str, str]) -> dict[str, Any]:
     """The form as posted (with one more row when an "Add" button was pressed)."""
-    form = {k: _clean(posted.get(k)) for k in (
+    form: dict[str, Any] = {k: _clean(posted.get(k)) for k in (
         "code", "title", "description", "title_fr", "description_fr", "target_credential",
         "ext_name", "ext_institution", "ext_grants", "ext_url", "credits", "credit_system",
         "transfer_notes", "order")}
     form["credit_bearing"] = posted.get("credit_bearing") == "1"
     form["courses"] = [{f: _clean(posted.get(f"c{i}-{f}")) for f in COURSE_FIELDS}
                        for i in range(_count(posted, "courses", MAX_COURSES))]
-    groups = []
+    groups: list[dict[str, Any]] = []
     for i in range(_count(posted, "groups", MAX_GROUPS)):
         steps = [{f: _clean(posted.get(f"g{i}-s{j}-{f}")) for f in STEP_FIELDS}
                  for j in range(_count(posted, f"g{i}-steps", MAX_STEPS))]
@@ -133,9 +133,9 @@ def pathway_input(form: Mapping[str, Any]) -> tuple[dict[str, Any], dict[str, st
     """PathwayInputSchema-shaped input from the form, and where each input path came from
     (``groups.0.steps.1`` → ``g2-s3``: empty rows are left out)."""
     where: dict[str, str] = {}
-    groups = []
+    groups: list[dict[str, Any]] = []
     for gi, g in enumerate(form["groups"]):
-        steps = []
+        steps: list[dict[str, Any]] = []
         for si, s in enumerate(g["steps"]):
             if not s.get("credential"):
                 continue

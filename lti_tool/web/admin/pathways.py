@@ -19,7 +19,8 @@ from lti_tool.errors import Conflict, Forbidden, ToolError, ValidationFailed
 from lti_tool.models import CredentialVersion, MicroCredential, PathwayVersion
 from lti_tool.services import pathways as service
 from lti_tool.services import public_pathways
-from lti_tool.services.pathways import OPEN_STATES, PublishedPathway
+from lti_tool.services.catalog import OPEN_STATES
+from lti_tool.services.pathways import PublishedPathway
 from lti_tool.web.admin import pathway_forms as pf
 from lti_tool.web.admin import reviews
 from lti_tool.web.admin.staff import (
@@ -251,12 +252,12 @@ def pathway_new_version(pathway_id: int) -> ResponseReturnValue:
 def _review_block(staff: Staff, version: PathwayVersion) -> str:
     ref = staff.actor.ref
     if ref in (version.contributors or []) or ref == version.author_ref:
-        return _("You wrote or edited this version, so someone else must review it.")
+        return str(_("You wrote or edited this version, so someone else must review it."))
     if not staff.can_review:
-        return _("Reviewing needs the reviewer role. An institution administrator can grant "
-                 "it on the People & roles page.")
+        return str(_("Reviewing needs the reviewer role. An institution administrator can "
+                     "grant it on the People & roles page."))
     if version.state != LifecycleState.IN_REVIEW.value:
-        return _("Only a version in review can be reviewed.")
+        return str(_("Only a version in review can be reviewed."))
     return ""
 
 
