@@ -98,12 +98,19 @@ class ArticulationSchema(StrictSchema):
                                                "marked credit-bearing"]})
 
 
+def _empty_articulation() -> dict[str, Any]:
+    """The default articulation, loaded (so stored content is the same whether the field
+    was left out or sent empty)."""
+    loaded: dict[str, Any] = ArticulationSchema().load({})
+    return loaded
+
+
 class StepSchema(StrictSchema):
     credential = Text(required=True, validate=validate.Regexp(CODE_RE, error="not a code"))
     # Which versions of the credential count; empty: any version ever published.
     versions = fields.List(fields.Integer(strict=True, validate=validate.Range(min=1)),
                            load_default=list, validate=validate.Length(max=50))
-    articulation = fields.Nested(ArticulationSchema, load_default=dict)
+    articulation = fields.Nested(ArticulationSchema, load_default=_empty_articulation)
 
 
 class GroupSchema(StrictSchema):
@@ -150,7 +157,7 @@ class PathwayInputSchema(StrictSchema):
     title = _text(200, required=True, min_len=3)
     description = _text(10000)
     target = fields.Nested(TargetSchema, required=True)
-    articulation = fields.Nested(ArticulationSchema, load_default=dict)
+    articulation = fields.Nested(ArticulationSchema, load_default=_empty_articulation)
     groups = fields.List(fields.Nested(GroupSchema), required=True,
                          validate=validate.Length(min=1, max=20))
     order = fields.List(fields.List(Text(validate=validate.Regexp(CODE_RE)),
