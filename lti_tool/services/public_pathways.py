@@ -25,7 +25,7 @@ from lti_tool.domain.pathways import (
     step_hours,
 )
 from lti_tool.errors import NotFound
-from lti_tool.models import Issuer
+from lti_tool.models import Issuer, MicroCredential
 from lti_tool.services import pathways
 from lti_tool.services.pathways import PublishedPathway
 from lti_tool.services.public_catalog import credential_url, http_url, issuer_json
@@ -136,17 +136,24 @@ def public_pathway(session: Session, issuer: Issuer, code: str) -> PublishedPath
 
 def summaries(session: Session, issuer: Issuer, credential_id: int,
               base_url: str) -> list[dict[str, Any]]:
-    """The published pathways a credential is a step or the target of (for its pages)."""
+    """The published pathways a credential is a step or the target of (for its pages),
+    with what it is worth as a step there (``step``: credits, hours, courses, the versions
+    that count)."""
     result = []
     for p in pathways.pathways_with_credential(session, issuer.id, [credential_id]):
         spec = p.spec
         role = "target" if p.target_credential_id == credential_id else "step"
-        result.append({"code": p.code, "title": spec.title,
-                       "translations": dict(spec.translations),
-                       "url": pathway_url(base_url, issuer, p.code), "role": role,
-                       "target": spec.target_title or (spec.external.name
-                                                       if spec.external else ""),
-                       "steps": len(spec.steps)})
+        item: dict[str, Any] = {
+            "code": p.code, "title": spec.title, "translations": dict(spec.translations),
+            "url": pathway_url(base_url, issuer, p.code), "role": role,
+            "target": spec.target_title or (spec.external.name if spec.external else ""),
+            "steps": len(spec.steps), "step": None}
+        if role == "step":
+            code = session.get(MicroCredential, credential_id)
+            found = next((s for s in spec.steps if code and s.credential == code.code), None)
+            if found is not None:
+                item["step"] = _step_json(found, issuer, base_url)
+        result.append(item)
     return result
 
 

@@ -96,3 +96,31 @@ def test_a_credential_page_lists_its_pathways(client: FlaskClient,
     assert "one of 4 steps toward Credential PROG" in html
     target = client.get(f"/c/{college.issuer.slug}/PROG", headers=JSON).get_json()
     assert [(p["code"], p["role"]) for p in target["pathways"]] == [("PATH", "target")]
+
+
+def test_a_credentials_page_says_its_pathway_worth_and_what_a_program_rests_on(
+        app, client: FlaskClient, db: Session) -> None:
+    from lti_tool.services import catalog as catalog_service
+    from lti_tool.services import issuing
+    from tests.support.issuing import vault_of
+    from tests.support.tracking_engine import Campus, record
+
+    campus = Campus.create(db)
+    for code, skill in (("A", "SA"), ("B", "SB"), ("PROG", "SP")):
+        campus.credential(code, required=(skill,))
+    published_pathway(db, campus.catalog, core=("A", "B"))
+    course = campus.course("CE-1", "continuing-ed")
+    for code in ("A", "B"):
+        campus.offer(course, catalog_service.published_version(db, campus.issuer.id, code))
+    ada = campus.learner("ada", course)
+    [step] = record(db, course, ada, campus.skill("SA")).new_awards
+    _b, program = record(db, course, ada, campus.skill("SB")).new_awards
+    for award in (step, program):
+        issuing.issue_for_award(db, award, vault=vault_of(app), base_url="http://tool.test")
+    db.commit()
+    html = client.get(f"/credentials/{step.public_id}").get_data(as_text=True)
+    assert "one of 2 steps toward Credential PROG" in html and "1.5 credits" in html
+    html = client.get(f"/credentials/{program.public_id}").get_data(as_text=True)
+    assert "Awarded on completing a pathway" in html
+    assert f'href="http://tool.test/credentials/{step.public_id}"' in html
+    assert "awarded on completing this pathway of 2 steps" in html
