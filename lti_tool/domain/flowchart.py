@@ -384,6 +384,15 @@ def _arrange(items: Sequence[tuple[str, float, float]], links: Iterable[tuple[st
             row_width = 0.0
         row_width += (GAP_X if rows[-1] else 0.0) + width
         rows[-1].append(index)
+    if len(rows) > 1:
+        # Balance the rows (5 boxes: 3 + 2, not 4 + 1) when the even split still fits.
+        per_row = -(-len(blocks) // len(rows))
+        even = [list(range(i, min(i + per_row, len(blocks))))
+                for i in range(0, len(blocks), per_row)]
+        if len(even) == len(rows) and all(
+                sum(blocks[i][0] for i in row) + GAP_X * (len(row) - 1) <= max_width
+                for row in even):
+            rows = even
     row_widths = [sum(blocks[i][0] for i in row) + GAP_X * (len(row) - 1) for row in rows]
     total_w = max(row_widths)
     positions: dict[str, _Placed] = {}
