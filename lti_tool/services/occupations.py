@@ -221,6 +221,11 @@ def demonstrated_skill_ids(session: Session, person_id: int) -> set[int]:
             ~exists().where(later.supersedes_id == Demonstration.id)).distinct()))
 
 
+def has_occupations(session: Session, issuer_id: int) -> bool:
+    return session.scalar(select(Occupation.id).where(Occupation.issuer_id == issuer_id)
+                          .limit(1)) is not None
+
+
 @dataclass(frozen=True)
 class LearnerOccupation:
     occupation: Occupation
