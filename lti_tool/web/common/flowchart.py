@@ -7,8 +7,15 @@ import re
 
 from flask import Response
 from flask_babel import gettext as _
+from markupsafe import Markup
 
-from lti_tool.domain.flowchart import FlowGraph, FlowStrings, render_png, render_svg
+from lti_tool.domain.flowchart import (
+    FlowGraph,
+    FlowStrings,
+    render_png,
+    render_svg,
+    text_alternative_html,
+)
 from lti_tool.i18n import current_short
 
 
@@ -58,3 +65,10 @@ def png_download(graph: FlowGraph) -> Response:
     response.headers["Content-Disposition"] = (
         f'attachment; filename="{_filename(graph.title, "png")}"')
     return response
+
+
+def flowchart_markup(graph: FlowGraph, *, id_prefix: str = "flow") -> tuple[Markup, Markup]:
+    """(the SVG, the text alternative) ready for ``templates/_flowchart.html``. Every text
+    in both is escaped by ``domain.flowchart``, so the SVG may be marked safe."""
+    svg = Markup(render_svg(graph, id_prefix=id_prefix))  # noqa: S704 - escaped by render_svg
+    return svg, text_alternative_html(graph)

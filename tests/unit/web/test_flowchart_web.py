@@ -38,3 +38,20 @@ def test_downloads(base_app):
     assert "Certificat &lt;PSW&gt;" in body
     assert png.mimetype == "image/png" and png.get_data().startswith(b"\x89PNG")
     assert png.headers["Content-Disposition"].endswith('.png"')
+
+
+def test_the_page_macro_shows_picture_downloads_and_words(base_app):
+    from lti_tool.web.common.flowchart import flowchart_markup
+
+    with base_app.test_request_context("/?lang=fr"):
+        g = graph(flow_strings(), page_lang())
+        svg, text = flowchart_markup(g, id_prefix="p7")
+        template = base_app.jinja_env.from_string(
+            '{% from "_flowchart.html" import flowchart %}'
+            '{{ flowchart(svg, text, "Parcours", id="p7", svg_url="/x.svg", png_url="/x.png") }}')
+        html = template.render(svg=svg, text=text)
+    assert '<svg xmlns="http://www.w3.org/2000/svg"' in html and 'id="p7-title"' in html
+    assert "Certificat &lt;PSW&gt;" in html and "<PSW>" not in html
+    assert '<ol class="flow-text">' in html and "Le schéma en mots" in html
+    assert 'href="/x.svg" download' in html and "Image PNG" in html
+    assert 'role="region" tabindex="0" aria-labelledby="p7-caption"' in html
