@@ -140,8 +140,11 @@ def _skill_refs(session: Session, issuer_id: int) -> list[SkillRef]:
 def _credential_refs(session: Session, issuer_id: int) -> list[CredentialRef]:
     """Per credential: its latest published version, or (none published yet) its latest
     version in development. Retired and rejected versions teach nothing new."""
+    # Plain columns, not whole versions: their content and snapshot JSON are not needed.
     versions = session.execute(
-        select(CredentialVersion, MicroCredential.code)
+        select(CredentialVersion.id, CredentialVersion.credential_id,
+               CredentialVersion.version, CredentialVersion.state, CredentialVersion.title,
+               MicroCredential.code)
         .join(MicroCredential, MicroCredential.id == CredentialVersion.credential_id)
         .where(MicroCredential.issuer_id == issuer_id,
                CredentialVersion.state.in_([LifecycleState.PUBLISHED.value,
@@ -149,28 +152,30 @@ def _credential_refs(session: Session, issuer_id: int) -> list[CredentialRef]:
                                             LifecycleState.IN_REVIEW.value,
                                             LifecycleState.APPROVED.value]))
         .order_by(CredentialVersion.credential_id, CredentialVersion.version)).all()
-    chosen: dict[int, tuple[CredentialVersion, str]] = {}
-    for version, code in versions:  # oldest first: a later version replaces an earlier one
-        current = chosen.get(version.credential_id)
-        if current is not None and current[0].state == LifecycleState.PUBLISHED.value \
-                and version.state != LifecycleState.PUBLISHED.value:
-            continue  # the published version counts, not a newer draft of it
-        chosen[version.credential_id] = (version, code)
+    published = LifecycleState.PUBLISHED.value
+    chosen: dict[int, tuple[int, int, str, str, str]] = {}
+    for version_id, credential_id, number, state, title, code in versions:
+        # Oldest first: a later version replaces an earlier one, except that a published
+        # version counts, not a newer draft of it.
+        current = chosen.get(credential_id)
+        if current is not None and current[2] == published and state != published:
+            continue
+        chosen[credential_id] = (version_id, number, state, title, code)
     if not chosen:
         return []
     links = session.execute(select(CredentialSkill.version_id, CredentialSkill.skill_id,
                                    CredentialSkill.requirement)
                             .where(CredentialSkill.version_id.in_(
-                                [v.id for v, _ in chosen.values()]))).all()
+                                [row[0] for row in chosen.values()]))).all()
     required: dict[int, set[int]] = {}
     optional: dict[int, set[int]] = {}
     for version_id, skill_id, requirement in links:
         (required if requirement == "required" else optional).setdefault(
             version_id, set()).add(skill_id)
-    return [CredentialRef(credential_id, code, version.title, version.version, version.state,
-                          frozenset(required.get(version.id, ())),
-                          frozenset(optional.get(version.id, ())))
-            for credential_id, (version, code) in chosen.items()]
+    return [CredentialRef(credential_id, code, title, number, state,
+                          frozenset(required.get(version_id, ())),
+                          frozenset(optional.get(version_id, ())))
+            for credential_id, (version_id, number, state, title, code) in chosen.items()]
 
 
 def _requirements(occupation: Occupation) -> list[Requirement]:
