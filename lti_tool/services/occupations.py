@@ -51,7 +51,7 @@ from lti_tool.domain.occupations import (
     outlook,
 )
 from lti_tool.domain.tracking import Outcome
-from lti_tool.errors import NotFound
+from lti_tool.errors import Conflict, NotFound, ValidationFailed
 from lti_tool.models import (
     CredentialSkill,
     CredentialVersion,
@@ -126,6 +126,41 @@ def delete_occupation(session: Session, actor: Actor, occupation_id: int) -> Non
                  subject_id=occupation.id, detail={"by": actor.ref, "code": occupation.code})
     session.delete(occupation)
     session.flush()
+
+
+def link_requirement(session: Session, actor: Actor, occupation_id: int, requirement_id: int,
+                     skill_code: str, *, expected_row_version: int | None = None
+                     ) -> OccupationSkill:
+    """Link one required skill to a library skill by its code ("" removes the direct link;
+    a framework item keeps matching). Raises NotFound (occupation or requirement of another
+    issuer), ValidationFailed (no such skill code), Conflict (the occupation changed since
+    ``expected_row_version``), Forbidden without catalog:write. Idempotent."""
+    actor.require(Scope.CATALOG_WRITE)
+    occupation = get_occupation(session, actor, occupation_id)
+    requirement = next((r for r in occupation.requirements if r.id == requirement_id), None)
+    if requirement is None:
+        raise NotFound("No such required skill in this occupation.")
+    if expected_row_version is not None and expected_row_version != occupation.row_version:
+        raise Conflict("Someone else changed this occupation in the meantime. Reload to see "
+                       "their changes, then apply yours again.", code="stale_version")
+    code = skill_code.strip()
+    skill_id: int | None = None
+    if code:
+        skill_id = session.scalar(select(Skill.id).where(Skill.issuer_id == actor.issuer_id,
+                                                         Skill.code == code))
+        if skill_id is None:
+            raise ValidationFailed({"skill_code": [
+                f"no skill with the code {code[:64]} in your skills library"]})
+    if requirement.skill_id == skill_id:
+        return requirement
+    requirement.skill_id = skill_id
+    occupation.row_version += 1
+    occupation.updated_at = utcnow()
+    audit.record(session, "occupation.skill_linked", subject_type="occupation",
+                 subject_id=occupation.id, detail={"by": actor.ref, "requirement":
+                                                   requirement.name, "skill": code})
+    session.flush()
+    return requirement
 
 
 def _skill_refs(session: Session, issuer_id: int) -> list[SkillRef]:

@@ -203,3 +203,55 @@ def test_pages_in_french(app, platform, db):
     assert "Compétences exigées par cette profession" in page.text
     assert "Lacune : aucune compétence au catalogue" in page.text
     assert "Accessibilité" in page.text
+
+
+def test_link_a_required_skill_to_a_library_skill(app, platform, db):
+    issuer = make_issuer(db, platform)
+    occupation = seed(db, issuer)
+    accessibility = occupation.requirements[2]
+    avery = launch(app, platform, sub="admin-1", name="Avery Admin",
+                   roles=[INSTITUTION_ADMIN, INSTRUCTOR])
+    aid = avery.page(f"/admin/occupations/{occupation.id}")
+    action = f"/requirements/{accessibility.id}/link"
+    form = aid.form(action)
+    assert form.value("row_version") == str(occupation.row_version)
+
+    before = counts(db)
+    bad = avery.submit(form, skill_code="NOPE")
+    assert bad.status_code == 422
+    page = Page(bad)
+    assert "No skill with this code in your skills library." in page.text
+    assert 'aria-invalid="true"' in page.html and 'value="NOPE"' in page.html
+    assert counts(db) == before
+
+    done = avery.submit(form, skill_code="GIT")
+    assert done.status_code == 303
+    assert done.headers["Location"].endswith(f"#requirement-{accessibility.id}")
+    aid = avery.page(f"/admin/occupations/{occupation.id}", done="linked")
+    assert "The link was saved." in aid.text
+    row = aid.html.split(f'id="requirement-{accessibility.id}"')[1].split("</tr>")[0]
+    assert "GIT" in row and "linked directly" in row
+    assert "In the skills library, in no published micro-credential" in row
+
+    # The old form (stale row_version) is refused, and says so.
+    stale = avery.submit(form, skill_code="PY")
+    assert stale.status_code == 409
+    assert "Someone else changed this occupation" in Page(stale).text
+
+    # Unlink with an empty code (from the fresh form).
+    fresh = avery.page(f"/admin/occupations/{occupation.id}").form(action)
+    assert avery.submit(fresh, skill_code="").status_code == 303
+    db.expire_all()
+    assert db.get(OccupationSkill, accessibility.id).skill_id is None
+
+    # A reviewer cannot link; without CSRF nobody can.
+    grant(db, platform, issuer, "3", CatalogRole.REVIEWER)
+    rita = launch(app, platform, sub="3", name="Rita Reviewer", roles=[INSTRUCTOR])
+    assert not rita.page(f"/admin/occupations/{occupation.id}").has_form(action)
+    with app.test_request_context():
+        csrf = csrf_for(app.extensions["lti"].tokens.read(rita.lt))
+    path = f"/admin/occupations/{occupation.id}{action}"
+    assert rita.client.post(path, data={"lt": rita.lt, "csrf_token": csrf, "row_version": "9",
+                                        "skill_code": "GIT"}).status_code == 403
+    assert avery.client.post(path, data={"lt": avery.lt, "row_version": "9",
+                                         "skill_code": "GIT"}).status_code == 403

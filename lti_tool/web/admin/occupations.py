@@ -12,19 +12,30 @@ from __future__ import annotations
 import json
 from typing import Any
 
-from flask import make_response, request
+from flask import make_response, redirect, request
 from flask.typing import ResponseReturnValue
 from flask_babel import gettext as _
+from sqlalchemy import select
 
 from lti_tool.domain.catalog import Scope
 from lti_tool.domain.occupations import RequirementStatus, summarize
 from lti_tool.domain.texts import LocalText, localized
+from lti_tool.errors import Conflict, ValidationFailed
 from lti_tool.i18n import current_locale
+from lti_tool.models import Skill
 from lti_tool.services import occupations as service
 from lti_tool.services import problem_lists
 from lti_tool.services.catalog_io import ImportReport
 from lti_tool.services.occupations import PathwayLookup
-from lti_tool.web.admin.staff import admin_url, bp, current_staff, go, render, writer_staff
+from lti_tool.web.admin.staff import (
+    admin_url,
+    bp,
+    current_staff,
+    go,
+    posted_row_version,
+    render,
+    writer_staff,
+)
 from lti_tool.web.common import problem_downloads
 from lti_tool.web.common.launch_session import check_csrf
 
@@ -158,16 +169,56 @@ def _status_labels() -> dict[RequirementStatus, str]:
     }
 
 
-@bp.get("/occupations/<int:occupation_id>")
-def occupation(occupation_id: int) -> ResponseReturnValue:
+def _design_page(occupation_id: int, status: int = 200, *,
+                 link_errors: dict[int, str] | None = None,
+                 typed: dict[int, str] | None = None) -> ResponseReturnValue:
     staff = current_staff()
     design = service.design_aid(staff.session, staff.actor, occupation_id,
                                 pathways=pathway_lookup())
-    return render("admin/occupation.html", design=design, summary=summarize(design.items),
-                  occupation=design.occupation, loc=loc, status_words=STATUS_WORDS,
+    can_write = staff.actor.can(Scope.CATALOG_WRITE)
+    library = []
+    if can_write:
+        library = list(staff.session.execute(
+            select(Skill.code, Skill.name).where(Skill.issuer_id == staff.issuer.id)
+            .order_by(Skill.code).limit(5000)))
+    notice = {"linked": _("The link was saved.")}.get(request.args.get("done", ""))
+    return render("admin/occupation.html", status, design=design,
+                  summary=summarize(design.items), occupation=design.occupation, loc=loc,
+                  status_words=STATUS_WORDS,
                   req_rows={r.id: r for r in design.occupation.requirements},
                   status_labels=_status_labels(), Status=RequirementStatus,
-                  can_write=staff.actor.can(Scope.CATALOG_WRITE))
+                  can_write=can_write, library=library, link_errors=link_errors or {},
+                  typed=typed or {}, notice=notice)
+
+
+@bp.get("/occupations/<int:occupation_id>")
+def occupation(occupation_id: int) -> ResponseReturnValue:
+    return _design_page(occupation_id)
+
+
+@bp.post("/occupations/<int:occupation_id>/requirements/<int:requirement_id>/link")
+def occupation_link(occupation_id: int, requirement_id: int) -> ResponseReturnValue:
+    """Link a required skill to a library skill by code (empty: remove the direct link)."""
+    staff = writer_staff()
+    check_csrf(staff.current)
+    code = request.form.get("skill_code", "")[:200]
+    try:
+        service.link_requirement(staff.session, staff.actor, occupation_id, requirement_id,
+                                 code, expected_row_version=posted_row_version())
+    except ValidationFailed:
+        staff.session.rollback()
+        return _design_page(occupation_id, 422, typed={requirement_id: code},
+                            link_errors={requirement_id: _(
+                                "No skill with this code in your skills library.")})
+    except Conflict:
+        staff.session.rollback()
+        return _design_page(occupation_id, 409, typed={requirement_id: code},
+                            link_errors={requirement_id: _(
+                                "Someone else changed this occupation in the meantime. "
+                                "Check the table, then try again.")})
+    staff.session.commit()
+    return redirect(admin_url("admin.occupation", occupation_id=occupation_id, done="linked")
+                    + f"#requirement-{requirement_id}", code=303)
 
 
 @bp.route("/occupations/<int:occupation_id>/delete", methods=["GET", "POST"])
