@@ -177,46 +177,68 @@ class CoverageSummary:
         return self.essential_total - self.essential_covered
 
 
+class CatalogIndex:
+    """Skills, credentials and pathways indexed once (by skill id, alignment URL and
+    credential id), so that covering thousands of requirements stays linear."""
+
+    def __init__(self, skills: Iterable[SkillRef], credentials: Iterable[CredentialRef],
+                 pathways: Iterable[PathwayRef] = ()) -> None:
+        self.skills = {s.id: s for s in skills}
+        self.by_url: dict[str, list[SkillRef]] = {}
+        for skill in sorted(self.skills.values(), key=lambda s: s.code):
+            for url in skill.alignment_urls:
+                self.by_url.setdefault(url, []).append(skill)
+        ordered = sorted(credentials, key=lambda c: (c.title.casefold(), c.code))
+        self.rank = {c.id: i for i, c in enumerate(ordered)}
+        self.by_skill: dict[int, list[CredentialRef]] = {}
+        for credential in ordered:
+            for skill_id in credential.skill_ids:
+                self.by_skill.setdefault(skill_id, []).append(credential)
+        self.pathways = list(pathways)
+
+    def covering_skills(self, requirement: Requirement) -> tuple[CoveringSkill, ...]:
+        """The skill the requirement links to, then those aligned to its framework item
+        (each skill once)."""
+        out: list[CoveringSkill] = []
+        linked = self.skills.get(requirement.skill_id) \
+            if requirement.skill_id is not None else None
+        if linked is not None:
+            out.append(CoveringSkill(linked, "link"))
+        url = requirement.framework_url.strip()
+        for skill in self.by_url.get(url, []) if url else []:
+            if linked is None or skill.id != linked.id:
+                out.append(CoveringSkill(skill, "alignment"))
+        return tuple(out)
+
+    def cover(self, requirement: Requirement) -> RequirementCoverage:
+        covering = self.covering_skills(requirement)
+        teaching: dict[int, CredentialRef] = {}
+        for item in covering:
+            for credential in self.by_skill.get(item.skill.id, []):
+                teaching[credential.id] = credential
+        ordered = sorted(teaching.values(), key=lambda c: self.rank[c.id])
+        published = tuple(c for c in ordered if c.published)
+        developing = tuple(c for c in ordered if not c.published)
+        published_ids = {c.id for c in published}
+        in_paths = tuple(p for p in self.pathways if p.credential_ids & published_ids)
+        return RequirementCoverage(requirement, covering, published, developing, in_paths)
+
+
 def covering_skills(requirement: Requirement, skills: Iterable[SkillRef]
                     ) -> tuple[CoveringSkill, ...]:
     """The catalog skills that cover a requirement: the one it links to, then those
     aligned to its framework item (each skill once)."""
-    out: list[CoveringSkill] = []
-    seen: set[int] = set()
-    pool = list(skills)
-    for skill in pool:
-        if requirement.skill_id is not None and skill.id == requirement.skill_id:
-            out.append(CoveringSkill(skill, "link"))
-            seen.add(skill.id)
-    url = requirement.framework_url.strip()
-    if url:
-        for skill in sorted(pool, key=lambda s: s.code):
-            if skill.id not in seen and url in skill.alignment_urls:
-                out.append(CoveringSkill(skill, "alignment"))
-                seen.add(skill.id)
-    return tuple(out)
+    return CatalogIndex(skills, ()).covering_skills(requirement)
 
 
-def coverage(requirements: Sequence[Requirement], skills: Iterable[SkillRef],
-             credentials: Iterable[CredentialRef],
+def coverage(requirements: Sequence[Requirement], skills: Iterable[SkillRef] | CatalogIndex,
+             credentials: Iterable[CredentialRef] = (),
              pathways: Iterable[PathwayRef] = ()) -> list[RequirementCoverage]:
-    """Each requirement with what covers it, in the requirements' order."""
-    pool = list(skills)
-    creds = sorted(credentials, key=lambda c: (c.title.casefold(), c.code))
-    paths = list(pathways)
-    result = []
-    for requirement in requirements:
-        covering = covering_skills(requirement, pool)
-        ids = frozenset(c.skill.id for c in covering)
-        teaching = [c for c in creds if c.skill_ids & ids]
-        published = tuple(c for c in teaching if c.published)
-        developing = tuple(c for c in teaching if not c.published
-                           and c.id not in {p.id for p in published})
-        published_ids = {c.id for c in published}
-        in_paths = tuple(p for p in paths if p.credential_ids & published_ids)
-        result.append(RequirementCoverage(requirement, covering, published, developing,
-                                          in_paths))
-    return result
+    """Each requirement with what covers it, in the requirements' order. ``skills`` may be
+    a prepared ``CatalogIndex`` (then ``credentials`` and ``pathways`` are its own)."""
+    index = skills if isinstance(skills, CatalogIndex) else CatalogIndex(
+        skills, credentials, pathways)
+    return [index.cover(requirement) for requirement in requirements]
 
 
 def summarize(items: Sequence[RequirementCoverage]) -> CoverageSummary:

@@ -40,6 +40,7 @@ from sqlalchemy.orm import Session, aliased, selectinload
 from lti_tool.domain.catalog import LifecycleState, Scope
 from lti_tool.domain.catalog_schemas import first_errors
 from lti_tool.domain.occupations import (
+    CatalogIndex,
     CredentialRef,
     OccupationInputSchema,
     OccupationOutlook,
@@ -246,9 +247,8 @@ def coverage_by_occupation(session: Session, issuer_id: int,
                            occupations: Sequence[Occupation]
                            ) -> dict[int, list[RequirementCoverage]]:
     """Coverage of several occupations at once (one read of skills and credentials)."""
-    skills = _skill_refs(session, issuer_id)
-    credentials = _credential_refs(session, issuer_id)
-    return {o.id: coverage(_requirements(o), skills, credentials) for o in occupations}
+    index = CatalogIndex(_skill_refs(session, issuer_id), _credential_refs(session, issuer_id))
+    return {o.id: coverage(_requirements(o), index) for o in occupations}
 
 
 def demonstrated_skill_ids(session: Session, person_id: int) -> set[int]:
@@ -280,14 +280,30 @@ def learner_outlook(session: Session, *, person_id: int, issuer_id: int,
     demonstrated = demonstrated_skill_ids(session, person_id)
     if not demonstrated:
         return []
-    occupations = list(session.scalars(
-        select(Occupation).where(Occupation.issuer_id == issuer_id)
-        .options(selectinload(Occupation.requirements))))
-    if not occupations:
+    # Plain rows for the ranking (every occupation of the issuer); ORM objects only for the
+    # few shown.
+    rows = session.execute(
+        select(OccupationSkill.occupation_id, OccupationSkill.id, OccupationSkill.name,
+               OccupationSkill.importance, OccupationSkill.skill_id,
+               OccupationSkill.framework_url)
+        .join(Occupation, Occupation.id == OccupationSkill.occupation_id)
+        .where(Occupation.issuer_id == issuer_id)
+        .order_by(OccupationSkill.occupation_id, OccupationSkill.position)).all()
+    if not rows:
         return []
-    by_id = {o.id: o for o in occupations}
-    found = outlook(coverage_by_occupation(session, issuer_id, occupations), demonstrated)
-    return [LearnerOccupation(by_id[o.occupation_id], o) for o in found[:limit]]
+    requirements: dict[int, list[Requirement]] = {}
+    for occupation_id, rid, name, importance, skill_id, url in rows:
+        requirements.setdefault(occupation_id, []).append(
+            Requirement(rid, name, importance, skill_id, url))
+    index = CatalogIndex(_skill_refs(session, issuer_id), _credential_refs(session, issuer_id))
+    found = outlook({oid: coverage(reqs, index) for oid, reqs in requirements.items()},
+                    demonstrated)[:limit]
+    if not found:
+        return []
+    shown = {o.id: o for o in session.scalars(
+        select(Occupation).where(Occupation.id.in_([f.occupation_id for f in found]))
+        .options(selectinload(Occupation.requirements)))}
+    return [LearnerOccupation(shown[f.occupation_id], f) for f in found]
 
 
 # -- import -------------------------------------------------------------------------------------
