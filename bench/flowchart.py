@@ -22,7 +22,7 @@ from lti_tool.domain.flowchart import (
     FlowGraph,
     FlowGroup,
     FlowNode,
-    _layout,
+    clear_layout_cache,
     render_png,
     render_svg,
     text_alternative_html,
@@ -86,7 +86,7 @@ def _measure(graph: FlowGraph, rounds: int, png: bool) -> dict[str, float]:
     png_walls: list[float] = []
     size = 0
     for _ in range(rounds):
-        _layout.cache_clear()
+        clear_layout_cache()
         wall, cpu = time.perf_counter(), time.process_time()
         svg = render_svg(graph)
         text_alternative_html(graph)
@@ -94,7 +94,7 @@ def _measure(graph: FlowGraph, rounds: int, png: bool) -> dict[str, float]:
         cpus.append((time.process_time() - cpu) * 1000)
         size = len(svg)
         if png:
-            _layout.cache_clear()
+            clear_layout_cache()
             start = time.perf_counter()
             render_png(graph)
             png_walls.append((time.perf_counter() - start) * 1000)

@@ -444,8 +444,26 @@ def _normalize_edges(graph: FlowGraph) -> list[tuple[str, str, str]]:
     return list(dict.fromkeys(result))
 
 
-@functools.lru_cache(maxsize=64)
 def _layout(graph: FlowGraph) -> _Layout:
+    """The layout, cached per graph (a page draws the picture and the list from one
+    layout); a graph built with lists instead of tuples is not hashable: laid out anew."""
+    try:
+        return _cached_layout(graph)
+    except TypeError:
+        return _compute_layout(graph)
+
+
+def clear_layout_cache() -> None:
+    """Forget the cached layouts (benchmarks measure a layout each time)."""
+    _cached_layout.cache_clear()
+
+
+@functools.lru_cache(maxsize=64)
+def _cached_layout(graph: FlowGraph) -> _Layout:
+    return _compute_layout(graph)
+
+
+def _compute_layout(graph: FlowGraph) -> _Layout:
     validate(graph)
     strings = graph.strings
     boxes = {n.id: _measure_node(n, strings) for n in graph.nodes}

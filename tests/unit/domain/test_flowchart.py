@@ -348,3 +348,11 @@ def test_empty_group_and_lonely_nodes():
     root = parse(render_svg(graph))
     assert root.get("role") == "img"
     assert "Nothing yet" in "".join(root.itertext())
+
+
+def test_a_graph_built_with_lists_is_drawn_too():
+    graph = FlowGraph("Lists", [node("a", "A"), node("b", "B")],  # type: ignore[arg-type]
+                      [FlowGroup("g", "All of", ["a", "b"])],  # type: ignore[list-item]
+                      [])  # type: ignore[arg-type]
+    assert "All of" in render_svg(graph)
+    assert "<ol" in str(text_alternative_html(graph))
