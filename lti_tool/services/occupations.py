@@ -65,12 +65,18 @@ from lti_tool.models import (
 from lti_tool.models.base import utcnow
 from lti_tool.services import audit
 from lti_tool.services.catalog import Actor
-from lti_tool.services.catalog_io import ImportReport, parse_catalog_json
+from lti_tool.services.catalog_io import (  # one import report and problem list for all
+    ImportReport,
+    _csv_cell,
+    _csv_uncell,
+    _path,
+    _Problems,
+    parse_catalog_json,
+)
 
 FORMAT = "microcred-occupations"
 FORMAT_VERSION = 1
 MAX_OCCUPATIONS = 2000
-MAX_PROBLEMS = 1000
 CSV_MAX_BYTES = 2_000_000
 CSV_MAX_ROWS = 20_000
 OCCUPATION_FIELDS = ("code", "noc_code", "esco_uri", "title", "title_fr", "description",
@@ -81,7 +87,6 @@ CSV_COLUMNS = (*OCCUPATION_FIELDS, "skill_name", "skill_name_fr", "importance", 
 _CSV_REQUIREMENT = {"skill_name": "name", "skill_name_fr": "name_fr",
                     "importance": "importance", "skill_code": "skill",
                     "framework_url": "framework_url"}
-_FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
 SAMPLE = "occupations-sample.json"
 
 #: (session, issuer id, credential ids) → published pathways containing any of them
@@ -307,34 +312,6 @@ def learner_outlook(session: Session, *, person_id: int, issuer_id: int,
 
 
 # -- import -------------------------------------------------------------------------------------
-class _Problems:
-    def __init__(self) -> None:
-        self.items: list[dict[str, str]] = []
-        self.dropped = 0
-
-    def add(self, where: str, field_name: str, message: str) -> None:
-        if len(self.items) >= MAX_PROBLEMS:
-            self.dropped += 1
-            return
-        self.items.append({"where": where, "field": field_name, "message": message})
-
-    def final(self) -> list[dict[str, str]]:
-        if self.dropped:
-            return [*self.items, {"where": "document", "field": "",
-                                  "message": f"… and {self.dropped} more problems"}]
-        return list(self.items)
-
-    def __bool__(self) -> bool:
-        return bool(self.items)
-
-
-def _path(name: str) -> str:
-    out = ""
-    for part in name.split("."):
-        out += f"[{part}]" if part.isdigit() else f".{part}"
-    return out
-
-
 @dataclass
 class _Planned:
     values: dict[str, Any]
@@ -501,19 +478,6 @@ def import_occupations(session: Session, actor: Actor, document: Any, *,
     return _finish(session, actor, items, problems, skills, dry_run=dry_run, fmt="json")
 
 
-def _uncell(value: str) -> str:
-    if value.startswith("'") and value[1:2] and value[1:2] in (*_FORMULA_START, "'"):
-        return value[1:]
-    return value
-
-
-def _cell(value: str) -> str:
-    if value.startswith(_FORMULA_START) or (
-            value.startswith("'") and value[1:2] in (*_FORMULA_START, "'")):
-        return "'" + value
-    return value
-
-
 def import_occupations_csv(session: Session, actor: Actor, data: str | bytes, *,
                            dry_run: bool = False) -> ImportReport:
     """Import occupations from CSV (one row per required skill; see the module docstring).
@@ -569,7 +533,7 @@ def import_occupations_csv(session: Session, actor: Actor, data: str | bytes, *,
             problems.add(where, "", f"has {len(cells)} cells but the header names "
                                     f"{len(header)} columns")
             continue
-        row = {name: _uncell(cells[i]).strip() if i < len(cells) else ""
+        row = {name: _csv_uncell(cells[i]).strip() if i < len(cells) else ""
                for i, name in enumerate(header)}
         occupation = {name: row.get(name, "") for name in OCCUPATION_FIELDS}
         code = occupation["code"]
@@ -658,7 +622,7 @@ def export_occupations_csv(session: Session, actor: Actor) -> str:
         for requirement in occupation["skills"] or [None]:
             tail = ([requirement[_CSV_REQUIREMENT[c]] for c in _CSV_REQUIREMENT]
                     if requirement else [""] * len(_CSV_REQUIREMENT))
-            writer.writerow([_cell(str(v)) for v in (*head, *tail)])
+            writer.writerow([_csv_cell(str(v)) for v in (*head, *tail)])
     return out.getvalue()
 
 
