@@ -509,6 +509,26 @@ def init_app(app: Flask) -> None:
             "anything else."
         )
 
+    # The registry cache (platforms, deployments, issuer links) is used inside requests;
+    # commits outside them (CLI, jobs) announce registry changes through this app's store.
+    from lti_tool.services.registry_cache import cache as registry
+
+    kv_store = app.extensions["kv"]
+    registry_tag = (id(kv_store), getattr(kv_store, "prefix", ""))
+    registry.configure(kv_store, registry_tag)
+
+    @app.before_request
+    def _registry_scope() -> None:
+        g.registry_scope = registry.begin(current_app.extensions["kv"], (
+            id(current_app.extensions["kv"]),
+            getattr(current_app.extensions["kv"], "prefix", "")))
+
+    @app.teardown_request
+    def _registry_scope_end(_exc: BaseException | None) -> None:
+        token = g.pop("registry_scope", None)
+        if token is not None:
+            registry.end(token)
+
     @app.teardown_appcontext
     def _close_session(exc: BaseException | None) -> None:
         session: Session | None = g.pop("db_session", None)
