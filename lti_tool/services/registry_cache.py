@@ -24,7 +24,7 @@ by the registry's size.
 
 from __future__ import annotations
 
-import copy
+import json
 import secrets
 import threading
 from collections.abc import Callable, Hashable
@@ -43,8 +43,13 @@ VERSION_KEY = "registry-version"
 _WATCHED = (Platform, Deployment, Issuer, IssuerPlatform)
 _CHANGED = "registry_changed"
 _NONE = object()  # a cached "nothing" (only for issuer_for_platform)
-# Column types whose values are mutable (JSON): each attached instance gets its own copy.
+# Column values that are mutable (JSON): kept as JSON text, so that each attached instance
+# gets its own copy (json.loads is several times cheaper than copy.deepcopy).
 _MUTABLE = (dict, list)
+
+
+class _Json(str):
+    """A mutable column value, kept as its JSON text."""
 
 T = TypeVar("T")
 
@@ -73,7 +78,9 @@ class _Row:
         for prop in mapper.column_attrs:
             if prop.key not in state.dict:
                 return None
-            values.append((prop.key, copy.deepcopy(state.dict[prop.key])))
+            value = state.dict[prop.key]
+            values.append((prop.key, _Json(json.dumps(value)) if isinstance(value, _MUTABLE)
+                           else value))
         return cls(mapper.class_, tuple(values))
 
     def attach(self, session: Session) -> Any:
@@ -83,8 +90,7 @@ class _Row:
             return loaded  # the session's own copy (possibly changed by the caller) wins
         obj = self.model()
         for key, value in self.values:
-            set_committed_value(obj, key, copy.deepcopy(value) if isinstance(
-                value, _MUTABLE) else value)
+            set_committed_value(obj, key, json.loads(value) if type(value) is _Json else value)
         make_transient_to_detached(obj)
         session.add(obj)
         return obj
