@@ -158,6 +158,18 @@ def cpu_delta(before: dict[int, float], after: dict[int, float]) -> float:
     return sum(max(0.0, after[p] - before[p]) for p in before if after.get(p))
 
 
+def rss_mib(pid: int) -> float:
+    """Resident memory of a process (MiB), 0 if it is gone."""
+    try:
+        with open(f"/proc/{pid}/status") as fh:
+            for line in fh:
+                if line.startswith("VmRSS:"):
+                    return int(line.split()[1]) / 1024
+    except OSError:
+        pass
+    return 0.0
+
+
 def machine_busy() -> float:
     """CPU-seconds the whole machine spent not idle (all cores), from /proc/stat."""
     with open("/proc/stat") as fh:
@@ -206,8 +218,9 @@ def drop_database(name: str) -> None:
 
 
 def prepare(database_url: str, secret_key: str, platform_jwk: dict[str, Any],
-            app_dir: Path = REPO) -> None:
-    """Migrate, register the bench platform with a static keyset, create the tool key."""
+            app_dir: Path = REPO, *, catalog: bool = True) -> None:
+    """Migrate, register the bench platform with a static keyset, create the tool key and
+    (``catalog``) the institution it serves with one published credential."""
     sys.path.insert(0, str(app_dir))
     import redis
     from sqlalchemy import create_engine
@@ -229,9 +242,54 @@ def prepare(database_url: str, secret_key: str, platform_jwk: dict[str, Any],
             # fetch, so the bench measures the tool, not an HTTP round trip to a fake LMS.
             platform.static_jwks = {"keys": [platform_jwk]}
             key_service.ensure_active_key(session, key_service.KeyVault(secret_key))
+            if catalog:
+                _bench_catalog(session, platform.id)
     finally:
         engine.dispose()
     redis.Redis.from_url(REDIS_URL).flushdb()
+
+
+def _bench_catalog(session: Any, platform_id: int) -> None:
+    """The institution the platform serves, with one published 5-skill credential (what a
+    learner's landing page shows, offered in every course after priming)."""
+    from lti_tool.domain.catalog import LifecycleState
+    from lti_tool.services import catalog as catalog_service
+
+    sys.path.insert(0, str(REPO))
+    from tests.support.catalog import CatalogBuilder
+
+    issuer = catalog_service.create_issuer(
+        session, {"name": "Bench College", "url": "https://college.bench",
+                  "email": "registrar@college.bench"}, slug="bench-college",
+        platform_id=platform_id)
+    builder = CatalogBuilder(session, issuer)
+    codes = [f"BENCH-SK-{n}" for n in range(1, 6)]
+    builder.skills(*codes)
+    builder.credential("BENCH-CRED", LifecycleState.PUBLISHED, required=tuple(codes))
+
+
+def offer_everywhere(database_url: str) -> int:
+    """Offer the bench credential in every course the priming launches created."""
+    from sqlalchemy import create_engine, select
+    from sqlalchemy.orm import sessionmaker
+
+    from lti_tool.models import Context, MicroCredential
+    from lti_tool.services import tracking
+
+    engine = create_engine(database_url)
+    try:
+        with sessionmaker(bind=engine).begin() as session:
+            credential = session.scalars(select(MicroCredential)).first()
+            if credential is None:
+                return 0
+            contexts = list(session.scalars(select(Context)))
+            by = tracking.Assessor(ref="bench", name="Bench")
+            for context in contexts:
+                tracking.attach_offering(session, issuer_id=credential.issuer_id,
+                                         context=context, credential_id=credential.id, by=by)
+            return len(contexts)
+    finally:
+        engine.dispose()
 
 
 # --------------------------------------------------------------------------------------
@@ -666,6 +724,9 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     p.add_argument("--users", default="1,8", help="concurrency levels, comma separated")
     p.add_argument("--no-peer", dest="peer", action="store_false",
                    help="do not run the pylti1p3 peer (bench/peer_app.py) side by side")
+    p.add_argument("--no-catalog", dest="catalog", action="store_false",
+                   help="no institution or credential: the landing page shows no records "
+                        "(the set-up of the measurements before 2026-12-06)")
     p.add_argument("--rounds", type=int, default=1,
                    help="repeat the interleaved MicroCred/peer phases this many times")
     p.add_argument("--landing-users", type=int, default=8,
@@ -788,7 +849,7 @@ def main(argv: list[str] | None = None) -> int:
     health: PhaseResult | None = None
     succeeded = False
     try:
-        prepare(database_url, secret_key, jwk, args.app_dir)
+        prepare(database_url, secret_key, jwk, args.app_dir, catalog=args.catalog)
         server = start_server(args, env, log_path)
         print(f"gunicorn pid {server.proc.pid}, workers {server.workers}, {server.base} "
               f"(log {log_path})", flush=True)
@@ -805,6 +866,9 @@ def main(argv: list[str] | None = None) -> int:
             done, errors = prime(server, key_pem, args.database, min(default_procs, 8))
             print(f"primed {done} of {N_USERS} users" + (f" (errors: {errors})" if errors
                                                           else ""), flush=True)
+        if args.catalog:
+            print(f"bench credential offered in {offer_everywhere(database_url)} courses",
+                  flush=True)
         plan: list[tuple[Server, str, str]] = [(server, "microcred", "launch")]
         if peer is not None:
             plan.append((peer, "pylti1p3 peer", "peer"))
@@ -837,6 +901,10 @@ def main(argv: list[str] | None = None) -> int:
                                procs=min(args.healthz_users, default_procs),
                                warmup=args.warmup, seconds=args.seconds)
         print_table(args, rows, health)
+        print("worker memory (RSS) after the phases: MicroCred "
+              + ", ".join(f"{rss_mib(w):.0f} MiB" for w in server.workers)
+              + ("; peer " + ", ".join(f"{rss_mib(w):.0f} MiB" for w in peer.workers)
+                 if peer is not None else ""))
         if args.json:
             args.json.write_text(json.dumps({
                 "server": {"workers": args.workers, "worker_class": args.worker_class,
