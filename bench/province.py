@@ -68,6 +68,25 @@ class Catalog:
     credentials: list[tuple[int, int, list[int]]]  # (credential id, published version id, skills)
 
 
+def make_app(url: str, database: str) -> Any:
+    """``tc.make_app`` with a secret fixed per bench database, so that a kept database
+    (``--reuse``) can still decrypt the signing keys it holds. A bench secret, never a
+    production one."""
+    import hashlib
+    import tempfile
+    import uuid
+
+    from lti_tool import create_app
+
+    secret = hashlib.sha256(f"microcred-bench-province:{database}".encode()).hexdigest()
+    app = create_app({"ENV": "production", "SECRET_KEY": secret, "DATABASE_URL": url,
+                      "REDIS_URL": tc.REDIS_URL, "PUBLIC_BASE_URL": tc.PUBLIC_BASE_URL,
+                      "LOG_LEVEL": "WARNING",
+                      "INSTANCE_PATH": tempfile.mkdtemp(prefix="microcred-bench-")})
+    app.extensions["kv"].prefix = f"mc-bench-province:{uuid.uuid4().hex[:8]}:"
+    return app
+
+
 # -- the province --------------------------------------------------------------------------------
 def _institutions(app: Any, world: tc.World) -> list[Catalog]:
     """Institution 1 is the course's; 23 more through the services."""
@@ -469,7 +488,7 @@ def main(argv: list[str] | None = None) -> int:
     results: dict[str, dict[str, tc.Timing]] = {}
     if args.reuse:
         url = f"{tc.PG_SERVER}/{args.database}"
-        app = tc.make_app(url)
+        app = make_app(url, args.database)
         world = _world_of(app)
         found, named = probes(app, world, requests=args.requests, records=args.records)
         print(f"province ({tc.load_average()}):", flush=True)
@@ -479,7 +498,7 @@ def main(argv: list[str] | None = None) -> int:
         tc.clear_redis(app)
         return _report(results, args)
     with tc.bench_database(args.database, keep=args.keep_db) as url:
-        app = tc.make_app(url)
+        app = make_app(url, args.database)
         try:
             started = time.perf_counter()
             world = tc.build_course(app)
