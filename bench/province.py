@@ -420,6 +420,57 @@ def run_probes(app: Any, found: list[Probe]) -> dict[str, tc.Timing]:
     return results
 
 
+def interleaved_launches(pairs: list[tuple[str, Any, tc.World]], *, rounds: int,
+                         n: int) -> dict[str, list[float]]:
+    """A learner's launch (login + launch POST) CPU per call, this thread + the database's
+    backends, on each database in turn, ``rounds`` times: both see the same machine load."""
+    launchers = {name: (app, Launcher(world), app.test_client(), world, tc.DbCpu(app))
+                 for name, app, world in pairs}
+    per: dict[str, list[float]] = {name: [] for name, _a, _w in pairs}
+    rng = random.Random(3)
+    for _name, (_app, launcher, client, world, _db) in launchers.items():
+        for _ in range(3):  # warm up
+            launcher.launch(client, sub=rng.choice(world.subs[:50]), learner=True)
+    for _ in range(rounds):
+        for name, (_app, launcher, client, world, db_cpu) in launchers.items():
+            before = db_cpu.read()
+            start = time.thread_time()
+            for _ in range(n):
+                launcher.launch(client, sub=rng.choice(world.subs[:50]), learner=True)
+            app_ms = (time.thread_time() - start) * 1000 / n
+            per[name].append(app_ms + _db_spent(db_cpu, before) / n)
+    return per
+
+
+def _db_spent(db_cpu: tc.DbCpu, before: dict[int, float]) -> float:
+    return tc.DbCpu.spent(before, db_cpu.read())
+
+
+def compare_launches(app: Any, world: tc.World, database: str, *, rounds: int = 6,
+                     n: int = 20) -> None:
+    """Launch CPU on the province vs a small database holding only the course, interleaved."""
+    import statistics
+
+    with tc.bench_database(database + "_small") as small_url:
+        small_app = make_app(small_url, database + "_small")
+        try:
+            small_world = tc.build_course(small_app)
+            tc.seed_demonstrations(small_world)
+            per = interleaved_launches([("small", small_app, small_world),
+                                        ("province", app, world)], rounds=rounds, n=n)
+        finally:
+            tc.clear_redis(small_app)
+            small_app.extensions["db_engine"].dispose()
+    a, b = statistics.median(per["small"]), statistics.median(per["province"])
+    print(f"\nlaunch CPU (app + db) per launch, interleaved {rounds} x {n} launches each "
+          f"({tc.load_average()}):")
+    print("  small:    " + " ".join(f"{v:.2f}" for v in per["small"]) + f"  median {a:.2f} ms")
+    print("  province: " + " ".join(f"{v:.2f}" for v in per["province"]) +
+          f"  median {b:.2f} ms")
+    print(f"  province / small = {b / a:.2f} ({'OK' if b / a <= 1.10 else 'MISSED'}: <= 1.10)",
+          flush=True)
+
+
 def explain(app: Any, named: dict[str, Callable[[], Any]], *, min_ms: float = 2.0) -> None:
     """EXPLAIN ANALYZE every SELECT the hot requests run that takes at least ``min_ms``."""
     from sqlalchemy import event
@@ -495,6 +546,7 @@ def main(argv: list[str] | None = None) -> int:
         results["province"] = run_probes(app, found)
         if args.explain:
             explain(app, named)
+        compare_launches(app, world, args.database)
         tc.clear_redis(app)
         return _report(results, args)
     with tc.bench_database(args.database, keep=args.keep_db) as url:
@@ -518,6 +570,7 @@ def main(argv: list[str] | None = None) -> int:
             results["province"] = run_probes(app, found)
             if args.explain:
                 explain(app, named)
+            compare_launches(app, world, args.database)
         finally:
             tc.clear_redis(app)
             app.extensions["db_engine"].dispose()
