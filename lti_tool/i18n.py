@@ -161,9 +161,10 @@ def init_app(app: Flask) -> None:
     app.jinja_env.filters["format_datetime"] = format_datetime
     app.jinja_env.filters["format_decimal"] = format_decimal
 
-    from lti_tool.domain.texts import render_ltext
+    from lti_tool.domain.texts import fallback_note, render_ltext
 
     app.jinja_env.filters["ltext"] = render_ltext
+    app.jinja_env.filters["lnote"] = fallback_note
 
     @app.context_processor
     def _i18n_context() -> dict[str, Any]:

@@ -39,6 +39,7 @@ from lti_tool.domain.catalog_schemas import (
     SkillInputSchema,
     first_errors,
 )
+from lti_tool.domain.texts import text_in
 from lti_tool.errors import Conflict, Forbidden, NotFound, ValidationFailed
 from lti_tool.models import (
     CatalogGrant,
@@ -356,9 +357,11 @@ def delete_skill(session: Session, actor: Actor, skill_id: int) -> None:
 
 
 def skill_as_dict(skill: Skill) -> dict[str, Any]:
+    """The skill's fields in SkillInputSchema's shape (French texts in ``translations``)."""
     return {"code": skill.code, "name": skill.name, "description": skill.description,
             "criteria": skill.criteria, "alignments": list(skill.alignments or []),
-            "tags": list(skill.tags or [])}
+            "tags": list(skill.tags or []),
+            "translations": {k: dict(v) for k, v in (skill.translations or {}).items()}}
 
 
 # -- micro-credentials -----------------------------------------------------------------------------
@@ -525,8 +528,15 @@ def build_snapshot(version: CredentialVersion) -> dict[str, Any]:
     names = {s["code"]: s["name"] for s in skills}
     rule = EarningRule(tuple(data["required_skills"]), tuple(data["optional_skills"]),
                        data.get("optional_min", 0))
-    return {**data, "version": version.version, "skills": skills,
-            "earning_rule": rule.describe(names)}
+    snapshot = {**data, "version": version.version, "skills": skills,
+                "earning_rule": rule.describe(names)}
+    translations = {k: dict(v) for k, v in (data.get("translations") or {}).items()}
+    if "fr" in translations:
+        # The rule in French names the skills by their French names (English if none).
+        names_fr = {s["code"]: text_in(s, "name", "fr") for s in skills}
+        translations["fr"]["earning_rule"] = rule.describe(names_fr, lang="fr")
+        snapshot["translations"] = translations
+    return snapshot
 
 
 def transition(session: Session, actor: Actor, version_id: int, action: Action,
