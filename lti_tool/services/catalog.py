@@ -33,13 +33,16 @@ from lti_tool.domain.catalog import (
     next_state,
 )
 from lti_tool.domain.catalog_schemas import (
+    SKILL_TEXT_FIELDS,
+    VERSION_LIST_FIELDS,
+    VERSION_TEXT_FIELDS,
     CredentialInputSchema,
     IssuerProfileSchema,
     ReviewInputSchema,
     SkillInputSchema,
     first_errors,
 )
-from lti_tool.domain.texts import text_in
+from lti_tool.domain.texts import localized_view, text_in
 from lti_tool.errors import Conflict, Forbidden, NotFound, ValidationFailed
 from lti_tool.models import (
     CatalogGrant,
@@ -519,6 +522,18 @@ def learner_view(version: CredentialVersion) -> dict[str, Any]:
     if version.snapshot is not None:
         return dict(version.snapshot)
     return build_snapshot(version)
+
+
+def localized_version(data: Mapping[str, Any], locale: str) -> dict[str, Any]:
+    """A version's view (snapshot, learner view or public description) for a page in
+    ``locale``: its texts as ``LocalText`` / ``LocalList`` (French, or English marked as a
+    fallback), its skills' texts too. The ``translations`` stay, so both languages remain
+    available."""
+    out = localized_view(data, locale, (*VERSION_TEXT_FIELDS, "earning_rule"),
+                         VERSION_LIST_FIELDS)
+    out["skills"] = [localized_view(s, locale, SKILL_TEXT_FIELDS)
+                     for s in data.get("skills", []) if isinstance(s, Mapping)]
+    return out
 
 
 def build_snapshot(version: CredentialVersion) -> dict[str, Any]:
