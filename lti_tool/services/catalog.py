@@ -713,8 +713,19 @@ def list_credentials(session: Session, actor: Actor, *, q: str = "", state: str 
                      page, per_page)
 
 
+def _flat_texts(data: dict[str, Any]) -> dict[str, Any]:
+    """A version's input with its French texts as fields of their own ("fr-title"), so a
+    diff shows which French text changed rather than the whole translations mapping."""
+    out = {k: v for k, v in data.items() if k != "translations"}
+    for lang, texts in (data.get("translations") or {}).items():
+        for field in (*VERSION_TEXT_FIELDS, *VERSION_LIST_FIELDS):
+            if isinstance(texts, Mapping) and texts.get(field):
+                out[f"{lang}-{field}"] = texts[field]
+    return out
+
+
 def version_diff(older: CredentialVersion, newer: CredentialVersion) -> list[FieldChange]:
-    return diff_versions(input_of(older), input_of(newer))
+    return diff_versions(_flat_texts(input_of(older)), _flat_texts(input_of(newer)))
 
 
 def published_version(session: Session, issuer_id: int, code: str) -> CredentialVersion | None:
