@@ -53,9 +53,8 @@ def test_published_page_is_readable_without_a_launch(client: FlaskClient,
     assert f'<meta property="og:title" content="Credential PUB · College {college.issuer.slug}"' \
         in html
     assert '<meta property="og:description" content="What PUB certifies.">' in html
-    # The page follows the reader's language too (?lang=, the remembered choice, Accept-Language).
     assert {v.strip() for v in response.headers["Vary"].split(",")} == {
-        "Accept", "Accept-Language", "Cookie"}
+        "Accept", "Accept-Language", "Cookie"}  # the HTML follows the reader's language
     assert "Set-Cookie" not in response.headers
 
 
@@ -64,7 +63,7 @@ def test_same_url_serves_json_with_issuer_and_version(client: FlaskClient,
     response = client.get(_url(college, "PUB"), headers=JSON)
     assert response.status_code == 200
     assert response.mimetype == "application/json"
-    assert response.headers["Vary"] == "Accept"
+    assert response.headers["Vary"] == "Accept"  # JSON does not depend on the language
     data = response.get_json()
     assert data["title"] == "Credential PUB"
     assert data["version"] == 1 and data["state"] == "published"
