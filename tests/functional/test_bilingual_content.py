@@ -162,3 +162,24 @@ def test_the_issuer_profile_is_edited_in_both_languages(avery, db, app):
                                           "description": "Un collège public."}}
     listing = app.test_client().get("/c/northern?lang=fr").get_data(as_text=True)
     assert "Collège du Nord" in listing and "Un collège public." in listing
+
+
+def test_missing_french_texts_are_listed_for_authors_and_reviewers(avery, db):
+    _add_skill(avery, code="PY-VAR", name="Variables and types",
+               **{"fr-name": "Variables et types"})
+    form = avery.page("/admin/credentials/new").form("/admin/credentials/new")
+    assert avery.submit(form, **credential_fields(**{
+        "fr-title": "Notions fondamentales de Python"})).status_code == 303
+    version = db.scalars(select(CredentialVersion)).one()
+    page = avery.page(f"/admin/credentials/{version.credential_id}")
+    check = page.html[page.html.index('id="french-check-title"'):]
+    check = check[:check.index("</ul>")]
+    assert "texts have no French version" in check
+    assert "<li>Short description</li>" in check and "<li>Learning outcomes</li>" in check
+    assert "<li>Title</li>" not in check  # it has its French text
+    assert "<li>Skill PY-VAR: description</li>" not in check  # no English one either
+    # The French reading: French title, the rest in English, marked.
+    assert '<article class="preview" lang="fr-CA"' in page.html
+    assert "Notions fondamentales de Python" in page.html
+    assert ('<span lang="en">Write, test and debug small Python programs.</span> '
+            '<span class="lang-fallback">(en anglais)</span>') in page.html

@@ -308,6 +308,10 @@ def test_a_french_credential_is_issued_in_french_verifies_and_reads_in_english_t
         "id": achievement["id"] + "?lang=en", "type": ["Related"], "inLanguage": "en",
         "version": achievement["version"]}]
 
+    # The badge pictures (shown, and baked into the downloads) are French too.
+    svg = _get(seeded, f"/credentials/{public_id}/image.svg").text
+    assert 'lang="fr-CA"' in svg and "MICROCERTIFICATION" in svg and "Fondements" in svg
+
     results = independent_verify(_forms(seeded, "french"), seeded.server)
     for name, result in results.items():
         assert result["verified"] is True, (name, result["errors"])

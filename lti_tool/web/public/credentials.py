@@ -567,8 +567,15 @@ def title_and_issuer(record: CredentialRecord) -> tuple[str, str]:
     return str(achievement.get("name", "")), str(issuer.get("name", ""))
 
 
+def badge_png(record: CredentialRecord) -> bytes:
+    """The badge picture of a signed credential: its title, issuer and fixed word in the
+    credential's language (``achievement.inLanguage``)."""
+    return badge_images.badge_png(*title_and_issuer(record),
+                                  issuing.credential_record_language(record))
+
+
 def baked_png(record: CredentialRecord) -> bytes:
-    return baking.bake_png(badge_images.badge_png(*title_and_issuer(record)), record.json)
+    return baking.bake_png(badge_png(record), record.json)
 
 
 def baked_svg(record: CredentialRecord) -> bytes:
@@ -615,4 +622,4 @@ def image_svg(public_id: str) -> ResponseReturnValue:
 def image_png(public_id: str) -> ResponseReturnValue:
     """The badge as a PNG for link previews (Open Graph images cannot be SVG)."""
     _award, record = find_credential(db_session(), public_id)
-    return _image(badge_images.badge_png(*title_and_issuer(record)), "image/png")
+    return _image(badge_png(record), "image/png")
