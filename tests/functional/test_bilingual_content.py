@@ -183,3 +183,37 @@ def test_missing_french_texts_are_listed_for_authors_and_reviewers(avery, db):
     assert "Notions fondamentales de Python" in page.html
     assert ('<span lang="en">Write, test and debug small Python programs.</span> '
             '<span class="lang-fallback">(en anglais)</span>') in page.html
+
+
+def test_a_french_learner_reads_the_catalog_texts_in_french_inside_the_course(app, db,
+                                                                             platform):
+    from lti_tool.domain.lti import CLAIM_LAUNCH_PRESENTATION
+    from tests.support.learning import (
+        INTROPROG,
+        context_of,
+        launch,
+        offer,
+        python_catalog,
+    )
+    from tests.support.learning import make_issuer as make_school
+
+    issuer = make_school(db, platform)
+    catalog_, version = python_catalog(db, issuer)
+    variables = catalog_.skills["PY-VAR"]
+    variables.translations = {"fr": {"name": "Variables et types de données"}}
+    db.commit()
+    launch(app, platform, "instructor_claims_INTROPROG.json",
+           custom={"context_kind": "for-credit"})
+    offer(db, issuer, context_of(db, platform, "2"), version)
+    french = {CLAIM_LAUNCH_PRESENTATION: {"document_target": "iframe", "locale": "fr-CA"}}
+    page = launch(app, platform, INTROPROG, sub="4", name="Sam Student",
+                  email="student4@example.com", **french).page()
+    assert page.status == 200 and '<html lang="fr-CA"' in page.html
+    # A skill with its French name; the credential's title has none: English, marked.
+    assert "Variables et types de données" in page.html
+    assert ('<span lang="en">Python Programming Fundamentals</span> '
+            '<span class="lang-fallback" lang="fr">(en anglais)</span>') in page.html
+    english = launch(app, platform, INTROPROG, sub="4", name="Sam Student",
+                     email="student4@example.com").page()
+    assert "Variables et types de données" not in english.html
+    assert "(en anglais)" not in english.html
