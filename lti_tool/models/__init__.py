@@ -18,6 +18,7 @@ from lti_tool.models.catalog import (
 )
 from lti_tool.models.keys import ToolKey
 from lti_tool.models.lti import Context, Deployment, LearnerAccount, Person, Platform, ResourceLink
+from lti_tool.models.occupations import Occupation, OccupationSkill
 from lti_tool.models.pathways import Pathway, PathwayReview, PathwayStepLink, PathwayVersion
 from lti_tool.models.tracking import (
     Award,
@@ -50,6 +51,8 @@ __all__ = [
     "LearnerAccount",
     "LinkProposal",
     "MicroCredential",
+    "Occupation",
+    "OccupationSkill",
     "Offering",
     "Pathway",
     "PathwayReview",

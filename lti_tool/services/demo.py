@@ -13,6 +13,10 @@ framework) and a catalog whose entries sit at different lifecycle states:
   support worker ladder into a certificate, a Python pathway into the "Applied Python"
   program credential, and a broad-area workplace leadership certificate.
 
+The issuer publishes in English and French: its profile, every skill and every entry but
+SHEETS have French texts (:mod:`lti_tool.services.demo_fr`); SHEETS has none on purpose,
+to show the marked fallback to English and the review's warning.
+
 Everything goes through the catalog services (validation, separation of duties, snapshots,
 audit), so the demo is what a real institution would produce. Dates are set afterwards so
 the history reads like a real one. ``seed_demo`` is idempotent: it adds what is missing and
@@ -32,9 +36,25 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from lti_tool.domain.catalog import Action, Scope
-from lti_tool.models import CredentialVersion, Issuer, MicroCredential, Review, Skill
-from lti_tool.services import catalog
+from lti_tool.models import (
+    CredentialVersion,
+    Issuer,
+    MicroCredential,
+    Occupation,
+    Review,
+    Skill,
+)
+from lti_tool.services import catalog, occupations
 from lti_tool.services.catalog import Actor
+from lti_tool.services.demo_fr import (
+    CODEMATH_FIRST_FR,
+    CODEMATH_REVISED_FR,
+    ISSUER_FR,
+    PSW_FR,
+    PYFUND_V1_FR,
+    PYFUND_V2_FR,
+    SKILLS_FR,
+)
 from lti_tool.services.keys import KeyVault
 
 DEMO_SLUG = "lakeshore"
@@ -48,6 +68,7 @@ ISSUER_PROFILE: dict[str, Any] = {
         "demonstrated, whether they earn them inside a for-credit program, in continuing "
         "education or through prior learning assessment."),
     "languages": ["en", "fr"],
+    "translations": {"fr": ISSUER_FR},
 }
 
 ESCO = "http://data.europa.eu/esco/skill/"
@@ -219,6 +240,10 @@ SKILLS: tuple[dict[str, Any], ...] = (
 )
 
 
+# Every skill with its French texts (lti_tool.services.demo_fr).
+SKILLS = tuple({**skill, "translations": {"fr": SKILLS_FR[skill["code"]]}} for skill in SKILLS)
+
+
 def _when(text: str) -> datetime:
     return datetime.fromisoformat(text).replace(tzinfo=UTC)
 
@@ -297,6 +322,7 @@ PYFUND_V1: dict[str, Any] = {
     "optional_skills": [], "optional_min": 0,
     "allowed_routes": ["integrated", "stand_alone", "plar"],
     "tags": ["programming", "python", "digital skills"],
+    "translations": {"fr": PYFUND_V1_FR},
 }
 
 PYFUND_V2: dict[str, Any] = {
@@ -319,6 +345,7 @@ PYFUND_V2: dict[str, Any] = {
     "target_occupations": ["Junior software developer", "IT support analyst",
                            "Data technician", "Quality assurance tester"],
     "required_skills": ["PY-VARS", "PY-CTRL", "PY-FUNC", "PY-DEBUG", "VCS-BASICS"],
+    "translations": {"fr": PYFUND_V2_FR},
 }
 
 CODEMATH_FIRST: dict[str, Any] = {
@@ -355,6 +382,7 @@ CODEMATH_FIRST: dict[str, Any] = {
     "optional_min": 1,
     "allowed_routes": ["integrated", "stand_alone", "plar"],
     "tags": ["teacher education", "coding", "mathematics"],
+    "translations": {"fr": CODEMATH_FIRST_FR},
 }
 
 CODEMATH_REVISED: dict[str, Any] = {
@@ -365,6 +393,7 @@ CODEMATH_REVISED: dict[str, Any] = {
     ],
     "optional_skills": ["EDU-ASSESS-CODE", "EDU-UNPLUGGED", "EDU-ROBOTS"],
     "optional_min": 2,
+    "translations": {"fr": CODEMATH_REVISED_FR},
 }
 
 SHEETS: dict[str, Any] = {
@@ -435,6 +464,7 @@ PSW: dict[str, Any] = {
     "optional_skills": [], "optional_min": 0,
     "allowed_routes": ["integrated", "stand_alone", "plar"],
     "tags": ["health care", "personal support"],
+    "translations": {"fr": PSW_FR},
 }
 
 
@@ -527,6 +557,9 @@ def _already_seeded(session: Session, issuer: Issuer | None, platform_id: int) -
         MicroCredential.issuer_id == issuer.id)))
     if not all(code in codes for code, _ in CREDENTIALS):
         return False
+    if session.scalar(select(Occupation.id).where(Occupation.issuer_id == issuer.id)
+                      .limit(1)) is None:
+        return False
     from lti_tool.models import Pathway
     from lti_tool.services import demo_pathways
 
@@ -581,6 +614,7 @@ def _seed(session: Session, issuer: Issuer | None, platform_id: int) -> DemoResu
             continue  # an operator removed a demo skill: leave that entry out
         seed(session, issuer)
         result.credentials_created.append(code)
+    occupations.add_sample(session, admin)
     session.flush()
     from lti_tool.services import demo_pathways  # issue 12: pathways and their credentials
 
