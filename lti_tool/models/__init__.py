@@ -18,6 +18,14 @@ from lti_tool.models.catalog import (
 )
 from lti_tool.models.keys import ToolKey
 from lti_tool.models.lti import Context, Deployment, LearnerAccount, Person, Platform, ResourceLink
+from lti_tool.models.plar import (
+    Notification,
+    PlarAssessor,
+    PlarEvidence,
+    PlarMessage,
+    PlarRequest,
+    PlarSkill,
+)
 from lti_tool.models.tracking import (
     Award,
     Demonstration,
@@ -49,8 +57,14 @@ __all__ = [
     "LearnerAccount",
     "LinkProposal",
     "MicroCredential",
+    "Notification",
     "Offering",
     "Person",
+    "PlarAssessor",
+    "PlarEvidence",
+    "PlarMessage",
+    "PlarRequest",
+    "PlarSkill",
     "Platform",
     "ResourceLink",
     "Review",
