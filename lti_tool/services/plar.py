@@ -18,11 +18,13 @@ nothing changed, and commit nothing.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
+from flask_babel import force_locale
+from flask_babel import gettext as _babel_gettext
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session, selectinload
 
@@ -50,6 +52,7 @@ from lti_tool.domain.plar import (
 )
 from lti_tool.domain.tracking import AwardStatus, Method, Outcome
 from lti_tool.errors import Conflict, Forbidden, NotFound, ValidationFailed
+from lti_tool.i18n import ENGLISH, FRENCH, format_date, format_datetime
 from lti_tool.models import (
     Award,
     Context,
@@ -71,6 +74,17 @@ from lti_tool.services import audit, evidence, notifications, tracking
 from lti_tool.services.catalog import published_version
 
 SUBJECT = "plar_request"
+
+
+def _(text: str, **values: Any) -> str:
+    """Translated in the current locale (the request's, or one forced for an e-mail)."""
+    return str(_babel_gettext(text, **values))
+
+
+def _method_label(method: str) -> str:
+    return {"portfolio_review": _("Portfolio review"), "challenge_exam": _("Challenge exam"),
+            "interview": _("Interview"), "demonstration": _("Demonstration")}.get(method,
+                                                                                 method)
 
 
 # -- settings --------------------------------------------------------------------------------
@@ -117,7 +131,7 @@ def grant_assessor(session: Session, *, issuer_id: int, credential_id: int, acco
     Raises NotFound (not the issuer's credential)."""
     credential = session.get(MicroCredential, credential_id)
     if credential is None or credential.issuer_id != issuer_id:
-        raise NotFound("No such micro-credential in your institution's catalog.")
+        raise NotFound(_("No such micro-credential in your institution's catalog."))
     row = session.scalars(select(PlarAssessor).where(
         PlarAssessor.credential_id == credential_id,
         PlarAssessor.platform_id == account.platform_id,
@@ -216,8 +230,8 @@ def requestable(session: Session, issuer_id: int, context: Context | None,
     for item in requestable_credentials(session, issuer_id, context):
         if item.credential.code == code:
             return item
-    raise NotFound("This micro-credential cannot be earned through prior learning assessment "
-                   "from this course.")
+    raise NotFound(_("This micro-credential cannot be earned through prior learning "
+                     "assessment from this course."))
 
 
 # -- submitting ------------------------------------------------------------------------------
@@ -242,14 +256,15 @@ def _check_url(url: str, field_name: str, errors: dict[str, list[str]]) -> str:
         return tracking._check_evidence_url(url)
     except ValidationFailed:
         errors.setdefault(field_name, []).append(
-            f"{url[:80]!r} is not an http(s) link (1000 characters at most)")
+            _("%(url)s is not an http(s) link (1000 characters at most)", url=url[:80]))
         return ""
 
 
-def _add_evidence(session: Session, request: PlarRequest, given: EvidenceInput,
-                  actor: PlarActor) -> tuple[list[PlarEvidence], dict[str, list[str]]]:
-    """Check every piece, then (only if all are fine) store them. Files go through the
-    existing upload safety (``services.evidence.store_evidence``)."""
+def _check_evidence(session: Session, given: EvidenceInput, actor: PlarActor,
+                    existing: int) -> tuple[dict[str, list[str]], list[tuple[str, str]],
+                                            list[str], list[Award]]:
+    """Every piece checked, nothing stored: (errors, links, credential URLs, awards). Files
+    are checked by the existing upload safety (``services.evidence``: size, sniffed type)."""
     errors: dict[str, list[str]] = {}
     links = [(_check_url(url, "links", errors), title.strip()[:300])
              for url, title in given.links if url.strip()]
@@ -260,23 +275,35 @@ def _add_evidence(session: Session, request: PlarRequest, given: EvidenceInput,
         award = session.get(Award, award_id)
         if award is None or award.person_id != actor.person_id or \
                 award.status == AwardStatus.REVOKED.value:
-            errors.setdefault("award_ids", []).append("choose credentials you hold")
+            errors.setdefault("award_ids", []).append(_("choose credentials you hold"))
         else:
             awards.append(award)
-    existing = len(request.evidence) if request.id else 0
     if existing + given.count > MAX_EVIDENCE_ITEMS:
         errors.setdefault("evidence", []).append(
-            f"{MAX_EVIDENCE_ITEMS} pieces of evidence at most per request")
+            _("%(num)d pieces of evidence at most per request", num=MAX_EVIDENCE_ITEMS))
     for name, data in given.files:
         if len(data) > evidence.MAX_EVIDENCE_BYTES:
             raise evidence.EvidenceTooLarge()
-        if not data or evidence.sniff(data) is None:
-            try:
-                evidence.store_evidence(session, filename=name, data=data,
-                                        uploaded_by=actor.ref)
-            except ValidationFailed as exc:
-                errors.setdefault("files", []).extend(
-                    f"{name[:80]}: {m}" for m in exc.errors.get(evidence.FIELD, []))
+        if not data:
+            errors.setdefault("files", []).append(
+                _("%(name)s: the file is empty", name=name[:80]))
+        elif evidence.sniff(data) is None:
+            if evidence.looks_like_markup(data):
+                why = _("%(name)s: HTML, SVG and XML files cannot be uploaded as evidence: "
+                        "save it as PDF, or link to it. Allowed: PDF, PNG, JPEG, plain text "
+                        "or ZIP.", name=name[:80])
+            else:
+                why = _("%(name)s: this type of file cannot be uploaded. Allowed: PDF, PNG, "
+                        "JPEG, plain text or ZIP.", name=name[:80])
+            errors.setdefault("files", []).append(why)
+    return errors, links, credential_urls, awards
+
+
+def _add_evidence(session: Session, request: PlarRequest, given: EvidenceInput,
+                  actor: PlarActor) -> tuple[list[PlarEvidence], dict[str, list[str]]]:
+    """Check every piece, then (only if all are fine) store them."""
+    existing = len(request.evidence) if request.id else 0
+    errors, links, credential_urls, awards = _check_evidence(session, given, actor, existing)
     if errors:
         return [], errors
     rows: list[PlarEvidence] = []
@@ -305,20 +332,22 @@ def submit(session: Session, *, issuer: Issuer, context: Context, learner: PlarA
     EvidenceTooLarge. Not idempotent: a second submit while one is open is a Conflict."""
     item = requestable(session, issuer.id, context, code)
     if tracking.holds_credential(session, learner.person_id, item.credential.id):
-        raise Conflict("You already hold this micro-credential.", code="already_held")
+        raise Conflict(_("You already hold this micro-credential."), code="already_held")
     if open_request_for(session, learner.person_id, item.credential.id) is not None:
-        raise Conflict("You already have an open request for this micro-credential: add "
-                       "to it instead.", code="request_open")
+        raise Conflict(_("You already have an open request for this micro-credential: add "
+                         "to it instead."), code="request_open")
     errors: dict[str, list[str]] = {}
     skill_ids = {s.id for s in item.skills}
     chosen = {sid: text.strip() for sid, text in narratives.items() if sid in skill_ids}
     if not chosen:
-        errors["skills"] = ["choose at least one skill and say how you learned it"]
+        errors["skills"] = [_("choose at least one skill and say how you learned it")]
     for sid, text in chosen.items():
         if not text:
-            errors[f"narrative_{sid}"] = ["say how and where you learned and used this skill"]
+            errors[f"narrative_{sid}"] = [
+                _("say how and where you learned and used this skill")]
         elif len(text) > MAX_NARRATIVE:
-            errors[f"narrative_{sid}"] = [f"{MAX_NARRATIVE} characters at most"]
+            errors[f"narrative_{sid}"] = [_("%(num)d characters at most", num=MAX_NARRATIVE)]
+    errors.update(_check_evidence(session, given, learner, 0)[0])
     if errors:
         raise ValidationFailed(errors)
     now = utcnow()
@@ -347,22 +376,20 @@ def submit(session: Session, *, issuer: Issuer, context: Context, learner: PlarA
                          "skills": [s.skill_id for s in request.skills],
                          "evidence": len(request.evidence)})
     title = item.version.title
-    _tell_learner(session, request, "submitted",
-                  f"Your PLAR request for {title} was received",
-                  f"We received your request for recognition of prior learning for "
-                  f"“{title}” ({len(request.skills)} skills). An assessor will look at it; "
-                  f"a decision is expected by {_day(request.due_at)}.")
-    for assessor in _assessor_accounts(session, item.credential.id):
-        if assessor.person_id == learner.person_id:
-            continue
-        notifications.notify(
-            session, kind="plar.new_request", to_address=assessor.email,
-            person_id=assessor.person_id, issuer_id=issuer.id, subject_type=SUBJECT,
-            subject_id=request.id,
-            subject=f"New PLAR request: {title}",
-            body=f"{learner.name or 'A learner'} asked for recognition of prior learning for "
-                 f"“{title}”. It is due by {_day(request.due_at)}. Open MicroCred's PLAR "
-                 "assessments from your course to assess it.")
+    _tell_learner(session, request, "submitted", lambda: (
+        _("Your PLAR request for %(title)s was received", title=title),
+        _("We received your request for recognition of prior learning for “%(title)s” "
+          "(%(num)d skills). An assessor will look at it; a decision is expected by "
+          "%(date)s.", title=title, num=len(request.skills),
+          date=format_date(request.due_at))))
+    who = learner.name
+    _tell_assessors(session, request, [a for a in _assessor_accounts(session, item.credential.id)
+                                       if a.person_id != learner.person_id],
+                    "new_request", lambda: (
+        _("New PLAR request: %(title)s", title=title),
+        _("%(learner)s asked for recognition of prior learning for “%(title)s”. It is due by "
+          "%(date)s. Open MicroCred's PLAR assessments from your course to assess it.",
+          learner=who or _("A learner"), title=title, date=format_date(request.due_at))))
     return request
 
 
@@ -372,30 +399,47 @@ def open_request_for(session: Session, person_id: int, credential_id: int) -> Pl
         PlarRequest.state.in_([s.value for s in OPEN_STATES]))).first()
 
 
-def _day(value: datetime) -> str:
-    return f"{value.day} {value:%B %Y}"
-
-
 def _title(session: Session, request: PlarRequest) -> str:
     version = session.get(CredentialVersion, request.version_id)
     return version.title if version else request.credential.code
 
 
-def _tell_learner(session: Session, request: PlarRequest, kind: str, subject: str,
-                  body: str) -> None:
+Compose = Callable[[], tuple[str, str]]
+
+
+def _tell_learner(session: Session, request: PlarRequest, kind: str, compose: Compose) -> None:
+    """A notice (e-mail and LMS page) for the learner, in the language they asked in."""
+    with force_locale(request.locale or ENGLISH):
+        subject, body = compose()
+        body += "\n\n" + _("Open MicroCred from your course to see your request.")
     notifications.notify(
         session, kind=f"plar.{kind}", to_address=request.learner_email,
         person_id=request.person_id, issuer_id=request.issuer_id, subject_type=SUBJECT,
-        subject_id=request.id, subject=subject,
-        body=body + "\n\nOpen MicroCred from your course to see your request.",
-        data={"state": request.state})
+        subject_id=request.id, subject=subject, body=body, data={"state": request.state})
+
+
+def _tell_assessors(session: Session, request: PlarRequest, accounts: Iterable[LearnerAccount],
+                    kind: str, compose: Compose) -> None:
+    """A notice for assessors, whose language MicroCred does not know: in English and
+    French, as Canadian institutions write to staff (each version whole, English first)."""
+    with force_locale(ENGLISH):
+        subject_en, body_en = compose()
+    with force_locale(FRENCH):
+        subject_fr, body_fr = compose()
+    subject = subject_en if subject_en == subject_fr else f"{subject_en} / {subject_fr}"
+    body = f"{body_en}\n\n--- Français ---\n\n{body_fr}"
+    for account in accounts:
+        notifications.notify(
+            session, kind=f"plar.{kind}", to_address=account.email,
+            person_id=account.person_id, issuer_id=request.issuer_id, subject_type=SUBJECT,
+            subject_id=request.id, subject=subject, body=body)
 
 
 def _move(session: Session, request: PlarRequest, target: PlarState, actor: PlarActor,
           **detail: Any) -> None:
     if not can_move(request.state, target):
-        raise Conflict(f"This request is {request.state.replace('_', ' ')}: that cannot be "
-                       "done now.", code="plar_state")
+        raise Conflict(_("This request cannot change that way in its current state. Reload "
+                         "the page to see where it stands."), code="plar_state")
     before = request.state
     request.state = target.value
     request.updated_at = utcnow()
@@ -411,7 +455,7 @@ def learner_request(session: Session, person_id: int, request_id: int) -> PlarRe
     """The person's own request (anyone else's is NotFound, unrevealed)."""
     request = session.get(PlarRequest, request_id)
     if request is None or request.person_id != person_id:
-        raise NotFound("No such PLAR request among yours.")
+        raise NotFound(_("No such PLAR request among yours."))
     return request
 
 
@@ -429,16 +473,16 @@ def add_learner_evidence(session: Session, request: PlarRequest, learner: PlarAc
     a message and/or evidence. A request waiting for more evidence goes back to the
     assessor. Raises Conflict (closed), ValidationFailed (nothing given, bad evidence)."""
     if request.person_id != learner.person_id:
-        raise NotFound("No such PLAR request among yours.")
+        raise NotFound(_("No such PLAR request among yours."))
     if request.state not in {s.value for s in OPEN_STATES}:
-        raise Conflict("This request is closed; start a new one to add evidence.",
+        raise Conflict(_("This request is closed; start a new one to add evidence."),
                        code="plar_state")
     message = message.strip()
     errors: dict[str, list[str]] = {}
     if len(message) > MAX_MESSAGE:
-        errors["message"] = [f"{MAX_MESSAGE} characters at most"]
+        errors["message"] = [_("%(num)d characters at most", num=MAX_MESSAGE)]
     if not message and not given.count:
-        errors["message"] = ["write an answer or add evidence"]
+        errors["message"] = [_("write an answer or add evidence")]
     if errors:
         raise ValidationFailed(errors)
     rows, evidence_errors = _add_evidence(session, request, given, learner)
@@ -459,13 +503,11 @@ def add_learner_evidence(session: Session, request: PlarRequest, learner: PlarAc
     if request.assessor_account_id is not None:
         assessor = session.get(LearnerAccount, request.assessor_account_id)
         if assessor is not None:
-            notifications.notify(
-                session, kind="plar.learner_answered", to_address=assessor.email,
-                person_id=assessor.person_id, issuer_id=request.issuer_id,
-                subject_type=SUBJECT, subject_id=request.id,
-                subject=f"PLAR: {request.learner_name or 'the learner'} answered",
-                body=f"{request.learner_name or 'The learner'} added to their request for "
-                     f"“{_title(session, request)}”. It is back in your queue.")
+            title, who = _title(session, request), request.learner_name
+            _tell_assessors(session, request, [assessor], "learner_answered", lambda: (
+                _("PLAR: %(learner)s answered", learner=who or _("the learner")),
+                _("%(learner)s added to their request for “%(title)s”. It is back in your "
+                  "queue.", learner=who or _("The learner"), title=title)))
     return request
 
 
@@ -474,7 +516,7 @@ def withdraw(session: Session, request: PlarRequest, learner: PlarActor,
     """The learner withdraws an open request. Idempotent on a withdrawn one. Raises
     Conflict (decided)."""
     if request.person_id != learner.person_id:
-        raise NotFound("No such PLAR request among yours.")
+        raise NotFound(_("No such PLAR request among yours."))
     if request.state == PlarState.WITHDRAWN.value:
         return request
     _move(session, request, PlarState.WITHDRAWN, learner)
@@ -491,9 +533,9 @@ def _check_assessor(session: Session, request: PlarRequest, assessor: PlarActor)
     """Assigned to the credential, and not assessing their own request."""
     if request.credential_id not in assessed_credentials(
             session, request.issuer_id, assessor.platform_id, assessor.sub):
-        raise NotFound("No such PLAR request among those you assess.")
+        raise NotFound(_("No such PLAR request among those you assess."))
     if assessor.person_id == request.person_id:
-        raise Forbidden("You cannot assess your own request: another assessor must.",
+        raise Forbidden(_("You cannot assess your own request: another assessor must."),
                         code="own_request")
 
 
@@ -503,7 +545,7 @@ def assessor_request(session: Session, assessor: PlarActor, issuer_id: int,
     listed nowhere in their queue and opens as Forbidden."""
     request = session.get(PlarRequest, request_id)
     if request is None or request.issuer_id != issuer_id:
-        raise NotFound("No such PLAR request among those you assess.")
+        raise NotFound(_("No such PLAR request among those you assess."))
     _check_assessor(session, request, assessor)
     return request
 
@@ -599,7 +641,7 @@ def start_assessment(session: Session, request: PlarRequest, assessor: PlarActor
     assessor; another assessor may take it over (audited)."""
     _check_assessor(session, request, assessor)
     if request.state not in {s.value for s in OPEN_STATES}:
-        raise Conflict("This request is closed.", code="plar_state")
+        raise Conflict(_("This request is closed."), code="plar_state")
     if request.assessor_account_id != assessor.account_id:
         audit.record(session, "plar.assessor_assigned", actor_account_id=assessor.account_id,
                      context_id=request.context_id, subject_type=SUBJECT,
@@ -609,10 +651,11 @@ def start_assessment(session: Session, request: PlarRequest, assessor: PlarActor
         request.assessor_name = assessor.name[:300]
     if request.state == PlarState.SUBMITTED.value:
         _move(session, request, PlarState.IN_ASSESSMENT, assessor)
-        _tell_learner(session, request, "in_assessment",
-                      f"Your PLAR request for {_title(session, request)} is being assessed",
-                      f"{assessor.name or 'An assessor'} started assessing your request for "
-                      f"“{_title(session, request)}”.")
+        title, who = _title(session, request), assessor.name
+        _tell_learner(session, request, "in_assessment", lambda: (
+            _("Your PLAR request for %(title)s is being assessed", title=title),
+            _("%(assessor)s started assessing your request for “%(title)s”.",
+              assessor=who or _("An assessor"), title=title)))
     session.flush()
     return request
 
@@ -624,9 +667,9 @@ def request_more_evidence(session: Session, request: PlarRequest, assessor: Plar
     _check_assessor(session, request, assessor)
     message = message.strip()
     if not message:
-        raise ValidationFailed({"message": ["say what evidence is missing"]})
+        raise ValidationFailed({"message": [_("say what evidence is missing")]})
     if len(message) > MAX_MESSAGE:
-        raise ValidationFailed({"message": [f"{MAX_MESSAGE} characters at most"]})
+        raise ValidationFailed({"message": [_("%(num)d characters at most", num=MAX_MESSAGE)]})
     if request.state == PlarState.SUBMITTED.value:
         start_assessment(session, request, assessor)
     _move(session, request, PlarState.MORE_EVIDENCE, assessor)
@@ -634,9 +677,11 @@ def request_more_evidence(session: Session, request: PlarRequest, assessor: Plar
                                         author_account_id=assessor.account_id,
                                         author_name=assessor.name[:300], body=message))
     session.flush()
-    _tell_learner(session, request, "more_evidence",
-                  f"More evidence needed for your PLAR request: {_title(session, request)}",
-                  f"{assessor.name or 'Your assessor'} asks for more evidence:\n\n{message}")
+    title, who = _title(session, request), assessor.name
+    _tell_learner(session, request, "more_evidence", lambda: (
+        _("More evidence needed for your PLAR request: %(title)s", title=title),
+        _("%(assessor)s asks for more evidence:", assessor=who or _("Your assessor"))
+        + "\n\n" + message))
     return request
 
 
@@ -644,13 +689,13 @@ def _skill_row(request: PlarRequest, skill_id: int) -> PlarSkill:
     for row in request.skills:
         if row.skill_id == skill_id:
             return row
-    raise NotFound("That skill is not part of this request.")
+    raise NotFound(_("That skill is not part of this request."))
 
 
 def _open_for_assessment(session: Session, request: PlarRequest, assessor: PlarActor) -> None:
     _check_assessor(session, request, assessor)
     if request.state not in {s.value for s in OPEN_STATES}:
-        raise Conflict("This request is closed.", code="plar_state")
+        raise Conflict(_("This request is closed."), code="plar_state")
     if request.state == PlarState.SUBMITTED.value or \
             request.assessor_account_id is None:
         start_assessment(session, request, assessor)
@@ -668,18 +713,18 @@ def schedule(session: Session, request: PlarRequest, assessor: PlarActor, *, ski
     except ValueError:
         parsed = None
     if parsed is None or parsed not in SCHEDULED_METHODS:
-        errors["method"] = ["choose a challenge exam, an interview or a demonstration"]
+        errors["method"] = [_("choose a challenge exam, an interview or a demonstration")]
     if at is None:
-        errors["scheduled_at"] = ["give the date and time"]
+        errors["scheduled_at"] = [_("give the date and the time")]
     elif at.tzinfo is None:
-        errors["scheduled_at"] = ["needs a time zone"]
+        errors["scheduled_at"] = [_("needs a time zone")]
     place = place.strip()
     if not place:
-        errors["scheduled_place"] = ["give the place, or the link of the online meeting"]
+        errors["scheduled_place"] = [_("give the place, or the link of the online meeting")]
     elif len(place) > 1000:
-        errors["scheduled_place"] = ["1000 characters at most"]
-    if row.decision and row.decision != "":
-        errors["skill"] = ["this skill is already decided"]
+        errors["scheduled_place"] = [_("%(num)d characters at most", num=1000)]
+    if row.decision:
+        errors["skill"] = [_("this skill is already decided")]
     if errors:
         raise ValidationFailed(errors)
     assert parsed is not None and at is not None
@@ -688,19 +733,21 @@ def schedule(session: Session, request: PlarRequest, assessor: PlarActor, *, ski
     request.messages.append(PlarMessage(
         kind=MessageKind.SCHEDULED.value, author_account_id=assessor.account_id,
         author_name=assessor.name[:300],
-        body=f"{row.skill.name}: {parsed.value.replace('_', ' ')} on "
-             f"{at:%Y-%m-%d %H:%M %Z} — {place}"))
+        body=f"{row.skill.name} — {parsed.value} — {at:%Y-%m-%d %H:%M} UTC — {place}"))
     audit.record(session, "plar.scheduled", actor_account_id=assessor.account_id,
                  context_id=request.context_id, subject_type=SUBJECT, subject_id=request.id,
                  launch_id=assessor.launch_id,
                  detail={"skill": row.skill.code, "method": parsed.value,
                          "at": at.isoformat(), "place": place})
     session.flush()
-    _tell_learner(session, request, "scheduled",
-                  f"PLAR: {parsed.value.replace('_', ' ')} scheduled for {row.skill.name}",
-                  f"{assessor.name or 'Your assessor'} scheduled a "
-                  f"{parsed.value.replace('_', ' ')} for the skill “{row.skill.name}” on "
-                  f"{at:%A %d %B %Y at %H:%M %Z}.\nWhere: {place}")
+    skill_name, who, method_value = row.skill.name, assessor.name, parsed.value
+    _tell_learner(session, request, "scheduled", lambda: (
+        _("PLAR: %(method)s scheduled for %(skill)s", method=_method_label(method_value),
+          skill=skill_name),
+        _("%(assessor)s scheduled: %(method)s for the skill “%(skill)s”, on %(when)s (UTC).",
+          assessor=who or _("Your assessor"), method=_method_label(method_value),
+          skill=skill_name, when=format_datetime(at, "full"))
+        + "\n" + _("Where: %(place)s", place=place)))
     return row
 
 
@@ -723,18 +770,18 @@ def decide_skill(session: Session, request: PlarRequest, assessor: PlarActor, *,
     try:
         parsed_decision = SkillDecision(decision)
     except ValueError:
-        errors["decision"] = ["choose demonstrated or not yet"]
+        errors["decision"] = [_("choose demonstrated or not yet demonstrated")]
     try:
         parsed_method = AssessmentMethod(method)
     except ValueError:
-        errors["method"] = ["choose how the skill was assessed"]
+        errors["method"] = [_("choose how the skill was assessed")]
     rationale = rationale.strip()
     if not rationale:
-        errors["rationale"] = ["give the reasons for the decision (the learner reads them)"]
+        errors["rationale"] = [_("give the reasons for the decision (the learner reads them)")]
     elif len(rationale) > MAX_RATIONALE:
-        errors["rationale"] = [f"{MAX_RATIONALE} characters at most"]
+        errors["rationale"] = [_("%(num)d characters at most", num=MAX_RATIONALE)]
     if row.decision:
-        raise Conflict("This skill is already decided.", code="already_decided")
+        raise Conflict(_("This skill is already decided."), code="already_decided")
     if errors:
         raise ValidationFailed(errors)
     now = utcnow()
@@ -755,17 +802,15 @@ def decide_skill(session: Session, request: PlarRequest, assessor: PlarActor, *,
     if status.granted:
         result.new_awards = _record_pass(session, request, row, assessor)
     elif status.awaiting_confirmation:
-        for other in _assessor_accounts(session, request.credential_id):
-            if other.person_id in (assessor.person_id, request.person_id):
-                continue
-            notifications.notify(
-                session, kind="plar.confirm", to_address=other.email,
-                person_id=other.person_id, issuer_id=request.issuer_id,
-                subject_type=SUBJECT, subject_id=request.id,
-                subject=f"PLAR: a second assessor is needed for {_title(session, request)}",
-                body=f"{assessor.name} granted “{row.skill.name}” to "
-                     f"{request.learner_name or 'a learner'}; a second assessor confirms it "
-                     "on credit-bearing credentials.")
+        others = [a for a in _assessor_accounts(session, request.credential_id)
+                  if a.person_id not in (assessor.person_id, request.person_id)]
+        title, who, skill_name = _title(session, request), assessor.name, row.skill.name
+        learner_name = request.learner_name
+        _tell_assessors(session, request, others, "confirm", lambda: (
+            _("PLAR: a second assessor is needed for %(title)s", title=title),
+            _("%(assessor)s granted “%(skill)s” to %(learner)s; on credit-bearing "
+              "micro-credentials a second assessor confirms it before it counts.",
+              assessor=who, skill=skill_name, learner=learner_name or _("a learner"))))
     result.decided = _close_if_final(session, request, assessor)
     session.flush()
     return result
@@ -777,15 +822,15 @@ def confirm_skill(session: Session, request: PlarRequest, assessor: PlarActor, *
     granted on a credit-bearing credential. Raises Forbidden (same assessor), Conflict."""
     _check_assessor(session, request, assessor)
     if request.state not in {s.value for s in OPEN_STATES}:
-        raise Conflict("This request is closed.", code="plar_state")
+        raise Conflict(_("This request is closed."), code="plar_state")
     row = _skill_row(request, skill_id)
     status = statuses_of(session, request)[row.skill_id]
     if not status.awaiting_confirmation:
-        raise Conflict("This skill does not wait for a confirmation.", code="not_awaiting")
+        raise Conflict(_("This skill does not wait for a confirmation."), code="not_awaiting")
     if row.decided_by_account_id == assessor.account_id or (
             row.decided_by_account_id is not None and
             _person_of(session, row.decided_by_account_id) == assessor.person_id):
-        raise Forbidden("A second assessor confirms: you decided this skill yourself.",
+        raise Forbidden(_("A second assessor confirms: you decided this skill yourself."),
                         code="same_assessor")
     row.confirmed_by_account_id = assessor.account_id
     row.confirmed_by_name = assessor.name[:300]
@@ -835,17 +880,24 @@ def _close_if_final(session: Session, request: PlarRequest, actor: PlarActor) ->
     granted = sum(1 for s in statuses if s.granted)
     _move(session, request, PlarState.DECIDED, actor, granted=granted,
           not_yet=len(statuses) - granted)
-    title = _title(session, request)
-    if request.award_id is not None:
-        summary = (f"You earned “{title}” through prior learning assessment and "
-                   "recognition (PLAR).")
-    else:
-        summary = (f"{granted} of {len(statuses)} skills were recognised as demonstrated. "
-                   "Skills not yet demonstrated can be earned in a course or in a new request.")
-    lines = [f"- {s.skill.name}: {s.decision.replace('_', ' ')} — {s.rationale}"
-             for s in request.skills]
-    _tell_learner(session, request, "decided", f"Decision on your PLAR request: {title}",
-                  summary + "\n\n" + "\n".join(lines))
+    title, earned, total = _title(session, request), request.award_id is not None, len(statuses)
+    rows = [(s.skill.name, s.decision, s.rationale) for s in request.skills]
+
+    def compose() -> tuple[str, str]:
+        if earned:
+            summary = _("You earned “%(title)s” through prior learning assessment and "
+                        "recognition (PLAR).", title=title)
+        else:
+            summary = _("%(granted)d of %(total)d skills were recognised as demonstrated. "
+                        "Skills not yet demonstrated can be earned in a course or in a new "
+                        "request.", granted=granted, total=total)
+        labels = {"demonstrated": _("demonstrated"), "not_yet": _("not yet demonstrated")}
+        lines = [f"- {name}: {labels.get(decision, decision)} — {rationale}"
+                 for name, decision, rationale in rows]
+        return (_("Decision on your PLAR request: %(title)s", title=title),
+                summary + "\n\n" + "\n".join(lines))
+
+    _tell_learner(session, request, "decided", compose)
     return True
 
 
@@ -867,7 +919,7 @@ def evidence_file_for(session: Session, *, file_id: int, person_id: int | None,
     allowed = any(may_read(r) for r in rows)
     stored = session.get(EvidenceFile, file_id) if allowed else None
     if stored is None:
-        raise NotFound("That evidence file does not exist or is not yours to see.")
+        raise NotFound(_("That evidence file does not exist or is not yours to see."))
     return stored
 
 
