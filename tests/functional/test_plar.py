@@ -410,6 +410,8 @@ def test_every_assessor_route_refuses_people_who_do_not_assess(app, db, platform
     assert (len(db.scalars(select(AuditEvent)).all()), req.state, req.row_version) == before
     anonymous = app.test_client()
     for path, methods in _plar_rules(app, "/plar"):
+        if path.startswith("/plar/start/"):
+            continue  # the public page's way in: explains how to sign in (tested below)
         path = path.replace("<code>", "DATA-B").format(id=req.id)
         if "GET" in methods:
             assert anonymous.get(path).status_code in (400, 401, 403), path
@@ -419,3 +421,24 @@ def test_learner_pages_are_for_learners(app, db, plar_school):
     """The request form is a learner's: an instructor launch gets 403."""
     assert plar_school["pat"].get("/plar").status_code == 403
     assert plar_school["pat"].get("/plar/new/DATA-B").status_code == 403
+
+
+def test_public_page_leads_a_signed_in_learner_to_the_request_form(app, db, plar_school):
+    public = app.test_client().get("/c/northern/DATA-B")
+    assert public.status_code == 200
+    html = public.get_data(as_text=True)
+    assert "Ask for recognition of prior learning" in html
+    assert 'href="/plar/start/northern/DATA-B"' in html
+    # Nobody signed in: how to sign in first.
+    anonymous = app.test_client().get("/plar/start/northern/DATA-B")
+    assert anonymous.status_code == 200
+    assert "open MicroCred from one of your courses" in anonymous.get_data(as_text=True)
+    # Sam's browser carries his launch (the cookie): straight to the form.
+    response = plar_school["sam"].client.get("/plar/start/northern/DATA-B")
+    assert response.status_code == 303
+    assert response.headers["Location"].startswith("/plar/new/DATA-B?lt=")
+    form = plar_school["sam"].client.get(response.headers["Location"])
+    assert form.status_code == 200 and "Send my request" in form.get_data(as_text=True)
+    # Staff are told that learners ask.
+    staff = plar_school["pat"].client.get("/plar/start/northern/DATA-B")
+    assert staff.status_code == 200 and "as staff" in staff.get_data(as_text=True)

@@ -229,3 +229,37 @@ def evidence_file(file_id: int) -> ResponseReturnValue:
                                             person_id=actor.person_id, assessor=actor,
                                             issuer_id=issuer.id)
     return file_response(stored)
+
+
+@bp.get("/start/<issuer_slug>/<code>")
+def start_from_public_page(issuer_slug: str, code: str) -> ResponseReturnValue:
+    """From a credential's public page: a learner signed in through a launch (its token or
+    cookie) goes on to the request form; anyone else reads how to sign in first. Nothing is
+    revealed about who is signed in beyond what that person launched as."""
+    from lti_tool.errors import LaunchSessionError
+    from lti_tool.web.common.launch_session import load_current_launch
+
+    reason = "no_launch"
+    current = None
+    try:
+        current = load_current_launch()
+    except LaunchSessionError:
+        current = None
+    if current is not None:
+        issuer = _issuer_or_none(current)
+        if AppRole.LEARNER not in current.launch.app_roles:
+            reason = "not_learner"
+        elif issuer is None or issuer.slug != issuer_slug[:64]:
+            reason = "other_issuer"
+        else:
+            return redirect(url_for("plar.new", code=code[:64], lt=current.token), code=303)
+    from flask import render_template
+
+    return render_template("plar/start.html", reason=reason, issuer_slug=issuer_slug[:64],
+                           code=code[:64]), 200
+
+
+def _issuer_or_none(current: CurrentLaunch) -> Any:
+    from lti_tool.web.common.catalog_access import issuer_for_launch
+
+    return issuer_for_launch(db_session(), current)
