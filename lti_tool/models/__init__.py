@@ -20,6 +20,14 @@ from lti_tool.models.keys import ToolKey
 from lti_tool.models.lti import Context, Deployment, LearnerAccount, Person, Platform, ResourceLink
 from lti_tool.models.occupations import Occupation, OccupationSkill
 from lti_tool.models.pathways import Pathway, PathwayReview, PathwayStepLink, PathwayVersion
+from lti_tool.models.plar import (
+    Notification,
+    PlarAssessor,
+    PlarEvidence,
+    PlarMessage,
+    PlarRequest,
+    PlarSkill,
+)
 from lti_tool.models.tracking import (
     Award,
     Demonstration,
@@ -51,6 +59,7 @@ __all__ = [
     "LearnerAccount",
     "LinkProposal",
     "MicroCredential",
+    "Notification",
     "Occupation",
     "OccupationSkill",
     "Offering",
@@ -59,6 +68,11 @@ __all__ = [
     "PathwayStepLink",
     "PathwayVersion",
     "Person",
+    "PlarAssessor",
+    "PlarEvidence",
+    "PlarMessage",
+    "PlarRequest",
+    "PlarSkill",
     "Platform",
     "ResourceLink",
     "Review",

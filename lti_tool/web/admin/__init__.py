@@ -27,6 +27,7 @@ from lti_tool.web.admin import (  # noqa: F401 - importing registers the routes
     institution,
     occupations,
     pathways,
+    plar,
     platforms,
     reviews,
     roles,
