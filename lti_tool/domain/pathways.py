@@ -301,6 +301,8 @@ class PathwaySpec:
     order: tuple[tuple[str, str], ...]
     translations: Mapping[str, Mapping[str, str]] = field(default_factory=dict)
     target_title: str = ""
+    # French titles of the steps and the target, by code, as published (snapshot).
+    step_titles_fr: Mapping[str, str] = field(default_factory=dict)
 
     @property
     def steps(self) -> tuple[Step, ...]:
@@ -339,7 +341,12 @@ def spec_of(content: Mapping[str, Any]) -> PathwaySpec:
         groups=tuple(groups),
         order=tuple((str(a), str(b)) for a, b in content.get("order") or ()),
         translations=dict(content.get("translations") or {}),
-        target_title=str(target.get("title") or ""))
+        target_title=str(target.get("title") or ""),
+        step_titles_fr={**{str(s["credential"]): str(s["title_fr"])
+                           for g in content.get("groups") or ()
+                           for s in g.get("steps") or () if s.get("title_fr")},
+                        **({str(target["credential"]): str(target["title_fr"])}
+                           if target.get("credential") and target.get("title_fr") else {})})
 
 
 # -- validation -------------------------------------------------------------------------------

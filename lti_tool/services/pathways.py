@@ -285,11 +285,14 @@ def build_snapshot(session: Session, version: PathwayVersion) -> dict[str, Any]:
     spec = spec_of(content)
     codes = [*spec.step_codes, *([spec.target_credential] if spec.target_credential else [])]
     facts = catalog_facts(session, version.pathway.issuer_id, codes)
+    french = _french_titles(session, version.pathway.issuer_id, codes)
     groups = []
     for g in content.get("groups") or []:
         steps = []
         for s in g.get("steps") or []:
             f = facts.get(s["credential"])
+            if french.get(s["credential"]):
+                s = {**s, "title_fr": french[s["credential"]]}
             steps.append({**s, "title": f.title if f else s["credential"],
                           "notional_hours": str(f.notional_hours)
                           if f and f.notional_hours is not None else None,
@@ -299,7 +302,26 @@ def build_snapshot(session: Session, version: PathwayVersion) -> dict[str, Any]:
     if target.get("credential"):
         f = facts.get(target["credential"])
         target["title"] = f.title if f else target["credential"]
+        if french.get(target["credential"]):
+            target["title_fr"] = french[target["credential"]]
     return {**content, "groups": groups, "target": target, "version": version.version}
+
+
+def _french_titles(session: Session, issuer_id: int, codes: Iterable[str]) -> dict[str, str]:
+    """The French titles of the current published versions of these credentials."""
+    wanted = list(dict.fromkeys(codes))
+    if not wanted:
+        return {}
+    out: dict[str, str] = {}
+    for code, content in session.execute(
+            select(MicroCredential.code, CredentialVersion.content)
+            .join(CredentialVersion, CredentialVersion.credential_id == MicroCredential.id)
+            .where(MicroCredential.issuer_id == issuer_id, MicroCredential.code.in_(wanted),
+                   CredentialVersion.state == PUBLISHED)):
+        fr = ((content or {}).get("translations") or {}).get("fr") or {}
+        if isinstance(fr, dict) and isinstance(fr.get("title"), str) and fr["title"]:
+            out[code] = fr["title"]
+    return out
 
 
 def transition(session: Session, actor: Actor, version_id: int, action: Action,

@@ -8,8 +8,9 @@ second group with the form's own button; submits it. Terry, another person, revi
 the rubric and approves; Avery publishes it (after a confirmation) and opens its public
 page. In "Coding for Teachers" (continuing education) Lena holds A; Terry records her last
 skill for B in the grid, and the program credential P is awarded at once (route stacked);
-it verifies. Lena's page shows the pathway complete, each step earned in words, and the
-steps list says the same as the public page. axe-core: no serious or critical violation
+it verifies. Lena's page shows the pathway complete: the flowchart with her progress, its
+text alternative naming every step with its status, and the steps list saying the same as
+the public page. axe-core: no serious or critical violation
 on the pathway form, the pathway page, the review form, the public page and Lena's page."""
 
 from __future__ import annotations
@@ -235,5 +236,12 @@ def test_build_review_publish_and_a_learner_completes_the_pathway(browser, live_
     # The learner's list says the same as the public one, plus the statuses.
     for title in (data["title_A"], data["title_B"], data["title_C"], data["title_P"]):
         assert title in learner_steps and title in public_steps
+    # The flowchart with her progress, and its text alternative saying the same.
+    expect(card.locator("svg.flowchart")).to_have_count(1)
+    words = card.locator("section.flowchart-text").inner_text()
+    for key in ("A", "B", "C", "P"):
+        assert data[f"title_{key}"] in words, words
+    svg_text = card.locator("svg.flowchart").text_content() or ""
+    assert "Earned" in svg_text and words.count("Earned") >= 3, words  # A, B and P
     assert_accessible(lena, "the learner's page with a pathway")
     screenshot(lena, "learner-pathway-1280")

@@ -124,3 +124,20 @@ def test_a_credentials_page_says_its_pathway_worth_and_what_a_program_rests_on(
     assert "Awarded on completing a pathway" in html
     assert f'href="http://tool.test/credentials/{step.public_id}"' in html
     assert "awarded on completing this pathway of 2 steps" in html
+
+
+def test_the_public_page_has_the_flowchart_and_its_downloads(client: FlaskClient,
+                                                             college: CatalogBuilder) -> None:
+    base = f"/c/{college.issuer.slug}/pathways/PATH"
+    html = client.get(base).get_data(as_text=True)
+    assert '<svg' in html and 'class="flowchart' in html
+    assert "The flowchart in words" in html
+    assert f'href="{base}/flowchart.svg"' in html and f'href="{base}/flowchart.png"' in html
+    svg = client.get(f"{base}/flowchart.svg")
+    assert svg.status_code == 200 and svg.mimetype == "image/svg+xml"
+    assert "attachment" in svg.headers["Content-Disposition"]
+    assert "Credential A" in svg.get_data(as_text=True)
+    png = client.get(f"{base}/flowchart.png")
+    assert png.status_code == 200 and png.data.startswith(b"\x89PNG")
+    assert client.get(f"/c/{college.issuer.slug}/pathways/DRAFTY/flowchart.svg"
+                      ).status_code == 404

@@ -53,6 +53,9 @@ def test_learner_and_instructor_see_the_pathway(app, db, platform) -> None:
     assert "Next steps: PY-DATA." in text
     assert "✔ Earned Python Programming Fundamentals" in text
     assert "○ Not started Python for Data" in text
+    # The flowchart with the learner's progress, and its text alternative.
+    assert "The flowchart in words" in text
+    assert page.html.count("<svg") >= 1 and "Status: Earned" in text
 
     # The last step, in this continuing-education course: the program credential at once.
     result = demonstrate(db, course, sam, catalog.skills["PY-TEST"])

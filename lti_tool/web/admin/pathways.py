@@ -37,6 +37,7 @@ from lti_tool.web.admin.staff import (
     render,
     writer_staff,
 )
+from lti_tool.web.common import pathway_views
 from lti_tool.web.common.launch_session import check_csrf
 
 LIFECYCLE_BUTTONS = (Action.SUBMIT, Action.WITHDRAW, Action.PUBLISH, Action.RETIRE)
@@ -155,12 +156,17 @@ def pathway_edit(version_id: int) -> ResponseReturnValue:
 
 
 def preview_of(staff: Staff, version: PathwayVersion) -> dict[str, Any]:
-    """The pathway as its public page will describe it (titles resolved now)."""
+    """The pathway as its public page will describe it (titles resolved now), with its
+    flowchart (``flowchart``)."""
     snapshot = version.snapshot or service.build_snapshot(staff.session, version)
     pathway = PublishedPathway(version.id, version.pathway.code, version.version,
                                version.target_credential_id, spec_of(snapshot))
-    return public_pathways.pathway_json(staff.issuer, pathway,
+    data = public_pathways.pathway_json(staff.issuer, pathway,
                                         current_app.config["PUBLIC_BASE_URL"])
+    data["flowchart"] = pathway_views.flowchart(
+        staff.issuer, pathway, id_prefix="preview-flow",
+        downloads=version.state == LifecycleState.PUBLISHED.value)
+    return data
 
 
 def _pathway_page(staff: Staff, pathway_id: int, *, number: int | None = None,

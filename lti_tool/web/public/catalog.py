@@ -21,6 +21,8 @@ from lti_tool.i18n import current_locale, sort_key
 from lti_tool.services import public_catalog as public
 from lti_tool.services import public_pathways
 from lti_tool.services.catalog import localized_version
+from lti_tool.web.common import pathway_views
+from lti_tool.web.common.flowchart import png_download, svg_download
 
 bp = Blueprint("public_catalog", __name__, url_prefix="/c")
 
@@ -147,5 +149,18 @@ def pathway(issuer_slug: str, code: str) -> ResponseReturnValue:
         title=localized(data["title"], data["translations"], "title", locale),
         description=localized(data["description"], data["translations"], "description",
                               locale),
-        flowchart=None)
+        flowchart=pathway_views.flowchart(issuer, found))
     return _conditional(Response(html, mimetype="text/html"))
+
+
+@bp.get("/<issuer_slug>/pathways/<code>/flowchart.<any(svg, png):fmt>")
+def pathway_flowchart(issuer_slug: str, code: str, fmt: str) -> ResponseReturnValue:
+    """The published pathway's flowchart to download: SVG (prints at any size) or PNG."""
+    session = db_session()
+    issuer = public.issuer_by_slug(session, issuer_slug)
+    found = public_pathways.public_pathway(session, issuer, code)
+    graph = pathway_views.graph_for_download(issuer, found)
+    response = svg_download(graph) if fmt == "svg" else png_download(graph)
+    response.headers["Cache-Control"] = CACHE_CONTROL
+    response.vary.add("Accept-Language")
+    return response
