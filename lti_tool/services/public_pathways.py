@@ -52,8 +52,15 @@ def articulation_json(art: Articulation) -> dict[str, Any]:
             "transfer_notes": art.transfer_notes}
 
 
-def _step_json(step: Step, issuer: Issuer, base_url: str) -> dict[str, Any]:
+def _title_translations(spec: PathwaySpec, code: str) -> dict[str, Any]:
+    fr = spec.step_titles_fr.get(code)
+    return {"fr": {"title": fr}} if fr else {}
+
+
+def _step_json(step: Step, issuer: Issuer, base_url: str,
+               spec: PathwaySpec | None = None) -> dict[str, Any]:
     return {"credential": step.credential, "title": step.title or step.credential,
+            "translations": _title_translations(spec, step.credential) if spec else {},
             "url": credential_url(base_url, issuer, step.credential),
             "versions": list(step.versions), "versions_text": describe_versions(step),
             "hours": decimal_text(step_hours(step)),
@@ -68,7 +75,7 @@ def pathway_json(issuer: Issuer, pathway: PublishedPathway, base_url: str,
     spec: PathwaySpec = pathway.spec
     groups = []
     for gi, group in enumerate(spec.groups):
-        steps = [_step_json(s, issuer, base_url) for s in group.steps]
+        steps = [_step_json(s, issuer, base_url, spec) for s in group.steps]
         entry: dict[str, Any] = {
             "key": group.key, "title": group.title, "rule": group.rule.value,
             "minimum": decimal_text(group.minimum) if group.rule is not GroupRule.ALL else None,
@@ -86,6 +93,8 @@ def pathway_json(issuer: Issuer, pathway: PublishedPathway, base_url: str,
     if spec.target_credential:
         target["credential"] = {"code": spec.target_credential,
                                 "title": spec.target_title or spec.target_credential,
+                                "translations": _title_translations(spec,
+                                                                    spec.target_credential),
                                 "url": credential_url(base_url, issuer,
                                                       spec.target_credential)}
     if spec.external is not None:
@@ -164,3 +173,20 @@ def catalog_json(session: Session, issuer: Issuer, base_url: str) -> list[dict[s
              "target": p.spec.target_title or (p.spec.external.name
                                                if p.spec.external else "")}
             for p in pathways.published_pathways(session, issuer.id)]
+
+
+def localize(data: dict[str, Any], locale: str) -> dict[str, Any]:
+    """For an HTML page in ``locale``: the step and target titles as ``LocalText``
+    (``title_text``; French where the credential has it, else English marked). Call after
+    the JSON was sent or not: it adds values JSON cannot carry."""
+    from lti_tool.domain.texts import localized
+
+    for group in data["groups"]:
+        for step in group["steps"]:
+            step["title_text"] = localized(step["title"], step.get("translations"), "title",
+                                           locale)
+    credential = data["target"].get("credential")
+    if credential:
+        credential["title_text"] = localized(credential["title"],
+                                             credential.get("translations"), "title", locale)
+    return data

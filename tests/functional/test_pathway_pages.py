@@ -24,7 +24,9 @@ def college(db: Session) -> CatalogBuilder:
     b = CatalogBuilder(db)
     for code in ("A", "B", "C", "D", "PROG"):
         b.skills(f"S{code}")
-        b.credential(code, LifecycleState.PUBLISHED, required=(f"S{code}",))
+        extra = {"translations": {"fr": {"title": "Titre A en français"}}} \
+            if code == "A" else {}
+        b.credential(code, LifecycleState.PUBLISHED, required=(f"S{code}",), **extra)
     published_pathway(db, b, core=("A", "B"), choose=("C", "D"), choose_min=1,
                       order=(("A", "B"),),
                       description=f"How it stacks. {HOSTILE}")
@@ -72,6 +74,9 @@ def test_french_page_uses_the_french_title_and_marks_english(client: FlaskClient
     html = client.get(f"/c/{college.issuer.slug}/pathways/PATH?lang=fr").get_data(
         as_text=True)
     assert "Cheminement PATH" in html
+    # A step whose credential has a French title shows it; the others English, marked.
+    assert "Titre A en français" in html
+    assert '<span lang="en">Credential B</span>' in html
     for text in ("Choisir 1 sur 2", "1,5 crédits", "Mène à", "Ce qu'il vaut"):
         assert text in html, text
     # No French description: the English one, marked as such.

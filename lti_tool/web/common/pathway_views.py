@@ -36,6 +36,7 @@ from lti_tool.services.public_catalog import credential_url, http_url
 
 def _localize(data: dict[str, Any]) -> dict[str, Any]:
     locale = current_locale()
+    public_pathways.localize(data, locale)
     data["title_text"] = localized(data["title"], data["translations"], "title", locale)
     data["description_text"] = localized(data["description"], data["translations"],
                                          "description", locale)

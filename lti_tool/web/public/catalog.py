@@ -145,7 +145,8 @@ def pathway(issuer_slug: str, code: str) -> ResponseReturnValue:
         return _conditional(jsonify(data))
     locale = current_locale()
     html = render_template(
-        "public/pathway.html", p=data, issuer=data["issuer"],
+        "public/pathway.html", p=public_pathways.localize(data, locale),
+        issuer=data["issuer"],
         title=localized(data["title"], data["translations"], "title", locale),
         description=localized(data["description"], data["translations"], "description",
                               locale),
