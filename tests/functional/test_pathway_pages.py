@@ -146,3 +146,12 @@ def test_the_public_page_has_the_flowchart_and_its_downloads(client: FlaskClient
     assert png.status_code == 200 and png.data.startswith(b"\x89PNG")
     assert client.get(f"/c/{college.issuer.slug}/pathways/DRAFTY/flowchart.svg"
                       ).status_code == 404
+
+
+def test_the_public_catalog_lists_published_pathways(client: FlaskClient,
+                                                     college: CatalogBuilder) -> None:
+    html = client.get(f"/c/{college.issuer.slug}").get_data(as_text=True)
+    assert "Pathway PATH" in html and "4 steps · leads to Credential PROG" in html
+    assert "DRAFTY" not in html
+    data = client.get(f"/c/{college.issuer.slug}", headers=JSON).get_json()
+    assert [p["code"] for p in data["pathways"]] == ["PATH"]

@@ -93,9 +93,14 @@ def catalog(issuer_slug: str) -> ResponseReturnValue:
     issuer = public.issuer_by_slug(session, issuer_slug)
     versions = public.published_catalog(session, issuer)
     data = public.catalog_json(issuer, versions, _base_url())
+    data["pathways"] = public_pathways.catalog_json(session, issuer, _base_url())
     if _wants_json():
         return _conditional(jsonify(data))
     locale = current_locale()
+    for item in data["pathways"]:
+        item["title_text"] = localized(item["title"], item["translations"], "title", locale)
+        item["description_text"] = localized(item["description"], item["translations"],
+                                             "description", locale)
     shown = {**data, "credentials": [
         localized_view(item, locale, ("title", "short_description"))
         for item in data["credentials"]]}
