@@ -665,10 +665,12 @@ def award_programs_for_pathway(session: Session, version: PathwayVersion) -> lis
     return created
 
 
-def flag_programs_resting_on(session: Session, award: Award, *, by_ref: str) -> list[Award]:
-    """An award was revoked: flag for review every standing program award of the same
-    person that was awarded on it (an administrator keeps or revokes it). Idempotent."""
-    flagged = []
+def flag_programs_resting_on(session: Session, award: Award, *, by_ref: str,
+                             flagged: bool = False) -> list[Award]:
+    """An award was revoked (or, ``flagged``, put under review): flag for review every
+    standing program award of the same person that was awarded on it (an administrator
+    keeps or revokes it). Idempotent."""
+    result = []
     for program in session.scalars(select(Award).where(
             Award.person_id == award.person_id, Award.route == STACKED_ROUTE,
             Award.status == AwardStatus.ACTIVE.value)):
@@ -676,12 +678,15 @@ def flag_programs_resting_on(session: Session, award: Award, *, by_ref: str) -> 
             continue
         program.status = AwardStatus.FLAGGED.value
         program.flagged_at = utcnow()
-        program.flag_reason = ("A micro-credential this program credential was awarded on "
-                               f"was revoked: {award.revoked_reason}")[:2000]
+        program.flag_reason = (
+            "A micro-credential this program credential was awarded on is under review: "
+            f"{award.flag_reason}" if flagged else
+            "A micro-credential this program credential was awarded on was revoked: "
+            f"{award.revoked_reason}")[:2000]
         audit.record(session, "award.flagged", context_id=program.context_id,
                      subject_type="award", subject_id=program.id,
                      detail={"revoked_award": award.id, "by": by_ref})
-        flagged.append(program)
-    if flagged:
+        result.append(program)
+    if result:
         session.flush()
-    return flagged
+    return result

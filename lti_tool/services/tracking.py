@@ -396,6 +396,10 @@ def _flag_awards_resting_on(session: Session, previous: Demonstration, demo: Dem
                      launch_id=assessor.launch_id, detail={"demonstration": demo.id})
         flagged.append(award)
     session.flush()
+    for award in list(flagged):
+        # A program credential awarded on it is questionable too (issue 12).
+        flagged += pathways.flag_programs_resting_on(session, award, by_ref=assessor.ref,
+                                                     flagged=True)
     return flagged
 
 

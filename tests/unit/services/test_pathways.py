@@ -192,3 +192,19 @@ def test_progress_for_a_person(db, campus):
     assert mine.progress.steps_earned == 1
     assert [s.credential for s in mine.progress.next_steps] == ["B", "C", "D"]
     assert mine.progress.credits_earned == 1.5
+
+
+def test_a_step_flagged_after_a_correction_flags_the_program_award(db, campus):
+    b = campus.catalog
+    published_pathway(db, b, core=("A", "B"))
+    course = campus.course("CS-1", "for-credit")
+    for code in ("A", "B"):
+        campus.offer(course, catalog.published_version(db, b.issuer.id, code))
+    ada = campus.learner("ada", course)
+    first = record(db, course, ada, campus.skill("SA"))
+    _b, program = _earn(db, campus, course, ada, "SB")
+    corrected = record(db, course, ada, campus.skill("SA"), "fail",
+                       supersedes_id=first.demonstration.id, reason="Wrong learner.")
+    assert {a.id for a in corrected.flagged_awards} == {first.new_awards[0].id, program.id}
+    assert program.status == AwardStatus.FLAGGED.value
+    assert "under review" in program.flag_reason
