@@ -33,6 +33,7 @@ from sqlalchemy.orm import Session, aliased, selectinload
 
 from lti_tool.domain.catalog import EarningRule, LifecycleState, Route, RuleProgress
 from lti_tool.domain.lti import ContextKind, LaunchContext
+from lti_tool.domain.pathways import STACKED_ROUTE
 from lti_tool.domain.tracking import (
     AwardStatus,
     Cell,
@@ -640,17 +641,18 @@ def progress_for(session: Session, person_id: int, context: Context) -> list[Cre
 
 def awards_in_context(session: Session, context: Context) -> list[Award]:
     """Awards for the credentials offered here held by anyone on the roster (wherever they
-    were earned)."""
+    were earned), and the program credentials awarded here (a pathway completed by an
+    award of this course: its instructors review them when flagged)."""
     credential_ids = [o.credential_id for o in active_offerings(session, context.id)]
-    if not credential_ids:
-        return []
     from lti_tool.models import RosterEntry
 
     persons = select(LearnerAccount.person_id).join(
         RosterEntry, RosterEntry.account_id == LearnerAccount.id).where(
         RosterEntry.context_id == context.id)
+    here = (Award.context_id == context.id) & (Award.route == STACKED_ROUTE)
     return list(session.scalars(select(Award).where(
-        Award.credential_id.in_(credential_ids), Award.person_id.in_(persons))
+        or_(Award.credential_id.in_(credential_ids), here) if credential_ids else here,
+        Award.person_id.in_(persons))
         .order_by(Award.awarded_at, Award.id)))
 
 

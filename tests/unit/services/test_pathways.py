@@ -208,3 +208,6 @@ def test_a_step_flagged_after_a_correction_flags_the_program_award(db, campus):
     assert {a.id for a in corrected.flagged_awards} == {first.new_awards[0].id, program.id}
     assert program.status == AwardStatus.FLAGGED.value
     assert "under review" in program.flag_reason
+    # The course where it was awarded lists it (its instructors keep or revoke it), although
+    # the program credential is not offered there.
+    assert program in tracking.awards_in_context(db, course)
