@@ -71,6 +71,7 @@ from lti_tool.services.catalog_io import (  # one import report and problem list
     _csv_uncell,
     _path,
     _Problems,
+    _read_csv,
     parse_catalog_json,
 )
 
@@ -485,41 +486,9 @@ def import_occupations_csv(session: Session, actor: Actor, data: str | bytes, *,
     idempotent; raises Forbidden without catalog:write."""
     actor.require(Scope.CATALOG_WRITE)
     problems = _Problems()
-    raw = data.encode("utf-8") if isinstance(data, str) else data
-    records: list[list[str]] = []
-    if len(raw) > CSV_MAX_BYTES:
-        problems.add("file", "", f"is larger than {CSV_MAX_BYTES // 1_000_000} MB")
-    else:
-        try:
-            text = raw.decode("utf-8-sig")
-            if "\x00" in text:
-                problems.add("file", "", "is not valid CSV (it contains NUL bytes)")
-            else:
-                records = list(csv.reader(io.StringIO(text, newline=""), strict=True))
-        except UnicodeDecodeError:
-            problems.add("file", "", "is not UTF-8 text: save it as 'CSV UTF-8'")
-        except csv.Error as exc:
-            problems.add("file", "", f"is not valid CSV ({exc})")
+    header, rows = _read_csv(data, problems, columns=CSV_COLUMNS, required=("code", "title"),
+                             max_bytes=CSV_MAX_BYTES, max_rows=CSV_MAX_ROWS)
     if problems:
-        return ImportReport(ok=False, problems=problems.final(), dry_run=dry_run)
-    if not records or not any(cell.strip() for cell in records[0]):
-        problems.add("row 1", "", "the first row must name the columns: " + ",".join(CSV_COLUMNS))
-        return ImportReport(ok=False, problems=problems.final(), dry_run=dry_run)
-    header = [cell.strip().lower() for cell in records[0]]
-    unknown = [h for h in header if h not in CSV_COLUMNS]
-    missing = [h for h in ("code", "title") if h not in header]
-    twice = sorted({h for h in header if header.count(h) > 1})
-    if unknown or missing or twice:
-        detail = "; ".join(part for part in (
-            "unknown columns: " + ", ".join(unknown) if unknown else "",
-            "missing columns: " + ", ".join(missing) if missing else "",
-            "repeated columns: " + ", ".join(twice) if twice else "") if part)
-        problems.add("row 1", "", f"the first row must name the columns "
-                                  f"({','.join(CSV_COLUMNS)}); {detail}")
-        return ImportReport(ok=False, problems=problems.final(), dry_run=dry_run)
-    rows = records[1:]
-    if len(rows) > CSV_MAX_ROWS:
-        problems.add("file", "", f"has {len(rows)} rows; at most {CSV_MAX_ROWS} are accepted")
         return ImportReport(ok=False, problems=problems.final(), dry_run=dry_run)
 
     # Group the rows by occupation code, keeping the row numbers of each skill.
