@@ -192,7 +192,7 @@ def test_csv_import_groups_rows_and_locates_problems(db, built):
 
 
 @pytest.mark.parametrize(("data", "message"), [
-    (b"\xff\xfe\x00c", "UTF-8"),
+    (b"\x81\x8d\x8f", "UTF-8"),
     ("code,title,colour\nA,B,C\n", "unknown columns: colour"),
     ("title\nA\n", "missing columns: code"),
     ("", "first row"),

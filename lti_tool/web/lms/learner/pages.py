@@ -23,7 +23,7 @@ from lti_tool.domain.lti import ROLE_LABELS, AppRole
 from lti_tool.domain.texts import LocalText, localized
 from lti_tool.errors import NotFound
 from lti_tool.extensions import db_session
-from lti_tool.i18n import current_locale
+from lti_tool.i18n import current_locale, current_short
 from lti_tool.models import Award, Context, EvidenceFile, MicroCredential
 from lti_tool.services import issuing, learner_records, occupations
 from lti_tool.services.catalog import published_version
@@ -91,7 +91,8 @@ def _page(current: CurrentLaunch, *, only: MicroCredential | None = None) -> dic
         if record.get("context_pk") is not None else None
     issuer = issuer_for_launch(session, current)
     records = learner_records.for_learner(session, person_id=person_id, context=context,
-                                          issuer_id=issuer.id if issuer else None, only=only)
+                                          issuer_id=issuer.id if issuer else None, only=only,
+                                          lang=current_short())
     if records.new_awards:
         session.commit()
     # What the learner can do with each earned credential (issued here if not yet).
