@@ -171,22 +171,25 @@ def link_requirement(session: Session, actor: Actor, occupation_id: int, require
 
 
 def _skill_refs(session: Session, issuer_id: int) -> list[SkillRef]:
-    rows = session.execute(select(Skill.id, Skill.code, Skill.name, Skill.alignments)
+    rows = session.execute(select(Skill.id, Skill.code, Skill.name, Skill.alignments,
+                                  Skill.translations)
                            .where(Skill.issuer_id == issuer_id)).all()
     return [SkillRef(sid, code, name, frozenset(
         str(a.get("target_url", "")).strip() for a in (alignments or [])
-        if isinstance(a, dict) and a.get("target_url")))
-        for sid, code, name, alignments in rows]
+        if isinstance(a, dict) and a.get("target_url")), _fr(translations, "name"))
+        for sid, code, name, alignments, translations in rows]
 
 
 def _credential_refs(session: Session, issuer_id: int) -> list[CredentialRef]:
     """Per credential: its latest published version, or (none published yet) its latest
     version in development. Retired and rejected versions teach nothing new."""
     # Plain columns, not whole versions: their content and snapshot JSON are not needed.
+    # The French title only, out of the content JSON (json_extract / ->> in the database).
+    title_fr = CredentialVersion.content["translations"]["fr"]["title"].as_string()
     versions = session.execute(
         select(CredentialVersion.id, CredentialVersion.credential_id,
                CredentialVersion.version, CredentialVersion.state, CredentialVersion.title,
-               MicroCredential.code)
+               MicroCredential.code, title_fr)
         .join(MicroCredential, MicroCredential.id == CredentialVersion.credential_id)
         .where(MicroCredential.issuer_id == issuer_id,
                CredentialVersion.state.in_([LifecycleState.PUBLISHED.value,
@@ -195,14 +198,14 @@ def _credential_refs(session: Session, issuer_id: int) -> list[CredentialRef]:
                                             LifecycleState.APPROVED.value]))
         .order_by(CredentialVersion.credential_id, CredentialVersion.version)).all()
     published = LifecycleState.PUBLISHED.value
-    chosen: dict[int, tuple[int, int, str, str, str]] = {}
-    for version_id, credential_id, number, state, title, code in versions:
+    chosen: dict[int, tuple[int, int, str, str, str, str]] = {}
+    for version_id, credential_id, number, state, title, code, french in versions:
         # Oldest first: a later version replaces an earlier one, except that a published
         # version counts, not a newer draft of it.
         current = chosen.get(credential_id)
         if current is not None and current[2] == published and state != published:
             continue
-        chosen[credential_id] = (version_id, number, state, title, code)
+        chosen[credential_id] = (version_id, number, state, title, code, french or "")
     if not chosen:
         return []
     links = session.execute(select(CredentialSkill.version_id, CredentialSkill.skill_id,
@@ -216,8 +219,9 @@ def _credential_refs(session: Session, issuer_id: int) -> list[CredentialRef]:
             version_id, set()).add(skill_id)
     return [CredentialRef(credential_id, code, title, number, state,
                           frozenset(required.get(version_id, ())),
-                          frozenset(optional.get(version_id, ())))
-            for credential_id, (version_id, number, state, title, code) in chosen.items()]
+                          frozenset(optional.get(version_id, ())), french)
+            for credential_id, (version_id, number, state, title, code, french)
+            in chosen.items()]
 
 
 def _requirements(occupation: Occupation) -> list[Requirement]:
