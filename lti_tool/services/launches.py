@@ -26,6 +26,7 @@ from sqlalchemy.orm import Session
 from sqlalchemy.orm.util import identity_key
 
 from lti_tool.domain.lti import LaunchContext, context_kind_from_launch
+from lti_tool.domain.texts import short_lang
 from lti_tool.models import AuditEvent, Context, LearnerAccount, Person, ResourceLink
 from lti_tool.models.base import utcnow
 from lti_tool.services import audit
@@ -72,6 +73,8 @@ def _upsert_account(session: Session, launch: LaunchContext) -> LearnerAccount:
         account.email = _clip(launch.email, 320)
     if launch.lis_person_sourcedid:
         account.lis_person_sourcedid = _clip(launch.lis_person_sourcedid, 255)
+    if launch.locale.strip():
+        account.language = short_lang(launch.locale)
     seen = set(account.roles_seen or [])
     if not set(launch.roles) <= seen:
         account.roles_seen = sorted(seen | set(launch.roles))[:50]
@@ -128,7 +131,8 @@ def _upsert_link(session: Session, context: Context, launch: LaunchContext) -> R
 # Core (no identity map, no unit of work), so any copy of these rows already loaded in the
 # session is expired afterwards. The reads are built once.
 
-_ACCOUNT_FIELDS = ("name", "given_name", "family_name", "email", "lis_person_sourcedid")
+_ACCOUNT_FIELDS = ("name", "given_name", "family_name", "email", "lis_person_sourcedid",
+                   "language")
 _ACCOUNT_READ = select(
     _ACCOUNTS.c.id, _ACCOUNTS.c.person_id, _ACCOUNTS.c.roles_seen, _ACCOUNTS.c.last_launch_at,
     *(_ACCOUNTS.c[f] for f in _ACCOUNT_FIELDS),
@@ -148,6 +152,9 @@ def _account_values(launch: LaunchContext, now: datetime) -> dict[str, Any]:
         values["email"] = _clip(launch.email, 320)
     if launch.lis_person_sourcedid:
         values["lis_person_sourcedid"] = _clip(launch.lis_person_sourcedid, 255)
+    # The launch's language is remembered: credentials are issued in it (issuing).
+    if launch.locale.strip():
+        values["language"] = short_lang(launch.locale)
     return values
 
 
