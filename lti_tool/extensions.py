@@ -510,12 +510,12 @@ def init_app(app: Flask) -> None:
         )
 
     # The registry cache (platforms, deployments, issuer links) is used inside requests;
-    # commits outside them (CLI, jobs) announce registry changes through this app's store.
+    # commits of this app's sessions (CLI, jobs too) announce registry changes through its
+    # store (services/registry_cache.py).
+    from lti_tool.services.registry_cache import STORE_INFO_KEY
     from lti_tool.services.registry_cache import cache as registry
 
-    kv_store = app.extensions["kv"]
-    registry_tag = (id(kv_store), getattr(kv_store, "prefix", ""))
-    registry.configure(kv_store, registry_tag)
+    app.extensions["db_sessionmaker"].configure(info={STORE_INFO_KEY: app.extensions["kv"]})
 
     @app.before_request
     def _registry_scope() -> None:
