@@ -18,8 +18,9 @@ Invalidation:
   serves an entry older than ``MAX_AGE_SECONDS``;
 - the cache is used only inside a *scope* (a web request, opened by the app factory): the
   scope's first lookup reads the version token (one GET) and, when it differs from the one
-  the cache was filled under, empties it. Outside a scope (CLI, background jobs) every
-  lookup reads the database.
+  the cache was filled under, empties it. Outside a scope (CLI, background jobs), or when
+  the token cannot be read (Redis unreachable: pages that need only the database keep
+  working), every lookup reads the database.
 
 Not cached: lookups that find nothing (anyone can send an unknown issuer; caching those would
 let them fill memory), except "this platform/deployment serves no issuer", which is bounded
@@ -110,6 +111,7 @@ class _Scope:
         self.store = store
         self.tag = tag
         self.checked = False
+        self.bypass = False
 
 
 _scope: ContextVar[_Scope | None] = ContextVar("registry_cache_scope", default=None)
@@ -135,13 +137,19 @@ class RegistryCache:
         scope = _scope.get()
         if scope is None:
             return None
+        if scope.bypass:
+            return None
         if not scope.checked:
             scope.checked = True
-            version = scope.store.get(VERSION_KEY)
-            if version is None:  # first use (or the store was emptied): start a version
-                scope.store.set(VERSION_KEY, secrets.token_hex(8), 10 * 365 * 86400,
-                                only_if_absent=True)
-                version = scope.store.get(VERSION_KEY) or ""
+            try:
+                version = scope.store.get(VERSION_KEY)
+                if version is None:  # first use (or the store was emptied): start a version
+                    scope.store.set(VERSION_KEY, secrets.token_hex(8), 10 * 365 * 86400,
+                                    only_if_absent=True)
+                    version = scope.store.get(VERSION_KEY) or ""
+            except Exception:  # Redis unreachable: this request reads the database
+                scope.bypass = True
+                return None
             with self._lock:
                 if self._version != (scope.tag, version) or \
                         time.monotonic() - self._since > MAX_AGE_SECONDS:

@@ -177,3 +177,16 @@ def test_the_apps_sessions_announce_changes_through_its_store(app: Flask) -> Non
         session.close()
     finally:
         fresh.extensions["db_engine"].dispose()
+
+
+def test_without_redis_a_request_reads_the_database(app: Flask, platform: TestPlatform) -> None:
+    token = cache.begin(_DeadStore(), ("dead", ""))
+    try:
+        session = _new_session(app)
+        with counting(session) as statements:
+            found = platform_service.find_platform(session, platform.issuer, platform.client_id)
+        assert found is not None
+        assert [s for s in statements if s.startswith("SELECT")]  # read from the database
+        session.close()
+    finally:
+        cache.end(token)
