@@ -517,11 +517,18 @@ def init_app(app: Flask) -> None:
 
     app.extensions["db_sessionmaker"].configure(info={STORE_INFO_KEY: app.extensions["kv"]})
 
+    def _store_failed(exc: BaseException) -> None:
+        failure = dependency_failure(exc)
+        if failure is not None and failure.outage:
+            breaker().trip(failure.dependency)  # later requests skip it at once
+
     @app.before_request
     def _registry_scope() -> None:
-        g.registry_scope = registry.begin(current_app.extensions["kv"], (
-            id(current_app.extensions["kv"]),
-            getattr(current_app.extensions["kv"], "prefix", "")))
+        if breaker().is_open(STORE):
+            return  # Redis is known to be down: lookups read the database
+        store = current_app.extensions["kv"]
+        g.registry_scope = registry.begin(store, (id(store), getattr(store, "prefix", "")),
+                                          _store_failed)
 
     @app.teardown_request
     def _registry_scope_end(_exc: BaseException | None) -> None:

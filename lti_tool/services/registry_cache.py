@@ -107,9 +107,11 @@ class _Row:
 
 
 class _Scope:
-    def __init__(self, store: VersionStore, tag: Hashable) -> None:
+    def __init__(self, store: VersionStore, tag: Hashable,
+                 on_failure: Callable[[BaseException], None] | None) -> None:
         self.store = store
         self.tag = tag
+        self.on_failure = on_failure
         self.checked = False
         self.bypass = False
 
@@ -125,10 +127,12 @@ class RegistryCache:
         self._since = time.monotonic()
 
     # -- scope ------------------------------------------------------------------------------
-    def begin(self, store: VersionStore, tag: Hashable) -> object:
+    def begin(self, store: VersionStore, tag: Hashable,
+              on_failure: Callable[[BaseException], None] | None = None) -> object:
         """Open a scope (a request) reading the version from ``store``; ``tag`` names the
-        store (several apps in one process keep apart). Returns a token for ``end``."""
-        return _scope.set(_Scope(store, tag))
+        store (several apps in one process keep apart); ``on_failure`` hears of a store
+        that could not be read. Returns a token for ``end``."""
+        return _scope.set(_Scope(store, tag, on_failure))
 
     def end(self, token: Any) -> None:
         _scope.reset(token)
@@ -147,8 +151,10 @@ class RegistryCache:
                     scope.store.set(VERSION_KEY, secrets.token_hex(8), 10 * 365 * 86400,
                                     only_if_absent=True)
                     version = scope.store.get(VERSION_KEY) or ""
-            except Exception:  # Redis unreachable: this request reads the database
+            except Exception as exc:  # Redis unreachable: this request reads the database
                 scope.bypass = True
+                if scope.on_failure is not None:
+                    scope.on_failure(exc)
                 return None
             with self._lock:
                 if self._version != (scope.tag, version) or \
