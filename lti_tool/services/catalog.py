@@ -56,7 +56,7 @@ from lti_tool.models import (
     Skill,
 )
 from lti_tool.models.base import utcnow
-from lti_tool.services import audit
+from lti_tool.services import audit, registry_cache
 
 OPEN_STATES = (LifecycleState.DRAFT, LifecycleState.IN_REVIEW, LifecycleState.APPROVED)
 ROLE_SCOPES: dict[CatalogRole, frozenset[Scope]] = {
@@ -101,16 +101,22 @@ def _load(schema: Any, data: Any, *, partial: bool = False) -> dict[str, Any]:
 # -- issuers ---------------------------------------------------------------------------------
 def issuer_for_platform(session: Session, platform_id: int,
                         deployment_pk: int | None) -> Issuer | None:
-    """The issuer this platform/deployment serves (deployment mapping first)."""
-    rows = session.execute(
-        select(IssuerPlatform.deployment_pk, Issuer).join(Issuer,
-                                                         Issuer.id == IssuerPlatform.issuer_id)
-        .where(IssuerPlatform.platform_id == platform_id,
-               or_(IssuerPlatform.deployment_pk == deployment_pk,
-                   IssuerPlatform.deployment_pk.is_(None)))
-    ).all()
-    best = sorted(rows, key=lambda r: r[0] is None)
-    return best[0][1] if best else None
+    """The issuer this platform/deployment serves (deployment mapping first). Served from
+    the process's registry cache inside a request (``services.registry_cache``)."""
+
+    def load() -> Issuer | None:
+        rows = session.execute(
+            select(IssuerPlatform.deployment_pk, Issuer).join(
+                Issuer, Issuer.id == IssuerPlatform.issuer_id)
+            .where(IssuerPlatform.platform_id == platform_id,
+                   or_(IssuerPlatform.deployment_pk == deployment_pk,
+                       IssuerPlatform.deployment_pk.is_(None)))
+        ).all()
+        best = sorted(rows, key=lambda r: r[0] is None)
+        return best[0][1] if best else None
+
+    return registry_cache.cache.lookup(session, ("issuer-of", platform_id, deployment_pk),
+                                       load, cache_none=True)
 
 
 def check_new_issuer(session: Session, data: Mapping[str, Any], *,

@@ -33,8 +33,15 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from lti_tool.domain.catalog import Action, Scope
-from lti_tool.models import CredentialVersion, Issuer, MicroCredential, Review, Skill
-from lti_tool.services import catalog
+from lti_tool.models import (
+    CredentialVersion,
+    Issuer,
+    MicroCredential,
+    Occupation,
+    Review,
+    Skill,
+)
+from lti_tool.services import catalog, occupations
 from lti_tool.services.catalog import Actor
 from lti_tool.services.demo_fr import (
     CODEMATH_FIRST_FR,
@@ -544,7 +551,10 @@ def _already_seeded(session: Session, issuer: Issuer | None, platform_id: int) -
         return False
     codes = set(session.scalars(select(MicroCredential.code).where(
         MicroCredential.issuer_id == issuer.id)))
-    return all(code in codes for code, _ in CREDENTIALS)
+    if not all(code in codes for code, _ in CREDENTIALS):
+        return False
+    return session.scalar(select(Occupation.id).where(Occupation.issuer_id == issuer.id)
+                          .limit(1)) is not None
 
 
 def seed_demo(session: Session, vault: KeyVault, base_url: str) -> DemoResult:
@@ -593,6 +603,7 @@ def _seed(session: Session, issuer: Issuer | None, platform_id: int) -> DemoResu
             continue  # an operator removed a demo skill: leave that entry out
         seed(session, issuer)
         result.credentials_created.append(code)
+    occupations.add_sample(session, admin)
     session.flush()
     return result
 
