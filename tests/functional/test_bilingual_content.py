@@ -217,3 +217,17 @@ def test_a_french_learner_reads_the_catalog_texts_in_french_inside_the_course(ap
                      email="student4@example.com").page()
     assert "Variables et types de données" not in english.html
     assert "(en anglais)" not in english.html
+
+
+def test_the_sandbox_demo_catalog_reads_in_both_languages(client):
+    assert client.get("/sandbox").status_code == 200  # seeds Lakeshore College
+    french = client.get("/c/lakeshore?lang=fr").get_data(as_text=True)
+    assert "Collège d&#39;arts appliqués et de technologie Lakeshore" in french
+    assert "Notions fondamentales de programmation Python" in french
+    assert "(en anglais)" not in french
+    page = client.get("/c/lakeshore/PYFUND?lang=fr").get_data(as_text=True)
+    assert "Suivre et partager du code avec un système de gestion de versions." in page
+    assert "Notions de gestion de versions" in page  # a skill's French name
+    english = client.get("/c/lakeshore/PYFUND?lang=en").get_data(as_text=True)
+    assert "Track and share code with a version control system." in english
+    assert "Version control basics" in english
