@@ -550,6 +550,28 @@ def content_text(obj: Any, field: str, locale: str) -> LocalText:
     return localized(obj, None, field, locale)
 
 
+def missing_translations(view: Mapping[str, Any], lang: str = "fr") -> list[str]:
+    """The texts of a version's view (snapshot, learner view or input) that have an English
+    text but none in ``lang``: field names ("title", "learning_outcomes") and skill fields
+    ("skills.PY-VAR.criteria"). What review checks when the issuer publishes in that
+    language."""
+    translations = view.get("translations")
+    texts = translations.get(lang) if isinstance(translations, Mapping) else None
+    texts = texts if isinstance(texts, Mapping) else {}
+    missing = [f for f in (*VERSION_TEXT_FIELDS, *VERSION_LIST_FIELDS)
+               if view.get(f) and not texts.get(f)]
+    for skill in view.get("skills") or []:
+        if not isinstance(skill, Mapping):
+            continue
+        skill_translations = skill.get("translations")
+        skill_texts = skill_translations.get(lang) if isinstance(skill_translations,
+                                                                 Mapping) else None
+        skill_texts = skill_texts if isinstance(skill_texts, Mapping) else {}
+        missing += [f"skills.{skill.get('code')}.{f}" for f in SKILL_TEXT_FIELDS
+                    if skill.get(f) and not skill_texts.get(f)]
+    return missing
+
+
 def localized_version(data: Mapping[str, Any], locale: str) -> dict[str, Any]:
     """A version's view (snapshot, learner view or public description) for a page in
     ``locale``: its texts as ``LocalText`` / ``LocalList`` (French, or English marked as a
