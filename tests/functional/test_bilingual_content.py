@@ -231,3 +231,22 @@ def test_the_sandbox_demo_catalog_reads_in_both_languages(client):
     english = client.get("/c/lakeshore/PYFUND?lang=en").get_data(as_text=True)
     assert "Track and share code with a version control system." in english
     assert "Version control basics" in english
+
+
+def test_a_credential_page_marks_what_has_no_french_text(app, db, client):
+    from tests.support.issuing import earn
+
+    earned = earn(db, email="lea@example.edu", locale="fr-CA", translations={"fr": {
+        "title": "Programmation de base", "learning_outcomes": ["Écrire une boucle."]}})
+    db.commit()
+    page = client.get(f"/credentials/{earned.award.public_id}?lang=fr").get_data(as_text=True)
+    assert '<h1 id="credential-title">Programmation de base</h1>' in page
+    assert "<li>Écrire une boucle.</li>" in page
+    # The short description has no French text: English, marked, never blank.
+    assert (f'<p class="lead"><span lang="en">What {earned.version.credential.code} '
+            'certifies.</span> <span class="lang-fallback" lang="fr">(en anglais)</span>'
+            '</p>') in page
+    english = client.get(f"/credentials/{earned.award.public_id}?lang=en").get_data(
+        as_text=True)
+    assert f'<h1 id="credential-title">{earned.version.title}</h1>' in english
+    assert "lang-fallback" not in english
