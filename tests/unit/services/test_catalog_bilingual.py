@@ -24,9 +24,9 @@ def test_french_texts_are_validated_like_the_english_ones(db):
     assert refused.value.errors == {
         "translations.es": ["Unknown field."],
         "translations.fr.colour": ["Unknown field."],
+        "translations.fr.title": ["Length must be between 3 and 200."],
         "translations.fr.learning_outcomes.0": ["Length must be between 3 and 500."]}
-    # A French title shorter than 3 characters is allowed (only the English one is
-    # required); empty texts are dropped, and a language without any text disappears.
+    # Empty texts are dropped, and a language without any text disappears.
     version = catalog.create_credential(db, b.author, credential_data("C2", translations={
         "fr": {"title": "  ", "short_description": ""}}))
     assert "translations" not in version.content
