@@ -85,7 +85,7 @@ _FRENCH_LABELS = {
     "stand_alone": "Autonome (formation continue)",
     "plar": "Reconnaissance des acquis (RDA)", "transfer": "Transfert de crédits",
     "in_course_assignment": "Travail dans le cours", "observation": "Observation",
-    "portfolio": "Portfolio", "challenge_assessment": "Évaluation par épreuve",
+    "portfolio": "Portfolio", "challenge_assessment": "Examen d'équivalence",
 }
 
 
