@@ -42,7 +42,7 @@ from lti_tool.domain.catalog_schemas import (
     SkillInputSchema,
     first_errors,
 )
-from lti_tool.domain.texts import localized_view, text_in
+from lti_tool.domain.texts import LocalText, localized, localized_view, text_in
 from lti_tool.errors import Conflict, Forbidden, NotFound, ValidationFailed
 from lti_tool.models import (
     CatalogGrant,
@@ -528,6 +528,48 @@ def learner_view(version: CredentialVersion) -> dict[str, Any]:
     if version.snapshot is not None:
         return dict(version.snapshot)
     return build_snapshot(version)
+
+
+def content_text(obj: Any, field: str, locale: str) -> LocalText:
+    """One issuer-written text of a skill, an issuer, a version (as published: its
+    snapshot, else its content) or a dict with ``translations``, in ``locale``'s language
+    (English, marked as a fallback, when there is no French text)."""
+    if isinstance(obj, CredentialVersion):
+        view = obj.snapshot if obj.snapshot is not None else obj.content
+        view = view if isinstance(view, Mapping) else {}
+        english = view.get(field) or getattr(obj, field, "") or ""
+        translations = view.get("translations")
+        return localized(str(english), translations if isinstance(translations, Mapping)
+                         else {}, field, locale)
+    if isinstance(obj, Mapping):
+        translations = obj.get("translations")
+        return localized(str(obj.get(field) or ""), translations if isinstance(
+            translations, Mapping) else {}, field, locale)
+    if obj is None:
+        return LocalText("", "en", False)
+    return localized(obj, None, field, locale)
+
+
+def missing_translations(view: Mapping[str, Any], lang: str = "fr") -> list[str]:
+    """The texts of a version's view (snapshot, learner view or input) that have an English
+    text but none in ``lang``: field names ("title", "learning_outcomes") and skill fields
+    ("skills.PY-VAR.criteria"). What review checks when the issuer publishes in that
+    language."""
+    translations = view.get("translations")
+    texts = translations.get(lang) if isinstance(translations, Mapping) else None
+    texts = texts if isinstance(texts, Mapping) else {}
+    missing = [f for f in (*VERSION_TEXT_FIELDS, *VERSION_LIST_FIELDS)
+               if view.get(f) and not texts.get(f)]
+    for skill in view.get("skills") or []:
+        if not isinstance(skill, Mapping):
+            continue
+        skill_translations = skill.get("translations")
+        skill_texts = skill_translations.get(lang) if isinstance(skill_translations,
+                                                                 Mapping) else None
+        skill_texts = skill_texts if isinstance(skill_texts, Mapping) else {}
+        missing += [f"skills.{skill.get('code')}.{f}" for f in SKILL_TEXT_FIELDS
+                    if skill.get(f) and not skill_texts.get(f)]
+    return missing
 
 
 def localized_version(data: Mapping[str, Any], locale: str) -> dict[str, Any]:

@@ -95,6 +95,7 @@ def version_out(version: CredentialVersion) -> dict[str, Any]:
         "row_version": version.row_version, "author_name": version.author_name,
         "content": {k: view[k] for k in CONTENT_FIELDS if k in view},
         "skills": view.get("skills", []), "earning_rule": view.get("earning_rule", ""),
+        "missing_translations": catalog_service.missing_translations(view),
         "review_count": len(version.reviews),
         "created_at": version.created_at, "updated_at": version.updated_at,
         "submitted_at": version.submitted_at, "approved_at": version.approved_at,
