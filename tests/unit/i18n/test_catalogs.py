@@ -16,7 +16,7 @@ ROOT = Path(__file__).resolve().parents[3]
 TRANSLATIONS = ROOT / "lti_tool" / "translations"
 LOCALES = ("fr_CA",)
 METHOD_MAP = [("lti_tool/**.py", "python"), ("lti_tool/templates/**.html", "jinja2")]
-KEYWORDS = {"_": None, "gettext": None, "ngettext": (1, 2), "lazy_gettext": None,
+KEYWORDS = {"_": None, "gettext": None, "ngettext": (1, 2), "lazy_gettext": None, "N_": None,
             "_l": None, "pgettext": ((1, "c"), 2), "npgettext": ((1, "c"), 2, 3)}
 PLACEHOLDER = re.compile(r"%\([a-zA-Z_]+\)[sdif]|%[sdif]|\{[a-zA-Z_][a-zA-Z0-9_]*\}")
 
@@ -81,8 +81,12 @@ def test_compiled_catalog_is_current(locale: str) -> None:
     po = _catalog(locale)
     with (TRANSLATIONS / locale / "LC_MESSAGES" / "messages.mo").open("rb") as fh:
         mo = read_mo(fh)
-    expected = {m.id: m.string for m in po if m.id and m.string and not m.fuzzy}
-    actual = {m.id: m.string for m in mo if m.id}
+    def key(value):  # type: ignore[no-untyped-def]
+        # plural messages: tuples in a .po, lists when read back from a .mo
+        return tuple(value) if isinstance(value, list | tuple) else value
+
+    expected = {key(m.id): key(m.string) for m in po if m.id and m.string and not m.fuzzy}
+    actual = {key(m.id): key(m.string) for m in mo if m.id}
     assert actual == expected, "messages.mo is out of date: run `make i18n`"
 
 
