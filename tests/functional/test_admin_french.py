@@ -200,7 +200,8 @@ def _pages(world: dict) -> list[tuple[str, dict[str, str]]]:
             ("/admin/roles", {}), ("/admin/roles", {"q": "nobody"}), ("/admin/settings", {}),
             ("/admin/tokens", {}), ("/admin/platforms", {}), ("/admin/identity", {}),
             ("/admin/io", {}), ("/admin/issuer", {}), ("/admin/occupations", {}),
-            (f"/admin/skills/{skills['PY-VAR']}/edit", {}), ("/admin/credentials/new", {})]
+            (f"/admin/skills/{skills['PY-VAR']}/edit", {}), ("/admin/credentials/new", {}),
+            ("/admin/plar", {})]
 
 
 def _compare(french: Page, english: Page, where: str) -> None:
