@@ -18,7 +18,7 @@ from dataclasses import dataclass
 from enum import StrEnum
 from typing import Any
 
-from flask_babel import gettext, ngettext
+from flask_babel import gettext
 
 
 def N_(text: str) -> str:
@@ -250,26 +250,6 @@ class EarningRule:
         if french:
             return "Pour l'obtenir : " + " et ".join(parts) + "."
         return "To earn it, " + " and ".join(parts) + "."
-
-    def explain(self, names: Mapping[str, str] | None = None) -> str:
-        """``describe`` in the reader's language (pages). ``describe`` stays English: it is
-        frozen into a published version's snapshot and into issued credentials."""
-        names = names or {}
-        # (the lists are joined first: pybabel misses a plural with a call among its arguments)
-        skills = _join([names.get(s, s) for s in self.required], gettext("and"))
-        choices = _join([names.get(s, s) for s in self.optional], gettext("or"))
-        if skills and choices and self.optional_min:
-            return ngettext(
-                "To earn it, demonstrate %(skills)s and at least one of %(choices)s.",
-                "To earn it, demonstrate %(skills)s and at least %(num)d of %(choices)s.",
-                self.optional_min, skills=skills, choices=choices)
-        if choices and self.optional_min:
-            return ngettext("To earn it, demonstrate at least one of %(choices)s.",
-                            "To earn it, demonstrate at least %(num)d of %(choices)s.",
-                            self.optional_min, choices=choices)
-        if skills:
-            return gettext("To earn it, demonstrate %(skills)s.", skills=skills)
-        return ""
 
 
 @dataclass(frozen=True)

@@ -168,7 +168,7 @@ def test_create_a_credential_through_the_form(avery, db):
     shown = Page(avery.client.get(response.headers["Location"]))
     assert "The draft micro-credential was created." in shown.text
     assert "Preview: what learners and employers read" in shown.text
-    assert ("To earn it, demonstrate Variables and types and Functions and at least one of "
+    assert ("To earn it, demonstrate Variables and types and Functions and at least 1 of "
             "Version control basics.") in shown.text
     assert "Declares variables of the right type." in shown.text
     assert "40 hours" in shown.text and "3 Ontario college credit hours" in shown.text

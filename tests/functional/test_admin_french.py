@@ -62,28 +62,41 @@ SHARED_WORDS = {"description", "code", "codes", "version", "versions", "actions"
                 "client", "key", "keys", "json", "csv", "dec", "utc"}
 
 
+VOID = {"area", "base", "br", "col", "embed", "hr", "img", "input", "link", "meta", "source",
+        "track", "wbr"}
+
+
 class _Text(HTMLParser):
     """Visible text and the attributes read aloud, of one part of a page; not what the
-    fields of a form hold (stored content, shown as stored) nor codes (identifiers)."""
+    fields of a form hold (stored content, shown as stored), nor codes (identifiers), nor
+    what the page itself marks as English (``lang="en"``: the catalog's English content)."""
 
     def __init__(self) -> None:
         super().__init__(convert_charrefs=True)
         self.pieces: list[str] = []
-        self._skip = 0
+        self._open: list[tuple[str, bool]] = []  # (tag, skipped inside)
+
+    def _skipping(self) -> bool:
+        return any(skip for _tag, skip in self._open)
 
     def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
-        if tag in ("script", "style", "textarea", "code"):
-            self._skip += 1
-        for name, value in attrs:
-            if name in ("aria-label", "title", "alt", "placeholder") and value:
-                self.pieces.append(value)
+        found = dict(attrs)
+        skip = tag in ("script", "style", "textarea", "code") or found.get("lang") == "en"
+        if not self._skipping() and not skip:
+            for name in ("aria-label", "title", "alt", "placeholder"):
+                if found.get(name):
+                    self.pieces.append(str(found[name]))
+        if tag not in VOID:
+            self._open.append((tag, skip))
 
     def handle_endtag(self, tag: str) -> None:
-        if tag in ("script", "style", "textarea", "code"):
-            self._skip -= 1
+        for i in range(len(self._open) - 1, -1, -1):
+            if self._open[i][0] == tag:
+                del self._open[i:]
+                break
 
     def handle_data(self, data: str) -> None:
-        if not self._skip and data.strip():
+        if not self._skipping() and data.strip():
             self.pieces.append(" ".join(data.split()))
 
 
@@ -226,6 +239,11 @@ def test_every_admin_page_speaks_the_launch_language(app, platform, db, world) -
     credential = camille.page(f"/admin/credentials/{world['credential']}", v="1")
     # numbers and dates in French: 12,5 hours, 0,5 credit, "6 déc. 2026, 18 h 53 UTC"
     assert "12,5 heures" in credential.text
+    # the preview is the catalog's English text, marked as such inside the French page
+    assert 'class="preview-title" lang="en">Python foundations<' in credential.html
+    assert "La description ci-dessous est le texte anglais du catalogue." in credential.text
+    assert 'lang="en"' not in dana.page(f"/admin/credentials/{world['credential']}",
+                                        v="1").html.split("<main", 1)[1]
     assert re.search(r"\d{1,2} [a-zéû]+\.? \d{4}, \d{1,2} h \d{2} UTC", credential.text)
     # the rubric's seeded criteria and lenses read in French; scores too
     assert "Structure et conditions d'admission" in credential.text

@@ -20,7 +20,6 @@ from sqlalchemy.orm import Session
 from werkzeug.wrappers import Response as WerkzeugResponse
 
 from lti_tool.domain.catalog import (
-    EarningRule,
     Scope,
     criterion_text,
     display_label,
@@ -177,21 +176,7 @@ def _helpers() -> dict[str, Any]:
     return {"admin_url": admin_url, "label": display_label, "fmt_dt": fmt_dt,
             "fmt_num": fmt_num, "plural_count": plural_count, "lens_title": lens_title,
             "criterion_text": criterion_text, "level_label": level_label,
-            "rubric_levels": rubric_levels, "state_label": display_label,
-            "earning_rule_text": earning_rule_text}
-
-
-def earning_rule_text(view: dict[str, Any]) -> str:
-    """How a version is earned, in the reader's language (the snapshot keeps the English
-    sentence; this one is made again from the rule and the skills' names)."""
-    names = {str(s.get("code")): str(s.get("name")) for s in view.get("skills") or []}
-    try:
-        rule = EarningRule(tuple(view.get("required_skills") or ()),
-                           tuple(view.get("optional_skills") or ()),
-                           int(view.get("optional_min") or 0))
-    except (TypeError, ValueError):
-        return str(view.get("earning_rule") or "")
-    return rule.explain(names) or str(view.get("earning_rule") or "")
+            "rubric_levels": rubric_levels, "state_label": display_label}
 
 
 @bp.app_context_processor
