@@ -81,7 +81,7 @@ def _html_lang(page: Any) -> str:
 def test_an_administrator_works_in_french(page, french_admin) -> None:
     page.goto(f"/admin?lt={french_admin}")
     expect(page.get_by_role("heading", level=1)).to_have_text(
-        "Catalogue des microcertifications")
+        "Catalogue de microcertifications")
     assert _html_lang(page) == "fr-CA"
     expect(page.get_by_role("heading", name="Aucune microcertification pour le moment")) \
         .to_be_visible()
@@ -90,7 +90,7 @@ def test_an_administrator_works_in_french(page, french_admin) -> None:
 
     # -- the review rubric: the seeded criteria read in French ------------------------------
     nav.get_by_role("link", name="Grille").click()
-    expect(page.get_by_role("heading", level=1)).to_have_text("Grille de révision")
+    expect(page.get_by_role("heading", level=1)).to_have_text("Grille d'examen")
     expect(page.get_by_role("heading", name="Objectifs et normes pédagogiques")).to_be_visible()
     expect(page.locator(".criteria-list").first).to_contain_text("Rigueur de l'évaluation")
     assert _html_lang(page) == "fr-CA"

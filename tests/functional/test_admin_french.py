@@ -234,7 +234,7 @@ def test_every_admin_page_speaks_the_launch_language(app, platform, db, world) -
         assert french.status == 200, (path, french.text[:400])
         _compare(french, english, f"{path} {params}")
     home = camille.page("/admin")
-    assert "Catalogue des microcertifications" in home.text
+    assert "Catalogue de microcertifications" in home.text
     assert "1 version attend une révision" in home.text
     credential = camille.page(f"/admin/credentials/{world['credential']}", v="1")
     # numbers and dates in French: 12,5 hours, 0,5 credit, "6 déc. 2026, 18 h 53 UTC"
@@ -310,7 +310,7 @@ def test_a_refused_transition_explains_itself_in_french(app, platform, db, world
     assert _lang(again.html) == "fr-CA"
     assert "Cette action n'a pas eu lieu" in again.text
     assert "Seule une version en révision peut être retirée de la révision." in again.text \
-        or "Une autre personne a enregistré ce contenu entre-temps." in again.text
+        or "Quelqu'un d'autre a enregistré ces données entre-temps." in again.text
 
 
 def test_setup_page_in_french(app, db, transport) -> None:
