@@ -248,6 +248,10 @@ def test_every_admin_page_speaks_the_launch_language(app, platform, db, world) -
     # the rubric's seeded criteria and lenses read in French; scores too
     assert "Structure et conditions d'admission" in credential.text
     assert "Exemplaire" in credential.text
+    # a diff marks the catalog's English texts, not the names of choices or numbers
+    diff = camille.page(f"/admin/credentials/{world['credential']}/diff", a="1", b="2")
+    assert '<td class="before" lang="en">' in diff.html
+    assert "14" in diff.text and "12,5" in diff.text
     rubric = camille.page("/admin/rubric")
     assert "Objectifs et normes pédagogiques" in rubric.text
     assert "Rigueur de l'évaluation" in rubric.text

@@ -340,6 +340,23 @@ def _diff_value(field: str, value: Any, other: Any) -> list[tuple[str, bool]]:
     return [(show(item), marked and item not in others) for item in items]
 
 
+def _content_lang(field: str, value: Any) -> str:
+    """The language of a diff row's values: the catalog's texts are English ("en") or, for
+    the French fields ("fr-title"), French; "" for values shown in the page's language
+    (names of choices, numbers, yes/no, codes)."""
+    if field.startswith("fr-"):
+        return "fr-CA"
+    if field in _LOCALIZED_FIELDS or isinstance(value, bool | int | float):
+        return ""
+    return "en"
+
+
+_LOCALIZED_FIELDS = frozenset({"assessment_kind", "grading", "delivery_modes", "allowed_routes",
+                               "notional_hours", "credit_value", "credit_bearing",
+                               "expiry_months", "optional_min", "code", "languages",
+                               "required_skills", "optional_skills", "image_url"})
+
+
 @bp.get("/credentials/<int:credential_id>/diff")
 def credential_diff(credential_id: int) -> ResponseReturnValue:
     staff = current_staff()
@@ -353,7 +370,8 @@ def credential_diff(credential_id: int) -> ResponseReturnValue:
     older, newer = (by_number[a], by_number[b]) if a <= b else (by_number[b], by_number[a])
     changes = [] if a == b else catalog_service.version_diff(older, newer)
     rows = [(forms.credential_error_label(c.field),
-             _diff_value(c.field, c.before, c.after), _diff_value(c.field, c.after, c.before))
+             _diff_value(c.field, c.before, c.after), _diff_value(c.field, c.after, c.before),
+             _content_lang(c.field, c.before if c.before not in (None, "", []) else c.after))
             for c in changes]
     return render("admin/diff.html", credential=credential, versions=credential.versions,
                   older=older, newer=newer, rows=rows, same=a == b, latest=credential.versions[-1])
