@@ -236,6 +236,9 @@ def test_every_admin_page_speaks_the_launch_language(app, platform, db, world) -
     home = camille.page("/admin")
     assert "Catalogue de microcertifications" in home.text
     assert "1 version attend une révision" in home.text
+    # a title without its French text: shown in English, marked as such
+    assert '<span lang="en">Intro to Python</span> <span class="lang-fallback"' in home.html
+    assert "Intro to Python (en anglais)" in home.text
     credential = camille.page(f"/admin/credentials/{world['credential']}", v="1")
     # numbers and dates in French: 12,5 hours, 0,5 credit, "6 déc. 2026, 18 h 53 UTC"
     assert "12,5 heures" in credential.text
