@@ -26,6 +26,7 @@ from lti_tool.services import keys as key_service
 from lti_tool.services import platforms as platform_service
 from lti_tool.services import public_catalog
 from lti_tool.services.keys import KeyVault
+from lti_tool.translate import gettext as _
 
 
 @dataclass(frozen=True)
@@ -35,13 +36,15 @@ class ContentChoice:
     text: str
     custom: dict[str, str]
     credential_id: int | None = None   # the micro-credential a credential link opens
+    credential_title: str = ""         # its title alone
 
 
-CONTENT_CHOICES = (
-    ContentChoice("home", "Skills & credentials",
-                  "Learners see their skills and credentials; instructors assess.",
-                  {"mc_target": "home"}),
-)
+def home_choice() -> ContentChoice:
+    """The general link (its title and text in the instructor's language: the title becomes
+    the link's name in the course)."""
+    return ContentChoice("home", _("Skills & credentials"),
+                         _("Learners see their skills and credentials; instructors assess."),
+                         {"mc_target": "home"})
 TARGET_HOME = "home"
 TARGET_CREDENTIAL = "credential"
 CREDENTIAL_SLUG_PREFIX = "credential:"
@@ -52,16 +55,16 @@ def credential_choice(code: str, title: str, credential_id: int | None = None) -
     """One link per published credential: learners see their progress on it, instructors
     the assessment grid filtered to it."""
     return ContentChoice(
-        CREDENTIAL_SLUG_PREFIX + code, f"{title} — skills & progress",
-        "Learners see their progress on this micro-credential; instructors open the "
-        "assessment grid for it.",
-        {"mc_target": TARGET_CREDENTIAL, "mc_credential": code}, credential_id)
+        CREDENTIAL_SLUG_PREFIX + code, _("%(credential)s — skills & progress", credential=title),
+        _("Learners see their progress on this micro-credential; instructors open the "
+          "assessment grid for it."),
+        {"mc_target": TARGET_CREDENTIAL, "mc_credential": code}, credential_id, title)
 
 
 def content_choices(session: Session, issuer: Issuer | None) -> list[ContentChoice]:
     """What the instructor may place: the general link, then one per credential the
     launch's issuer has published (by title)."""
-    choices = list(CONTENT_CHOICES)
+    choices = [home_choice()]
     if issuer is None:
         return choices
     seen: set[str] = set()
