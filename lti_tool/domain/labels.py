@@ -7,6 +7,9 @@ Pages and messages read these instead; outside a request they read as English.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+from typing import Any
+
 from lti_tool.domain import catalog
 from lti_tool.domain.lti import AppRole
 from lti_tool.domain.tracking import CellStatus, Method
@@ -60,3 +63,21 @@ def method_label(value: str) -> str:
 def label(value: str) -> str:
     """``catalog.label`` in the reader's language."""
     return str(CATALOG[value]) if value in CATALOG else catalog.label(value)
+
+
+def earning_rule(view: Mapping[str, Any]) -> str:
+    """A credential's earning rule as a sentence in the reader's language, from its learner
+    view or public description (``skills`` with ``requirement``, ``optional_min``); the
+    view's own English sentence when the reader reads English or the view lacks the parts."""
+    english = str(view.get("earning_rule") or "")
+    from lti_tool.i18n import current_short
+
+    skills = [s for s in view.get("skills") or [] if isinstance(s, Mapping) and s.get("code")]
+    if current_short() == "en" or not skills:
+        return english
+    names = {str(s["code"]): str(s.get("name") or s["code"]) for s in skills}
+    rule = catalog.EarningRule(
+        tuple(str(s["code"]) for s in skills if s.get("requirement") == "required"),
+        tuple(str(s["code"]) for s in skills if s.get("requirement") == "optional"),
+        int(view.get("optional_min") or 0))
+    return rule.describe(names, localized=True)

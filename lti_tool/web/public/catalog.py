@@ -14,7 +14,7 @@ from flask import Blueprint, current_app, jsonify, render_template, request
 from flask.typing import ResponseReturnValue
 from werkzeug.wrappers import Response
 
-from lti_tool.domain.labels import label
+from lti_tool.domain.labels import earning_rule, label
 from lti_tool.extensions import db_session
 from lti_tool.i18n import current_locale, format_date
 from lti_tool.services import public_catalog as public
@@ -78,6 +78,7 @@ def _page_model(data: dict[str, Any]) -> dict[str, Any]:
         "grading": label(data.get("grading", "")),
         "delivery_modes": [label(m) for m in data.get("delivery_modes", [])],
         "routes": [label(r) for r in data.get("allowed_routes", [])],
+        "earning_rule": earning_rule(data),
         "languages": _languages(list(data.get("languages", []))),
         "paragraphs": [p.strip() for p in str(data.get("long_description", "")).split("\n\n")
                        if p.strip()],

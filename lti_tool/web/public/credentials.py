@@ -43,7 +43,7 @@ from werkzeug.wrappers import Response
 
 from lti_tool.badges import baking, jwt_vc
 from lti_tool.badges import verify as badge_verify
-from lti_tool.domain.labels import label
+from lti_tool.domain.labels import earning_rule, label
 from lti_tool.errors import NotFound
 from lti_tool.extensions import db_session
 from lti_tool.i18n import format_date
@@ -516,6 +516,7 @@ def page_model(session: Session, award: Award, record: CredentialRecord) -> dict
         "awarded": _date(award.awarded_at), "awarded_iso": award.awarded_at.isoformat(),
         "valid_until": _date(parse_datetime(credential.get("validUntil"))),
         "skills": _skills(snapshot, _demonstrated_codes(session, award)),
+        "earning_rule": earning_rule(snapshot),
         "delivery_modes": [label(m) for m in snapshot.get("delivery_modes", [])],
         "catalog_url": credential_url(_base_url(), issuer, award.credential.code,
                                       award.version.version),

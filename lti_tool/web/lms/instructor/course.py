@@ -22,7 +22,7 @@ from werkzeug.exceptions import RequestEntityTooLarge
 from werkzeug.wrappers import Response as WerkzeugResponse
 
 from lti_tool.domain.catalog import LifecycleState
-from lti_tool.domain.labels import CELL, METHOD, ROLE, label
+from lti_tool.domain.labels import CELL, METHOD, ROLE, earning_rule, label
 from lti_tool.domain.lti import AppRole, ContextKind
 from lti_tool.domain.tracking import AwardStatus, CellStatus, Outcome
 from lti_tool.errors import Forbidden, NotFound, ToolError
@@ -194,7 +194,7 @@ def _helpers() -> dict[str, Any]:
             "METHOD_LABELS": METHOD, "CELL_LABELS": CELL,
             "STATUS_ICONS": STATUS_ICONS, "KIND_LABELS": KIND_LABELS,
             "KIND_SOURCES": KIND_SOURCES, "AWARD_STATUS_LABELS": AWARD_STATUS_LABELS,
-            "CellStatus": CellStatus}
+            "CellStatus": CellStatus, "earning_rule": earning_rule}
 
 
 def fmt_date(value: datetime | date | None) -> str:

@@ -14,6 +14,7 @@ from sqlalchemy import func, or_, select
 from sqlalchemy.orm import Session
 
 from lti_tool.domain.catalog import LifecycleState
+from lti_tool.domain.labels import earning_rule
 from lti_tool.domain.lti import ContextKind
 from lti_tool.domain.tracking import route_for_kind
 from lti_tool.errors import NotFound
@@ -36,7 +37,7 @@ from lti_tool.web.lms.instructor.course import (
 
 
 def _rule_sentence(version: CredentialVersion) -> str:
-    return str(catalog_service.learner_view(version).get("earning_rule", ""))
+    return earning_rule(catalog_service.learner_view(version))
 
 
 def _route_warning(context: Context, allowed_routes: Iterable[str]) -> str:
