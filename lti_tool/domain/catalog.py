@@ -208,35 +208,27 @@ class EarningRule:
             done=len(self.required) - len(missing) + min(len(optional_have), self.optional_min),
         )
 
-    def describe(self, names: Mapping[str, str] | None = None, *,
-                 localized: bool = False) -> str:
-        """The rule as one sentence: in English (what a published snapshot keeps and a
-        credential carries), or ``localized`` in the reader's language, for display."""
-        if not localized:
-            from flask_babel import force_locale
-
-            with force_locale("en"):
-                return self._sentence(names or {})
-        return self._sentence(names or {})
-
-    def _sentence(self, names: Mapping[str, str]) -> str:
-        from lti_tool.translate import gettext as _
-        from lti_tool.translate import ngettext
-
-        required = _join([names.get(s, s) for s in self.required]) if self.required else ""
-        if not (self.optional and self.optional_min):
-            return _("To earn it, demonstrate %(required)s.", required=required) \
-                if required else ""
-        choice = _join([names.get(s, s) for s in self.optional], "or")
-        if required:
-            return ngettext("To earn it, demonstrate %(required)s and at least %(num)s of "
-                            "%(optional)s.",
-                            "To earn it, demonstrate %(required)s and at least %(num)s of "
-                            "%(optional)s.", self.optional_min, required=required,
-                            optional=choice)
-        return ngettext("To earn it, at least %(num)s of %(optional)s.",
-                        "To earn it, at least %(num)s of %(optional)s.", self.optional_min,
-                        optional=choice)
+    def describe(self, names: Mapping[str, str] | None = None, lang: str = "en") -> str:
+        """The rule in a sentence, in English or (``lang`` "fr") French; ``names``: the
+        skills' names by code, in that language."""
+        names = names or {}
+        french = lang == "fr"
+        parts = []
+        if self.required:
+            required = [names.get(s, s) for s in self.required]
+            parts.append(("démontrer " + _join(required, "et")) if french
+                         else ("demonstrate " + _join(required)))
+        if self.optional and self.optional_min:
+            optional = [names.get(s, s) for s in self.optional]
+            if french:
+                parts.append(f"au moins {self.optional_min} parmi {_join(optional, 'ou')}")
+            else:
+                parts.append(f"at least {self.optional_min} of {_join(optional, 'or')}")
+        if not parts:
+            return ""
+        if french:
+            return "Pour l'obtenir : " + " et ".join(parts) + "."
+        return "To earn it, " + " and ".join(parts) + "."
 
 
 @dataclass(frozen=True)
@@ -250,14 +242,9 @@ class RuleProgress:
 
 
 def _join(items: Sequence[str], word: str = "and") -> str:
-    """``A, B and C`` / ``A, B ou C`` (the reader's language)."""
-    from lti_tool.translate import gettext as _
-
     if len(items) <= 1:
         return "".join(items)
-    if word == "or":
-        return _("%(items)s or %(last)s", items=", ".join(items[:-1]), last=items[-1])
-    return _("%(items)s and %(last)s", items=", ".join(items[:-1]), last=items[-1])
+    return ", ".join(items[:-1]) + f" {word} " + items[-1]
 
 
 # -- quality review rubric ------------------------------------------------------------------

@@ -12,6 +12,7 @@ from typing import Any
 
 from lti_tool.domain import catalog
 from lti_tool.domain.lti import AppRole
+from lti_tool.domain.texts import LocalText, localized
 from lti_tool.domain.tracking import CellStatus, Method
 from lti_tool.translate import lazy_gettext as _l
 
@@ -65,19 +66,11 @@ def label(value: str) -> str:
     return str(CATALOG[value]) if value in CATALOG else catalog.label(value)
 
 
-def earning_rule(view: Mapping[str, Any]) -> str:
-    """A credential's earning rule as a sentence in the reader's language, from its learner
-    view or public description (``skills`` with ``requirement``, ``optional_min``); the
-    view's own English sentence when the reader reads English or the view lacks the parts."""
-    english = str(view.get("earning_rule") or "")
-    from lti_tool.i18n import current_short
 
-    skills = [s for s in view.get("skills") or [] if isinstance(s, Mapping) and s.get("code")]
-    if current_short() == "en" or not skills:
-        return english
-    names = {str(s["code"]): str(s.get("name") or s["code"]) for s in skills}
-    rule = catalog.EarningRule(
-        tuple(str(s["code"]) for s in skills if s.get("requirement") == "required"),
-        tuple(str(s["code"]) for s in skills if s.get("requirement") == "optional"),
-        int(view.get("optional_min") or 0))
-    return rule.describe(names, localized=True)
+def earning_rule(view: Mapping[str, Any]) -> LocalText:
+    """A version view's earning rule in the reader's language (its French sentence when the
+    catalog wrote French, else the English one, marked as such by the ``ltext`` filter)."""
+    from lti_tool.i18n import current_locale
+
+    return localized(str(view.get("earning_rule") or ""), view.get("translations") or {},
+                     "earning_rule", current_locale())

@@ -18,6 +18,7 @@ from lti_tool.models.catalog import (
 )
 from lti_tool.models.keys import ToolKey
 from lti_tool.models.lti import Context, Deployment, LearnerAccount, Person, Platform, ResourceLink
+from lti_tool.models.occupations import Occupation, OccupationSkill
 from lti_tool.models.tracking import (
     Award,
     Demonstration,
@@ -49,6 +50,8 @@ __all__ = [
     "LearnerAccount",
     "LinkProposal",
     "MicroCredential",
+    "Occupation",
+    "OccupationSkill",
     "Offering",
     "Person",
     "Platform",

@@ -81,9 +81,9 @@ def test_compiled_catalog_is_current(locale: str) -> None:
     po = _catalog(locale)
     with (TRANSLATIONS / locale / "LC_MESSAGES" / "messages.mo").open("rb") as fh:
         mo = read_mo(fh)
-    def key(value):  # type: ignore[no-untyped-def]
-        # read_mo gives a plural message's ids and strings as lists, read_po as tuples
-        return tuple(value) if isinstance(value, list) else value
+    # Plural messages read back from a .mo as lists, from a .po as tuples.
+    def key(value: object) -> object:
+        return tuple(value) if isinstance(value, list | tuple) else value
 
     expected = {key(m.id): key(m.string) for m in po if m.id and m.string and not m.fuzzy}
     actual = {key(m.id): key(m.string) for m in mo if m.id}

@@ -16,6 +16,7 @@ from sqlalchemy.orm import Session
 from lti_tool.domain.catalog import LifecycleState
 from lti_tool.domain.labels import earning_rule
 from lti_tool.domain.lti import ContextKind
+from lti_tool.domain.texts import LocalText
 from lti_tool.domain.tracking import route_for_kind
 from lti_tool.errors import NotFound
 from lti_tool.models import Context, CredentialVersion, MicroCredential
@@ -36,7 +37,7 @@ from lti_tool.web.lms.instructor.course import (
 )
 
 
-def _rule_sentence(version: CredentialVersion) -> str:
+def _rule_sentence(version: CredentialVersion) -> LocalText:
     return earning_rule(catalog_service.learner_view(version))
 
 
