@@ -87,7 +87,7 @@ def select_locale() -> str:
 
 
 #: blueprints whose pages are inside the LMS: their language is the launch's
-LMS_BLUEPRINTS = frozenset({"lti", "instructor", "learner", "admin"})
+LMS_BLUEPRINTS = frozenset({"lti", "instructor", "learner", "admin", "plar"})
 
 
 def current_locale() -> str:

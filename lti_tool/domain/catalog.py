@@ -326,8 +326,8 @@ def natural_key(text: str) -> tuple[tuple[int, int | str], ...]:
 
 def routes_available() -> tuple[str, ...]:
     """The award routes MicroCred can award through today, hence the ones forms offer:
-    integrated (for-credit courses) and stand-alone (continuing education). PLAR and
-    transfer are in the catalog's vocabulary but nothing awards through them yet; issue 13
-    (PLAR and transfer) adds them here when their award paths exist. Stored data and
-    imports may still name them (they are valid values), forms just do not offer them."""
-    return (Route.INTEGRATED.value, Route.STAND_ALONE.value)
+    integrated (for-credit courses), stand-alone (continuing education) and PLAR (a
+    decision on a prior learning assessment request, ``services.plar``). Each route is
+    added here when its award path exists; stored data and imports may name any route of
+    ``Route`` (they are valid values), forms offer only these."""
+    return (Route.INTEGRATED.value, Route.STAND_ALONE.value, Route.PLAR.value)

@@ -21,6 +21,7 @@ METHOD = {
     Method.OBSERVATION: _l("Observation"),
     Method.PORTFOLIO: _l("Portfolio"),
     Method.CHALLENGE_ASSESSMENT: _l("Challenge assessment"),
+    Method.PLAR: _l("Prior learning assessment (PLAR)"),
 }
 
 CELL = {

@@ -27,13 +27,19 @@ class Method(StrEnum):
     OBSERVATION = "observation"
     PORTFOLIO = "portfolio"
     CHALLENGE_ASSESSMENT = "challenge_assessment"
+    # Recorded only by a PLAR decision (services.plar), never typed in a course's grid.
+    PLAR = "plar"
 
+
+#: The methods an instructor may record in a course (the grid, forms, imports).
+COURSE_METHODS = tuple(m for m in Method if m is not Method.PLAR)
 
 METHOD_LABELS = {
     Method.IN_COURSE_ASSIGNMENT: "In-course assignment",
     Method.OBSERVATION: "Observation",
     Method.PORTFOLIO: "Portfolio",
     Method.CHALLENGE_ASSESSMENT: "Challenge assessment",
+    Method.PLAR: "Prior learning assessment (PLAR)",
 }
 
 
@@ -78,6 +84,33 @@ def route_for_kind(kind: str) -> Route | None:
     if kind == ContextKind.CONTINUING_ED.value:
         return Route.STAND_ALONE
     return None
+
+
+#: Routes that are not a course's: a pass made through one of them names its own route.
+ASSESSED_ELSEWHERE = frozenset({Route.PLAR, Route.TRANSFER})
+
+
+def award_route(here: Route | None, pass_routes: Iterable[Route | None],
+                allowed_routes: Iterable[str]) -> str:
+    """The route an award records. When every pass it rests on came through one route that
+    is not a course's (PLAR, transfer), that route: the learner earned it by PLAR even if
+    the decision was recorded in a continuing-education shell. Otherwise the route of the
+    course where it is evaluated, if the credential allows it; else the most common route
+    among the passes."""
+    routes = [r for r in pass_routes]
+    distinct = set(routes)
+    if len(distinct) == 1:
+        only = next(iter(distinct))
+        if only in ASSESSED_ELSEWHERE:
+            return only.value
+    allowed = set(allowed_routes)
+    if here is not None and here.value in allowed:
+        return here.value
+    counts: dict[str, int] = {}
+    for route in routes:
+        key = route.value if route else ""
+        counts[key] = counts.get(key, 0) + 1
+    return max(counts.items(), key=lambda kv: kv[1])[0]
 
 
 @dataclass(frozen=True)

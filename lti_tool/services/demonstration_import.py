@@ -53,7 +53,7 @@ from sqlalchemy import func, insert, select
 from sqlalchemy.orm import Session
 
 from lti_tool.domain.catalog_schemas import CONTROL_RE
-from lti_tool.domain.tracking import Method, Outcome, route_for_kind
+from lti_tool.domain.tracking import COURSE_METHODS, Method, Outcome, route_for_kind
 from lti_tool.i18n import current_locale
 from lti_tool.models import (
     Award,
@@ -85,7 +85,7 @@ MAX_LEARNER = 320
 MAX_URL = 1000
 EARLIEST = datetime(1970, 1, 1, tzinfo=UTC)
 _FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
-_METHODS = ", ".join(m.value for m in Method)
+_METHODS = ", ".join(m.value for m in COURSE_METHODS)
 
 
 @dataclass
@@ -236,9 +236,10 @@ def _method(value: str) -> str | None:
     if not normal:
         return Method.IN_COURSE_ASSIGNMENT.value
     try:
-        return Method(normal).value
+        method = Method(normal)
     except ValueError:
         return None
+    return method.value if method in COURSE_METHODS else None
 
 
 # -- resolving learners and skills ----------------------------------------------------------------

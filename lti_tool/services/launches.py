@@ -131,7 +131,8 @@ def _upsert_link(session: Session, context: Context, launch: LaunchContext) -> R
 # Core (no identity map, no unit of work), so any copy of these rows already loaded in the
 # session is expired afterwards. The reads are built once.
 
-_ACCOUNT_FIELDS = ("name", "given_name", "family_name", "email", "lis_person_sourcedid")
+_ACCOUNT_FIELDS = ("name", "given_name", "family_name", "email", "lis_person_sourcedid",
+                   "language")
 _ACCOUNT_READ = select(
     _ACCOUNTS.c.id, _ACCOUNTS.c.person_id, _ACCOUNTS.c.roles_seen, _ACCOUNTS.c.last_launch_at,
     *(_ACCOUNTS.c[f] for f in _ACCOUNT_FIELDS),

@@ -36,6 +36,7 @@ from lti_tool.domain.tracking import (
     DemonstrationFact,
     Method,
     Outcome,
+    award_route,
     complete_evidence_url,
     counting_passes,
     passes_after_revocation,
@@ -175,14 +176,35 @@ def offered_credentials(session: Session, context: Context) -> list[OfferedCrede
         version = current.get(offering.credential_id)
         if version is None:
             continue  # retired: no new awards from this offering
-        links = list(version.skill_links)
-        rule = EarningRule(
-            tuple(link.skill.code for link in links if link.requirement == "required"),
-            tuple(link.skill.code for link in links if link.requirement == "optional"),
-            int(version.content.get("optional_min", 0)))
-        result.append(OfferedCredential(offering, version, rule, [link.skill for link in links],
-                                        tuple(version.content.get("allowed_routes", []))))
+        result.append(_offered(offering, version))
     return result
+
+
+def _offered(offering: Offering, version: CredentialVersion) -> OfferedCredential:
+    links = list(version.skill_links)
+    rule = EarningRule(
+        tuple(link.skill.code for link in links if link.requirement == "required"),
+        tuple(link.skill.code for link in links if link.requirement == "optional"),
+        int(version.content.get("optional_min", 0)))
+    return OfferedCredential(offering, version, rule, [link.skill for link in links],
+                             tuple(version.content.get("allowed_routes", [])))
+
+
+def credentials_to_evaluate(session: Session, context: Context,
+                            credential: MicroCredential) -> list[OfferedCredential]:
+    """The course's offered credentials plus ``credential`` even where this course does not
+    offer it: a PLAR decision recorded in a PLAR shell awards the credential it assessed
+    (its current published version). The extra entry's offering is a transient row (never
+    added to the session) naming the course, the credential and its issuer."""
+    offered = offered_credentials(session, context)
+    if any(o.offering.credential_id == credential.id for o in offered):
+        return offered
+    version = published_version(session, credential.issuer_id, credential.code)
+    if version is None:
+        return offered
+    transient = Offering(context_id=context.id, credential_id=credential.id,
+                         issuer_id=credential.issuer_id)
+    return [*offered, _offered(transient, version)]
 
 
 # -- demonstrations ----------------------------------------------------------------------------
@@ -279,11 +301,14 @@ def record_demonstration(
     evidence_note: str = "", evidence_file_id: int | None = None,
     demonstrated_at: datetime | None = None, supersedes_id: int | None = None,
     reason: str = "", offered: Sequence[OfferedCredential] | None = None,
+    route: Route | None = None,
 ) -> RecordResult:
     """Append one demonstration (or a correction superseding one), then evaluate awards.
     ``offered``: the course's ``offered_credentials`` if the caller already read them in
-    this transaction (saves reading them again). Raises ValidationFailed (bad field),
-    Conflict (already superseded), NotFound."""
+    this transaction (saves reading them again). ``route``: the route of a pass assessed
+    outside the course's teaching (``Route.PLAR`` from a PLAR decision, which is also the
+    only way to record the method "plar"); by default the course kind's route. Raises
+    ValidationFailed (bad field), Conflict (already superseded), NotFound."""
     errors: dict[str, list[str]] = {}
     try:
         parsed_outcome = Outcome(outcome)
@@ -312,9 +337,11 @@ def record_demonstration(
                 Demonstration.supersedes_id == supersedes_id)).first() is not None:
             raise Conflict(_("That record was already corrected; correct the latest one."),
                            code="already_superseded")
+    if "method" not in errors and (parsed_method is Method.PLAR) != (route is Route.PLAR):
+        errors["method"] = ["a PLAR assessment is recorded through its PLAR request"]
     if errors:
         raise ValidationFailed(errors)
-    route = route_for_kind(context.kind)
+    route = route or route_for_kind(context.kind)
     demo = Demonstration(
         person_id=account.person_id, account_id=account.id, skill_id=skill.id,
         context_id=context.id, route=route.value if route else None,
@@ -472,15 +499,8 @@ def _evaluate_person(session: Session, person_id: int, context: Context,
         passes, _progress, may_award = earning_passes(item, person_facts, revoked.get(key))
         if not may_award:
             continue
-        here = route_for_kind(context.kind)
-        route: str
-        if here is not None and here.value in item.allowed_routes:
-            route = here.value
-        else:
-            counts: dict[str, int] = defaultdict(int)
-            for f in passes.values():
-                counts[f.route.value if f.route else ""] += 1
-            route = max(counts.items(), key=lambda kv: kv[1])[0]
+        route = award_route(route_for_kind(context.kind), [f.route for f in passes.values()],
+                            item.allowed_routes)
         used = [passes[c].id for c in (*item.rule.required,
                                        *[c for c in item.rule.optional if c in passes])
                 if c in passes]

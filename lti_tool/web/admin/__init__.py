@@ -26,6 +26,7 @@ from lti_tool.web.admin import (  # noqa: F401 - importing registers the routes
     import_export,
     institution,
     occupations,
+    plar,
     platforms,
     reviews,
     roles,

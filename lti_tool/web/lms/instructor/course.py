@@ -24,7 +24,7 @@ from werkzeug.wrappers import Response as WerkzeugResponse
 from lti_tool.domain.catalog import LifecycleState
 from lti_tool.domain.labels import CELL, METHOD, ROLE, earning_rule, label
 from lti_tool.domain.lti import AppRole, ContextKind
-from lti_tool.domain.tracking import AwardStatus, CellStatus, Outcome
+from lti_tool.domain.tracking import COURSE_METHODS, AwardStatus, CellStatus, Outcome
 from lti_tool.errors import Forbidden, NotFound, ToolError
 from lti_tool.extensions import db_session, kv
 from lti_tool.i18n import format_date
@@ -194,7 +194,8 @@ def _helpers() -> dict[str, Any]:
             "METHOD_LABELS": METHOD, "CELL_LABELS": CELL,
             "STATUS_ICONS": STATUS_ICONS, "KIND_LABELS": KIND_LABELS,
             "KIND_SOURCES": KIND_SOURCES, "AWARD_STATUS_LABELS": AWARD_STATUS_LABELS,
-            "CellStatus": CellStatus, "earning_rule": earning_rule}
+            "CellStatus": CellStatus, "earning_rule": earning_rule,
+            "COURSE_METHODS": COURSE_METHODS}
 
 
 def fmt_date(value: datetime | date | None) -> str:
