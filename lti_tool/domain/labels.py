@@ -75,3 +75,22 @@ def earning_rule(view: Mapping[str, Any]) -> LocalText:
 
     return localized(str(view.get("earning_rule") or ""), view.get("translations") or {},
                      "earning_rule", current_locale())
+
+
+def intl(obj: Any, field: str) -> LocalText:
+    """A catalog text of ``obj`` in the reader's language: a skill's or issuer's (their
+    ``translations`` column), a credential version's (``content["translations"]``) or a
+    view's (a mapping with ``translations``). English, marked as a fallback, when the
+    catalog has no French for it."""
+    from lti_tool.i18n import current_locale
+
+    locale = current_locale()
+    if isinstance(obj, Mapping):
+        return localized(obj.get(field) or "", obj.get("translations") or {}, field, locale)
+    if hasattr(obj, "translations"):
+        return localized(obj, None, field, locale)
+    content = getattr(obj, "content", None)
+    if isinstance(content, Mapping):
+        text = getattr(obj, field, None) or content.get(field) or ""
+        return localized(str(text), content.get("translations") or {}, field, locale)
+    return localized(str(getattr(obj, field, "") or ""), {}, field, locale)

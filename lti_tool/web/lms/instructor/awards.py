@@ -10,6 +10,7 @@ from flask import request
 from flask.typing import ResponseReturnValue
 from sqlalchemy import select
 
+from lti_tool.domain.labels import intl
 from lti_tool.domain.tracking import AwardStatus
 from lti_tool.errors import Forbidden, NotFound, ValidationFailed
 from lti_tool.i18n import sort_key
@@ -91,7 +92,8 @@ def revoke(award_id: int) -> ResponseReturnValue:
             course.session.commit()
             return go("instructor.awards", [
                 _("%(learner)s's %(credential)s was revoked. The record stays, marked as "
-                  "revoked.", credential=row.award.version.title, learner=row.learner)])
+                  "revoked.", credential=intl(row.award.version, "title").text,
+                  learner=row.learner)])
     return render("instructor/revoke.html", 422 if errors else 200, row=row, reason=reason,
                   errors=errors, summary=error_summary(errors), active="awards")
 
@@ -104,6 +106,6 @@ def keep(award_id: int) -> ResponseReturnValue:
     course.session.commit()
     return go("instructor.awards",
               [_("%(learner)s's %(credential)s is kept; the flag is cleared.",
-                 credential=row.award.version.title, learner=row.learner)])
+                 credential=intl(row.award.version, "title").text, learner=row.learner)])
 
 

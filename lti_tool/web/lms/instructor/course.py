@@ -22,7 +22,7 @@ from werkzeug.exceptions import RequestEntityTooLarge
 from werkzeug.wrappers import Response as WerkzeugResponse
 
 from lti_tool.domain.catalog import LifecycleState
-from lti_tool.domain.labels import CELL, METHOD, ROLE, earning_rule, label
+from lti_tool.domain.labels import CELL, METHOD, ROLE, earning_rule, intl, label
 from lti_tool.domain.lti import AppRole, ContextKind
 from lti_tool.domain.tracking import COURSE_METHODS, AwardStatus, CellStatus, Outcome
 from lti_tool.errors import Forbidden, NotFound, ToolError
@@ -186,6 +186,13 @@ def _no_store(response: WerkzeugResponse) -> WerkzeugResponse:
     if request.path.startswith("/course"):
         response.headers["Cache-Control"] = "no-store"
     return response
+
+
+@bp.app_context_processor
+def _catalog_texts() -> dict[str, Any]:
+    """``intl(obj, field)``: catalog texts in the reader's language (also on the LTI
+    landing page, which shows the course overview)."""
+    return {"intl": intl}
 
 
 @bp.context_processor

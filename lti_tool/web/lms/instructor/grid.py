@@ -27,6 +27,7 @@ from markupsafe import Markup, escape
 
 from lti_tool import jobs
 from lti_tool.domain.catalog import RuleProgress
+from lti_tool.domain.labels import intl
 from lti_tool.domain.tracking import (
     COURSE_METHODS,
     CellStatus,
@@ -264,6 +265,7 @@ def _progress(course: Course, chosen: list[OfferedCredential], shown: list[Learn
     held, revoked = tracking.award_standing(course.session, persons,
                                             [o.offering.credential_id for o in chosen])
     result: dict[int, list[LearnerProgress]] = {}
+    titles = {item.offering.id: intl(item.version, "title").text for item in chosen}
     for pid in persons:
         items = []
         for item in chosen:
@@ -272,7 +274,7 @@ def _progress(course: Course, chosen: list[OfferedCredential], shown: list[Learn
             revoked_at = None if key in held else revoked.get(key)
             _passes, progress, may = tracking.earning_passes(item, person_facts, revoked_at)
             items.append(LearnerProgress(
-                item.offering.credential.code, item.version.title, key in held, progress,
+                item.offering.credential.code, titles[item.offering.id], key in held, progress,
                 revoked_at is not None and progress.satisfied and not may))
         result[pid] = items
     return result

@@ -14,7 +14,7 @@ from sqlalchemy import func, or_, select
 from sqlalchemy.orm import Session
 
 from lti_tool.domain.catalog import LifecycleState
-from lti_tool.domain.labels import earning_rule
+from lti_tool.domain.labels import earning_rule, intl
 from lti_tool.domain.lti import ContextKind
 from lti_tool.domain.texts import LocalText
 from lti_tool.domain.tracking import route_for_kind
@@ -109,7 +109,7 @@ def attach() -> ResponseReturnValue:
     version = catalog_service.published_version(course.session, issuer.id,
                                                 offering.credential.code)
     course.session.commit()
-    title = version.title if version else offering.credential.code
+    title = intl(version, "title").text if version else offering.credential.code
     return go("instructor.offerings", [_("%(credential)s is now offered in this course.",
                                          credential=title)])
 
@@ -127,7 +127,7 @@ def detach(offering_id: int) -> ResponseReturnValue:
     course.session.commit()
     return go("instructor.offerings", [
         _("%(credential)s is no longer offered in this course. Its demonstrations and awards "
-          "are kept.", credential=item.version.title)])
+          "are kept.", credential=intl(item.version, "title").text)])
 
 
 @bp.post("/course/kind")

@@ -17,6 +17,7 @@ from typing import Any
 from flask import request
 from flask.typing import ResponseReturnValue
 
+from lti_tool.domain.labels import intl
 from lti_tool.domain.tracking import COURSE_METHODS, Cell, Outcome, summarise_cell
 from lti_tool.errors import ValidationFailed
 from lti_tool.models import LearnerAccount, Skill
@@ -79,7 +80,7 @@ def _rows(course: Course, learner: Learner, offered: list[OfferedCredential],
     uses: dict[int, list[str]] = {}
     for item in offered:
         for skill in item.skills:
-            uses.setdefault(skill.id, []).append(item.version.title)
+            uses.setdefault(skill.id, []).append(intl(item.version, "title").text)
     return [SkillRow(s, summarise_cell(facts.get((learner.person_id, s.id), [])),
                      uses.get(s.id, [])) for s in skills]
 

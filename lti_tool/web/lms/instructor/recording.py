@@ -18,6 +18,7 @@ from flask import request
 from flask.typing import ResponseReturnValue
 from sqlalchemy import select
 
+from lti_tool.domain.labels import intl
 from lti_tool.domain.tracking import COURSE_METHODS, Method, Outcome, summarise_cell
 from lti_tool.errors import Conflict, Forbidden, NotFound, ToolError, ValidationFailed
 from lti_tool.models import Demonstration, EvidenceFile, LearnerAccount, RosterEntry, Skill
@@ -262,13 +263,13 @@ def award_messages(results: Iterable[RecordResult], names: dict[int, str]) -> li
         for award in result.new_awards:
             messages.append(_("%(learner)s earned %(credential)s.",
                               learner=names.get(award.person_id) or _("A learner"),
-                              credential=award.version.title))
+                              credential=intl(award.version, "title").text))
         for award in result.flagged_awards:
             messages.append(_(
                 "Flagged for your review: %(learner)s's %(credential)s rests on the "
                 "corrected record. Keep or revoke it on the Awards page.",
                 learner=names.get(award.person_id) or _("a learner"),
-                credential=award.version.title))
+                credential=intl(award.version, "title").text))
     return messages
 
 
@@ -295,7 +296,8 @@ def record() -> ResponseReturnValue:
         return _cell_page(course, learner, skill, form=form, errors=errors, status=422)
     course.session.commit()
     messages = [_("Recorded for %(learner)s: %(skill)s — %(outcome)s.", learner=learner.name,
-                  skill=skill.name, outcome=outcome_words(result.demonstration.outcome)),
+                  skill=intl(skill, "name").text,
+                  outcome=outcome_words(result.demonstration.outcome)),
                 *award_messages([result], {learner.person_id: learner.name})]
     return _after_save(course, learner, skill, messages)
 
@@ -317,7 +319,8 @@ def _after_save(course: Course, learner: Learner, skill: Skill,
         after = next_learner(course, learner, filters)
         if after is not None:
             return go("instructor.cell", messages, c=f"{after.account_id}.{skill.id}", **state)
-        messages.append(_("That was the last learner for %(skill)s.", skill=skill.name))
+        messages.append(_("That was the last learner for %(skill)s.",
+                            skill=intl(skill, "name").text))
     return go("instructor.grid", messages,
               **back_to_grid_args(filters, learner.account_id, skill.id))
 
@@ -389,7 +392,7 @@ def correct(demo_id: int) -> ResponseReturnValue:
             course.session.commit()
             messages = [_("Corrected for %(learner)s: %(skill)s — now %(outcome)s. The "
                           "earlier record is kept and marked as corrected.",
-                          learner=learner.name, skill=skill.name,
+                          learner=learner.name, skill=intl(skill, "name").text,
                           outcome=outcome_words(result.demonstration.outcome)),
                         *award_messages([result], {learner.person_id: learner.name})]
             return go("instructor.cell", messages, c=f"{learner.account_id}.{skill.id}",
@@ -493,7 +496,7 @@ def bulk() -> ResponseReturnValue:
     count = len(chosen)
     messages = [ngettext("Recorded %(skill)s as %(outcome)s for %(num)s learner.",
                          "Recorded %(skill)s as %(outcome)s for %(num)s learners.", count,
-                         skill=skill.name, outcome=outcome_words(form["outcome"])),
+                         skill=intl(skill, "name").text, outcome=outcome_words(form["outcome"])),
                 *award_messages(results,
                                  {lr.person_id: lr.name for lr in chosen})]
     return go("instructor.grid", messages, **_return_filters())
