@@ -338,7 +338,7 @@ def record_demonstration(
             raise Conflict(_("That record was already corrected; correct the latest one."),
                            code="already_superseded")
     if "method" not in errors and (parsed_method is Method.PLAR) != (route is Route.PLAR):
-        errors["method"] = ["a PLAR assessment is recorded through its PLAR request"]
+        errors["method"] = [_("a PLAR assessment is recorded through its PLAR request")]
     if errors:
         raise ValidationFailed(errors)
     route = route or route_for_kind(context.kind)

@@ -396,7 +396,7 @@ def find_credential(session: Session, public_id: str) -> tuple[Award, Credential
     """The award and its signed credential (issued now if it was not yet; signed again now if
     its key was revoked since). Raises NotFound."""
     if not public_id or len(public_id) > PUBLIC_ID_MAX:
-        raise NotFound("There is no credential at this address.")
+        raise NotFound(_("There is no credential at this address."))
     found = issuing.credential_by_public_id(session, public_id)
     if found is None or issuing.needs_issue(found[1]):
         found = issuing.credential_by_public_id(session, public_id, vault=_vault(),

@@ -363,7 +363,7 @@ def correct(demo_id: int) -> ResponseReturnValue:
         check_csrf(course.current)
     demo, learner, skill = _correctable(course, demo_id)
     if demo.context_id != course.context.id:
-        raise Forbidden("This record was made in another course; it can be corrected there.",
+        raise Forbidden(_("This record was made in another course; it can be corrected there."),
                         code="record_of_other_course")
     latest = latest_of(course, demo)
     if latest.id != demo.id:
