@@ -19,6 +19,7 @@ from pylti1p3.deep_link import DeepLink
 from pylti1p3.deep_link_resource import DeepLinkResource
 from sqlalchemy.orm import Session
 
+from lti_tool.domain.labels import intl
 from lti_tool.domain.lti import LaunchContext
 from lti_tool.lti.tool_config import ToolRegistration
 from lti_tool.models import Issuer
@@ -72,7 +73,9 @@ def content_choices(session: Session, issuer: Issuer | None) -> list[ContentChoi
         code = version.credential.code
         if code not in seen and _CODE.match(code):
             seen.add(code)
-            choices.append(credential_choice(code, version.title, version.credential_id))
+            # the title in the instructor's language: it becomes the link's name in the course
+            choices.append(credential_choice(code, intl(version, "title").text,
+                                             version.credential_id))
     return choices
 
 
