@@ -306,15 +306,16 @@ def check_usable(platform: Platform, deployment: Deployment | None = None) -> No
     """Refuse a launch (or login) through a deactivated registration or deployment, with a
     message that says what to do. Raises LaunchError."""
     from lti_tool.errors import LaunchError
+    from lti_tool.translate import gettext as _
 
     if not platform.active:
-        raise LaunchError("MicroCred's registration of this learning platform is deactivated. "
-                          "Ask your institution's MicroCred administrator to reactivate it "
-                          "(the Platforms page of its administration).",
+        raise LaunchError(_("MicroCred's registration of this learning platform is "
+                            "deactivated. Ask your institution's MicroCred administrator to "
+                            "reactivate it (the Platforms page of its administration)."),
                           code="platform_deactivated")
     if deployment is not None and not deployment.active:
-        raise LaunchError(f"Deployment {deployment.deployment_id} of this learning platform "
-                          "is deactivated in MicroCred. Ask your institution's MicroCred "
-                          "administrator to reactivate it (the Platforms page of its "
-                          "administration).",
+        raise LaunchError(_("Deployment %(deployment)s of this learning platform is "
+                            "deactivated in MicroCred. Ask your institution's MicroCred "
+                            "administrator to reactivate it (the Platforms page of its "
+                            "administration).", deployment=deployment.deployment_id),
                           code="deployment_deactivated")
