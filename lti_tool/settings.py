@@ -238,6 +238,11 @@ def load_settings(
             raise ConfigurationError(f"Setting {setting.env} is invalid: {exc}.") from None
     values.update(overrides)
     values["ENV"] = env
+    if env != "test" and values.get("TEST_REMOTE_FETCH_ORIGINS"):
+        # Lets the test suite fetch issuer documents from servers it runs on 127.0.0.1
+        # (services.remote_issuers); never anywhere else.
+        raise ConfigurationError("TEST_REMOTE_FETCH_ORIGINS is accepted by the test profile "
+                                 "only.")
     if env == "production":
         for setting in SETTINGS:
             if setting.required_in_production and not values.get(setting.name):

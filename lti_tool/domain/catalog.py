@@ -77,6 +77,8 @@ class Route(StrEnum):
 class CatalogRole(StrEnum):
     CATALOG_ADMIN = "catalog_admin"
     REVIEWER = "reviewer"
+    #: decides transfer requests, keeps the equivalency table, reads and exports records
+    REGISTRAR = "registrar"
 
 
 class Scope(StrEnum):
@@ -88,6 +90,8 @@ class Scope(StrEnum):
     AWARDS_REVOKE = "awards:revoke"
     COURSES_READ = "courses:read"
     OFFERINGS_WRITE = "offerings:write"
+    RECORDS_READ = "records:read"
+    TRANSFER = "transfer"
 
 
 #: What each API token scope allows, in words (the CLI's --help, the admin tokens page,
@@ -102,6 +106,11 @@ SCOPE_DESCRIPTIONS: dict[Scope, str] = {
     Scope.AWARDS_REVOKE: "Revoke awards.",
     Scope.COURSES_READ: "Read courses with their offerings, rosters and demonstrations.",
     Scope.OFFERINGS_WRITE: "Offer micro-credentials in courses, and detach them.",
+    Scope.RECORDS_READ: "Read the registrar's record: every award with its route, credit, "
+                        "hours, transcript notation and student number, and what changed "
+                        "since a time (student information systems).",
+    Scope.TRANSFER: "Keep the transfer equivalency table and decide transfer requests "
+                    "(the registrar's work).",
 }
 
 
@@ -114,7 +123,8 @@ LABELS: dict[str, str] = {
     "self_directed": "Self-directed", "asynchronous": "Online, asynchronous",
     "synchronous": "Online, synchronous", "in_person": "In person",
     "integrated": "In a for-credit course", "stand_alone": "Stand-alone (continuing education)",
-    "plar": "Prior learning assessment (PLAR)", "transfer": "Transfer",
+    "plar": "Prior learning assessment (PLAR)",
+    "transfer": "Transfer (recognised from another institution)",
     "pass_fail": "Pass/fail", "graded": "Graded",
     "approve": "Approve", "request_changes": "Request changes", "reject": "Reject",
 }
@@ -314,8 +324,9 @@ def natural_key(text: str) -> tuple[tuple[int, int | str], ...]:
 
 def routes_available() -> tuple[str, ...]:
     """The award routes MicroCred can award through today, hence the ones forms offer:
-    integrated (for-credit courses) and stand-alone (continuing education). PLAR and
-    transfer are in the catalog's vocabulary but nothing awards through them yet; issue 13
-    (PLAR and transfer) adds them here when their award paths exist. Stored data and
-    imports may still name them (they are valid values), forms just do not offer them."""
-    return (Route.INTEGRATED.value, Route.STAND_ALONE.value)
+    integrated (for-credit courses), stand-alone (continuing education) and transfer (a
+    registrar recognises another institution's credential: ``services.transfer``). PLAR is
+    in the catalog's vocabulary but nothing awards through it yet; it is added here when
+    its award path exists. Stored data and imports may still name it (a valid value),
+    forms just do not offer it."""
+    return (Route.INTEGRATED.value, Route.STAND_ALONE.value, Route.TRANSFER.value)

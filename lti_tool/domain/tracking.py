@@ -27,6 +27,8 @@ class Method(StrEnum):
     OBSERVATION = "observation"
     PORTFOLIO = "portfolio"
     CHALLENGE_ASSESSMENT = "challenge_assessment"
+    #: recognised from another institution's credential (the transfer workflow only)
+    TRANSFER = "transfer"
 
 
 METHOD_LABELS = {
@@ -34,7 +36,12 @@ METHOD_LABELS = {
     Method.OBSERVATION: "Observation",
     Method.PORTFOLIO: "Portfolio",
     Method.CHALLENGE_ASSESSMENT: "Challenge assessment",
+    Method.TRANSFER: "Transfer (another institution's credential)",
 }
+#: The methods an instructor (or an API client, or a CSV import) may record with; the
+#: others are recorded only by their own workflow (transfer: ``services.transfer``).
+ASSESSOR_METHODS = (Method.IN_COURSE_ASSIGNMENT, Method.OBSERVATION, Method.PORTFOLIO,
+                    Method.CHALLENGE_ASSESSMENT)
 
 
 class CellStatus(StrEnum):

@@ -27,6 +27,7 @@ from lti_tool.models.tracking import (
     Offering,
     RosterEntry,
 )
+from lti_tool.models.transfer import TransferEquivalency, TransferRequest
 
 __all__ = [
     "ApiToken",
@@ -59,4 +60,6 @@ __all__ = [
     "Skill",
     "StatusList",
     "ToolKey",
+    "TransferEquivalency",
+    "TransferRequest",
 ]
