@@ -8,7 +8,7 @@ BIN := $(VENV)/bin
 PORT ?= 5005
 PG_TEST_URL ?= postgresql+psycopg://postgres@127.0.0.1:5432/test
 
-.PHONY: run test test-sqlite test-postgres lint bench worker clean venv venv-run
+.PHONY: run test test-sqlite test-postgres lint bench worker clean venv venv-run i18n
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -54,6 +54,17 @@ test-postgres: venv
 ## worker: a background worker for roster refreshes and grade-book publications (needs REDIS_URL)
 worker: venv-run
 	MICROCRED_ENV=$${MICROCRED_ENV:-development} $(BIN)/microcred worker
+
+## i18n: extract the translatable strings, update the catalogs (fr_CA) and compile them.
+## Then fill every empty msgstr in lti_tool/translations/<locale>/LC_MESSAGES/messages.po
+## and run it again; the test suite fails on any string left untranslated.
+I18N_DIR := lti_tool/translations
+i18n: venv
+	$(BIN)/pybabel extract -F babel.cfg -k lazy_gettext -k _l --sort-output --no-location \
+	  -o $(I18N_DIR)/messages.pot . >/dev/null 2>&1
+	$(BIN)/pybabel update -i $(I18N_DIR)/messages.pot -d $(I18N_DIR) -l fr_CA \
+	  --no-fuzzy-matching --ignore-obsolete >/dev/null
+	$(BIN)/pybabel compile -d $(I18N_DIR) --statistics
 
 bench: venv
 	$(BIN)/python bench/launch.py

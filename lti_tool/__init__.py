@@ -57,7 +57,9 @@ def create_app(overrides: Mapping[str, Any] | None = None) -> Flask:
         app.wsgi_app = ProxyFix(app.wsgi_app, x_for=n, x_proto=n, x_host=n)  # type: ignore[method-assign]
 
     extensions.init_app(app)
-    from lti_tool import jobs
+    from lti_tool import i18n, jobs
+
+    i18n.init_app(app)
 
     jobs.init_app(app)
 

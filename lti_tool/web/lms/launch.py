@@ -30,6 +30,7 @@ from lti_tool.domain.lti import ROLE_LABELS, AppRole
 from lti_tool.domain.registration import ToolUrls
 from lti_tool.errors import RegistrationFailed, ToolError, ValidationFailed
 from lti_tool.extensions import db_session
+from lti_tool.i18n import normalize_locale
 from lti_tool.lti import deep_linking
 from lti_tool.lti.launch import complete_launch, wants_roster_refresh
 from lti_tool.lti.login import cookie_check, restart_params, start_login
@@ -169,6 +170,7 @@ def launch() -> ResponseReturnValue:
     launch_ctx, record = complete_launch(
         session, rt.store, validated, ttl=current_app.config["LAUNCH_TTL_SECONDS"],
         request_id=g.get("request_id", ""))
+    g.launch_locale = normalize_locale(launch_ctx.locale)
     context_pk = wants_roster_refresh(launch_ctx, record)
     if context_pk is not None:
         jobs.refresh_roster_after_launch(context_pk)  # at most every 15 min; never raises

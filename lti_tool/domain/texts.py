@@ -1,0 +1,121 @@
+"""Bilingual catalog content: what an issuer writes (titles, descriptions, criteria …).
+
+The English text stays in its own column or field (the catalog's default language); the
+other languages travel beside it in a ``translations`` mapping shaped
+``{"fr": {"<field>": "<text>", ...}}``. Reading a text for a language gives a
+:class:`LocalText` saying which language the text really is in, so a page shows a missing
+French text in English *visibly* (marked, with the right ``lang`` attribute) instead of
+silently blank or silently English.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import Any
+
+from markupsafe import Markup, escape
+
+DEFAULT = "en"
+LANGUAGES = ("en", "fr")
+
+
+@dataclass(frozen=True)
+class LocalText:
+    text: str
+    lang: str          # the language the text is in ("en" / "fr")
+    fallback: bool     # True when the asked language had no text and another was used
+
+    def __str__(self) -> str:
+        return self.text
+
+    def __bool__(self) -> bool:
+        return bool(self.text)
+
+
+def short_lang(locale: str) -> str:
+    """``fr_CA`` / ``fr-CA`` / ``fr`` → ``fr``; anything else → ``en``."""
+    tag = (locale or "").replace("_", "-").lower()
+    return "fr" if tag == "fr" or tag.startswith("fr-") else DEFAULT
+
+
+def translation(translations: Mapping[str, Any] | None, lang: str, field: str) -> str:
+    """The stored text of one field in one language ('' when there is none)."""
+    if not translations:
+        return ""
+    per_lang = translations.get(lang)
+    if not isinstance(per_lang, Mapping):
+        return ""
+    value = per_lang.get(field)
+    return value.strip() if isinstance(value, str) else ""
+
+
+def localized(default_text: object, translations: Mapping[str, Any] | None, field: str,
+              locale: str) -> LocalText:
+    """``field`` in ``locale``'s language, else the English text, marked as a fallback.
+
+    ``default_text`` is the English value (from its column); ``translations`` the object's
+    ``translations`` mapping. An object with ``field`` and ``translations`` attributes may be
+    passed as ``default_text`` with ``translations=None``."""
+    if translations is None and hasattr(default_text, "translations"):
+        obj = default_text
+        translations = getattr(obj, "translations", None) or {}
+        default_text = getattr(obj, field, "")
+    english = default_text if isinstance(default_text, str) else (
+        "" if default_text is None else str(default_text))
+    lang = short_lang(locale)
+    if lang == DEFAULT:
+        return LocalText(english, DEFAULT, False)
+    text = translation(translations, lang, field)
+    if text:
+        return LocalText(text, lang, False)
+    return LocalText(english, DEFAULT, bool(english))
+
+
+def both(default_text: str, translations: Mapping[str, Any] | None, field: str
+         ) -> dict[str, str]:
+    """``{"en": …, "fr": …}`` with only the languages that have a text."""
+    out = {DEFAULT: default_text} if default_text else {}
+    for lang in LANGUAGES:
+        if lang != DEFAULT and (text := translation(translations, lang, field)):
+            out[lang] = text
+    return out
+
+
+def merge_translations(existing: Mapping[str, Any] | None, lang: str,
+                       values: Mapping[str, str]) -> dict[str, Any]:
+    """A copy of ``existing`` with ``values`` set for ``lang`` (empty texts removed)."""
+    out: dict[str, Any] = {k: dict(v) for k, v in (existing or {}).items()
+                           if isinstance(v, Mapping)}
+    per_lang = out.setdefault(lang, {})
+    for field, text in values.items():
+        text = (text or "").strip()
+        if text:
+            per_lang[field] = text
+        else:
+            per_lang.pop(field, None)
+    if not per_lang:
+        out.pop(lang, None)
+    return out
+
+
+FALLBACK_NOTE = {"fr": "(en anglais)", "en": "(in French)"}
+
+
+def render_ltext(value: object, page_lang: str | None = None) -> Markup:
+    """Jinja filter ``ltext``: the text, escaped; when it is a fallback, wrapped in a
+    ``<span lang="en">`` and followed by a visible note saying the translation is missing."""
+    if not isinstance(value, LocalText):
+        return escape("" if value is None else value)
+    if not value.fallback:
+        if page_lang and short_lang(page_lang) != value.lang:
+            return Markup('<span lang="{}">{}</span>').format(value.lang, value.text)
+        return escape(value.text)
+    from lti_tool.i18n import current_short
+
+    asked = current_short()
+    note = FALLBACK_NOTE.get(asked, "")
+    out = Markup('<span lang="{}">{}</span>').format(value.lang, value.text)
+    if note:
+        out += Markup(' <span class="lang-fallback" lang="{}">{}</span>').format(asked, note)
+    return out
