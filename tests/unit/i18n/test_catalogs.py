@@ -81,8 +81,12 @@ def test_compiled_catalog_is_current(locale: str) -> None:
     po = _catalog(locale)
     with (TRANSLATIONS / locale / "LC_MESSAGES" / "messages.mo").open("rb") as fh:
         mo = read_mo(fh)
-    expected = {m.id: m.string for m in po if m.id and m.string and not m.fuzzy}
-    actual = {m.id: m.string for m in mo if m.id}
+    def key(value):  # type: ignore[no-untyped-def]
+        # plural messages: the .po gives tuples, the .mo lists
+        return tuple(value) if isinstance(value, list | tuple) else value
+
+    expected = {key(m.id): key(m.string) for m in po if m.id and m.string and not m.fuzzy}
+    actual = {key(m.id): key(m.string) for m in mo if m.id}
     assert actual == expected, "messages.mo is out of date: run `make i18n`"
 
 
