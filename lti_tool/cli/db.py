@@ -13,7 +13,7 @@ def db() -> None:
 
 
 @db.command("upgrade", help="Apply all migrations (creates the database if needed).")
-@click.option("--revision", default="head", show_default=True)
+@click.option("--revision", default="heads", show_default=True)
 def db_upgrade(revision: str) -> None:
     from alembic.util import CommandError
 
@@ -27,7 +27,7 @@ def db_upgrade(revision: str) -> None:
         raise CliError(str(exc)) from None
     # render_as_string hides the password by default.
     click.echo(f"database at {revision}: {engine.url.render_as_string()}")
-    if revision == "head":
+    if revision in ("head", "heads"):
         # Make the first tool key now, so two workers serving the first JWKS request at once
         # cannot each create one.
         from lti_tool.extensions import session_scope

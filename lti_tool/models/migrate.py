@@ -27,7 +27,9 @@ def _no_statement_timeout(connection: Connection) -> None:
         connection.execute(text("SET LOCAL statement_timeout = 0"))
 
 
-def upgrade(engine: Engine, revision: str = "head") -> None:
+def upgrade(engine: Engine, revision: str = "heads") -> None:
+    """Apply the migrations up to ``revision`` (every head by default: features developed
+    side by side may each add a migration after the same parent)."""
     from lti_tool.extensions import unbounded_statements
 
     cfg = alembic_config()
@@ -51,4 +53,5 @@ def current(engine: Engine) -> str | None:
     from alembic.runtime.migration import MigrationContext
 
     with engine.connect() as connection:
-        return MigrationContext.configure(connection).get_current_revision()
+        heads = MigrationContext.configure(connection).get_current_heads()
+    return ", ".join(sorted(heads)) if heads else None

@@ -66,7 +66,7 @@ def test_db_upgrade_creates_the_schema_and_is_repeatable(tmp_path):
     run = runner_for(cli_env(tmp_path))
     first = run("db", "upgrade")
     assert first.exit_code == 0, first.output
-    assert first.output.startswith("database at head: sqlite:///")
+    assert first.output.startswith("database at heads: sqlite:///")
     assert (tmp_path / "cli.sqlite3").exists()
     current = run("db", "current")
     assert current.exit_code == 0
