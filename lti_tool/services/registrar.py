@@ -27,7 +27,7 @@ from datetime import datetime
 from decimal import Decimal
 from typing import Any
 
-from sqlalchemy import func, or_, select
+from sqlalchemy import Select, func, or_, select
 from sqlalchemy.orm import Session
 
 from lti_tool.domain.catalog import label
@@ -134,8 +134,8 @@ class AwardRow:
             "awardedAt": _iso(self.awarded_at), "status": self.status,
             "revokedAt": _iso(self.revoked_at) if self.revoked_at else None,
             "creditBearing": self.credit_bearing,
-            "credits": str(self.credits) if self.credits is not None else None,
-            "creditSystem": self.credit_system or None, "hours": str(self.hours),
+            "credits": _plain(self.credits) if self.credits is not None else None,
+            "creditSystem": self.credit_system or None, "hours": _plain(self.hours),
             "notation": {"en": self.notation_en, "fr": self.notation_fr}
             if self.credit_bearing else None,
             "changedAt": _iso(self.changed_at)}
@@ -165,13 +165,12 @@ def _changed_at(award: Award) -> datetime:
                if t is not None)
 
 
-def awards(session: Session, issuer: Issuer, *, awarded_from: datetime | None = None,
-           awarded_to: datetime | None = None, changed_since: datetime | None = None,
-           person_id: int | None = None, after_id: int = 0, limit: int = MAX_PAGE
-           ) -> list[AwardRow]:
-    """The issuer's awards, oldest id first after ``after_id``: awarded in [from, to)
-    and/or changed (awarded, revoked, flagged) after ``changed_since``, or one person's."""
-    query = select(Award).where(Award.issuer_id == issuer.id, Award.id > after_id)
+def awards_query(issuer: Issuer, *, awarded_from: datetime | None = None,
+                 awarded_to: datetime | None = None, changed_since: datetime | None = None,
+                 person_id: int | None = None) -> Select[Award]:
+    """The issuer's awards (unordered): awarded in [from, to) and/or changed (awarded,
+    revoked, flagged) after ``changed_since``, or one person's."""
+    query = select(Award).where(Award.issuer_id == issuer.id)
     if awarded_from is not None:
         query = query.where(Award.awarded_at >= awarded_from)
     if awarded_to is not None:
@@ -182,7 +181,23 @@ def awards(session: Session, issuer: Issuer, *, awarded_from: datetime | None = 
                                 Award.flagged_at > changed_since))
     if person_id is not None:
         query = query.where(Award.person_id == person_id)
-    rows = list(session.scalars(query.order_by(Award.id).limit(max(1, min(limit, MAX_PAGE)))))
+    return query
+
+
+def awards(session: Session, issuer: Issuer, *, awarded_from: datetime | None = None,
+           awarded_to: datetime | None = None, changed_since: datetime | None = None,
+           person_id: int | None = None, after_id: int = 0, limit: int = MAX_PAGE
+           ) -> list[AwardRow]:
+    """``awards_query`` as rows, oldest id first after ``after_id``."""
+    query = awards_query(issuer, awarded_from=awarded_from, awarded_to=awarded_to,
+                         changed_since=changed_since, person_id=person_id)
+    found = list(session.scalars(query.where(Award.id > after_id).order_by(Award.id)
+                                 .limit(max(1, min(limit, MAX_PAGE)))))
+    return rows_for(session, issuer, found)
+
+
+def rows_for(session: Session, issuer: Issuer, rows: Sequence[Award]) -> list[AwardRow]:
+    """The registrar's view of these awards (a few queries whatever their number)."""
     return _rows(session, issuer, rows)
 
 
