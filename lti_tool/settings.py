@@ -182,8 +182,8 @@ SETTINGS: tuple[Setting, ...] = (
     Setting("RATE_LIMIT_API", "RATE_LIMIT_API", _rate_limit, "600 per minute",
             "REST API requests (/api/v1) per token (per client address without a token)."),
     Setting("RATE_LIMIT_VERIFY", "RATE_LIMIT_VERIFY", _rate_limit, "30 per minute",
-            "Credential verifications (POST /verify and POST /api/v1/verify) per client "
-            "address."),
+            "Credential verifications (POST /verify and POST /api/v1/verify, and transfer "
+            "submissions) per client address."),
     Setting("RATE_LIMIT_REGISTER", "RATE_LIMIT_REGISTER", _rate_limit, "20 per minute",
             "Dynamic Registration requests (/lti/register) per client address."),
     Setting("HSTS_MAX_AGE_SECONDS", "HSTS_MAX_AGE_SECONDS", _non_negative_int, 0,

@@ -363,3 +363,65 @@ def test_ob2_signed_assertion_verifies_and_a_tampered_one_does_not(app, db, camp
     other.publish(revoked=(site.url("/assertions/9"),))
     request = submit(db, campus, learner, token.encode(), fetcher(site))
     assert request.state == "refused" and "revoked by the issuer" in request.reason
+
+
+def _png() -> bytes:
+    import io
+
+    from PIL import Image
+
+    out = io.BytesIO()
+    Image.new("RGB", (8, 8), (29, 78, 137)).save(out, format="PNG")
+    return out.getvalue()
+
+
+def test_a_baked_ob3_png_and_svg_are_read_and_verified(app, db, campus, site):
+    from lti_tool.badges import baking
+
+    _version, learner = setup(db, campus)
+    other = Ob3Issuer(site)
+    credential = other.credential(email=EMAIL)
+    png = baking.bake_png(_png(), credential)
+    request = submit(db, campus, learner, png, fetcher(site))
+    assert request.result == "valid" and request.report["format"] == "png", request.report
+    assert request.original == png and request.original_type == "image/png"
+    svg = baking.bake_svg('<svg xmlns="http://www.w3.org/2000/svg" width="8" height="8">'
+                          '<title>Badge</title></svg>',
+                          other.jwt(credential))
+    request = submit(db, campus, learner, svg, fetcher(site))
+    assert request.result == "valid" and request.report["format"] == "svg", request.report
+
+
+def test_a_baked_ob2_png_holding_the_assertion_address_is_verified(app, db, campus, site):
+    import zlib
+
+    _version, learner = setup(db, campus)
+    other = Ob2Issuer(site)
+    other.assertion("/assertions/7", email=EMAIL)
+    png = _png()
+    text = b"openbadges\x00" + site.url("/assertions/7").encode()
+    chunk = b"tEXt" + text
+    import struct
+
+    baked = png[:-12] + struct.pack(">I", len(text)) + chunk + \
+        struct.pack(">I", zlib.crc32(chunk) & 0xFFFFFFFF) + png[-12:]
+    request = submit(db, campus, learner, baked, fetcher(site))
+    assert request.result == "valid", request.report
+    assert request.standard == "OB 2.0" and request.claims["achievementName"] == \
+        "Spreadsheet Skills"
+
+
+def test_our_own_credentials_and_garbage_are_refused(app, db, campus):
+    from tests.support.issuing import earn
+
+    _version, learner = setup(db, campus)
+    earned = earn(db, campus=campus, email=EMAIL, code="OWN")
+    record = issuing.issue_for_award(db, earned.award, vault=vault_of(app), base_url=BASE)
+    request = submit(db, campus, learner, json.dumps(record.json).encode(),
+                     Fetcher(HttpClient(timeout=3)))
+    assert request.state == "refused"
+    assert request.reason.startswith("issuer: this credential was issued here")
+    request = submit(db, campus, learner, b"hello", Fetcher(HttpClient(timeout=3)))
+    assert request.state == "refused" and request.reason.startswith("input:")
+    with pytest.raises(ValidationFailed):
+        submit(db, campus, learner, b"   ", Fetcher(HttpClient(timeout=3)))
