@@ -32,6 +32,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
+from flask_babel import gettext as _
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
@@ -88,17 +89,17 @@ def _check_equivalency(session: Session, issuer_id: int, data: Mapping[str, Any]
     errors: dict[str, list[str]] = {}
     external_issuer_id = _clean(data.get("external_issuer_id"), 1000)
     if not external_issuer_id.startswith(("https://", "http://", "did:")):
-        errors["external_issuer_id"] = ["give the other institution's issuer id: its https "
-                                        "address or its DID, as its credentials name it"]
+        errors["external_issuer_id"] = [_("give the other institution's issuer id: its https "
+                                        "address or its DID, as its credentials name it")]
     try:
         match_by = MatchBy(str(data.get("match_by") or ""))
     except ValueError:
-        errors["match_by"] = ["choose: by achievement, or by alignment"]
+        errors["match_by"] = [_("choose: by achievement, or by alignment")]
         match_by = MatchBy.ACHIEVEMENT
     achievement_id = _clean(data.get("achievement_id"), 1000)
     alignments: list[dict[str, str]] = []
     if match_by is MatchBy.ACHIEVEMENT and not achievement_id:
-        errors["achievement_id"] = ["give the achievement id (as the credential names it)"]
+        errors["achievement_id"] = [_("give the achievement id (as the credential names it)")]
     if match_by is MatchBy.ALIGNMENT:
         for raw in data.get("alignments") or []:
             if not isinstance(raw, Mapping):
@@ -109,14 +110,14 @@ def _check_equivalency(session: Session, issuer_id: int, data: Mapping[str, Any]
             if item.code or item.url:
                 alignments.append(item.as_dict())
         if not alignments:
-            errors["alignments"] = ["give at least one alignment target: a framework and "
-                                    "code, or a target URL"]
+            errors["alignments"] = [_("give at least one alignment target: a framework and "
+                                    "code, or a target URL")]
         elif len(alignments) > 20:
-            errors["alignments"] = ["20 alignment targets at most"]
+            errors["alignments"] = [_("20 alignment targets at most")]
     try:
         target_kind = TargetKind(str(data.get("target_kind") or ""))
     except ValueError:
-        errors["target_kind"] = ["choose: a whole micro-credential, or skills"]
+        errors["target_kind"] = [_("choose: a whole micro-credential, or skills")]
         target_kind = TargetKind.SKILLS
     credential_id: int | None = None
     skill_ids: list[int] = []
@@ -125,9 +126,9 @@ def _check_equivalency(session: Session, issuer_id: int, data: Mapping[str, Any]
         credential = session.get(MicroCredential, int(raw_id)) \
             if raw_id.isdigit() and len(raw_id) < 10 else None
         if credential is None or credential.issuer_id != issuer_id:
-            errors["credential_id"] = ["choose one of your institution's micro-credentials"]
+            errors["credential_id"] = [_("choose one of your institution's micro-credentials")]
         elif published_version(session, issuer_id, credential.code) is None:
-            errors["credential_id"] = ["only a published micro-credential can be recognised"]
+            errors["credential_id"] = [_("only a published micro-credential can be recognised")]
         else:
             credential_id = credential.id
     else:
@@ -136,26 +137,26 @@ def _check_equivalency(session: Session, issuer_id: int, data: Mapping[str, Any]
         found = list(session.scalars(select(Skill.id).where(
             Skill.id.in_(wanted), Skill.issuer_id == issuer_id))) if wanted else []
         if not found or len(found) != len(wanted):
-            errors["skill_ids"] = ["choose one or more of your institution's skills"]
+            errors["skill_ids"] = [_("choose one or more of your institution's skills")]
         skill_ids = sorted(found)
     valid_months: int | None = None
     raw_months = str(data.get("valid_months") or "").strip()
     if raw_months:
         if not raw_months.isdigit() or not 1 <= int(raw_months) <= MAX_MONTHS:
-            errors["valid_months"] = [f"a whole number of months from 1 to {MAX_MONTHS}, or "
-                                      "empty (no limit)"]
+            errors["valid_months"] = [_("a whole number of months from 1 to %(max)d, or "
+                                        "empty (no limit)", max=MAX_MONTHS)]
         else:
             valid_months = int(raw_months)
     min_version = _clean(data.get("min_version"), 50)
     note = str(data.get("note") or "").strip()
     if len(note) > MAX_NOTE:
-        errors["note"] = [f"{MAX_NOTE} characters at most"]
+        errors["note"] = [_("%(max)d characters at most", max=MAX_NOTE)]
     translations = data.get("translations") or {}
     fr_note = ""
     if isinstance(translations, Mapping) and isinstance(translations.get("fr"), Mapping):
         fr_note = str(translations["fr"].get("note") or "").strip()
         if len(fr_note) > MAX_NOTE:
-            errors["note_fr"] = [f"{MAX_NOTE} characters at most"]
+            errors["note_fr"] = [_("%(max)d characters at most", max=MAX_NOTE)]
     if errors:
         raise ValidationFailed(errors)
     return {
@@ -195,7 +196,7 @@ def create_equivalency(session: Session, actor: Actor, data: Mapping[str, Any]
 def get_equivalency(session: Session, actor: Actor, equivalency_id: int) -> TransferEquivalency:
     eq = session.get(TransferEquivalency, equivalency_id)
     if eq is None or eq.issuer_id != actor.issuer_id:
-        raise NotFound("No such equivalency in your institution's table.")
+        raise NotFound(_("No such equivalency in your institution's table."))
     return eq
 
 
@@ -209,12 +210,12 @@ def approve_equivalency(session: Session, actor: Actor, equivalency_id: int,
     if eq.state == EquivalencyState.APPROVED.value and eq.approved_by == actor.ref:
         return eq
     if eq.state != EquivalencyState.DRAFT.value:
-        raise Conflict("Only a draft equivalency can be approved.", code="not_draft")
+        raise Conflict(_("Only a draft equivalency can be approved."), code="not_draft")
     if expected_row_version is not None and expected_row_version != eq.row_version:
-        raise Conflict("Someone else changed this equivalency in the meantime. Reload it, "
-                       "then decide again.", code="stale_version")
+        raise Conflict(_("Someone else changed this equivalency in the meantime. Reload it, "
+                       "then decide again."), code="stale_version")
     if eq.author_ref == actor.ref:
-        raise Forbidden("You wrote this equivalency, so someone else must approve it.",
+        raise Forbidden(_("You wrote this equivalency, so someone else must approve it."),
                         code="self_review")
     now = utcnow()
     eq.state = EquivalencyState.APPROVED.value
@@ -340,8 +341,8 @@ def submit(session: Session, *, issuer_id: int, account: LearnerAccount, data: b
     when an approved equivalency matches exactly (see the module docstring). Raises
     ValidationFailed (empty input). Not idempotent (each call is a request)."""
     if not data.strip():
-        raise ValidationFailed({"credential": ["choose the credential file, or paste the "
-                                               "credential or its address"]})
+        raise ValidationFailed({"credential": [_("choose the credential file, or paste the "
+                                               "credential or its address")]})
     now = now or utcnow()
     verification = verify_external(session, data, base_url=base_url, fetcher=fetcher, now=now)
     claims = verification.claims
@@ -397,25 +398,26 @@ def automatic_blockers(session: Session, request: TransferRequest, *,
     now = now or utcnow()
     reasons = []
     if request.result != "valid":
-        reasons.append(f"it verifies with a warning: {request.reason}")
+        reasons.append(_("it verifies with a warning: %(reason)s", reason=request.reason))
     if not request.recipient_match:
-        reasons.append("it does not name this learner by an e-mail address or institutional "
-                       "id their learning platform gave us")
+        reasons.append(_("it does not name this learner by an e-mail address or institutional "
+                       "id their learning platform gave us"))
     found = candidates(session, request.issuer_id, claims_from_dict(request.claims), now=now)
     exact = [c for c in found if c.result.matches]
     if not found:
-        reasons.append("no approved equivalency is about this issuer and achievement")
+        reasons.append(_("no approved equivalency is about this issuer and achievement"))
     elif not exact:
         reasons.extend(p for c in found for p in c.result.problems)
     elif len(exact) > 1:
-        reasons.append(f"{len(exact)} approved equivalencies match it: a registrar chooses")
+        reasons.append(_("%(n)d approved equivalencies match it: a registrar chooses",
+                         n=len(exact)))
     return reasons
 
 
 def get_request(session: Session, issuer_id: int, request_id: int) -> TransferRequest:
     request = session.get(TransferRequest, request_id)
     if request is None or request.issuer_id != issuer_id:
-        raise NotFound("No such transfer request.")
+        raise NotFound(_("No such transfer request."))
     return request
 
 
@@ -442,17 +444,17 @@ def decide(session: Session, actor: Actor, request_id: int, *, accept: bool, by:
     now = now or utcnow()
     request = get_request(session, actor.issuer_id, request_id)
     if request.state != TransferState.PENDING.value:
-        raise Conflict("This request was already decided.", code="already_decided")
+        raise Conflict(_("This request was already decided."), code="already_decided")
     if request.submitted_by == by.ref:
-        raise Forbidden("You submitted this request, so another registrar must decide it.",
+        raise Forbidden(_("You submitted this request, so another registrar must decide it."),
                         code="self_review")
     note = note.strip()
     errors: dict[str, list[str]] = {}
     if len(note) > MAX_NOTE:
-        errors["note"] = [f"{MAX_NOTE} characters at most"]
+        errors["note"] = [_("%(max)d characters at most", max=MAX_NOTE)]
     if not accept:
         if not note:
-            errors["note"] = ["say why it is declined (the learner sees it)"]
+            errors["note"] = [_("say why it is declined (the learner sees it)")]
         if errors:
             raise ValidationFailed(errors)
         request.state = TransferState.DECLINED.value
@@ -471,8 +473,8 @@ def decide(session: Session, actor: Actor, request_id: int, *, accept: bool, by:
         if equivalency is None or equivalency.issuer_id != actor.issuer_id or \
                 equivalency.state != EquivalencyState.APPROVED.value or \
                 not identifies(rule_of(equivalency), claims_from_dict(request.claims)):
-            errors["equivalency_id"] = ["choose an approved equivalency about this "
-                                        "credential"]
+            errors["equivalency_id"] = [_("choose an approved equivalency about this "
+                                        "credential")]
         else:
             skills = target_skills(session, equivalency)
     else:
@@ -480,9 +482,9 @@ def decide(session: Session, actor: Actor, request_id: int, *, accept: bool, by:
         skills = list(session.scalars(select(Skill).where(
             Skill.id.in_(wanted), Skill.issuer_id == actor.issuer_id))) if wanted else []
         if not skills or len(skills) != len(wanted):
-            errors["skill_ids"] = ["choose the skills it recognises, or an equivalency"]
+            errors["skill_ids"] = [_("choose the skills it recognises, or an equivalency")]
         if not note:
-            errors["note"] = ["say why it is recognised without an equivalency"]
+            errors["note"] = [_("say why it is recognised without an equivalency")]
     if errors:
         raise ValidationFailed(errors)
     _accept(session, request, equivalency, skills, by=by, note=note, auto=False, now=now)
@@ -495,7 +497,7 @@ def _accept(session: Session, request: TransferRequest,
     account = session.get(LearnerAccount, request.account_id) \
         if request.account_id is not None else None
     if account is None:
-        raise Conflict("The learner's account no longer exists.", code="no_account")
+        raise Conflict(_("The learner's account no longer exists."), code="no_account")
     claims = claims_from_dict(request.claims)
     what = claims.achievement_name or claims.achievement_id or "a credential"
     issuer = claims.issuer_name or claims.issuer_id

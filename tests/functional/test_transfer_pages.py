@@ -21,6 +21,7 @@ from lti_tool.domain.catalog import LifecycleState
 from lti_tool.domain.lti import CLAIM_LIS
 from lti_tool.models import Award, TransferRequest
 from lti_tool.services import catalog as catalog_service
+from lti_tool.services import issuing
 from lti_tool.services.http_client import DeadlineHTTPAdapter
 from tests.support.admin import Page
 from tests.support.catalog import CatalogBuilder, skill_data
@@ -140,8 +141,11 @@ def test_a_credential_from_another_institution_is_recognised_and_exported(
         in person_page.html
     clr = rita.get(f"/admin/records/people/{award.person_id}/clr.json")
     assert clr.status_code == 200
-    report = badge_verify.verify(clr.get_data())
-    assert report.step("proof").status == "ok", report.steps
+    key_resolver, status_resolver = issuing.resolvers(db, base_url="http://tool.test")
+    report = badge_verify.verify(clr.get_data(), key_resolver=key_resolver,
+                                 status_resolver=status_resolver)
+    assert report.kind == "clr" and report.result == "valid", report.reason
+    assert report.step("schema").status == "ok"  # CLR 2.0 schema (conformance copy)
 
 
 def test_a_forged_credential_is_refused_with_the_reason_the_learner_reads(
@@ -208,3 +212,14 @@ def test_transfer_pages_need_the_registrar_role(app, db, platform, college):
     boss = launch(app, platform, "instructor_claims_INTROPROG.json", sub="b-1",
                   roles=[INSTITUTION_ADMIN])
     assert boss.get("/admin/transfers").status_code == 200
+
+
+def test_the_learner_reads_the_transfer_page_in_french(app, db, platform, college, site):
+    other = Ob3Issuer(site)
+    lena = launch(app, platform, sub="4", email=EMAIL, **{
+        "https://purl.imsglobal.org/spec/lti/claim/launch_presentation": {"locale": "fr-CA"}})
+    response = submit_file(lena, json.dumps(other.credential(email=EMAIL)).encode())
+    html = lena.client.get(response.headers["Location"]).get_data(as_text=True)
+    assert "<h1>Titres de compétences d'un autre établissement</h1>" in html
+    assert "En attente du registraire" in html  # no equivalency: waits
+    assert 'lang="fr-CA"' in html
