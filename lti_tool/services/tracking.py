@@ -149,6 +149,16 @@ class OfferedCredential:
     allowed_routes: tuple[str, ...]
 
 
+def rule_of_version(version: CredentialVersion) -> EarningRule:
+    """The earning rule of a catalog version: its required skills, its optional ones and
+    how many of those are needed."""
+    links = list(version.skill_links)
+    return EarningRule(
+        tuple(link.skill.code for link in links if link.requirement == "required"),
+        tuple(link.skill.code for link in links if link.requirement == "optional"),
+        int(version.content.get("optional_min", 0)))
+
+
 def offered_credentials(session: Session, context: Context) -> list[OfferedCredential]:
     """The active offerings with their current published version and rule."""
     # Four queries whatever the number of offerings and skills (offerings + credentials,
@@ -175,12 +185,8 @@ def offered_credentials(session: Session, context: Context) -> list[OfferedCrede
         version = current.get(offering.credential_id)
         if version is None:
             continue  # retired: no new awards from this offering
-        links = list(version.skill_links)
-        rule = EarningRule(
-            tuple(link.skill.code for link in links if link.requirement == "required"),
-            tuple(link.skill.code for link in links if link.requirement == "optional"),
-            int(version.content.get("optional_min", 0)))
-        result.append(OfferedCredential(offering, version, rule, [link.skill for link in links],
+        result.append(OfferedCredential(offering, version, rule_of_version(version),
+                                        [link.skill for link in version.skill_links],
                                         tuple(version.content.get("allowed_routes", []))))
     return result
 
@@ -549,15 +555,10 @@ def award_by_route(session: Session, *, person_id: int, credential_ids: Iterable
         allowed = tuple(version.content.get("allowed_routes", []))
         if route.value not in allowed:
             continue
-        links = list(version.skill_links)
-        rule = EarningRule(
-            tuple(link.skill.code for link in links if link.requirement == "required"),
-            tuple(link.skill.code for link in links if link.requirement == "optional"),
-            int(version.content.get("optional_min", 0)))
         # An offering-shaped view of the credential (no course): the engine's own shape.
         offering = Offering(credential_id=credential.id, issuer_id=credential.issuer_id)
-        items.append(OfferedCredential(offering, version, rule,
-                                       [link.skill for link in links], allowed))
+        items.append(OfferedCredential(offering, version, rule_of_version(version),
+                                       [link.skill for link in version.skill_links], allowed))
     if not items:
         return created
     facts = current_facts(session, [person_id], {s.id for i in items for s in i.skills})

@@ -5,19 +5,14 @@ records:read scope; bad filters are 422 and change nothing."""
 
 from __future__ import annotations
 
-import json
 from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from lti_tool.domain.catalog import LifecycleState, Scope
-from lti_tool.services import tracking, transfer
-from lti_tool.services.catalog import Actor
-from lti_tool.services.external_credentials import Fetcher
-from lti_tool.services.http_client import HttpClient
-from lti_tool.services.remote_issuers import fetch_allowance_for_tests
+from lti_tool.domain.catalog import LifecycleState
+from lti_tool.services import tracking
 from tests.support.api import Api, make_token
-from tests.support.other_issuers import Ob3Issuer, serve
+from tests.support.other_issuers import recognise_by_transfer
 from tests.support.tracking_engine import TEACHER, Campus, record
 
 EMAIL = "ada@learners.example"
@@ -44,21 +39,8 @@ def _awards(db, campus):
     ada = campus.learner("ada", course, email=EMAIL, sourcedid="300111222")
     bo = campus.learner("bo", course, email="bo@learners.example")
     [py_award] = record(db, course, bo, campus.skill("PY1")).new_awards
-    with serve() as site:
-        other = Ob3Issuer(site)
-        author = Actor("account:901", "Rita", campus.issuer.id, frozenset({Scope.TRANSFER}))
-        second = Actor("account:902", "Sam", campus.issuer.id, frozenset({Scope.TRANSFER}))
-        eq = transfer.create_equivalency(db, author, {
-            "external_issuer_id": other.issuer_id, "match_by": "achievement",
-            "achievement_id": other.achievement_id, "target_kind": "credential",
-            "credential_id": str(data.credential_id)})
-        transfer.approve_equivalency(db, second, eq.id)
-        request = transfer.submit(
-            db, issuer_id=campus.issuer.id, account=ada,
-            data=json.dumps(other.credential(email=EMAIL)).encode(),
-            by=transfer.Submitter(f"account:{ada.id}", "Ada"), base_url="http://tool.test",
-            fetcher=Fetcher(HttpClient(timeout=3), fetch_allowance_for_tests(
-                {"ENV": "test", "TEST_REMOTE_FETCH_ORIGINS": {site.origin: ""}})))
+    request = recognise_by_transfer(db, issuer_id=campus.issuer.id,
+                                    credential_id=data.credential_id, account=ada, email=EMAIL)
     assert request.state == "accepted"
     db.commit()
     return py_award, ada

@@ -7,24 +7,19 @@ verifies with the independent verifier (Digital Bazaar's libraries) in JSON-LD a
 
 from __future__ import annotations
 
-import json
 from typing import Any
 
 import pytest
 import requests
 
-from lti_tool.domain.catalog import LifecycleState, Scope
+from lti_tool.domain.catalog import LifecycleState
 from lti_tool.extensions import session_scope
-from lti_tool.services import issuing, transfer
-from lti_tool.services.catalog import Actor
-from lti_tool.services.external_credentials import Fetcher
-from lti_tool.services.http_client import HttpClient
-from lti_tool.services.remote_issuers import fetch_allowance_for_tests
+from lti_tool.models import Award
+from lti_tool.services import issuing
 from tests.interop.test_independent_verifier import _node, independent_verify
 from tests.support.issuing import vault_of
 from tests.support.live_server import serve
-from tests.support.other_issuers import Ob3Issuer
-from tests.support.other_issuers import serve as serve_site
+from tests.support.other_issuers import recognise_by_transfer
 from tests.support.tracking_engine import Campus
 
 EMAIL = "lena@example.edu"
@@ -39,25 +34,11 @@ def _recognise(session: Any, base_url: str, vault: Any) -> str:
         credit_system="College credits")
     course = campus.course("CS-T", "for-credit")
     learner = campus.learner("lena", course, email=EMAIL)
-    with serve_site() as site:
-        other = Ob3Issuer(site)
-        author = Actor("account:901", "Rita", campus.issuer.id, frozenset({Scope.TRANSFER}))
-        second = Actor("account:902", "Sam", campus.issuer.id, frozenset({Scope.TRANSFER}))
-        eq = transfer.create_equivalency(session, author, {
-            "external_issuer_id": other.issuer_id, "match_by": "achievement",
-            "achievement_id": other.achievement_id, "target_kind": "credential",
-            "credential_id": str(version.credential_id)})
-        transfer.approve_equivalency(session, second, eq.id)
-        request = transfer.submit(
-            session, issuer_id=campus.issuer.id, account=learner,
-            data=json.dumps(other.credential(email=EMAIL)).encode(),
-            by=transfer.Submitter(f"account:{learner.id}", "Lena"), base_url=base_url,
-            fetcher=Fetcher(HttpClient(timeout=3), fetch_allowance_for_tests(
-                {"ENV": "test", "TEST_REMOTE_FETCH_ORIGINS": {site.origin: ""}})))
+    request = recognise_by_transfer(session, issuer_id=campus.issuer.id,
+                                    credential_id=version.credential_id, account=learner,
+                                    email=EMAIL, base_url=base_url)
     assert request.state == "accepted", request.reason
     [award_id] = request.award_ids
-    from lti_tool.models import Award
-
     award = session.get(Award, award_id)
     issuing.issue_for_award(session, award, vault=vault, base_url=base_url)
     return str(award.public_id)
