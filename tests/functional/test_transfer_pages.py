@@ -124,6 +124,8 @@ def test_a_credential_from_another_institution_is_recognised_and_exported(
     assert "Northern Polytechnic" in text and "DA.1" in text
     [award] = db.scalars(select(Award).where(Award.issuer_id == issuer.id)).all()
     assert award.route == "transfer"
+    home = ada.get("/me")  # the award is among "My credentials", earned by transfer
+    assert home.status_code == 200 and "Data Analysis" in home.get_data(as_text=True)
 
     # the learner's credential page lists it; the registrar's export lists it
     export = rita.get("/admin/records/export.csv", **{"from": "2026-01-01",
