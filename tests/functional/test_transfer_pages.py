@@ -225,3 +225,38 @@ def test_the_learner_reads_the_transfer_page_in_french(app, db, platform, colleg
     assert "<h1>Titres de compétences d'un autre établissement</h1>" in html
     assert "En attente du registraire" in html  # no equivalency: waits
     assert 'lang="fr-CA"' in html
+
+
+def test_a_registrar_submits_for_a_learner_and_another_decides(app, db, platform, college,
+                                                                site):
+    other = Ob2Issuer(site)
+    other.assertion("/assertions/5", email=EMAIL)
+    learner(app, platform)  # Lena has launched, so the registrar can find her
+    rita, sam = registrars(app, platform)
+    page = rita.page("/admin/transfers", q=STUDENT_NUMBER)
+    assert page.status == 200
+    form = page.form("/admin/transfers")
+    [person] = form.options["person"]
+    response = rita.client.post(form.action, data={
+        **dict(form.data().items()), "person": person,
+        "credential_text": site.url("/assertions/5")}, content_type="multipart/form-data")
+    assert response.status_code == 303
+    own = Page(rita.client.get(response.headers["Location"]))
+    assert "Spreadsheet Skills" in own.html and "Waiting for a registrar" in own.html
+    assert "another registrar decides it" in own.html and not own.has_form("/decide")
+    request_id = db.scalars(select(TransferRequest.id)).one()
+    # nobody chosen, nothing given: 422, nothing recorded
+    empty = rita.client.post(form.action, data=dict(form.data().items()),
+                             content_type="multipart/form-data")
+    assert empty.status_code == 422 and db.scalars(select(TransferRequest)).all() != []
+    assert len(db.scalars(select(TransferRequest)).all()) == 1
+    decide = sam.page(f"/admin/transfers/{request_id}").form(
+        f"/admin/transfers/{request_id}/decide")
+    data = decide.data()
+    data.setlist("decision", ["decline"])
+    data.setlist("note", ["Spreadsheets are not part of our Data Analysis outcomes."])
+    assert sam.client.post(decide.action, data=data).status_code == 303
+    db.expire_all()
+    assert db.get(TransferRequest, request_id).state == "declined"
+    lena_page = learner(app, platform).page("/me/transfer")
+    assert "Spreadsheets are not part of our Data Analysis outcomes." in lena_page.html
