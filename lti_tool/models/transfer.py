@@ -45,6 +45,8 @@ class TransferEquivalency(Base):
     state: Mapped[str] = mapped_column(String(12), default="draft")
     author_ref: Mapped[str] = mapped_column(String(100))
     author_name: Mapped[str] = mapped_column(String(300), default="")
+    # everyone who wrote or changed the draft (``account:<id>``): none of them approves it
+    contributors: Mapped[list[str]] = mapped_column(JSON, default=list)
     approved_by: Mapped[str] = mapped_column(String(100), default="")
     approved_by_name: Mapped[str] = mapped_column(String(300), default="")
     approved_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)

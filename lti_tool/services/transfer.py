@@ -185,7 +185,8 @@ def create_equivalency(session: Session, actor: Actor, data: Mapping[str, Any]
     actor.require(Scope.TRANSFER)
     values = _check_equivalency(session, actor.issuer_id, data)
     eq = TransferEquivalency(issuer_id=actor.issuer_id, state=EquivalencyState.DRAFT.value,
-                             author_ref=actor.ref, author_name=actor.name[:300], **values)
+                             author_ref=actor.ref, author_name=actor.name[:300],
+                             contributors=[actor.ref], **values)
     session.add(eq)
     session.flush()
     audit.record(session, "transfer.equivalency.created", subject_type="transfer_equivalency",
@@ -197,6 +198,34 @@ def get_equivalency(session: Session, actor: Actor, equivalency_id: int) -> Tran
     eq = session.get(TransferEquivalency, equivalency_id)
     if eq is None or eq.issuer_id != actor.issuer_id:
         raise NotFound(_("No such equivalency in your institution's table."))
+    return eq
+
+
+def update_equivalency(session: Session, actor: Actor, equivalency_id: int,
+                       data: Mapping[str, Any], expected_row_version: int | None = None
+                       ) -> TransferEquivalency:
+    """Change a draft (an approved entry is retired and written again, like a published
+    catalog version). Whoever changes it joins its contributors, who cannot approve it.
+    Raises Forbidden, Conflict (not a draft, or changed meanwhile), NotFound,
+    ValidationFailed."""
+    actor.require(Scope.TRANSFER)
+    eq = get_equivalency(session, actor, equivalency_id)
+    if eq.state != EquivalencyState.DRAFT.value:
+        raise Conflict(_("Only a draft equivalency can be changed: retire this one and write "
+                         "a new one."), code="not_draft")
+    if expected_row_version is not None and expected_row_version != eq.row_version:
+        raise Conflict(_("Someone else changed this equivalency in the meantime. Reload it, "
+                         "then decide again."), code="stale_version")
+    values = _check_equivalency(session, actor.issuer_id, data)
+    for name, value in values.items():
+        setattr(eq, name, value)
+    if actor.ref not in (eq.contributors or []):
+        eq.contributors = [*(eq.contributors or []), actor.ref]
+    eq.row_version += 1
+    eq.updated_at = utcnow()
+    session.flush()
+    audit.record(session, "transfer.equivalency.updated", subject_type="transfer_equivalency",
+                 subject_id=eq.id, detail={"by": actor.ref, **_equivalency_detail(eq)})
     return eq
 
 
@@ -214,7 +243,7 @@ def approve_equivalency(session: Session, actor: Actor, equivalency_id: int,
     if expected_row_version is not None and expected_row_version != eq.row_version:
         raise Conflict(_("Someone else changed this equivalency in the meantime. Reload it, "
                        "then decide again."), code="stale_version")
-    if eq.author_ref == actor.ref:
+    if eq.author_ref == actor.ref or actor.ref in (eq.contributors or []):
         raise Forbidden(_("You wrote this equivalency, so someone else must approve it."),
                         code="self_review")
     now = utcnow()
@@ -563,7 +592,24 @@ def claims_of(request: TransferRequest) -> ExternalClaims:
     return claims_from_dict(request.claims)
 
 
-__all__ = ["Candidate", "Submitter", "approve_equivalency", "automatic_blockers",
-           "candidates", "claims_of", "create_equivalency", "decide", "get_equivalency",
-           "get_request", "list_equivalencies", "list_requests", "ob3_claims",
-           "retire_equivalency", "rule_of", "skill_suggestions", "submit", "target_skills"]
+__all__ = [
+    "Candidate",
+    "Submitter",
+    "approve_equivalency",
+    "automatic_blockers",
+    "candidates",
+    "claims_of",
+    "create_equivalency",
+    "decide",
+    "get_equivalency",
+    "get_request",
+    "list_equivalencies",
+    "list_requests",
+    "ob3_claims",
+    "retire_equivalency",
+    "rule_of",
+    "skill_suggestions",
+    "submit",
+    "target_skills",
+    "update_equivalency",
+]

@@ -19,7 +19,7 @@ from sqlalchemy import select
 from lti_tool.badges import verify as badge_verify
 from lti_tool.domain.catalog import LifecycleState
 from lti_tool.domain.lti import CLAIM_LIS
-from lti_tool.models import Award, TransferRequest
+from lti_tool.models import Award, TransferEquivalency, TransferRequest
 from lti_tool.services import catalog as catalog_service
 from lti_tool.services import issuing
 from lti_tool.services.http_client import DeadlineHTTPAdapter
@@ -260,3 +260,29 @@ def test_a_registrar_submits_for_a_learner_and_another_decides(app, db, platform
     assert db.get(TransferRequest, request_id).state == "declined"
     lena_page = learner(app, platform).page("/me/transfer")
     assert "Spreadsheets are not part of our Data Analysis outcomes." in lena_page.html
+
+
+def test_a_draft_equivalency_is_changed_on_its_page(app, db, platform, college):
+    _issuer, _version = college
+    rita, sam = registrars(app, platform)
+    page = rita.page("/admin/equivalencies")
+    form = page.form("/admin/equivalencies")
+    data = form.data()
+    for name, value in {"external_issuer_id": "https://other.example/issuer",
+                        "match_by": "alignment", "alignment-0-framework": FRAMEWORK,
+                        "alignment-0-code": "DA.1", "target_kind": "skills"}.items():
+        data.setlist(name, [value])
+    data.setlist("skill_ids", form.options["skill_ids"][:1])
+    assert rita.client.post(form.action, data=data).status_code == 303
+    eq_id = db.scalars(select(TransferEquivalency.id)).one()
+    edit = sam.page(f"/admin/equivalencies/{eq_id}/edit")
+    assert edit.status == 200
+    form = edit.form(f"/admin/equivalencies/{eq_id}/edit")
+    assert form.value("alignment-0-code") == "DA.1"
+    data = form.data()
+    data.setlist("min_version", ["2"])
+    assert sam.client.post(form.action, data=data).status_code == 303
+    stale = sam.client.post(form.action, data=data)  # the row_version it was read at
+    assert stale.status_code == 409
+    db.expire_all()
+    assert db.get(TransferEquivalency, eq_id).min_version == "2"

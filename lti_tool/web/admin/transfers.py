@@ -27,6 +27,7 @@ from lti_tool.models import (
     LearnerAccount,
     MicroCredential,
     Skill,
+    TransferEquivalency,
     TransferRequest,
 )
 from lti_tool.services import transfer
@@ -55,6 +56,8 @@ NOTICES.update({
     "transfer_declined": _l("Declined. The learner sees your reason."),
     "equivalency_created": _l("The equivalency was saved as a draft. Someone else approves it "
                            "before it applies."),
+    "equivalency_saved": _l("The draft was saved. Someone who did not write or change it "
+                            "approves it."),
     "equivalency_approved": _l("Approved: it now applies to new transfer requests."),
     "equivalency_retired": _l("Retired: it no longer applies. Past decisions keep it."),
 })
@@ -273,9 +276,23 @@ def _equivalency_form(staff: Staff) -> dict[str, Any]:
             "alignments": [a.as_dict() for a in claims.alignments][:5]}
 
 
+def _form_of(eq: TransferEquivalency) -> dict[str, Any]:
+    """A draft's values as the form shows them."""
+    return {"external_issuer_id": eq.external_issuer_id,
+            "external_issuer_name": eq.external_issuer_name, "match_by": eq.match_by,
+            "achievement_id": eq.achievement_id, "achievement_name": eq.achievement_name,
+            "alignments": list(eq.alignments or []), "target_kind": eq.target_kind,
+            "credential_id": str(eq.credential_id or ""),
+            "skill_ids": [str(i) for i in eq.skill_ids or []],
+            "valid_months": str(eq.valid_months or ""), "min_version": eq.min_version,
+            "note": eq.note, "note_fr": (eq.translations or {}).get("fr", {}).get("note", ""),
+            "row_version": eq.row_version}
+
+
 def _equivalencies_page(staff: Staff, status: int = 200, *,
                         errors: dict[str, list[str]] | None = None,
-                        form: dict[str, Any] | None = None) -> ResponseReturnValue:
+                        form: dict[str, Any] | None = None,
+                        editing: TransferEquivalency | None = None) -> ResponseReturnValue:
     session = staff.session
     rows = transfer.list_equivalencies(session, staff.issuer.id)
     credentials = []
@@ -299,7 +316,7 @@ def _equivalencies_page(staff: Staff, status: int = 200, *,
                   credential_options=[("", _("Choose…"))] + [(str(i), t) for i, t in credentials],
                   form=form if form is not None else _equivalency_form(staff), errors=errors,
                   summary=error_summary(errors, lambda n: labels.get(n, n)),
-                  states=EquivalencyState, active="equivalencies")
+                  states=EquivalencyState, active="equivalencies", editing=editing)
 
 
 @bp.get("/equivalencies")
@@ -318,17 +335,22 @@ def _alignments_from_form() -> list[dict[str, str]]:
     return found
 
 
-@bp.post("/equivalencies")
-def equivalency_create() -> ResponseReturnValue:
-    staff = registrar_staff()
-    check_csrf(staff.current)
+def _posted_equivalency() -> tuple[dict[str, Any], dict[str, Any]]:
+    """(the form as posted, the data for the service)."""
     form: dict[str, Any] = {k: request.form.get(k, "") for k in (
         "external_issuer_id", "external_issuer_name", "match_by", "achievement_id",
         "achievement_name", "target_kind", "credential_id", "valid_months", "min_version",
         "note", "note_fr")}
     form["skill_ids"] = request.form.getlist("skill_ids")
     form["alignments"] = _alignments_from_form()
-    data = {**form, "translations": {"fr": {"note": form["note_fr"]}}}
+    return form, {**form, "translations": {"fr": {"note": form["note_fr"]}}}
+
+
+@bp.post("/equivalencies")
+def equivalency_create() -> ResponseReturnValue:
+    staff = registrar_staff()
+    check_csrf(staff.current)
+    form, data = _posted_equivalency()
     try:
         transfer.create_equivalency(staff.session, staff.actor, data)
     except ValidationFailed as exc:
@@ -336,6 +358,31 @@ def equivalency_create() -> ResponseReturnValue:
         return _equivalencies_page(staff, 422, errors=exc.errors, form=form)
     staff.session.commit()
     return go("admin.equivalencies", "equivalency_created")
+
+
+@bp.route("/equivalencies/<int:equivalency_id>/edit", methods=["GET", "POST"])
+def equivalency_edit(equivalency_id: int) -> ResponseReturnValue:
+    """Change a draft; its approval then needs someone who did not write or change it."""
+    staff = registrar_staff()
+    eq = transfer.get_equivalency(staff.session, staff.actor, equivalency_id)
+    if request.method == "GET":
+        return _equivalencies_page(staff, form=_form_of(eq), editing=eq)
+    check_csrf(staff.current)
+    form, data = _posted_equivalency()
+    raw = request.form.get("row_version", "")
+    form["row_version"] = raw
+    try:
+        transfer.update_equivalency(staff.session, staff.actor, equivalency_id, data,
+                                    int(raw) if raw.isdigit() and len(raw) < 10 else None)
+    except ValidationFailed as exc:
+        staff.session.rollback()
+        return _equivalencies_page(staff, 422, errors=exc.errors, form=form, editing=eq)
+    except Conflict as exc:
+        staff.session.rollback()
+        return _equivalencies_page(staff, 409, errors={"_form": [exc.public_message]},
+                                   form=form, editing=eq)
+    staff.session.commit()
+    return go("admin.equivalencies", "equivalency_saved")
 
 
 @bp.post("/equivalencies/<int:equivalency_id>/approve")

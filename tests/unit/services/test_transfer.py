@@ -425,3 +425,28 @@ def test_our_own_credentials_and_garbage_are_refused(app, db, campus):
     assert request.state == "refused" and request.reason.startswith("input:")
     with pytest.raises(ValidationFailed):
         submit(db, campus, learner, b"   ", Fetcher(HttpClient(timeout=3)))
+
+
+def test_a_draft_is_changed_and_whoever_changed_it_cannot_approve_it(app, db, campus):
+    version = campus.credential("DATA", required=("DA1",), routes=("transfer",))
+    rita, sam = registrar(campus), registrar(campus, "account:901", "Sam Second")
+    tess = registrar(campus, "account:902", "Tess Third")
+    data = {"external_issuer_id": "https://other.example/issuer", "match_by": "achievement",
+            "achievement_id": "https://other.example/a/1", "target_kind": "credential",
+            "credential_id": str(version.credential_id)}
+    eq = transfer.create_equivalency(db, rita, data)
+    with pytest.raises(Conflict):  # stale
+        transfer.update_equivalency(db, sam, eq.id, {**data, "valid_months": "24"},
+                                    eq.row_version - 1)
+    transfer.update_equivalency(db, sam, eq.id, {**data, "valid_months": "24"},
+                                eq.row_version)
+    assert eq.valid_months == 24 and eq.contributors == [rita.ref, sam.ref]
+    with pytest.raises(Forbidden):
+        transfer.approve_equivalency(db, sam, eq.id)
+    transfer.approve_equivalency(db, tess, eq.id)
+    with pytest.raises(Conflict):  # an approved entry is retired and written again
+        transfer.update_equivalency(db, rita, eq.id, data)
+    actions = [e.action for e in db.scalars(select(AuditEvent).where(
+        AuditEvent.subject_type == "transfer_equivalency").order_by(AuditEvent.id))]
+    assert actions == ["transfer.equivalency.created", "transfer.equivalency.updated",
+                       "transfer.equivalency.approved"]

@@ -38,6 +38,7 @@ def upgrade() -> None:
         sa.Column('state', sa.String(length=12), nullable=False),
         sa.Column('author_ref', sa.String(length=100), nullable=False),
         sa.Column('author_name', sa.String(length=300), nullable=False),
+        sa.Column('contributors', sa.JSON(), nullable=False),
         sa.Column('approved_by', sa.String(length=100), nullable=False),
         sa.Column('approved_by_name', sa.String(length=300), nullable=False),
         sa.Column('approved_at', sa.DateTime(timezone=True), nullable=True),
