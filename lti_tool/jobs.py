@@ -13,6 +13,9 @@ the calling process instead, and the log says so.
   commit of the transaction that created the award (a session ``after_commit`` hook), and by
   a worker's start-up sweep for signals an outage left pending. Retried with backoff; every
   attempt and the last error are recorded on the signal.
+- ``send_notification(notification_id)``: send one e-mail of the outbox
+  (``services.notifications``) through SMTP. Enqueued after the commit that wrote it, and
+  by a worker's start-up sweep; retried with backoff, every attempt recorded on the row.
 - Credentials of new awards are signed just before the commit that creates the awards (a
   session ``before_commit`` hook, ``services.award_credentials``), so an award is never
   committed without its credential. Beyond ``award_credentials.EAGER_LIMIT`` in one
@@ -48,6 +51,8 @@ ROSTER_JOB_TIMEOUT = 10 * 60               # 100 pages of roster at worst
 PUBLISH_JOB_TIMEOUT = 2 * 60
 ISSUE_JOB_TIMEOUT = 30 * 60                # 100,000 credentials at ~10 ms each, at worst
 PUBLISH_RETRY_INTERVALS = (30, 120, 600, 1800)   # with the first try: gradebook.MAX_ATTEMPTS
+MAIL_JOB_TIMEOUT = 2 * 60
+MAIL_RETRY_INTERVALS = (60, 300, 1800, 7200)  # with the first try: notifications.MAX_ATTEMPTS
 QUEUED_TTL = 24 * 3600                     # a job nobody started within a day is dropped
 _FINISHED = {JobStatus.FINISHED, JobStatus.FAILED, JobStatus.STOPPED, JobStatus.CANCELED}
 
@@ -122,11 +127,19 @@ def _before_commit(session: Session) -> None:
 
 
 def _after_commit(session: Session) -> None:
-    from lti_tool.services import gradebook
+    from lti_tool.services import gradebook, notifications
 
     if session.in_nested_transaction():
         # Releasing a SAVEPOINT also fires after_commit: wait for the real commit.
         return
+    mail_ids = notifications.take_pending(session)
+    if mail_ids:
+        if has_app_context() and "jobs" in current_app.extensions:
+            for notification_id in mail_ids:
+                enqueue_notification(notification_id)
+        else:
+            log.warning("notifications %s left pending: no application to enqueue them "
+                        "(a worker's start-up sweep will)", mail_ids)
     if session.info.pop(LEFT_TO_ISSUE, 0) and has_app_context() and \
             "jobs" in current_app.extensions:
         enqueue_credential_issuing()
@@ -142,9 +155,11 @@ def _after_commit(session: Session) -> None:
 
 
 def _after_rollback(session: Session) -> None:
-    from lti_tool.services import award_credentials, gradebook
+    from lti_tool.services import award_credentials, gradebook, notifications
 
     gradebook.take_pending(session)
+    if not session.in_nested_transaction():
+        notifications.take_pending(session)
     if not session.in_nested_transaction():
         award_credentials.take_new_awards(session)
         session.info.pop(LEFT_TO_ISSUE, None)
@@ -286,6 +301,25 @@ def enqueue_grade_publish(signal_id: int) -> Submitted:
                                 interval=list(PUBLISH_RETRY_INTERVALS)))
 
 
+def enqueue_notification(notification_id: int) -> Submitted:
+    """Send one e-mail of the outbox (retried with backoff on a worker). Never raises."""
+    if _settings().inline:
+        return _run_inline("send_notification", send_notification, notification_id)
+    return _enqueue("send_notification", send_notification, notification_id,
+                    job_id=_job_id("mail", notification_id), timeout=MAIL_JOB_TIMEOUT,
+                    retry=Retry(max=len(MAIL_RETRY_INTERVALS),
+                                interval=list(MAIL_RETRY_INTERVALS)))
+
+
+def enqueue_pending_notifications() -> int:
+    """Enqueue every notification still pending (a worker does this when it starts)."""
+    from lti_tool.services import notifications
+
+    with _session(current_app) as session:
+        ids = notifications.pending(session)
+    return sum(1 for n in ids if enqueue_notification(n).ok)
+
+
 def enqueue_credential_issuing() -> Submitted:
     """Sign the credentials still missing (awards beyond the eager limit of a large
     import). Never raises: the awards stay on the to-do list for the next worker start."""
@@ -353,6 +387,24 @@ def publish_grade(signal_id: int) -> dict[str, Any]:
     return asdict(outcome)
 
 
+def send_notification(notification_id: int) -> dict[str, Any]:
+    """Job: send one notification. Inside an RQ worker a failed send raises ``RetryLater``
+    (after the attempt is recorded) so that RQ tries again later."""
+    from lti_tool.services import notifications
+
+    with _app_context() as app, _session(app) as session:
+        outcome = notifications.send(
+            session, notification_id,
+            settings=notifications.SmtpSettings.from_config(app.config))
+        session.commit()
+    if outcome.status in (notifications.STATUS_FAILED, notifications.STATUS_PENDING):
+        log.warning("notification %s: %s (%s)", notification_id, outcome.status,
+                    outcome.message)
+    if outcome.retry and get_current_job() is not None:
+        raise RetryLater(outcome.message)
+    return asdict(outcome)
+
+
 def issue_credentials() -> dict[str, Any]:
     """Job: sign every credential still missing (``award_credentials.issue_missing``)."""
     from lti_tool.services import award_credentials
@@ -379,6 +431,9 @@ def run_worker(app: Flask, *, queue_names: tuple[str, ...] = (), burst: bool = F
         swept = enqueue_pending_signals()
         if swept:
             log.info("re-enqueued %d pending grade-book signals", swept)
+        mails = enqueue_pending_notifications()
+        if mails:
+            log.info("re-enqueued %d pending notifications", mails)
         enqueue_credential_issuing()  # awards an earlier crash or outage left unsigned
         worker = SimpleWorker([Queue(n, connection=connection) for n in names],
                               connection=connection)

@@ -203,6 +203,23 @@ SETTINGS: tuple[Setting, ...] = (
             "Largest request body accepted, in bytes (413 above)."),
     Setting("TRUST_PROXY_HEADERS", "TRUST_PROXY_HEADERS", _non_negative_int, 0,
             "Number of reverse proxies whose X-Forwarded-* headers are trusted."),
+    Setting("SMTP_HOST", "SMTP_HOST", _str, "",
+            "SMTP server for e-mail notifications (PLAR requests). Empty: no e-mail is "
+            "sent (notices still show on the LMS pages)."),
+    Setting("SMTP_PORT", "SMTP_PORT", _positive_int, 587,
+            "Port of the SMTP server (587 with starttls, 465 with ssl, 25 without TLS)."),
+    Setting("SMTP_TLS", "SMTP_TLS", _choice("starttls", "ssl", "none"), "starttls",
+            "starttls (STARTTLS on a plain connection), ssl (TLS from the start) or none "
+            "(only for a relay on the same host or a test server)."),
+    Setting("SMTP_USERNAME", "SMTP_USERNAME", _str, "",
+            "User name for SMTP authentication (empty: no authentication)."),
+    Setting("SMTP_PASSWORD", "SMTP_PASSWORD", _str, "",
+            "Password for SMTP authentication.", secret=True),
+    Setting("SMTP_FROM", "SMTP_FROM", _str, "",
+            "Sender address of notifications, e.g. \"MicroCred <microcred@college.ca>\"."),
+    Setting("SMTP_TIMEOUT_SECONDS", "SMTP_TIMEOUT_SECONDS", _positive_float, 10,
+            "Deadline of one SMTP send (connect, TLS, authentication and the message); a "
+            "send that fails is retried by a background job."),
 )
 
 _BY_NAME = {s.name: s for s in SETTINGS}

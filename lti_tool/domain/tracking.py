@@ -27,21 +27,25 @@ class Method(StrEnum):
     OBSERVATION = "observation"
     PORTFOLIO = "portfolio"
     CHALLENGE_ASSESSMENT = "challenge_assessment"
-    #: recognised from another institution's credential (the transfer workflow only)
+    # Recorded only by a PLAR decision (services.plar), never typed in a course's grid.
+    PLAR = "plar"
+    # Recognised from another institution's credential (services.transfer) only.
     TRANSFER = "transfer"
 
+
+#: The route a workflow method is recorded with, and only with (record_demonstration).
+WORKFLOW_ROUTES = {Method.PLAR: Route.PLAR, Method.TRANSFER: Route.TRANSFER}
+#: The methods an instructor may record in a course (the grid, forms, imports, the API).
+COURSE_METHODS = tuple(m for m in Method if m not in WORKFLOW_ROUTES)
 
 METHOD_LABELS = {
     Method.IN_COURSE_ASSIGNMENT: "In-course assignment",
     Method.OBSERVATION: "Observation",
     Method.PORTFOLIO: "Portfolio",
     Method.CHALLENGE_ASSESSMENT: "Challenge assessment",
+    Method.PLAR: "Prior learning assessment (PLAR)",
     Method.TRANSFER: "Transfer (another institution's credential)",
 }
-#: The methods an instructor (or an API client, or a CSV import) may record with; the
-#: others are recorded only by their own workflow (transfer: ``services.transfer``).
-ASSESSOR_METHODS = (Method.IN_COURSE_ASSIGNMENT, Method.OBSERVATION, Method.PORTFOLIO,
-                    Method.CHALLENGE_ASSESSMENT)
 
 
 class CellStatus(StrEnum):
@@ -85,6 +89,33 @@ def route_for_kind(kind: str) -> Route | None:
     if kind == ContextKind.CONTINUING_ED.value:
         return Route.STAND_ALONE
     return None
+
+
+#: Routes that are not a course's: a pass made through one of them names its own route.
+ASSESSED_ELSEWHERE = frozenset({Route.PLAR, Route.TRANSFER})
+
+
+def award_route(here: Route | None, pass_routes: Iterable[Route | None],
+                allowed_routes: Iterable[str]) -> str:
+    """The route an award records. When every pass it rests on came through one route that
+    is not a course's (PLAR, transfer), that route: the learner earned it by PLAR even if
+    the decision was recorded in a continuing-education shell. Otherwise the route of the
+    course where it is evaluated, if the credential allows it; else the most common route
+    among the passes."""
+    routes = [r for r in pass_routes]
+    distinct = set(routes)
+    if len(distinct) == 1:
+        only = next(iter(distinct))
+        if only in ASSESSED_ELSEWHERE:
+            return only.value
+    allowed = set(allowed_routes)
+    if here is not None and here.value in allowed:
+        return here.value
+    counts: dict[str, int] = {}
+    for route in routes:
+        key = route.value if route else ""
+        counts[key] = counts.get(key, 0) + 1
+    return max(counts.items(), key=lambda kv: kv[1])[0]
 
 
 @dataclass(frozen=True)

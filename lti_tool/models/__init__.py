@@ -18,6 +18,15 @@ from lti_tool.models.catalog import (
 )
 from lti_tool.models.keys import ToolKey
 from lti_tool.models.lti import Context, Deployment, LearnerAccount, Person, Platform, ResourceLink
+from lti_tool.models.occupations import Occupation, OccupationSkill
+from lti_tool.models.plar import (
+    Notification,
+    PlarAssessor,
+    PlarEvidence,
+    PlarMessage,
+    PlarRequest,
+    PlarSkill,
+)
 from lti_tool.models.tracking import (
     Award,
     Demonstration,
@@ -50,8 +59,16 @@ __all__ = [
     "LearnerAccount",
     "LinkProposal",
     "MicroCredential",
+    "Notification",
+    "Occupation",
+    "OccupationSkill",
     "Offering",
     "Person",
+    "PlarAssessor",
+    "PlarEvidence",
+    "PlarMessage",
+    "PlarRequest",
+    "PlarSkill",
     "Platform",
     "ResourceLink",
     "Review",

@@ -52,7 +52,7 @@ from sqlalchemy import func, insert, select
 from sqlalchemy.orm import Session
 
 from lti_tool.domain.catalog_schemas import CONTROL_RE
-from lti_tool.domain.tracking import ASSESSOR_METHODS, Method, Outcome, route_for_kind
+from lti_tool.domain.tracking import COURSE_METHODS, Method, Outcome, route_for_kind
 from lti_tool.models import (
     Award,
     Context,
@@ -77,7 +77,7 @@ MAX_LEARNER = 320
 MAX_URL = 1000
 EARLIEST = datetime(1970, 1, 1, tzinfo=UTC)
 _FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
-_METHODS = ", ".join(m.value for m in ASSESSOR_METHODS)
+_METHODS = ", ".join(m.value for m in COURSE_METHODS)
 
 
 @dataclass
@@ -221,7 +221,11 @@ def _method(value: str) -> str | None:
     normal = value.strip().lower().replace("-", "_").replace(" ", "_")
     if not normal:
         return Method.IN_COURSE_ASSIGNMENT.value
-    return normal if normal in {m.value for m in ASSESSOR_METHODS} else None
+    try:
+        method = Method(normal)
+    except ValueError:
+        return None
+    return method.value if method in COURSE_METHODS else None
 
 
 # -- resolving learners and skills ----------------------------------------------------------------

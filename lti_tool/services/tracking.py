@@ -31,12 +31,14 @@ from sqlalchemy.orm import Session, aliased, selectinload
 from lti_tool.domain.catalog import EarningRule, LifecycleState, Route, RuleProgress
 from lti_tool.domain.lti import ContextKind, LaunchContext
 from lti_tool.domain.tracking import (
-    ASSESSOR_METHODS,
+    COURSE_METHODS,
+    WORKFLOW_ROUTES,
     AwardStatus,
     Cell,
     DemonstrationFact,
     Method,
     Outcome,
+    award_route,
     complete_evidence_url,
     counting_passes,
     passes_after_revocation,
@@ -149,16 +151,6 @@ class OfferedCredential:
     allowed_routes: tuple[str, ...]
 
 
-def rule_of_version(version: CredentialVersion) -> EarningRule:
-    """The earning rule of a catalog version: its required skills, its optional ones and
-    how many of those are needed."""
-    links = list(version.skill_links)
-    return EarningRule(
-        tuple(link.skill.code for link in links if link.requirement == "required"),
-        tuple(link.skill.code for link in links if link.requirement == "optional"),
-        int(version.content.get("optional_min", 0)))
-
-
 def offered_credentials(session: Session, context: Context) -> list[OfferedCredential]:
     """The active offerings with their current published version and rule."""
     # Four queries whatever the number of offerings and skills (offerings + credentials,
@@ -185,10 +177,35 @@ def offered_credentials(session: Session, context: Context) -> list[OfferedCrede
         version = current.get(offering.credential_id)
         if version is None:
             continue  # retired: no new awards from this offering
-        result.append(OfferedCredential(offering, version, rule_of_version(version),
-                                        [link.skill for link in version.skill_links],
-                                        tuple(version.content.get("allowed_routes", []))))
+        result.append(_offered(offering, version))
     return result
+
+
+def _offered(offering: Offering, version: CredentialVersion) -> OfferedCredential:
+    links = list(version.skill_links)
+    rule = EarningRule(
+        tuple(link.skill.code for link in links if link.requirement == "required"),
+        tuple(link.skill.code for link in links if link.requirement == "optional"),
+        int(version.content.get("optional_min", 0)))
+    return OfferedCredential(offering, version, rule, [link.skill for link in links],
+                             tuple(version.content.get("allowed_routes", [])))
+
+
+def credentials_to_evaluate(session: Session, context: Context,
+                            credential: MicroCredential) -> list[OfferedCredential]:
+    """The course's offered credentials plus ``credential`` even where this course does not
+    offer it: a PLAR decision recorded in a PLAR shell awards the credential it assessed
+    (its current published version). The extra entry's offering is a transient row (never
+    added to the session) naming the course, the credential and its issuer."""
+    offered = offered_credentials(session, context)
+    if any(o.offering.credential_id == credential.id for o in offered):
+        return offered
+    version = published_version(session, credential.issuer_id, credential.code)
+    if version is None:
+        return offered
+    transient = Offering(context_id=context.id, credential_id=credential.id,
+                         issuer_id=credential.issuer_id)
+    return [*offered, _offered(transient, version)]
 
 
 # -- demonstrations ----------------------------------------------------------------------------
@@ -253,15 +270,17 @@ def _check_evidence_url(url: str) -> str:
     return url
 
 
-def check_shared_fields(*, method: str, evidence_url: str, evidence_note: str,
-                        workflow: bool = False) -> dict[str, list[str]]:
+def check_shared_fields(*, method: str, evidence_url: str,
+                        evidence_note: str) -> dict[str, list[str]]:
     """The field errors of a demonstration's method and evidence (nothing else), so a form
-    recording several at once can report them all before recording any. Only a workflow
-    (``workflow=True``: transfer) may use a method outside ``ASSESSOR_METHODS``."""
+    recording several at once can report them all before recording any. (A workflow's
+    method, "plar" or "transfer", is refused by ``record_demonstration`` without its
+    route.)"""
     errors: dict[str, list[str]] = {}
-    allowed = list(Method) if workflow else list(ASSESSOR_METHODS)
-    if method not in {m.value for m in allowed}:
-        errors["method"] = ["must be one of " + ", ".join(m.value for m in allowed)]
+    try:
+        Method(method)
+    except ValueError:
+        errors["method"] = ["must be one of " + ", ".join(m.value for m in COURSE_METHODS)]
     if len(evidence_note) > MAX_NOTE:
         errors["evidence_note"] = [f"{MAX_NOTE} characters at most"]
     try:
@@ -288,19 +307,20 @@ def record_demonstration(
 ) -> RecordResult:
     """Append one demonstration (or a correction superseding one), then evaluate awards.
     ``offered``: the course's ``offered_credentials`` if the caller already read them in
-    this transaction (saves reading them again). ``route``: a workflow's own route
-    (transfer), instead of the course's; with ``context`` None (recorded outside any course)
-    nothing is evaluated here: the workflow awards through its route
-    (``award_by_route``). Raises ValidationFailed (bad field), Conflict (already
-    superseded), NotFound."""
+    this transaction (saves reading them again). ``route``: the route of a pass assessed
+    outside the course's teaching: ``Route.PLAR`` from a PLAR decision, ``Route.TRANSFER``
+    from a transfer decision (each the only way to record its method, "plar" or
+    "transfer"); by default the course kind's route. With ``context`` None (a transfer,
+    recorded outside any course) nothing is evaluated here: the workflow awards through
+    ``award_by_route``. Raises ValidationFailed (bad field), Conflict (already superseded),
+    NotFound."""
     errors: dict[str, list[str]] = {}
     try:
         parsed_outcome = Outcome(outcome)
     except ValueError:
         errors["outcome"] = ["must be pass or fail"]
     errors.update(check_shared_fields(method=method, evidence_url=evidence_url,
-                                      evidence_note=evidence_note,
-                                      workflow=route is not None))
+                                      evidence_note=evidence_note))
     parsed_method = Method(method) if "method" not in errors else Method.OBSERVATION
     evidence_url = complete_evidence_url(evidence_url)
     now = utcnow()
@@ -322,6 +342,11 @@ def record_demonstration(
                 Demonstration.supersedes_id == supersedes_id)).first() is not None:
             raise Conflict("That record was already corrected; correct the latest one.",
                            code="already_superseded")
+    workflow_route = route if route in WORKFLOW_ROUTES.values() else None
+    if "method" not in errors and WORKFLOW_ROUTES.get(parsed_method) != workflow_route:
+        errors["method"] = ["a PLAR assessment or a transfer is recorded through its own "
+                            "request" if parsed_method in WORKFLOW_ROUTES else
+                            "must be one of " + ", ".join(m.value for m in COURSE_METHODS)]
     if errors:
         raise ValidationFailed(errors)
     if route is None:
@@ -486,15 +511,8 @@ def _evaluate_person(session: Session, person_id: int, context: Context,
         passes, _progress, may_award = earning_passes(item, person_facts, revoked.get(key))
         if not may_award:
             continue
-        here = route_for_kind(context.kind)
-        route: str
-        if here is not None and here.value in item.allowed_routes:
-            route = here.value
-        else:
-            counts: dict[str, int] = defaultdict(int)
-            for f in passes.values():
-                counts[f.route.value if f.route else ""] += 1
-            route = max(counts.items(), key=lambda kv: kv[1])[0]
+        route = award_route(route_for_kind(context.kind), [f.route for f in passes.values()],
+                            item.allowed_routes)
         used = [passes[c].id for c in (*item.rule.required,
                                        *[c for c in item.rule.optional if c in passes])
                 if c in passes]
@@ -557,8 +575,7 @@ def award_by_route(session: Session, *, person_id: int, credential_ids: Iterable
             continue
         # An offering-shaped view of the credential (no course): the engine's own shape.
         offering = Offering(credential_id=credential.id, issuer_id=credential.issuer_id)
-        items.append(OfferedCredential(offering, version, rule_of_version(version),
-                                       [link.skill for link in version.skill_links], allowed))
+        items.append(_offered(offering, version))
     if not items:
         return created
     facts = current_facts(session, [person_id], {s.id for i in items for s in i.skills})
@@ -642,14 +659,28 @@ def progress_for(session: Session, person_id: int, context: Context) -> list[Cre
     """Per offered credential: the award (earned anywhere) or progress, and each skill."""
     offered = offered_credentials(session, context)
     facts = current_facts(session, [person_id], {s.id for o in offered for s in o.skills})
-    _held, revoked = award_standing(session, [person_id],
-                                    [o.offering.credential_id for o in offered])
+    # The person's awards of these credentials in one query: per credential, the first
+    # standing one (``holds_credential``) and when the latest revoked one was revoked
+    # (``award_standing``).
+    standing: dict[int, Award] = {}
+    revoked: dict[int, datetime] = {}
+    credential_ids = [o.offering.credential_id for o in offered]
+    if credential_ids:
+        for row in session.scalars(select(Award).where(
+                Award.person_id == person_id, Award.credential_id.in_(credential_ids))
+                .order_by(Award.id)):
+            cid = row.credential_id
+            if row.status != AwardStatus.REVOKED.value:
+                standing.setdefault(cid, row)
+            elif row.revoked_at is not None and (
+                    cid not in revoked or row.revoked_at > revoked[cid]):
+                revoked[cid] = row.revoked_at
     result = []
     for item in offered:
         cells = {s.code: summarise_cell(facts.get((person_id, s.id), [])) for s in item.skills}
         person_facts = [f for s in item.skills for f in facts.get((person_id, s.id), [])]
-        award = holds_credential(session, person_id, item.offering.credential_id)
-        revoked_at = None if award else revoked.get((person_id, item.offering.credential_id))
+        award = standing.get(item.offering.credential_id)
+        revoked_at = None if award else revoked.get(item.offering.credential_id)
         _passes, progress, may_award = earning_passes(item, person_facts, revoked_at)
         result.append(CredentialProgress(item, award, progress, cells, revoked_at,
                                          may_award and award is None))

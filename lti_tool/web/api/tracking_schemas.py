@@ -12,7 +12,7 @@ from marshmallow import EXCLUDE, Schema, ValidationError, fields, validate, vali
 
 from lti_tool.domain.catalog import Route
 from lti_tool.domain.catalog_schemas import HttpUrl, StrictSchema, Text
-from lti_tool.domain.tracking import ASSESSOR_METHODS, AwardStatus, Method, Outcome
+from lti_tool.domain.tracking import COURSE_METHODS, AwardStatus, Method, Outcome
 from lti_tool.services.tracking import MAX_NOTE
 from lti_tool.web.api.schemas import ImportReportSchema, _PageSchema, _QuerySchema
 
@@ -73,7 +73,7 @@ class DemonstrationInputSchema(StrictSchema):
         "description": "A skill of a micro-credential offered in the course."})
     outcome = fields.String(required=True, validate=validate.OneOf([o.value for o in Outcome]))
     method = fields.String(load_default=Method.IN_COURSE_ASSIGNMENT.value,
-                           validate=validate.OneOf([m.value for m in ASSESSOR_METHODS]))
+                           validate=validate.OneOf([m.value for m in COURSE_METHODS]))
     evidence_url = HttpUrl(load_default="", metadata={"description": "An http(s) URL."})
     note = Text(load_default="", validate=validate.Length(max=MAX_NOTE))
     demonstrated_at = fields.AwareDateTime(metadata={
@@ -173,8 +173,7 @@ class DemonstrationSchema(Schema):
     skill_code = fields.String(required=True)
     skill_name = fields.String(required=True)
     outcome = fields.String(required=True, validate=validate.OneOf([o.value for o in Outcome]))
-    method = fields.String(required=True,
-                           validate=validate.OneOf([m.value for m in ASSESSOR_METHODS]))
+    method = fields.String(required=True, validate=validate.OneOf([m.value for m in Method]))
     evidence_url = fields.String(required=True)
     note = fields.String(required=True)
     demonstrated_at = fields.DateTime(required=True)

@@ -81,8 +81,8 @@ def test_compiled_catalog_is_current(locale: str) -> None:
     po = _catalog(locale)
     with (TRANSLATIONS / locale / "LC_MESSAGES" / "messages.mo").open("rb") as fh:
         mo = read_mo(fh)
-    def key(value):  # type: ignore[no-untyped-def]
-        # plural messages: the .po gives tuples, the .mo lists
+    # Plural messages read back from a .mo as lists, from a .po as tuples.
+    def key(value: object) -> object:
         return tuple(value) if isinstance(value, list | tuple) else value
 
     expected = {key(m.id): key(m.string) for m in po if m.id and m.string and not m.fuzzy}

@@ -23,7 +23,7 @@ from werkzeug.wrappers import Response as WerkzeugResponse
 from lti_tool.domain.catalog import LifecycleState, label
 from lti_tool.domain.lti import ROLE_LABELS, AppRole, ContextKind
 from lti_tool.domain.tracking import (
-    ASSESSOR_METHODS,
+    COURSE_METHODS,
     CELL_LABELS,
     METHOD_LABELS,
     AwardStatus,
@@ -189,7 +189,7 @@ def _no_store(response: WerkzeugResponse) -> WerkzeugResponse:
 @bp.context_processor
 def _helpers() -> dict[str, Any]:
     return {"course_url": course_url, "fmt_date": fmt_date, "fmt_dt": fmt_dt, "label": label,
-            "METHOD_LABELS": METHOD_LABELS, "ASSESSOR_METHODS": ASSESSOR_METHODS,
+            "METHOD_LABELS": METHOD_LABELS, "COURSE_METHODS": COURSE_METHODS,
             "CELL_LABELS": CELL_LABELS,
             "STATUS_ICONS": STATUS_ICONS, "KIND_LABELS": KIND_LABELS,
             "KIND_SOURCES": KIND_SOURCES, "AWARD_STATUS_LABELS": AWARD_STATUS_LABELS,

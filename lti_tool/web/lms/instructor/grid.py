@@ -28,7 +28,7 @@ from markupsafe import Markup, escape
 from lti_tool import jobs
 from lti_tool.domain.catalog import RuleProgress
 from lti_tool.domain.tracking import (
-    ASSESSOR_METHODS,
+    COURSE_METHODS,
     CellStatus,
     DemonstrationFact,
     Outcome,
@@ -390,7 +390,7 @@ def grid() -> ResponseReturnValue:
     data = build_grid(course, offered, filters, focus)
     return render("instructor/grid.html", grid=data, offered=offered, filters=filters,
                   all_skills=offered_skills(offered), active="grid",
-                  today=utcnow().date().isoformat(), methods=list(ASSESSOR_METHODS),
+                  today=utcnow().date().isoformat(), methods=list(COURSE_METHODS),
                   outcomes=OUTCOME_CHOICES, form={}, errors={},
                   roster_notice=roster_notice(course))
 

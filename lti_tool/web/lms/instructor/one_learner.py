@@ -17,7 +17,7 @@ from typing import Any
 from flask import request
 from flask.typing import ResponseReturnValue
 
-from lti_tool.domain.tracking import ASSESSOR_METHODS, Cell, Outcome, summarise_cell
+from lti_tool.domain.tracking import COURSE_METHODS, Cell, Outcome, summarise_cell
 from lti_tool.errors import ValidationFailed
 from lti_tool.models import LearnerAccount, Skill
 from lti_tool.models.base import utcnow
@@ -92,7 +92,7 @@ def _page(course: Course, learner: Learner, rows: list[SkillRow], *, form: dict[
     return render("instructor/learner_record.html", status, learner=learner, rows=rows,
                   form=form, chosen=chosen, errors=errors, summary=error_summary(errors),
                   choices=CHOICES, progress=progress, today=utcnow().date().isoformat(),
-                  methods=list(ASSESSOR_METHODS), active="grid", state=filters.state(),
+                  methods=list(COURSE_METHODS), active="grid", state=filters.state(),
                   back_args=back_to_grid_args(filters, learner.account_id),
                   next_learner=next_learner(course, learner, filters))
 

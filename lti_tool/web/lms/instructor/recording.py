@@ -18,7 +18,7 @@ from flask import request
 from flask.typing import ResponseReturnValue
 from sqlalchemy import select
 
-from lti_tool.domain.tracking import ASSESSOR_METHODS, Method, Outcome, summarise_cell
+from lti_tool.domain.tracking import COURSE_METHODS, Method, Outcome, summarise_cell
 from lti_tool.errors import Conflict, Forbidden, NotFound, ToolError, ValidationFailed
 from lti_tool.models import Demonstration, EvidenceFile, LearnerAccount, RosterEntry, Skill
 from lti_tool.models.base import utcnow
@@ -133,7 +133,7 @@ def _cell_page(course: Course, learner: Learner, skill: Skill, *, form: dict[str
     return render("instructor/cell.html", status, learner=learner, skill=skill, cell=cell,
                   history=_history(course, learner, skill), credentials=credentials,
                   form=form, errors=errors, summary=error_summary(errors),
-                  today=utcnow().date().isoformat(), methods=list(ASSESSOR_METHODS),
+                  today=utcnow().date().isoformat(), methods=list(COURSE_METHODS),
                   outcomes=OUTCOME_CHOICES, active="grid", state=filters.state(),
                   back_args=back_to_grid_args(filters, learner.account_id, skill.id),
                   next_skill=_next_skill(course, skill, filters),
@@ -406,7 +406,7 @@ def _correct_page(course: Course, demo: Demonstration, learner: Learner, skill: 
     correct, already corrected by someone (409: the form now corrects the latest)."""
     return render("instructor/correct.html", status, demo=demo, learner=learner,
                   skill=skill, form=form, errors=errors, summary=error_summary(errors),
-                  today=utcnow().date().isoformat(), methods=list(ASSESSOR_METHODS),
+                  today=utcnow().date().isoformat(), methods=list(COURSE_METHODS),
                   outcomes=OUTCOME_CHOICES, active="grid", superseded=superseded,
                   correctable=demo.context_id == course.context.id,
                   state=carried_filters().state())
@@ -431,7 +431,7 @@ def bulk() -> ResponseReturnValue:
                 "evidence_url": "", "evidence_note": ""}
         return render("instructor/bulk.html", form=form, selected=set(), errors={},
                       summary=[], skills=skills, learners=learners,
-                      today=utcnow().date().isoformat(), methods=list(ASSESSOR_METHODS),
+                      today=utcnow().date().isoformat(), methods=list(COURSE_METHODS),
                       outcomes=OUTCOME_CHOICES, active="grid")
     form = form_values(BULK_FIELDS)
     check_csrf(course.current)
@@ -476,7 +476,7 @@ def bulk() -> ResponseReturnValue:
         return render("instructor/bulk.html", 422, form=form,
                       selected={lr.account_id for lr in chosen}, errors=errors,
                       summary=error_summary(errors), skills=skills, learners=learners,
-                      today=utcnow().date().isoformat(), methods=list(ASSESSOR_METHODS),
+                      today=utcnow().date().isoformat(), methods=list(COURSE_METHODS),
                       outcomes=OUTCOME_CHOICES, active="grid")
     course.session.commit()
     assert skill is not None
