@@ -286,3 +286,25 @@ def test_a_draft_equivalency_is_changed_on_its_page(app, db, platform, college):
     assert stale.status_code == 409
     db.expire_all()
     assert db.get(TransferEquivalency, eq_id).min_version == "2"
+
+
+def test_a_baked_badge_above_the_app_wide_body_limit_is_accepted(app, db, platform, college,
+                                                                   site):
+    """Baked images are larger than JSON: up to 2 MB, like /verify (the app-wide limit is
+    1 MB); a larger file is refused with the reason, nothing recorded."""
+    from lti_tool.badges import baking
+
+    other = Ob3Issuer(site)
+    ada = learner(app, platform)
+    credential = other.credential(email=EMAIL)
+    big_svg = ('<svg xmlns="http://www.w3.org/2000/svg" width="8" height="8"><title>Badge'
+               '</title><desc>' + "x" * 1_300_000 + "</desc></svg>")
+    baked = baking.bake_svg(big_svg, other.jwt(credential))
+    assert 1024 * 1024 < len(baked) < 2 * 1024 * 1024
+    response = submit_file(ada, baked, "badge.svg")
+    assert response.status_code == 303
+    [request] = db.scalars(select(TransferRequest)).all()
+    assert request.report["format"] == "svg" and request.result == "valid", request.reason
+    too_big = submit_file(ada, b"{" + b" " * (2 * 1024 * 1024 + 10) + b"}", "huge.json")
+    assert too_big.status_code in (413, 422)
+    assert len(db.scalars(select(TransferRequest)).all()) == 1

@@ -75,6 +75,13 @@ def fetcher() -> Fetcher:
     return Fetcher(runtime().http, fetch_allowance_for_tests(current_app.config))
 
 
+def allow_credential_upload() -> None:
+    """This request may carry a credential of up to 2 MB (a baked badge image): above the
+    app-wide body limit, like /verify. Call before anything reads the form."""
+    request.max_content_length = MAX_UPLOAD + 64 * 1024
+    request.max_form_memory_size = MAX_UPLOAD + 1024
+
+
 def read_submission() -> tuple[bytes, str]:
     """(bytes, file name) of the submitted credential: a file, or pasted text / a URL.
     Raises ValidationFailed."""
@@ -139,6 +146,7 @@ def transfers() -> ResponseReturnValue:
 
 @bp.post("/transfers")
 def transfer_submit() -> ResponseReturnValue:
+    allow_credential_upload()
     staff = registrar_staff()
     check_csrf(staff.current)
     form = {"person": request.form.get("person", "")}

@@ -23,8 +23,8 @@ from werkzeug.wrappers import Response as WerkzeugResponse
 from lti_tool.domain.catalog import LifecycleState, label
 from lti_tool.domain.lti import ROLE_LABELS, AppRole, ContextKind
 from lti_tool.domain.tracking import (
-    COURSE_METHODS,
     CELL_LABELS,
+    COURSE_METHODS,
     METHOD_LABELS,
     AwardStatus,
     CellStatus,

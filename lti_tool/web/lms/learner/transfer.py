@@ -20,7 +20,12 @@ from lti_tool.errors import NotFound, ValidationFailed
 from lti_tool.extensions import db_session
 from lti_tool.models import Demonstration, LearnerAccount, Skill
 from lti_tool.services import transfer
-from lti_tool.web.admin.transfers import fetcher, read_submission, state_labels
+from lti_tool.web.admin.transfers import (
+    allow_credential_upload,
+    fetcher,
+    read_submission,
+    state_labels,
+)
 from lti_tool.web.common.catalog_access import issuer_for_launch
 from lti_tool.web.common.launch_session import CurrentLaunch, check_csrf
 from lti_tool.web.lms.learner.pages import _learner, _person_id, bp
@@ -53,6 +58,7 @@ def transfer_page() -> ResponseReturnValue:
 
 @bp.post("/transfer")
 def transfer_submit() -> ResponseReturnValue:
+    allow_credential_upload()
     current = _learner()
     check_csrf(current)
     session = db_session()
