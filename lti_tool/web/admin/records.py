@@ -30,6 +30,14 @@ from lti_tool.web.common.launch_session import check_csrf
 NOTICES.update({"notation_saved": _l("The transcript notation templates were saved.")})
 
 
+def route_words() -> dict[str, str]:
+    """The award routes in the page's language."""
+    return {"integrated": _("In a for-credit course"),
+            "stand_alone": _("Stand-alone (continuing education)"),
+            "plar": _("Prior learning assessment (PLAR)"),
+            "transfer": _("Transfer (recognised from another institution)")}
+
+
 def records_staff() -> Staff:
     staff = current_staff()
     staff.actor.require(Scope.RECORDS_READ)
@@ -73,7 +81,8 @@ def records() -> ResponseReturnValue:
     return render("admin/records.html", 422 if errors else 200, rows=rows, people=people,
                   q=q, errors=errors, summary=error_summary(errors, lambda n: labels.get(n, n)),
                   range_from=request.args.get("from", ""), range_to=request.args.get("to", ""),
-                  active="records", full=len(rows) >= registrar.MAX_PAGE)
+                  active="records", full=len(rows) >= registrar.MAX_PAGE,
+                  route_words=route_words())
 
 
 @bp.get("/records/export.csv")
@@ -117,7 +126,7 @@ def record_of(person_id: int) -> ResponseReturnValue:
     name, email, numbers = registrar.person_summary(staff.session, person_id)
     return render("admin/record.html", rows=rows, totals=registrar.totals(rows),
                   person_id=person_id, name=name, email=email, numbers=numbers,
-                  requests=requests, active="records")
+                  requests=requests, active="records", route_words=route_words())
 
 
 @bp.get("/records/people/<int:person_id>/clr.json")
