@@ -99,7 +99,8 @@ def test_the_document_is_valid_openapi_3_0(client):
     errors = [str(e) for e in OPENAPI_30_VALIDATOR.iter_errors(document)]
     assert errors == []
     # 29 + POST /api/v1/verify + the courses, roster, offerings and demonstration reads
-    assert len(OPERATIONS) == 36
+    # + the registrar's record (GET /api/v1/records/awards)
+    assert len(OPERATIONS) == 37
 
 
 @pytest.mark.parametrize("label", OPERATIONS)
