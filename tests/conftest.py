@@ -60,12 +60,6 @@ def bind_app(app: Flask, connection: Connection, prefix: str) -> None:
         bind=connection, join_transaction_mode="create_savepoint", expire_on_commit=False)
     app.extensions["kv"].prefix = prefix
     app.extensions["lti"].platform_keys.forget()
-    # Another app made by a test (e.g. one on an unreachable Redis) must not remain where
-    # commits outside a request announce registry changes (services.registry_cache).
-    from lti_tool.services.registry_cache import cache as registry
-
-    kv = app.extensions["kv"]
-    registry.configure(kv, (id(kv), getattr(kv, "prefix", "")))
 
 
 @pytest.fixture()
