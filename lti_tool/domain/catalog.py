@@ -110,7 +110,7 @@ SCOPE_DESCRIPTIONS: dict[Scope, str] = {
                         "hours, transcript notation and student number, and what changed "
                         "since a time (student information systems).",
     Scope.TRANSFER: "Keep the transfer equivalency table and decide transfer requests "
-                    "(the registrar's work).",
+                    "(the registrar's work, in the admin pages; no API endpoint takes it).",
 }
 
 
