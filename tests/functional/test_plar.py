@@ -442,3 +442,69 @@ def test_public_page_leads_a_signed_in_learner_to_the_request_form(app, db, plar
     # Staff are told that learners ask.
     staff = plar_school["pat"].client.get("/plar/start/northern/DATA-B")
     assert staff.status_code == 200 and "as staff" in staff.get_data(as_text=True)
+
+
+def _python_fundamentals(db):
+    from lti_tool.models import CredentialVersion
+
+    return db.scalars(select(CredentialVersion).where(
+        CredentialVersion.title == "Python Programming Fundamentals")).one()
+
+
+def test_a_credential_the_learner_holds_is_evidence_with_its_public_page(app, db, platform,
+                                                                       plar_school):
+    """Sam holds Python Programming Fundamentals (earned in class); he cites it, and a link
+    to an Open Badge from elsewhere. Someone else's award cannot be cited."""
+    from tests.support.learning import demonstrate, offer
+
+    school = plar_school
+    codeteach = school["codeteach"]
+    offer(db, school["issuer"], codeteach, _python_fundamentals(db))
+    sam_account = account_of(db, platform, "4")
+    for code in ("PY-VAR", "PY-FLOW", "PY-FUNC", "PY-DEBUG", "PY-TEST"):
+        demonstrate(db, codeteach, sam_account, school["catalog"].skills[code])
+    held = db.scalars(select(Award).where(Award.person_id == sam_account.person_id)).one()
+    page = school["sam"].page("/plar/new/DATA-B")
+    assert str(held.id) in page.form("/plar/new/DATA-B").options["award_ids"]
+    response = submit_request(school, award_ids=str(held.id),
+                              credential_url="badges.example.org/assertions/42")
+    assert response.status_code == 303
+    req = only_request(db)
+    cited = {(e.kind, e.award_id, e.url) for e in req.evidence}
+    assert ("credential", held.id, "") in cited
+    assert ("credential", None, "https://badges.example.org/assertions/42") in cited
+    assess = school["pat"].page(f"/plar/assess/{req.id}")
+    assert f'href="/credentials/{held.public_id}"' in assess.html
+    assert "Credential held elsewhere" in assess.text and "not verified by MicroCred" in \
+        assess.text
+
+
+def test_citing_someone_elses_award_is_refused(app, db, platform, plar_school):
+    from tests.support.learning import demonstrate, offer
+
+    school = plar_school
+    launch(app, platform, CODETEACH, sub="5", name="Alex Learner", custom=CONTINUING)
+    offer(db, school["issuer"], school["codeteach"], _python_fundamentals(db))
+    alex_account = account_of(db, platform, "5")
+    for code in ("PY-VAR", "PY-FLOW", "PY-FUNC", "PY-DEBUG", "PY-TEST"):
+        demonstrate(db, school["codeteach"], alex_account, school["catalog"].skills[code])
+    alex_award = db.scalars(select(Award).where(Award.person_id == alex_account.person_id)
+                            ).one()
+    response = submit_request(school, award_ids=str(alex_award.id))
+    assert response.status_code == 422
+    assert "choose credentials you hold" in Page(response).text
+    assert db.scalars(select(PlarRequest)).first() is None
+
+
+def test_learner_landing_page_shows_plar_where_it_applies(app, db, platform, plar_school):
+    home = plar_school["sam"].page("/app")
+    assert "Recognition of prior learning" in home.text
+    assert submit_request(plar_school).status_code == 303
+    # The notice of the change is on the LMS landing page until the request is opened.
+    home = plar_school["sam"].page("/app")
+    assert "Your PLAR request for Data Basics was received" in home.text
+    plar_school["sam"].get(f"/plar/requests/{only_request(db).id}")
+    assert "was received" not in plar_school["sam"].page("/app").text
+    # A for-credit course offering nothing PLAR, for a learner with no request: no panel.
+    alex = launch(app, platform, INTROPROG, sub="5", name="Alex Learner", custom=FOR_CREDIT)
+    assert "Recognition of prior learning" not in alex.page("/app").text
