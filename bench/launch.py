@@ -74,6 +74,7 @@ N_USERS = 200
 N_COURSES = 10
 PG_ADMIN_DSN = "postgresql://postgres@127.0.0.1:5432/postgres"
 REDIS_URL = "redis://127.0.0.1:6379/14"
+PEER_REDIS_URL = "redis://127.0.0.1:6379/15"
 
 C_CONTEXT = "https://purl.imsglobal.org/spec/lti/claim/context"
 C_LINK = "https://purl.imsglobal.org/spec/lti/claim/resource_link"
@@ -157,6 +158,18 @@ def cpu_delta(before: dict[int, float], after: dict[int, float]) -> float:
     return sum(max(0.0, after[p] - before[p]) for p in before if after.get(p))
 
 
+def rss_mib(pid: int) -> float:
+    """Resident memory of a process (MiB), 0 if it is gone."""
+    try:
+        with open(f"/proc/{pid}/status") as fh:
+            for line in fh:
+                if line.startswith("VmRSS:"):
+                    return int(line.split()[1]) / 1024
+    except OSError:
+        pass
+    return 0.0
+
+
 def machine_busy() -> float:
     """CPU-seconds the whole machine spent not idle (all cores), from /proc/stat."""
     with open("/proc/stat") as fh:
@@ -205,8 +218,9 @@ def drop_database(name: str) -> None:
 
 
 def prepare(database_url: str, secret_key: str, platform_jwk: dict[str, Any],
-            app_dir: Path = REPO) -> None:
-    """Migrate, register the bench platform with a static keyset, create the tool key."""
+            app_dir: Path = REPO, *, catalog: bool = True) -> None:
+    """Migrate, register the bench platform with a static keyset, create the tool key and
+    (``catalog``) the institution it serves with one published credential."""
     sys.path.insert(0, str(app_dir))
     import redis
     from sqlalchemy import create_engine
@@ -228,9 +242,54 @@ def prepare(database_url: str, secret_key: str, platform_jwk: dict[str, Any],
             # fetch, so the bench measures the tool, not an HTTP round trip to a fake LMS.
             platform.static_jwks = {"keys": [platform_jwk]}
             key_service.ensure_active_key(session, key_service.KeyVault(secret_key))
+            if catalog:
+                _bench_catalog(session, platform.id)
     finally:
         engine.dispose()
     redis.Redis.from_url(REDIS_URL).flushdb()
+
+
+def _bench_catalog(session: Any, platform_id: int) -> None:
+    """The institution the platform serves, with one published 5-skill credential (what a
+    learner's landing page shows, offered in every course after priming)."""
+    from lti_tool.domain.catalog import LifecycleState
+    from lti_tool.services import catalog as catalog_service
+
+    sys.path.insert(0, str(REPO))
+    from tests.support.catalog import CatalogBuilder
+
+    issuer = catalog_service.create_issuer(
+        session, {"name": "Bench College", "url": "https://college.bench",
+                  "email": "registrar@college.bench"}, slug="bench-college",
+        platform_id=platform_id)
+    builder = CatalogBuilder(session, issuer)
+    codes = [f"BENCH-SK-{n}" for n in range(1, 6)]
+    builder.skills(*codes)
+    builder.credential("BENCH-CRED", LifecycleState.PUBLISHED, required=tuple(codes))
+
+
+def offer_everywhere(database_url: str) -> int:
+    """Offer the bench credential in every course the priming launches created."""
+    from sqlalchemy import create_engine, select
+    from sqlalchemy.orm import sessionmaker
+
+    from lti_tool.models import Context, MicroCredential
+    from lti_tool.services import tracking
+
+    engine = create_engine(database_url)
+    try:
+        with sessionmaker(bind=engine).begin() as session:
+            credential = session.scalars(select(MicroCredential)).first()
+            if credential is None:
+                return 0
+            contexts = list(session.scalars(select(Context)))
+            by = tracking.Assessor(ref="bench", name="Bench")
+            for context in contexts:
+                tracking.attach_offering(session, issuer_id=credential.issuer_id,
+                                         context=context, credential_id=credential.id, by=by)
+            return len(contexts)
+    finally:
+        engine.dispose()
 
 
 # --------------------------------------------------------------------------------------
@@ -254,19 +313,25 @@ class Server:
         return f"http://127.0.0.1:{self.port}"
 
 
-def start_server(args: argparse.Namespace, env: dict[str, str], log_path: Path) -> Server:
+def start_server(args: argparse.Namespace, env: dict[str, str], log_path: Path, *,
+                 chdir: Path | None = None, app: str = "wsgi:app") -> Server:
+    """gunicorn with the production settings file (config/gunicorn.conf.py of the tree
+    measured: gthread, threads, no keep-alive, …); workers and threads from the command
+    line through the same environment variables an operator sets."""
     port = free_port()
     gunicorn = Path(sys.executable).parent / "gunicorn"
-    cmd = [str(gunicorn), "--chdir", str(args.app_dir), "--bind", f"127.0.0.1:{port}",
-           "--workers", str(args.workers), "--worker-class", args.worker_class,
-           "--backlog", "2048", "--timeout", "30", "--graceful-timeout", "5",
+    conf = args.app_dir / "config" / "gunicorn.conf.py"
+    env = {**env, "GUNICORN_BIND": f"127.0.0.1:{port}", "WEB_CONCURRENCY": str(args.workers),
+           "GUNICORN_THREADS": str(args.threads)}
+    chdir = chdir or args.app_dir
+    cmd = [str(gunicorn), "-c", str(conf), "--chdir", str(chdir), "--backlog", "2048",
            "--log-level", "warning"]
-    if args.worker_class == "gthread":
-        cmd += ["--threads", str(args.threads)]
-    cmd.append("wsgi:app")
+    if args.worker_class != "gthread":
+        cmd += ["--worker-class", args.worker_class]
+    cmd.append(app)
     log_fh = open(log_path, "wb")  # noqa: SIM115 - closed with the server
     proc = subprocess.Popen(cmd, env=env, stdout=log_fh, stderr=subprocess.STDOUT,
-                            cwd=args.app_dir, start_new_session=True)
+                            cwd=chdir, start_new_session=True)
     server = Server(proc, port, log_path)
     import requests
 
@@ -301,7 +366,7 @@ def stop_server(server: Server) -> None:
 class ClientConfig:
     base: str
     key_pem: bytes
-    mode: str  # "launch" or "healthz"
+    mode: str  # "launch", "landing", "peer", "peer-landing" or "healthz"
     users: int  # threads in this process
     seed: int
     prime_subs: list[int] = field(default_factory=list)  # priming: these subs, once each
@@ -362,8 +427,9 @@ def _cookie(response: Any, name: str) -> str | None:
 
 
 def full_launch(http: Any, base: str, platform: Platform, browser: dict[str, str],
-                sub: int, course: int) -> None:
-    """One launch as a browser inside Moodle does it. Raises LaunchFailed."""
+                sub: int, course: int, *, clear: bool = True) -> str:
+    """One launch as a browser inside Moodle does it; returns the landing page's URL.
+    Raises LaunchFailed."""
     # The tool's cookies are Secure (its public URL is https) and the bench talks plain
     # http to the loopback port, so the browser cookie is carried by hand.
     login = http.get(base + "/lti/login", params={
@@ -399,7 +465,41 @@ def full_launch(http: Any, base: str, platform: Platform, browser: dict[str, str
         raise LaunchFailed(f"landing {page.status_code}")
     if course_title(course) not in page.text:
         raise LaunchFailed("landing page lacks the course title")
-    http.cookies.clear()  # Secure cookies never go back over http anyway; keep the jar small
+    if clear:
+        http.cookies.clear()  # Secure cookies never go back over http anyway
+    return location
+
+
+def peer_launch(http: Any, base: str, platform: Platform, sub: int, course: int) -> str:
+    """The same launch against the pylti1p3 peer (bench/peer_app.py): its cookies are not
+    Secure, so the session's jar carries them. Returns the landing page's URL."""
+    http.cookies.clear()
+    login = http.get(base + "/login", params={
+        "iss": ISSUER, "login_hint": str(sub), "target_link_uri": TARGET_LINK_URI,
+        "client_id": CLIENT_ID, "lti_deployment_id": DEPLOYMENT_ID,
+        "lti_message_hint": f"{{\"cmid\":{course}}}",
+    }, allow_redirects=False, timeout=30)
+    if login.status_code != 302:
+        raise LaunchFailed(f"peer login {login.status_code}")
+    query = parse_qs(urlsplit(login.headers["Location"]).query)
+    id_token = platform.id_token(sub, course, query["nonce"][0])
+    launch = http.post(base + "/launch", data={"id_token": id_token,
+                                               "state": query["state"][0]},
+                       allow_redirects=False, timeout=30)
+    if launch.status_code != 303:
+        raise LaunchFailed(f"peer launch {launch.status_code}")
+    location = urljoin(base, launch.headers["Location"])
+    page = http.get(location, allow_redirects=False, timeout=30)
+    if page.status_code != 200 or course_title(course) not in page.text:
+        raise LaunchFailed(f"peer landing {page.status_code}")
+    return location
+
+
+def landing_again(http: Any, url: str, browser: dict[str, str], course: int) -> None:
+    """The landing page of a launch already made (a reload, or the back button)."""
+    page = http.get(url, cookies=browser or None, allow_redirects=False, timeout=30)
+    if page.status_code != 200 or course_title(course) not in page.text:
+        raise LaunchFailed(f"landing again {page.status_code}")
 
 
 def client_main(cfg: ClientConfig, conn: Any) -> None:
@@ -428,6 +528,20 @@ def client_main(cfg: ClientConfig, conn: Any) -> None:
         http = sessions[index]
         browser: dict[str, str] = {}
         user_rng = random.Random(rng.random() + index)
+        landing: tuple[str, int] | None = None
+        if cfg.mode in ("landing", "peer-landing"):  # one launch first, then its page
+            assert platform is not None
+            sub, course = user_rng.randrange(N_USERS), user_rng.randrange(N_COURSES)
+            try:
+                if cfg.mode == "landing":
+                    url = full_launch(http, cfg.base, platform, browser, sub, course,
+                                      clear=False)
+                else:
+                    url = peer_launch(http, cfg.base, platform, sub, course)
+                landing = (url, course)
+            except (LaunchFailed, requests.RequestException, KeyError) as exc:
+                note_error(f"{type(exc).__name__}: {exc}"[:120])
+                return
         while time.time() < t_start:
             time.sleep(0.001)
         while True:
@@ -439,6 +553,12 @@ def client_main(cfg: ClientConfig, conn: Any) -> None:
                     r = http.get(cfg.base + "/healthz", timeout=30)
                     if r.status_code != 200:
                         raise LaunchFailed(f"healthz {r.status_code}")
+                elif landing is not None:
+                    landing_again(http, landing[0], browser, landing[1])
+                elif cfg.mode == "peer":
+                    assert platform is not None
+                    peer_launch(http, cfg.base, platform, user_rng.randrange(N_USERS),
+                                user_rng.randrange(N_COURSES))
                 else:
                     assert platform is not None
                     full_launch(http, cfg.base, platform, browser,
@@ -601,11 +721,22 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
                                 formatter_class=argparse.RawDescriptionHelpFormatter)
     p.add_argument("--seconds", type=float, default=10.0, help="measured seconds per phase")
     p.add_argument("--warmup", type=float, default=2.0, help="unmeasured seconds per phase")
-    p.add_argument("--users", default="1,8,32", help="concurrency levels, comma separated")
+    p.add_argument("--users", default="1,8", help="concurrency levels, comma separated")
+    p.add_argument("--no-peer", dest="peer", action="store_false",
+                   help="do not run the pylti1p3 peer (bench/peer_app.py) side by side")
+    p.add_argument("--no-catalog", dest="catalog", action="store_false",
+                   help="no institution or credential: the landing page shows no records "
+                        "(the set-up of the measurements before 2026-12-06)")
+    p.add_argument("--rounds", type=int, default=1,
+                   help="repeat the interleaved MicroCred/peer phases this many times")
+    p.add_argument("--landing-users", type=int, default=8,
+                   help="users reloading the landing page of one launch (0: no such phase)")
     p.add_argument("--healthz-users", type=int, default=8)
     p.add_argument("--workers", type=int, default=2, help="gunicorn workers")
     p.add_argument("--worker-class", choices=("sync", "gthread"), default="gthread")
-    p.add_argument("--threads", type=int, default=4, help="threads per gthread worker")
+    p.add_argument("--threads", type=int, default=8,
+                   help="threads per gthread worker (GUNICORN_THREADS; the settings file's "
+                        "default is 8)")
     p.add_argument("--client-procs", type=int, default=0,
                    help="client processes (default: min(users, 2 x cores))")
     p.add_argument("--database", default="microcred_bench")
@@ -642,20 +773,35 @@ def print_table(args: argparse.Namespace, rows: list[PhaseResult],
     server = (f"gunicorn {args.workers} x {args.worker_class}"
               + (f" ({args.threads} threads)" if args.worker_class == "gthread" else ""))
     print()
-    print(f"MicroCred full LTI launch (login → signed id_token → launch → landing page); "
+    print(f"Full LTI launch (login → signed id_token → launch → landing page), MicroCred "
+          f"and a minimal pylti1p3 2.0.0 Flask app (bench/peer_app.py), interleaved; "
+          f"'landing' rows: reloading one launch's landing page; "
           f"{server}; PostgreSQL + Redis; {os.cpu_count()} cores; "
           f"{args.seconds:g} s per phase after {args.warmup:g} s warm-up")
-    head = (f"{'users':>5} {'launches/s':>10} {'p50 ms':>7} {'p90 ms':>7} {'p99 ms':>7} "
-            f"{'worker CPU ms/launch':>20} {'client CPU ms/launch':>20} "
-            f"{'pg+redis CPU ms/launch':>22} {'other load':>10} {'errors':>6}")
+    head = (f"{'app':<22} {'users':>5} {'per s':>7} {'p50 ms':>7} {'p90 ms':>7} {'p99 ms':>7} "
+            f"{'worker CPU ms/item':>18} {'client CPU ms/item':>18} "
+            f"{'pg+redis CPU ms/item':>20} {'other load':>10} {'errors':>6}")
     print(head)
     print("-" * len(head))
     for r in rows:
-        print(f"{r.users:>5} {r.rate:>10.1f} {fmt(r.pct(0.5)):>7} {fmt(r.pct(0.9)):>7} "
-              f"{fmt(r.pct(0.99)):>7} {fmt(r.per_item_ms(r.worker_cpu), 2):>20} "
-              f"{fmt(r.per_item_ms(r.client_cpu), 2):>20} "
-              f"{fmt(r.per_item_ms(r.backend_cpu), 2):>22} {r.other_load:>10.2f} "
+        print(f"{r.label:<22} {r.users:>5} {r.rate:>7.1f} {fmt(r.pct(0.5)):>7} "
+              f"{fmt(r.pct(0.9)):>7} {fmt(r.pct(0.99)):>7} "
+              f"{fmt(r.per_item_ms(r.worker_cpu), 2):>18} "
+              f"{fmt(r.per_item_ms(r.client_cpu), 2):>18} "
+              f"{fmt(r.per_item_ms(r.backend_cpu), 2):>20} {r.other_load:>10.2f} "
               f"{sum(r.errors.values()):>6}")
+    for label in sorted({r.label for r in rows if r.label.startswith("microcred")}):
+        ours = [r for r in rows if r.label == label]
+        peers = [r for r in rows if r.label == label.replace("microcred", "pylti1p3 peer")]
+        for users in sorted({r.users for r in ours}):
+            a = [r for r in ours if r.users == users]
+            b = [r for r in peers if r.users == users]
+            if not a or not b:
+                continue
+            cpu_a = sum(r.worker_cpu for r in a) * 1000 / max(1, sum(r.completed for r in a))
+            cpu_b = sum(r.worker_cpu for r in b) * 1000 / max(1, sum(r.completed for r in b))
+            print(f"{label} / peer at {users} users: worker CPU per item {cpu_a:.2f} / "
+                  f"{cpu_b:.2f} ms = {cpu_a / cpu_b if cpu_b else float('nan'):.2f}x")
     if health is not None:
         print(f"healthz at {health.users} users: {health.rate:.0f} req/s, "
               f"p50 {fmt(health.pct(0.5), 2)} ms, p99 {fmt(health.pct(0.99), 2)} ms, "
@@ -689,39 +835,76 @@ def main(argv: list[str] | None = None) -> int:
         "PUBLIC_BASE_URL": PUBLIC_BASE_URL, "TRUST_PROXY_HEADERS": "0",
         "MICROCRED_INSTANCE_PATH": tempfile.mkdtemp(prefix="microcred-bench-"),
         "PYTHONUNBUFFERED": "1", "PYTHONPATH": str(args.app_dir),
+        # Every simulated browser comes from 127.0.0.1: the per-address login limit stays
+        # on (its Redis check is part of the cost) with room for the whole bench.
+        "RATE_LIMIT_LOGIN": "1000000 per minute",
     })
     log_path = Path(env["MICROCRED_INSTANCE_PATH"]) / "gunicorn.log"
     print(f"bench database {args.database}: recreating and migrating …", flush=True)
     key_pem, jwk = new_platform_key()
     recreate_database(args.database)
     server: Server | None = None
+    peer: Server | None = None
     rows: list[PhaseResult] = []
     health: PhaseResult | None = None
     succeeded = False
     try:
-        prepare(database_url, secret_key, jwk, args.app_dir)
+        prepare(database_url, secret_key, jwk, args.app_dir, catalog=args.catalog)
         server = start_server(args, env, log_path)
         print(f"gunicorn pid {server.proc.pid}, workers {server.workers}, {server.base} "
               f"(log {log_path})", flush=True)
+        if args.peer:
+            peer_env = {**env, "PEER_REDIS_URL": PEER_REDIS_URL,
+                        "PEER_PLATFORM_JWKS": json.dumps({"keys": [jwk]}),
+                        "PYTHONPATH": str(REPO / "bench")}
+            peer = start_server(args, peer_env, log_path.with_name("peer.log"),
+                                chdir=REPO / "bench", app="peer_app:app")
+            print(f"peer (pylti1p3) pid {peer.proc.pid}, workers {peer.workers}, {peer.base}",
+                  flush=True)
         default_procs = args.client_procs or 2 * cores
         if not args.no_prime:
             done, errors = prime(server, key_pem, args.database, min(default_procs, 8))
             print(f"primed {done} of {N_USERS} users" + (f" (errors: {errors})" if errors
                                                           else ""), flush=True)
-        for users in args.user_levels:
-            r = run_phase(server, key_pem, args.database, label="launch", mode="launch",
-                          users=users, procs=min(users, default_procs), warmup=args.warmup,
-                          seconds=args.seconds, py_spy=args.py_spy)
-            rows.append(r)
-            print(f"  {users:>3} users: {r.rate:.1f} launches/s, p50 {fmt(r.pct(0.5))} ms, "
-                  f"p99 {fmt(r.pct(0.99))} ms, worker CPU "
-                  f"{fmt(r.per_item_ms(r.worker_cpu), 2)} ms/launch", flush=True)
+        if args.catalog:
+            print(f"bench credential offered in {offer_everywhere(database_url)} courses",
+                  flush=True)
+        plan: list[tuple[Server, str, str]] = [(server, "microcred", "launch")]
+        if peer is not None:
+            plan.append((peer, "pylti1p3 peer", "peer"))
+        for _round in range(args.rounds):
+            for users in args.user_levels:
+                for target, label, mode in plan:  # interleaved: same machine state
+                    r = run_phase(target, key_pem, args.database, label=label, mode=mode,
+                                  users=users, procs=min(users, default_procs),
+                                  warmup=args.warmup, seconds=args.seconds,
+                                  py_spy=args.py_spy if target is server else "")
+                    rows.append(r)
+                    print(f"  {label:>14} {users:>3} users: {r.rate:.1f} launches/s, p50 "
+                          f"{fmt(r.pct(0.5))} ms, p99 {fmt(r.pct(0.99))} ms, worker CPU "
+                          f"{fmt(r.per_item_ms(r.worker_cpu), 2)} ms/launch, other load "
+                          f"{r.other_load:.2f}", flush=True)
+            if args.landing_users:
+                for target, label, mode in plan:
+                    r = run_phase(target, key_pem, args.database, label=label + " landing",
+                                  mode="landing" if mode == "launch" else "peer-landing",
+                                  users=args.landing_users,
+                                  procs=min(args.landing_users, default_procs),
+                                  warmup=args.warmup, seconds=args.seconds)
+                    rows.append(r)
+                    print(f"  {label + ' landing':>22} {args.landing_users:>3} users: "
+                          f"{r.rate:.1f} pages/s, worker CPU "
+                          f"{fmt(r.per_item_ms(r.worker_cpu), 2)} ms/page", flush=True)
         if args.healthz_users:
             health = run_phase(server, key_pem, args.database, label="healthz", mode="healthz",
                                users=args.healthz_users,
                                procs=min(args.healthz_users, default_procs),
                                warmup=args.warmup, seconds=args.seconds)
         print_table(args, rows, health)
+        print("worker memory (RSS) after the phases: MicroCred "
+              + ", ".join(f"{rss_mib(w):.0f} MiB" for w in server.workers)
+              + ("; peer " + ", ".join(f"{rss_mib(w):.0f} MiB" for w in peer.workers)
+                 if peer is not None else ""))
         if args.json:
             args.json.write_text(json.dumps({
                 "server": {"workers": args.workers, "worker_class": args.worker_class,
@@ -745,12 +928,15 @@ def main(argv: list[str] | None = None) -> int:
     finally:
         if server is not None:
             stop_server(server)
+        if peer is not None:
+            stop_server(peer)
         if not args.keep_db:
             drop_database(args.database)
         with contextlib.suppress(Exception):
             import redis
 
             redis.Redis.from_url(REDIS_URL).flushdb()
+            redis.Redis.from_url(PEER_REDIS_URL).flushdb()
         if succeeded and not args.py_spy:
             import shutil
 

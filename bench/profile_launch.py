@@ -39,6 +39,8 @@ def main() -> int:
     p.add_argument("--dump", type=Path, help="write the raw pstats here")
     p.add_argument("--no-profile", action="store_true",
                    help="just measure the tool's CPU per launch (no profiler overhead)")
+    p.add_argument("--trace", action="store_true",
+                   help="print the SQL statements and Redis commands of the last launch")
     p.add_argument("--app-dir", type=Path, help="import lti_tool from this tree (A/B runs)")
     p.add_argument("--users", type=int, default=bench.N_USERS,
                    help="distinct users (each primed with one unmeasured launch)")
@@ -51,7 +53,7 @@ def main() -> int:
     os.environ.update({
         "MICROCRED_ENV": "production", "SECRET_KEY": secret_key, "DATABASE_URL": url,
         "REDIS_URL": bench.REDIS_URL, "PUBLIC_BASE_URL": bench.PUBLIC_BASE_URL,
-        "TRUST_PROXY_HEADERS": "0",
+        "TRUST_PROXY_HEADERS": "0", "RATE_LIMIT_LOGIN": "1000000 per minute",
         "MICROCRED_INSTANCE_PATH": tempfile.mkdtemp(prefix="microcred-profile-"),
     })
     key_pem, jwk = bench.new_platform_key()
@@ -72,15 +74,21 @@ def main() -> int:
         counters = {"sql": 0, "redis": 0}
         engine = app.extensions["db_engine"]
 
+        trace: list[str] = []
+
         @event.listens_for(engine, "before_cursor_execute")
-        def _count(*_a: object) -> None:
+        def _count(_conn: object, _cursor: object, statement: str, *_a: object) -> None:
             counters["sql"] += 1
+            if args.trace:
+                trace.append("SQL   " + " ".join(statement.split())[:160])
 
         redis_client = app.extensions["kv"].client
         real_execute = redis_client.execute_command
 
         def counting_execute(*a: object, **kw: object) -> object:
             counters["redis"] += 1
+            if args.trace:
+                trace.append("REDIS " + " ".join(str(x)[:40] for x in a[:3]))
             return real_execute(*a, **kw)
 
         redis_client.execute_command = counting_execute  # type: ignore[method-assign]
@@ -114,6 +122,8 @@ def main() -> int:
                 profiler.disable()
             tool_cpu[0] += time.process_time() - t0
             count("login", before)
+            if r.status_code == 302 and "/lti/login/check" in r.headers["Location"]:
+                r = client.get(r.headers["Location"], base_url=base)  # first login: cookie check
             assert r.status_code == 302, r.status_code
             q = parse_qs(urlsplit(r.headers["Location"]).query)
             token = platform.id_token(sub, course, q["nonce"][0])
@@ -136,10 +146,12 @@ def main() -> int:
 
         for sub in range(args.users):  # prime: returning users, as the bench measures
             one(sub, sub % bench.N_COURSES, False)
+        bench.offer_everywhere(url)  # the landing page shows the learner's records
         counters.update(sql=0, redis=0)
         per_request.update(login=[0, 0], launch=[0, 0], landing=[0, 0])
         tool_cpu[0] = 0.0
         for _ in range(args.launches):
+            trace.clear()
             one(rng.randrange(args.users), rng.randrange(bench.N_COURSES),
                 not args.no_profile)
         print(f"{args.launches} launches; per launch: {counters['sql'] / args.launches:.1f} SQL "
@@ -149,6 +161,8 @@ def main() -> int:
         print("  SQL statements / Redis commands per request: " + ", ".join(
             f"{name} {sql / args.launches:.1f} / {kv / args.launches:.1f}"
             for name, (sql, kv) in per_request.items()), flush=True)
+        if args.trace:
+            print("\n".join(trace))
         if args.no_profile:
             return 0
         stats = pstats.Stats(profiler)

@@ -66,6 +66,30 @@ class KeyValueStore(Protocol):
     def take(self, key: str) -> str | None: ...
     def delete(self, key: str) -> None: ...
     def ping(self) -> bool: ...
+    def get_many(self, keys: list[str]) -> list[str | None]: ...
+    def set_many(self, items: list[tuple[str, str, int]]) -> None: ...
+    def take_once(self, tombstone: str, key: str, ttl: int,
+                  marks: list[tuple[str, int]]) -> tuple[str | None, int]: ...
+    def incr(self, key: str) -> int: ...
+
+
+# KEYS: tombstone, key, mark 1..n; ARGV: tombstone TTL, mark TTLs. Returns {0} when the key
+# was absent, else {1, value, i}: i the first mark that was already set (0: none was).
+_TAKE_ONCE = """
+redis.call('SET', KEYS[1], '1', 'EX', ARGV[1])
+local value = redis.call('GETDEL', KEYS[2])
+if not value then return {0} end
+for i = 3, #KEYS do
+  if not redis.call('SET', KEYS[i], '1', 'EX', ARGV[i - 1], 'NX') then
+    return {1, value, i - 2}
+  end
+end
+return {1, value, 0}
+"""
+
+
+def _text(value: Any) -> str | None:
+    return value.decode() if isinstance(value, bytes) else value
 
 
 class RedisStore:
@@ -74,6 +98,7 @@ class RedisStore:
     def __init__(self, client: redis.Redis, prefix: str = "mc:") -> None:
         self.client = client
         self.prefix = prefix
+        self._take_once = client.register_script(_TAKE_ONCE)
 
     def set(self, key: str, value: str, ttl: int, *, only_if_absent: bool = False) -> bool:
         return bool(self.client.set(self.prefix + key, value, ex=ttl, nx=only_if_absent))
@@ -92,6 +117,36 @@ class RedisStore:
 
     def ping(self) -> bool:
         return bool(self.client.ping())
+
+    def get_many(self, keys: list[str]) -> list[str | None]:
+        """Several values in one round trip (MGET)."""
+        values: Any = self.client.mget([self.prefix + k for k in keys])
+        return [_text(v) for v in values]
+
+    def set_many(self, items: list[tuple[str, str, int]]) -> None:
+        """Several (key, value, ttl) at once: one round trip, all or none (MULTI)."""
+        pipe = self.client.pipeline(transaction=True)
+        for key, value, ttl in items:
+            pipe.set(self.prefix + key, value, ex=ttl)
+        pipe.execute()
+
+    def take_once(self, tombstone: str, key: str, ttl: int,
+                  marks: list[tuple[str, int]]) -> tuple[str | None, int]:
+        """In one atomic step (a Lua script, one round trip): set ``tombstone`` (for
+        ``ttl``), read and delete ``key``; if it was there, set each of ``marks`` (key, ttl)
+        only if absent, in order, stopping at the first one already set. Returns (the value
+        taken or None, the 1-based index of the first mark already set, 0 if none was)."""
+        result: Any = self._take_once(
+            keys=[self.prefix + tombstone, self.prefix + key,
+                  *(self.prefix + m for m, _ in marks)],
+            args=[ttl, *(t for _, t in marks)])
+        if not result or not result[0]:
+            return None, 0
+        return _text(result[1]), int(result[2])
+
+    def incr(self, key: str) -> int:
+        value: Any = self.client.incr(self.prefix + key)
+        return int(value)
 
 
 class MemoryStore:
@@ -135,6 +190,38 @@ class MemoryStore:
 
     def ping(self) -> bool:
         return True
+
+    def get_many(self, keys: list[str]) -> list[str | None]:
+        with self._lock:
+            return [self._live(k) for k in keys]
+
+    def set_many(self, items: list[tuple[str, str, int]]) -> None:
+        with self._lock:
+            for key, value, ttl in items:
+                self._data[key] = (value, time.monotonic() + ttl)
+
+    def take_once(self, tombstone: str, key: str, ttl: int,
+                  marks: list[tuple[str, int]]) -> tuple[str | None, int]:
+        """As ``RedisStore.take_once``, under the store's lock."""
+        with self._lock:
+            now = time.monotonic()
+            self._data[tombstone] = ("1", now + ttl)
+            value = self._live(key)
+            self._data.pop(key, None)
+            if value is None:
+                return None, 0
+            for index, (mark, mark_ttl) in enumerate(marks, start=1):
+                if self._live(mark) is not None:
+                    return value, index
+                self._data[mark] = ("1", now + mark_ttl)
+            return value, 0
+
+    def incr(self, key: str) -> int:
+        with self._lock:
+            current = self._live(key)
+            value = int(current or 0) + 1
+            self._data[key] = (str(value), time.monotonic() + 10 * 365 * 86400)
+            return value
 
 
 def redis_client(url: str, *, timeout: float) -> redis.Redis:
@@ -421,6 +508,26 @@ def init_app(app: Flask) -> None:
             "launches. This works only for a single process (the demo); set REDIS_URL for "
             "anything else."
         )
+
+    # The registry cache (platforms, deployments, issuer links) is used inside requests;
+    # commits outside them (CLI, jobs) announce registry changes through this app's store.
+    from lti_tool.services.registry_cache import cache as registry
+
+    kv_store = app.extensions["kv"]
+    registry_tag = (id(kv_store), getattr(kv_store, "prefix", ""))
+    registry.configure(kv_store, registry_tag)
+
+    @app.before_request
+    def _registry_scope() -> None:
+        g.registry_scope = registry.begin(current_app.extensions["kv"], (
+            id(current_app.extensions["kv"]),
+            getattr(current_app.extensions["kv"], "prefix", "")))
+
+    @app.teardown_request
+    def _registry_scope_end(_exc: BaseException | None) -> None:
+        token = g.pop("registry_scope", None)
+        if token is not None:
+            registry.end(token)
 
     @app.teardown_appcontext
     def _close_session(exc: BaseException | None) -> None:

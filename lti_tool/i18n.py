@@ -161,9 +161,12 @@ def init_app(app: Flask) -> None:
     app.jinja_env.filters["format_datetime"] = format_datetime
     app.jinja_env.filters["format_decimal"] = format_decimal
 
-    from lti_tool.domain.texts import render_ltext
+    from lti_tool.domain.texts import fallback_note, localized, render_ltext, short_lang
 
     app.jinja_env.filters["ltext"] = render_ltext
+    app.jinja_env.filters["lnote"] = fallback_note
+    # Content in the page's language: localized(obj, none, "name", current_locale())
+    app.jinja_env.globals.update(localized=localized, short_lang=short_lang)
 
     @app.context_processor
     def _i18n_context() -> dict[str, Any]:

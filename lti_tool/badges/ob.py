@@ -46,6 +46,7 @@ from lti_tool.badges.eddsa import format_datetime
 from lti_tool.badges.jwt_vc import jwk_from_public_key
 from lti_tool.badges.multikey import PublicKey, encode_ed25519_public_key
 from lti_tool.badges.schemas import OB_ACHIEVEMENT_CREDENTIAL_SCHEMA_ID, SCHEMA_VALIDATOR_TYPE
+from lti_tool.domain.credential_words import number, words
 
 ACHIEVEMENT_TYPE = "MicroCredential"
 PASS, FAIL = "Pass", "Fail"
@@ -136,12 +137,17 @@ def build_achievement(*, achievement_id: str, name: str, description: str,
                       in_language: str | None = None, version: str | None = None,
                       tags: Sequence[str] = (),
                       creator: Mapping[str, Any] | None = None,
-                      achievement_type: str = ACHIEVEMENT_TYPE) -> dict[str, Any]:
+                      achievement_type: str = ACHIEVEMENT_TYPE,
+                      related: Iterable[Mapping[str, Any]] = (),
+                      result_name: str = "Pass/Fail") -> dict[str, Any]:
     """The catalog version of a micro-credential as an OB 3.0 ``Achievement``.
 
     ``credits_available`` only for credit-bearing credentials (omit it otherwise). Facts
     without an OB 3.0 property (learning hours, delivery modes) belong in
-    ``criteria_narrative`` (see :func:`workload_narrative`).
+    ``criteria_narrative`` (see :func:`workload_narrative`). ``in_language``: the language
+    of the achievement's texts (BCP 47); ``related``: its editions in other languages
+    (:func:`related_edition`); ``result_name``: the Pass/Fail ResultDescription's name in
+    that language.
     """
     criteria: dict[str, Any] = {"narrative": criteria_narrative}
     if criteria_url:
@@ -157,7 +163,7 @@ def build_achievement(*, achievement_id: str, name: str, description: str,
         "resultDescription": [{
             "id": result_description_id,
             "type": ["ResultDescription"],
-            "name": "Pass/Fail",
+            "name": result_name,
             "resultType": "Status",
             "allowedValue": [PASS, FAIL],
             "requiredValue": PASS,
@@ -178,20 +184,34 @@ def build_achievement(*, achievement_id: str, name: str, description: str,
         achievement["tag"] = list(tags)
     if creator is not None:
         achievement["creator"] = dict(creator)
+    editions = [dict(r) for r in related]
+    if editions:
+        achievement["related"] = editions
     return achievement
 
 
+def related_edition(edition_id: str, in_language: str,
+                    version: str | None = None) -> dict[str, Any]:
+    """An OB 3.0 ``Related`` (§B.1.21): the same achievement in another language ("primarily
+    intended to identify alternate language editions or previous versions")."""
+    data: dict[str, Any] = {"id": edition_id, "type": ["Related"], "inLanguage": in_language}
+    if version:
+        data["version"] = version
+    return data
+
+
 def workload_narrative(notional_learning_hours: Decimal | float | int | str | None,
-                       delivery_modes: Sequence[str] = ()) -> str:
+                       delivery_modes: Sequence[str] = (), lang: str = "en") -> str:
     """The catalog facts OB 3.0 has no property for, as the sentences that go into
     ``criteria.narrative`` (docs/badges-vocabulary.md): "Notional learning hours: 37.5."
-    and "Delivery: Online, asynchronous; In person." (``delivery_modes`` are labels)."""
+    and "Delivery: Online, asynchronous; In person." (``delivery_modes`` are labels), or
+    in French ("Heures d'apprentissage théoriques : 37,5.") for ``lang`` "fr"."""
     lines = []
     if notional_learning_hours is not None and notional_learning_hours != "":
         hours = _decimal_text(notional_learning_hours, "notional learning hours")
-        lines.append(f"Notional learning hours: {hours}.")
+        lines.append(words(lang, "hours", hours=number(hours, lang)))
     if delivery_modes:
-        lines.append("Delivery: " + "; ".join(delivery_modes) + ".")
+        lines.append(words(lang, "delivery", modes="; ".join(delivery_modes)))
     return "\n".join(lines)
 
 

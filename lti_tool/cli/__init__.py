@@ -1,5 +1,6 @@
 """The ``microcred`` command line: ``db``, ``platforms``, ``deployments``, ``keys`` (incl.
-``rotate-issuer``), ``settings``, ``tokens``, ``issuers``, ``catalog``, ``demo``, ``worker``
+``rotate-issuer``), ``settings``, ``tokens``, ``issuers``, ``catalog``, ``demo``,
+``occupations``, ``worker``
 (one module per command group; what they share is in ``context``). Calls services (and
 ``jobs`` for the worker), never the web layer.
 
@@ -15,6 +16,7 @@ from lti_tool.cli.catalog import catalog, demo, issuers
 from lti_tool.cli.context import CliGroup
 from lti_tool.cli.db import db
 from lti_tool.cli.keys import keys
+from lti_tool.cli.occupations import occupations
 from lti_tool.cli.platforms import deployments, platforms
 from lti_tool.cli.settings import settings_cmd
 from lti_tool.cli.tokens import tokens
@@ -27,5 +29,5 @@ def main() -> None:
 
 
 for command in (db, platforms, deployments, keys, settings_cmd, tokens, issuers, catalog, demo,
-                worker):
+                occupations, worker):
     main.add_command(command)

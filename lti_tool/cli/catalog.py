@@ -139,7 +139,12 @@ def _format(explicit: str | None, path: str, default: str | None) -> str:
               help="File to write, or - for standard output.")
 @click.option("--format", "fmt", type=click.Choice(["json", "csv"]), default=None,
               help="json: the whole catalog (default); csv: the skills library only.")
-def catalog_export(issuer_slug: str | None, output: str, fmt: str | None) -> None:
+@click.option("--separator", type=click.Choice(["comma", "semicolon"]), default="comma",
+              show_default=True,
+              help="CSV only: semicolon is what spreadsheets in a French locale open "
+                   "straight into columns.")
+def catalog_export(issuer_slug: str | None, output: str, fmt: str | None,
+                   separator: str) -> None:
     fmt = _format(fmt, output, "json")
     with session_for(make_app()) as session:
         issuer = resolve_issuer(session, issuer_slug)
@@ -147,7 +152,8 @@ def catalog_export(issuer_slug: str | None, output: str, fmt: str | None) -> Non
         if fmt == "json":
             text = json.dumps(export_catalog(session, actor), ensure_ascii=False, indent=2) + "\n"
         else:
-            text = export_skills_csv(session, actor)
+            text = export_skills_csv(session, actor,
+                                     delimiter=";" if separator == "semicolon" else ",")
     if output == "-":
         click.echo(text, nl=False)
         return

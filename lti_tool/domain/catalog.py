@@ -208,15 +208,27 @@ class EarningRule:
             done=len(self.required) - len(missing) + min(len(optional_have), self.optional_min),
         )
 
-    def describe(self, names: Mapping[str, str] | None = None) -> str:
+    def describe(self, names: Mapping[str, str] | None = None, lang: str = "en") -> str:
+        """The rule in a sentence, in English or (``lang`` "fr") French; ``names``: the
+        skills' names by code, in that language."""
         names = names or {}
+        french = lang == "fr"
         parts = []
         if self.required:
-            parts.append("demonstrate " + _join([names.get(s, s) for s in self.required]))
+            required = [names.get(s, s) for s in self.required]
+            parts.append(("démontrer " + _join(required, "et")) if french
+                         else ("demonstrate " + _join(required)))
         if self.optional and self.optional_min:
-            choice = _join([names.get(s, s) for s in self.optional], "or")
-            parts.append(f"at least {self.optional_min} of {choice}")
-        return ("To earn it, " + " and ".join(parts) + ".") if parts else ""
+            optional = [names.get(s, s) for s in self.optional]
+            if french:
+                parts.append(f"au moins {self.optional_min} parmi {_join(optional, 'ou')}")
+            else:
+                parts.append(f"at least {self.optional_min} of {_join(optional, 'or')}")
+        if not parts:
+            return ""
+        if french:
+            return "Pour l'obtenir : " + " et ".join(parts) + "."
+        return "To earn it, " + " and ".join(parts) + "."
 
 
 @dataclass(frozen=True)

@@ -99,6 +99,57 @@ class AlignmentSchema(StrictSchema):
          "ceasn:Competency", "ceterms:Credential", "ceterms:Occupation", "ESCO", "Other"]))
 
 
+# -- texts in other languages ------------------------------------------------------------------
+#: The issuer-written texts that have a French version (the English one is the field itself):
+#: per kind of catalog object, the text fields and the list-of-texts fields.
+SKILL_TEXT_FIELDS = ("name", "description", "criteria")
+ISSUER_TEXT_FIELDS = ("name", "description")
+VERSION_TEXT_FIELDS = ("title", "short_description", "long_description", "assessment_method",
+                       "stand_alone_value", "field_of_study", "level", "credit_system",
+                       "image_alt")
+VERSION_LIST_FIELDS = ("learning_outcomes", "target_occupations")
+#: The other languages a text may be given in (``translations`` keys).
+TRANSLATION_LANGUAGES = ("fr",)
+
+
+class _TranslationSchema(StrictSchema):
+    """The texts of one language; every field optional (a missing one falls back to English,
+    visibly). Empty texts and lists are left out of the loaded value."""
+
+    @post_load
+    def _drop_empty(self, data: dict[str, Any], **kwargs: Any) -> dict[str, Any]:
+        return {k: v for k, v in data.items() if v not in ("", [], None)}
+
+
+class _TranslationsSchema(StrictSchema):
+    """``{"fr": {...}}``: one optional nested field per other language, so an unknown
+    language is refused ("Unknown field") and errors read ``translations.fr.title``. A
+    language without any text is left out."""
+
+    @post_load
+    def _drop_empty(self, data: dict[str, Any], **kwargs: Any) -> dict[str, Any]:
+        return {k: v for k, v in data.items() if v}
+
+
+class SkillTextsSchema(_TranslationSchema):
+    name = _text(200)
+    description = _text(4000)
+    criteria = _text(4000)
+
+
+class IssuerTextsSchema(_TranslationSchema):
+    name = _text(200)
+    description = _text(4000)
+
+
+class SkillTranslationsSchema(_TranslationsSchema):
+    fr = fields.Nested(SkillTextsSchema)
+
+
+class IssuerTranslationsSchema(_TranslationsSchema):
+    fr = fields.Nested(IssuerTextsSchema)
+
+
 class SkillInputSchema(StrictSchema):
     code = Text(required=True, validate=validate.Regexp(
         CODE_RE, error="use 1-64 letters, digits, '.', '_' or '-', starting with a letter or "
@@ -110,6 +161,7 @@ class SkillInputSchema(StrictSchema):
                              validate=validate.Length(max=20))
     tags = fields.List(Text(validate=validate.Length(min=1, max=50)), load_default=list,
                        validate=validate.Length(max=30))
+    translations = fields.Nested(SkillTranslationsSchema, load_default=dict)
 
     @post_load
     def _dedupe_tags(self, data: dict[str, Any], **kwargs: Any) -> dict[str, Any]:
@@ -119,6 +171,28 @@ class SkillInputSchema(StrictSchema):
 
 class OutcomeList(fields.List[Any]):
     """The ordered list of learning outcomes."""
+
+
+class CredentialTextsSchema(_TranslationSchema):
+    """A version's texts in one other language (same limits as the English fields)."""
+
+    title = _text(200)
+    short_description = _text(500)
+    long_description = _text(10000)
+    learning_outcomes = OutcomeList(Text(validate=validate.Length(min=3, max=500)),
+                                    load_default=list, validate=validate.Length(max=30))
+    assessment_method = _text(4000)
+    stand_alone_value = _text(4000)
+    target_occupations = fields.List(Text(validate=validate.Length(min=1, max=200)),
+                                     load_default=list, validate=validate.Length(max=30))
+    field_of_study = _text(200)
+    level = _text(100)
+    credit_system = _text(200)
+    image_alt = _text(300)
+
+
+class CredentialTranslationsSchema(_TranslationsSchema):
+    fr = fields.Nested(CredentialTextsSchema)
 
 
 class CredentialInputSchema(StrictSchema):
@@ -163,6 +237,7 @@ class CredentialInputSchema(StrictSchema):
     allowed_routes = _enum_list(Route, min_len=1)
     tags = fields.List(Text(validate=validate.Length(min=1, max=50)), load_default=list,
                        validate=validate.Length(max=30))
+    translations = fields.Nested(CredentialTranslationsSchema, load_default=dict)
 
     @validates_schema
     def _credit(self, data: dict[str, Any], **kwargs: Any) -> None:
@@ -184,6 +259,9 @@ class CredentialInputSchema(StrictSchema):
             data["credit_value"] = str(data["credit_value"])
         data["delivery_modes"] = list(dict.fromkeys(data["delivery_modes"]))
         data["allowed_routes"] = list(dict.fromkeys(data["allowed_routes"]))
+        # No French texts: no key, so versions saved before bilingual content compare equal.
+        if not data.get("translations"):
+            data.pop("translations", None)
         return data
 
 
@@ -217,6 +295,7 @@ class IssuerProfileSchema(StrictSchema):
     description = _text(4000)
     languages = fields.List(Text(validate=validate.Regexp(LANG_RE)),
                             load_default=lambda: ["en"], validate=validate.Length(min=1, max=10))
+    translations = fields.Nested(IssuerTranslationsSchema, load_default=dict)
 
 
 class LenientSchema(Schema):

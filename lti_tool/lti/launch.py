@@ -12,13 +12,13 @@ from typing import Any
 from itsdangerous import BadSignature, SignatureExpired, URLSafeTimedSerializer
 from sqlalchemy.orm import Session
 
+from lti_tool.domain.advantage import AgsEndpoint
 from lti_tool.domain.lti import CLAIM_AGS, AppRole, LaunchContext, launch_context_from_claims
 from lti_tool.errors import LaunchSessionError
 from lti_tool.lti.storage import LaunchStore
 from lti_tool.lti.validation import ValidatedLaunch
 from lti_tool.models import Deployment
 from lti_tool.services import audit
-from lti_tool.services.gradebook import remember_ags
 from lti_tool.services.launches import LaunchRecord, record_launch
 from lti_tool.services.roster import note_launch
 from lti_tool.services.tracking import apply_kind_rules_at_launch
@@ -51,10 +51,11 @@ def complete_launch(session: Session, store: LaunchStore, validated: ValidatedLa
     )
     record = None
     if not validated.anonymous:
-        record = record_launch(session, launch, request_id=request_id)
+        endpoint = AgsEndpoint.from_claim(validated.body.get(CLAIM_AGS))
+        record = record_launch(session, launch, request_id=request_id,
+                               ags=endpoint.as_json() if endpoint is not None else None)
         note_launch(session, launch, account_id=record.account_id, context_pk=record.context_pk)
         record = apply_kind_rules_at_launch(session, launch, record)
-        remember_ags(session, record.context_pk, validated.body.get(CLAIM_AGS))
     session.commit()
     data: dict[str, Any] = asdict(launch)
     data["app_roles"] = sorted(r.value for r in launch.app_roles)

@@ -3,6 +3,10 @@
 Every one-time value is consumed atomically (GETDEL / SET NX) so two workers can never both
 accept the same state, nonce or id_token. Login on worker A and launch on worker B work
 because nothing lives in process memory.
+
+Round trips: a login stores its state and nonce in one (MULTI); a launch reads everything
+it checks in one (MGET, ``launch_facts``) and consumes the state, nonce and id_token in one
+atomic step (a Lua script, ``consume``), then stores the launch session: three in all.
 """
 
 from __future__ import annotations
@@ -38,6 +42,15 @@ class LoginState:
     new_window: bool = False  # this login was itself started in a new window
 
 
+@dataclass(frozen=True)
+class LaunchFacts:
+    token_used: bool
+    login: LoginState | None
+    state_used: bool
+    nonce_used: bool
+    nonce_owner: str | None  # the hashed state the nonce was issued with
+
+
 def storage_key(state: str) -> str:
     """The platform-storage key of a login's binding secret."""
     return "microcred-" + hashlib.sha256(state.encode()).hexdigest()[:24]
@@ -53,39 +66,44 @@ class LaunchStore:
 
     # -- login ---------------------------------------------------------------------------
     def save_login(self, login: LoginState, ttl: int) -> None:
-        self.kv.set(f"state:{_h(login.state)}", json.dumps(asdict(login)), ttl)
-        self.kv.set(f"nonce:{_h(login.nonce)}", _h(login.state), ttl)
+        self.kv.set_many([(f"state:{_h(login.state)}", json.dumps(asdict(login)), ttl),
+                          (f"nonce:{_h(login.nonce)}", _h(login.state), ttl)])
 
-    def take_login(self, state: str, ttl: int) -> LoginState | None:
-        """Consume the login for ``state`` (atomic); leaves a tombstone so a second use is
-        reported as a replay rather than as an unknown state. The tombstone is written
-        first: a twin request that looks between the two steps must see a replay."""
-        self.kv.set(f"state-used:{_h(state)}", "1", ttl)
-        raw = self.kv.take(f"state:{_h(state)}")
+    def launch_facts(self, state: str, nonce: str | None, id_token: str) -> LaunchFacts:
+        """What a launch checks before consuming anything, read in one round trip."""
+        keys = [f"token-used:{_h(id_token)}", f"state:{_h(state)}", f"state-used:{_h(state)}"]
+        if nonce:
+            keys += [f"nonce-used:{_h(nonce)}", f"nonce:{_h(nonce)}"]
+        values = self.kv.get_many(keys)
+        login = LoginState(**json.loads(values[1])) if values[1] else None
+        return LaunchFacts(
+            token_used=values[0] is not None, login=login, state_used=values[2] is not None,
+            nonce_used=bool(nonce) and values[3] is not None,
+            nonce_owner=values[4] if nonce else None)
+
+    def consume(self, state: str, nonce: str, id_token: str, *, state_ttl: int,
+                nonce_ttl: int, token_ttl: int) -> tuple[LoginState | None, str]:
+        """Consume the login of ``state``, the nonce and the id_token in one atomic step,
+        as ``take_login`` + ``use_nonce`` + ``use_token`` would one after the other.
+        Returns (the login, "") or (None or the login, what was already used: "state",
+        "nonce" or "id_token")."""
+        raw, first_used = self.kv.take_once(
+            f"state-used:{_h(state)}", f"state:{_h(state)}", state_ttl,
+            [(f"nonce-used:{_h(nonce)}", nonce_ttl),
+             (f"token-used:{_h(id_token)}", max(token_ttl, 1))])
         if raw is None:
-            return None
-        return LoginState(**json.loads(raw))
-
-    def state_was_used(self, state: str) -> bool:
-        return self.kv.get(f"state-used:{_h(state)}") is not None
+            return None, "state"
+        login = LoginState(**json.loads(raw))
+        return login, ("", "nonce", "id_token")[first_used]
 
     def peek_login(self, state: str) -> LoginState | None:
         raw = self.kv.get(f"state:{_h(state)}")
         return LoginState(**json.loads(raw)) if raw else None
 
-    def nonce_owner(self, nonce: str) -> str | None:
-        """The hashed state a nonce was issued with, or None if we never issued it."""
-        return self.kv.get(f"nonce:{_h(nonce)}")
-
-    def nonce_was_used(self, nonce: str) -> bool:
-        return self.kv.get(f"nonce-used:{_h(nonce)}") is not None
-
     def use_nonce(self, nonce: str, ttl: int) -> bool:
-        """Mark a nonce used; False if it already was (atomic SET NX)."""
+        """Mark a nonce used; False if it already was (atomic SET NX). (A launch marks its
+        nonce in ``consume``.)"""
         return self.kv.set(f"nonce-used:{_h(nonce)}", "1", ttl, only_if_absent=True)
-
-    def token_was_used(self, id_token: str) -> bool:
-        return self.kv.get(f"token-used:{_h(id_token)}") is not None
 
     def use_token(self, id_token: str, ttl: int) -> bool:
         return self.kv.set(f"token-used:{_h(id_token)}", "1", max(ttl, 1), only_if_absent=True)

@@ -352,11 +352,14 @@ class LaunchValidator:
     def _consume(self, id_token: str, state: str, body: Mapping[str, Any],
                  platform: Platform, client_id: str, browser_cookie: str | None,
                  storage_proof: str = "") -> LoginState:
-        if self.store.token_was_used(id_token):
+        nonce = body.get("nonce")
+        facts = self.store.launch_facts(state, nonce if isinstance(nonce, str) else None,
+                                        id_token)
+        if facts.token_used:
             raise ReplayedLaunch(code="id_token_replayed")
-        login = self.store.peek_login(state)
+        login = facts.login
         if login is None:
-            if self.store.state_was_used(state):
+            if facts.state_used:
                 raise ReplayedLaunch(code="state_replayed")
             raise _fail("state_unknown", "This launch does not match a login started by "
                         "MicroCred (unknown or expired state). Open the tool again.")
@@ -377,12 +380,11 @@ class LaunchValidator:
             # LTI 1.3 §4.1.2: lti_deployment_id at login must be the launch's deployment_id.
             raise _fail("deployment_mismatch",
                         "The launch's deployment differs from the one its login named.")
-        nonce = body.get("nonce")
         if not isinstance(nonce, str) or not nonce:
             raise _fail("missing_nonce", "The launch has no nonce.")
-        if self.store.nonce_was_used(nonce):
+        if facts.nonce_used:
             raise ReplayedLaunch(code="nonce_replayed")
-        owner = self.store.nonce_owner(nonce)
+        owner = facts.nonce_owner
         if owner is None:
             raise _fail("nonce_unknown", "The launch's nonce was not issued by MicroCred.")
         if owner != LaunchStore.hash_state(state) or nonce != login.nonce:
@@ -397,17 +399,19 @@ class LaunchValidator:
                             "This launch could not be tied to the browser that started it.")
         elif not cookie_matches:
             raise UnboundLaunch(login)
-        # All checks passed: consume atomically. A concurrent twin loses one of these races.
-        taken = self.store.take_login(state, self.settings.login_ttl)
-        if taken is None:
-            raise ReplayedLaunch(code="state_replayed")
+        # All checks passed: consume the state, the nonce and the id_token in one atomic
+        # step. A concurrent twin finds one of them used and is refused as a replay.
         exp = body.get("exp")
         token_ttl = int(exp - time.time()) + self.settings.clock_skew if isinstance(
             exp, int | float) else self.settings.login_ttl
-        if not self.store.use_nonce(nonce, self.settings.login_ttl + self.settings.max_iat_age):
-            raise ReplayedLaunch(code="nonce_replayed")
-        if not self.store.use_token(id_token, max(token_ttl, self.settings.max_iat_age)):
-            raise ReplayedLaunch(code="id_token_replayed")
+        taken, used = self.store.consume(
+            state, nonce, id_token, state_ttl=self.settings.login_ttl,
+            nonce_ttl=self.settings.login_ttl + self.settings.max_iat_age,
+            token_ttl=max(token_ttl, self.settings.max_iat_age))
+        if taken is None or used == "state":
+            raise ReplayedLaunch(code="state_replayed")
+        if used:
+            raise ReplayedLaunch(code=f"{used}_replayed")
         return taken
 
     def validate(self, form: Mapping[str, str], browser_cookie: str | None,

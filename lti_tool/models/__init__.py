@@ -18,6 +18,7 @@ from lti_tool.models.catalog import (
 )
 from lti_tool.models.keys import ToolKey
 from lti_tool.models.lti import Context, Deployment, LearnerAccount, Person, Platform, ResourceLink
+from lti_tool.models.occupations import Occupation, OccupationSkill
 from lti_tool.models.plar import (
     Notification,
     PlarAssessor,
@@ -58,6 +59,8 @@ __all__ = [
     "LinkProposal",
     "MicroCredential",
     "Notification",
+    "Occupation",
+    "OccupationSkill",
     "Offering",
     "Person",
     "PlarAssessor",

@@ -34,7 +34,13 @@ class Issuer(Base):
     email: Mapped[str] = mapped_column(String(320))
     image_url: Mapped[str] = mapped_column(String(1000), default="")
     description: Mapped[str] = mapped_column(Text, default="")
+    #: The languages the issuer publishes its catalog and credentials in ("en", "fr"):
+    #: with "fr", a missing French text is a review warning, not only a fallback.
     languages: Mapped[list[str]] = mapped_column(JSON, default=lambda: ["en"])
+    #: The profile's texts in other languages: ``{"fr": {"name": …, "description": …}}``
+    #: (English in ``name`` / ``description``; read through ``domain.texts.localized``).
+    translations: Mapped[dict[str, Any] | None] = mapped_column(JSON, nullable=True,
+                                                                default=dict)
     # Issuer settings: link_identities_by ("none" | "email" | "sourcedid"),
     # gradebook_signal (bool), context_kind_rules ({"label prefix": kind}).
     settings: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
@@ -88,6 +94,9 @@ class Skill(Base):
     criteria: Mapped[str] = mapped_column(Text, default="")
     alignments: Mapped[list[dict[str, Any]]] = mapped_column(JSON, default=list)
     tags: Mapped[list[str]] = mapped_column(JSON, default=list)
+    #: ``{"fr": {"name": …, "description": …, "criteria": …}}`` (English in the columns).
+    translations: Mapped[dict[str, Any] | None] = mapped_column(JSON, nullable=True,
+                                                                default=dict)
     row_version: Mapped[int] = mapped_column(Integer, default=1)
     # The UPDATE carries "WHERE row_version = <as read>": a concurrent save is refused
     # (StaleDataError → 409) instead of silently overwritten. Services bump the counter.
@@ -115,7 +124,8 @@ class MicroCredential(Base):
 
 class CredentialVersion(Base):
     """One version of a micro-credential. ``content`` holds every descriptor field as
-    validated by CredentialInputSchema; a few are copied to columns for filtering.
+    validated by CredentialInputSchema (the English texts, and the French ones under
+    ``content["translations"]["fr"]``); a few are copied to columns for filtering.
     ``snapshot`` is frozen at publication (content plus the resolved skills)."""
 
     __tablename__ = "credential_versions"

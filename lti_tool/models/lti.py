@@ -84,6 +84,9 @@ class LearnerAccount(Base):
     email: Mapped[str] = mapped_column(String(320), default="")
     lis_person_sourcedid: Mapped[str] = mapped_column(String(255), default="")
     roles_seen: Mapped[list[str]] = mapped_column(JSON, default=list)
+    #: The language of this account's latest launch that sent a locale ("en" / "fr"; ""
+    #: before any): the language its person's credentials are issued in.
+    language: Mapped[str] = mapped_column(String(8), default="", server_default="")
     first_seen_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     last_launch_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
 

@@ -53,7 +53,7 @@ class RosterEntry(Base):
     context_id: Mapped[int] = mapped_column(ForeignKey("contexts.id", ondelete="CASCADE"),
                                             index=True)
     account_id: Mapped[int] = mapped_column(ForeignKey("learner_accounts.id",
-                                                       ondelete="CASCADE"))
+                                                       ondelete="CASCADE"), index=True)
     status: Mapped[str] = mapped_column(String(10), default="active")
     source: Mapped[str] = mapped_column(String(10), default="launch")
     roles: Mapped[list[str]] = mapped_column(JSON, default=list)
@@ -127,11 +127,14 @@ class Award(Base):
               unique=True, sqlite_where=text("revoked_at IS NULL"),
               postgresql_where=text("revoked_at IS NULL")),
         Index("ix_awards_person_version", "person_id", "version_id"),
+        # The awards API: an issuer's awards in id order, all or by status (migration 0014).
+        Index("ix_awards_issuer_id_id", "issuer_id", "id"),
+        Index("ix_awards_issuer_status_id", "issuer_id", "status", "id"),
     )
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     public_id: Mapped[str] = mapped_column(String(40), unique=True)
-    issuer_id: Mapped[int] = mapped_column(ForeignKey("issuers.id"), index=True)
+    issuer_id: Mapped[int] = mapped_column(ForeignKey("issuers.id"))
     person_id: Mapped[int] = mapped_column(ForeignKey("persons.id"), index=True)
     credential_id: Mapped[int] = mapped_column(ForeignKey("micro_credentials.id"))
     version_id: Mapped[int] = mapped_column(ForeignKey("credential_versions.id"))

@@ -16,6 +16,8 @@ from functools import cache
 
 from PIL import Image, ImageDraw, ImageFont
 
+from lti_tool.domain.credential_words import words
+
 SIZE = 512
 BRAND = (29, 78, 137)       # --brand of app.css
 RING = (255, 191, 71)       # --focus (the yellow accent)
@@ -64,15 +66,17 @@ def _centered(draw: ImageDraw.ImageDraw, lines: list[str], font: FontType, top: 
         draw.text(((SIZE - width) / 2, top + index * line_height), line, font=font, fill=INK)
 
 
-def badge_png(title: str, issuer_name: str) -> bytes:
-    """A 512 x 512 PNG badge showing ``title`` and ``issuer_name`` (not yet baked)."""
+def badge_png(title: str, issuer_name: str, lang: str = "en") -> bytes:
+    """A 512 x 512 PNG badge showing ``title`` and ``issuer_name`` (not yet baked), with
+    its fixed word in ``lang`` (the credential's language: "MICROCERTIFICATION" in
+    French)."""
     image = Image.new("RGBA", (SIZE, SIZE), (0, 0, 0, 0))
     draw = ImageDraw.Draw(image)
     draw.ellipse((8, 8, SIZE - 8, SIZE - 8), fill=RING)
     draw.ellipse((28, 28, SIZE - 28, SIZE - 28), fill=BRAND)
     draw.ellipse((44, 44, SIZE - 44, SIZE - 44), outline=INK, width=3)
     title_font, small_font = _font(40), _font(24)
-    title_lines = _wrap(draw, " ".join(title.split()) or "Micro-credential", title_font,
+    title_lines = _wrap(draw, " ".join(title.split()) or words(lang, "untitled"), title_font,
                         330, 4)
     issuer_lines = _wrap(draw, " ".join(issuer_name.split()), small_font, 300, 2)
     title_height = 48 * len(title_lines)
@@ -81,7 +85,7 @@ def badge_png(title: str, issuer_name: str) -> bytes:
     draw.line((176, top + title_height + 14, SIZE - 176, top + title_height + 14), fill=RING,
               width=4)
     _centered(draw, issuer_lines, small_font, top + title_height + 30, 30)
-    _centered(draw, ["MICRO-CREDENTIAL"], _font(18), 88, 22)
+    _centered(draw, [words(lang, "badge_word")], _font(18), 88, 22)
     out = io.BytesIO()
     image.save(out, format="PNG", optimize=True)
     return out.getvalue()

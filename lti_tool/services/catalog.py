@@ -33,12 +33,16 @@ from lti_tool.domain.catalog import (
     next_state,
 )
 from lti_tool.domain.catalog_schemas import (
+    SKILL_TEXT_FIELDS,
+    VERSION_LIST_FIELDS,
+    VERSION_TEXT_FIELDS,
     CredentialInputSchema,
     IssuerProfileSchema,
     ReviewInputSchema,
     SkillInputSchema,
     first_errors,
 )
+from lti_tool.domain.texts import localized_view, text_in
 from lti_tool.errors import Conflict, Forbidden, NotFound, ValidationFailed
 from lti_tool.models import (
     CatalogGrant,
@@ -52,7 +56,7 @@ from lti_tool.models import (
     Skill,
 )
 from lti_tool.models.base import utcnow
-from lti_tool.services import audit
+from lti_tool.services import audit, registry_cache
 
 OPEN_STATES = (LifecycleState.DRAFT, LifecycleState.IN_REVIEW, LifecycleState.APPROVED)
 ROLE_SCOPES: dict[CatalogRole, frozenset[Scope]] = {
@@ -97,16 +101,22 @@ def _load(schema: Any, data: Any, *, partial: bool = False) -> dict[str, Any]:
 # -- issuers ---------------------------------------------------------------------------------
 def issuer_for_platform(session: Session, platform_id: int,
                         deployment_pk: int | None) -> Issuer | None:
-    """The issuer this platform/deployment serves (deployment mapping first)."""
-    rows = session.execute(
-        select(IssuerPlatform.deployment_pk, Issuer).join(Issuer,
-                                                         Issuer.id == IssuerPlatform.issuer_id)
-        .where(IssuerPlatform.platform_id == platform_id,
-               or_(IssuerPlatform.deployment_pk == deployment_pk,
-                   IssuerPlatform.deployment_pk.is_(None)))
-    ).all()
-    best = sorted(rows, key=lambda r: r[0] is None)
-    return best[0][1] if best else None
+    """The issuer this platform/deployment serves (deployment mapping first). Served from
+    the process's registry cache inside a request (``services.registry_cache``)."""
+
+    def load() -> Issuer | None:
+        rows = session.execute(
+            select(IssuerPlatform.deployment_pk, Issuer).join(
+                Issuer, Issuer.id == IssuerPlatform.issuer_id)
+            .where(IssuerPlatform.platform_id == platform_id,
+                   or_(IssuerPlatform.deployment_pk == deployment_pk,
+                       IssuerPlatform.deployment_pk.is_(None)))
+        ).all()
+        best = sorted(rows, key=lambda r: r[0] is None)
+        return best[0][1] if best else None
+
+    return registry_cache.cache.lookup(session, ("issuer-of", platform_id, deployment_pk),
+                                       load, cache_none=True)
 
 
 def check_new_issuer(session: Session, data: Mapping[str, Any], *,
@@ -356,9 +366,11 @@ def delete_skill(session: Session, actor: Actor, skill_id: int) -> None:
 
 
 def skill_as_dict(skill: Skill) -> dict[str, Any]:
+    """The skill's fields in SkillInputSchema's shape (French texts in ``translations``)."""
     return {"code": skill.code, "name": skill.name, "description": skill.description,
             "criteria": skill.criteria, "alignments": list(skill.alignments or []),
-            "tags": list(skill.tags or [])}
+            "tags": list(skill.tags or []),
+            "translations": {k: dict(v) for k, v in (skill.translations or {}).items()}}
 
 
 # -- micro-credentials -----------------------------------------------------------------------------
@@ -518,6 +530,18 @@ def learner_view(version: CredentialVersion) -> dict[str, Any]:
     return build_snapshot(version)
 
 
+def localized_version(data: Mapping[str, Any], locale: str) -> dict[str, Any]:
+    """A version's view (snapshot, learner view or public description) for a page in
+    ``locale``: its texts as ``LocalText`` / ``LocalList`` (French, or English marked as a
+    fallback), its skills' texts too. The ``translations`` stay, so both languages remain
+    available."""
+    out = localized_view(data, locale, (*VERSION_TEXT_FIELDS, "earning_rule"),
+                         VERSION_LIST_FIELDS)
+    out["skills"] = [localized_view(s, locale, SKILL_TEXT_FIELDS)
+                     for s in data.get("skills", []) if isinstance(s, Mapping)]
+    return out
+
+
 def build_snapshot(version: CredentialVersion) -> dict[str, Any]:
     data = input_of(version)
     skills = [{**skill_as_dict(link.skill), "requirement": link.requirement}
@@ -525,8 +549,15 @@ def build_snapshot(version: CredentialVersion) -> dict[str, Any]:
     names = {s["code"]: s["name"] for s in skills}
     rule = EarningRule(tuple(data["required_skills"]), tuple(data["optional_skills"]),
                        data.get("optional_min", 0))
-    return {**data, "version": version.version, "skills": skills,
-            "earning_rule": rule.describe(names)}
+    snapshot = {**data, "version": version.version, "skills": skills,
+                "earning_rule": rule.describe(names)}
+    translations = {k: dict(v) for k, v in (data.get("translations") or {}).items()}
+    if "fr" in translations:
+        # The rule in French names the skills by their French names (English if none).
+        names_fr = {s["code"]: text_in(s, "name", "fr") for s in skills}
+        translations["fr"]["earning_rule"] = rule.describe(names_fr, lang="fr")
+        snapshot["translations"] = translations
+    return snapshot
 
 
 def transition(session: Session, actor: Actor, version_id: int, action: Action,
@@ -688,8 +719,19 @@ def list_credentials(session: Session, actor: Actor, *, q: str = "", state: str 
                      page, per_page)
 
 
+def _flat_texts(data: dict[str, Any]) -> dict[str, Any]:
+    """A version's input with its French texts as fields of their own ("fr-title"), so a
+    diff shows which French text changed rather than the whole translations mapping."""
+    out = {k: v for k, v in data.items() if k != "translations"}
+    for lang, texts in (data.get("translations") or {}).items():
+        for field in (*VERSION_TEXT_FIELDS, *VERSION_LIST_FIELDS):
+            if isinstance(texts, Mapping) and texts.get(field):
+                out[f"{lang}-{field}"] = texts[field]
+    return out
+
+
 def version_diff(older: CredentialVersion, newer: CredentialVersion) -> list[FieldChange]:
-    return diff_versions(input_of(older), input_of(newer))
+    return diff_versions(_flat_texts(input_of(older)), _flat_texts(input_of(newer)))
 
 
 def published_version(session: Session, issuer_id: int, code: str) -> CredentialVersion | None:

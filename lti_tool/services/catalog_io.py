@@ -36,11 +36,24 @@ that differs, a version moved to another state, a gap in the numbers. Reviews of
 already in the catalog are kept as they are. Every import reports the changes it makes (a
 dry run: the ones it would make), as a list a person can check before applying.
 
-CSV (skills only) has the columns of ``CSV_COLUMNS``; tags are separated by semicolons and
-only the first framework alignment fits in a row (the JSON export carries them all). On
-import, a row's alignment replaces a skill's first alignment and keeps the others. Cells
-that a spreadsheet would run as a formula are exported behind a leading apostrophe, which
-the import removes again (OWASP "CSV injection").
+Both languages travel: a skill's, a version's (``content.translations``, and the
+snapshot's) and the issuer profile's French texts are in ``translations`` (``{"fr":
+{"name": …}}``), the English ones in their own fields.
+
+CSV (skills only) has the columns of ``CSV_COLUMNS``; the French texts are the ``name_fr``,
+``description_fr`` and ``criteria_fr`` columns; tags are separated by semicolons and only
+the first framework alignment fits in a row (the JSON export carries them all). On import,
+a row's alignment replaces a skill's first alignment and keeps the others; a column left
+out keeps what the skill has. Cells that a spreadsheet would run as a formula are exported
+behind a leading apostrophe, which the import removes again (OWASP "CSV injection").
+
+What spreadsheets save is accepted as it comes: the separator is found from the header row
+(comma, or the semicolon that spreadsheets in French, and most European, locales write
+because the comma is their decimal mark; or a tab), the text may be UTF-8 with or without
+a byte-order mark, or, when it is not valid UTF-8, Windows-1252 (what Excel's plain "CSV"
+saves on Windows in English and French). The export is UTF-8 with commas by default;
+``delimiter=";"`` gives the semicolon form with a byte-order mark, which Excel in a French
+locale opens straight into columns.
 """
 
 from __future__ import annotations
@@ -73,6 +86,7 @@ from lti_tool.domain.catalog_schemas import (
     SkillInputSchema,
     first_errors,
 )
+from lti_tool.domain.texts import translation
 from lti_tool.models import (
     CredentialSkill,
     CredentialVersion,
@@ -118,7 +132,12 @@ MAX_RUBRIC = 50
 MAX_PROBLEMS = 1000  # a hopeless file should not produce a megabyte of messages
 
 CSV_COLUMNS = ("code", "name", "description", "criteria", "tags", "alignment_framework",
-               "alignment_url", "alignment_code", "alignment_name", "alignment_type")
+               "alignment_url", "alignment_code", "alignment_name", "alignment_type",
+               "name_fr", "description_fr", "criteria_fr")
+#: French columns of the CSV → the skill's French field.
+_FRENCH_COLUMNS = {"name_fr": "name", "description_fr": "description",
+                   "criteria_fr": "criteria"}
+CSV_DELIMITERS = (",", ";", "\t")
 CSV_MAX_BYTES = 1_000_000
 CSV_MAX_ROWS = 5000
 _ALIGNMENT_COLUMNS = {"framework": "alignment_framework", "target_url": "alignment_url",
@@ -211,7 +230,8 @@ def _iso(value: datetime | None) -> str | None:
 def issuer_profile(issuer: Issuer) -> dict[str, Any]:
     return {"slug": issuer.slug, "name": issuer.name, "url": issuer.url,
             "email": issuer.email, "image_url": issuer.image_url,
-            "description": issuer.description, "languages": list(issuer.languages or [])}
+            "description": issuer.description, "languages": list(issuer.languages or []),
+            "translations": {k: dict(v) for k, v in (issuer.translations or {}).items()}}
 
 
 def _content_of(version: CredentialVersion) -> dict[str, Any]:
@@ -408,6 +428,12 @@ def _validate_snapshot(raw: Any, code: str, number: int, where: str,
     # The snapshot is what public pages show: check the parts they read, and let fields a
     # later MicroCred adds pass through.
     content = {k: v for k, v in raw.items() if k not in ("version", "skills", "earning_rule")}
+    if isinstance(content.get("translations"), dict):
+        # The snapshot's French earning rule is derived, like the English one.
+        content["translations"] = {
+            lang: {k: v for k, v in texts.items() if k != "earning_rule"}
+            if isinstance(texts, dict) else texts
+            for lang, texts in content["translations"].items()}
     _, errors = _load(CredentialInputSchema(), content, unknown=EXCLUDE)
     problems.add_errors(where, errors)
     if raw.get("code") != code:
@@ -726,7 +752,12 @@ def _validate_document(session: Session, actor: Actor, doc: Any,
 
 
 # -- import: apply ----------------------------------------------------------------------------
-_SKILL_FIELDS = ("name", "description", "criteria", "alignments", "tags")
+_SKILL_FIELDS = ("name", "description", "criteria", "alignments", "tags", "translations")
+
+
+def _skill_value(skill: Skill, name: str) -> Any:
+    value = getattr(skill, name)
+    return (value or {}) if name == "translations" else value
 
 
 def _plan_skills(session: Session, issuer_id: int, skills: Sequence[dict[str, Any]],
@@ -746,7 +777,8 @@ def _plan_skills(session: Session, issuer_id: int, skills: Sequence[dict[str, An
                 report.append({"kind": "skill", "code": values["code"], "change": "create",
                                "detail": values["name"]})
             continue
-        changed = [name for name in _SKILL_FIELDS if getattr(current, name) != values[name]]
+        changed = [name for name in _SKILL_FIELDS
+                   if _skill_value(current, name) != values.get(name, {})]
         if changed:
             counts["skills_updated"] += 1
             changes.append(values)
@@ -769,7 +801,7 @@ def _upsert_skills(session: Session, issuer_id: int, existing: dict[str, Skill],
             existing[skill.code] = skill
         else:
             for name in _SKILL_FIELDS:
-                setattr(skill, name, values[name])
+                setattr(skill, name, values.get(name, {}))
             skill.row_version += 1
             skill.updated_at = now
     session.flush()
@@ -951,12 +983,19 @@ def _csv_uncell(value: str) -> str:
     return value
 
 
-def export_skills_csv(session: Session, actor: Actor) -> str:
-    """The skills library as CSV (RFC 4180, header row, CRLF). Only the first framework
-    alignment of a skill fits in a row: the JSON export carries them all. Read-only."""
+def export_skills_csv(session: Session, actor: Actor, *, delimiter: str = ",") -> str:
+    """The skills library as CSV (RFC 4180, header row, CRLF), English and French texts in
+    their own columns. Only the first framework alignment of a skill fits in a row: the
+    JSON export carries them all. ``delimiter`` ";" gives what spreadsheets in a French
+    locale open directly (with a byte-order mark, so Excel reads it as UTF-8). Read-only;
+    raises ValueError for another delimiter."""
     actor.require(Scope.CATALOG_READ)
+    if delimiter not in (",", ";"):
+        raise ValueError("the CSV delimiter is ',' or ';'")
     out = io.StringIO()
-    writer = csv.writer(out)
+    if delimiter == ";":
+        out.write("\ufeff")
+    writer = csv.writer(out, delimiter=delimiter)
     writer.writerow(CSV_COLUMNS)
     for skill in session.scalars(select(Skill).where(Skill.issuer_id == actor.issuer_id)
                                  .order_by(Skill.code)):
@@ -965,15 +1004,47 @@ def export_skills_csv(session: Session, actor: Actor) -> str:
             skill.code, skill.name, skill.description, skill.criteria,
             ";".join(skill.tags or []), first.get("framework", ""),
             first.get("target_url", ""), first.get("target_code", ""),
-            first.get("target_name", ""), first.get("target_type", ""))])
+            first.get("target_name", ""), first.get("target_type", ""),
+            *(translation(skill.translations, "fr", f) for f in _FRENCH_COLUMNS.values()))])
     return out.getvalue()
 
 
 def _csv_field(name: str) -> str:
     parts = name.split(".")
+    if parts[0] == "translations" and len(parts) >= 3:
+        return f"{parts[2]}_{parts[1]}"
     if parts[0] == "alignments":
         return _ALIGNMENT_COLUMNS.get(parts[-1], "alignment_framework")
     return parts[0]
+
+
+def decode_csv(raw: bytes) -> str | None:
+    """UTF-8 (a byte-order mark dropped), else Windows-1252 (Excel's plain "CSV" on
+    Windows); None when it is neither (bytes Windows-1252 leaves undefined)."""
+    try:
+        return raw.decode("utf-8-sig")
+    except UnicodeDecodeError:
+        pass
+    try:
+        return raw.decode("cp1252")
+    except UnicodeDecodeError:
+        return None
+
+
+def csv_delimiter(decoded: str) -> str:
+    """The separator of a CSV, from its header row: the one of ``CSV_DELIMITERS`` that
+    splits the first line into the most known column names (comma when none does)."""
+    first_line = decoded.split("\n", 1)[0]
+    best, best_known = ",", 0
+    for delimiter in CSV_DELIMITERS:
+        try:
+            header = next(csv.reader([first_line], delimiter=delimiter))
+        except (csv.Error, StopIteration):
+            continue
+        known = sum(1 for cell in header if cell.strip().lower() in CSV_COLUMNS)
+        if known > best_known:
+            best, best_known = delimiter, known
+    return best
 
 
 def _read_csv(text: str | bytes, problems: _Problems) -> tuple[list[str], list[list[str]]]:
@@ -981,16 +1052,16 @@ def _read_csv(text: str | bytes, problems: _Problems) -> tuple[list[str], list[l
     if len(raw) > CSV_MAX_BYTES:
         problems.add("file", "", f"is larger than {CSV_MAX_BYTES // 1_000_000} MB")
         return [], []
-    try:
-        decoded = raw.decode("utf-8-sig")
-    except UnicodeDecodeError:
-        problems.add("file", "", "is not UTF-8 text: save it as 'CSV UTF-8'")
+    decoded = decode_csv(raw)
+    if decoded is None:
+        problems.add("file", "", "is not UTF-8 or Windows-1252 text: save it as 'CSV UTF-8'")
         return [], []
     if "\x00" in decoded:  # a binary file (or UTF-16) that happened to decode
         problems.add("file", "", "is not valid CSV (it contains NUL bytes)")
         return [], []
     try:
-        records = list(csv.reader(io.StringIO(decoded, newline=""), strict=True))
+        records = list(csv.reader(io.StringIO(decoded, newline=""), strict=True,
+                                  delimiter=csv_delimiter(decoded)))
     except csv.Error as exc:
         problems.add("file", "", f"is not valid CSV ({exc})")
         return [], []
@@ -1062,6 +1133,14 @@ def import_skills_csv(session: Session, actor: Actor, text: str | bytes, *,
         for optional in ("description", "criteria"):
             if current is not None and optional not in header:
                 data[optional] = getattr(current, optional)
+        # French texts: a column present sets (or, empty, removes) that text; a column
+        # left out keeps the skill's.
+        french = {f: translation(current.translations, "fr", f) if current is not None
+                  else "" for f in _FRENCH_COLUMNS.values()}
+        for column, name in _FRENCH_COLUMNS.items():
+            if column in header:
+                french[name] = row.get(column, "")
+        data["translations"] = {"fr": {k: v for k, v in french.items() if v.strip()}}
         values, errors = _load(SkillInputSchema(), data)
         problems.add_errors(where, errors, rename=_csv_field, nested=False)
         if values is None:

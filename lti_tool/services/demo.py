@@ -10,6 +10,10 @@ framework) and a catalog whose entries sit at different lifecycle states:
 - SHEETS "Data Analysis with Spreadsheets": approved, not yet published;
 - PSW-TRANSFER "Safe Patient Transfers and Mobility": draft.
 
+The issuer publishes in English and French: its profile, every skill and every entry but
+SHEETS have French texts (:mod:`lti_tool.services.demo_fr`); SHEETS has none on purpose,
+to show the marked fallback to English and the review's warning.
+
 Everything goes through the catalog services (validation, separation of duties, snapshots,
 audit), so the demo is what a real institution would produce. Dates are set afterwards so
 the history reads like a real one. ``seed_demo`` is idempotent: it adds what is missing and
@@ -29,9 +33,25 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from lti_tool.domain.catalog import Action, Scope
-from lti_tool.models import CredentialVersion, Issuer, MicroCredential, Review, Skill
-from lti_tool.services import catalog
+from lti_tool.models import (
+    CredentialVersion,
+    Issuer,
+    MicroCredential,
+    Occupation,
+    Review,
+    Skill,
+)
+from lti_tool.services import catalog, occupations
 from lti_tool.services.catalog import Actor
+from lti_tool.services.demo_fr import (
+    CODEMATH_FIRST_FR,
+    CODEMATH_REVISED_FR,
+    ISSUER_FR,
+    PSW_FR,
+    PYFUND_V1_FR,
+    PYFUND_V2_FR,
+    SKILLS_FR,
+)
 from lti_tool.services.keys import KeyVault
 
 DEMO_SLUG = "lakeshore"
@@ -45,6 +65,7 @@ ISSUER_PROFILE: dict[str, Any] = {
         "demonstrated, whether they earn them inside a for-credit program, in continuing "
         "education or through prior learning assessment."),
     "languages": ["en", "fr"],
+    "translations": {"fr": ISSUER_FR},
 }
 
 ESCO = "http://data.europa.eu/esco/skill/"
@@ -216,6 +237,10 @@ SKILLS: tuple[dict[str, Any], ...] = (
 )
 
 
+# Every skill with its French texts (lti_tool.services.demo_fr).
+SKILLS = tuple({**skill, "translations": {"fr": SKILLS_FR[skill["code"]]}} for skill in SKILLS)
+
+
 def _when(text: str) -> datetime:
     return datetime.fromisoformat(text).replace(tzinfo=UTC)
 
@@ -293,6 +318,7 @@ PYFUND_V1: dict[str, Any] = {
     "optional_skills": [], "optional_min": 0,
     "allowed_routes": ["integrated", "stand_alone", "plar"],
     "tags": ["programming", "python", "digital skills"],
+    "translations": {"fr": PYFUND_V1_FR},
 }
 
 PYFUND_V2: dict[str, Any] = {
@@ -315,6 +341,7 @@ PYFUND_V2: dict[str, Any] = {
     "target_occupations": ["Junior software developer", "IT support analyst",
                            "Data technician", "Quality assurance tester"],
     "required_skills": ["PY-VARS", "PY-CTRL", "PY-FUNC", "PY-DEBUG", "VCS-BASICS"],
+    "translations": {"fr": PYFUND_V2_FR},
 }
 
 CODEMATH_FIRST: dict[str, Any] = {
@@ -351,6 +378,7 @@ CODEMATH_FIRST: dict[str, Any] = {
     "optional_min": 1,
     "allowed_routes": ["integrated", "stand_alone", "plar"],
     "tags": ["teacher education", "coding", "mathematics"],
+    "translations": {"fr": CODEMATH_FIRST_FR},
 }
 
 CODEMATH_REVISED: dict[str, Any] = {
@@ -361,6 +389,7 @@ CODEMATH_REVISED: dict[str, Any] = {
     ],
     "optional_skills": ["EDU-ASSESS-CODE", "EDU-UNPLUGGED", "EDU-ROBOTS"],
     "optional_min": 2,
+    "translations": {"fr": CODEMATH_REVISED_FR},
 }
 
 SHEETS: dict[str, Any] = {
@@ -431,6 +460,7 @@ PSW: dict[str, Any] = {
     "optional_skills": [], "optional_min": 0,
     "allowed_routes": ["integrated", "stand_alone", "plar"],
     "tags": ["health care", "personal support"],
+    "translations": {"fr": PSW_FR},
 }
 
 
@@ -521,7 +551,10 @@ def _already_seeded(session: Session, issuer: Issuer | None, platform_id: int) -
         return False
     codes = set(session.scalars(select(MicroCredential.code).where(
         MicroCredential.issuer_id == issuer.id)))
-    return all(code in codes for code, _ in CREDENTIALS)
+    if not all(code in codes for code, _ in CREDENTIALS):
+        return False
+    return session.scalar(select(Occupation.id).where(Occupation.issuer_id == issuer.id)
+                          .limit(1)) is not None
 
 
 def seed_demo(session: Session, vault: KeyVault, base_url: str) -> DemoResult:
@@ -570,6 +603,7 @@ def _seed(session: Session, issuer: Issuer | None, platform_id: int) -> DemoResu
             continue  # an operator removed a demo skill: leave that entry out
         seed(session, issuer)
         result.credentials_created.append(code)
+    occupations.add_sample(session, admin)
     session.flush()
     return result
 

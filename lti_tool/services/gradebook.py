@@ -7,7 +7,7 @@ or touched, and course grades are never read.
 Off by default: an issuer turns it on with ``settings["gradebook_signal"] = true``.
 
 - At launch, the AGS claim (line-items URL and granted scopes) is kept on the course
-  (``remember_ags``).
+  (``services.launches.record_launch``, written only when it differs from the one kept).
 - When the award engine creates an award in a course that has an AGS endpoint, and the
   issuer has the signal on, ``signal_award`` writes a pending ``GradebookSignal`` in the same
   transaction and notes it on the session; after the commit a background job
@@ -23,11 +23,10 @@ from __future__ import annotations
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any, Protocol, cast
+from typing import Any, Protocol
 
-from sqlalchemy import Table, select, update
+from sqlalchemy import select
 from sqlalchemy.orm import Session
-from sqlalchemy.orm.util import identity_key
 
 from lti_tool.domain.advantage import AgsEndpoint, LineItemSpec, score_body
 from lti_tool.domain.tracking import AwardStatus
@@ -52,7 +51,6 @@ STATUS_SENT = "sent"
 STATUS_FAILED = "failed"
 STATUS_SKIPPED = "skipped"
 
-_CONTEXTS = cast(Table, Context.__table__)
 
 
 def enabled(issuer: Issuer | None) -> bool:
@@ -61,19 +59,6 @@ def enabled(issuer: Issuer | None) -> bool:
 
 def endpoint_of(context: Context) -> AgsEndpoint | None:
     return AgsEndpoint.from_claim(context.ags) if context.ags else None
-
-
-def remember_ags(session: Session, context_pk: int | None, claim: object) -> None:
-    """Keep a launch's AGS claim on its course (one UPDATE; nothing when the launch carries
-    no usable claim: deep-linking launches have none, and an earlier one stays)."""
-    endpoint = AgsEndpoint.from_claim(claim)
-    if context_pk is None or endpoint is None:
-        return
-    session.execute(update(_CONTEXTS).where(_CONTEXTS.c.id == context_pk)
-                    .values(ags=endpoint.as_json()))
-    loaded = session.identity_map.get(identity_key(Context, context_pk))
-    if loaded is not None:
-        session.expire(loaded, ["ags"])
 
 
 def signal_award(session: Session, award: Award, context: Context) -> GradebookSignal | None:

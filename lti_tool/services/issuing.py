@@ -86,6 +86,14 @@ from lti_tool.badges.verify import (
     verify_credential,
 )
 from lti_tool.domain.catalog import label
+from lti_tool.domain.credential_words import (
+    BCP47,
+    CREDENTIAL_LANGUAGES,
+    code_label,
+    credential_language,
+    words,
+)
+from lti_tool.domain.texts import has_text, localized, localized_list, text_in
 from lti_tool.domain.tracking import METHOD_LABELS, AwardStatus, Method
 from lti_tool.errors import NotFound
 from lti_tool.models import (
@@ -148,13 +156,17 @@ def issuer_by_slug(session: Session, slug: str) -> Issuer:
     return issuer
 
 
-def issuer_profile(issuer: Issuer, base_url: str) -> dict[str, Any]:
-    """The issuer as an OB 3.0 Profile (embedded in every credential as ``issuer``)."""
-    return ob.build_profile(issuer_keys.issuer_url(base_url, issuer), issuer.name,
+def issuer_profile(issuer: Issuer, base_url: str, lang: str = "en") -> dict[str, Any]:
+    """The issuer as an OB 3.0 Profile (embedded in every credential as ``issuer``), its
+    name and description in ``lang`` (the credential's language; English if the issuer
+    wrote none in it)."""
+    name = localized(issuer, None, "name", lang).text
+    description = localized(issuer, None, "description", lang).text
+    return ob.build_profile(issuer_keys.issuer_url(base_url, issuer), name,
                             url=http_url(issuer.url) or None, email=issuer.email or None,
                             image_url=http_url(issuer.image_url) or None,
-                            image_caption=f"Logo of {issuer.name}",
-                            description=issuer.description or None)
+                            image_caption=words(lang, "logo", issuer=name),
+                            description=description or None)
 
 
 def _keys_with_public(session: Session,
@@ -351,16 +363,18 @@ def _alignment_type(value: Any) -> str | None:
 
 
 def _alignments(snapshot: Mapping[str, Any], achievement_id: str,
-                issuer: Issuer) -> list[ob.AlignmentTarget]:
+                issuer: Issuer, lang: str = "en") -> list[ob.AlignmentTarget]:
     result: list[ob.AlignmentTarget] = []
+    issuer_name = localized(issuer, None, "name", lang).text
     for skill in snapshot.get("skills", []):
         if not isinstance(skill, Mapping):
             continue
-        code, name = str(skill.get("code", "")), str(skill.get("name", ""))
+        code, name = str(skill.get("code", "")), text_in(skill, "name", lang)
         result.append(ob.AlignmentTarget(
             target_name=name or code, target_url=f"{achievement_id}#skill-{code}",
-            target_code=code or None, target_framework=f"{issuer.name} skills",
-            target_description=str(skill.get("description") or "")[:1000] or None))
+            target_code=code or None,
+            target_framework=words(lang, "framework", issuer=issuer_name),
+            target_description=text_in(skill, "description", lang)[:1000] or None))
         for aligned in skill.get("alignments", []):
             if not isinstance(aligned, Mapping):
                 continue
@@ -375,70 +389,90 @@ def _alignments(snapshot: Mapping[str, Any], achievement_id: str,
     return result
 
 
-def criteria_narrative(snapshot: Mapping[str, Any]) -> str:
+def criteria_narrative(snapshot: Mapping[str, Any], lang: str = "en") -> str:
     """The learning outcomes, the earning rule, the assessment method and the workload and
-    delivery modes (Markdown)."""
+    delivery modes (Markdown), in ``lang`` (each text in English where the catalog has no
+    French one: a signed document cannot mark a fallback, the public page does)."""
     parts = []
-    outcomes = [str(o) for o in snapshot.get("learning_outcomes", []) if o]
+    translations = snapshot.get("translations")
+    outcomes = list(localized_list(snapshot.get("learning_outcomes") or [],
+                                   translations if isinstance(translations, Mapping) else {},
+                                   "learning_outcomes", lang))
     if outcomes:
-        parts.append("Learning outcomes:\n\n" + "\n".join(
+        parts.append(words(lang, "outcomes") + "\n\n" + "\n".join(
             f"{i}. {o}" for i, o in enumerate(outcomes, 1)))
-    if snapshot.get("earning_rule"):
-        parts.append(f"Earning rule: {snapshot['earning_rule']}")
-    if snapshot.get("assessment_method"):
-        parts.append(f"Assessment: {snapshot['assessment_method']}")
+    rule = text_in(snapshot, "earning_rule", lang)
+    if rule:
+        parts.append(words(lang, "earning_rule", rule=rule))
+    method = text_in(snapshot, "assessment_method", lang)
+    if method:
+        parts.append(words(lang, "assessment", method=method))
     workload = ob.workload_narrative(
         snapshot.get("notional_hours") or None,
-        [label(str(m)) for m in snapshot.get("delivery_modes", []) if m])
+        [code_label(str(m), label(str(m)), lang)
+         for m in snapshot.get("delivery_modes", []) if m], lang=lang)
     if workload:
         parts.append(workload)
-    return "\n\n".join(parts) or "Demonstrate every required skill (pass)."
+    return "\n\n".join(parts) or words(lang, "default_criteria")
+
+
+def edition_url(achievement_id: str, lang: str) -> str:
+    """The public catalog page of a version in one language (``?lang=``): the ``id`` of the
+    achievement's edition in that language (``achievement.related``)."""
+    return f"{achievement_id}?lang={credential_language(lang)}"
 
 
 def _achievement(award: Award, issuer: Issuer, snapshot: Mapping[str, Any],
-                 base_url: str) -> dict[str, Any]:
+                 base_url: str, lang: str = "en") -> dict[str, Any]:
     code = award.credential.code
-    title = str(snapshot.get("title") or award.version.title)
+    title = text_in(snapshot, "title", lang) or award.version.title
+    issuer_name = localized(issuer, None, "name", lang).text
     achievement_id = credential_url(_base(base_url), issuer, code, award.version.version)
     catalog_image = http_url(snapshot.get("image_url"))
     if catalog_image:
-        image_url, caption = catalog_image, str(snapshot.get("image_alt") or "") or \
-            f"Badge: {title}"
+        image_url, caption = catalog_image, text_in(snapshot, "image_alt", lang) or \
+            words(lang, "caption", title=title)
     else:
         image_url = badge_image_url(base_url, issuer, code)
-        caption = f"Badge: {title}, issued by {issuer.name}"
+        caption = words(lang, "caption_issuer", title=title, issuer=issuer_name)
     credit = snapshot.get("credit_value") if snapshot.get("credit_bearing") else None
-    languages = [str(v) for v in snapshot.get("languages", []) if v]
+    version = str(snapshot.get("version") or award.version.version)
+    # The other language's edition, when the catalog has a title in it (English always).
+    related = [ob.related_edition(edition_url(achievement_id, other), BCP47[other], version)
+               for other in CREDENTIAL_LANGUAGES
+               if other != lang and has_text(snapshot, "title", other)]
     return ob.build_achievement(
         achievement_id=achievement_id, name=title,
-        description=str(snapshot.get("short_description") or title),
-        criteria_narrative=criteria_narrative(snapshot), criteria_url=achievement_id,
+        description=text_in(snapshot, "short_description", lang) or title,
+        criteria_narrative=criteria_narrative(snapshot, lang), criteria_url=achievement_id,
         image_url=image_url, image_caption=caption,
-        alignments=_alignments(snapshot, achievement_id, issuer),
+        alignments=_alignments(snapshot, achievement_id, issuer, lang),
         credits_available=credit if credit not in (None, "") else None,
-        field_of_study=str(snapshot.get("field_of_study") or "") or None, human_code=code,
-        in_language=languages[0] if languages else None,
-        version=str(snapshot.get("version") or award.version.version),
-        tags=[str(t) for t in snapshot.get("tags", []) if t])
+        field_of_study=text_in(snapshot, "field_of_study", lang) or None, human_code=code,
+        in_language=BCP47[lang], version=version,
+        tags=[str(t) for t in snapshot.get("tags", []) if t], related=related,
+        result_name=words(lang, "result"))
 
 
-def _source(award: Award, issuer: Issuer, base_url: str) -> dict[str, Any]:
-    route = label(award.route)
+def _source(award: Award, issuer: Issuer, base_url: str, lang: str = "en") -> dict[str, Any]:
+    route = code_label(award.route, label(award.route), lang)
+    issuer_name = localized(issuer, None, "name", lang).text
     context = award.context
     if context is not None and context.title:
         name = f"{context.title} ({route})"
         ref = f"{_base(base_url)}|context|{context.id}"
-        description = (f"Earned through the route “{route}” in the course “{context.title}” "
-                       f"at {issuer.name}.")
+        description = words(lang, "source_course", route=route, course=context.title,
+                            issuer=issuer_name)
     else:
         name = route
         ref = f"{_base(base_url)}|route|{issuer.id}|{award.route}"
-        description = f"Earned through the route “{route}” at {issuer.name}."
+        description = words(lang, "source", route=route, issuer=issuer_name)
     return ob.build_profile(f"urn:uuid:{uuid.uuid5(_SOURCE_NAMESPACE, ref)}", name,
                             description=description)
 
 
-def _evidence(session: Session, award: Award, issuer: Issuer) -> list[ob.EvidenceItem]:
+def _evidence(session: Session, award: Award, issuer: Issuer,
+              lang: str = "en") -> list[ob.EvidenceItem]:
     detail = (issuer.settings or {}).get("evidence_detail", EVIDENCE_SUMMARY)
     ids = list(award.demonstration_ids or [])
     if not ids:
@@ -451,34 +485,67 @@ def _evidence(session: Session, award: Award, issuer: Issuer) -> list[ob.Evidenc
         if demo is None:
             continue
         try:
-            method = METHOD_LABELS[Method(demo.method)]
+            method = code_label(demo.method, METHOD_LABELS[Method(demo.method)], lang)
         except (ValueError, KeyError):
             method = demo.method
-        outcome = "demonstrated (pass)" if demo.outcome == "pass" else "not demonstrated"
-        narrative = (f"Skill: {demo.skill.name} ({demo.skill.code}). Outcome: {outcome}. "
-                     f"Method: {method}. Date: {demo.demonstrated_at.date().isoformat()}.")
+        outcome = words(lang, "pass" if demo.outcome == "pass" else "fail")
+        skill_name = localized(demo.skill, None, "name", lang).text
+        narrative = words(lang, "evidence", skill=skill_name, code=demo.skill.code,
+                          outcome=outcome, method=method,
+                          date=demo.demonstrated_at.date().isoformat())
         evidence_id = http_url(demo.evidence_url) if detail == EVIDENCE_FULL else ""
-        items.append(ob.EvidenceItem(narrative=narrative, name=demo.skill.name,
+        items.append(ob.EvidenceItem(narrative=narrative, name=skill_name,
                                      genre=method, id=evidence_id or None))
     return items
 
 
+def learner_language(session: Session, person_id: int) -> str:
+    """The language of the person's latest launch that sent a locale ("en" / "fr"; "" if
+    none did yet)."""
+    language = session.scalars(
+        select(LearnerAccount.language).where(LearnerAccount.person_id == person_id,
+                                              LearnerAccount.language != "")
+        .order_by(LearnerAccount.last_launch_at.desc(), LearnerAccount.id.desc())
+        .limit(1)).first()
+    return credential_language(language) if language else ""
+
+
+def choose_language(session: Session, award: Award, snapshot: Mapping[str, Any],
+                    issuer: Issuer) -> str:
+    """The language an award's credential is issued in: the learner's (their latest
+    launch's locale), else the issuer's first publishing language; French only when the
+    version has a French title (else the credential would claim French while being
+    English), otherwise English."""
+    wanted = learner_language(session, award.person_id)
+    if not wanted:
+        languages = [str(v) for v in (issuer.languages or []) if v]
+        wanted = credential_language(languages[0]) if languages else "en"
+    if wanted != "en" and has_text(snapshot, "title", wanted):
+        return wanted
+    return "en"
+
+
 def build_unsigned(session: Session, award: Award, issuer: Issuer, *, base_url: str,
-                   status_entry: Mapping[str, Any] | None) -> dict[str, Any]:
-    """The unsigned OpenBadgeCredential of an award (see the module docstring)."""
+                   status_entry: Mapping[str, Any] | None,
+                   language: str | None = None) -> dict[str, Any]:
+    """The unsigned OpenBadgeCredential of an award (see the module docstring), in
+    ``language`` (by default :func:`choose_language`)."""
     snapshot = _snapshot(award)
-    achievement = _achievement(award, issuer, snapshot, base_url)
+    lang = credential_language(language) if language else \
+        choose_language(session, award, snapshot, issuer)
+    achievement = _achievement(award, issuer, snapshot, base_url, lang)
     expiry = snapshot.get("expiry_months")
     valid_until = add_months(award.awarded_at, int(expiry)) \
         if isinstance(expiry, int) and expiry > 0 else None
     credential = ob.build_credential(
-        credential_id=credential_id(base_url, award), issuer=issuer_profile(issuer, base_url),
+        credential_id=credential_id(base_url, award),
+        issuer=issuer_profile(issuer, base_url, lang),
         achievement=achievement, valid_from=award.awarded_at, valid_until=valid_until,
         identifiers=subject_identifiers(session, award.person_id),
         name=str(achievement["name"]),
-        description=str(snapshot.get("short_description") or "") or None,
-        evidence=_evidence(session, award, issuer), credential_status=status_entry,
-        source=_source(award, issuer, base_url), awarded_date=award.awarded_at)
+        description=text_in(snapshot, "short_description", lang) or None,
+        evidence=_evidence(session, award, issuer, lang), credential_status=status_entry,
+        source=_source(award, issuer, base_url, lang), awarded_date=award.awarded_at)
     if "creditsAvailable" in achievement:
         credential["credentialSubject"]["creditsEarned"] = achievement["creditsAvailable"]
     return credential
@@ -723,7 +790,8 @@ def reissue_record(session: Session, record: CredentialRecord, *, vault: KeyVaul
     key, private, vm = _signer(session, vault, issuer, base_url)
     if _needs_rebuild(record.json):
         unsigned = build_unsigned(session, award, issuer, base_url=base_url,
-                                  status_entry=record.json.get("credentialStatus"))
+                                  status_entry=record.json.get("credentialStatus"),
+                                  language=credential_record_language(record))
     else:
         unsigned = eddsa.unsecured_document(record.json)
     now = utcnow()
@@ -868,11 +936,19 @@ def _wrap(text: str, width: int, max_lines: int) -> list[str]:
     return [line if len(line) <= width + 8 else line[:width] + "…" for line in lines]
 
 
-def badge_svg_for(title: str, issuer_name: str) -> str:
-    """An accessible badge SVG (``role="img"`` with ``<title>`` and ``<desc>``) showing the
-    credential's title and the issuer: no script, no external reference, deterministic.
-    White on #1d4e89 (contrast 8.6:1)."""
-    title = " ".join(title.split()) or "Micro-credential"
+def credential_record_language(record: CredentialRecord) -> str:
+    """The language a signed credential is in ("en" / "fr"), from its
+    ``achievement.inLanguage`` (credentials issued before bilingual content: English)."""
+    achievement = record.json.get("credentialSubject", {}).get("achievement", {})
+    value = achievement.get("inLanguage") if isinstance(achievement, Mapping) else None
+    return credential_language(value) if isinstance(value, str) else "en"
+
+
+def badge_svg_for(title: str, issuer_name: str, lang: str = "en") -> str:
+    """An accessible badge SVG (``role="img"`` with ``<title>`` and ``<desc>``, ``lang``
+    set) showing the credential's title and the issuer in ``lang``: no script, no external
+    reference, deterministic. White on #1d4e89 (contrast 8.6:1)."""
+    title = " ".join(title.split()) or words(lang, "untitled")
     issuer_name = " ".join(issuer_name.split())
     lines = _wrap(title, 16, 4)
     size = 30 if max(len(line) for line in lines) <= 14 else 26
@@ -884,17 +960,19 @@ def badge_svg_for(title: str, issuer_name: str) -> str:
     issuer_text = "".join(
         f'<text x="200" y="{306 + i * 20}" font-size="16">{escape(line)}</text>'
         for i, line in enumerate(issuer_lines))
-    label_text = escape(f"{title} — micro-credential issued by {issuer_name}")
+    label_text = escape(words(lang, "badge_label", title=title, issuer=issuer_name))
     return (
         '<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 400 400" width="400" '
-        'height="400" role="img" aria-labelledby="badge-title badge-desc">'
+        f'height="400" role="img" lang="{BCP47[credential_language(lang)]}" '
+        'aria-labelledby="badge-title badge-desc">'
         f'<title id="badge-title">{escape(title)}</title>'
         f'<desc id="badge-desc">{label_text}</desc>'
         '<circle cx="200" cy="200" r="190" fill="#1d4e89"/>'
         '<circle cx="200" cy="200" r="172" fill="none" stroke="#ffbf47" stroke-width="8"/>'
         '<g fill="#ffffff" text-anchor="middle" '
         'font-family="Helvetica, Arial, sans-serif">'
-        '<text x="200" y="96" font-size="15" letter-spacing="2">MICRO-CREDENTIAL</text>'
+        '<text x="200" y="96" font-size="15" letter-spacing="2">'
+        f'{escape(words(lang, "badge_word"))}</text>'
         f'{text}{issuer_text}</g></svg>')
 
 
@@ -904,7 +982,8 @@ def badge_svg(item: CredentialRecord | Award) -> str:
     if isinstance(item, CredentialRecord):
         achievement = item.json.get("credentialSubject", {}).get("achievement", {})
         issuer = item.json.get("issuer", {})
-        return badge_svg_for(str(achievement.get("name", "")), str(issuer.get("name", "")))
+        return badge_svg_for(str(achievement.get("name", "")), str(issuer.get("name", "")),
+                             credential_record_language(item))
     session = object_session(item)
     issuer_name = ""
     if session is not None:
@@ -922,7 +1001,8 @@ def records_for_person(session: Session, person_id: int) -> list[CredentialRecor
 
 __all__ = ["EVIDENCE_FULL", "EVIDENCE_SUMMARY", "add_months", "allocate_status_index",
            "badge_svg", "badge_svg_for", "build_clr", "build_unsigned",
-           "credential_by_public_id", "get_record", "issue_for_award", "issue_new_awards",
+           "choose_language", "credential_by_public_id", "credential_record_language",
+           "edition_url", "get_record", "issue_for_award", "issue_new_awards",
            "issuer_by_slug", "issuer_document", "issuer_profile", "jwks_document",
            "legacy_keys_document", "needs_issue", "records_for_person", "reissue_outdated",
            "reissue_record",

@@ -2,25 +2,31 @@
 the resource link are upserted, and the launch is audited. Takes a plain ``LaunchContext``.
 
 Almost every launch is a returning user in a known course, so that case is three statements
-(``UPDATE … RETURNING`` of the account, of the context with its resource link looked up in
-the same statement, and the audit ``INSERT``) instead of a savepoint, three SELECTs and
+(a ``SELECT`` of the account, one of the context with its resource link looked up in the
+same statement, and the audit ``INSERT``) instead of a savepoint, three SELECTs and
 unit-of-work flushes; anything missing falls back to the ORM upsert, which creates rows and
 survives concurrent first launches.
+
+Rows are written only when the launch brings something they do not hold yet (a new name,
+title, role, AGS endpoint…): a class launching at once reads its course's row and writes
+nothing to it, so launches never queue behind each other on that row's lock, and the
+database writes no WAL for them. ``last_launch_at`` is kept to ``LAST_LAUNCH_RESOLUTION``.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 from functools import lru_cache
 from typing import Any, cast
 
-from sqlalchemy import BindParameter, Table, Update, and_, bindparam, insert, select, update
+from sqlalchemy import Select, Table, and_, bindparam, insert, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 from sqlalchemy.orm.util import identity_key
 
 from lti_tool.domain.lti import LaunchContext, context_kind_from_launch
+from lti_tool.domain.texts import short_lang
 from lti_tool.models import AuditEvent, Context, LearnerAccount, Person, ResourceLink
 from lti_tool.models.base import utcnow
 from lti_tool.services import audit
@@ -29,6 +35,8 @@ _ACCOUNTS = cast(Table, LearnerAccount.__table__)
 _CONTEXTS = cast(Table, Context.__table__)
 _LINKS = cast(Table, ResourceLink.__table__)
 _AUDIT = cast(Table, AuditEvent.__table__)
+#: ``learner_accounts.last_launch_at`` is rewritten only when it is older than this.
+LAST_LAUNCH_RESOLUTION = timedelta(minutes=15)
 
 
 @dataclass(frozen=True)
@@ -65,6 +73,8 @@ def _upsert_account(session: Session, launch: LaunchContext) -> LearnerAccount:
         account.email = _clip(launch.email, 320)
     if launch.lis_person_sourcedid:
         account.lis_person_sourcedid = _clip(launch.lis_person_sourcedid, 255)
+    if launch.locale.strip():
+        account.language = short_lang(launch.locale)
     seen = set(account.roles_seen or [])
     if not set(launch.roles) <= seen:
         account.roles_seen = sorted(seen | set(launch.roles))[:50]
@@ -95,7 +105,8 @@ def _upsert_context(session: Session, launch: LaunchContext) -> Context | None:
     if kind is not None and (context.kind != kind.value or context.kind_source != "platform"):
         context.kind = kind.value
         context.kind_source = "platform"
-    context.updated_at = utcnow()
+    if context.id is not None and session.is_modified(context):
+        context.updated_at = utcnow()  # only when the launch changed it (no hot-row write)
     return context
 
 
@@ -115,24 +126,18 @@ def _upsert_link(session: Session, context: Context, launch: LaunchContext) -> R
     return link
 
 
-# -- returning user, known course: plain UPDATE … RETURNING -----------------------------------
-# The values are exactly those the ORM upsert above would leave; the statements are Core
-# (no identity map, no unit of work), so any copy of these rows already loaded in the
-# session is expired afterwards. Each statement is built once per shape (which optional
-# columns a platform sends: a handful of shapes) with bound parameters, so a launch neither
-# rebuilds it nor recomputes its SQLAlchemy cache key.
+# -- returning user, known course: read, compare, write only what changed --------------------
+# The values written are exactly those the ORM upsert above would leave; the statements are
+# Core (no identity map, no unit of work), so any copy of these rows already loaded in the
+# session is expired afterwards. The reads are built once.
 
-def _param(table: Table, column: str, prefix: str = "v_") -> BindParameter[Any]:
-    return bindparam(prefix + column, type_=table.c[column].type)
-
-
-@lru_cache(maxsize=64)
-def _account_update(columns: tuple[str, ...]) -> Update:
-    return (update(_ACCOUNTS)
-            .where(_ACCOUNTS.c.platform_id == _param(_ACCOUNTS, "platform_id", "k_"),
-                   _ACCOUNTS.c.sub == _param(_ACCOUNTS, "sub", "k_"))
-            .values({c: _param(_ACCOUNTS, c) for c in columns})
-            .returning(_ACCOUNTS.c.id, _ACCOUNTS.c.person_id, _ACCOUNTS.c.roles_seen))
+_ACCOUNT_FIELDS = ("name", "given_name", "family_name", "email", "lis_person_sourcedid",
+                   "language")
+_ACCOUNT_READ = select(
+    _ACCOUNTS.c.id, _ACCOUNTS.c.person_id, _ACCOUNTS.c.roles_seen, _ACCOUNTS.c.last_launch_at,
+    *(_ACCOUNTS.c[f] for f in _ACCOUNT_FIELDS),
+).where(_ACCOUNTS.c.platform_id == bindparam("k_platform_id"),
+        _ACCOUNTS.c.sub == bindparam("k_sub"))
 
 
 def _account_values(launch: LaunchContext, now: datetime) -> dict[str, Any]:
@@ -147,27 +152,42 @@ def _account_values(launch: LaunchContext, now: datetime) -> dict[str, Any]:
         values["email"] = _clip(launch.email, 320)
     if launch.lis_person_sourcedid:
         values["lis_person_sourcedid"] = _clip(launch.lis_person_sourcedid, 255)
+    # The launch's language is remembered: credentials are issued in it (issuing).
+    if launch.locale.strip():
+        values["language"] = short_lang(launch.locale)
     return values
+
+
+def _stale(stored: datetime | None, now: datetime) -> bool:
+    if stored is None:
+        return True
+    if stored.tzinfo is None and now.tzinfo is not None:
+        stored = stored.replace(tzinfo=now.tzinfo)
+    return now - stored >= LAST_LAUNCH_RESOLUTION
 
 
 def _touch_account(session: Session, launch: LaunchContext,
                    now: datetime) -> tuple[int, int] | None:
-    """(account id, person id) after updating a known account; None if it is new."""
-    values = _account_values(launch, now)
-    params = {f"v_{k}": v for k, v in values.items()}
-    params.update(k_platform_id=launch.platform_id, k_sub=launch.sub)
-    row = session.execute(_account_update(tuple(values)), params).first()
+    """(account id, person id) of a known account, updated if the launch changes it; None
+    if it is new."""
+    row = session.execute(_ACCOUNT_READ, {"k_platform_id": launch.platform_id,
+                                          "k_sub": launch.sub}).first()
     if row is None:
         return None
+    values = _account_values(launch, now)
+    changes = {k: v for k, v in values.items()
+               if k != "last_launch_at" and getattr(row, k) != v}
     seen = set(row.roles_seen or [])
-    if not set(launch.roles) <= seen:  # rare: a role this account was not seen with yet
-        session.execute(update(_ACCOUNTS).where(_ACCOUNTS.c.id == row.id).values(
-            roles_seen=sorted(seen | set(launch.roles))[:50]))
+    if not set(launch.roles) <= seen:  # a role this account was not seen with yet
+        changes["roles_seen"] = sorted(seen | set(launch.roles))[:50]
+    if changes or _stale(row.last_launch_at, now):
+        changes["last_launch_at"] = now
+        session.execute(update(_ACCOUNTS).where(_ACCOUNTS.c.id == row.id).values(changes))
     return row.id, row.person_id
 
 
-def _context_values(launch: LaunchContext, now: datetime) -> dict[str, Any]:
-    values: dict[str, Any] = {"updated_at": now}
+def _context_values(launch: LaunchContext, ags: dict[str, Any] | None) -> dict[str, Any]:
+    values: dict[str, Any] = {}
     if launch.context_title:
         values["title"] = _clip(launch.context_title, 500)
     if launch.context_label:
@@ -180,38 +200,28 @@ def _context_values(launch: LaunchContext, now: datetime) -> dict[str, Any]:
     if kind is not None:
         values["kind"] = kind.value
         values["kind_source"] = "platform"
+    if ags is not None:
+        values["ags"] = ags
     return values
 
 
-@lru_cache(maxsize=64)
-def _context_update(columns: tuple[str, ...], link: bool, link_title: bool,
-                    link_description: bool) -> Update:
-    """UPDATE contexts … RETURNING id, kind [, link_id, current_link_id].
+_CONTEXT_COLUMNS = ("title", "label", "context_types", "nrps_url", "kind", "kind_source", "ags")
 
-    The link is read in the same statement, by subqueries in RETURNING that find the
-    context by its natural key rather than by correlation with the updated row: SQLite's
-    RETURNING is rendered without table names, where ``context_id = id`` would compare two
-    columns of resource_links."""
-    key = (_CONTEXTS.c.deployment_id == _param(_CONTEXTS, "deployment_id", "k_"),
-           _CONTEXTS.c.lti_context_id == _param(_CONTEXTS, "lti_context_id", "k_"))
-    returning: list[Any] = [_CONTEXTS.c.id, _CONTEXTS.c.kind]
+
+@lru_cache(maxsize=8)
+def _context_read(link: bool) -> Select[Any]:
+    """SELECT the context's id and launch-kept columns [, its resource link's id, title and
+    description] by natural key, in one statement."""
+    columns: list[Any] = [_CONTEXTS.c.id, *(_CONTEXTS.c[c] for c in _CONTEXT_COLUMNS)]
+    statement = select(*columns)
     if link:
-        context_pk = select(_CONTEXTS.c.id).where(*key).correlate(None).scalar_subquery()
-        same_link = and_(_LINKS.c.context_id == context_pk,
-                         _LINKS.c.lti_resource_link_id == _param(
-                             _LINKS, "lti_resource_link_id", "k_"))
-        current = [same_link]
-        if link_title:
-            current.append(_LINKS.c.title == _param(_LINKS, "title", "l_"))
-        if link_description:
-            current.append(_LINKS.c.description == _param(_LINKS, "description", "l_"))
-        returning += [
-            select(_LINKS.c.id).where(same_link).scalar_subquery().label("link_id"),
-            select(_LINKS.c.id).where(*current).scalar_subquery().label("current_link_id"),
-        ]
-    return (update(_CONTEXTS).where(*key)
-            .values({c: _param(_CONTEXTS, c) for c in columns})
-            .returning(*returning))
+        statement = select(*columns, _LINKS.c.id.label("link_id"),
+                           _LINKS.c.title.label("link_title"),
+                           _LINKS.c.description.label("link_description")).outerjoin(
+            _LINKS, and_(_LINKS.c.context_id == _CONTEXTS.c.id,
+                         _LINKS.c.lti_resource_link_id == bindparam("k_lti_resource_link_id")))
+    return statement.where(_CONTEXTS.c.deployment_id == bindparam("k_deployment_id"),
+                           _CONTEXTS.c.lti_context_id == bindparam("k_lti_context_id"))
 
 
 def _link_values(launch: LaunchContext) -> dict[str, Any]:
@@ -223,26 +233,31 @@ def _link_values(launch: LaunchContext) -> dict[str, Any]:
     return values
 
 
-def _touch_context(session: Session, launch: LaunchContext,
-                   now: datetime) -> tuple[int, str, int | None, bool] | None:
-    """(context id, kind, resource link id or None, whether that link already holds the
-    launch's title and description) after updating a known context; None if it is new."""
-    values = _context_values(launch, now)
-    params = {f"v_{k}": v for k, v in values.items()}
-    params.update(k_deployment_id=launch.deployment_pk, k_lti_context_id=launch.context_id)
+def _touch_context(session: Session, launch: LaunchContext, now: datetime,
+                   ags: dict[str, Any] | None) -> tuple[int, str, int | None] | None:
+    """(context id, kind, resource link id or None) of a known context, updated (and its
+    link) where the launch changes them; None if the context is new."""
     link = bool(launch.resource_link_id)
-    link_values = _link_values(launch) if link else {}
+    params = {"k_deployment_id": launch.deployment_pk, "k_lti_context_id": launch.context_id}
     if link:
         params["k_lti_resource_link_id"] = launch.resource_link_id
-        params.update({f"l_{k}": v for k, v in link_values.items()})
-    statement = _context_update(tuple(values), link, "title" in link_values,
-                                "description" in link_values)
-    row = session.execute(statement, params).first()
+    row = session.execute(_context_read(link), params).first()
     if row is None:
         return None
+    changes = {k: v for k, v in _context_values(launch, ags).items() if getattr(row, k) != v}
+    kind = changes.get("kind", row.kind)
+    if changes:
+        changes["updated_at"] = now
+        session.execute(update(_CONTEXTS).where(_CONTEXTS.c.id == row.id).values(changes))
     if not link:
-        return row.id, row.kind, None, True
-    return row.id, row.kind, row.link_id, row.current_link_id is not None
+        return row.id, kind, None
+    if row.link_id is not None:
+        stored = {"title": row.link_title, "description": row.link_description}
+        link_changes = {k: v for k, v in _link_values(launch).items() if stored[k] != v}
+        if link_changes:  # rare: the platform renamed the link
+            session.execute(update(_LINKS).where(_LINKS.c.id == row.link_id)
+                            .values(link_changes))
+    return row.id, kind, row.link_id
 
 
 _AUDIT_INSERT = insert(_AUDIT)
@@ -255,8 +270,8 @@ def _expire_loaded(session: Session, model: type[Any], pk: int | None) -> None:
             session.expire(loaded)
 
 
-def _record_returning(session: Session, launch: LaunchContext,
-                      request_id: str) -> LaunchRecord | None:
+def _record_returning(session: Session, launch: LaunchContext, request_id: str,
+                      ags: dict[str, Any] | None) -> LaunchRecord | None:
     """The returning-user path; None (having changed nothing that the ORM path would not
     change the same way) when the account, context or resource link is new."""
     now = utcnow()
@@ -267,16 +282,12 @@ def _record_returning(session: Session, launch: LaunchContext,
     kind = "other"
     link_pk: int | None = None
     if launch.context_id:
-        context = _touch_context(session, launch, now)
+        context = _touch_context(session, launch, now, ags)
         if context is None:
             return None
-        context_pk, kind, link_pk, link_current = context
-        if launch.resource_link_id:
-            if link_pk is None:
-                return None
-            if not link_current:  # rare: the platform renamed the link
-                session.execute(update(_LINKS).where(_LINKS.c.id == link_pk)
-                                .values(_link_values(launch)))
+        context_pk, kind, link_pk = context
+        if launch.resource_link_id and link_pk is None:
+            return None
     # The same row audit.record() writes, as one INSERT without a unit-of-work flush.
     session.execute(_AUDIT_INSERT, dict(
         at=utcnow(), action="lti.launch", actor_account_id=account[0],
@@ -292,14 +303,17 @@ def _record_returning(session: Session, launch: LaunchContext,
     return LaunchRecord(account[0], account[1], context_pk, link_pk, kind)
 
 
-def record_launch(session: Session, launch: LaunchContext, *, request_id: str = "") -> LaunchRecord:
-    """Upsert account, person, context and resource link; audit the launch.
+def record_launch(session: Session, launch: LaunchContext, *, request_id: str = "",
+                  ags: dict[str, Any] | None = None) -> LaunchRecord:
+    """Upsert account, person, context and resource link; keep the course's AGS endpoint
+    (``ags``: ``AgsEndpoint.as_json()`` of the launch's claim; None keeps what the course
+    has); audit the launch.
 
     Idempotent per launch data; safe under concurrent first launches of the same user
     (a lost insert race is retried once against the winner's row). Commits nothing: the
     caller owns the transaction.
     """
-    record = _record_returning(session, launch, request_id)
+    record = _record_returning(session, launch, request_id, ags)
     if record is not None:
         return record
     for attempt in (1, 2):
@@ -307,6 +321,8 @@ def record_launch(session: Session, launch: LaunchContext, *, request_id: str = 
             with session.begin_nested():
                 account = _upsert_account(session, launch)
                 context = _upsert_context(session, launch)
+                if context is not None and ags is not None and context.ags != ags:
+                    context.ags = ags
                 session.flush()
                 link = None
                 if context is not None and launch.resource_link_id:

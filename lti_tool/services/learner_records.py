@@ -15,11 +15,13 @@ from __future__ import annotations
 from collections import defaultdict
 from dataclasses import dataclass, field
 from datetime import datetime
+from typing import Any
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from lti_tool.domain.catalog import RuleProgress, label
+from lti_tool.domain.texts import LocalText, localized
 from lti_tool.domain.tracking import (
     CELL_LABELS,
     METHOD_LABELS,
@@ -80,7 +82,9 @@ class SkillStatus:
     latest: Record | None                 # the record the status rests on
     history: list[Record]                 # oldest first, superseded ones included
     credentials: list[str]                # titles of the offered credentials that use it
-    criteria: str = ""                    # "demonstrated when", as the version published it
+    criteria: Any = ""                    # "demonstrated when", as the version published it
+    #: the skill's name in the page's language (a LocalText: marked when it is English)
+    name: Any = ""
 
     @property
     def status(self) -> str:
@@ -98,7 +102,7 @@ class SkillStatus:
 @dataclass(frozen=True)
 class EarnedCredential:
     award: Award
-    title: str
+    title: LocalText | str               # in the page's language
     code: str
     version: int
     issuer_slug: str
@@ -121,7 +125,7 @@ class EarnedCredential:
 
 @dataclass(frozen=True)
 class InProgress:
-    title: str
+    title: LocalText | str
     code: str
     version: int
     issuer_slug: str
@@ -229,10 +233,12 @@ def _catch_up(session: Session, person_id: int, context: Context,
 
 
 def for_learner(session: Session, *, person_id: int, context: Context | None,
-                issuer_id: int | None, only: MicroCredential | None = None) -> LearnerRecords:
+                issuer_id: int | None, only: MicroCredential | None = None,
+                lang: str = "en") -> LearnerRecords:
     """The learner's page. ``only`` narrows it to one credential (a deep link to that
-    credential), offered in this course or not. May award (see the module docstring);
-    commits nothing."""
+    credential), offered in this course or not. Titles, skill names and criteria are in
+    ``lang`` ("en" / "fr": LocalText, English marked as a fallback where the catalog has
+    no French text). May award (see the module docstring); commits nothing."""
     result = LearnerRecords(context)
     progress: list[CredentialProgress] = []
     if context is not None:
@@ -249,12 +255,13 @@ def for_learner(session: Session, *, person_id: int, context: Context | None,
     uses: dict[int, list[str]] = defaultdict(list)
     criteria: dict[int, str] = {}
     for item in progress:
-        published = _published_criteria(item.offered.version)
+        published = _published_criteria(item.offered.version, lang)
         for skill in item.offered.skills:
             skills.setdefault(skill.id, skill)
             cells.setdefault(skill.id, item.cells[skill.code])
-            uses[skill.id].append(item.offered.version.title)
-            criteria.setdefault(skill.id, published.get(skill.code, skill.criteria or ""))
+            uses[skill.id].append(_title(item.offered.version, lang).text)
+            criteria.setdefault(skill.id, published.get(
+                skill.code, localized(skill, None, "criteria", lang)))
     records = _records(session, person_id, list(skills))
     statuses: dict[int, SkillStatus] = {}
     for skill_id, skill in skills.items():
@@ -262,7 +269,8 @@ def for_learner(session: Session, *, person_id: int, context: Context | None,
         latest = next((r for r in history if cell.latest is not None
                        and r.demonstration.id == cell.latest.id), None)
         statuses[skill_id] = SkillStatus(skill, cell, latest, history, uses[skill_id],
-                                         criteria.get(skill_id, ""))
+                                         criteria.get(skill_id, ""),
+                                         localized(skill, None, "name", lang))
     result.skills = list(statuses.values())
 
     credential_ids = [p.offered.offering.credential_id for p in progress]
@@ -274,7 +282,8 @@ def for_learner(session: Session, *, person_id: int, context: Context | None,
                    {p.offered.offering.issuer_id for p in progress})
     shown: set[int] = set()
     for award, version, credential, course in awards:
-        entry = EarnedCredential(award, version.title, credential.code, version.version,
+        entry = EarnedCredential(award, _title(version, lang), credential.code,
+                                 version.version,
                                  slugs.get(award.issuer_id, ""), label(award.route), course,
                                  credential.id in offered_ids)
         # A revoked award is history, never "earned"; a standing award of the same
@@ -288,10 +297,10 @@ def for_learner(session: Session, *, person_id: int, context: Context | None,
     for item in progress:
         if item.offered.offering.credential_id in shown:
             continue
-        names = {s.code: s.name for s in item.offered.skills}
+        names = {s.code: localized(s, None, "name", lang).text for s in item.offered.skills}
         rule = item.offered.rule
         result.in_progress.append(InProgress(
-            item.offered.version.title, item.offered.offering.credential.code,
+            _title(item.offered.version, lang), item.offered.offering.credential.code,
             item.offered.version.version, slugs.get(item.offered.offering.issuer_id, ""),
             item.progress, [names[c] for c in item.progress.required_missing],
             [names[c] for c in rule.optional if c not in item.progress.optional_have],
@@ -300,14 +309,26 @@ def for_learner(session: Session, *, person_id: int, context: Context | None,
     return result
 
 
-def _published_criteria(version: CredentialVersion) -> dict[str, str]:
+def _title(version: CredentialVersion, lang: str) -> LocalText:
+    """The version's title in ``lang`` as published (its snapshot; the draft's content
+    before publication), marked when it falls back to English."""
+    view = version.snapshot if version.snapshot is not None else version.content
+    translations = (view or {}).get("translations") if isinstance(view, dict) else None
+    return localized(str((view or {}).get("title") or version.title),
+                     translations if isinstance(translations, dict) else {}, "title", lang)
+
+
+def _published_criteria(version: CredentialVersion, lang: str = "en") -> dict[str, Any]:
     """Skill code → its "demonstrated when" criteria as the version was published (later
-    edits of the skill do not change a published version)."""
+    edits of the skill do not change a published version), in ``lang`` (LocalText)."""
     snapshot = learner_view(version)
-    found: dict[str, str] = {}
+    found: dict[str, Any] = {}
     for entry in snapshot.get("skills", []) if isinstance(snapshot, dict) else []:
         if isinstance(entry, dict) and isinstance(entry.get("code"), str):
-            found[entry["code"]] = str(entry.get("criteria") or "")
+            translations = entry.get("translations")
+            found[entry["code"]] = localized(
+                str(entry.get("criteria") or ""),
+                translations if isinstance(translations, dict) else {}, "criteria", lang)
     return found
 
 

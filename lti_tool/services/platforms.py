@@ -17,6 +17,7 @@ from sqlalchemy.orm import Session
 
 from lti_tool.errors import Conflict, NotFound, ValidationFailed
 from lti_tool.models import Deployment, Platform
+from lti_tool.services import registry_cache
 
 
 @dataclass(frozen=True)
@@ -138,10 +139,13 @@ def add_platform(session: Session, data: PlatformInput, *, allow_http: bool) -> 
 
 def find_platform(session: Session, issuer: str, client_id: str | None) -> Platform | None:
     """By (issuer, client_id). Without a client_id (a login that sent none), the issuer
-    must identify exactly one registration."""
+    must identify exactly one registration. Served from the process's registry cache
+    inside a request (``services.registry_cache``)."""
     query = select(Platform).where(Platform.issuer == issuer)
     if client_id:
-        return session.scalars(query.where(Platform.client_id == client_id)).first()
+        return registry_cache.cache.lookup(
+            session, ("platform", issuer, client_id),
+            lambda: session.scalars(query.where(Platform.client_id == client_id)).first())
     rows = list(session.scalars(query.limit(2)))
     return rows[0] if len(rows) == 1 else None
 
@@ -168,9 +172,11 @@ def remove_platform(session: Session, platform_id: int) -> None:
 
 
 def find_deployment(session: Session, platform_id: int, deployment_id: str) -> Deployment | None:
-    return session.scalars(select(Deployment).where(
-        Deployment.platform_id == platform_id, Deployment.deployment_id == deployment_id,
-    )).first()
+    return registry_cache.cache.lookup(
+        session, ("deployment", platform_id, deployment_id),
+        lambda: session.scalars(select(Deployment).where(
+            Deployment.platform_id == platform_id, Deployment.deployment_id == deployment_id,
+        )).first())
 
 
 def add_deployment(session: Session, platform_id: int, deployment_id: str,

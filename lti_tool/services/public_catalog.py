@@ -100,6 +100,7 @@ def issuer_json(issuer: Issuer, base_url: str) -> dict[str, Any]:
     return {"slug": issuer.slug, "name": issuer.name, "url": http_url(issuer.url),
             "email": issuer.email, "description": issuer.description,
             "image_url": http_url(issuer.image_url), "languages": list(issuer.languages or []),
+            "translations": {k: dict(v) for k, v in (issuer.translations or {}).items()},
             "catalog_url": f"{base_url}/c/{issuer.slug}"}
 
 
@@ -136,12 +137,25 @@ def description_json(found: PublicCredential, base_url: str) -> dict[str, Any]:
     }
 
 
+def _list_translations(version: CredentialVersion) -> dict[str, Any]:
+    """The French title and short description of a listed version (from its snapshot)."""
+    view = version.snapshot if version.snapshot is not None else version.content
+    out: dict[str, Any] = {}
+    for lang, texts in ((view or {}).get("translations") or {}).items():
+        picked = {k: texts[k] for k in ("title", "short_description")
+                  if isinstance(texts, dict) and texts.get(k)}
+        if picked:
+            out[lang] = picked
+    return out
+
+
 def catalog_json(issuer: Issuer, versions: list[CredentialVersion],
                  base_url: str) -> dict[str, Any]:
     return {"format": "microcred-public-catalog", "issuer": issuer_json(issuer, base_url),
             "credentials": [{
                 "code": v.credential.code, "version": v.version, "title": v.title,
                 "short_description": v.short_description,
+                "translations": _list_translations(v),
                 "notional_hours": str(v.notional_hours), "credit_bearing": v.credit_bearing,
                 "published_at": _iso(v.published_at),
                 "url": credential_url(base_url, issuer, v.credential.code)}

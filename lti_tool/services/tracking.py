@@ -596,14 +596,28 @@ def progress_for(session: Session, person_id: int, context: Context) -> list[Cre
     """Per offered credential: the award (earned anywhere) or progress, and each skill."""
     offered = offered_credentials(session, context)
     facts = current_facts(session, [person_id], {s.id for o in offered for s in o.skills})
-    _held, revoked = award_standing(session, [person_id],
-                                    [o.offering.credential_id for o in offered])
+    # The person's awards of these credentials in one query: per credential, the first
+    # standing one (``holds_credential``) and when the latest revoked one was revoked
+    # (``award_standing``).
+    standing: dict[int, Award] = {}
+    revoked: dict[int, datetime] = {}
+    credential_ids = [o.offering.credential_id for o in offered]
+    if credential_ids:
+        for row in session.scalars(select(Award).where(
+                Award.person_id == person_id, Award.credential_id.in_(credential_ids))
+                .order_by(Award.id)):
+            cid = row.credential_id
+            if row.status != AwardStatus.REVOKED.value:
+                standing.setdefault(cid, row)
+            elif row.revoked_at is not None and (
+                    cid not in revoked or row.revoked_at > revoked[cid]):
+                revoked[cid] = row.revoked_at
     result = []
     for item in offered:
         cells = {s.code: summarise_cell(facts.get((person_id, s.id), [])) for s in item.skills}
         person_facts = [f for s in item.skills for f in facts.get((person_id, s.id), [])]
-        award = holds_credential(session, person_id, item.offering.credential_id)
-        revoked_at = None if award else revoked.get((person_id, item.offering.credential_id))
+        award = standing.get(item.offering.credential_id)
+        revoked_at = None if award else revoked.get(item.offering.credential_id)
         _passes, progress, may_award = earning_passes(item, person_facts, revoked_at)
         result.append(CredentialProgress(item, award, progress, cells, revoked_at,
                                          may_award and award is None))

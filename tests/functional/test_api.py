@@ -569,7 +569,8 @@ def test_a_credential_shows_its_versions(api):
     assert credential["published_version_id"] is None
     assert [v["version"] for v in credential["versions"]] == [1]
     assert version["content"]["notional_hours"] == "30.0"
-    assert version["skills"] == [{"code": "s1", "name": "Skill s1", "requirement": "required"}]
+    assert version["skills"] == [{"code": "s1", "name": "Skill s1", "requirement": "required",
+                                  "translations": {}}]
     assert "Skill s1" in version["earning_rule"]
     assert version["allowed_actions"] == ["submit"]
 

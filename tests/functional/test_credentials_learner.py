@@ -99,7 +99,7 @@ def test_linkedin_link_is_prefilled(app, platform, award):
         "organizationName": "Northern College",
         "issueYear": str(award.awarded_at.year), "issueMonth": str(award.awarded_at.month),
         "expirationYear": str(until.year), "expirationMonth": str(until.month),
-        "certUrl": f"http://tool.test/credentials/{award.public_id}",
+        "certUrl": f"http://tool.test/credentials/{award.public_id}?lang=en",
         "certId": award.public_id,
     }
 

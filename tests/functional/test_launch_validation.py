@@ -296,14 +296,13 @@ def test_state_of_another_platform_is_refused(app, db, client, platform, transpo
 def test_nonce_taken_by_another_worker_at_the_last_moment_is_refused(
         app, db, client, platform, started, before, caplog, monkeypatch):
     """The final SET NX on the nonce: another worker used it after our checks passed."""
-    take_login = LaunchStore.take_login
+    consume = LaunchStore.consume
 
-    def take_then_lose_nonce(self: LaunchStore, state: str, ttl: int) -> Any:
-        taken = take_login(self, state, ttl)
+    def lose_nonce_then_consume(self: LaunchStore, *args: Any, **kwargs: Any) -> Any:
         self.use_nonce(started.nonce, 60)
-        return taken
+        return consume(self, *args, **kwargs)
 
-    monkeypatch.setattr(LaunchStore, "take_login", take_then_lose_nonce)
+    monkeypatch.setattr(LaunchStore, "consume", lose_nonce_then_consume)
     response = launch_with(client, platform, started)
     assert_refused(response, "nonce_replayed", caplog, "already been used")
     assert snapshot(app, db).rows == before.rows
@@ -313,14 +312,14 @@ def test_nonce_taken_by_another_worker_at_the_last_moment_is_refused(
 def test_id_token_taken_by_another_worker_at_the_last_moment_is_refused(
         app, db, client, platform, started, before, caplog, monkeypatch):
     """The final SET NX on the id_token: another worker used it after our checks passed."""
-    use_nonce = LaunchStore.use_nonce
+    consume = LaunchStore.consume
     token = platform.sign(claims_for(platform, started))
 
-    def use_nonce_then_lose_token(self: LaunchStore, nonce: str, ttl: int) -> bool:
+    def lose_token_then_consume(self: LaunchStore, *args: Any, **kwargs: Any) -> Any:
         self.use_token(token, 60)
-        return use_nonce(self, nonce, ttl)
+        return consume(self, *args, **kwargs)
 
-    monkeypatch.setattr(LaunchStore, "use_nonce", use_nonce_then_lose_token)
+    monkeypatch.setattr(LaunchStore, "consume", lose_token_then_consume)
     assert_refused(post_launch(client, token, started.state), "id_token_replayed", caplog,
                    "already been used")
     assert snapshot(app, db).rows == before.rows
@@ -496,17 +495,18 @@ def _one_winner(results: list[TestResponse], engine: Engine, app: Flask) -> Test
 def test_concurrent_twins_after_every_check_yield_one_launch(live_workers, monkeypatch,
                                                              caplog):
     """Both requests pass every check before either consumes the state: the atomic
-    consumption (GETDEL in Redis) lets exactly one through."""
+    consumption (one Lua script in Redis: GETDEL of the state, SET NX of the nonce and the
+    id_token) lets exactly one through."""
     app_a, app_b, platform = live_workers
     _skip_on_sqlite(app_a)
-    take_login = LaunchStore.take_login
+    consume = LaunchStore.consume
     both_checked = threading.Barrier(2)
 
-    def take_together(self: LaunchStore, state: str, ttl: int) -> Any:
+    def consume_together(self: LaunchStore, *args: Any, **kwargs: Any) -> Any:
         both_checked.wait(timeout=10)
-        return take_login(self, state, ttl)
+        return consume(self, *args, **kwargs)
 
-    monkeypatch.setattr(LaunchStore, "take_login", take_together)
+    monkeypatch.setattr(LaunchStore, "consume", consume_together)
     loser = _one_winner(_race((app_a, app_b), platform), app_a.extensions["db_engine"], app_a)
     assert_refused(loser, "state_replayed", caplog, "already been used")
 
@@ -521,29 +521,30 @@ def test_concurrent_twins_yield_one_launch(live_workers, caplog):
 def test_twin_arriving_while_the_state_is_consumed_is_reported_as_a_replay(
         live_workers, monkeypatch, caplog):
     """Worker B checks the state in the instant after worker A took it: B must see a replay,
-    not an unknown state (the "used" marker exists before the state disappears)."""
+    not an unknown state (the "used" marker is set in the same atomic step that takes the
+    state)."""
     app_a, app_b, platform = live_workers
     _skip_on_sqlite(app_a)
     taken, checked = threading.Event(), threading.Event()
     kv_a = app_a.extensions["kv"]
-    take = kv_a.take
+    take_once = kv_a.take_once
 
-    def take_and_pause(key: str) -> str | None:
-        value = take(key)
-        if key.startswith("state:"):
-            taken.set()
-            checked.wait(timeout=10)
+    def take_and_pause(*args: Any, **kwargs: Any) -> Any:
+        value = take_once(*args, **kwargs)
+        taken.set()
+        checked.wait(timeout=10)
         return value
 
-    state_was_used = LaunchStore.state_was_used
+    launch_facts = LaunchStore.launch_facts
 
-    def state_was_used_then_go_on(self: LaunchStore, state: str) -> bool:
-        used = state_was_used(self, state)
-        checked.set()
-        return used
+    def read_facts_then_go_on(self: LaunchStore, *args: Any, **kwargs: Any) -> Any:
+        facts = launch_facts(self, *args, **kwargs)
+        if self.kv is not kv_a:
+            checked.set()
+        return facts
 
-    monkeypatch.setattr(kv_a, "take", take_and_pause)
-    monkeypatch.setattr(LaunchStore, "state_was_used", state_was_used_then_go_on)
+    monkeypatch.setattr(kv_a, "take_once", take_and_pause)
+    monkeypatch.setattr(LaunchStore, "launch_facts", read_facts_then_go_on)
     client_a = app_a.test_client()
     started = login(client_a, platform)
     client_b = _same_browser(client_a, app_b)
@@ -556,7 +557,11 @@ def test_twin_arriving_while_the_state_is_consumed_is_reported_as_a_replay(
     results["b"] = post_launch(client_b, token, started.state)
     worker.join(timeout=30)
     _accepted(results["a"])
-    assert_refused(results["b"], "state_replayed", caplog, "already been used")
+    # A replay (of the id_token, the first thing checked, which A consumed in the same step
+    # as the state), never "unknown or expired state".
+    refusal = refusal_of(results["b"])
+    assert refusal.code in {"id_token_replayed", "state_replayed"}, refusal
+    assert_refused(results["b"], refusal.code, caplog, "already been used")
 
 
 # -- platform keys (JWKS) -----------------------------------------------------------------------

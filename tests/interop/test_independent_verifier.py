@@ -268,3 +268,61 @@ def test_a_revoked_issuer_key_stops_counting_and_the_reissued_copy_verifies(
     assert "withdrew the key that signed this copy" in report["reason"]
     assert "(Backup drive lost)" in report["reason"]
     assert f"the valid copy is at {seeded.url('/credentials/')}" in report["reason"]
+
+
+FRENCH_TEXTS = {
+    "title": "Fondements de la programmation",
+    "short_description": "Écrire et déboguer de petits programmes.",
+    "learning_outcomes": ["Écrire un programme qui lit une entrée.",
+                          "Corriger un défaut de façon méthodique."],
+    "assessment_method": "Tâches pratiques observées.",
+}
+
+
+def test_a_french_credential_is_issued_in_french_verifies_and_reads_in_english_too(
+        seeded: Seeded) -> None:
+    """Issue 10's acceptance: a credential defined with French texts, issued to a learner
+    whose launches are in French, states its language, verifies independently, and its
+    public page (and the achievement's English edition) can be read in English."""
+    app = seeded.server.app
+    with app.app_context(), session_scope(app) as session:
+        earned = earn(session, email="amelie@example.edu", code="PROG-FR", locale="fr-CA",
+                      translations={"fr": FRENCH_TEXTS}, **CREDIT)
+        issuing.issue_for_award(session, earned.award, vault=vault_of(app),
+                                base_url=seeded.server.url)
+        seeded.public_ids["french"] = public_id = earned.award.public_id
+        english_title = earned.version.title
+    credential = json.loads(_get(seeded, f"/credentials/{public_id}",
+                                 "application/ld+json").text)
+    achievement = credential["credentialSubject"]["achievement"]
+    assert achievement["inLanguage"] == "fr-CA"
+    assert credential["name"] == achievement["name"] == "Fondements de la programmation"
+    assert achievement["description"] == "Écrire et déboguer de petits programmes."
+    narrative = achievement["criteria"]["narrative"]
+    assert "Résultats d'apprentissage :" in narrative
+    assert "1. Écrire un programme qui lit une entrée." in narrative
+    assert "Heures d'apprentissage théoriques : 21." in narrative
+    assert "Mode de prestation : En ligne, asynchrone; En personne." in narrative
+    # The English edition of the same achievement, in standard OB 3.0 terms (Related).
+    assert achievement["related"] == [{
+        "id": achievement["id"] + "?lang=en", "type": ["Related"], "inLanguage": "en",
+        "version": achievement["version"]}]
+
+    # The badge pictures (shown, and baked into the downloads) are French too.
+    svg = _get(seeded, f"/credentials/{public_id}/image.svg").text
+    assert 'lang="fr-CA"' in svg and "MICROCERTIFICATION" in svg and "Fondements" in svg
+
+    results = independent_verify(_forms(seeded, "french"), seeded.server)
+    for name, result in results.items():
+        assert result["verified"] is True, (name, result["errors"])
+
+    english_page = _get(seeded, f"/credentials/{public_id}?lang=en", "text/html").text
+    assert '<html lang="en"' in english_page and english_title in english_page
+    french_page = _get(seeded, f"/credentials/{public_id}?lang=fr", "text/html").text
+    assert '<html lang="fr-CA"' in french_page
+    assert "Fondements de la programmation" in french_page
+    edition = _get(seeded, achievement["related"][0]["id"].removeprefix(seeded.server.url),
+                   "text/html").text
+    assert english_title in edition
+    assert '<h1 id="credential-title">Fondements de la programmation</h1>' in french_page
+    assert f'<h1 id="credential-title">{english_title}</h1>' in english_page

@@ -152,8 +152,9 @@ def kv_keys(app: Flask) -> set[str]:
 
 def one_time_keys(app: Flask) -> set[str]:
     """Keys a launch may write: logins, nonces, used markers, launch sessions (not the
-    JWKS cache, which a refused launch may legitimately fill)."""
-    return {k for k in kv_keys(app) if not k.startswith("jwks")}
+    JWKS cache, which a refused launch may legitimately fill, nor the registry cache's
+    version token, which any request may start)."""
+    return {k for k in kv_keys(app) if not k.startswith(("jwks", "registry-version"))}
 
 
 @dataclass(frozen=True)

@@ -90,7 +90,7 @@ def publish(campus: Campus, code: str, required: tuple[str, ...] = ("VAR", "LOOP
 def earn(db: Session, *, campus: Campus | None = None, code: str | None = None,
          required: tuple[str, ...] = ("VAR", "LOOP"), email: str = "",
          sourcedid: str = "", sub: str | None = None, course: Context | None = None,
-         awarded_days_ago: int | None = None, evidence_url: str = "",
+         awarded_days_ago: int | None = None, evidence_url: str = "", locale: str = "",
          **content: Any) -> Earned:
     """A learner in a for-credit course who passed every required skill: the engine awards
     the credential (the award is returned, not yet issued)."""
@@ -100,7 +100,7 @@ def earn(db: Session, *, campus: Campus | None = None, code: str | None = None,
     course = course or campus.course(f"CS{n}", "for-credit")
     campus.offer(course, version)
     learner = campus.learner(sub or f"learner-{n}", course, email=email, sourcedid=sourcedid,
-                             name=f"Learner {n}")
+                             name=f"Learner {n}", locale=locale)
     award = None
     for skill in required:
         result = record(db, course, learner, campus.skill(skill), evidence_url=evidence_url)

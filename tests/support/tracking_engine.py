@@ -63,7 +63,8 @@ class Lms:
 
     def launch(self, db: Session, *, sub: str, context_id: str, title: str = "",
                roles: tuple[str, ...] = LEARNER_ROLES, kind: str | None = None,
-               email: str = "", sourcedid: str = "", name: str = "") -> tuple[
+               email: str = "", sourcedid: str = "", name: str = "",
+               locale: str = "") -> tuple[
                    LearnerAccount, Context]:
         """A launch as ``complete_launch`` records it (account, person, context, roster,
         identity proposals)."""
@@ -75,7 +76,7 @@ class Lms:
             name=name or f"Learner {sub}", email=email, lis_person_sourcedid=sourcedid,
             context_id=context_id, context_title=title or f"Course {context_id}",
             resource_link_id=f"link-{context_id}",
-            custom={"context_kind": kind} if kind else {})
+            custom={"context_kind": kind} if kind else {}, locale=locale)
         record = record_launch(db, launch)
         note_launch(db, launch, account_id=record.account_id, context_pk=record.context_pk)
         db.flush()

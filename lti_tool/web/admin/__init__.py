@@ -25,6 +25,7 @@ from lti_tool.web.admin import (  # noqa: F401 - importing registers the routes
     identity,
     import_export,
     institution,
+    occupations,
     plar,
     platforms,
     reviews,

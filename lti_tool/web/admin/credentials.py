@@ -98,7 +98,7 @@ def _credential_form_page(status: int, *, staff: Staff, form: dict[str, Any],
                                               per_page=forms.PICKER_PER_PAGE, exclude=chosen)
     return render("admin/credential_form.html", status, form=form, version=version,
                   errors=errors, conflict=conflict, row_version=row_version,
-                  summary=error_summary(errors, lambda n: forms.CREDENTIAL_LABELS.get(n, "Form")),
+                  summary=error_summary(errors, forms.credential_error_label),
                   has_skills=bool(chosen) or _has_skills(staff.session, staff.issuer.id),
                   chosen_skills=by_code, skill_results=results, skill_q=query,
                   picker_used=picker_used,
@@ -347,7 +347,7 @@ def credential_diff(credential_id: int) -> ResponseReturnValue:
         raise NotFound("No such version of this micro-credential.")
     older, newer = (by_number[a], by_number[b]) if a <= b else (by_number[b], by_number[a])
     changes = [] if a == b else catalog_service.version_diff(older, newer)
-    rows = [(forms.CREDENTIAL_LABELS.get(c.field, c.field),
+    rows = [(forms.credential_error_label(c.field),
              _diff_value(c.field, c.before, c.after), _diff_value(c.field, c.after, c.before))
             for c in changes]
     return render("admin/diff.html", credential=credential, versions=credential.versions,

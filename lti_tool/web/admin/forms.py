@@ -17,7 +17,13 @@ from typing import Any
 from werkzeug.datastructures import MultiDict
 
 from lti_tool.domain.catalog import LENSES, EarningRule, RubricCriterion
-from lti_tool.domain.catalog_schemas import AlignmentSchema
+from lti_tool.domain.catalog_schemas import (
+    ISSUER_TEXT_FIELDS,
+    SKILL_TEXT_FIELDS,
+    VERSION_LIST_FIELDS,
+    VERSION_TEXT_FIELDS,
+    AlignmentSchema,
+)
 
 MAX_ALIGNMENT_ROWS = 20
 BLANK_ALIGNMENT_ROWS = 2
@@ -160,6 +166,70 @@ def _item_errors(errors: Errors, field: str, key: str, messages: list[str],
                                          for m in messages)
 
 
+# -- French texts (fields "fr-<name>" beside the English "<name>") -------------------------
+FRENCH_PREFIX = "fr-"
+
+
+def _french_form(values: Mapping[str, Any], text_fields: Iterable[str],
+                 list_fields: Iterable[str] = ()) -> dict[str, str]:
+    """The French fields of a form from an object's ``translations`` (lists one per line)."""
+    translations = values.get("translations") or {}
+    french = translations.get("fr") if isinstance(translations, Mapping) else None
+    french = french if isinstance(french, Mapping) else {}
+    form = {f: str(french.get(f) or "") for f in text_fields}
+    for f in list_fields:
+        items = french.get(f)
+        form[f] = "\n".join(str(i) for i in items) if isinstance(items, list) else ""
+    return form
+
+
+def _french_from_post(posted: MultiDict[str, str], names: Iterable[str]) -> dict[str, str]:
+    return {f: _clean(posted.get(FRENCH_PREFIX + f, "")) for f in names}
+
+
+def _french_input(french: Mapping[str, str], text_fields: Iterable[str],
+                  list_fields: Iterable[str] = ()) -> dict[str, Any]:
+    """``{"fr": {...}}`` with the filled French fields ({} when none is)."""
+    texts: dict[str, Any] = {f: french[f] for f in text_fields if french.get(f)}
+    for f in list_fields:
+        if french.get(f):
+            texts[f] = _lines(french[f])
+    return {"fr": texts} if texts else {}
+
+
+def _french_error(key: str) -> tuple[str, str] | None:
+    """``translations.fr.title`` (or ``translations.fr.learning_outcomes.2``) → ("fr-title",
+    the rest after the field); None for any other key."""
+    parts = key.split(".")
+    if len(parts) >= 3 and parts[0] == "translations" and parts[1] == "fr":
+        return FRENCH_PREFIX + parts[2], ".".join(parts[3:])
+    if len(parts) >= 2 and parts[0] == "translations":
+        return "_form", ""
+    return None
+
+
+def french_label(name: str, labels: Mapping[str, str]) -> str | None:
+    """The error summary's label of a French field ("Title (French)"), None otherwise."""
+    if name.startswith(FRENCH_PREFIX):
+        return f"{labels.get(name[len(FRENCH_PREFIX):], name)} (French)"
+    return None
+
+
+def _french_errors(errors: Errors, key: str, messages: list[str]) -> bool:
+    """Put the messages of a French field's error under its form name; False if ``key`` is
+    not about a French text."""
+    found = _french_error(key)
+    if found is None:
+        return False
+    name, rest = found
+    field = name[len(FRENCH_PREFIX):]
+    index = rest.split(".", 1)[0]
+    prefix = f"Line {int(index) + 1}: " if index.isdigit() else ""
+    errors.setdefault(name, []).extend(prefix + friendly(field, m, item=bool(prefix))
+                                       for m in messages)
+    return True
+
+
 # -- skills -------------------------------------------------------------------------------
 def skill_form(values: Mapping[str, Any] | None = None) -> dict[str, Any]:
     """The form's values from a skill's dict (``skill_as_dict``) or blank."""
@@ -168,6 +238,7 @@ def skill_form(values: Mapping[str, Any] | None = None) -> dict[str, Any]:
         "code": values.get("code", ""), "name": values.get("name", ""),
         "description": values.get("description", ""), "criteria": values.get("criteria", ""),
         "tags": ", ".join(values.get("tags") or []),
+        "fr": _french_form(values, SKILL_TEXT_FIELDS),
     }
     rows = [{f: str(a.get(f) or "") for f in ALIGNMENT_FIELDS}
             for a in values.get("alignments") or []]
@@ -179,6 +250,7 @@ def skill_form(values: Mapping[str, Any] | None = None) -> dict[str, Any]:
 def skill_form_from_post(posted: MultiDict[str, str]) -> dict[str, Any]:
     form: dict[str, Any] = {k: _clean(posted.get(k, "")) for k in
                             ("code", "name", "description", "criteria", "tags")}
+    form["fr"] = _french_from_post(posted, SKILL_TEXT_FIELDS)
     rows = []
     for i in range(MAX_ALIGNMENT_ROWS + BLANK_ALIGNMENT_ROWS):
         row = {f: _clean(posted.get(f"alignments-{i}-{f}", "")) for f in ALIGNMENT_FIELDS}
@@ -206,6 +278,7 @@ def skill_input(form: Mapping[str, Any]) -> dict[str, Any]:
             _put(item, f, row[f])
         alignments.append(item)
     data["alignments"] = alignments
+    data["translations"] = _french_input(form.get("fr") or {}, SKILL_TEXT_FIELDS)
     return data
 
 
@@ -213,6 +286,8 @@ def skill_errors(raw: Errors) -> Errors:
     errors: Errors = {}
     for key, messages in raw.items():
         parts = key.split(".")
+        if _french_errors(errors, key, messages):
+            continue
         if parts[0] == "alignments" and len(parts) >= 3 and parts[1].isdigit():
             name = f"alignments-{parts[1]}-{parts[2]}"
             errors.setdefault(name, []).extend(friendly(parts[2], m) for m in messages)
@@ -229,7 +304,7 @@ def skill_error_label(name: str) -> str:
     if name.startswith("alignments-"):
         _, row, field = name.split("-", 2)
         return f"Alignment {int(row) + 1}: {ALIGNMENT_LABELS.get(field, field)}"
-    return SKILL_LABELS.get(name, name)
+    return french_label(name, SKILL_LABELS) or SKILL_LABELS.get(name, name)
 
 
 # -- micro-credentials --------------------------------------------------------------------
@@ -257,6 +332,7 @@ def credential_form(values: Mapping[str, Any] | None = None) -> dict[str, Any]:
         value = values.get(key)
         form[key] = "" if value is None else str(value)
     form["optional_min"] = str(values.get("optional_min") or 0)
+    form["fr"] = _french_form(values, VERSION_TEXT_FIELDS, VERSION_LIST_FIELDS)
     return form
 
 
@@ -268,6 +344,7 @@ def credential_form_from_post(posted: MultiDict[str, str]) -> dict[str, Any]:
     for key in _CREDENTIAL_LISTS:
         form[key] = [_clean(v) for v in posted.getlist(key) if _clean(v)]
     form["credit_bearing"] = posted.get("credit_bearing") in ("1", "on", "true", "yes")
+    form["fr"] = _french_from_post(posted, (*VERSION_TEXT_FIELDS, *VERSION_LIST_FIELDS))
     return form
 
 
@@ -292,6 +369,9 @@ def credential_input(form: Mapping[str, Any]) -> dict[str, Any]:
     data["credit_value"] = form["credit_value"].replace(",", ".") or None
     data["expiry_months"] = _number(form["expiry_months"]) if form["expiry_months"] else None
     data["optional_min"] = _number(form["optional_min"]) if form["optional_min"] else 0
+    french = _french_input(form.get("fr") or {}, VERSION_TEXT_FIELDS, VERSION_LIST_FIELDS)
+    if french:
+        data["translations"] = french
     return data
 
 
@@ -322,6 +402,8 @@ def credential_errors(raw: Errors, form: Mapping[str, Any] | None = None) -> Err
              "languages": "Language", "tags": "Tag", "required_skills": "Skill",
              "optional_skills": "Skill", "delivery_modes": "Choice", "allowed_routes": "Choice"}
     for key, messages in raw.items():
+        if _french_errors(errors, key, messages):
+            continue
         field = key.split(".", 1)[0]
         if field == "skills":
             field = "required_skills"
@@ -335,8 +417,15 @@ def credential_errors(raw: Errors, form: Mapping[str, Any] | None = None) -> Err
         for field, messages in credential_cross_checks(form).items():
             if field not in errors:
                 errors[field] = messages
-    ordered = {k: errors[k] for k in CREDENTIAL_LABELS if k in errors}
+    # Top-down as in the form: each French field right after its English one.
+    names = [n for k in CREDENTIAL_LABELS for n in (k, FRENCH_PREFIX + k)]
+    ordered = {k: errors[k] for k in names if k in errors}
     return {**ordered, **{k: v for k, v in errors.items() if k not in ordered}}
+
+
+def credential_error_label(name: str) -> str:
+    """The label of a form field (or a diff row's field) for the error summary."""
+    return french_label(name, CREDENTIAL_LABELS) or CREDENTIAL_LABELS.get(name, "Form")
 
 
 # -- issuer profile -----------------------------------------------------------------------
@@ -345,14 +434,18 @@ ISSUER_FIELDS = ("name", "url", "email", "image_url", "description")
 
 def issuer_form(values: Mapping[str, Any] | None = None) -> dict[str, Any]:
     values = values or {}
-    form = {k: str(values.get(k) or "") for k in ISSUER_FIELDS}
+    form: dict[str, Any] = {k: str(values.get(k) or "") for k in ISSUER_FIELDS}
     form["languages"] = ", ".join(values.get("languages") or ["en"])
     form["slug"] = str(values.get("slug") or "")
+    form["fr"] = _french_form(values, ISSUER_TEXT_FIELDS)
     return form
 
 
 def issuer_form_from_post(posted: MultiDict[str, str]) -> dict[str, Any]:
-    return {k: _clean(posted.get(k, "")) for k in (*ISSUER_FIELDS, "languages", "slug")}
+    form: dict[str, Any] = {k: _clean(posted.get(k, ""))
+                            for k in (*ISSUER_FIELDS, "languages", "slug")}
+    form["fr"] = _french_from_post(posted, ISSUER_TEXT_FIELDS)
+    return form
 
 
 def issuer_input(form: Mapping[str, Any]) -> dict[str, Any]:
@@ -362,7 +455,12 @@ def issuer_input(form: Mapping[str, Any]) -> dict[str, Any]:
     languages = _commas(form["languages"])
     if languages:
         data["languages"] = languages
+    data["translations"] = _french_input(form.get("fr") or {}, ISSUER_TEXT_FIELDS)
     return data
+
+
+def issuer_error_label(name: str) -> str | None:
+    return french_label(name, ISSUER_LABELS) or ISSUER_LABELS.get(name)
 
 
 def slug_ok(slug: str) -> bool:
@@ -372,6 +470,8 @@ def slug_ok(slug: str) -> bool:
 def issuer_errors(raw: Errors) -> Errors:
     errors: Errors = {}
     for key, messages in raw.items():
+        if _french_errors(errors, key, messages):
+            continue
         field = key.split(".", 1)[0]
         if "." in key and field == "languages":
             _item_errors(errors, field, key, messages, "Language")

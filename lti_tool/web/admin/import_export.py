@@ -40,7 +40,10 @@ def export_skills() -> ResponseReturnValue:
     from lti_tool.services import catalog_io
 
     staff = current_staff()
-    text = catalog_io.export_skills_csv(staff.session, staff.actor)
+    # ?separator=semicolon: the form a spreadsheet in a French locale opens into columns.
+    semicolon = request.args.get("separator") == "semicolon"
+    text = catalog_io.export_skills_csv(staff.session, staff.actor,
+                                        delimiter=";" if semicolon else ",")
     response = make_response(text)
     response.headers["Content-Type"] = "text/csv; charset=utf-8"
     response.headers["Content-Disposition"] = (

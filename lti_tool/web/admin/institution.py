@@ -79,12 +79,12 @@ def setup() -> ResponseReturnValue:
         if "slug" not in errors and not forms.slug_ok(form["slug"]):
             errors["slug"] = ["Use 1-64 letters, digits or '-'."]
         return render("admin/setup.html", 422, form=form, errors=errors,
-                      summary=error_summary(errors, forms.ISSUER_LABELS.get))
+                      summary=error_summary(errors, forms.issuer_error_label))
     except Conflict as exc:
         session.rollback()
         errors = {"slug": [exc.public_message]}
         return render("admin/setup.html", 422, form=form, errors=errors,
-                      summary=error_summary(errors, forms.ISSUER_LABELS.get))
+                      summary=error_summary(errors, forms.issuer_error_label))
     session.commit()
     return go("admin.home", "issuer_created")
 
@@ -95,7 +95,8 @@ def issuer_profile() -> ResponseReturnValue:
     issuer = staff.issuer
     form = forms.issuer_form({"name": issuer.name, "url": issuer.url, "email": issuer.email,
                               "image_url": issuer.image_url, "description": issuer.description,
-                              "languages": issuer.languages, "slug": issuer.slug})
+                              "languages": issuer.languages, "slug": issuer.slug,
+                              "translations": issuer.translations or {}})
     row_version = issuer.row_version
     if request.method == "POST":
         check_csrf(staff.current)
@@ -109,7 +110,7 @@ def issuer_profile() -> ResponseReturnValue:
             staff.session.rollback()
             errors = forms.issuer_errors(exc.errors)
             return render("admin/issuer.html", 422, form=form, errors=errors,
-                          summary=error_summary(errors, forms.ISSUER_LABELS.get),
+                          summary=error_summary(errors, forms.issuer_error_label),
                           row_version=row_version)
         except Conflict as exc:
             staff.session.rollback()

@@ -24,7 +24,12 @@ from lti_tool.domain.catalog import (
     Scope,
     allowed_actions,
 )
-from lti_tool.domain.catalog_schemas import CredentialInputSchema, first_errors
+from lti_tool.domain.catalog_schemas import (
+    CredentialInputSchema,
+    IssuerTranslationsSchema,
+    SkillTranslationsSchema,
+    first_errors,
+)
 from lti_tool.errors import Conflict, ValidationFailed
 from lti_tool.extensions import db_session
 from lti_tool.models import CredentialVersion, Issuer, MicroCredential, Review, Skill
@@ -63,6 +68,7 @@ CONTENT_FIELDS = tuple(CredentialInputSchema().fields)
 # -- serialisation --------------------------------------------------------------------------------
 def skill_out(skill: Skill) -> dict[str, Any]:
     result: dict[str, Any] = S.dump(S.SkillSchema, skill)
+    result["translations"] = S.dump(SkillTranslationsSchema, skill.translations or {})
     return result
 
 
@@ -73,7 +79,9 @@ def summary_out(version: CredentialVersion) -> dict[str, Any]:
             "short_description": version.short_description,
             "notional_hours": version.notional_hours, "credit_bearing": version.credit_bearing,
             "field_of_study": version.field_of_study, "row_version": version.row_version,
-            "updated_at": version.updated_at}
+            "updated_at": version.updated_at, "translations": {
+                lang: {k: texts[k] for k in ("title", "short_description") if texts.get(k)}
+                for lang, texts in (version.content.get("translations") or {}).items()}}
     result: dict[str, Any] = S.dump(S.VersionSummarySchema, data)
     return result
 
@@ -114,6 +122,7 @@ def review_out(review: Review) -> dict[str, Any]:
 
 def issuer_out(issuer: Issuer) -> dict[str, Any]:
     result: dict[str, Any] = S.dump(S.IssuerSchema, issuer)
+    result["translations"] = S.dump(IssuerTranslationsSchema, issuer.translations or {})
     return result
 
 
@@ -316,7 +325,9 @@ def import_catalog() -> ResponseReturnValue:
 @bp.get("/skills.csv")
 @needs(Scope.CATALOG_READ)
 def export_skills_csv() -> ResponseReturnValue:
-    text = catalog_io.export_skills_csv(db_session(), actor())
+    separator = load_query(S.CsvExportQuerySchema())["separator"]
+    text = catalog_io.export_skills_csv(db_session(), actor(),
+                                        delimiter=";" if separator == "semicolon" else ",")
     tag = digest(text)
     if request.if_none_match.contains_weak(tag):
         response = current_app.response_class(status=304)

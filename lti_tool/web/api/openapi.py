@@ -412,8 +412,10 @@ def _import_export_paths(b: Builder, read: str, write: str) -> None:
           ok={"200": report, "422": problems}, errors=["413", "415"],
           description="Everything is validated first; on any problem nothing is applied.")
     b.add("/api/v1/skills.csv", "get", summary="Export skills as CSV", tag="catalog",
-          scope=read, params=[IF_NONE_MATCH],
-          ok={"200": {"description": "One skill per row, with a header row.",
+          scope=read, params=[IF_NONE_MATCH, *b.query_params(S.CsvExportQuerySchema)],
+          ok={"200": {"description": "One skill per row, with a header row; the French "
+                                     "texts in the name_fr, description_fr and criteria_fr "
+                                     "columns.",
                       "headers": {"ETag": {"schema": {"type": "string"}}},
                       "content": {"text/csv": {"schema": csv_text}}}}, errors=["304"])
     b.add("/api/v1/skills.csv", "post", summary="Import skills from CSV", tag="catalog",
@@ -421,7 +423,9 @@ def _import_export_paths(b: Builder, read: str, write: str) -> None:
           body={"required": True, "content": {"text/csv": {"schema": csv_text}}},
           ok={"200": report, "422": problems}, errors=["413", "415"],
           description="Creates or updates skills by code. Everything is validated first; on "
-                      "any problem nothing is applied.")
+                      "any problem nothing is applied. The separator (comma, semicolon or "
+                      "tab) is found from the header row; the text may be UTF-8 (with or "
+                      "without a byte-order mark) or Windows-1252.")
 
 
 def _tracking_paths(b: Builder) -> None:

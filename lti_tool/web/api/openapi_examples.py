@@ -18,7 +18,12 @@ SKILL_INPUT: dict[str, Any] = {"code": "PY-VAR", "name": "Variables and types",
                "description": "Declares and uses variables of the right type.",
                "criteria": "Writes a program whose variables hold the right types, and "
                            "explains each choice.",
-               "alignments": [ALIGNMENT], "tags": ["python", "programming"]}
+               "alignments": [ALIGNMENT], "tags": ["python", "programming"],
+               "translations": {"fr": {
+                   "name": "Variables et types",
+                   "description": "Déclare et utilise des variables du bon type.",
+                   "criteria": "Écrit un programme dont les variables ont les bons types, "
+                               "et explique chaque choix."}}}
 SKILL: dict[str, Any] = {"id": 12, **SKILL_INPUT, "row_version": 3, "created_at": WHEN,
                          "updated_at": LATER}
 CREDENTIAL_INPUT: dict[str, Any] = {
@@ -38,18 +43,32 @@ CREDENTIAL_INPUT: dict[str, Any] = {
     "image_alt": "A blue hexagon with a Python logo", "expiry_months": 24,
     "languages": ["en", "fr"], "required_skills": ["PY-VAR", "PY-FLOW", "PY-FUNC"],
     "optional_skills": ["PY-TEST", "PY-DEBUG"], "optional_min": 1,
-    "allowed_routes": ["integrated", "stand_alone"], "tags": ["python"]}
+    "allowed_routes": ["integrated", "stand_alone"], "tags": ["python"],
+    "translations": {"fr": {
+        "title": "Notions fondamentales de Python",
+        "short_description": "Écrire, tester et déboguer de petits programmes Python.",
+        "learning_outcomes": ["Écrire des programmes avec des variables et des types",
+                              "Utiliser des structures de contrôle",
+                              "Écrire et appeler des fonctions"],
+        "assessment_method": "Chaque compétence est démontrée dans une courte tâche de "
+                             "programmation.",
+        "credit_system": "Heures-crédits collégiales de l'Ontario",
+        "field_of_study": "Informatique", "level": "Initiation"}}}
 VERSION_SUMMARY: dict[str, Any] = {"id": 41, "credential_id": 7, "code": "PY-FUND", "version": 2,
                    "state": "published", "title": "Python Programming Fundamentals",
                    "short_description": "Write, test and debug small Python programs.",
                    "notional_hours": "37.5", "credit_bearing": True,
                    "field_of_study": "Computer science", "row_version": 5,
-                   "updated_at": LATER}
+                   "updated_at": LATER, "translations": {"fr": {
+                       "title": "Notions fondamentales de Python",
+                       "short_description": "Écrire, tester et déboguer de petits "
+                                            "programmes Python."}}}
 VERSION: dict[str, Any] = {"id": 41, "credential_id": 7, "code": "PY-FUND", "version": 2,
            "state": "published", "allowed_actions": ["retire"], "row_version": 5,
            "author_name": "Avery Admin", "content": CREDENTIAL_INPUT,
            "skills": [{"code": "PY-VAR", "name": "Variables and types",
-                       "requirement": "required"},
+                       "requirement": "required",
+                       "translations": {"fr": {"name": "Variables et types"}}},
                       {"code": "PY-TEST", "name": "Testing", "requirement": "optional"}],
            "earning_rule": "To earn it, demonstrate Variables and types, Control flow and "
                            "Functions and at least 1 of Testing or Debugging.",
@@ -72,6 +91,8 @@ REVIEW: dict[str, Any] = {
 ISSUER: dict[str, Any] = {"id": 1, "slug": "lakeshore", "name": "Lakeshore College",
           "url": "https://www.lakeshore.example.edu", "email": "registrar@lakeshore.example.edu",
           "image_url": "", "description": "A public college.", "languages": ["en", "fr"],
+          "translations": {"fr": {"name": "Collège Lakeshore",
+                                  "description": "Un collège public."}},
           "row_version": 2, "updated_at": WHEN}
 DEMO_REF: dict[str, Any] = {"id": 901, "skill_code": "PY-VAR", "outcome": "pass",
                             "demonstrated_at": WHEN}
@@ -161,6 +182,12 @@ COMPONENTS: dict[str, Any] = {
              "changes": [{"field": "title", "before": "Python Basics",
                           "after": "Python Programming Fundamentals"}]},
     "Issuer": ISSUER,
+    "SkillTexts": SKILL_INPUT["translations"]["fr"],
+    "SkillTranslations": SKILL_INPUT["translations"],
+    "CredentialTexts": CREDENTIAL_INPUT["translations"]["fr"],
+    "CredentialTranslations": CREDENTIAL_INPUT["translations"],
+    "IssuerTexts": ISSUER["translations"]["fr"],
+    "IssuerTranslations": ISSUER["translations"],
     "ImportProblem": {"where": "skills[3].code", "field": "code",
                       "message": "use 1-64 letters, digits, '.', '_' or '-'"},
     "ImportChange": IMPORT_REPORT["changes"][0],
@@ -211,10 +238,11 @@ CSV_DEMONSTRATIONS = ("learner,skill_code,outcome,date,evidence_url,method,note\
                       "in_course_assignment,\r\n"
                       "3,PY-FLOW,fail,2026-03-14,,observation,Loop ends one step early.\r\n")
 CSV_SKILLS = ("code,name,description,criteria,tags,alignment_framework,alignment_url,"
-              "alignment_code,alignment_name,alignment_type\r\n"
+              "alignment_code,alignment_name,alignment_type,name_fr,description_fr,"
+              "criteria_fr\r\n"
               "PY-VAR,Variables and types,Declares and uses variables.,,python;programming,"
               "ESCO,http://data.europa.eu/esco/skill/py-var,S1.2.3,use Python variables,"
-              "ESCO\r\n")
+              "ESCO,Variables et types,Déclare et utilise des variables.,\r\n")
 CATALOG_DOCUMENT: dict[str, Any] = {"format": "microcred-catalog", "format_version": 1,
                     "exported_at": WHEN, "issuer": {"slug": "lakeshore",
                                                     "name": "Lakeshore College"},

@@ -23,12 +23,19 @@ from lti_tool.domain.catalog_schemas import (
     CODE_RE,
     AlignmentSchema,
     CredentialInputSchema,
+    CredentialTranslationsSchema,
     CriterionScoreSchema,
+    IssuerTranslationsSchema,
     ReviewInputSchema,
     SkillInputSchema,
+    SkillTranslationsSchema,
     StrictSchema,
     Text,
 )
+
+FRENCH_TEXTS = ("Texts in other languages: {\"fr\": {...}} with the French text of each "
+                "field that has one (the English text is the field itself). A field without "
+                "a French text falls back to English.")
 
 MAX_PAGE = 100_000
 MAX_PER_PAGE = 100
@@ -80,6 +87,16 @@ class ImportQuerySchema(Schema):
         "description": "Validate only: report what would change and apply nothing."})
 
 
+class CsvExportQuerySchema(Schema):
+    class Meta:
+        unknown = EXCLUDE
+
+    separator = fields.String(load_default="comma", validate=validate.OneOf(
+        ["comma", "semicolon"]), metadata={
+        "description": "comma (default, UTF-8), or semicolon: what spreadsheets in a French "
+                       "locale open straight into columns (UTF-8 with a byte-order mark)."})
+
+
 # -- request bodies ---------------------------------------------------------------------------
 class SkillUpdateSchema(SkillInputSchema):
     """A skill's full replacement (PUT)."""
@@ -116,6 +133,8 @@ class SkillSchema(Schema):
     criteria = fields.String(required=True)
     alignments = fields.List(fields.Nested(AlignmentSchema), required=True)
     tags = fields.List(fields.String(), required=True)
+    translations = fields.Nested(SkillTranslationsSchema, required=True,
+                                 metadata={"description": FRENCH_TEXTS})
     row_version = fields.Integer(required=True)
     created_at = fields.DateTime(required=True)
     updated_at = fields.DateTime(required=True)
@@ -142,6 +161,9 @@ class VersionSummarySchema(Schema):
     notional_hours = fields.Decimal(required=True, as_string=True, places=1)
     credit_bearing = fields.Boolean(required=True)
     field_of_study = fields.String(required=True)
+    translations = fields.Nested(CredentialTranslationsSchema, required=True, metadata={
+        "description": "The French title and short description, when there are: " +
+                       FRENCH_TEXTS})
     row_version = fields.Integer(required=True)
     updated_at = fields.DateTime(required=True)
 
@@ -154,6 +176,9 @@ class VersionSkillSchema(Schema):
     code = fields.String(required=True)
     name = fields.String(required=True)
     requirement = fields.String(required=True, validate=validate.OneOf(["required", "optional"]))
+    translations = fields.Nested(SkillTranslationsSchema, metadata={
+        "description": "The skill's French texts (as frozen with the version). " +
+                       FRENCH_TEXTS})
 
 
 class VersionSchema(Schema):
@@ -257,7 +282,10 @@ class IssuerSchema(Schema):
     email = fields.Email(required=True)
     image_url = fields.String(required=True)
     description = fields.String(required=True)
-    languages = fields.List(fields.String(), required=True)
+    languages = fields.List(fields.String(), required=True, metadata={
+        "description": "The languages the issuer publishes its catalog and credentials in."})
+    translations = fields.Nested(IssuerTranslationsSchema, required=True,
+                                 metadata={"description": FRENCH_TEXTS})
     row_version = fields.Integer(required=True)
     updated_at = fields.DateTime(required=True)
 

@@ -14,8 +14,12 @@ from flask.typing import ResponseReturnValue
 from werkzeug.wrappers import Response
 
 from lti_tool.domain.catalog import label
+from lti_tool.domain.catalog_schemas import ISSUER_TEXT_FIELDS
+from lti_tool.domain.texts import LocalText, localized, localized_view
 from lti_tool.extensions import db_session
+from lti_tool.i18n import current_locale, sort_key
 from lti_tool.services import public_catalog as public
+from lti_tool.services.catalog import localized_version
 
 bp = Blueprint("public_catalog", __name__, url_prefix="/c")
 
@@ -54,6 +58,20 @@ def _languages(codes: list[str]) -> list[str]:
     return [LANGUAGE_NAMES.get(code.split("-")[0], code) for code in codes]
 
 
+def _issuer_view(issuer: dict[str, Any], locale: str) -> dict[str, Any]:
+    """The issuer's JSON with its name and description in the page's language."""
+    return localized_view(issuer, locale, ISSUER_TEXT_FIELDS)
+
+
+def _paragraphs(data: dict[str, Any]) -> list[LocalText]:
+    """The long description's paragraphs in the page's language (each marked when the
+    French text is missing and the English one is shown)."""
+    text = localized(str(data.get("long_description") or ""), data.get("translations") or {},
+                     "long_description", current_locale())
+    return [LocalText(p.strip(), text.lang, text.fallback)
+            for p in text.text.split("\n\n") if p.strip()]
+
+
 def _page_model(data: dict[str, Any]) -> dict[str, Any]:
     """Display values derived from the JSON description (so HTML and JSON never differ)."""
     return {
@@ -62,8 +80,7 @@ def _page_model(data: dict[str, Any]) -> dict[str, Any]:
         "delivery_modes": [label(m) for m in data.get("delivery_modes", [])],
         "routes": [label(r) for r in data.get("allowed_routes", [])],
         "languages": _languages(list(data.get("languages", []))),
-        "paragraphs": [p.strip() for p in str(data.get("long_description", "")).split("\n\n")
-                       if p.strip()],
+        "paragraphs": _paragraphs(data),
     }
 
 
@@ -75,7 +92,13 @@ def catalog(issuer_slug: str) -> ResponseReturnValue:
     data = public.catalog_json(issuer, versions, _base_url())
     if _wants_json():
         return _conditional(jsonify(data))
-    html = render_template("public/catalog.html", data=data, issuer=data["issuer"],
+    locale = current_locale()
+    shown = {**data, "credentials": [
+        localized_view(item, locale, ("title", "short_description"))
+        for item in data["credentials"]]}
+    shown["credentials"].sort(key=lambda item: sort_key(str(item["title"])))
+    html = render_template("public/catalog.html", data=shown,
+                           issuer=_issuer_view(data["issuer"], locale),
                            canonical=data["issuer"]["catalog_url"], date=_date,
                            versions=versions)
     return _conditional(Response(html, mimetype="text/html"))
@@ -87,8 +110,10 @@ def _credential(issuer_slug: str, code: str, number: int | None) -> Response:
     data = public.description_json(found, _base_url())
     if _wants_json():
         return _conditional(jsonify(data))
-    html = render_template("public/credential.html", c=data, page=_page_model(data),
-                           issuer=data["issuer"], found=found, date=_date,
+    locale = current_locale()
+    html = render_template("public/credential.html", c=localized_version(data, locale),
+                           page=_page_model(data),
+                           issuer=_issuer_view(data["issuer"], locale), found=found, date=_date,
                            canonical=data["url"] if number is None else data["id"])
     return _conditional(Response(html, mimetype="text/html"))
 

@@ -44,8 +44,11 @@ from werkzeug.wrappers import Response
 from lti_tool.badges import baking, jwt_vc
 from lti_tool.badges import verify as badge_verify
 from lti_tool.domain.catalog import label
+from lti_tool.domain.credential_words import BCP47
+from lti_tool.domain.texts import LocalText, localized
 from lti_tool.errors import NotFound
 from lti_tool.extensions import db_session
+from lti_tool.i18n import current_locale
 from lti_tool.lti.runtime import runtime
 from lti_tool.models import (
     Award,
@@ -57,7 +60,7 @@ from lti_tool.models import (
     Skill,
 )
 from lti_tool.services import badge_images, issuing
-from lti_tool.services.catalog import learner_view
+from lti_tool.services.catalog import learner_view, localized_version
 from lti_tool.services.public_catalog import credential_url, http_url
 from lti_tool.services.remote_issuers import RemoteResolvers
 from lti_tool.web.common import public_forms
@@ -471,19 +474,27 @@ def page_model(session: Session, award: Award, record: CredentialRecord) -> dict
     assert issuer is not None  # foreign key
     credential = record.json
     report = issuing.verify_record(session, record, base_url=_base_url())
-    snapshot = learner_view(award.version)
-    title = str(snapshot.get("title") or award.version.title)
+    # The page reads in the reader's language (?lang=, cookie, Accept-Language) whatever
+    # language the signed credential is in: a French credential can be read in English.
+    locale = current_locale()
+    snapshot = localized_version(learner_view(award.version), locale)
+    title_text = snapshot["title"] if snapshot["title"] else \
+        LocalText(award.version.title, "en", False)
+    title = title_text.text
+    issuer_name = localized(issuer, None, "name", locale)
     achievement = credential.get("credentialSubject", {}).get("achievement", {})
     image = achievement.get("image") if isinstance(achievement, dict) else None
     caption = image.get("caption") if isinstance(image, dict) else None
-    alt = str(caption or f"Badge: {title}, issued by {issuer.name}")
+    alt = str(caption or f"Badge: {title}, issued by {issuer_name}")
     name = _learner_name(session, award)
     earner = name or "a learner"
     context = award.context
     url = public_url(award)
     status = credential_status(award, issuer, credential, report)
     return {
-        "award": award, "issuer": issuer, "title": title, "snapshot": snapshot,
+        "award": award, "issuer": {"name": issuer_name}, "title": title_text,
+        "snapshot": snapshot, "credential_lang": BCP47[issuing.credential_record_language(
+            record)],
         "credential": credential, "report": report_view(report), "status": status,
         "learner_name": name, "earner": earner, "url": url,
         "route_label": label(award.route), "course": context.title if context else "",
@@ -495,7 +506,7 @@ def page_model(session: Session, award: Award, record: CredentialRecord) -> dict
                                       award.version.version),
         "issuer_url": http_url(issuer.url), "image_alt": alt,
         "og_image": url + "/image.png",
-        "og_description": (f"{title}: a verifiable micro-credential issued by {issuer.name} "
+        "og_description": (f"{title}: a verifiable micro-credential issued by {issuer_name} "
                            f"to {earner} on {_date(award.awarded_at)}."),
     }
 
@@ -556,8 +567,15 @@ def title_and_issuer(record: CredentialRecord) -> tuple[str, str]:
     return str(achievement.get("name", "")), str(issuer.get("name", ""))
 
 
+def badge_png(record: CredentialRecord) -> bytes:
+    """The badge picture of a signed credential: its title, issuer and fixed word in the
+    credential's language (``achievement.inLanguage``)."""
+    return badge_images.badge_png(*title_and_issuer(record),
+                                  issuing.credential_record_language(record))
+
+
 def baked_png(record: CredentialRecord) -> bytes:
-    return baking.bake_png(badge_images.badge_png(*title_and_issuer(record)), record.json)
+    return baking.bake_png(badge_png(record), record.json)
 
 
 def baked_svg(record: CredentialRecord) -> bytes:
@@ -604,4 +622,4 @@ def image_svg(public_id: str) -> ResponseReturnValue:
 def image_png(public_id: str) -> ResponseReturnValue:
     """The badge as a PNG for link previews (Open Graph images cannot be SVG)."""
     _award, record = find_credential(db_session(), public_id)
-    return _image(badge_images.badge_png(*title_and_issuer(record)), "image/png")
+    return _image(badge_png(record), "image/png")

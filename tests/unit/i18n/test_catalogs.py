@@ -81,12 +81,12 @@ def test_compiled_catalog_is_current(locale: str) -> None:
     po = _catalog(locale)
     with (TRANSLATIONS / locale / "LC_MESSAGES" / "messages.mo").open("rb") as fh:
         mo = read_mo(fh)
-    def plain(value):  # type: ignore[no-untyped-def]
-        # Plural messages: a tuple in a .po, a list in a .mo.
+    # Plural messages read back from a .mo as lists, from a .po as tuples.
+    def key(value: object) -> object:
         return tuple(value) if isinstance(value, list | tuple) else value
 
-    expected = {plain(m.id): plain(m.string) for m in po if m.id and m.string and not m.fuzzy}
-    actual = {plain(m.id): plain(m.string) for m in mo if m.id}
+    expected = {key(m.id): key(m.string) for m in po if m.id and m.string and not m.fuzzy}
+    actual = {key(m.id): key(m.string) for m in mo if m.id}
     assert actual == expected, "messages.mo is out of date: run `make i18n`"
 
 

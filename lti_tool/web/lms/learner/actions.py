@@ -21,8 +21,10 @@ LINKEDIN_ADD = "https://www.linkedin.com/profile/add"
 def linkedin_url(award: Award, record: CredentialRecord, issuer_name: str) -> str:
     """LinkedIn's "Add licence or certification" form, pre-filled
     (https://addtoprofile.linkedin.com/): name, issuing organisation, issue and expiry
-    month, the public credential URL and its id."""
-    title, _issuer = title_and_issuer(record)
+    month, the public credential URL and its id, in the credential's language (the
+    learner's: the title and issuer name as signed, the page opened in that language)."""
+    title, signed_issuer = title_and_issuer(record)
+    issuer_name = signed_issuer or issuer_name
     issued = parse_datetime(record.json.get("validFrom")) or award.awarded_at
     params: dict[str, str] = {"startTask": "CERTIFICATION_NAME", "name": title,
                               "organizationName": issuer_name,
@@ -30,7 +32,9 @@ def linkedin_url(award: Award, record: CredentialRecord, issuer_name: str) -> st
     until = parse_datetime(record.json.get("validUntil"))
     if until is not None:
         params.update(expirationYear=str(until.year), expirationMonth=str(until.month))
-    params.update(certUrl=public_url(award), certId=award.public_id)
+    # The credential's language (the learner's): its title above, and the page it links to.
+    lang = issuing.credential_record_language(record)
+    params.update(certUrl=f"{public_url(award)}?lang={lang}", certId=award.public_id)
     return f"{LINKEDIN_ADD}?{urlencode(params)}"
 
 

@@ -20,10 +20,12 @@ from sqlalchemy import select
 from werkzeug.wrappers import Response
 
 from lti_tool.domain.lti import ROLE_LABELS, AppRole
+from lti_tool.domain.texts import LocalText, localized
 from lti_tool.errors import NotFound
 from lti_tool.extensions import db_session
+from lti_tool.i18n import current_locale, current_short
 from lti_tool.models import Award, Context, EvidenceFile, MicroCredential
-from lti_tool.services import issuing, learner_records
+from lti_tool.services import issuing, learner_records, occupations
 from lti_tool.services.catalog import published_version
 from lti_tool.web.common.catalog_access import issuer_for_launch
 from lti_tool.web.common.launch_session import CurrentLaunch, check_csrf, require_roles
@@ -89,7 +91,8 @@ def _page(current: CurrentLaunch, *, only: MicroCredential | None = None) -> dic
         if record.get("context_pk") is not None else None
     issuer = issuer_for_launch(session, current)
     records = learner_records.for_learner(session, person_id=person_id, context=context,
-                                          issuer_id=issuer.id if issuer else None, only=only)
+                                          issuer_id=issuer.id if issuer else None, only=only,
+                                          lang=current_short())
     if records.new_awards:
         session.commit()
     # What the learner can do with each earned credential (issued here if not yet).
@@ -99,11 +102,29 @@ def _page(current: CurrentLaunch, *, only: MicroCredential | None = None) -> dic
                             "records": records, "public_url": _public_url, "only": only,
                             "award_actions": actions,
                             "saved_name_choice": request.args.get("name_saved", "")}
+    if only is None and issuer is not None:
+        # Where the learner's demonstrated skills lead ("jobs in view").
+        found = occupations.learner_outlook(session, person_id=person_id,
+                                            issuer_id=issuer.id)
+        page["occupations"] = found
+        page["occupations_offered"] = bool(found) or occupations.has_occupations(
+            session, issuer.id)
+        page["requirement_rows"] = {item.occupation.id: {r.id: r for r in
+                                                         item.occupation.requirements}
+                                    for item in found}
+        page["issuer_slug"] = issuer.slug
+        page["occupation_text"] = occupation_text
     if only is not None:
         version = published_version(session, only.issuer_id, only.code) or \
             (only.versions[-1] if only.versions else None)
         page["only_title"] = version.title if version else only.code
     return page
+
+
+def occupation_text(obj: Any, field: str) -> LocalText:
+    """An occupation's (or required skill's) text in the launch's language."""
+    return localized(getattr(obj, field), getattr(obj, "translations", None) or {}, field,
+                     current_locale())
 
 
 def _public_url(issuer_slug: str, code: str, version: int) -> str:

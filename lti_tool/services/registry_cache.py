@@ -1,0 +1,203 @@
+"""A per-process cache of the registry: platforms, deployments and which issuer each serves.
+
+Every login, launch and page inside the LMS resolves them, and they change a few times a
+year (an administrator's platforms page, Dynamic Registration, the CLI), so each process
+keeps what it read and skips the SELECTs. A row served from the cache is a fresh instance
+built from the cached column values and attached to the caller's session as if loaded
+(``make_transient_to_detached`` + ``Session.add``): callers get ordinary ORM objects they
+may read, navigate and change, and no two sessions ever share one.
+
+Invalidation:
+
+- any flush that adds, changes or deletes a Platform, Deployment, Issuer or IssuerPlatform
+  clears this process's cache at once; its commit also replaces the shared version token in
+  the key-value store (Redis), so every other process clears its own;
+- the cache is used only inside a *scope* (a web request, opened by the app factory): the
+  scope's first lookup reads the version token (one GET) and, when it differs from the one
+  the cache was filled under, empties it. Outside a scope (CLI, background jobs) every
+  lookup reads the database.
+
+Not cached: lookups that find nothing (anyone can send an unknown issuer; caching those would
+let them fill memory), except "this platform/deployment serves no issuer", which is bounded
+by the registry's size.
+"""
+
+from __future__ import annotations
+
+import json
+import secrets
+import threading
+from collections.abc import Callable, Hashable
+from contextvars import ContextVar
+from dataclasses import dataclass
+from typing import Any, Protocol, TypeVar
+
+from sqlalchemy import event, inspect
+from sqlalchemy.orm import Session, make_transient_to_detached
+from sqlalchemy.orm.attributes import set_committed_value
+from sqlalchemy.orm.util import identity_key
+
+from lti_tool.models import Deployment, Issuer, IssuerPlatform, Platform
+
+VERSION_KEY = "registry-version"
+_WATCHED = (Platform, Deployment, Issuer, IssuerPlatform)
+_CHANGED = "registry_changed"
+_NONE = object()  # a cached "nothing" (only for issuer_for_platform)
+# Column values that are mutable (JSON): kept as JSON text, so that each attached instance
+# gets its own copy (json.loads is several times cheaper than copy.deepcopy).
+_MUTABLE = (dict, list)
+
+
+class _Json(str):
+    """A mutable column value, kept as its JSON text."""
+
+T = TypeVar("T")
+
+
+class VersionStore(Protocol):
+    """What the cache needs of the key-value store (``extensions.KeyValueStore``)."""
+
+    def get(self, key: str) -> str | None: ...
+    def set(self, key: str, value: str, ttl: int, *, only_if_absent: bool = False) -> bool: ...
+
+
+@dataclass(frozen=True)
+class _Row:
+    """One cached row: its model and committed column values."""
+
+    model: type[Any]
+    values: tuple[tuple[str, Any], ...]
+
+    @classmethod
+    def of(cls, obj: Any) -> _Row | None:
+        state = inspect(obj)
+        if state.expired_attributes or state.modified:
+            return None  # not a clean, fully loaded row: do not cache it
+        mapper = state.mapper
+        values = []
+        for prop in mapper.column_attrs:
+            if prop.key not in state.dict:
+                return None
+            value = state.dict[prop.key]
+            values.append((prop.key, _Json(json.dumps(value)) if isinstance(value, _MUTABLE)
+                           else value))
+        return cls(mapper.class_, tuple(values))
+
+    def attach(self, session: Session) -> Any:
+        pk = dict(self.values)["id"]
+        loaded = session.identity_map.get(identity_key(self.model, pk))
+        if loaded is not None:
+            return loaded  # the session's own copy (possibly changed by the caller) wins
+        obj = self.model()
+        for key, value in self.values:
+            set_committed_value(obj, key, json.loads(value) if type(value) is _Json else value)
+        make_transient_to_detached(obj)
+        session.add(obj)
+        return obj
+
+
+class _Scope:
+    def __init__(self, store: VersionStore, tag: Hashable) -> None:
+        self.store = store
+        self.tag = tag
+        self.checked = False
+
+
+_scope: ContextVar[_Scope | None] = ContextVar("registry_cache_scope", default=None)
+
+
+class RegistryCache:
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._version: tuple[Hashable, str] | None = None
+        self._rows: dict[Hashable, _Row | object] = {}
+        self._fallback_store: tuple[VersionStore, Hashable] | None = None
+
+    # -- scope ------------------------------------------------------------------------------
+    def begin(self, store: VersionStore, tag: Hashable) -> object:
+        """Open a scope (a request) reading the version from ``store``; ``tag`` names the
+        store (several apps in one process keep apart). Returns a token for ``end``."""
+        return _scope.set(_Scope(store, tag))
+
+    def end(self, token: Any) -> None:
+        _scope.reset(token)
+
+    def configure(self, store: VersionStore, tag: Hashable) -> None:
+        """Where commits outside a scope (CLI, jobs) announce registry changes."""
+        self._fallback_store = (store, tag)
+
+    def _current(self) -> _Scope | None:
+        scope = _scope.get()
+        if scope is None:
+            return None
+        if not scope.checked:
+            scope.checked = True
+            version = scope.store.get(VERSION_KEY)
+            if version is None:  # first use (or the store was emptied): start a version
+                scope.store.set(VERSION_KEY, secrets.token_hex(8), 10 * 365 * 86400,
+                                only_if_absent=True)
+                version = scope.store.get(VERSION_KEY) or ""
+            with self._lock:
+                if self._version != (scope.tag, version):
+                    self._rows.clear()
+                    self._version = (scope.tag, version)
+        return scope
+
+    # -- lookups ------------------------------------------------------------------------------
+    def lookup(self, session: Session, key: Hashable, load: Callable[[], T | None], *,
+               cache_none: bool = False) -> T | None:
+        """``load()`` (a query in ``session``), or its cached result attached to
+        ``session``."""
+        if self._current() is None or session.info.get(_CHANGED):
+            return load()
+        cached = self._rows.get(key)
+        if cached is _NONE:
+            return None
+        if isinstance(cached, _Row):
+            attached: T = cached.attach(session)
+            return attached
+        version = self._version
+        found = load()
+        row = _Row.of(found) if found is not None else None
+        if (row is not None or (found is None and cache_none)) and \
+                not session.info.get(_CHANGED):
+            with self._lock:
+                if self._version == version:  # not cleared meanwhile
+                    self._rows[key] = row if row is not None else _NONE
+        return found
+
+    def clear(self) -> None:
+        with self._lock:
+            self._rows.clear()
+            self._version = None
+
+    # -- invalidation ------------------------------------------------------------------------
+    def _after_flush(self, session: Session, _context: Any) -> None:
+        if any(isinstance(obj, _WATCHED)
+               for objs in (session.new, session.dirty, session.deleted) for obj in objs):
+            session.info[_CHANGED] = True
+            self.clear()
+
+    def _after_commit(self, session: Session) -> None:
+        if not session.info.pop(_CHANGED, False):
+            return
+        self.clear()
+        scope = _scope.get()
+        target = (scope.store, scope.tag) if scope is not None else self._fallback_store
+        if target is not None:
+            target[0].set(VERSION_KEY, secrets.token_hex(8), 10 * 365 * 86400)
+
+    def _after_rollback(self, session: Session) -> None:
+        if session.info.pop(_CHANGED, False):
+            self.clear()
+
+    def install(self) -> None:
+        """Listen to every session of the process (idempotent)."""
+        if not event.contains(Session, "after_flush", self._after_flush):
+            event.listen(Session, "after_flush", self._after_flush)
+            event.listen(Session, "after_commit", self._after_commit)
+            event.listen(Session, "after_rollback", self._after_rollback)
+
+
+cache = RegistryCache()
+cache.install()

@@ -1,0 +1,72 @@
+"""A returning user's launch writes only what changed: a class launching at once reads its
+course's row and writes nothing to it (no queue on that row's lock); a new course title,
+name or AGS endpoint is still written by the next launch."""
+
+from __future__ import annotations
+
+import copy
+from collections.abc import Iterator
+from contextlib import contextmanager
+from typing import Any
+
+from flask import Flask
+from sqlalchemy import event, select
+
+from lti_tool.models import AuditEvent, Context, LearnerAccount
+from tests.support.lti import follow, full_launch
+from tests.support.platform import moodle_fixture
+
+CONTEXT = "https://purl.imsglobal.org/spec/lti/claim/context"
+AGS = "https://purl.imsglobal.org/spec/lti-ags/claim/endpoint"
+
+
+@contextmanager
+def writes(app: Flask) -> Iterator[list[str]]:
+    """The UPDATE statements run meanwhile, by table."""
+    seen: list[str] = []
+    engine = app.extensions["db_engine"]
+
+    def note(_conn: Any, _cursor: Any, statement: str, *_a: Any) -> None:
+        words = statement.split()
+        if words and words[0].upper() == "UPDATE":
+            seen.append(words[1])
+
+    event.listen(engine, "before_cursor_execute", note)
+    try:
+        yield seen
+    finally:
+        event.remove(engine, "before_cursor_execute", note)
+
+
+def test_a_returning_launch_with_the_same_claims_updates_nothing(app, client, platform, db):
+    follow(client, full_launch(client, platform))
+    context = db.scalars(select(Context)).one()
+    stamped = context.updated_at
+    with writes(app) as updates:
+        page = follow(client, full_launch(client, platform))
+    assert page.status_code == 200
+    assert updates == []
+    db.expire_all()
+    assert db.scalars(select(Context)).one().updated_at == stamped
+    # ... and the launch is still audited
+    assert len(db.scalars(select(AuditEvent).where(AuditEvent.action == "lti.launch")).all()) == 2
+
+
+def test_what_the_platform_changed_is_written_by_the_next_launch(app, client, platform, db):
+    follow(client, full_launch(client, platform))
+    context_claim = copy.deepcopy(moodle_fixture("instructor_claims_INTROPROG.json")[CONTEXT])
+    context_claim["title"] = "Intro to Programming (renamed)"
+    ags = copy.deepcopy(moodle_fixture("instructor_claims_INTROPROG.json").get(AGS) or {
+        "scope": ["https://purl.imsglobal.org/spec/lti-ags/scope/lineitem"]})
+    ags["lineitems"] = "https://moodle.test/mod/lti/services.php/99/lineitems?type_id=1"
+    with writes(app) as updates:
+        page = follow(client, full_launch(client, platform, **{
+            CONTEXT: context_claim, AGS: ags, "name": "Terry T. Teacher"}))
+    assert page.status_code == 200
+    assert sorted(set(updates)) == ["contexts", "learner_accounts"]
+    db.expire_all()
+    context = db.scalars(select(Context)).one()
+    assert context.title == "Intro to Programming (renamed)"
+    assert context.ags is not None and context.ags["lineitems"].endswith("/99/lineitems?type_id=1")
+    account = db.scalars(select(LearnerAccount).where(LearnerAccount.sub == "3")).one()
+    assert account.name == "Terry T. Teacher"

@@ -1,0 +1,137 @@
+"""The registry cache: a request resolves platform, deployment and issuer without SQL once
+they were read, and sees a change at once (same process: the flush clears the cache;
+another process: the version token in Redis)."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from contextlib import contextmanager
+from typing import Any
+
+from flask import Flask
+from sqlalchemy import event
+from sqlalchemy.orm import Session
+
+from lti_tool.services import platforms as platform_service
+from lti_tool.services.catalog import issuer_for_platform
+from lti_tool.services.registry_cache import VERSION_KEY, cache
+from tests.support.lti import TestPlatform
+
+
+@contextmanager
+def request_scope(app: Flask) -> Iterator[None]:
+    kv = app.extensions["kv"]
+    token = cache.begin(kv, (id(kv), kv.prefix))
+    try:
+        yield
+    finally:
+        cache.end(token)
+
+
+@contextmanager
+def counting(session: Session) -> Iterator[list[str]]:
+    statements: list[str] = []
+    engine = session.get_bind()
+
+    def note(_conn: Any, _cursor: Any, statement: str, *_a: Any) -> None:
+        statements.append(statement)
+
+    event.listen(engine, "before_cursor_execute", note)
+    try:
+        yield statements
+    finally:
+        event.remove(engine, "before_cursor_execute", note)
+
+
+def _new_session(app: Flask) -> Session:
+    session: Session = app.extensions["db_sessionmaker"]()
+    return session
+
+
+def test_a_second_request_resolves_the_registry_without_sql(
+        app: Flask, platform: TestPlatform) -> None:
+    with request_scope(app):
+        first = _new_session(app)
+        found = platform_service.find_platform(first, platform.issuer, platform.client_id)
+        assert found is not None
+        deployment = platform_service.find_deployment(first, found.id, platform.deployment_id)
+        assert deployment is not None
+        issuer_for_platform(first, found.id, deployment.id)
+        first.close()
+    with request_scope(app):
+        second = _new_session(app)
+        with counting(second) as statements:
+            again = platform_service.find_platform(second, platform.issuer, platform.client_id)
+            dep = platform_service.find_deployment(second, found.id, platform.deployment_id)
+            assert issuer_for_platform(second, found.id, deployment.id) is None
+        assert statements == []
+        assert again is not None and again is not found and again.id == found.id
+        assert again in second  # attached: an ordinary object of this session
+        assert again.deployments[0].deployment_id == platform.deployment_id  # lazy load works
+        assert dep is not None and dep.id == deployment.id
+        second.close()
+
+
+def test_a_change_is_seen_by_the_next_lookup(app: Flask, platform: TestPlatform) -> None:
+    with request_scope(app):
+        session = _new_session(app)
+        found = platform_service.find_platform(session, platform.issuer, platform.client_id)
+        assert found is not None and found.active
+        session.close()
+    admin = _new_session(app)
+    row = platform_service.find_platform(admin, platform.issuer, platform.client_id)
+    assert row is not None
+    row.active = False
+    admin.commit()
+    admin.close()
+    with request_scope(app):
+        session = _new_session(app)
+        again = platform_service.find_platform(session, platform.issuer, platform.client_id)
+        assert again is not None and again.active is False
+        session.close()
+
+
+def test_another_process_change_is_seen_through_the_version_token(
+        app: Flask, platform: TestPlatform) -> None:
+    kv = app.extensions["kv"]
+    with request_scope(app):
+        session = _new_session(app)
+        assert platform_service.find_platform(session, platform.issuer, platform.client_id)
+        session.close()
+    # Another process renamed it: its commit replaced the version token.
+    other = _new_session(app)
+    other.execute(platform_service.Platform.__table__.update().values(name="Renamed"))
+    other.commit()
+    other.close()
+    with request_scope(app):
+        session = _new_session(app)
+        stale = platform_service.find_platform(session, platform.issuer, platform.client_id)
+        assert stale is not None and stale.name != "Renamed"  # Core UPDATE: not noticed
+        session.close()
+    kv.set(VERSION_KEY, "changed-elsewhere", 60)
+    with request_scope(app):
+        session = _new_session(app)
+        fresh = platform_service.find_platform(session, platform.issuer, platform.client_id)
+        assert fresh is not None and fresh.name == "Renamed"
+        session.close()
+
+
+def test_outside_a_request_every_lookup_reads_the_database(
+        app: Flask, platform: TestPlatform) -> None:
+    session = _new_session(app)
+    platform_service.find_platform(session, platform.issuer, platform.client_id)
+    with counting(session) as statements:
+        platform_service.find_platform(session, platform.issuer, platform.client_id)
+    assert len(statements) == 1
+    session.close()
+
+
+def test_unknown_platforms_are_not_cached(app: Flask, platform: TestPlatform) -> None:
+    with request_scope(app):
+        session = _new_session(app)
+        for n in range(3):
+            assert platform_service.find_platform(session, f"https://nope{n}.test", "x") is None
+        with counting(session) as statements:
+            platform_service.find_platform(session, "https://nope0.test", "x")
+        assert len(statements) == 1
+        session.close()
