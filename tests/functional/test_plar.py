@@ -135,6 +135,12 @@ def test_full_plar_flow_awards_through_the_plar_route(app, db, plar_school):
         CredentialRecord.award_id == award.id)).one()
     source = record.json["credentialSubject"]["source"]
     assert "Prior learning assessment (PLAR)" in source["name"]
+    assert "Prior learning assessment (PLAR)" in source["description"]
+    assert {e["genre"] for e in record.json["evidence"]} == {"Prior learning assessment (PLAR)"}
+    # Nothing private travels in it: no narrative, rationale or file name.
+    text = str(record.json)
+    assert "every day for three years" not in text and "found and fixed" not in text
+    assert "portfolio.pdf" not in text
     # The learner sees the decision, the rationale and the award.
     detail = school["sam"].page(f"/plar/requests/{req.id}")
     assert "Decided" in detail.text and "found and fixed all 3 bugs" in detail.text
