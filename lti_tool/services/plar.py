@@ -525,6 +525,14 @@ def withdraw(session: Session, request: PlarRequest, learner: PlarActor,
                                         author_name=learner.name[:300],
                                         body=reason.strip()[:MAX_MESSAGE]))
     session.flush()
+    assessor = session.get(LearnerAccount, request.assessor_account_id) \
+        if request.assessor_account_id is not None else None
+    if assessor is not None:
+        title, who = _title(session, request), request.learner_name
+        _tell_assessors(session, request, [assessor], "withdrawn", lambda: (
+            _("PLAR: %(learner)s withdrew their request", learner=who or _("the learner")),
+            _("%(learner)s withdrew their request for “%(title)s”. Skills already granted "
+              "stay granted.", learner=who or _("The learner"), title=title)))
     return request
 
 

@@ -300,14 +300,22 @@ def test_decision_needs_a_rationale(db, plar_school):
     assert all(not s.decision for s in only_request(db).skills)
 
 
-def test_learner_withdraws(db, plar_school):
+def test_learner_withdraws(db, platform, plar_school):
     assert submit_request(plar_school).status_code == 303
     req = only_request(db)
     page = plar_school["sam"].page(f"/plar/requests/{req.id}")
     form = page.form("/withdraw")
     assert post_form(plar_school["sam"], form).status_code == 422   # not confirmed
+    # Pat took the request first: he is told it was withdrawn.
+    pat = account_of(db, platform, "9")
+    plar_service.start_assessment(db, only_request(db), plar_service.PlarActor(
+        account_id=pat.id, person_id=pat.person_id, platform_id=pat.platform_id, sub="9",
+        name="Pat Assessor"))
+    db.commit()
     assert post_form(plar_school["sam"], form, confirm="1").status_code == 303
     assert only_request(db).state == "withdrawn"
+    told = db.scalars(select(Notification).where(Notification.kind == "plar.withdrawn")).one()
+    assert told.to_address == "pat@example.edu" and "withdrew" in told.subject
     page = plar_school["pat"].page(f"/plar/assess/{req.id}")
     assert not page.has_form("/decide")
 
