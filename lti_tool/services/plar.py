@@ -74,6 +74,7 @@ from lti_tool.services import audit, evidence, notifications, tracking
 from lti_tool.services.catalog import published_version
 
 SUBJECT = "plar_request"
+QUEUE_LIMIT = 500   # rows of the assessors' queue shown at once (filters narrow it)
 
 
 def _(text: str, **values: Any) -> str:
@@ -586,10 +587,9 @@ def queue(session: Session, assessor: PlarActor, issuer_id: int,
     credentials = assessed_credentials(session, issuer_id, assessor.platform_id, assessor.sub)
     if not credentials:
         return []
-    query = (select(PlarRequest).where(PlarRequest.issuer_id == issuer_id,
-                                       PlarRequest.credential_id.in_(credentials),
-                                       PlarRequest.person_id != assessor.person_id)
-             .options(selectinload(PlarRequest.skills)))
+    query = select(PlarRequest).where(PlarRequest.issuer_id == issuer_id,
+                                      PlarRequest.credential_id.in_(credentials),
+                                      PlarRequest.person_id != assessor.person_id)
     if filters.state == "open":
         query = query.where(PlarRequest.state.in_([s.value for s in OPEN_STATES]))
     elif filters.state in {s.value for s in PlarState}:
@@ -602,20 +602,37 @@ def queue(session: Session, assessor: PlarActor, issuer_id: int,
     if filters.mine:
         query = query.where(PlarRequest.assessor_account_id == assessor.account_id)
     requests = list(session.scalars(query.order_by(PlarRequest.due_at, PlarRequest.id)
-                                    .limit(500)))
-    titles = dict(session.execute(select(CredentialVersion.id, CredentialVersion.title).where(
-        CredentialVersion.id.in_({r.version_id for r in requests}))).all()) if requests else {}
+                                    .limit(QUEUE_LIMIT)))
+    if not requests:
+        return []
+    ids = [r.id for r in requests]
+    versions = {r.version_id for r in requests}
+    titles = {vid: (title, bool(credit)) for vid, title, credit in session.execute(
+        select(CredentialVersion.id, CredentialVersion.title, CredentialVersion.credit_bearing)
+        .where(CredentialVersion.id.in_(versions)))}
+    # The skills' decisions, counted in the database (not 10 ORM rows with narratives per
+    # request): all, not yet, demonstrated, confirmed, the next assessment scheduled.
+    demonstrated = PlarSkill.decision == SkillDecision.DEMONSTRATED.value
+    counts = {row[0]: row[1:] for row in session.execute(
+        select(PlarSkill.request_id, func.count(),
+               func.count().filter(PlarSkill.decision == SkillDecision.NOT_YET.value),
+               func.count().filter(demonstrated),
+               func.count().filter(demonstrated & PlarSkill.confirmed_at.is_not(None)),
+               func.min(PlarSkill.scheduled_at).filter(PlarSkill.decision == ""))
+        .where(PlarSkill.request_id.in_(ids)).group_by(PlarSkill.request_id))}
+    issuer = session.get(Issuer, issuer_id)
+    settings = settings_of(issuer) if issuer is not None else None
+    open_states = {s.value for s in OPEN_STATES}
     rows = []
     for request in requests:
-        statuses = statuses_of(session, request)
-        scheduled = [s.scheduled_at for s in request.skills
-                     if s.scheduled_at is not None and not s.decision]
+        title, credit = titles.get(request.version_id, ("", False))
+        second = bool(settings and needs_second_assessor(settings, credit))
+        total, not_yet, granted, confirmed, scheduled = counts.get(
+            request.id, (0, 0, 0, 0, None))
         rows.append(QueueRow(
-            request, titles.get(request.version_id, ""), len(request.skills),
-            sum(1 for s in statuses.values() if s.final),
-            request.state in {s.value for s in OPEN_STATES} and request.due_at < now,
-            sum(1 for s in statuses.values() if s.awaiting_confirmation),
-            min(scheduled) if scheduled else None))
+            request, title, total, not_yet + (confirmed if second else granted),
+            request.state in open_states and request.due_at < now,
+            granted - confirmed if second else 0, scheduled))
     return rows
 
 
@@ -637,9 +654,12 @@ def second_assessor_needed(session: Session, request: PlarRequest) -> bool:
                                                              bool(version.credit_bearing)))
 
 
-def statuses_of(session: Session, request: PlarRequest) -> dict[int, SkillStatus]:
-    """Per requested skill id: its decision, confirmation and whether one is needed."""
-    second = second_assessor_needed(session, request)
+def statuses_of(session: Session, request: PlarRequest,
+                second: bool | None = None) -> dict[int, SkillStatus]:
+    """Per requested skill id: its decision, confirmation and whether one is needed
+    (``second``: already known for this request's issuer and version)."""
+    if second is None:
+        second = second_assessor_needed(session, request)
     return {s.skill_id: SkillStatus(s.decision, s.confirmed_at is not None, second)
             for s in request.skills}
 

@@ -249,6 +249,8 @@ def test_second_assessor_confirms_on_credit_bearing_credentials(app, db, platfor
     req = only_request(db)
     assert req.state == "in_assessment" and req.award_id is None
     assert db.scalars(select(Demonstration)).first() is None
+    queue = school["pat"].page("/plar/queue").text
+    assert "0 of 4" in queue and "4 wait for a second assessor" in queue
     # The first assessor cannot confirm their own decisions.
     skill_id = skill_ids(school)["PY-VAR"]
     response = school["pat"].client.post(f"/plar/assess/{req.id}/confirm", data={

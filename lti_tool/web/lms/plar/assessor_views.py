@@ -62,7 +62,9 @@ def queue() -> ResponseReturnValue:
     titles = {c.id: (plar_service.published_of(session, c) or c.versions[-1]).title
               for c in options if c.versions}
     return render("plar/queue.html", current, rows=rows, filters=filters,
-                  credentials=options, titles=titles, now=utcnow())
+                  credentials=options, titles=titles, now=utcnow(),
+                  limited=len(rows) >= plar_service.QUEUE_LIMIT,
+                  limit=plar_service.QUEUE_LIMIT)
 
 
 def _load(request_id: int) -> tuple[CurrentLaunch, plar_service.PlarActor, PlarRequest]:
