@@ -515,7 +515,7 @@ def init_app(app: Flask) -> None:
 
     kv_store = app.extensions["kv"]
     registry_tag = (id(kv_store), getattr(kv_store, "prefix", ""))
-    registry.configure(kv_store, registry_tag)
+    registry.configure(kv_store, registry_tag, app.extensions["db_engine"])
 
     @app.before_request
     def _registry_scope() -> None:

@@ -27,6 +27,7 @@ from __future__ import annotations
 import json
 import secrets
 import threading
+import weakref
 from collections.abc import Callable, Hashable
 from contextvars import ContextVar
 from dataclasses import dataclass
@@ -111,7 +112,9 @@ class RegistryCache:
         self._lock = threading.Lock()
         self._version: tuple[Hashable, str] | None = None
         self._rows: dict[Hashable, _Row | object] = {}
-        self._fallback_store: tuple[VersionStore, Hashable] | None = None
+        # Per database engine: several apps in one process (tests, tools) keep apart.
+        self._fallback: weakref.WeakKeyDictionary[Any, tuple[VersionStore, Hashable]] = (
+            weakref.WeakKeyDictionary())
 
     # -- scope ------------------------------------------------------------------------------
     def begin(self, store: VersionStore, tag: Hashable) -> object:
@@ -122,9 +125,17 @@ class RegistryCache:
     def end(self, token: Any) -> None:
         _scope.reset(token)
 
-    def configure(self, store: VersionStore, tag: Hashable) -> None:
-        """Where commits outside a scope (CLI, jobs) announce registry changes."""
-        self._fallback_store = (store, tag)
+    def configure(self, store: VersionStore, tag: Hashable, engine: Any) -> None:
+        """Where commits outside a scope (CLI, jobs) on ``engine``'s database announce
+        registry changes."""
+        self._fallback[engine] = (store, tag)
+
+    def _fallback_for(self, session: Session) -> tuple[VersionStore, Hashable] | None:
+        try:
+            bind = session.get_bind()
+        except Exception:
+            return None
+        return self._fallback.get(getattr(bind, "engine", bind))
 
     def _current(self) -> _Scope | None:
         scope = _scope.get()
@@ -183,7 +194,7 @@ class RegistryCache:
             return
         self.clear()
         scope = _scope.get()
-        target = (scope.store, scope.tag) if scope is not None else self._fallback_store
+        target = (scope.store, scope.tag) if scope is not None else self._fallback_for(session)
         if target is not None:
             target[0].set(VERSION_KEY, secrets.token_hex(8), 10 * 365 * 86400)
 
