@@ -524,3 +524,44 @@ def test_learner_landing_page_shows_plar_where_it_applies(app, db, platform, pla
     # A for-credit course offering nothing PLAR, for a learner with no request: no panel.
     alex = launch(app, platform, INTROPROG, sub="5", name="Alex Learner", custom=FOR_CREDIT)
     assert "Recognition of prior learning" not in alex.page("/app").text
+
+
+def _ids(html):
+    found = re.findall(r'\sid="([^"]+)"', html)
+    return found, {i for i in found if found.count(i) > 1}
+
+
+def test_scheduling_needs_a_date_and_a_place_and_errors_point_to_their_fields(db,
+                                                                              plar_school):
+    assert submit_request(plar_school).status_code == 303
+    req = only_request(db)
+    page = plar_school["pat"].page(f"/plar/assess/{req.id}")
+    _found, duplicated = _ids(page.html)
+    assert not duplicated
+    skill = str(skill_ids(plar_school)["PY-DEBUG"])
+    form = page.form("/schedule", containing=skill)
+    response = post_form(plar_school["pat"], form, method="interview", date="", time="",
+                         place=" ")
+    assert response.status_code == 422
+    page = Page(response)
+    found, duplicated = _ids(page.html)
+    assert not duplicated
+    assert set(page.summary_links()) == {"f-scheduled_at", "f-scheduled_place"}
+    assert {"f-scheduled_at", "f-scheduled_place"} <= set(found)
+    assert page.is_invalid("scheduled_place")
+    assert all(s.scheduled_at is None for s in only_request(db).skills)
+    # A decision without a rationale: its errors point into that skill's form only.
+    response = decide(plar_school, req, "PY-VAR", rationale=" ")
+    page = Page(response)
+    _found, duplicated = _ids(page.html)
+    assert response.status_code == 422 and not duplicated
+    assert page.summary_links() == ["f-rationale"] and page.is_invalid("rationale")
+
+
+def test_learner_pages_have_unique_ids(db, plar_school):
+    for path in ("/plar", "/plar/new/DATA-B"):
+        assert not _ids(plar_school["sam"].page(path).html)[1], path
+    assert submit_request(plar_school).status_code == 303
+    detail = plar_school["sam"].page(f"/plar/requests/{only_request(db).id}")
+    assert not _ids(detail.html)[1]
+    assert not _ids(plar_school["pat"].page("/plar/queue").html)[1]
