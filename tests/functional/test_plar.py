@@ -565,3 +565,29 @@ def test_learner_pages_have_unique_ids(db, plar_school):
     detail = plar_school["sam"].page(f"/plar/requests/{only_request(db).id}")
     assert not _ids(detail.html)[1]
     assert not _ids(plar_school["pat"].page("/plar/queue").html)[1]
+
+
+def test_a_scheduled_assessment_goes_into_a_calendar(app, db, platform, plar_school):
+    assert submit_request(plar_school).status_code == 303
+    req = only_request(db)
+    skill = str(skill_ids(plar_school)["PY-DEBUG"])
+    page = plar_school["pat"].page(f"/plar/assess/{req.id}")
+    post_form(plar_school["pat"], page.form("/schedule", containing=skill),
+              method="challenge_exam", date="2026-12-21", time="14:30",
+              place="Room B-204; Lakeshore campus, north wing")
+    url = f"/plar/calendar/{req.id}/{skill}.ics"
+    assert f'href="{url}?lt=' in plar_school["sam"].page(f"/plar/requests/{req.id}").html
+    for person in (plar_school["sam"], plar_school["pat"]):
+        response = person.get(url)
+        assert response.status_code == 200 and response.mimetype == "text/calendar"
+        text = response.get_data(as_text=True)
+        assert text.startswith("BEGIN:VCALENDAR\r\n") and text.endswith("END:VCALENDAR\r\n")
+        assert "DTSTART:20261221T143000Z\r\n" in text and "DTEND:20261221T153000Z" in text
+        assert "LOCATION:Room B-204\\; Lakeshore campus\\, north wing" in text
+        assert "SUMMARY:Challenge exam: Debugging" in text
+        assert all(len(line.encode()) <= 75 for line in text.split("\r\n"))
+    # Nothing scheduled for another skill; nobody else gets it.
+    other = str(skill_ids(plar_school)["PY-VAR"])
+    assert plar_school["sam"].get(f"/plar/calendar/{req.id}/{other}.ics").status_code == 404
+    alex = launch(app, platform, CODETEACH, sub="5", name="Alex Learner", custom=CONTINUING)
+    assert alex.get(url).status_code == 404
