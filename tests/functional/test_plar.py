@@ -591,3 +591,17 @@ def test_a_scheduled_assessment_goes_into_a_calendar(app, db, platform, plar_sch
     assert plar_school["sam"].get(f"/plar/calendar/{req.id}/{other}.ics").status_code == 404
     alex = launch(app, platform, CODETEACH, sub="5", name="Alex Learner", custom=CONTINUING)
     assert alex.get(url).status_code == 404
+
+
+def test_what_a_learner_types_is_shown_as_text_and_an_empty_request_for_evidence_refused(
+        db, plar_school):
+    hostile = '<script>alert("x")</script><img src=x onerror=alert(1)>'
+    assert submit_request(plar_school, narratives={"PY-VAR": hostile}).status_code == 303
+    req = only_request(db)
+    page = plar_school["pat"].page(f"/plar/assess/{req.id}")
+    assert hostile not in page.html and "&lt;script&gt;alert(" in page.html
+    form = page.form("/more-evidence")
+    response = post_form(plar_school["pat"], form, message="   ")
+    assert response.status_code == 422
+    assert Page(response).summary_links() == ["f-message"]
+    assert only_request(db).state == "submitted" and not only_request(db).messages
