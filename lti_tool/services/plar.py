@@ -50,7 +50,14 @@ from lti_tool.domain.plar import (
     needs_second_assessor,
     read_settings,
 )
-from lti_tool.domain.tracking import AwardStatus, Method, Outcome
+from lti_tool.domain.tracking import (
+    AwardStatus,
+    CellStatus,
+    DemonstrationFact,
+    Method,
+    Outcome,
+    summarise_cell,
+)
 from lti_tool.errors import Conflict, Forbidden, NotFound, ValidationFailed
 from lti_tool.i18n import ENGLISH, FRENCH, format_date, format_datetime
 from lti_tool.models import (
@@ -968,3 +975,16 @@ def versions_of(session: Session, ids: Iterable[int]) -> dict[int, CredentialVer
 
 def published_of(session: Session, credential: MicroCredential) -> CredentialVersion | None:
     return published_version(session, credential.issuer_id, credential.code)
+
+
+def demonstrated_already(session: Session, person_id: int,
+                         skill_ids: Iterable[int]) -> dict[int, DemonstrationFact]:
+    """Per skill id, the person's current pass (the latest), wherever it was made: a skill
+    already demonstrated needs no recognition, and the assessor sees it."""
+    facts = tracking.current_facts(session, [person_id], skill_ids)
+    found: dict[int, DemonstrationFact] = {}
+    for (_pid, skill_id), rows in facts.items():
+        cell = summarise_cell(rows)
+        if cell.status is CellStatus.DEMONSTRATED and cell.latest is not None:
+            found[skill_id] = cell.latest
+    return found

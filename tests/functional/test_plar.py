@@ -481,9 +481,15 @@ def test_a_credential_the_learner_holds_is_evidence_with_its_public_page(app, db
         demonstrate(db, codeteach, sam_account, school["catalog"].skills[code])
     held = db.scalars(select(Award).where(Award.person_id == sam_account.person_id)).one()
     page = school["sam"].page("/plar/new/DATA-B")
-    assert str(held.id) in page.form("/plar/new/DATA-B").options["award_ids"]
+    form = page.form("/plar/new/DATA-B")
+    assert str(held.id) in form.options["award_ids"]
+    # His four skills are demonstrated already: said so, and not ticked for him.
+    assert page.text.count("Already demonstrated on") == 4
+    assert not [n for n, _ in form.fields if n.startswith("skill_")]
+    # He asks anyway (ticking them), citing the credential and a badge from elsewhere.
+    ticked = {f"skill_{sid}": "1" for sid in skill_ids(school).values()}
     response = submit_request(school, award_ids=str(held.id),
-                              credential_url="badges.example.org/assertions/42")
+                              credential_url="badges.example.org/assertions/42", **ticked)
     assert response.status_code == 303
     req = only_request(db)
     cited = {(e.kind, e.award_id, e.url) for e in req.evidence}
@@ -507,6 +513,7 @@ def test_citing_someone_elses_award_is_refused(app, db, platform, plar_school):
     alex_award = db.scalars(select(Award).where(Award.person_id == alex_account.person_id)
                             ).one()
     response = submit_request(school, award_ids=str(alex_award.id))
+    assert "Already demonstrated" not in Page(response).text  # Sam's skills are not Alex's
     assert response.status_code == 422
     assert "choose credentials you hold" in Page(response).text
     assert db.scalars(select(PlarRequest)).first() is None

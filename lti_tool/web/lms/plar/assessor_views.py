@@ -81,6 +81,8 @@ def _render(current: CurrentLaunch, actor: plar_service.PlarActor, found: PlarRe
     version = plar_service.versions_of(session, [found.version_id]).get(found.version_id)
     return render("plar/assess.html", current, status, req=found, version=version,
                   actor=actor, statuses=plar_service.statuses_of(session, found),
+                  already=plar_service.demonstrated_already(
+                      session, found.person_id, [s.skill_id for s in found.skills]),
                   second=plar_service.second_assessor_needed(session, found),
                   errors=errors, summary=summary(errors), done=request.args.get("done", ""),
                   scheduled_methods=[m.value for m in SCHEDULED_METHODS],

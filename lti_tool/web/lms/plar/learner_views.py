@@ -97,8 +97,12 @@ def new(code: str) -> ResponseReturnValue:
     item = plar_service.requestable(session, issuer.id, context, code[:64])
     held = plar_service.held_awards(session, learner.person_id)
     existing = plar_service.open_request_for(session, learner.person_id, item.credential.id)
+    already = plar_service.demonstrated_already(session, learner.person_id,
+                                                [s.id for s in item.skills])
     errors: dict[str, list[str]] = {}
-    values: dict[str, Any] = {"chosen": [s.id for s in item.skills], "narratives": {},
+    # Skills already demonstrated (in a course, or recognised before) are not asked again.
+    values: dict[str, Any] = {"chosen": [s.id for s in item.skills if s.id not in already],
+                              "narratives": {},
                               "links": [("", "")] * MAX_LINK_ROWS, "award_ids": [],
                               "credential_url": ""}
     status = 200
@@ -133,6 +137,7 @@ def new(code: str) -> ResponseReturnValue:
                                     done="submitted"), code=303)
     return render("plar/new.html", current, status, issuer=issuer, item=item, held=held,
                   existing=existing, values=values, errors=errors, summary=summary(errors),
+                  already=already,
                   settings=localized_settings(issuer), link_rows=MAX_LINK_ROWS)
 
 
