@@ -50,7 +50,14 @@ from lti_tool.domain.plar import (
     needs_second_assessor,
     read_settings,
 )
-from lti_tool.domain.tracking import AwardStatus, Method, Outcome
+from lti_tool.domain.tracking import (
+    AwardStatus,
+    CellStatus,
+    DemonstrationFact,
+    Method,
+    Outcome,
+    summarise_cell,
+)
 from lti_tool.errors import Conflict, Forbidden, NotFound, ValidationFailed
 from lti_tool.i18n import ENGLISH, FRENCH, format_date, format_datetime
 from lti_tool.models import (
@@ -74,6 +81,7 @@ from lti_tool.services import audit, evidence, notifications, tracking
 from lti_tool.services.catalog import published_version
 
 SUBJECT = "plar_request"
+QUEUE_LIMIT = 500   # rows of the assessors' queue shown at once (filters narrow it)
 
 
 def _(text: str, **values: Any) -> str:
@@ -525,6 +533,14 @@ def withdraw(session: Session, request: PlarRequest, learner: PlarActor,
                                         author_name=learner.name[:300],
                                         body=reason.strip()[:MAX_MESSAGE]))
     session.flush()
+    assessor = session.get(LearnerAccount, request.assessor_account_id) \
+        if request.assessor_account_id is not None else None
+    if assessor is not None:
+        title, who = _title(session, request), request.learner_name
+        _tell_assessors(session, request, [assessor], "withdrawn", lambda: (
+            _("PLAR: %(learner)s withdrew their request", learner=who or _("the learner")),
+            _("%(learner)s withdrew their request for “%(title)s”. Skills already granted "
+              "stay granted.", learner=who or _("The learner"), title=title)))
     return request
 
 
@@ -578,10 +594,9 @@ def queue(session: Session, assessor: PlarActor, issuer_id: int,
     credentials = assessed_credentials(session, issuer_id, assessor.platform_id, assessor.sub)
     if not credentials:
         return []
-    query = (select(PlarRequest).where(PlarRequest.issuer_id == issuer_id,
-                                       PlarRequest.credential_id.in_(credentials),
-                                       PlarRequest.person_id != assessor.person_id)
-             .options(selectinload(PlarRequest.skills)))
+    query = select(PlarRequest).where(PlarRequest.issuer_id == issuer_id,
+                                      PlarRequest.credential_id.in_(credentials),
+                                      PlarRequest.person_id != assessor.person_id)
     if filters.state == "open":
         query = query.where(PlarRequest.state.in_([s.value for s in OPEN_STATES]))
     elif filters.state in {s.value for s in PlarState}:
@@ -594,20 +609,37 @@ def queue(session: Session, assessor: PlarActor, issuer_id: int,
     if filters.mine:
         query = query.where(PlarRequest.assessor_account_id == assessor.account_id)
     requests = list(session.scalars(query.order_by(PlarRequest.due_at, PlarRequest.id)
-                                    .limit(500)))
-    titles = dict(session.execute(select(CredentialVersion.id, CredentialVersion.title).where(
-        CredentialVersion.id.in_({r.version_id for r in requests}))).all()) if requests else {}
+                                    .limit(QUEUE_LIMIT)))
+    if not requests:
+        return []
+    ids = [r.id for r in requests]
+    versions = {r.version_id for r in requests}
+    titles = {vid: (title, bool(credit)) for vid, title, credit in session.execute(
+        select(CredentialVersion.id, CredentialVersion.title, CredentialVersion.credit_bearing)
+        .where(CredentialVersion.id.in_(versions)))}
+    # The skills' decisions, counted in the database (not 10 ORM rows with narratives per
+    # request): all, not yet, demonstrated, confirmed, the next assessment scheduled.
+    demonstrated = PlarSkill.decision == SkillDecision.DEMONSTRATED.value
+    counts = {row[0]: row[1:] for row in session.execute(
+        select(PlarSkill.request_id, func.count(),
+               func.count().filter(PlarSkill.decision == SkillDecision.NOT_YET.value),
+               func.count().filter(demonstrated),
+               func.count().filter(demonstrated & PlarSkill.confirmed_at.is_not(None)),
+               func.min(PlarSkill.scheduled_at).filter(PlarSkill.decision == ""))
+        .where(PlarSkill.request_id.in_(ids)).group_by(PlarSkill.request_id))}
+    issuer = session.get(Issuer, issuer_id)
+    settings = settings_of(issuer) if issuer is not None else None
+    open_states = {s.value for s in OPEN_STATES}
     rows = []
     for request in requests:
-        statuses = statuses_of(session, request)
-        scheduled = [s.scheduled_at for s in request.skills
-                     if s.scheduled_at is not None and not s.decision]
+        title, credit = titles.get(request.version_id, ("", False))
+        second = bool(settings and needs_second_assessor(settings, credit))
+        total, not_yet, granted, confirmed, scheduled = counts.get(
+            request.id, (0, 0, 0, 0, None))
         rows.append(QueueRow(
-            request, titles.get(request.version_id, ""), len(request.skills),
-            sum(1 for s in statuses.values() if s.final),
-            request.state in {s.value for s in OPEN_STATES} and request.due_at < now,
-            sum(1 for s in statuses.values() if s.awaiting_confirmation),
-            min(scheduled) if scheduled else None))
+            request, title, total, not_yet + (confirmed if second else granted),
+            request.state in open_states and request.due_at < now,
+            granted - confirmed if second else 0, scheduled))
     return rows
 
 
@@ -629,9 +661,12 @@ def second_assessor_needed(session: Session, request: PlarRequest) -> bool:
                                                              bool(version.credit_bearing)))
 
 
-def statuses_of(session: Session, request: PlarRequest) -> dict[int, SkillStatus]:
-    """Per requested skill id: its decision, confirmation and whether one is needed."""
-    second = second_assessor_needed(session, request)
+def statuses_of(session: Session, request: PlarRequest,
+                second: bool | None = None) -> dict[int, SkillStatus]:
+    """Per requested skill id: its decision, confirmation and whether one is needed
+    (``second``: already known for this request's issuer and version)."""
+    if second is None:
+        second = second_assessor_needed(session, request)
     return {s.skill_id: SkillStatus(s.decision, s.confirmed_at is not None, second)
             for s in request.skills}
 
@@ -940,3 +975,16 @@ def versions_of(session: Session, ids: Iterable[int]) -> dict[int, CredentialVer
 
 def published_of(session: Session, credential: MicroCredential) -> CredentialVersion | None:
     return published_version(session, credential.issuer_id, credential.code)
+
+
+def demonstrated_already(session: Session, person_id: int,
+                         skill_ids: Iterable[int]) -> dict[int, DemonstrationFact]:
+    """Per skill id, the person's current pass (the latest), wherever it was made: a skill
+    already demonstrated needs no recognition, and the assessor sees it."""
+    facts = tracking.current_facts(session, [person_id], skill_ids)
+    found: dict[int, DemonstrationFact] = {}
+    for (_pid, skill_id), rows in facts.items():
+        cell = summarise_cell(rows)
+        if cell.status is CellStatus.DEMONSTRATED and cell.latest is not None:
+            found[skill_id] = cell.latest
+    return found

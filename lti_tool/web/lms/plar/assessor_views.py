@@ -62,7 +62,9 @@ def queue() -> ResponseReturnValue:
     titles = {c.id: (plar_service.published_of(session, c) or c.versions[-1]).title
               for c in options if c.versions}
     return render("plar/queue.html", current, rows=rows, filters=filters,
-                  credentials=options, titles=titles, now=utcnow())
+                  credentials=options, titles=titles, now=utcnow(),
+                  limited=len(rows) >= plar_service.QUEUE_LIMIT,
+                  limit=plar_service.QUEUE_LIMIT)
 
 
 def _load(request_id: int) -> tuple[CurrentLaunch, plar_service.PlarActor, PlarRequest]:
@@ -79,6 +81,8 @@ def _render(current: CurrentLaunch, actor: plar_service.PlarActor, found: PlarRe
     version = plar_service.versions_of(session, [found.version_id]).get(found.version_id)
     return render("plar/assess.html", current, status, req=found, version=version,
                   actor=actor, statuses=plar_service.statuses_of(session, found),
+                  already=plar_service.demonstrated_already(
+                      session, found.person_id, [s.skill_id for s in found.skills]),
                   second=plar_service.second_assessor_needed(session, found),
                   errors=errors, summary=summary(errors), done=request.args.get("done", ""),
                   scheduled_methods=[m.value for m in SCHEDULED_METHODS],
