@@ -26,6 +26,7 @@ from typing import Any
 from flask_babel import force_locale
 from flask_babel import gettext as _babel_gettext
 from sqlalchemy import func, select
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, selectinload
 
 from lti_tool.domain.catalog import LifecycleState, Route
@@ -375,8 +376,15 @@ def submit(session: Session, *, issuer: Issuer, context: Context, learner: PlarA
     _rows, evidence_errors = _add_evidence(session, request, given, learner)
     if evidence_errors:
         raise ValidationFailed(evidence_errors)
-    session.add(request)
-    session.flush()
+    try:
+        with session.begin_nested():
+            session.add(request)
+            session.flush()
+    except IntegrityError:
+        # A second submit raced this one: the partial unique index on open requests
+        # decided (uq_plar_requests_open).
+        raise Conflict(_("You already have an open request for this micro-credential: add "
+                         "to it instead."), code="request_open") from None
     audit.record(session, "plar.submitted", actor_account_id=learner.account_id,
                  context_id=context.id, subject_type=SUBJECT, subject_id=request.id,
                  launch_id=learner.launch_id,
