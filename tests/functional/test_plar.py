@@ -333,11 +333,16 @@ def test_plar_shell_lists_credentials_a_for_credit_course_only_offered(app, db, 
 def test_french_policy_is_shown_to_a_french_launch(app, db, platform, plar_school):
     from lti_tool.domain.lti import CLAIM_LAUNCH_PRESENTATION
 
+    skill = plar_school["catalog"].skills["PY-VAR"]
+    skill.translations = {"fr": {"name": "Variables et types"}}
+    db.commit()
     sam_fr = launch(app, platform, CODETEACH, sub="4", name="Sam Student", custom=CONTINUING,
                     **{CLAIM_LAUNCH_PRESENTATION: {"locale": "fr-CA"}})
     page = sam_fr.page("/plar/new/DATA-B")
     assert "Les acquis sont évalués" in page.text
     assert "Avant de faire votre demande" in page.text and "Envoyer ma demande" in page.text
+    # Bilingual catalog content: the French skill name where there is one.
+    assert "Variables et types" in page.text and "Control flow" in page.text
     assert "dans les 15 jours suivant votre demande" in page.text
     # The fee note has no French text: the English one is shown, marked.
     assert re.search(r'<span lang="en">The assessment fee is \$95', page.html)
