@@ -37,6 +37,7 @@ from lti_tool.models.tracking import (
     Offering,
     RosterEntry,
 )
+from lti_tool.models.transfer import TransferEquivalency, TransferRequest
 
 __all__ = [
     "ApiToken",
@@ -81,4 +82,6 @@ __all__ = [
     "Skill",
     "StatusList",
     "ToolKey",
+    "TransferEquivalency",
+    "TransferRequest",
 ]
