@@ -33,6 +33,7 @@ from sqlalchemy.orm import Session, selectinload
 
 from lti_tool.domain.catalog import Action, LifecycleState, Scope
 from lti_tool.domain.catalog_schemas import first_errors
+from lti_tool.domain.occupations import PathwayRef
 from lti_tool.domain.pathways import (
     STACKED_ROUTE,
     CredentialFacts,
@@ -690,3 +691,26 @@ def flag_programs_resting_on(session: Session, award: Award, *, by_ref: str,
     if result:
         session.flush()
     return result
+
+
+def occupation_pathways(session: Session, issuer_id: int,
+                        credential_ids: frozenset[int]) -> list[PathwayRef]:
+    """The issuer's published pathways with one of these credentials as a step, as the
+    occupations' design aid needs them (``domain.occupations.PathwayRef``: its public page
+    address is site-relative). Two queries."""
+    from lti_tool.models import Issuer
+
+    found = pathways_with_credential(session, issuer_id, credential_ids)
+    if not found:
+        return []
+    issuer = session.get(Issuer, issuer_id)
+    slug = issuer.slug if issuer is not None else ""
+    steps: dict[int, set[int]] = {}
+    for version_id, credential_id in session.execute(
+            select(PathwayStepLink.version_id, PathwayStepLink.credential_id).where(
+                PathwayStepLink.version_id.in_([p.version_id for p in found]))):
+        steps.setdefault(version_id, set()).add(credential_id)
+    return [PathwayRef(id=p.version_id, title=p.spec.title,
+                       url=f"/c/{slug}/pathways/{p.code}",
+                       credential_ids=frozenset(steps.get(p.version_id, set())))
+            for p in found]

@@ -211,3 +211,15 @@ def test_a_step_flagged_after_a_correction_flags_the_program_award(db, campus):
     # The course where it was awarded lists it (its instructors keep or revoke it), although
     # the program credential is not offered there.
     assert program in tracking.awards_in_context(db, course)
+
+
+def test_occupations_see_the_pathways_of_their_credentials(db, campus):
+    b = campus.catalog
+    published_pathway(db, b, core=("A", "B"))
+    a_id = catalog.published_version(db, b.issuer.id, "A").credential_id
+    b_id = catalog.published_version(db, b.issuer.id, "B").credential_id
+    [ref] = pathways.occupation_pathways(db, b.issuer.id, frozenset({a_id}))
+    assert ref.title == "Pathway PATH"
+    assert ref.url == f"/c/{b.issuer.slug}/pathways/PATH"
+    assert ref.credential_ids == frozenset({a_id, b_id})
+    assert pathways.occupation_pathways(db, b.issuer.id, frozenset({999999})) == []
