@@ -223,3 +223,23 @@ def test_occupations_see_the_pathways_of_their_credentials(db, campus):
     assert ref.url == f"/c/{b.issuer.slug}/pathways/PATH"
     assert ref.credential_ids == frozenset({a_id, b_id})
     assert pathways.occupation_pathways(db, b.issuer.id, frozenset({999999})) == []
+
+
+def test_a_step_recognised_by_transfer_completes_the_pathway(db, campus):
+    from lti_tool.domain.catalog import Route
+
+    b = campus.catalog
+    campus.credential("BT", required=("SBT",),
+                      routes=("integrated", "stand_alone", "transfer"))
+    published_pathway(db, b, core=("A", "BT"))
+    course = campus.course("CS-1", "for-credit")
+    campus.offer(course, catalog.published_version(db, b.issuer.id, "A"))
+    ada = campus.learner("ada", course)
+    _earn(db, campus, course, ada, "SA")
+    record(db, None, ada, campus.skill("SBT"), method="transfer", route=Route.TRANSFER)
+    bt = catalog.published_version(db, b.issuer.id, "BT").credential_id
+    made = tracking.award_by_route(db, person_id=ada.person_id, credential_ids=[bt],
+                                   route=Route.TRANSFER)
+    assert [(a.credential.code, a.route) for a in made] == [("BT", "transfer"),
+                                                           ("PROG", "stacked")]
+    assert made[1].context_id is None
