@@ -145,6 +145,9 @@ def test_full_plar_flow_awards_through_the_plar_route(app, db, plar_school):
     detail = school["sam"].page(f"/plar/requests/{req.id}")
     assert "Decided" in detail.text and "found and fixed all 3 bugs" in detail.text
     assert "You earned this micro-credential through prior learning assessment" in detail.text
+    again = school["sam"].page("/plar/new/DATA-B")
+    assert "You already hold this micro-credential." in again.text
+    assert not again.has_form("/plar/new/DATA-B")
     # Every step is in the audit trail.
     actions = [a for a in db.scalars(select(AuditEvent.action).where(
         AuditEvent.subject_type == "plar_request", AuditEvent.subject_id == str(req.id)))]
