@@ -1,11 +1,16 @@
 """ToolError hierarchy: every failure a user can meet, with a message that is safe to show.
 
-No Flask here: services raise these, ``web/errors.py`` turns them into an HTML page (inside
-the LMS frame) or JSON. ``public_message`` is written for the person in front of the screen;
-``log_detail`` may carry more for the operator, but never tokens, keys or personal data.
+No Flask request handling here: services raise these, ``web/errors.py`` turns them into an
+HTML page (inside the LMS frame) or JSON. Titles and default messages are translatable
+(lazy, resolved in the request's language when the error is made); a message passed in is
+translated by its raiser (``_()`` at raise time). ``public_message`` is written for the
+person in front of the screen; ``log_detail`` may carry more for the operator, but never
+tokens, keys or personal data.
 """
 
 from __future__ import annotations
+
+from lti_tool.translate import lazy_gettext as _l
 
 
 class ConfigurationError(Exception):
@@ -15,13 +20,15 @@ class ConfigurationError(Exception):
 class ToolError(Exception):
     status_code = 400
     code = "tool_error"
-    title = "Something went wrong"
-    public_message = "The request could not be completed."
+    title = _l("Something went wrong")
+    public_message = _l("The request could not be completed.")
 
     def __init__(self, public_message: str | None = None, *, log_detail: str = "",
                  code: str | None = None) -> None:
-        if public_message is not None:
-            self.public_message = public_message
+        # resolved now, in the language of the request that raises it
+        self.title = str(self.title)
+        self.public_message = str(public_message if public_message is not None
+                                  else self.public_message)
         if code is not None:
             self.code = code
         self.log_detail = log_detail
@@ -33,12 +40,12 @@ class LaunchError(ToolError):
 
     status_code = 400
     code = "launch_rejected"
-    title = "This launch could not be accepted"
+    title = _l("This launch could not be accepted")
 
 
 class ReplayedLaunch(LaunchError):
     code = "launch_replayed"
-    public_message = (
+    public_message = _l(
         "This launch has already been used. Launches are single-use: go back to your course "
         "and open the tool again."
     )
@@ -52,8 +59,8 @@ class UnknownPlatform(LaunchError):
 class LaunchSessionError(ToolError):
     status_code = 401
     code = "launch_session_expired"
-    title = "Your session has ended"
-    public_message = (
+    title = _l("Your session has ended")
+    public_message = _l(
         "Your session with MicroCred has expired or is missing. Open the tool again from your "
         "course."
     )
@@ -62,22 +69,22 @@ class LaunchSessionError(ToolError):
 class Forbidden(ToolError):
     status_code = 403
     code = "forbidden"
-    title = "Not allowed"
-    public_message = "Your role in this course does not allow this action."
+    title = _l("Not allowed")
+    public_message = _l("Your role in this course does not allow this action.")
 
 
 class NotFound(ToolError):
     status_code = 404
     code = "not_found"
-    title = "Not found"
-    public_message = "That page does not exist."
+    title = _l("Not found")
+    public_message = _l("That page does not exist.")
 
 
 class ValidationFailed(ToolError):
     status_code = 422
     code = "validation_failed"
-    title = "Please correct the highlighted fields"
-    public_message = "Some fields are not valid."
+    title = _l("Please correct the highlighted fields")
+    public_message = _l("Some fields are not valid.")
 
     def __init__(self, errors: dict[str, list[str]], public_message: str | None = None) -> None:
         self.errors = errors
@@ -87,7 +94,7 @@ class ValidationFailed(ToolError):
 class RegistrationFailed(ToolError):
     status_code = 400
     code = "registration_failed"
-    title = "Registration failed"
+    title = _l("Registration failed")
 
 
 class UpstreamError(ToolError):
@@ -95,14 +102,14 @@ class UpstreamError(ToolError):
 
     status_code = 502
     code = "upstream_error"
-    title = "The learning platform did not answer"
-    public_message = "The learning platform did not answer in time. Please try again."
+    title = _l("The learning platform did not answer")
+    public_message = _l("The learning platform did not answer in time. Please try again.")
 
 
 class Conflict(ToolError):
     status_code = 409
     code = "conflict"
-    title = "Conflict"
+    title = _l("Conflict")
 
 
 class ServiceUnavailable(ToolError):
@@ -111,9 +118,9 @@ class ServiceUnavailable(ToolError):
 
     status_code = 503
     code = "service_unavailable"
-    title = "MicroCred is briefly unavailable"
-    public_message = ("MicroCred cannot reach one of its services right now, so nothing was "
-                      "saved. Please try again in a few seconds.")
+    title = _l("MicroCred is briefly unavailable")
+    public_message = _l("MicroCred cannot reach one of its services right now, so nothing was "
+                        "saved. Please try again in a few seconds.")
 
     def __init__(self, dependency: str, *, retry_after: int = 5, log_detail: str = "",
                  public_message: str | None = None) -> None:
@@ -127,8 +134,9 @@ class RateLimited(ToolError):
 
     status_code = 429
     code = "rate_limited"
-    title = "Too many requests"
-    public_message = "Too many requests in a short time. Please wait a moment and try again."
+    title = _l("Too many requests")
+    public_message = _l("Too many requests in a short time. Please wait a moment and try "
+                        "again.")
 
     def __init__(self, retry_after: int, public_message: str | None = None) -> None:
         self.retry_after = retry_after

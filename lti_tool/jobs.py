@@ -43,6 +43,8 @@ from sqlalchemy import event
 from sqlalchemy.orm import Session
 
 from lti_tool.errors import ToolError
+from lti_tool.translate import gettext as _
+from lti_tool.translate import ngettext
 
 log = logging.getLogger(__name__)
 
@@ -220,14 +222,14 @@ def _run_inline(name: str, func: Callable[..., dict[str, Any]], *args: Any) -> S
     except Exception:  # a job must never take its caller (a launch, a page) down
         log.exception("job %s%s failed", name, args)
         return Submitted(name, ok=False, ran_inline=True,
-                         message="The background task failed; the log has the details.")
+                         message=_("The background task failed; the log has the details."))
     return Submitted(name, ok=True, ran_inline=True, result=result)
 
 
 def _enqueue(name: str, func: Callable[..., Any], *args: Any, job_id: str, timeout: int,
              retry: Retry | None = None) -> Submitted:
     q = queue()
-    for _ in (1, 2):
+    for _attempt in (1, 2):
         try:
             q.enqueue_call(func, args=args, job_id=job_id, unique=True, timeout=timeout,
                            retry=retry, ttl=QUEUED_TTL, result_ttl=600,
@@ -242,14 +244,16 @@ def _enqueue(name: str, func: Callable[..., Any], *args: Any, job_id: str, timeo
                 job.delete()
                 continue
             return Submitted(name, ok=True, queued=True,
-                             message="This task is already waiting for a worker.")
+                             message=_("This task is already waiting for a worker."))
         except redis.RedisError as exc:
             log.warning("could not enqueue %s%s: %s", name, args, type(exc).__name__)
-            return Submitted(name, ok=False, message="Background work is not available right "
-                                                     "now. Please try again in a few minutes.")
+            return Submitted(name, ok=False, message=_(
+                "Background work is not available right now. Please try again in a few "
+                "minutes."))
         return Submitted(name, ok=True, queued=True,
-                         message="Started in the background; it may take a minute.")
-    return Submitted(name, ok=False, message="The task could not be queued; please try again.")
+                         message=_("Started in the background; it may take a minute."))
+    return Submitted(name, ok=False,
+                     message=_("The task could not be queued; please try again."))
 
 
 def _job_id(kind: str, row_id: int) -> str:
@@ -266,9 +270,14 @@ def enqueue_roster_refresh(context_id: int) -> Submitted:
         if submitted.ok:
             learners = submitted.result.get("learners", 0)
             source = submitted.result.get("source")
-            message = (f"The roster was updated: {learners} learners." if source == "nrps" else
-                       f"This course's platform does not share its roster; the {learners} "
-                       "learners who have opened MicroCred are listed.")
+            message = (ngettext("The roster was updated: %(num)s learner.",
+                                "The roster was updated: %(num)s learners.", learners)
+                       if source == "nrps" else
+                       ngettext("This course's platform does not share its roster; the "
+                                "%(num)s learner who has opened MicroCred is listed.",
+                                "This course's platform does not share its roster; the "
+                                "%(num)s learners who have opened MicroCred are listed.",
+                                learners))
             return Submitted(**{**asdict(submitted), "message": message})
         return submitted
     return _enqueue("refresh_roster", refresh_roster, context_id,

@@ -19,6 +19,7 @@ from pylti1p3.deep_link import DeepLink
 from pylti1p3.deep_link_resource import DeepLinkResource
 from sqlalchemy.orm import Session
 
+from lti_tool.domain.labels import intl
 from lti_tool.domain.lti import LaunchContext
 from lti_tool.lti.tool_config import ToolRegistration
 from lti_tool.models import Issuer
@@ -26,6 +27,7 @@ from lti_tool.services import keys as key_service
 from lti_tool.services import platforms as platform_service
 from lti_tool.services import public_catalog
 from lti_tool.services.keys import KeyVault
+from lti_tool.translate import gettext as _
 
 
 @dataclass(frozen=True)
@@ -35,13 +37,15 @@ class ContentChoice:
     text: str
     custom: dict[str, str]
     credential_id: int | None = None   # the micro-credential a credential link opens
+    credential_title: str = ""         # its title alone
 
 
-CONTENT_CHOICES = (
-    ContentChoice("home", "Skills & credentials",
-                  "Learners see their skills and credentials; instructors assess.",
-                  {"mc_target": "home"}),
-)
+def home_choice() -> ContentChoice:
+    """The general link (its title and text in the instructor's language: the title becomes
+    the link's name in the course)."""
+    return ContentChoice("home", _("Skills & credentials"),
+                         _("Learners see their skills and credentials; instructors assess."),
+                         {"mc_target": "home"})
 TARGET_HOME = "home"
 TARGET_CREDENTIAL = "credential"
 CREDENTIAL_SLUG_PREFIX = "credential:"
@@ -52,16 +56,16 @@ def credential_choice(code: str, title: str, credential_id: int | None = None) -
     """One link per published credential: learners see their progress on it, instructors
     the assessment grid filtered to it."""
     return ContentChoice(
-        CREDENTIAL_SLUG_PREFIX + code, f"{title} — skills & progress",
-        "Learners see their progress on this micro-credential; instructors open the "
-        "assessment grid for it.",
-        {"mc_target": TARGET_CREDENTIAL, "mc_credential": code}, credential_id)
+        CREDENTIAL_SLUG_PREFIX + code, _("%(credential)s — skills & progress", credential=title),
+        _("Learners see their progress on this micro-credential; instructors open the "
+          "assessment grid for it."),
+        {"mc_target": TARGET_CREDENTIAL, "mc_credential": code}, credential_id, title)
 
 
 def content_choices(session: Session, issuer: Issuer | None) -> list[ContentChoice]:
     """What the instructor may place: the general link, then one per credential the
     launch's issuer has published (by title)."""
-    choices = list(CONTENT_CHOICES)
+    choices = [home_choice()]
     if issuer is None:
         return choices
     seen: set[str] = set()
@@ -69,7 +73,9 @@ def content_choices(session: Session, issuer: Issuer | None) -> list[ContentChoi
         code = version.credential.code
         if code not in seen and _CODE.match(code):
             seen.add(code)
-            choices.append(credential_choice(code, version.title, version.credential_id))
+            # the title in the instructor's language: it becomes the link's name in the course
+            choices.append(credential_choice(code, intl(version, "title").text,
+                                             version.credential_id))
     return choices
 
 

@@ -32,6 +32,7 @@ from lti_tool.lti.storage import LaunchStore, LoginState
 from lti_tool.lti.validation import is_our_url
 from lti_tool.models import Platform
 from lti_tool.services import platforms as platform_service
+from lti_tool.translate import gettext as _
 
 MAX_PARAM_LENGTH = 4096
 
@@ -62,7 +63,8 @@ class CookieCheck:
 def _param(params: Mapping[str, str], name: str) -> str:
     value = params.get(name) or ""
     if len(value) > MAX_PARAM_LENGTH:
-        raise LaunchError(f"The login parameter {name} is too long.", code="param_too_long")
+        raise LaunchError(_("The login parameter %(name)s is too long.", name=name),
+                          code="param_too_long")
     return value
 
 
@@ -102,33 +104,34 @@ def start_login(
     target_link_uri = _param(params, "target_link_uri")
     client_id = _param(params, "client_id")
     if not iss:
-        raise LaunchError("The login request does not say which platform it comes from (iss).",
+        raise LaunchError(_("The login request does not say which platform it comes from (iss)."),
                           code="missing_iss")
     if not login_hint:
-        raise LaunchError("The login request has no login_hint.", code="missing_login_hint")
+        raise LaunchError(_("The login request has no login_hint."), code="missing_login_hint")
     if not target_link_uri:
-        raise LaunchError("The login request has no target_link_uri.",
+        raise LaunchError(_("The login request has no target_link_uri."),
                           code="missing_target_link_uri")
     if not is_our_url(target_link_uri, base_url):
-        raise LaunchError("The login asks to launch another tool (target_link_uri is not a "
-                          "MicroCred URL).", code="bad_target_link_uri")
+        raise LaunchError(_("The login asks to launch another tool (target_link_uri is not a "
+                          "MicroCred URL)."), code="bad_target_link_uri")
     platform = platform_service.find_platform(session, iss, client_id or None)
     if platform is None:
         if client_id:
-            message = (f"The platform {iss} with client id {client_id} is not registered with "
-                       "MicroCred.")
+            message = _("The platform %(issuer)s with client id %(client_id)s is not "
+                        "registered with MicroCred.", issuer=iss, client_id=client_id)
         elif platform_service.issuer_known(session, iss):
-            message = (f"Several registrations share the issuer {iss}; the login must send "
-                       "client_id.")
+            message = _("Several registrations share the issuer %(issuer)s; the login must "
+                        "send client_id.", issuer=iss)
         else:
-            message = f"The platform {iss} is not registered with MicroCred."
+            message = _("The platform %(issuer)s is not registered with MicroCred.",
+                        issuer=iss)
         raise UnknownPlatform(message, code="unknown_platform")
     deployment_hint = _deployment_hint(params)
     hinted = platform_service.find_deployment(session, platform.id, deployment_hint) \
         if deployment_hint else None
     if deployment_hint and not platform.accept_new_deployments and hinted is None:
-        raise LaunchError(f"Deployment {deployment_hint} of this platform is not registered "
-                          "with MicroCred.", code="unknown_deployment")
+        raise LaunchError(_("Deployment %(deployment)s of this platform is not registered with "
+                            "MicroCred.", deployment=deployment_hint), code="unknown_deployment")
     platform_service.check_usable(platform, hinted)
     # A new window has no platform frame around it to keep storage in.
     storage_target = "" if new_window else _param(params, "lti_storage_target")
@@ -160,8 +163,8 @@ def start_login(
 def _login_for(store: LaunchStore, state: str) -> LoginState:
     login = store.peek_login(state) if state and len(state) <= MAX_PARAM_LENGTH else None
     if login is None:
-        raise LaunchError("This sign-in has expired or was already used. Go back to your "
-                          "course and open the tool again.", code="login_expired")
+        raise LaunchError(_("This sign-in has expired or was already used. Go back to your "
+                          "course and open the tool again."), code="login_expired")
     return login
 
 
@@ -174,8 +177,8 @@ def cookie_check(session: Session, store: LaunchStore, state: str, browser_cooki
         str(browser_cookie).encode()).hexdigest() == login.browser_binding
     platform = session.get(Platform, login.platform_id)
     if platform is None:
-        raise UnknownPlatform("The platform of this sign-in is no longer registered with "
-                              "MicroCred.", code="unknown_platform")
+        raise UnknownPlatform(_("The platform of this sign-in is no longer registered with "
+                              "MicroCred."), code="unknown_platform")
     auth_url = _auth_url(platform, launch_url=launch_url, state=login.state,
                          nonce=login.nonce, login_hint=login.login_hint,
                          message_hint=login.message_hint) if works else ""

@@ -26,6 +26,7 @@ from cryptography.hazmat.primitives.asymmetric import rsa
 from lti_tool.errors import LaunchError, UpstreamError
 from lti_tool.extensions import KeyValueStore
 from lti_tool.services.http_client import HttpClient
+from lti_tool.translate import gettext as _
 
 log = logging.getLogger(__name__)
 
@@ -81,9 +82,9 @@ class PlatformKeyCache:
         failed_key = f"jwks-failed:{platform_id}:{url}"
         if self.failure_seconds and self.kv.get(failed_key) is not None:
             raise LaunchError(
-                "MicroCred could not fetch the platform's public keys a moment ago, so it "
+                _("MicroCred could not fetch the platform's public keys a moment ago, so it "
                 "cannot check this launch yet. Please try again in a minute; if this "
-                "persists, tell the platform's administrator.", code="jwks_unreachable",
+                "persists, tell the platform's administrator."), code="jwks_unreachable",
                 log_detail="recently failed (remembered)")
         try:
             doc = self.http.get_json(url)
@@ -91,13 +92,13 @@ class PlatformKeyCache:
         except UpstreamError as exc:
             self._remember_failure(platform_id, failed_key, exc.log_detail or "unreachable")
             raise LaunchError(
-                "MicroCred could not fetch the platform's public keys to check this launch. "
-                "Please try again in a moment.", log_detail=exc.log_detail,
+                _("MicroCred could not fetch the platform's public keys to check this launch. "
+                "Please try again in a moment."), log_detail=exc.log_detail,
                 code="jwks_unreachable",
             ) from None
         except ValueError:
             self._remember_failure(platform_id, failed_key, "not a JWKS")
-            raise LaunchError("The platform's public key set is not a valid JWKS.",
+            raise LaunchError(_("The platform's public key set is not a valid JWKS."),
                               code="jwks_invalid") from None
         self.kv.set(f"jwks:{platform_id}:{url}", json.dumps(doc), self.cache_seconds)
         return keys

@@ -55,6 +55,8 @@ from lti_tool.lti.platform_keys import PlatformKeyCache
 from lti_tool.lti.storage import LaunchStore, LoginState
 from lti_tool.models import Deployment, Platform
 from lti_tool.services import platforms as platform_service
+from lti_tool.translate import gettext as _
+from lti_tool.translate import lazy_gettext as _l
 
 MAX_ID_TOKEN_BYTES = 64 * 1024
 ACCEPTED_ALG = "RS256"
@@ -92,7 +94,7 @@ def decode_unverified(id_token: str) -> tuple[dict[str, Any], dict[str, Any], by
     """(header, claims, signing input, signature) of a compact JWS. Raises LaunchError."""
     parts = id_token.split(".")
     if len(parts) != 3:
-        raise _fail("malformed_id_token", "The launch's id_token is not a signed JWT.")
+        raise _fail("malformed_id_token", _("The launch's id_token is not a signed JWT."))
     try:
         header = json.loads(_b64u_decode(parts[0]))
         body = json.loads(_b64u_decode(parts[1]))
@@ -101,9 +103,9 @@ def decode_unverified(id_token: str) -> tuple[dict[str, Any], dict[str, Any], by
         signature = _b64u_decode(parts[2]) if parts[2] else b""
     except (ValueError, binascii.Error, UnicodeDecodeError):
         raise _fail("malformed_id_token",
-                    "The launch's id_token could not be decoded.") from None
+                    _("The launch's id_token could not be decoded.")) from None
     if not isinstance(header, dict) or not isinstance(body, dict):
-        raise _fail("malformed_id_token", "The launch's id_token is not a JSON object.")
+        raise _fail("malformed_id_token", _("The launch's id_token is not a JSON object."))
     return header, body, f"{parts[0]}.{parts[1]}".encode("ascii"), signature
 
 
@@ -175,9 +177,9 @@ def clean_claims(body: dict[str, Any]) -> dict[str, Any]:
 
 def _unstorable_claim(name: str) -> LaunchError:
     return _fail("unstorable_characters",
-                 f"The launch's {name} contains a character MicroCred cannot store (a NUL "
-                 "character or an invalid Unicode sequence). Ask the platform's administrator "
-                 "to correct it.", log_detail=name)
+                 _("The launch's %(claim)s contains a character MicroCred cannot store (a NUL "
+                   "character or an invalid Unicode sequence). Ask the platform's "
+                   "administrator to correct it.", claim=name), log_detail=name)
 
 
 def is_our_url(url: str, base_url: str) -> bool:
@@ -203,8 +205,8 @@ class UnboundLaunch(LaunchError):
     may continue in a new window (``lti.login.restart_params``)."""
 
     code = "launch_not_bound"
-    title = "Open MicroCred in a new window"
-    public_message = (
+    title = _l("Open MicroCred in a new window")
+    public_message = _l(
         "Your browser did not let MicroCred recognise you inside the course page (it blocks "
         "cookies set by tools embedded in other sites), so this launch could not be tied to "
         "you. Continue in a new window, where it works, or allow cookies for MicroCred.")
@@ -226,33 +228,35 @@ class LaunchValidator:
     def _find_platform(self, body: Mapping[str, Any]) -> tuple[Platform, str]:
         iss = body.get("iss")
         if not isinstance(iss, str) or not iss:
-            raise _fail("missing_iss", "The launch does not say which platform sent it (iss).")
+            raise _fail("missing_iss", _("The launch does not say which platform sent it (iss)."))
         aud = body.get("aud")
         audiences = [aud] if isinstance(aud, str) else aud
         if not isinstance(audiences, list) or not audiences or not all(
             isinstance(a, str) and a for a in audiences
         ):
-            raise _fail("bad_aud", "The launch's audience (aud) is missing or malformed.")
+            raise _fail("bad_aud", _("The launch's audience (aud) is missing or malformed."))
         azp = body.get("azp")
         if azp is not None and not isinstance(azp, str):
-            raise _fail("bad_azp", "The launch's authorized party (azp) is malformed.")
+            raise _fail("bad_azp", _("The launch's authorized party (azp) is malformed."))
         if azp is not None and azp not in audiences:
             raise _fail("azp_not_in_aud",
-                        "The launch's authorized party (azp) is not one of its audiences.")
+                        _("The launch's authorized party (azp) is not one of its audiences."))
         if len(audiences) > 1 and azp is None:
             raise _fail("azp_required",
-                        "The launch names several audiences but no authorized party (azp).")
+                        _("The launch names several audiences but no authorized party (azp)."))
         client_id = azp if azp is not None else audiences[0]
         platform = platform_service.find_platform(self.session, iss, client_id)
         if platform is None:
             if platform_service.issuer_known(self.session, iss):
                 raise UnknownPlatform(
-                    f"The platform {iss} is registered, but not with client id {client_id}. "
-                    "Check the client id in MicroCred's platform settings.",
+                    _("The platform %(issuer)s is registered, but not with client id "
+                      "%(client_id)s. Check the client id in MicroCred's platform settings.",
+                      issuer=iss, client_id=client_id),
                     code="unknown_client_id")
             raise UnknownPlatform(
-                f"The platform {iss} is not registered with MicroCred. An administrator must "
-                "register it first (see the installation guide).", code="unknown_issuer")
+                _("The platform %(issuer)s is not registered with MicroCred. An administrator "
+                  "must register it first (see the installation guide).", issuer=iss),
+                code="unknown_issuer")
         return platform, client_id
 
     # -- 4. signature -----------------------------------------------------------------------
@@ -260,92 +264,92 @@ class LaunchValidator:
                          signing_input: bytes, signature: bytes) -> None:
         kid = header.get("kid")
         if not isinstance(kid, str) or not kid:
-            raise _fail("missing_kid", "The launch's id_token does not name its signing key.")
+            raise _fail("missing_kid", _("The launch's id_token does not name its signing key."))
         key = self.keys.key_for(platform.id, platform.jwks_url, platform.static_jwks, kid)
         if key is None:
             raise _fail("unknown_signing_key",
-                        "The launch was signed with a key the platform does not publish.")
+                        _("The launch was signed with a key the platform does not publish."))
         if key.alg != ACCEPTED_ALG:
-            raise _fail("bad_alg", "The platform's key is not an RS256 key.")
+            raise _fail("bad_alg", _("The platform's key is not an RS256 key."))
         try:
             key.key.verify(signature, signing_input, padding.PKCS1v15(), hashes.SHA256())
         except InvalidSignature:
-            raise _fail("bad_signature",
-                        "The launch's signature is not valid: it may have been altered.") from None
+            raise _fail("bad_signature", _("The launch's signature is not valid: it may have "
+                                           "been altered.")) from None
 
     # -- 5. time ----------------------------------------------------------------------------
     def _check_times(self, body: Mapping[str, Any], now: float) -> None:
         skew = self.settings.clock_skew
         exp, iat, nbf = body.get("exp"), body.get("iat"), body.get("nbf")
         if not isinstance(exp, int | float) or isinstance(exp, bool):
-            raise _fail("missing_exp", "The launch has no expiry time (exp).")
+            raise _fail("missing_exp", _("The launch has no expiry time (exp)."))
         if exp + skew < now:
-            raise _fail("expired", "This launch has expired. Go back to your course and open "
-                                   "the tool again.")
+            raise _fail("expired", _("This launch has expired. Go back to your course and open "
+                                   "the tool again."))
         if not isinstance(iat, int | float) or isinstance(iat, bool):
-            raise _fail("missing_iat", "The launch has no issue time (iat).")
+            raise _fail("missing_iat", _("The launch has no issue time (iat)."))
         if iat > now + skew:
-            raise _fail("iat_in_future", "The launch says it was issued in the future; the "
-                                         "platform's clock may be wrong.")
+            raise _fail("iat_in_future", _("The launch says it was issued in the future; the "
+                                         "platform's clock may be wrong."))
         if now - iat > self.settings.max_iat_age:
-            raise _fail("iat_too_old", "The launch was issued too long ago.")
+            raise _fail("iat_too_old", _("The launch was issued too long ago."))
         if nbf is not None:
             if not isinstance(nbf, int | float) or isinstance(nbf, bool):
-                raise _fail("bad_nbf", "The launch's not-before time (nbf) is malformed.")
+                raise _fail("bad_nbf", _("The launch's not-before time (nbf) is malformed."))
             if nbf > now + skew:
-                raise _fail("not_yet_valid", "The launch is not valid yet (nbf).")
+                raise _fail("not_yet_valid", _("The launch is not valid yet (nbf)."))
 
     # -- 6. LTI claims ------------------------------------------------------------------------
     def _check_message(self, body: dict[str, Any]) -> bool:
         if body.get(claims.CLAIM_VERSION) != claims.LTI_VERSION:
-            raise _fail("bad_version", "The launch is not an LTI 1.3.0 message.")
+            raise _fail("bad_version", _("The launch is not an LTI 1.3.0 message."))
         message_type = body.get(claims.CLAIM_MESSAGE_TYPE)
         if message_type not in claims.SUPPORTED_MESSAGE_TYPES:
             raise _fail("bad_message_type",
-                        "MicroCred does not handle this kind of LTI message.")
+                        _("MicroCred does not handle this kind of LTI message."))
         sub = body.get("sub")
         anonymous = False
         if sub is None and message_type == claims.MESSAGE_RESOURCE_LINK:
             anonymous = True  # LTI 1.3 §5.3.6: a platform may launch without a user
         elif not isinstance(sub, str) or not sub or len(sub) > 255:
-            raise _fail("missing_sub", "The launch does not identify the user (sub).")
+            raise _fail("missing_sub", _("The launch does not identify the user (sub)."))
         if not isinstance(body.get(claims.CLAIM_ROLES, []), list):
-            raise _fail("bad_roles", "The launch's roles claim is malformed.")
+            raise _fail("bad_roles", _("The launch's roles claim is malformed."))
         target = body.get(claims.CLAIM_TARGET_LINK_URI)
         if not isinstance(target, str) or not is_our_url(target, self.settings.base_url):
             raise _fail("bad_target_link_uri",
-                        "The launch is addressed to another tool (target_link_uri).")
+                        _("The launch is addressed to another tool (target_link_uri)."))
         if message_type == claims.MESSAGE_RESOURCE_LINK:
             link = body.get(claims.CLAIM_RESOURCE_LINK)
             if not isinstance(link, dict) or not link.get("id"):
-                raise _fail("missing_resource_link", "The launch has no resource link id.")
+                raise _fail("missing_resource_link", _("The launch has no resource link id."))
         else:
             settings = body.get(claims.CLAIM_DL_SETTINGS)
             if not isinstance(settings, dict) or not isinstance(
                 settings.get("deep_link_return_url"), str
             ):
                 raise _fail("missing_deep_linking_settings",
-                            "The deep-linking request has no return URL.")
+                            _("The deep-linking request has no return URL."))
         if not anonymous:
             try:
                 for validator in get_validators():  # type: ignore[no-untyped-call]
                     if validator.can_validate(body):
                         validator.validate(body)
             except LtiException as exc:
-                raise _fail("bad_message", "The launch message is incomplete.",
+                raise _fail("bad_message", _("The launch message is incomplete."),
                             log_detail=str(exc)) from None
         return anonymous
 
     def _find_deployment(self, platform: Platform, body: Mapping[str, Any]) -> Deployment | None:
         deployment_id = body.get(claims.CLAIM_DEPLOYMENT_ID)
         if not isinstance(deployment_id, str) or not deployment_id or len(deployment_id) > 255:
-            raise _fail("missing_deployment_id", "The launch has no deployment id.")
+            raise _fail("missing_deployment_id", _("The launch has no deployment id."))
         deployment = platform_service.find_deployment(self.session, platform.id, deployment_id)
         platform_service.check_usable(platform, deployment)
         if deployment is None and not platform.accept_new_deployments:
             raise _fail("unknown_deployment",
-                        f"Deployment {deployment_id} of this platform is not registered with "
-                        "MicroCred.")
+                        _("Deployment %(deployment)s of this platform is not registered with "
+                          "MicroCred.", deployment=deployment_id))
         return deployment
 
     # -- 7. one-time use ------------------------------------------------------------------------
@@ -361,34 +365,34 @@ class LaunchValidator:
         if login is None:
             if facts.state_used:
                 raise ReplayedLaunch(code="state_replayed")
-            raise _fail("state_unknown", "This launch does not match a login started by "
-                        "MicroCred (unknown or expired state). Open the tool again.")
+            raise _fail("state_unknown", _("This launch does not match a login started by "
+                        "MicroCred (unknown or expired state). Open the tool again."))
         cookie_matches = False
         if login.browser_binding and browser_cookie is not None:
             if hashlib.sha256(browser_cookie.encode()).hexdigest() != login.browser_binding:
                 raise _fail("state_mismatch",
-                            "This launch was started in another browser session.")
+                            _("This launch was started in another browser session."))
             cookie_matches = True
         if login.platform_id != platform.id or login.client_id != client_id:
             raise _fail("state_platform_mismatch",
-                        "This launch comes from a different platform than its login.")
+                        _("This launch comes from a different platform than its login."))
         if body.get(claims.CLAIM_TARGET_LINK_URI) != login.target_link_uri:
             raise _fail("target_link_uri_mismatch",
-                        "The launch's target_link_uri differs from the login's.")
+                        _("The launch's target_link_uri differs from the login's."))
         if login.deployment_hint and \
                 body.get(claims.CLAIM_DEPLOYMENT_ID) != login.deployment_hint:
             # LTI 1.3 §4.1.2: lti_deployment_id at login must be the launch's deployment_id.
             raise _fail("deployment_mismatch",
-                        "The launch's deployment differs from the one its login named.")
+                        _("The launch's deployment differs from the one its login named."))
         if not isinstance(nonce, str) or not nonce:
-            raise _fail("missing_nonce", "The launch has no nonce.")
+            raise _fail("missing_nonce", _("The launch has no nonce."))
         if facts.nonce_used:
             raise ReplayedLaunch(code="nonce_replayed")
         owner = facts.nonce_owner
         if owner is None:
-            raise _fail("nonce_unknown", "The launch's nonce was not issued by MicroCred.")
+            raise _fail("nonce_unknown", _("The launch's nonce was not issued by MicroCred."))
         if owner != LaunchStore.hash_state(state) or nonce != login.nonce:
-            raise _fail("nonce_mismatch", "The launch's nonce was issued for a different login.")
+            raise _fail("nonce_mismatch", _("The launch's nonce was issued for a different login."))
         if login.storage_binding and not cookie_matches:
             # Our cookie was blocked: the secret kept in the platform's storage frame at login
             # proves this is the same browser (LTI Client Side postMessages, lti.get_data).
@@ -396,7 +400,7 @@ class LaunchValidator:
                 raise PlatformStorageCheck(login)
             if hashlib.sha256(storage_proof.encode()).hexdigest() != login.storage_binding:
                 raise _fail("storage_proof_invalid",
-                            "This launch could not be tied to the browser that started it.")
+                            _("This launch could not be tied to the browser that started it."))
         elif not cookie_matches:
             raise UnboundLaunch(login)
         # All checks passed: consume the state, the nonce and the id_token in one atomic
@@ -420,21 +424,23 @@ class LaunchValidator:
         id_token = form.get("id_token") or ""
         state = form.get("state") or ""
         if form.get("error"):
-            raise _fail("platform_error", "The platform refused the login: "
-                        f"{str(form.get('error_description') or form.get('error'))[:200]}")
+            raise _fail("platform_error", _(
+                "The platform refused the login: %(error)s",
+                error=str(form.get("error_description") or form.get("error"))[:200]))
         if not id_token:
-            raise _fail("missing_id_token", "The launch carries no id_token.")
+            raise _fail("missing_id_token", _("The launch carries no id_token."))
         if len(id_token) > MAX_ID_TOKEN_BYTES:
-            raise _fail("id_token_too_large", "The launch's id_token is too large.")
+            raise _fail("id_token_too_large", _("The launch's id_token is too large."))
         if not state:
-            raise _fail("state_missing", "The launch carries no state: it did not start with "
-                        "a login through MicroCred.")
+            raise _fail("state_missing", _("The launch carries no state: it did not start with "
+                        "a login through MicroCred."))
         header, body, signing_input, signature = decode_unverified(id_token)
         if header.get("alg") != ACCEPTED_ALG:
-            raise _fail("bad_alg", "The launch is signed with an algorithm MicroCred does not "
-                        f"accept ({str(header.get('alg'))[:20]}); only RS256 is allowed.")
+            raise _fail("bad_alg", _("The launch is signed with an algorithm MicroCred does "
+                                     "not accept (%(alg)s); only RS256 is allowed.",
+                                     alg=str(header.get("alg"))[:20]))
         if header.get("crit") is not None:
-            raise _fail("bad_header", "The launch's id_token uses unsupported header fields.")
+            raise _fail("bad_header", _("The launch's id_token uses unsupported header fields."))
         platform, client_id = self._find_platform(body)
         self._check_signature(platform, header, signing_input, signature)
         self._check_times(body, now)

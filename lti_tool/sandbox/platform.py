@@ -25,6 +25,9 @@ INSTRUCTOR = claims.ROLE_MEMBERSHIP + "Instructor"
 LEARNER = claims.ROLE_MEMBERSHIP + "Learner"
 INSTITUTION_ADMIN = claims.ROLE_INSTITUTION + "Administrator"
 SYSTEM_ADMIN = claims.ROLE_SYSTEM + "Administrator"
+#: the languages a tryer can launch in, as the launch's ``launch_presentation.locale`` (the
+#: BCP 47 tags Canvas sends; Moodle sends its language pack's code, e.g. ``fr_ca``)
+LAUNCH_LOCALES = {"en": "en-US", "fr": "fr-CA"}
 
 
 @dataclass(frozen=True)
@@ -123,8 +126,9 @@ def sign(session: Session, vault: KeyVault, payload: dict[str, Any]) -> str:
 
 def id_token_claims(*, base_url: str, course: Course, user: User, nonce: str, message: str,
                     link_id: str, link_title: str, custom: dict[str, str],
-                    dl_data: str = "") -> dict[str, Any]:
-    """Claims shaped like Moodle 5.0.6's (full role URIs, CourseSection context)."""
+                    dl_data: str = "", locale: str = "en-US") -> dict[str, Any]:
+    """Claims shaped like Moodle 5.0.6's (full role URIs, CourseSection context); ``locale``
+    is the user's language, sent in ``launch_presentation.locale`` as LMSs do."""
     issuer = issuer_for(base_url)
     now = int(time.time())
     body: dict[str, Any] = {
@@ -142,7 +146,7 @@ def id_token_claims(*, base_url: str, course: Course, user: User, nonce: str, me
         claims.CLAIM_TOOL_PLATFORM: {"guid": "microcred-sandbox", "name": "MicroCred sandbox",
                                      "product_family_code": "microcred-sandbox",
                                      "version": "1.0"},
-        claims.CLAIM_LAUNCH_PRESENTATION: {"document_target": "iframe", "locale": "en",
+        claims.CLAIM_LAUNCH_PRESENTATION: {"document_target": "iframe", "locale": locale,
                                            "return_url": issuer},
         claims.CLAIM_LIS: {"person_sourcedid": user.sourcedid,
                            "course_section_sourcedid": course.label},

@@ -48,11 +48,13 @@ from datetime import UTC, date, datetime, time
 from typing import Any
 from urllib.parse import urlsplit
 
+from babel.numbers import format_decimal as babel_format_decimal
 from sqlalchemy import func, insert, select
 from sqlalchemy.orm import Session
 
 from lti_tool.domain.catalog_schemas import CONTROL_RE
 from lti_tool.domain.tracking import COURSE_METHODS, Method, Outcome, route_for_kind
+from lti_tool.i18n import current_locale
 from lti_tool.models import (
     Award,
     Context,
@@ -66,6 +68,12 @@ from lti_tool.services import audit, gradebook, tracking
 from lti_tool.services.catalog_io import ImportReport
 from lti_tool.services.roster import learner_names
 from lti_tool.services.tracking import MAX_NOTE, Assessor
+from lti_tool.translate import gettext as _
+
+
+def format_decimal(number: int) -> str:
+    """``10,000`` / ``10 000``: in the reader's language, English outside a request."""
+    return str(babel_format_decimal(number, locale=current_locale()))
 
 MAX_ROWS = 10_000
 MAX_BYTES = 2_000_000
@@ -142,26 +150,28 @@ def _uncell(value: str) -> str:
 def _read(text: str | bytes, problems: _Problems) -> tuple[list[str], list[list[str]]]:
     raw = text.encode("utf-8") if isinstance(text, str) else text
     if len(raw) > MAX_BYTES:
-        problems.add("file", "", f"is larger than {MAX_BYTES // 1_000_000} MB; split it "
-                                 f"(at most {MAX_ROWS:,} rows per import)")
+        problems.add("file", "", _("is larger than %(size)s MB; split it (at most %(rows)s rows "
+                                   "per import)", size=MAX_BYTES // 1_000_000,
+                                   rows=format_decimal(MAX_ROWS)))
         return [], []
     try:
         decoded = raw.decode("utf-8-sig")
     except UnicodeDecodeError:
-        problems.add("file", "", "is not UTF-8 text: save it as 'CSV UTF-8'")
+        problems.add("file", "", _("is not UTF-8 text: save it as 'CSV UTF-8'"))
         return [], []
     if "\x00" in decoded:
-        problems.add("file", "", "is not valid CSV (it contains NUL bytes)")
+        problems.add("file", "", _("is not valid CSV (it contains NUL bytes)"))
         return [], []
     try:
         records = list(csv.reader(io.StringIO(decoded, newline=""), strict=True))
     except csv.Error as exc:
-        problems.add("file", "", f"is not valid CSV ({exc})")
+        problems.add("file", "", _("is not valid CSV (%(error)s)", error=str(exc)))
         return [], []
     expected = ",".join(COLUMNS)
     if not records or not any(cell.strip() for cell in records[0]):
-        problems.add("row 1", "", f"the first row must name the columns: {expected} "
-                                  f"(required: {', '.join(REQUIRED_COLUMNS)})")
+        problems.add("row 1", "", _("the first row must name the columns: %(columns)s "
+                                    "(required: %(required)s)", columns=expected,
+                                    required=", ".join(REQUIRED_COLUMNS)))
         return [], []
     header = [_uncell(cell.strip()).strip().lower() for cell in records[0]]
     unknown = [h for h in header if h not in COLUMNS]
@@ -169,17 +179,20 @@ def _read(text: str | bytes, problems: _Problems) -> tuple[list[str], list[list[
     twice = sorted({h for h in header if header.count(h) > 1})
     if unknown or missing or twice:
         detail = "; ".join(part for part in (
-            "unknown columns: " + ", ".join(unknown) if unknown else "",
-            "missing columns: " + ", ".join(missing) if missing else "",
-            "repeated columns: " + ", ".join(twice) if twice else "") if part)
-        problems.add("row 1", "", f"the first row must name the columns ({expected}; "
-                                  f"required: {', '.join(REQUIRED_COLUMNS)}); {detail}")
+            _("unknown columns: %(columns)s", columns=", ".join(unknown)) if unknown else "",
+            _("missing columns: %(columns)s", columns=", ".join(missing)) if missing else "",
+            _("repeated columns: %(columns)s", columns=", ".join(twice)) if twice else "")
+            if part)
+        problems.add("row 1", "", _("the first row must name the columns (%(columns)s; "
+                                    "required: %(required)s); %(detail)s", columns=expected,
+                                    required=", ".join(REQUIRED_COLUMNS), detail=detail))
         return [], []
     rows = records[1:]
     filled = sum(1 for cells in rows if any(cell.strip() for cell in cells))
     if filled > MAX_ROWS:
-        problems.add("file", "", f"has {filled:,} rows; at most {MAX_ROWS:,} are accepted "
-                                 "per import: split the file")
+        problems.add("file", "", _("has %(count)s rows; at most %(max)s are accepted per "
+                                   "import: split the file", count=format_decimal(filled),
+                                   max=format_decimal(MAX_ROWS)))
         return [], []
     return header, rows
 
@@ -187,7 +200,7 @@ def _read(text: str | bytes, problems: _Problems) -> tuple[list[str], list[list[
 def _parse_when(value: str, now: datetime) -> datetime | str:
     """A datetime (UTC) or the reason the value is refused."""
     if not value:
-        return "is required (an ISO date such as 2025-03-14, or a date-time)"
+        return _("is required (an ISO date such as 2025-03-14, or a date-time)")
     try:
         if len(value) <= 10:
             day = date.fromisoformat(value)
@@ -198,11 +211,11 @@ def _parse_when(value: str, now: datetime) -> datetime | str:
             at = datetime.fromisoformat(value)
             at = at.replace(tzinfo=UTC) if at.tzinfo is None else at.astimezone(UTC)
     except (ValueError, OverflowError):
-        return "is not an ISO 8601 date (2025-03-14) or date-time (2025-03-14T10:30:00Z)"
+        return _("is not an ISO 8601 date (2025-03-14) or date-time (2025-03-14T10:30:00Z)")
     if at > now:
-        return "is in the future"
+        return _("is in the future")
     if at < EARLIEST:
-        return "is before 1970"
+        return _("is before %(year)s", year=1970)
     return at
 
 
@@ -211,9 +224,10 @@ def _check_url(value: str) -> str | None:
         return None
     parts = urlsplit(value)
     if parts.scheme.lower() not in ("http", "https") or not parts.netloc:
-        return "must be an http(s) URL"
+        return _("must be an http(s) URL")
     if len(value) > MAX_URL or any(c.isspace() for c in value):
-        return f"must be one http(s) URL without spaces ({MAX_URL} characters at most)"
+        return _("must be one http(s) URL without spaces (%(max)s characters at most)",
+                 max=MAX_URL)
     return None
 
 
@@ -250,15 +264,17 @@ class _Roster:
         found: set[tuple[int, int]] = set().union(*matches.values())
         persons = {person for _account, person in found}
         if not persons:
-            what = {"sub": "platform user id", "email": "email",
-                    "sourcedid": "institutional id"}.get(by or "",
-                                                         "platform user id, email or "
-                                                         "institutional id")
-            return f"matches no learner on this course's roster (by {what})"
+            what = {"sub": _("platform user id"), "email": _("email"),
+                    "sourcedid": _("institutional id")}.get(
+                by or "", _("platform user id, email or institutional id"))
+            return _("matches no learner on this course's roster (by %(what)s)", what=what)
         if len(persons) > 1:
-            kinds = sorted(k for k, v in matches.items() if v)
-            return (f"is ambiguous: it matches {len(persons)} different learners on this "
-                    f"course's roster (by {' and '.join(kinds)}); use their platform user id")
+            names = {"platform user id": _("platform user id"), "email": _("email"),
+                     "institutional id": _("institutional id")}
+            kinds = sorted(names[k] for k, v in matches.items() if v)
+            return _("is ambiguous: it matches %(count)s different learners on this course's "
+                     "roster (by %(kinds)s); use their platform user id", count=len(persons),
+                     kinds=_(" and ").join(kinds))
         return min(found)  # one person; the oldest of their accounts here
 
 
@@ -346,14 +362,14 @@ def import_demonstrations_csv(session: Session, *, context: Context, text: str |
             continue
         key = (row.person_id, row.skill_id, row.outcome, row.at)
         if key in first_at:
-            problems.add(f"row {number}", "", f"repeats row {first_at[key]} (same learner, "
-                                              "skill, outcome and date); give a time to "
-                                              "record two attempts on one day")
+            problems.add(f"row {number}", "", _("repeats row %(row)s (same learner, skill, "
+                                                "outcome and date); give a time to record two "
+                                                "attempts on one day", row=first_at[key]))
             continue
         first_at[key] = number
         rows.append(row)
     if counts["rows"] == 0 and not problems:
-        problems.add("file", "", "has no rows below the header")
+        problems.add("file", "", _("has no rows below the header"))
     if problems:
         counts["problems"] = problems.total
         return DemonstrationImportReport(ok=False, problems=problems.final(), counts=counts,
@@ -396,8 +412,8 @@ def _check_row(number: int, cells: list[str], header: list[str], roster: _Roster
     """The row, or None after reporting each of its problems (one per cell at most)."""
     where = f"row {number}"
     if len(cells) > len(header):
-        problems.add(where, "", f"has {len(cells)} cells but the header names "
-                                f"{len(header)} columns")
+        problems.add(where, "", _("has %(cells)s cells but the header names %(columns)s "
+                                  "columns", cells=len(cells), columns=len(header)))
         return None
     values = {name: _uncell(cells[i].strip()).strip() if i < len(cells) else ""
               for i, name in enumerate(header)}
@@ -409,7 +425,7 @@ def _check_row(number: int, cells: list[str], header: list[str], roster: _Roster
         characters gets that one message instead."""
         value = values.get(name, "")
         if CONTROL_RE.search(value):
-            problems.add(where, name, "contains control characters")
+            problems.add(where, name, _("contains control characters"))
             return
         result = judge(value)
         if isinstance(result, _Problem):
@@ -421,11 +437,12 @@ def _check_row(number: int, cells: list[str], header: list[str], roster: _Roster
     check("skill_code", lambda v: _skill(v, skills, folded))
     check("outcome", lambda v: v.lower() if v.lower() in (Outcome.PASS.value,
                                                          Outcome.FAIL.value)
-          else _Problem("must be pass or fail"))
+          else _Problem(_("must be pass or fail")))
     check("date", lambda v: _as_problem(_parse_when(v, now)))
     check("evidence_url", lambda v: _Problem(p) if (p := _check_url(v)) else v)
-    check("method", lambda v: _method(v) or _Problem(f"must be one of {_METHODS}"))
-    check("note", lambda v: _Problem(f"is longer than {MAX_NOTE} characters")
+    check("method", lambda v: _method(v) or _Problem(_("must be one of %(values)s",
+                                                       values=_METHODS)))
+    check("note", lambda v: _Problem(_("is longer than %(max)s characters", max=MAX_NOTE))
           if len(v) > MAX_NOTE else v)
     if problems.total > before:
         return None
@@ -445,9 +462,9 @@ def _as_problem(value: datetime | str) -> datetime | _Problem:
 
 def _learner(value: str, roster: _Roster) -> tuple[int, int] | _Problem:
     if not value:
-        return _Problem("is required (platform user id, email or institutional id)")
+        return _Problem(_("is required (platform user id, email or institutional id)"))
     if len(value) > MAX_LEARNER:
-        return _Problem(f"is longer than {MAX_LEARNER} characters")
+        return _Problem(_("is longer than %(max)s characters", max=MAX_LEARNER))
     resolved = roster.resolve(value)
     return _Problem(f"{value!r} {resolved}") if isinstance(resolved, str) else resolved
 
@@ -455,17 +472,20 @@ def _learner(value: str, roster: _Roster) -> tuple[int, int] | _Problem:
 def _skill(code: str, skills: dict[str, list[Skill]],
            folded: dict[str, list[str]]) -> Skill | _Problem:
     if not code:
-        return _Problem("is required")
+        return _Problem(_("is required"))
     candidates = skills.get(code, [])
     if len(candidates) == 1:
         return candidates[0]
     if len(candidates) > 1:
-        return _Problem(f"{code!r} is the code of skills of two institutions offered in "
-                        "this course")
+        return _Problem(_("%(code)s is the code of skills of two institutions offered in this "
+                          "course", code=repr(code)))
     similar = folded.get(code.lower(), [])
-    hint = f" (did you mean {similar[0]!r}?)" if similar else ""
-    return _Problem(f"{code[:64]!r} is not a skill of a micro-credential offered in this "
-                    f"course{hint}")
+    if similar:
+        return _Problem(_("%(code)s is not a skill of a micro-credential offered in this "
+                          "course (did you mean %(similar)s?)", code=repr(code[:64]),
+                          similar=repr(similar[0])))
+    return _Problem(_("%(code)s is not a skill of a micro-credential offered in this course",
+                      code=repr(code[:64])))
 
 
 def _not_yet_recorded(session: Session, context: Context, rows: list[_Row]) -> list[_Row]:

@@ -23,6 +23,8 @@ from sqlalchemy.orm import Session
 
 from lti_tool.errors import NotFound, ToolError, ValidationFailed
 from lti_tool.models import Demonstration, EvidenceFile, LearnerAccount, RosterEntry
+from lti_tool.translate import gettext as _
+from lti_tool.translate import lazy_gettext as _l
 
 MAX_EVIDENCE_BYTES = 5 * 1024 * 1024
 FIELD = "evidence_file"
@@ -43,6 +45,11 @@ TEXT = FileType("text/plain; charset=utf-8", ".txt", "plain text")
 ALLOWED_TYPES = (PDF, PNG, JPEG, TEXT, ZIP)
 ALLOWED_CONTENT_TYPES = frozenset(t.content_type for t in ALLOWED_TYPES)
 ALLOWED_DESCRIPTION = "PDF, PNG, JPEG, plain text or ZIP"
+
+
+def allowed() -> str:
+    """The allowed types, in the reader's language."""
+    return _("PDF, PNG, JPEG, plain text or ZIP")
 _EXTENSIONS = {PDF: (".pdf",), PNG: (".png",), JPEG: (".jpg", ".jpeg"), ZIP: (".zip",),
                TEXT: (".txt", ".text", ".log", ".csv", ".md", ".py")}
 
@@ -57,9 +64,12 @@ _MARKUP_ANYWHERE = re.compile(rb"<\s*(?:script|html|svg|iframe|object|embed|body
 class EvidenceTooLarge(ToolError):
     status_code = 413
     code = "evidence_too_large"
-    title = "The file is too large"
-    public_message = (f"Evidence files can be {MAX_EVIDENCE_BYTES // (1024 * 1024)} MB at most. "
-                      "Upload a smaller file, or give a link to where the evidence is kept.")
+    title = _l("The file is too large")
+
+    def __init__(self) -> None:
+        super().__init__(_("Evidence files can be %(size)s MB at most. Upload a smaller file, "
+                           "or give a link to where the evidence is kept.",
+                           size=MAX_EVIDENCE_BYTES // (1024 * 1024)))
 
 
 def sniff(data: bytes) -> FileType | None:
@@ -115,14 +125,15 @@ def store_evidence(session: Session, *, filename: str, data: bytes,
     if len(data) > MAX_EVIDENCE_BYTES:
         raise EvidenceTooLarge()
     if not data:
-        raise ValidationFailed({FIELD: ["the file is empty"]})
+        raise ValidationFailed({FIELD: [_("the file is empty")]})
     kind = sniff(data)
     if kind is None:
         if looks_like_markup(data):
-            message = ("HTML, SVG and XML files cannot be uploaded as evidence: save it as "
-                       f"PDF, or link to it. Allowed: {ALLOWED_DESCRIPTION}.")
+            message = _("HTML, SVG and XML files cannot be uploaded as evidence: save it as "
+                        "PDF, or link to it. Allowed: %(allowed)s.", allowed=allowed())
         else:
-            message = f"this type of file cannot be uploaded. Allowed: {ALLOWED_DESCRIPTION}."
+            message = _("this type of file cannot be uploaded. Allowed: %(allowed)s.",
+                        allowed=allowed())
         raise ValidationFailed({FIELD: [message]})
     row = EvidenceFile(sha256=hashlib.sha256(data).hexdigest(),
                        filename=safe_filename(filename, kind), content_type=kind.content_type,
@@ -159,5 +170,5 @@ def file_for_reader(session: Session, file_id: int, *, person_id: int | None,
                        LearnerAccount.person_id.in_(owners)).limit(1)).first() is not None
     row = session.get(EvidenceFile, file_id) if allowed else None
     if row is None:
-        raise NotFound("That evidence file does not exist or is not yours to see.")
+        raise NotFound(_("That evidence file does not exist or is not yours to see."))
     return row

@@ -39,6 +39,7 @@ from urllib3.connectionpool import HTTPConnectionPool, HTTPSConnectionPool
 from urllib3.util.retry import Retry
 
 from lti_tool.errors import UpstreamError
+from lti_tool.translate import lazy_gettext as _l
 
 log = logging.getLogger(__name__)
 MAX_RESPONSE_BYTES = 2 * 1024 * 1024
@@ -71,7 +72,7 @@ class PlatformRefused(UpstreamError):
     trying again unchanged will not help. Background jobs do not retry it."""
 
     code = "platform_refused"
-    title = "The learning platform refused the request"
+    title = _l("The learning platform refused the request")
 
 
 class ResponseTooLarge(requests.RequestException):

@@ -20,15 +20,10 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from lti_tool.domain.catalog import RuleProgress, label
+from lti_tool.domain.catalog import RuleProgress
+from lti_tool.domain.labels import CELL, label, method_label
 from lti_tool.domain.texts import LocalText, localized
-from lti_tool.domain.tracking import (
-    CELL_LABELS,
-    METHOD_LABELS,
-    AwardStatus,
-    Cell,
-    Method,
-)
+from lti_tool.domain.tracking import AwardStatus, Cell
 from lti_tool.errors import NotFound
 from lti_tool.models import (
     Award,
@@ -43,12 +38,19 @@ from lti_tool.models import (
 from lti_tool.services import tracking
 from lti_tool.services.catalog import learner_view
 from lti_tool.services.tracking import CredentialProgress
+from lti_tool.translate import gettext as _
+from lti_tool.translate import ngettext
 
-AWARD_STATUS_LABELS = {
-    AwardStatus.ACTIVE.value: "Earned",
-    AwardStatus.FLAGGED.value: "Earned — your instructor is reviewing a corrected record",
-    AwardStatus.REVOKED.value: "Revoked",
-}
+
+def award_status_label(status: str) -> str:
+    """An award's status as its learner reads it."""
+    if status == AwardStatus.ACTIVE.value:
+        return _("Earned")
+    if status == AwardStatus.FLAGGED.value:
+        return _("Earned — your instructor is reviewing a corrected record")
+    if status == AwardStatus.REVOKED.value:
+        return _("Revoked")
+    return label(status)
 
 
 @dataclass(frozen=True)
@@ -61,14 +63,12 @@ class Record:
 
     @property
     def outcome_label(self) -> str:
-        return "Demonstrated" if self.demonstration.outcome == "pass" else "Not yet demonstrated"
+        return (_("Demonstrated") if self.demonstration.outcome == "pass"
+                else _("Not yet demonstrated"))
 
     @property
     def method_label(self) -> str:
-        try:
-            return METHOD_LABELS[Method(self.demonstration.method)]
-        except ValueError:
-            return label(self.demonstration.method)
+        return method_label(self.demonstration.method)
 
     @property
     def is_correction(self) -> bool:
@@ -92,7 +92,7 @@ class SkillStatus:
 
     @property
     def status_label(self) -> str:
-        return CELL_LABELS[self.cell.status]
+        return str(CELL[self.cell.status])
 
     @property
     def corrections(self) -> int:
@@ -116,7 +116,7 @@ class EarnedCredential:
 
     @property
     def status_label(self) -> str:
-        return AWARD_STATUS_LABELS.get(self.award.status, label(self.award.status))
+        return award_status_label(self.award.status)
 
     @property
     def revoked(self) -> bool:
@@ -139,8 +139,8 @@ class InProgress:
     @property
     def summary(self) -> str:
         """"3 of 5 skills" (the text alternative of the progress bar)."""
-        noun = "skill" if self.progress.total == 1 else "skills"
-        return f"{self.progress.done} of {self.progress.total} {noun}"
+        return ngettext("%(done)s of %(num)s skill", "%(done)s of %(num)s skills",
+                        self.progress.total, done=self.progress.done)
 
     @property
     def remaining(self) -> list[str]:
@@ -148,11 +148,14 @@ class InProgress:
         "and 1 of: Testing, Recursion"."""
         parts = []
         if self.missing:
-            parts.append("Still to demonstrate: " + ", ".join(self.missing))
+            parts.append(_("Still to demonstrate: %(skills)s", skills=", ".join(self.missing)))
         if self.progress.optional_still_needed and self.choose_from:
-            lead = "and" if self.missing else "Still to demonstrate"
-            parts.append(f"{lead} {self.progress.optional_still_needed} of: "
-                         + ", ".join(self.choose_from))
+            choose = ", ".join(self.choose_from)
+            count = self.progress.optional_still_needed
+            parts.append(_("and %(count)s of: %(skills)s", count=count, skills=choose)
+                         if self.missing else
+                         _("Still to demonstrate %(count)s of: %(skills)s", count=count,
+                           skills=choose))
         return parts
 
 
@@ -172,8 +175,8 @@ def person_of(session: Session, account_id: int) -> int:
     person_id = session.scalar(select(LearnerAccount.person_id).where(
         LearnerAccount.id == account_id))
     if person_id is None:
-        raise NotFound("Your account is not known here any more. Open MicroCred from your "
-                       "course again.")
+        raise NotFound(_("Your account is not known here any more. Open MicroCred from your "
+                         "course again."))
     return person_id
 
 
@@ -338,5 +341,5 @@ def evidence_file_of(session: Session, *, person_id: int,
     Raises NotFound (also for another learner's record: nothing tells them apart)."""
     demo = session.get(Demonstration, demonstration_id)
     if demo is None or demo.person_id != person_id or demo.evidence_file_id is None:
-        raise NotFound("No such evidence file among your records.")
+        raise NotFound(_("No such evidence file among your records."))
     return demo

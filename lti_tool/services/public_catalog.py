@@ -20,6 +20,7 @@ from lti_tool.domain.catalog import LifecycleState
 from lti_tool.errors import NotFound
 from lti_tool.models import CredentialVersion, Issuer, MicroCredential
 from lti_tool.services.catalog import learner_view
+from lti_tool.translate import gettext as _
 
 PUBLIC_STATES = (LifecycleState.PUBLISHED.value, LifecycleState.RETIRED.value)
 FORMAT = "microcred-credential-description"
@@ -57,7 +58,7 @@ def issuer_by_slug(session: Session, slug: str) -> Issuer:
     """Raises NotFound."""
     issuer = session.scalars(select(Issuer).where(Issuer.slug == slug)).first()
     if issuer is None:
-        raise NotFound("There is no catalog at this address.")
+        raise NotFound(_("There is no catalog at this address."))
     return issuer
 
 
@@ -78,7 +79,7 @@ def public_credential(session: Session, issuer_slug: str, code: str,
     else:
         chosen = next((v for v in versions if v.version == number), None)
     if chosen is None:
-        raise NotFound("No published micro-credential has this address.")
+        raise NotFound(_("No published micro-credential has this address."))
     return PublicCredential(issuer, chosen, current, versions)
 
 

@@ -22,6 +22,7 @@ from werkzeug.exceptions import HTTPException
 from lti_tool.errors import RateLimited, ServiceUnavailable, ToolError, ValidationFailed
 from lti_tool.extensions import breaker, dependency_failure
 from lti_tool.ratelimit import retry_after_seconds
+from lti_tool.translate import gettext as _
 
 log = logging.getLogger(__name__)
 
@@ -57,7 +58,8 @@ def render_error(status: int, code: str, title: str, message: str,
     """The error as JSON or as the error page. ``action``: a button on the page
     (``label``, ``url``, ``new_window``) offering the way out."""
     if wants_json():
-        body: dict[str, object] = {"error": {"code": code, "title": title, "message": message,
+        body: dict[str, object] = {"error": {"code": code, "title": str(title),
+                                             "message": str(message),
                                              "request_id": g.get("request_id", "-")}}
         if fields:
             body["error"]["fields"] = fields  # type: ignore[index]
@@ -73,7 +75,7 @@ def _unavailable(exc: ServiceUnavailable) -> ResponseReturnValue:
     g.outage = {"dependency": exc.dependency, "error": exc.log_detail or "unavailable"}
     action = None
     if request.method == "GET":
-        action = {"label": "Try again", "url": request.full_path.rstrip("?"),
+        action = {"label": _("Try again"), "url": request.full_path.rstrip("?"),
                   "new_window": False}
     body, status = render_error(exc.status_code, exc.code, exc.title, exc.public_message,
                                 action=action)
@@ -88,7 +90,7 @@ def unavailable_for(exc: BaseException) -> ServiceUnavailable | None:
         return None
     if failure.outage:
         breaker().trip(failure.dependency)
-    message = None if failure.outage else (
+    message = None if failure.outage else _(
         "MicroCred is very busy right now, so nothing was saved. Please try again in a few "
         "seconds.")
     return ServiceUnavailable(failure.dependency, log_detail=failure.detail,
@@ -119,12 +121,17 @@ def register(app: Flask) -> None:
     def _http_error(exc: HTTPException) -> ResponseReturnValue:
         status = exc.code or 500
         messages = {
-            404: "That page does not exist.",
-            405: "That address does not accept this kind of request.",
-            413: "The request is too large.",
+            404: _("That page does not exist."),
+            405: _("That address does not accept this kind of request."),
+            413: _("The request is too large."),
         }
-        body, code = render_error(status, f"http_{status}", exc.name,
-                                  messages.get(status, "The request could not be completed."))
+        titles = {
+            400: _("Bad request"), 403: _("Not allowed"), 404: _("Not found"),
+            405: _("Method not allowed"), 413: _("Request too large"),
+            429: _("Too many requests"), 500: _("Something went wrong"),
+        }
+        body, code = render_error(status, f"http_{status}", titles.get(status, exc.name),
+                                  messages.get(status, _("The request could not be completed.")))
         headers = {k: v for k, v in exc.get_headers() if k.lower() != "content-type"}
         return body, code, headers
 
@@ -133,9 +140,9 @@ def register(app: Flask) -> None:
         # A concurrent save changed the row between our read and our UPDATE.
         log.warning("refused: stale_version (concurrent update)",
                     extra={"event": "refused", "code": "stale_version", "status": 409})
-        return render_error(409, "stale_version", "Conflict",
-                            "Someone else saved this in the meantime. Reload to see their "
-                            "changes, then apply yours again.")
+        return render_error(409, "stale_version", _("Conflict"),
+                            _("Someone else saved this in the meantime. Reload to see their "
+                              "changes, then apply yours again."))
 
     @app.errorhandler(Exception)
     def _unexpected(exc: Exception) -> ResponseReturnValue:
@@ -143,6 +150,6 @@ def register(app: Flask) -> None:
         if unavailable is not None:
             return _unavailable(unavailable)
         log.exception("unexpected error", extra={"event": "error", "status": 500})
-        return render_error(500, "internal_error", "Something went wrong",
-                            "MicroCred hit an unexpected problem. The error was logged; "
-                            "please try again, and quote the request id if it persists.")
+        return render_error(500, "internal_error", _("Something went wrong"),
+                            _("MicroCred hit an unexpected problem. The error was logged; "
+                              "please try again, and quote the request id if it persists."))

@@ -63,7 +63,7 @@ def test_page_without_login_says_who_what_when_where(app, award, no_outbound_net
     assert "ESCO PY-VAR" in text
     assert 'href="http://data.europa.eu/esco/skill/py-var"' in response.get_data(as_text=True)
     assert "Notional learning hours 37.5 hours" in text
-    assert "1.50 credits — Northern College credits" in text
+    assert "1.5 credits — Northern College credits" in text
     assert "Online, asynchronous; In person" in text
     assert "Valid for 24 months after it is awarded" in text
     assert "Signature, issuer key and revocation status checked just now" in text
@@ -153,7 +153,7 @@ def test_revoked_shows_the_date_not_the_private_reason(app, db, client, award):
     db.commit()
     text = text_of(_page(client, award))
     day = award.revoked_at
-    assert f"Status: ✗ Revoked on {day.day} {day:%B %Y}" in text
+    assert f"Status: ✗ Revoked on {day:%B} {day.day}, {day.year}" in text
     assert "Northern College revoked this credential" in text
     assert "misconduct" not in text
     # The issuer may choose to publish the reason.
@@ -173,7 +173,7 @@ def test_expired_credential_says_expired(app, db, client, school):
     response = _page(client, award)  # issued on this first read
     text = text_of(response)
     until = issuing.add_months(award.awarded_at, 24)
-    assert f"Status: ✗ Expired on {until.day} {until:%B %Y}" in text
+    assert f"Status: ✗ Expired on {until:%B} {until.day}, {until.year}" in text
     assert "valid for a limited time, which has passed" in text
 
 

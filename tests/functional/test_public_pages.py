@@ -41,7 +41,7 @@ def test_published_page_is_readable_without_a_launch(client: FlaskClient,
     html = response.get_data(as_text=True)
     assert "<h1 id=\"credential-title\">Credential PUB</h1>" in html
     for text in ("Explain the first thing.", "Do the second thing.", "12 hours",
-                 "0.50 credits — Ontario college credits", "Pass/fail demonstration",
+                 "0.5 credits — Ontario college credits", "Pass/fail demonstration",
                  "Online, asynchronous", "English, French (français)",
                  "Valid for 36 months after it is awarded", "Skill S1", "Shows S2 in a "
                  "practical task.", "To earn it, demonstrate Skill S1 and Skill S2 and at "

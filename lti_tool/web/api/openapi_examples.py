@@ -72,6 +72,9 @@ VERSION: dict[str, Any] = {"id": 41, "credential_id": 7, "code": "PY-FUND", "ver
                       {"code": "PY-TEST", "name": "Testing", "requirement": "optional"}],
            "earning_rule": "To earn it, demonstrate Variables and types, Control flow and "
                            "Functions and at least 1 of Testing or Debugging.",
+           "missing_translations": ["long_description", "stand_alone_value",
+                                    "target_occupations", "image_alt",
+                                    "skills.PY-TEST.name"],
            "review_count": 1, "created_at": WHEN, "updated_at": LATER,
            "submitted_at": WHEN, "approved_at": WHEN, "published_at": LATER,
            "retired_at": None}
@@ -136,6 +139,23 @@ IMPORTED_AWARD: dict[str, Any] = {"id": 56, "public_id": "Zq1Yc8mW2rT5uB0aKd7xLg
                   "learner": "Omar Osei", "credential_code": "PY-FUND",
                   "credential_title": "Python Programming Fundamentals", "version": 2,
                   "route": "integrated"}
+
+
+RECORD_AWARD: dict[str, Any] = {
+    "id": "Zq1Yc8mW2rT5uB0aKd7xLg", "personId": 311, "learnerName": "Omar Osei",
+    "learnerEmail": "omar@students.example.edu", "studentNumbers": ["S0012345"],
+    "credentialCode": "PY-FUND", "title": "Python Programming Fundamentals", "version": 2,
+    "route": "transfer", "course": None, "platform": None,
+    "awardedAt": "2026-11-02T15:04:05Z", "status": "active", "revokedAt": None,
+    "creditBearing": True, "credits": "3", "creditSystem": "College credits",
+    "hours": "45",
+    "notation": {"en": "Python Programming Fundamentals (PY-FUND) — micro-credential, 3 "
+                       "credit(s), 45 h; Transfer (recognised from another institution); "
+                       "2026-11-02",
+                 "fr": "Python Programming Fundamentals (PY-FUND) — microcertification, 3 "
+                       "crédit(s), 45 h; transfert (reconnu d'un autre établissement); "
+                       "2026-11-02"},
+    "changedAt": "2026-11-02T15:04:05Z"}
 
 
 def _page(item: dict[str, Any], total: int = 1) -> dict[str, Any]:
@@ -224,6 +244,9 @@ COMPONENTS: dict[str, Any] = {
                                   "changes": [], "problems": [], "awards": [IMPORTED_AWARD]},
     "Award": AWARD,
     "AwardPage": _page(AWARD, 31),
+    "RecordAward": RECORD_AWARD,
+    "Notation": RECORD_AWARD["notation"],
+    "RecordAwardPage": _page(RECORD_AWARD, 120),
     "PlatformRef": COURSE["platform"],
     "Offering": OFFERING,
     "OfferingInput": {"credential_code": "PY-FUND"},

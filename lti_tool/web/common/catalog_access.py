@@ -12,9 +12,11 @@ from lti_tool.errors import Forbidden
 from lti_tool.models import Issuer
 from lti_tool.services import catalog as catalog_service
 from lti_tool.services.catalog import Actor
+from lti_tool.translate import gettext as _
 from lti_tool.web.common.launch_session import CurrentLaunch
 
-ALL_CATALOG_SCOPES = frozenset({Scope.CATALOG_READ, Scope.CATALOG_WRITE, Scope.REVIEW})
+ALL_CATALOG_SCOPES = frozenset({Scope.CATALOG_READ, Scope.CATALOG_WRITE, Scope.REVIEW,
+                                Scope.TRANSFER, Scope.RECORDS_READ})
 
 
 def issuer_for_launch(session: Session, current: CurrentLaunch) -> Issuer | None:
@@ -29,7 +31,7 @@ def catalog_actor(session: Session, current: CurrentLaunch,
     launch = current.launch
     issuer = issuer or issuer_for_launch(session, current)
     if issuer is None:
-        raise Forbidden("No institution catalog is set up for this platform yet.",
+        raise Forbidden(_("No institution catalog is set up for this platform yet."),
                         code="no_issuer")
     record = current.record or {}
     ref = f"account:{record.get('account_id', launch.sub)}"
@@ -39,8 +41,8 @@ def catalog_actor(session: Session, current: CurrentLaunch,
         roles = catalog_service.catalog_roles(session, issuer.id, launch.platform_id, launch.sub)
         scopes = catalog_service.scopes_for_roles(roles)
     if not scopes:
-        raise Forbidden("The catalog is managed by institution administrators, catalog "
-                        "administrators and reviewers.", code="not_catalog_staff")
+        raise Forbidden(_("The catalog is managed by institution administrators, catalog "
+                        "administrators and reviewers."), code="not_catalog_staff")
     return Actor(ref=ref, name=launch.display_name or launch.sub, issuer_id=issuer.id,
                  scopes=scopes)
 

@@ -17,6 +17,7 @@ from lti_tool.domain.lti import AppRole, LaunchContext
 from lti_tool.errors import Forbidden, LaunchSessionError
 from lti_tool.lti.launch import launch_from_data
 from lti_tool.lti.runtime import runtime
+from lti_tool.translate import gettext as _
 
 LAUNCH_COOKIE = "mc_launch"
 BROWSER_COOKIE = "mc_browser"
@@ -86,5 +87,5 @@ def require_roles(*roles: AppRole) -> CurrentLaunch:
 def check_csrf(current: CurrentLaunch) -> None:
     sent = request.form.get("csrf_token", "")
     if not hmac.compare_digest(sent, current.csrf_token):
-        raise Forbidden("This form has expired or did not come from MicroCred. Reload the page "
-                        "and try again.", code="csrf_failed")
+        raise Forbidden(_("This form has expired or did not come from MicroCred. Reload the page "
+                        "and try again."), code="csrf_failed")

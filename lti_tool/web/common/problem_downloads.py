@@ -16,6 +16,7 @@ from werkzeug.wrappers import Response
 from lti_tool.errors import NotFound
 from lti_tool.extensions import kv
 from lti_tool.services import problem_lists
+from lti_tool.translate import gettext as _
 from lti_tool.web.common.launch_session import load_current_launch
 
 TTL_SECONDS = 3600
@@ -38,8 +39,8 @@ def download(ref: str, filename: str) -> Response:
     """The kept list as a CSV attachment (404 when expired or not this launch's)."""
     raw = kv().get(_key(ref[:20])) if ref.isascii() and len(ref) <= 20 else None
     if not raw:
-        raise NotFound("This list of problems has expired: check the file again to get a "
-                       "new one.", code="problems_expired")
+        raise NotFound(_("This list of problems has expired: check the file again to get a "
+                       "new one."), code="problems_expired")
     response = make_response(problem_lists.to_csv(json.loads(raw)))
     response.headers["Content-Type"] = "text/csv; charset=utf-8"
     response.headers["Content-Disposition"] = f'attachment; filename="{filename}"'

@@ -26,7 +26,8 @@ from werkzeug.routing import BuildError
 from werkzeug.wrappers import Response as WerkzeugResponse
 
 from lti_tool import jobs
-from lti_tool.domain.lti import ROLE_LABELS, AppRole
+from lti_tool.domain.labels import ROLE as ROLE_LABELS
+from lti_tool.domain.lti import AppRole
 from lti_tool.domain.registration import ToolUrls
 from lti_tool.errors import RegistrationFailed, ToolError, ValidationFailed
 from lti_tool.extensions import db_session
@@ -41,6 +42,8 @@ from lti_tool.models import Context, Issuer
 from lti_tool.services import keys as key_service
 from lti_tool.services import registration as registration_service
 from lti_tool.services import tracking
+from lti_tool.translate import gettext as _
+from lti_tool.translate import lazy_gettext as _l
 from lti_tool.web.common.catalog_access import issuer_for_launch
 from lti_tool.web.common.launch_session import (
     BROWSER_COOKIE,
@@ -126,16 +129,17 @@ def _new_window_page(login_state: LoginState, *, status: int, code: str) -> Resp
     host = urlsplit(runtime().base_url).netloc
     if login_state.new_window:
         return render_error(
-            status, code, "Allow cookies for MicroCred",
-            f"Your browser refuses MicroCred's cookie even in a window of its own, so it "
-            f"cannot sign you in safely. Allow cookies for {host} in your browser's settings, "
-            "then open MicroCred again from your course.")
+            status, code, _("Allow cookies for MicroCred"),
+            _("Your browser refuses MicroCred's cookie even in a window of its own, so it "
+              "cannot sign you in safely. Allow cookies for %(host)s in your browser's "
+              "settings, then open MicroCred again from your course.", host=host))
     return render_error(
-        status, code, UnboundLaunch.title,
-        "Your browser does not let MicroCred recognise you inside the course page (it blocks "
-        "cookies of tools embedded in other sites), so it cannot sign you in safely here. "
-        "Continue in a new window, where it works; you can close it when you are done.",
-        action={"label": "Open MicroCred in a new window",
+        status, code, str(UnboundLaunch.title),
+        _("Your browser does not let MicroCred recognise you inside the course page (it "
+          "blocks cookies of tools embedded in other sites), so it cannot sign you in safely "
+          "here. Continue in a new window, where it works; you can close it when you are "
+          "done."),
+        action={"label": _("Open MicroCred in a new window"),
                 "url": url_for("lti.login_new_window", state=login_state.state),
                 "new_window": True})
 
@@ -187,8 +191,8 @@ def launch() -> ResponseReturnValue:
 
 @bp.get("/lti/launch")
 def launch_get() -> ResponseReturnValue:
-    raise ToolError("Open MicroCred from your course: launches arrive as a POST from the "
-                    "learning platform.", code="launch_not_post")
+    raise ToolError(_("Open MicroCred from your course: launches arrive as a POST from the "
+                      "learning platform."), code="launch_not_post")
 
 
 @bp.get("/app")
@@ -284,7 +288,8 @@ def deep_link_respond() -> ResponseReturnValue:
                             AppRole.TEACHING_ASSISTANT)
     check_csrf(current)
     if not current.launch.is_deep_linking:
-        raise ToolError("This launch was not a request to add content.", code="not_deep_link")
+        raise ToolError(_("This launch was not a request to add content."),
+                        code="not_deep_link")
     session = db_session()
     # Offered now, for the launch's issuer: a slug of another institution's credential (or
     # one retired since the page was shown) is simply not among them.
@@ -295,17 +300,17 @@ def deep_link_respond() -> ResponseReturnValue:
     offer = request.form.get("offer") == "1"
     if not choices:
         return _deep_link_page(current, status=422, chosen=[], offer=offer,
-                               error="Choose at least one item to add to the course.")
+                               error=_("Choose at least one item to add to the course."))
     if len(choices) > 1 and not deep_linking.accepts_multiple(current.launch):
         return _deep_link_page(current, status=422, chosen=[c.slug for c in choices],
                                offer=offer,
-                               error="Your course accepts one item at a time: choose one.")
+                               error=_("Your course accepts one item at a time: choose one."))
     attached = _offer_chosen(current, issuer, choices) if offer else []
     rt = runtime()
     return_url, jwt = deep_linking.build_response(session, rt.vault, current.launch,
                                                   choices, rt.launch_url)
     return render_template("lti/autosubmit.html", action=return_url, fields={"JWT": jwt},
-                           title="Returning to your course", attached=attached)
+                           title=_("Returning to your course"), attached=attached)
 
 
 def _offer_chosen(current: CurrentLaunch, issuer: Any,
@@ -326,7 +331,7 @@ def _offer_chosen(current: CurrentLaunch, issuer: Any,
         return []
     record = current.record or {}
     by = tracking.Assessor(ref=f"account:{record.get('account_id') or current.launch.sub}",
-                           name=current.launch.display_name or "Instructor",
+                           name=current.launch.display_name or _("Instructor"),
                            launch_id=current.launch.launch_id,
                            account_id=record.get("account_id"))
     titles = []
@@ -334,7 +339,7 @@ def _offer_chosen(current: CurrentLaunch, issuer: Any,
         assert choice.credential_id is not None
         tracking.attach_offering(session, issuer_id=issuer.id, context=context,
                                  credential_id=choice.credential_id, by=by)
-        titles.append(choice.title.removesuffix(" — skills & progress"))
+        titles.append(choice.credential_title or choice.title)
     session.commit()
     return titles
 
@@ -391,7 +396,7 @@ def _tool_urls() -> ToolUrls:
 
 def _check_registration_enabled() -> None:
     if not current_app.config["DYNAMIC_REGISTRATION_ENABLED"]:
-        raise RegistrationFailed("Dynamic registration is turned off for this MicroCred.",
+        raise RegistrationFailed(_("Dynamic registration is turned off for this MicroCred."),
                                  code="registration_disabled")
 
 
@@ -403,17 +408,17 @@ def register_start() -> ResponseReturnValue:
     expected_code = current_app.config["REGISTRATION_ACCESS_CODE"]
     if expected_code and not hmac.compare_digest(request.args.get("code", "").encode(),
                                                  expected_code.encode()):
-        raise RegistrationFailed("This registration link is missing its access code or the "
-                                 "code is wrong. Ask MicroCred's administrator for the "
-                                 "registration URL.", code="registration_code_invalid")
+        raise RegistrationFailed(_("This registration link is missing its access code or the "
+                                   "code is wrong. Ask MicroCred's administrator for the "
+                                   "registration URL."), code="registration_code_invalid")
     config_url = request.args.get("openid_configuration", "")
     token = request.args.get("registration_token", "")
     if not config_url:
-        raise RegistrationFailed("The registration link is missing its openid_configuration "
-                                 "parameter. Start the registration from your LMS.",
+        raise RegistrationFailed(_("The registration link is missing its openid_configuration "
+                                   "parameter. Start the registration from your LMS."),
                                  code="missing_openid_configuration")
     if len(config_url) > 1000 or len(token) > 4096:
-        raise RegistrationFailed("The registration parameters are too long.",
+        raise RegistrationFailed(_("The registration parameters are too long."),
                                  code="param_too_long")
     allow_http = current_app.config["ALLOW_HTTP_ISSUERS"]
     config = registration_service.fetch_configuration(runtime().http, config_url,
@@ -440,7 +445,7 @@ def _register_page(config: Any, ticket: str, token: str, *, form: dict[str, str]
     default = "keep" if current_issuer is not None else \
         (str(issuers[0].id) if len(issuers) == 1 else "")
     form = {"institution": default, **form}
-    summary = [(name, REGISTRATION_LABELS.get(name, name), message)
+    summary = [(name, str(REGISTRATION_LABELS.get(name, name)), message)
                for name, messages in errors.items() for message in messages]
     return render_template("lti/register_confirm.html", config=config, ticket=ticket,
                            tool=_tool_urls(), update=update, known=known,
@@ -448,9 +453,9 @@ def _register_page(config: Any, ticket: str, token: str, *, form: dict[str, str]
                            errors=errors, summary=summary), status
 
 
-REGISTRATION_LABELS = {"institution": "Institution", "new_name": "Institution's name",
-                       "new_url": "Institution's website", "new_email": "Contact email",
-                       "new_slug": "Short name", "name": "Name"}
+REGISTRATION_LABELS = {"institution": _l("Institution"), "new_name": _l("Institution's name"),
+                       "new_url": _l("Institution's website"), "new_email": _l("Contact email"),
+                       "new_slug": _l("Short name"), "name": _l("Name")}
 _NEW_FIELDS = {"name": "new_name", "url": "new_url", "email": "new_email", "slug": "new_slug"}
 
 
@@ -481,8 +486,8 @@ def register_finish() -> ResponseReturnValue:
         ticket: dict[str, Any] = _registration_serializer().loads(
             request.form.get("ticket", ""), max_age=3600)
     except BadSignature:
-        raise RegistrationFailed("This registration form has expired. Start again from your "
-                                 "LMS.", code="registration_ticket_invalid") from None
+        raise RegistrationFailed(_("This registration form has expired. Start again from your "
+                                   "LMS."), code="registration_ticket_invalid") from None
     allow_http = current_app.config["ALLOW_HTTP_ISSUERS"]
     rt = runtime()
     session = db_session()

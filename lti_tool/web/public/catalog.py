@@ -9,24 +9,24 @@ from __future__ import annotations
 
 from typing import Any
 
+from babel import Locale, UnknownLocaleError
 from flask import Blueprint, current_app, jsonify, render_template, request
 from flask.typing import ResponseReturnValue
 from werkzeug.wrappers import Response
 
-from lti_tool.domain.catalog import label
 from lti_tool.domain.catalog_schemas import ISSUER_TEXT_FIELDS
+from lti_tool.domain.labels import label
 from lti_tool.domain.texts import LocalText, localized, localized_view
 from lti_tool.extensions import db_session
-from lti_tool.i18n import current_locale, sort_key
+from lti_tool.i18n import current_locale, format_date, sort_key
 from lti_tool.services import public_catalog as public
 from lti_tool.services.catalog import localized_version
+from lti_tool.translate import lazy_gettext as _l
 
 bp = Blueprint("public_catalog", __name__, url_prefix="/c")
 
-LANGUAGE_NAMES = {"en": "English", "fr": "French (français)", "es": "Spanish (español)",
-                  "de": "German (Deutsch)", "zh": "Chinese (中文)", "ar": "Arabic (العربية)",
-                  "pt": "Portuguese (português)", "it": "Italian (italiano)",
-                  "iu": "Inuktitut", "cr": "Cree", "oj": "Ojibwe"}
+#: languages Babel does not name (the others are named by Babel in the reader's language)
+LANGUAGE_NAMES = {"cr": _l("Cree"), "oj": _l("Ojibwe")}
 # Public pages change when a version is published or retired: let caches keep them briefly
 # and revalidate with the ETag.
 CACHE_CONTROL = "public, max-age=60"
@@ -51,11 +51,27 @@ def _conditional(response: Response) -> Response:
 
 
 def _date(value: Any) -> str:
-    return f"{value.day} {value:%B %Y}" if value is not None else ""
+    """``6 December 2026`` / ``6 décembre 2026``."""
+    return format_date(value, "long") if value is not None else ""
+
+
+def language_name(code: str) -> str:
+    """A language in the reader's language, with its own name when that differs:
+    ``French (français)``, ``espagnol (español)``, ``anglais (English)``."""
+    base = code.split("-")[0].split("_")[0].lower()
+    if base in LANGUAGE_NAMES:
+        return str(LANGUAGE_NAMES[base])
+    try:
+        language = Locale.parse(base)
+    except (UnknownLocaleError, ValueError):
+        return code
+    shown = language.get_display_name(current_locale()) or code
+    own = language.get_display_name(base) or ""
+    return f"{shown} ({own})" if own and own.casefold() != shown.casefold() else shown
 
 
 def _languages(codes: list[str]) -> list[str]:
-    return [LANGUAGE_NAMES.get(code.split("-")[0], code) for code in codes]
+    return [language_name(code) for code in codes]
 
 
 def _issuer_view(issuer: dict[str, Any], locale: str) -> dict[str, Any]:

@@ -12,14 +12,18 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
+from lti_tool.i18n import format_decimal
+from lti_tool.translate import gettext as _
+from lti_tool.translate import lazy_gettext as _l
+
 MAX_TEXT = 300
 MAX_LONG_TEXT = 1000
 MAX_ITEMS = 20
 
-KIND_LABELS = {"ob": "Open Badge (OpenBadgeCredential / AchievementCredential)",
-               "endorsement": "Endorsement (EndorsementCredential)",
-               "clr": "Comprehensive Learner Record (ClrCredential)",
-               "status-list": "Status list (BitstringStatusListCredential)"}
+KIND_LABELS = {"ob": _l("Open Badge (OpenBadgeCredential / AchievementCredential)"),
+               "endorsement": _l("Endorsement (EndorsementCredential)"),
+               "clr": _l("Comprehensive Learner Record (ClrCredential)"),
+               "status-list": _l("Status list (BitstringStatusListCredential)")}
 
 
 @dataclass
@@ -83,8 +87,9 @@ def _image_text(value: Any) -> str:
     if not isinstance(url, str) or not url:
         return ""
     if url[:5].lower() == "data:":
-        kind = url[5:].split(",", 1)[0].split(";", 1)[0] or "unknown type"
-        return f"embedded image ({clip(kind, 40)}, {len(url):,} characters; not displayed)"
+        kind = url[5:].split(",", 1)[0].split(";", 1)[0] or _("unknown type")
+        return _("embedded image (%(type)s, %(size)s characters; not displayed)",
+                 type=clip(kind, 40), size=format_decimal(len(url)))
     return clip(url, 500)
 
 
@@ -102,9 +107,10 @@ def _subject_text(subject: Any) -> str:
     for ident in (identifiers if isinstance(identifiers, list) else [identifiers])[:3]:
         if not isinstance(ident, Mapping):
             continue
-        kind = clip(ident.get("identityType"), 60) or "identifier"
+        kind = clip(ident.get("identityType"), 60) or _("identifier")
         if ident.get("hashed") is True:
-            parts.append(f"{kind} (salted hash; the holder can prove it, it is not shown)")
+            parts.append(_("%(kind)s (salted hash; the holder can prove it, it is not shown)",
+                           kind=kind))
         else:
             parts.append(f"{kind}: {clip(ident.get('identityHash'), 120)}")
     return "; ".join(parts)
@@ -114,7 +120,7 @@ def summarise(credential: Mapping[str, Any] | None, kind: str | None) -> Claims 
     """The claims of a parsed credential (None when nothing was parsed)."""
     if not isinstance(credential, Mapping):
         return None
-    claims = Claims(kind=KIND_LABELS.get(kind or "", ""))
+    claims = Claims(kind=str(KIND_LABELS.get(kind or "", "")))
     claims.credential_id = clip(credential.get("id"), 500)
     claims.name = clip(credential.get("name"))
     claims.description = clip(credential.get("description"), MAX_LONG_TEXT)
@@ -125,7 +131,7 @@ def summarise(credential: Mapping[str, Any] | None, kind: str | None) -> Claims 
         claims.issuer_url = clip(issuer.get("url"), 500)
         logo = _image_text(issuer.get("image"))
         if logo:
-            claims.images.append(("Issuer image", logo))
+            claims.images.append((_("Issuer image"), logo))
     else:
         claims.issuer_id = clip(issuer, 500)
     claims.valid_from = clip(credential.get("validFrom") or credential.get("issuanceDate"), 60)
@@ -134,7 +140,7 @@ def summarise(credential: Mapping[str, Any] | None, kind: str | None) -> Claims 
     claims.awarded = clip(credential.get("awardedDate"), 60)
     image = _image_text(credential.get("image"))
     if image:
-        claims.images.append(("Credential image", image))
+        claims.images.append((_("Credential image"), image))
     subject = _first(credential.get("credentialSubject"))
     claims.subject = _subject_text(subject)
     if isinstance(subject, Mapping):
@@ -149,7 +155,7 @@ def summarise(credential: Mapping[str, Any] | None, kind: str | None) -> Claims 
                 claims.criteria = clip(criteria.get("narrative"), MAX_LONG_TEXT)
             picture = _image_text(achievement.get("image"))
             if picture:
-                claims.images.append(("Achievement image", picture))
+                claims.images.append((_("Achievement image"), picture))
         if kind == "clr":
             for item in (subject.get("verifiableCredential") or [])[:MAX_ITEMS]:
                 if isinstance(item, Mapping):
@@ -157,7 +163,7 @@ def summarise(credential: Mapping[str, Any] | None, kind: str | None) -> Claims 
                     achieved = inner.get("achievement") if isinstance(inner, Mapping) else None
                     title = (clip(achieved.get("name")) if isinstance(achieved, Mapping)
                              else "") or clip(item.get("name"))
-                    claims.included.append(title or "(an unnamed credential)")
+                    claims.included.append(title or _("(an unnamed credential)"))
                 elif isinstance(item, str):
-                    claims.included.append("(a credential in VC-JWT form)")
+                    claims.included.append(_("(a credential in VC-JWT form)"))
     return claims

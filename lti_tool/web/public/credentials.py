@@ -43,12 +43,12 @@ from werkzeug.wrappers import Response
 
 from lti_tool.badges import baking, jwt_vc
 from lti_tool.badges import verify as badge_verify
-from lti_tool.domain.catalog import label
 from lti_tool.domain.credential_words import BCP47
+from lti_tool.domain.labels import label
 from lti_tool.domain.texts import LocalText, localized
 from lti_tool.errors import NotFound
 from lti_tool.extensions import db_session
-from lti_tool.i18n import current_locale
+from lti_tool.i18n import current_locale, format_date
 from lti_tool.lti.runtime import runtime
 from lti_tool.models import (
     Award,
@@ -63,6 +63,8 @@ from lti_tool.services import badge_images, issuing
 from lti_tool.services.catalog import learner_view, localized_version
 from lti_tool.services.public_catalog import credential_url, http_url
 from lti_tool.services.remote_issuers import RemoteResolvers
+from lti_tool.translate import gettext as _
+from lti_tool.translate import lazy_gettext as _l
 from lti_tool.web.common import public_forms
 from lti_tool.web.errors import render_error
 from lti_tool.web.public.credential_claims import Claims, summarise
@@ -77,57 +79,65 @@ VERIFY_LIMIT = badge_verify.MAX_INPUT_BYTES
 #: Room for the multipart envelope and the other form fields around a 2 MB file.
 FORM_OVERHEAD = 64 * 1024
 LIMIT_TEXT = f"{VERIFY_LIMIT // (1024 * 1024)} MB"
+
+
+def limit_text() -> str:
+    """The upload limit as the reader writes it (``2 MB`` / ``2 Mo``)."""
+    return _("%(size)s MB", size=VERIFY_LIMIT // (1024 * 1024))
 PUBLIC_ID_MAX = 64
 
 STEP_LABELS = {
-    "input": "Input", "extract": "Credential inside the image",
-    "image-safety": "Image safety", "parse": "Parsing", "context": "JSON-LD contexts",
-    "type": "Credential type", "issuer": "Issuer", "credentialSubject": "Subject",
-    "evidence": "Evidence", "json-ld": "Every term defined (JSON-LD)",
-    "schema": "1EdTech JSON Schema", "proof": "Signature", "issuer-key": "Signed by the issuer",
-    "jwt-claims": "JWT claims", "validity": "Validity dates", "status": "Revocation status",
-    "endorsements": "Endorsements", "credentials": "Credentials in the record",
-    "size": "Size and complexity", "internal": "Verifier",
+    "input": _l("Input"), "extract": _l("Credential inside the image"),
+    "image-safety": _l("Image safety"), "parse": _l("Parsing"),
+    "context": _l("JSON-LD contexts"), "type": _l("Credential type"), "issuer": _l("Issuer"),
+    "credentialSubject": _l("Subject"), "evidence": _l("Evidence"),
+    "json-ld": _l("Every term defined (JSON-LD)"), "schema": _l("1EdTech JSON Schema"),
+    "proof": _l("Signature"), "issuer-key": _l("Signed by the issuer"),
+    "jwt-claims": _l("JWT claims"), "validity": _l("Validity dates"),
+    "status": _l("Revocation status"), "endorsements": _l("Endorsements"),
+    "credentials": _l("Credentials in the record"), "size": _l("Size and complexity"),
+    "internal": _l("Verifier"),
 }
-STATUS_TEXT = {"ok": "Passed", "warn": "Warning", "error": "Failed", "skipped": "Skipped"}
+STATUS_TEXT = {"ok": _l("Passed"), "warn": _l("Warning"), "error": _l("Failed"),
+               "skipped": _l("Skipped")}
 STATUS_SYMBOL = {"ok": "✓", "warn": "!", "error": "✗", "skipped": "-"}
 
 
 #: What a failed step means, in plain words for the person who asked (the step's own
 #: message is technical and goes behind "Technical details").
 PLAIN_ERRORS = {
-    "input": "This is not a credential MicroCred can read: it reads a credential as JSON, "
+    "input": _l("This is not a credential MicroCred can read: it reads a credential as JSON, "
              "as a VC-JWT (text starting with “ey”), or baked into a badge image (PNG or "
-             "SVG).",
-    "extract": "This image holds no credential: it is a picture only, or the credential was "
+             "SVG)."),
+    "extract": _l("This image holds no credential: it is a picture only, or the credential was "
                "removed from it. Ask the learner for the badge image they downloaded, or for "
-               "the credential's link.",
-    "image-safety": "This image could not be read safely, so it was not checked.",
-    "parse": "The credential inside could not be read: it is damaged or incomplete.",
-    "context": "This is not an Open Badges 3.0 credential in a form MicroCred can check.",
-    "type": "This is not an Open Badges 3.0 credential.",
-    "issuer": "The credential does not say properly who issued it.",
-    "credentialSubject": "The credential does not say properly who earned it.",
-    "evidence": "The credential's evidence is not written in the standard form.",
-    "json-ld": "The credential uses words outside the Open Badges standard, so it cannot be "
-               "checked.",
-    "schema": "The credential is not written in the standard Open Badges 3.0 form.",
-    "proof": "The signature does not match: the credential was changed after it was issued, "
-             "or it was not signed as it claims.",
-    "issuer-key": "It was not signed with a key the issuer publishes, or the issuer has "
-                  "withdrawn that key.",
-    "jwt-claims": "The signed wrapper and the credential inside it do not agree.",
-    "validity": "Its dates are not valid.",
-    "status": "Whether the issuer revoked it could not be confirmed.",
-    "endorsements": "An endorsement attached to it did not verify.",
-    "credentials": "A credential inside this learner record did not verify.",
-    "size": "This file is too large or too complex to check.",
+               "the credential's link."),
+    "image-safety": _l("This image could not be read safely, so it was not checked."),
+    "parse": _l("The credential inside could not be read: it is damaged or incomplete."),
+    "context": _l("This is not an Open Badges 3.0 credential in a form MicroCred can check."),
+    "type": _l("This is not an Open Badges 3.0 credential."),
+    "issuer": _l("The credential does not say properly who issued it."),
+    "credentialSubject": _l("The credential does not say properly who earned it."),
+    "evidence": _l("The credential's evidence is not written in the standard form."),
+    "json-ld": _l("The credential uses words outside the Open Badges standard, so it cannot be "
+               "checked."),
+    "schema": _l("The credential is not written in the standard Open Badges 3.0 form."),
+    "proof": _l("The signature does not match: the credential was changed after it was issued, "
+             "or it was not signed as it claims."),
+    "issuer-key": _l("It was not signed with a key the issuer publishes, or the issuer has "
+                  "withdrawn that key."),
+    "jwt-claims": _l("The signed wrapper and the credential inside it do not agree."),
+    "validity": _l("Its dates are not valid."),
+    "status": _l("Whether the issuer revoked it could not be confirmed."),
+    "endorsements": _l("An endorsement attached to it did not verify."),
+    "credentials": _l("A credential inside this learner record did not verify."),
+    "size": _l("This file is too large or too complex to check."),
 }
 PLAIN_WARNINGS = {
-    "status": "its revocation status could not be checked",
-    "issuer-key": "the signing key could not be confirmed with the issuer",
-    "endorsements": "an endorsement could not be checked",
-    "credentials": "a credential inside it could not be fully checked",
+    "status": _l("its revocation status could not be checked"),
+    "issuer-key": _l("the signing key could not be confirmed with the issuer"),
+    "endorsements": _l("an endorsement could not be checked"),
+    "credentials": _l("a credential inside it could not be fully checked"),
 }
 
 
@@ -135,29 +145,30 @@ def plain_words(report: badge_verify.VerificationReport) -> str:
     """The outcome in plain words ("This image holds no credential."), for the person who
     asked; the verifier's technical reason and steps stay behind a disclosure."""
     if report.result == "valid":
-        return ("This credential is authentic: it was issued by the institution it names, "
-                "it has not been changed since, and it has not been revoked.")
+        return _("This credential is authentic: it was issued by the institution it names, "
+                 "it has not been changed since, and it has not been revoked.")
     if report.result == "warning":
-        warned = [PLAIN_WARNINGS[s.name] for s in report.steps
+        warned = [str(PLAIN_WARNINGS[s.name]) for s in report.steps
                   if s.status == "warn" and s.name in PLAIN_WARNINGS]
-        detail = "; ".join(dict.fromkeys(warned)) or "something could not be fully checked"
-        return f"The signature is authentic, but {detail}. See the details below."
+        detail = "; ".join(dict.fromkeys(warned)) or _("something could not be fully checked")
+        return _("The signature is authentic, but %(detail)s. See the details below.",
+                 detail=detail)
     if report.revoked:
-        return "The issuer revoked this credential: it is no longer valid."
+        return _("The issuer revoked this credential: it is no longer valid.")
     if report.suspended:
-        return "The issuer has suspended this credential: it is not valid for now."
+        return _("The issuer has suspended this credential: it is not valid for now.")
     if report.expired:
-        return "This credential has expired."
+        return _("This credential has expired.")
     if report.not_yet_valid:
-        return "This credential is not valid yet: its start date is in the future."
+        return _("This credential is not valid yet: its start date is in the future.")
     if report.too_complex:
-        return PLAIN_ERRORS["size"]
+        return str(PLAIN_ERRORS["size"])
     first = next((step for step in report.steps if step.status == "error"), None)
     if first is not None and first.name == "input" and "empty" in first.message:
-        return "The file is empty."
+        return _("The file is empty.")
     if first is not None and first.name in PLAIN_ERRORS:
-        return PLAIN_ERRORS[first.name]
-    return "This credential could not be verified."
+        return str(PLAIN_ERRORS[first.name])
+    return _("This credential could not be verified.")
 
 
 class TooLarge(Exception):
@@ -170,26 +181,26 @@ class TooLarge(Exception):
 def headline(report: badge_verify.VerificationReport) -> tuple[str, str]:
     """(css/status key, words) for the overall result; words never rely on colour."""
     if report.result == "valid":
-        return "valid", "Valid"
+        return "valid", _("Valid")
     if report.result == "warning":
-        return "warning", "Valid, with warnings"
+        return "warning", _("Valid, with warnings")
     if report.revoked:
-        return "revoked", "Not valid: revoked by the issuer"
+        return "revoked", _("Not valid: revoked by the issuer")
     if report.suspended:
-        return "revoked", "Not valid: suspended by the issuer"
+        return "revoked", _("Not valid: suspended by the issuer")
     if report.expired:
-        return "expired", "Not valid: expired"
+        return "expired", _("Not valid: expired")
     if report.not_yet_valid:
-        return "invalid", "Not valid yet"
+        return "invalid", _("Not valid yet")
     if report.too_complex:
-        return "invalid", "Not checked: too large or too complex"
-    return "invalid", "Not valid"
+        return "invalid", _("Not checked: too large or too complex")
+    return "invalid", _("Not valid")
 
 
 def report_view(report: badge_verify.VerificationReport) -> dict[str, Any]:
     key, words = headline(report)
-    steps = [{"name": s.name, "label": STEP_LABELS.get(s.name, s.name), "status": s.status,
-              "status_text": STATUS_TEXT.get(s.status, s.status),
+    steps = [{"name": s.name, "label": str(STEP_LABELS.get(s.name, s.name)),
+              "status": s.status, "status_text": str(STATUS_TEXT.get(s.status, s.status)),
               "symbol": STATUS_SYMBOL.get(s.status, ""), "message": s.message}
              for s in report.steps]
     return {"key": key, "words": words, "result": report.result, "reason": report.reason,
@@ -259,7 +270,7 @@ def _verify_page(*, report: badge_verify.VerificationReport | None = None,
                  error: str = "", status: int = 200, source: str = "") -> Response:
     html = render_template("credentials/verify.html",
                            report=report_view(report) if report is not None else None,
-                           error=error, limit=LIMIT_TEXT, source=source,
+                           error=error, limit=limit_text(), source=source,
                            fetches_issuer_documents=current_app.config[
                                "VERIFY_FETCH_ISSUER_DOCUMENTS"])
     response = Response(html, status=status, mimetype="text/html")
@@ -277,26 +288,26 @@ def verify_submit() -> ResponseReturnValue:
     _allow_large_body()
     try:
         if not public_forms.form_token_valid():
-            return _verify_page(status=403, error=(
+            return _verify_page(status=403, error=_(
                 "This form had expired or did not come from this page. Choose the file or "
                 "paste the credential again, then press “Verify”."))
         public_id = request.form.get("credential_id", "").strip()
         if public_id:
             return _verify_ours(public_id)
         data = _read_upload(("credential_file",))
-        source = "the uploaded file"
+        source = _("the uploaded file")
         if data is None:
             text = request.form.get("credential_text", "")
             if len(text.encode("utf-8")) > VERIFY_LIMIT:
                 raise TooLarge()
             data = text.strip().encode("utf-8") if text.strip() else None
-            source = "the pasted text"
+            source = _("the pasted text")
     except (TooLarge, RequestEntityTooLarge):
-        return _verify_page(status=413, error=(
-            f"That is larger than the {LIMIT_TEXT} limit. A credential, even baked into an "
-            "image, is much smaller: check that you chose the right file."))
+        return _verify_page(status=413, error=_(
+            "That is larger than the %(limit)s limit. A credential, even baked into an "
+            "image, is much smaller: check that you chose the right file.", limit=limit_text()))
     if data is None:
-        return _verify_page(status=422, error=(
+        return _verify_page(status=422, error=_(
             "Choose a credential file or paste a credential, then press “Verify”."))
     report = verify_upload(data)
     return _verify_page(report=report, source=source, status=422 if report.too_complex else 200)
@@ -308,18 +319,20 @@ def _verify_ours(public_id: str) -> Response:
     found = (issuing.credential_by_public_id(db_session(), public_id)
              if len(public_id) <= PUBLIC_ID_MAX else None)
     if found is None:
-        return _verify_page(status=404, error="There is no credential with that identifier.")
+        return _verify_page(status=404,
+                            error=_("There is no credential with that identifier."))
     _award, record = found
     report = issuing.verify_record(db_session(), record, base_url=_base_url())
-    return _verify_page(report=report, source="the credential published on this site")
+    return _verify_page(report=report, source=_("the credential published on this site"))
 
 
 # --- POST /api/v1/verify (JSON) ---------------------------------------------------------
 
 
 def _too_large_json() -> ResponseReturnValue:
-    return render_error(413, "too_large", "Too large",
-                        f"The credential is larger than the {LIMIT_TEXT} limit.")
+    return render_error(413, "too_large", _("Too large"),
+                        _("The credential is larger than the %(limit)s limit.",
+                          limit=limit_text()))
 
 
 @bp.post("/api/v1/verify")
@@ -338,13 +351,13 @@ def verify_api() -> ResponseReturnValue:
     except (TooLarge, RequestEntityTooLarge):
         return _too_large_json()
     if not data or not data.strip():
-        return render_error(400, "empty", "Nothing to verify",
-                            "Send the credential (JSON, a VC-JWT, or a baked PNG or SVG) as "
-                            "the request body, or as a multipart field named 'file'.")
+        return render_error(400, "empty", _("Nothing to verify"),
+                            _("Send the credential (JSON, a VC-JWT, or a baked PNG or SVG) as "
+                              "the request body, or as a multipart field named 'file'."))
     report = verify_upload(data)
     body = report_json(report)
     if report.too_complex:  # refused before it could cost more than the budget
-        body["error"] = {"code": "too_complex", "title": "Too large or too complex to verify",
+        body["error"] = {"code": "too_complex", "title": _("Too large or too complex to verify"),
                          "message": report.reason, "request_id": g.get("request_id", "-")}
     response = jsonify(body)
     response.status_code = 422 if report.too_complex else 200
@@ -383,13 +396,13 @@ def find_credential(session: Session, public_id: str) -> tuple[Award, Credential
     """The award and its signed credential (issued now if it was not yet; signed again now if
     its key was revoked since). Raises NotFound."""
     if not public_id or len(public_id) > PUBLIC_ID_MAX:
-        raise NotFound("There is no credential at this address.")
+        raise NotFound(_("There is no credential at this address."))
     found = issuing.credential_by_public_id(session, public_id)
     if found is None or issuing.needs_issue(found[1]):
         found = issuing.credential_by_public_id(session, public_id, vault=_vault(),
                                                 base_url=_base_url())
         if found is None:
-            raise NotFound("There is no credential at this address.")
+            raise NotFound(_("There is no credential at this address."))
         session.commit()  # issued or re-issued on this read: keep it
     return found
 
@@ -399,7 +412,8 @@ def public_url(award: Award) -> str:
 
 
 def _date(value: datetime | None) -> str:
-    return f"{value.day} {value:%B %Y}" if value is not None else ""
+    """``6 December 2026`` / ``6 décembre 2026``."""
+    return format_date(value, "long") if value is not None else ""
 
 
 def parse_datetime(value: Any) -> datetime | None:
@@ -438,21 +452,31 @@ def credential_status(award: Award, issuer: Issuer, credential: dict[str, Any],
                       report: badge_verify.VerificationReport) -> Status:
     until = parse_datetime(credential.get("validUntil"))
     if report.revoked:
-        when = f" on {_date(award.revoked_at)}" if award.revoked_at else ""
-        detail = f"{issuer.name} revoked this credential{when}; it is no longer valid."
+        if award.revoked_at:
+            when = _date(award.revoked_at)
+            words = _("Revoked on %(date)s", date=when)
+            detail = _("%(institution)s revoked this credential on %(date)s; it is no longer "
+                       "valid.", institution=issuer.name, date=when)
+        else:
+            words = _("Revoked")
+            detail = _("%(institution)s revoked this credential; it is no longer valid.",
+                       institution=issuer.name)
         if (issuer.settings or {}).get("public_revocation_reason") and award.revoked_reason:
-            detail += f" Reason given: {award.revoked_reason}"
-        return Status("revoked", f"Revoked{when}", detail)
+            detail += " " + _("Reason given: %(reason)s", reason=award.revoked_reason)
+        return Status("revoked", words, detail)
     if report.expired:
-        return Status("expired", f"Expired on {_date(until)}" if until else "Expired",
-                      "It was valid for a limited time, which has passed.")
+        return Status("expired",
+                      _("Expired on %(date)s", date=_date(until)) if until else _("Expired"),
+                      _("It was valid for a limited time, which has passed."))
     if report.result == "valid":
-        detail = (f"Valid until {_date(until)}." if until else "It does not expire.")
-        return Status("valid", "Valid", "Signature, issuer key and revocation status "
-                      f"checked just now. {detail}")
+        detail = (_("Valid until %(date)s.", date=_date(until)) if until
+                  else _("It does not expire."))
+        return Status("valid", _("Valid"),
+                      _("Signature, issuer key and revocation status checked just now.")
+                      + " " + detail)
     if report.result == "warning":
-        return Status("warning", "Valid, with warnings", report.reason)
-    return Status("invalid", "Could not be verified", report.reason)
+        return Status("warning", _("Valid, with warnings"), report.reason)
+    return Status("invalid", _("Could not be verified"), report.reason)
 
 
 def _skills(snapshot: dict[str, Any], demonstrated: set[str]) -> list[dict[str, Any]]:
@@ -485,9 +509,10 @@ def page_model(session: Session, award: Award, record: CredentialRecord) -> dict
     achievement = credential.get("credentialSubject", {}).get("achievement", {})
     image = achievement.get("image") if isinstance(achievement, dict) else None
     caption = image.get("caption") if isinstance(image, dict) else None
-    alt = str(caption or f"Badge: {title}, issued by {issuer_name}")
+    alt = str(caption or _("Badge: %(credential)s, issued by %(institution)s",
+                           credential=str(title), institution=issuer_name))
     name = _learner_name(session, award)
-    earner = name or "a learner"
+    earner = name or _("a learner")
     context = award.context
     url = public_url(award)
     status = credential_status(award, issuer, credential, report)
@@ -506,8 +531,10 @@ def page_model(session: Session, award: Award, record: CredentialRecord) -> dict
                                       award.version.version),
         "issuer_url": http_url(issuer.url), "image_alt": alt,
         "og_image": url + "/image.png",
-        "og_description": (f"{title}: a verifiable micro-credential issued by {issuer_name} "
-                           f"to {earner} on {_date(award.awarded_at)}."),
+        "og_description": _("%(credential)s: a verifiable micro-credential issued by "
+                            "%(institution)s to %(learner)s on %(date)s.", credential=str(title),
+                            institution=issuer_name, learner=earner,
+                            date=_date(award.awarded_at)),
     }
 
 

@@ -10,11 +10,14 @@ from flask import request
 from flask.typing import ResponseReturnValue
 from sqlalchemy import select
 
+from lti_tool.domain.labels import intl
 from lti_tool.domain.tracking import AwardStatus
 from lti_tool.errors import Forbidden, NotFound, ValidationFailed
+from lti_tool.i18n import sort_key
 from lti_tool.models import Award, Context
 from lti_tool.services import tracking
 from lti_tool.services.roster import learner_names
+from lti_tool.translate import gettext as _
 from lti_tool.web.common.awarding import revoke_award_now
 from lti_tool.web.lms.instructor.course import (
     MAX_REASON,
@@ -56,17 +59,19 @@ def award_rows(course: Course) -> list[AwardRow]:
 def awards() -> ResponseReturnValue:
     course = current_course()
     rows = award_rows(course)
-    rows.sort(key=lambda r: (r.award.status != AwardStatus.FLAGGED.value, r.learner.casefold()))
+    rows.sort(key=lambda r: (r.award.status != AwardStatus.FLAGGED.value, sort_key(r.learner)))
     return render("instructor/awards.html", rows=rows, active="awards")
 
 
 def _award_here(course: Course, award_id: int) -> AwardRow:
     row = next((r for r in award_rows(course) if r.award.id == award_id), None)
     if row is None:
-        raise NotFound("No such award in this course.")
+        raise NotFound(_("No such award in this course."))
     if not row.here:
-        raise Forbidden(f"This award was earned in {row.where or 'another course'}; it is "
-                        "managed there.", code="award_of_other_course")
+        message = (_("This award was earned in %(course)s; it is managed there.",
+                     course=row.where) if row.where
+                   else _("This award was earned in another course; it is managed there."))
+        raise Forbidden(message, code="award_of_other_course")
     return row
 
 
@@ -86,8 +91,9 @@ def revoke(award_id: int) -> ResponseReturnValue:
         else:
             course.session.commit()
             return go("instructor.awards", [
-                f"{row.learner}'s {row.award.version.title} was revoked. The record stays, "
-                "marked as revoked."])
+                _("%(learner)s's %(credential)s was revoked. The record stays, marked as "
+                  "revoked.", credential=intl(row.award.version, "title").text,
+                  learner=row.learner)])
     return render("instructor/revoke.html", 422 if errors else 200, row=row, reason=reason,
                   errors=errors, summary=error_summary(errors), active="awards")
 
@@ -99,6 +105,7 @@ def keep(award_id: int) -> ResponseReturnValue:
     tracking.clear_flag(course.session, row.award, by=course.assessor)
     course.session.commit()
     return go("instructor.awards",
-              [f"{row.learner}'s {row.award.version.title} is kept; the flag is cleared."])
+              [_("%(learner)s's %(credential)s is kept; the flag is cleared.",
+                 credential=intl(row.award.version, "title").text, learner=row.learner)])
 
 

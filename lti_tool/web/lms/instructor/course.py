@@ -15,19 +15,24 @@ from typing import Any
 
 from flask import Blueprint, g, redirect, render_template, request, url_for
 from flask.typing import ResponseReturnValue
+from flask_babel import format_time
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 from werkzeug.exceptions import RequestEntityTooLarge
 from werkzeug.wrappers import Response as WerkzeugResponse
 
-from lti_tool.domain.catalog import LifecycleState, label
-from lti_tool.domain.lti import ROLE_LABELS, AppRole, ContextKind
-from lti_tool.domain.tracking import CELL_LABELS, METHOD_LABELS, AwardStatus, CellStatus, Outcome
+from lti_tool.domain.catalog import LifecycleState
+from lti_tool.domain.labels import CELL, METHOD, ROLE, earning_rule, intl, label
+from lti_tool.domain.lti import AppRole, ContextKind
+from lti_tool.domain.tracking import COURSE_METHODS, AwardStatus, CellStatus, Outcome
 from lti_tool.errors import Forbidden, NotFound, ToolError
 from lti_tool.extensions import db_session, kv
+from lti_tool.i18n import format_date
 from lti_tool.models import Context, CredentialSkill, CredentialVersion, Issuer, Offering, Skill
 from lti_tool.services import tracking
 from lti_tool.services.tracking import Assessor, OfferedCredential
+from lti_tool.translate import gettext as _
+from lti_tool.translate import lazy_gettext as _l
 from lti_tool.web.common.catalog_access import issuer_for_launch
 from lti_tool.web.common.launch_session import (
     CurrentLaunch,
@@ -46,27 +51,31 @@ MAX_BULK = 2000
 MAX_REASON = 2000
 MAX_IMPORT_BYTES = 2_000_000
 NOTICE_TTL = 600
-KIND_LABELS = {ContextKind.FOR_CREDIT.value: "For credit",
-               ContextKind.CONTINUING_ED.value: "Continuing education",
-               ContextKind.OTHER.value: "Other"}
-ROUTE_NAMES = {"integrated": "integrated (for-credit)",
-               "stand_alone": "stand-alone (continuing education)"}
-KIND_SOURCES = {"platform": "set by the learning platform", "instructor": "set by an instructor",
-                "rule": "set by your institution's rule", "default": "not set yet"}
-OUTCOME_CHOICES = ((Outcome.PASS.value, "Demonstrated (pass)",
-                    "The learner showed the skill."),
-                   (Outcome.FAIL.value, "Not demonstrated yet (fail)",
-                    "An attempt that did not show the skill yet."))
+KIND_LABELS = {ContextKind.FOR_CREDIT.value: _l("For credit"),
+               ContextKind.CONTINUING_ED.value: _l("Continuing education"),
+               ContextKind.OTHER.value: _l("Other")}
+ROUTE_NAMES = {"integrated": _l("integrated (for-credit)"),
+               "stand_alone": _l("stand-alone (continuing education)")}
+KIND_SOURCES = {"platform": _l("set by the learning platform"),
+                "instructor": _l("set by an instructor"),
+                "rule": _l("set by your institution's rule"), "default": _l("not set yet")}
+OUTCOME_CHOICES = ((Outcome.PASS.value, _l("Demonstrated (pass)"),
+                    _l("The learner showed the skill.")),
+                   (Outcome.FAIL.value, _l("Not demonstrated yet (fail)"),
+                    _l("An attempt that did not show the skill yet.")))
 STATUS_ICONS = {CellStatus.DEMONSTRATED: "✓", CellStatus.ATTEMPTED: "✗",
                 CellStatus.NOT_YET: "\u2013"}
 STATUS_CLASS = {CellStatus.DEMONSTRATED: "d", CellStatus.ATTEMPTED: "a",
                 CellStatus.NOT_YET: "n"}
-AWARD_STATUS_LABELS = {AwardStatus.ACTIVE.value: "Active", AwardStatus.FLAGGED.value: "Flagged",
-                       AwardStatus.REVOKED.value: "Revoked"}
-FIELD_LABELS = {"outcome": "Outcome", "method": "Method", "demonstrated_at": "Date demonstrated",
-                "evidence_url": "Evidence link", "evidence_note": "Note",
-                "evidence_file": "Evidence file", "reason": "Reason", "learner": "Learners",
-                "skill": "Skill", "kind": "Course kind", "file": "CSV file"}
+AWARD_STATUS_LABELS = {AwardStatus.ACTIVE.value: _l("Active"),
+                       AwardStatus.FLAGGED.value: _l("Flagged"),
+                       AwardStatus.REVOKED.value: _l("Revoked")}
+FIELD_LABELS = {"outcome": _l("Outcome"), "method": _l("Method"),
+                "demonstrated_at": _l("Date demonstrated"),
+                "evidence_url": _l("Evidence link"), "evidence_note": _l("Note"),
+                "evidence_file": _l("Evidence file"), "reason": _l("Reason"),
+                "learner": _l("Learners"), "skill": _l("Skill"), "kind": _l("Course kind"),
+                "file": _l("CSV file")}
 
 
 # -- the course of this launch ------------------------------------------------------------------
@@ -104,12 +113,12 @@ def current_course() -> Course:
     session = db_session()
     context = session.get(Context, context_pk) if context_pk else None
     if context is None:
-        raise NotFound("Open MicroCred from inside a course to assess learners.",
+        raise NotFound(_("Open MicroCred from inside a course to assess learners."),
                        code="no_course")
     launch = current.launch
     account_id = record.get("account_id")
     assessor = Assessor(ref=f"account:{account_id or launch.sub}",
-                        name=launch.display_name or launch.email or "Instructor",
+                        name=launch.display_name or launch.email or _("Instructor"),
                         launch_id=launch.launch_id, account_id=account_id)
     course = Course(session, current, context, assessor)
     g.course = course
@@ -119,8 +128,8 @@ def current_course() -> Course:
 def manager_course() -> Course:
     course = current_course()
     if not course.can_manage:
-        raise Forbidden("Only the course's instructors can do this; teaching assistants can "
-                        "view it and record demonstrations.", code="not_course_instructor")
+        raise Forbidden(_("Only the course's instructors can do this; teaching assistants can "
+                          "view it and record demonstrations."), code="not_course_instructor")
     return course
 
 
@@ -168,7 +177,7 @@ def render(template: str, status: int = 200, **context: Any) -> ResponseReturnVa
     course = current_course()
     context.setdefault("notices", pending_notices())
     return render_template(template, current=course.current, course=course,
-                           role_label=ROLE_LABELS[course.current.launch.role],
+                           role_label=ROLE[course.current.launch.role],
                            **context), status
 
 
@@ -179,21 +188,34 @@ def _no_store(response: WerkzeugResponse) -> WerkzeugResponse:
     return response
 
 
+@bp.app_context_processor
+def _catalog_texts() -> dict[str, Any]:
+    """``intl(obj, field)``: catalog texts in the reader's language (also on the LTI
+    landing page, which shows the course overview)."""
+    return {"intl": intl}
+
+
 @bp.context_processor
 def _helpers() -> dict[str, Any]:
     return {"course_url": course_url, "fmt_date": fmt_date, "fmt_dt": fmt_dt, "label": label,
-            "METHOD_LABELS": METHOD_LABELS, "CELL_LABELS": CELL_LABELS,
+            "METHOD_LABELS": METHOD, "CELL_LABELS": CELL,
             "STATUS_ICONS": STATUS_ICONS, "KIND_LABELS": KIND_LABELS,
             "KIND_SOURCES": KIND_SOURCES, "AWARD_STATUS_LABELS": AWARD_STATUS_LABELS,
-            "CellStatus": CellStatus}
+            "CellStatus": CellStatus, "earning_rule": earning_rule,
+            "COURSE_METHODS": COURSE_METHODS}
 
 
 def fmt_date(value: datetime | date | None) -> str:
-    return value.strftime("%Y-%m-%d") if value else "—"
+    """``6 décembre 2026`` / ``December 6, 2026`` (the reader's language)."""
+    return format_date(value, "long") if value else "—"
 
 
 def fmt_dt(value: datetime | None) -> str:
-    return value.strftime("%Y-%m-%d %H:%M UTC") if value else "—"
+    """``6 décembre 2026, 14 h 05 UTC`` / ``December 6, 2026, 2:05 PM UTC``."""
+    if not value:
+        return "—"
+    return _("%(date)s, %(time)s UTC", date=format_date(value, "long"),
+             time=str(format_time(value, "short")))
 
 
 def int_arg(raw: object) -> int | None:
@@ -202,7 +224,7 @@ def int_arg(raw: object) -> int | None:
 
 
 def error_summary(errors: dict[str, list[str]]) -> list[tuple[str, str, str]]:
-    return [(name, FIELD_LABELS.get(name, name.replace("_", " ").capitalize()), message)
+    return [(name, str(FIELD_LABELS.get(name, name.replace("_", " ").capitalize())), message)
             for name, messages in errors.items() for message in messages]
 
 
@@ -239,7 +261,7 @@ def offered_skill(course: Course, skill_id: int | None) -> Skill:
     for skill in offered_skills(offered_credentials(course)):
         if skill.id == skill_id:
             return skill
-    raise NotFound("That skill is not part of a credential offered in this course.",
+    raise NotFound(_("That skill is not part of a credential offered in this course."),
                    code="skill_not_offered")
 
 

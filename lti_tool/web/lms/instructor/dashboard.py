@@ -7,7 +7,7 @@ from typing import Any
 from flask import g, render_template
 from flask.typing import ResponseReturnValue
 
-from lti_tool.domain.lti import ROLE_LABELS
+from lti_tool.domain.labels import ROLE as ROLE_LABELS
 from lti_tool.domain.tracking import AwardStatus
 from lti_tool.errors import ToolError
 from lti_tool.services import tracking

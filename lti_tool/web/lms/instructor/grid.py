@@ -27,6 +27,7 @@ from markupsafe import Markup, escape
 
 from lti_tool import jobs
 from lti_tool.domain.catalog import RuleProgress
+from lti_tool.domain.labels import intl
 from lti_tool.domain.tracking import (
     COURSE_METHODS,
     CellStatus,
@@ -34,10 +35,12 @@ from lti_tool.domain.tracking import (
     Outcome,
     summarise_cell,
 )
+from lti_tool.i18n import format_date
 from lti_tool.models import Skill
 from lti_tool.models.base import utcnow
 from lti_tool.services import tracking
 from lti_tool.services.tracking import OfferedCredential
+from lti_tool.translate import gettext as _
 from lti_tool.web.lms.instructor.course import (
     DEFAULT_PER_PAGE,
     OUTCOME_CHOICES,
@@ -147,18 +150,20 @@ class LearnerProgress:
     @property
     def short(self) -> str:
         if self.earned:
-            return "Earned"
+            return _("Earned")
         if self.needs_new_evidence:
-            return "Revoked"
+            return _("Revoked")
         return f"{self.progress.done}/{self.progress.total}"
 
     @property
     def spoken(self) -> str:
         if self.earned:
-            return f"{self.title}: earned"
+            return _("%(title)s: earned", title=self.title)
         if self.needs_new_evidence:
-            return f"{self.title}: revoked; a new demonstration can earn it again"
-        return f"{self.title}: {self.progress.done} of {self.progress.total} skills"
+            return _("%(title)s: revoked; a new demonstration can earn it again",
+                     title=self.title)
+        return _("%(title)s: %(done)s of %(total)s skills", title=self.title,
+                 done=self.progress.done, total=self.progress.total)
 
 
 @contextmanager
@@ -260,6 +265,7 @@ def _progress(course: Course, chosen: list[OfferedCredential], shown: list[Learn
     held, revoked = tracking.award_standing(course.session, persons,
                                             [o.offering.credential_id for o in chosen])
     result: dict[int, list[LearnerProgress]] = {}
+    titles = {item.offering.id: intl(item.version, "title").text for item in chosen}
     for pid in persons:
         items = []
         for item in chosen:
@@ -268,7 +274,7 @@ def _progress(course: Course, chosen: list[OfferedCredential], shown: list[Learn
             revoked_at = None if key in held else revoked.get(key)
             _passes, progress, may = tracking.earning_passes(item, person_facts, revoked_at)
             items.append(LearnerProgress(
-                item.offering.credential.code, item.version.title, key in held, progress,
+                item.offering.credential.code, titles[item.offering.id], key in held, progress,
                 revoked_at is not None and progress.satisfied and not may))
         result[pid] = items
     return result
@@ -290,8 +296,9 @@ def _progress_cell(items: list[LearnerProgress], name: str, url: str) -> str:
         f'{escape(p.code) + " " if several else ""}{p.short}</span>' for p in items)
     spoken = "; ".join(p.spoken for p in items)
     earned = " earned" if all(p.earned for p in items) else ""
-    return (f'<td class="progress{earned}"><a href="{escape(url)}" aria-label="Record several '
-            f'skills for {escape(name)} ({escape(spoken)})">{shown}</a></td>')
+    aria = _("Record several skills for %(name)s (%(progress)s)", name=name, progress=spoken)
+    return (f'<td class="progress{earned}"><a href="{escape(url)}" aria-label="{escape(aria)}">'
+            f'{shown}</a></td>')
 
 
 def _render_rows(learners: list[Learner], columns: list[Skill],
@@ -318,12 +325,13 @@ def _render_rows(learners: list[Learner], columns: list[Skill],
     if focus_skill is not None and all(sid != focus_skill for _, _, sid in columns_):
         focus_skill = None  # the column is filtered out: focus the row instead
     focus_attr = ' data-focus-on-load aria-describedby="notice"'
+    select_word = escape(_("Select"))
     for i, learner in enumerate(learners):
         aid, pid = learner.account_id, learner.person_id
         row = f"L{i}"
         append(f'<tr><th scope="row"><input type="checkbox" form="bulk" name="learner" '
                f'value="{aid}" id="x{i}"><label for="x{i}"><span class="visually-hidden">'
-               f'Select </span><span id="{row}">{escape(learner.name)}</span></label></th>')
+               f'{select_word} </span><span id="{row}">{escape(learner.name)}</span></label></th>')
         progress_cell = _progress_cell(progress.get(pid, []), learner.name,
                                        f"{learner_url}{aid}")
         if aid == focus_account and focus_skill is None:
@@ -369,11 +377,12 @@ def _render_rows(learners: list[Learner], columns: list[Skill],
 def _cell_text(status: CellStatus, latest: DemonstrationFact, context_title: str) -> str:
     """A recorded cell's visible text: the date, who assessed, and the course when it was
     another one (escaped)."""
-    parts = [latest.at.strftime("%Y-%m-%d")]
+    parts: list[str] = [escape(format_date(latest.at.date(), "medium"))]
     if latest.assessor:
-        parts.append(f"<small>by {escape(latest.assessor)}</small>")
+        parts.append(f"<small>{escape(_('by %(assessor)s', assessor=latest.assessor))}</small>")
     if latest.context_title and latest.context_title != context_title:
-        parts.append(f'<small class="where">in {escape(latest.context_title)}</small>')
+        parts.append(f'<small class="where">'
+                     f'{escape(_("in %(course)s", course=latest.context_title))}</small>')
     return "".join(parts)
 
 

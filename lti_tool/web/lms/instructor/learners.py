@@ -17,8 +17,10 @@ from sqlalchemy.orm import Session
 from lti_tool.domain.lti import AppRole, map_roles
 from lti_tool.domain.tracking import learner_name, pseudonym
 from lti_tool.errors import Conflict, NotFound
+from lti_tool.i18n import sort_key
 from lti_tool.models import LearnerAccount, RosterEntry
-from lti_tool.web.lms.instructor.course import Course
+from lti_tool.translate import gettext as _
+from lti_tool.web.lms.instructor.course import Course, fmt_dt
 
 
 @dataclass(frozen=True)
@@ -49,7 +51,7 @@ def _is_learner(roles: tuple[str, ...]) -> bool:
 def _learner_from(account_id: int, person_id: int, status: str, name: str, given: str,
                   family: str, email: str) -> Learner:
     shown = learner_name(account_id, name=name, given=given, family=family, email=email)
-    key = ((family or name or email).casefold(), (given or "").casefold(), shown.casefold(),
+    key = (*sort_key(family or name or email), *sort_key(given or ""), *sort_key(shown),
            str(account_id))
     return Learner(account_id, person_id, shown, email, status, key)
 
@@ -81,11 +83,11 @@ def roster_learner(course: Course, account_id: int | None, *, for_write: bool) -
         row = course.session.execute(
             _roster_query(course.context.id).where(RosterEntry.account_id == account_id)).first()
     if row is None or not _is_learner(tuple(row[7] or ())):
-        raise NotFound("No such learner in this course.", code="learner_not_found")
+        raise NotFound(_("No such learner in this course."), code="learner_not_found")
     learner = _learner_from(*row[:7])
     if for_write and learner.status != "active":
-        raise Conflict(f"{learner.name} is no longer active in this course: nothing can be "
-                       "recorded for them here.", code="learner_inactive")
+        raise Conflict(_("%(name)s is no longer active in this course: nothing can be "
+                         "recorded for them here.", name=learner.name), code="learner_inactive")
     return learner
 
 
@@ -113,7 +115,7 @@ class RosterNotice:
 
     @property
     def when(self) -> str:
-        return self.at.strftime("%Y-%m-%d %H:%M UTC") if self.at else ""
+        return fmt_dt(self.at) if self.at else ""
 
 
 def _family(family: str) -> str:

@@ -14,12 +14,15 @@ from sqlalchemy import func, or_, select
 from sqlalchemy.orm import Session
 
 from lti_tool.domain.catalog import LifecycleState
+from lti_tool.domain.labels import earning_rule, intl
 from lti_tool.domain.lti import ContextKind
+from lti_tool.domain.texts import LocalText
 from lti_tool.domain.tracking import route_for_kind
 from lti_tool.errors import NotFound
 from lti_tool.models import Context, CredentialVersion, MicroCredential
 from lti_tool.services import catalog as catalog_service
 from lti_tool.services import tracking
+from lti_tool.translate import gettext as _
 from lti_tool.web.lms.instructor.course import (
     KIND_LABELS,
     ROUTE_NAMES,
@@ -34,19 +37,19 @@ from lti_tool.web.lms.instructor.course import (
 )
 
 
-def _rule_sentence(version: CredentialVersion) -> str:
-    return str(catalog_service.learner_view(version).get("earning_rule", ""))
+def _rule_sentence(version: CredentialVersion) -> LocalText:
+    return earning_rule(catalog_service.learner_view(version))
 
 
 def _route_warning(context: Context, allowed_routes: Iterable[str]) -> str:
     here = route_for_kind(context.kind)
     if here is None:
-        return ("This course's kind is not set: demonstrations recorded here count toward "
-                "no credential until it is set to for-credit or continuing education.")
+        return _("This course's kind is not set: demonstrations recorded here count toward "
+                 "no credential until it is set to for-credit or continuing education.")
     if here.value not in set(allowed_routes):
-        return (f"This credential cannot be earned through the {ROUTE_NAMES[here.value]} "
-                "route this course gives: demonstrations recorded here will not count "
-                "toward it.")
+        return _("This credential cannot be earned through the %(route)s route this course "
+                 "gives: demonstrations recorded here will not count toward it.",
+                 route=ROUTE_NAMES[here.value])
     return ""
 
 
@@ -99,15 +102,16 @@ def attach() -> ResponseReturnValue:
     issuer = course.issuer
     credential_id = int_arg(request.form.get("credential_id"))
     if issuer is None or credential_id is None:
-        raise NotFound("No such micro-credential in your institution's catalog.")
+        raise NotFound(_("No such micro-credential in your institution's catalog."))
     offering = tracking.attach_offering(course.session, issuer_id=issuer.id,
                                         context=course.context, credential_id=credential_id,
                                         by=course.assessor)
     version = catalog_service.published_version(course.session, issuer.id,
                                                 offering.credential.code)
     course.session.commit()
-    title = version.title if version else offering.credential.code
-    return go("instructor.offerings", [f"{title} is now offered in this course."])
+    title = intl(version, "title").text if version else offering.credential.code
+    return go("instructor.offerings", [_("%(credential)s is now offered in this course.",
+                                         credential=title)])
 
 
 @bp.route("/course/offerings/<int:offering_id>/detach", methods=["GET", "POST"])
@@ -115,15 +119,15 @@ def detach(offering_id: int) -> ResponseReturnValue:
     course = posted_course(manager=True) if request.method == "POST" else manager_course()
     item = next((o for o in offered_credentials(course) if o.offering.id == offering_id), None)
     if item is None:
-        raise NotFound("No such offering in this course.")
+        raise NotFound(_("No such offering in this course."))
     if request.method == "GET":
         return render("instructor/detach.html", item=item, active="offerings")
     tracking.detach_offering(course.session, context=course.context, offering_id=offering_id,
                              by=course.assessor)
     course.session.commit()
     return go("instructor.offerings", [
-        f"{item.version.title} is no longer offered in this course. Its demonstrations and "
-        "awards are kept."])
+        _("%(credential)s is no longer offered in this course. Its demonstrations and awards "
+          "are kept.", credential=intl(item.version, "title").text)])
 
 
 @bp.post("/course/kind")
@@ -133,5 +137,6 @@ def set_kind() -> ResponseReturnValue:
     tracking.set_context_kind(course.session, course.context, kind, course.assessor)
     course.session.commit()
     return go("instructor.offerings",
-              [f"This course is now {KIND_LABELS.get(course.context.kind, kind).lower()}."])
+              [_("This course is now %(kind)s.",
+                 kind=str(KIND_LABELS.get(course.context.kind, kind)).lower())])
 

@@ -17,6 +17,7 @@ from typing import Any
 from flask import request
 from flask.typing import ResponseReturnValue
 
+from lti_tool.domain.labels import intl
 from lti_tool.domain.tracking import COURSE_METHODS, Cell, Outcome, summarise_cell
 from lti_tool.errors import ValidationFailed
 from lti_tool.models import LearnerAccount, Skill
@@ -24,6 +25,8 @@ from lti_tool.models.base import utcnow
 from lti_tool.services import evidence as evidence_service
 from lti_tool.services import tracking
 from lti_tool.services.tracking import OfferedCredential, RecordResult
+from lti_tool.translate import gettext as _
+from lti_tool.translate import lazy_gettext as _l
 from lti_tool.web.common.launch_session import check_csrf
 from lti_tool.web.lms.instructor.course import (
     BODY_LIMIT,
@@ -41,12 +44,12 @@ from lti_tool.web.lms.instructor.course import (
 from lti_tool.web.lms.instructor.grid import skill_columns
 from lti_tool.web.lms.instructor.learners import Learner, roster_learner
 from lti_tool.web.lms.instructor.recording import (
-    FILE_TOO_LARGE,
     award_messages,
     back_to_grid_args,
     carried_filters,
     demonstrated_at,
     file_not_kept,
+    file_too_large,
     next_learner,
     store_upload,
     upload_too_large,
@@ -54,8 +57,8 @@ from lti_tool.web.lms.instructor.recording import (
 
 SHARED_FIELDS = ("method", "demonstrated_at", "evidence_url", "evidence_note")
 # Per skill: "pass", "fail", or "" (not assessed now: nothing is recorded for it).
-CHOICES = ((Outcome.PASS.value, "Demonstrated"), (Outcome.FAIL.value, "Not yet"),
-           ("", "Skip"))
+CHOICES = ((Outcome.PASS.value, _l("Demonstrated")), (Outcome.FAIL.value, _l("Not yet")),
+           ("", _l("Skip")))
 
 
 @dataclass(frozen=True)
@@ -77,7 +80,7 @@ def _rows(course: Course, learner: Learner, offered: list[OfferedCredential],
     uses: dict[int, list[str]] = {}
     for item in offered:
         for skill in item.skills:
-            uses.setdefault(skill.id, []).append(item.version.title)
+            uses.setdefault(skill.id, []).append(intl(item.version, "title").text)
     return [SkillRow(s, summarise_cell(facts.get((learner.person_id, s.id), [])),
                      uses.get(s.id, [])) for s in skills]
 
@@ -117,10 +120,10 @@ def learner_record() -> ResponseReturnValue:
               if value in (Outcome.PASS.value, Outcome.FAIL.value)}
     if upload_too_large():
         return _page(course, learner, rows, form=form, chosen=chosen,
-                     errors={"evidence_file": [FILE_TOO_LARGE]}, status=413)
+                     errors={"evidence_file": [file_too_large()]}, status=413)
     errors: dict[str, list[str]] = {}
     if not chosen:
-        errors["outcomes"] = ["choose Demonstrated or Not yet for at least one skill"]
+        errors["outcomes"] = [_("choose Demonstrated or Not yet for at least one skill")]
     file_id = store_upload(course, errors) if chosen else None
     at, date_errors = demonstrated_at(form["demonstrated_at"])
     errors.update(date_errors)
@@ -152,15 +155,21 @@ def learner_record() -> ResponseReturnValue:
     course.session.commit()
     passed = sum(1 for r in results if r.demonstration.outcome == Outcome.PASS.value)
     failed = len(results) - passed
-    parts = [f"{passed} demonstrated"] if passed else []
-    if failed:
-        parts.append(f"{failed} not demonstrated yet")
-    messages = [f"Recorded for {learner.name}: {' and '.join(parts)}.",
+    if passed and failed:
+        done = _("Recorded for %(learner)s: %(passed)s demonstrated and %(failed)s not "
+                 "demonstrated yet.", learner=learner.name, passed=passed, failed=failed)
+    elif passed:
+        done = _("Recorded for %(learner)s: %(passed)s demonstrated.", learner=learner.name,
+                 passed=passed)
+    else:
+        done = _("Recorded for %(learner)s: %(failed)s not demonstrated yet.",
+                 learner=learner.name, failed=failed)
+    messages = [done,
                 *award_messages(results, {learner.person_id: learner.name})]
     if request.form.get("then") == "next_learner":
         after = next_learner(course, learner, filters)
         if after is not None:
             return go("instructor.learner_record", messages, l=after.account_id,
                       **filters.state())
-        messages.append("That was the last learner.")
+        messages.append(_("That was the last learner."))
     return go("instructor.grid", messages, **back_to_grid_args(filters, learner.account_id))

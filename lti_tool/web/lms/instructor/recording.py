@@ -18,6 +18,7 @@ from flask import request
 from flask.typing import ResponseReturnValue
 from sqlalchemy import select
 
+from lti_tool.domain.labels import intl
 from lti_tool.domain.tracking import COURSE_METHODS, Method, Outcome, summarise_cell
 from lti_tool.errors import Conflict, Forbidden, NotFound, ToolError, ValidationFailed
 from lti_tool.models import Demonstration, EvidenceFile, LearnerAccount, RosterEntry, Skill
@@ -25,6 +26,8 @@ from lti_tool.models.base import utcnow
 from lti_tool.services import evidence as evidence_service
 from lti_tool.services import tracking
 from lti_tool.services.tracking import RecordResult
+from lti_tool.translate import gettext as _
+from lti_tool.translate import ngettext
 from lti_tool.web.common.launch_session import check_csrf
 from lti_tool.web.lms.instructor.course import (
     BODY_LIMIT,
@@ -167,11 +170,11 @@ def demonstrated_at(raw: str) -> tuple[datetime | None, dict[str, list[str]]]:
     try:
         day = date.fromisoformat(raw)
     except ValueError:
-        return None, {"demonstrated_at": ["enter the date as YYYY-MM-DD"]}
+        return None, {"demonstrated_at": [_("enter the date as YYYY-MM-DD")]}
     if day > now.date() + timedelta(days=1):
-        return None, {"demonstrated_at": ["cannot be in the future"]}
+        return None, {"demonstrated_at": [_("cannot be in the future")]}
     if day < date(1990, 1, 1):
-        return None, {"demonstrated_at": ["enter a date after 1990"]}
+        return None, {"demonstrated_at": [_("enter a date after %(year)s", year=1990)]}
     if day >= now.date():
         return now, {}
     return datetime.combine(day, time(12), tzinfo=UTC), {}
@@ -179,8 +182,11 @@ def demonstrated_at(raw: str) -> tuple[datetime | None, dict[str, list[str]]]:
 
 RECORD_FIELDS = ("outcome", "method", "demonstrated_at", "evidence_url", "evidence_note",
                  "reason")
-FILE_TOO_LARGE = (f"the file is larger than {evidence_service.MAX_EVIDENCE_BYTES // 2**20} MB: "
-                  "choose a smaller one, or give a link to where the evidence is kept")
+
+
+def file_too_large() -> str:
+    return _("the file is larger than %(size)s MB: choose a smaller one, or give a link to "
+             "where the evidence is kept", size=evidence_service.MAX_EVIDENCE_BYTES // 2**20)
 
 
 def upload_too_large() -> bool:
@@ -204,7 +210,7 @@ def store_upload(course: Course, errors: dict[str, list[str]]) -> int | None:
         row = evidence_service.store_evidence(course.session, filename=upload.filename,
                                               data=data, uploaded_by=course.assessor.ref)
     except evidence_service.EvidenceTooLarge:
-        errors["evidence_file"] = [FILE_TOO_LARGE]
+        errors["evidence_file"] = [file_too_large()]
         return None
     except ValidationFailed as exc:
         errors.update(exc.errors)
@@ -216,8 +222,8 @@ def file_not_kept(errors: dict[str, list[str]]) -> None:
     """A file input cannot be filled in again by the server: say so on the field."""
     if errors and request.files.get("evidence_file") and \
             request.files["evidence_file"].filename and "evidence_file" not in errors:
-        errors["evidence_file"] = ["choose the file again: a file is not kept when the "
-                                   "form has a problem"]
+        errors["evidence_file"] = [_("choose the file again: a file is not kept when the "
+                                     "form has a problem")]
 
 
 def _record(course: Course, learner: Learner, skill: Skill, form: dict[str, str], *,
@@ -227,7 +233,7 @@ def _record(course: Course, learner: Learner, skill: Skill, form: dict[str, str]
     is kept (the caller rolls back) and the field errors are returned."""
     errors: dict[str, list[str]] = {}
     if not form["outcome"]:
-        errors["outcome"] = ["choose Demonstrated or Not demonstrated yet"]
+        errors["outcome"] = [_("choose Demonstrated or Not demonstrated yet")]
         errors.update(tracking.check_shared_fields(
             method=form["method"], evidence_url=form["evidence_url"],
             evidence_note=form["evidence_note"]))
@@ -255,18 +261,21 @@ def award_messages(results: Iterable[RecordResult], names: dict[int, str]) -> li
     messages = []
     for result in results:
         for award in result.new_awards:
-            messages.append(f"{names.get(award.person_id, 'A learner')} earned "
-                            f"{award.version.title}.")
+            messages.append(_("%(learner)s earned %(credential)s.",
+                              learner=names.get(award.person_id) or _("A learner"),
+                              credential=intl(award.version, "title").text))
         for award in result.flagged_awards:
-            messages.append(
-                f"Flagged for your review: {names.get(award.person_id, 'a learner')}'s "
-                f"{award.version.title} rests on the corrected record. Keep or revoke it on "
-                "the Awards page.")
+            messages.append(_(
+                "Flagged for your review: %(learner)s's %(credential)s rests on the "
+                "corrected record. Keep or revoke it on the Awards page.",
+                learner=names.get(award.person_id) or _("a learner"),
+                credential=intl(award.version, "title").text))
     return messages
 
 
 def outcome_words(outcome: str) -> str:
-    return "demonstrated" if outcome == Outcome.PASS.value else "attempted, not demonstrated yet"
+    return (_("demonstrated") if outcome == Outcome.PASS.value
+            else _("attempted, not demonstrated yet"))
 
 
 @bp.post("/course/cell")
@@ -280,14 +289,15 @@ def record() -> ResponseReturnValue:
     learner = roster_learner(course, account_id, for_write=True)
     if upload_too_large():
         return _cell_page(course, learner, skill, form=form,
-                          errors={"evidence_file": [FILE_TOO_LARGE]}, status=413)
+                          errors={"evidence_file": [file_too_large()]}, status=413)
     result, errors = _record(course, learner, skill, form)
     if result is None:
         course.session.rollback()
         return _cell_page(course, learner, skill, form=form, errors=errors, status=422)
     course.session.commit()
-    messages = [f"Recorded for {learner.name}: {skill.name} — "
-                f"{outcome_words(result.demonstration.outcome)}.",
+    messages = [_("Recorded for %(learner)s: %(skill)s — %(outcome)s.", learner=learner.name,
+                  skill=intl(skill, "name").text,
+                  outcome=outcome_words(result.demonstration.outcome)),
                 *award_messages([result], {learner.person_id: learner.name})]
     return _after_save(course, learner, skill, messages)
 
@@ -304,12 +314,13 @@ def _after_save(course: Course, learner: Learner, skill: Skill,
         if following is not None:
             return go("instructor.cell", messages, c=f"{learner.account_id}.{following.id}",
                       **state)
-        messages.append(f"That was the last skill for {learner.name}.")
+        messages.append(_("That was the last skill for %(learner)s.", learner=learner.name))
     elif then == "next_learner":
         after = next_learner(course, learner, filters)
         if after is not None:
             return go("instructor.cell", messages, c=f"{after.account_id}.{skill.id}", **state)
-        messages.append(f"That was the last learner for {skill.name}.")
+        messages.append(_("That was the last learner for %(skill)s.",
+                            skill=intl(skill, "name").text))
     return go("instructor.grid", messages,
               **back_to_grid_args(filters, learner.account_id, skill.id))
 
@@ -317,7 +328,7 @@ def _after_save(course: Course, learner: Learner, skill: Skill,
 def _correctable(course: Course, demo_id: int) -> tuple[Demonstration, Learner, Skill]:
     demo = course.session.get(Demonstration, demo_id)
     if demo is None:
-        raise NotFound("No such record.")
+        raise NotFound(_("No such record."))
     skill = offered_skill(course, demo.skill_id)
     account_id = course.session.scalars(
         select(RosterEntry.account_id).join(LearnerAccount,
@@ -352,7 +363,7 @@ def correct(demo_id: int) -> ResponseReturnValue:
         check_csrf(course.current)
     demo, learner, skill = _correctable(course, demo_id)
     if demo.context_id != course.context.id:
-        raise Forbidden("This record was made in another course; it can be corrected there.",
+        raise Forbidden(_("This record was made in another course; it can be corrected there."),
                         code="record_of_other_course")
     latest = latest_of(course, demo)
     if latest.id != demo.id:
@@ -364,9 +375,9 @@ def correct(demo_id: int) -> ResponseReturnValue:
         learner = roster_learner(course, learner.account_id, for_write=True)
         if upload_too_large():
             return _correct_page(course, demo, learner, skill, form,
-                                 {"evidence_file": [FILE_TOO_LARGE]}, status=413)
+                                 {"evidence_file": [file_too_large()]}, status=413)
         if not form["reason"].strip():
-            errors["reason"] = ["say why the earlier record is corrected"]
+            errors["reason"] = [_("say why the earlier record is corrected")]
         try:
             result, record_errors = _record(course, learner, skill, form,
                                             supersedes_id=demo.id)
@@ -379,9 +390,10 @@ def correct(demo_id: int) -> ResponseReturnValue:
         errors = {**record_errors, **errors}
         if result is not None and not errors:
             course.session.commit()
-            messages = [f"Corrected for {learner.name}: {skill.name} — now "
-                        f"{outcome_words(result.demonstration.outcome)}. The earlier record "
-                        "is kept and marked as corrected.",
+            messages = [_("Corrected for %(learner)s: %(skill)s — now %(outcome)s. The "
+                          "earlier record is kept and marked as corrected.",
+                          learner=learner.name, skill=intl(skill, "name").text,
+                          outcome=outcome_words(result.demonstration.outcome)),
                         *award_messages([result], {learner.person_id: learner.name})]
             return go("instructor.cell", messages, c=f"{learner.account_id}.{skill.id}",
                       **carried_filters().state())
@@ -437,21 +449,22 @@ def bulk() -> ResponseReturnValue:
     check_csrf(course.current)
     raw_ids = request.form.getlist("learner")[:MAX_BULK + 1]
     if len(raw_ids) > MAX_BULK:
-        raise ToolError(f"Mark at most {MAX_BULK} learners at once.", code="bulk_too_large")
+        raise ToolError(_("Mark at most %(max)s learners at once.", max=MAX_BULK),
+                        code="bulk_too_large")
     ids = [int_arg(v) for v in raw_ids]
     skill = offered_skill(course, int_arg(form["skill"])) if form["skill"] else None
     by_account = {learner.account_id: learner for learner in learners}
     if any(i is None or i not in by_account for i in ids):
         # A learner id not on this course's roster: refuse everything.
-        raise NotFound("No such learner in this course.", code="learner_not_found")
+        raise NotFound(_("No such learner in this course."), code="learner_not_found")
     chosen = [by_account[i] for i in dict.fromkeys(i for i in ids if i is not None)]
     errors: dict[str, list[str]] = {}
     if not chosen:
-        errors["learner"] = ["select at least one learner"]
+        errors["learner"] = [_("select at least one learner")]
     if skill is None:
-        errors["skill"] = ["choose the skill to mark"]
+        errors["skill"] = [_("choose the skill to mark")]
     if not form["outcome"]:
-        errors["outcome"] = ["choose Demonstrated or Not demonstrated yet"]
+        errors["outcome"] = [_("choose Demonstrated or Not demonstrated yet")]
     at, date_errors = demonstrated_at(form["demonstrated_at"])
     errors.update(date_errors)
     errors.update(tracking.check_shared_fields(
@@ -480,11 +493,10 @@ def bulk() -> ResponseReturnValue:
                       outcomes=OUTCOME_CHOICES, active="grid")
     course.session.commit()
     assert skill is not None
-    outcome = "demonstrated" if form["outcome"] == Outcome.PASS.value \
-        else "attempted, not demonstrated yet"
     count = len(chosen)
-    messages = [f"Recorded {skill.name} as {outcome} for {count} "
-                f"learner{'s' if count != 1 else ''}.",
+    messages = [ngettext("Recorded %(skill)s as %(outcome)s for %(num)s learner.",
+                         "Recorded %(skill)s as %(outcome)s for %(num)s learners.", count,
+                         skill=intl(skill, "name").text, outcome=outcome_words(form["outcome"])),
                 *award_messages(results,
                                  {lr.person_id: lr.name for lr in chosen})]
     return go("instructor.grid", messages, **_return_filters())

@@ -8,6 +8,7 @@ from __future__ import annotations
 import csv
 import io
 from collections.abc import Iterable, Iterator, Sequence
+from datetime import datetime
 
 from flask import request
 from flask.typing import ResponseReturnValue
@@ -21,6 +22,8 @@ from lti_tool.models import LearnerAccount
 from lti_tool.models.base import utcnow
 from lti_tool.services import problem_lists, tracking
 from lti_tool.services.demonstration_import import COLUMNS as IMPORT_COLUMNS
+from lti_tool.translate import gettext as _
+from lti_tool.translate import lazy_gettext as _l
 from lti_tool.web.common import problem_downloads
 from lti_tool.web.common.launch_session import check_csrf
 from lti_tool.web.lms.instructor.awards import award_rows
@@ -31,7 +34,6 @@ from lti_tool.web.lms.instructor.course import (
     course_url,
     current_course,
     error_summary,
-    fmt_date,
     form_values,
     offered_credentials,
     offered_skills,
@@ -45,12 +47,20 @@ from lti_tool.web.lms.instructor.learners import roster
 class ImportTooLarge(ToolError):
     status_code = 413
     code = "import_too_large"
-    title = "The file is too large"
-    public_message = (f"CSV files can be {MAX_IMPORT_BYTES // 1_000_000} MB at most: split it "
-                      "into smaller files.")
+    title = _l("The file is too large")
+
+    def __init__(self) -> None:
+        super().__init__(_("CSV files can be %(size)s MB at most: split it into smaller files.",
+                           size=MAX_IMPORT_BYTES // 1_000_000))
 
 
 # -- CSV exports ----------------------------------------------------------------------------------
+# Spreadsheets keep machine-friendly values whatever the reader's language: ISO dates and
+# the English column names and codes the import and other tools expect.
+def _iso_date(value: datetime | None) -> str:
+    return value.strftime("%Y-%m-%d") if value else ""
+
+
 _FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
 
 
@@ -117,9 +127,9 @@ def export_awards() -> ResponseReturnValue:
             award = row.award
             yield [row.learner, emails.get(award.person_id, ""), award.version.title,
                    award.credential.code, award.version.version, label(award.route),
-                   row.where, fmt_date(award.awarded_at), award.status,
+                   row.where, _iso_date(award.awarded_at), award.status,
                    award.flag_reason if award.status == AwardStatus.FLAGGED.value else "",
-                   fmt_date(award.revoked_at) if award.revoked_at else "",
+                   _iso_date(award.revoked_at),
                    award.revoked_reason]
 
     return _csv_response(rows(), f"{_file_stem(course)}-awards.csv")
@@ -178,10 +188,10 @@ def import_page() -> ResponseReturnValue:
         upload = request.files.get("file")
         data = upload.stream.read(MAX_IMPORT_BYTES + 1) if upload and upload.filename else b""
         if not data:
-            errors["file"] = ["choose a CSV file"]
+            errors["file"] = [_("choose a CSV file")]
         elif len(data) > MAX_IMPORT_BYTES:
-            errors["file"] = [f"the file is larger than {MAX_IMPORT_BYTES // 1_000_000} MB; "
-                              "split it into smaller files"]
+            errors["file"] = [_("the file is larger than %(size)s MB; split it into smaller "
+                                "files", size=MAX_IMPORT_BYTES // 1_000_000)]
         else:
             from lti_tool.services.demonstration_import import import_demonstrations_csv
 

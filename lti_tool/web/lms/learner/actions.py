@@ -13,6 +13,7 @@ from sqlalchemy.orm import Session
 from lti_tool.domain.tracking import AwardStatus
 from lti_tool.models import Award, CredentialRecord, Issuer
 from lti_tool.services import issuing
+from lti_tool.translate import gettext as _
 from lti_tool.web.public.credentials import parse_datetime, public_url, title_and_issuer
 
 LINKEDIN_ADD = "https://www.linkedin.com/profile/add"
@@ -77,4 +78,4 @@ def learner_actions(session: Session, award: Award) -> LearnerActions:
         public_name=bool((award.extra or {}).get("public_name")),
         revoked=award.status == AwardStatus.REVOKED.value,
         image_url=url_for("credentials.image_svg", public_id=public_id),
-        image_alt=str(caption or f"Badge: {title}"))
+        image_alt=str(caption or _("Badge: %(credential)s", credential=title)))

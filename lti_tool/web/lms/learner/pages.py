@@ -16,19 +16,22 @@ from typing import Any
 
 from flask import Blueprint, current_app, redirect, render_template, request, url_for
 from flask.typing import ResponseReturnValue
+from flask_babel import format_time
 from sqlalchemy import select
 from werkzeug.wrappers import Response
 
-from lti_tool.domain.lti import ROLE_LABELS, AppRole
-from lti_tool.domain.texts import LocalText, localized
+from lti_tool.domain.labels import ROLE as ROLE_LABELS
+from lti_tool.domain.lti import AppRole
 from lti_tool.errors import NotFound
 from lti_tool.extensions import db_session
-from lti_tool.i18n import current_locale, current_short
+from lti_tool.i18n import current_short, format_date
 from lti_tool.models import Award, Context, EvidenceFile, MicroCredential
 from lti_tool.services import issuing, learner_records, occupations
 from lti_tool.services.catalog import published_version
+from lti_tool.translate import gettext as _
 from lti_tool.web.common.catalog_access import issuer_for_launch
 from lti_tool.web.common.launch_session import CurrentLaunch, check_csrf, require_roles
+from lti_tool.web.common.local_text import local_text
 from lti_tool.web.lms.learner.actions import learner_actions
 
 bp = Blueprint("learner", __name__, url_prefix="/me")
@@ -40,11 +43,14 @@ ACTIVE_TYPES = ("html", "xml", "svg", "javascript", "ecmascript", "xhtml")
 
 
 def _fmt_date(value: datetime | None) -> str:
-    return f"{value.day} {value:%B %Y}" if value else ""
+    """``6 décembre 2026`` / ``December 6, 2026``."""
+    return format_date(value, "long") if value else ""
 
 
 def _fmt_dt(value: datetime | None) -> str:
-    return f"{value.day} {value:%B %Y, %H:%M} UTC" if value else ""
+    """``6 décembre 2026, 14 h 05 UTC`` / ``December 6, 2026, 2:05 PM UTC``."""
+    return _("%(date)s, %(time)s UTC", date=format_date(value, "long"),
+             time=str(format_time(value, "short"))) if value else ""
 
 
 @bp.app_template_filter("learner_date")
@@ -78,8 +84,8 @@ def _person_id(current: CurrentLaunch) -> int:
     """The launched account's Person now (never an id from the request)."""
     account_id = (current.record or {}).get("account_id")
     if account_id is None:
-        raise NotFound("MicroCred does not know who you are in this launch. Open it from your "
-                       "course again.")
+        raise NotFound(_("MicroCred does not know who you are in this launch. Open it from "
+                         "your course again."))
     return learner_records.person_of(db_session(), int(account_id))
 
 
@@ -113,18 +119,12 @@ def _page(current: CurrentLaunch, *, only: MicroCredential | None = None) -> dic
                                                          item.occupation.requirements}
                                     for item in found}
         page["issuer_slug"] = issuer.slug
-        page["occupation_text"] = occupation_text
+        page["occupation_text"] = local_text
     if only is not None:
         version = published_version(session, only.issuer_id, only.code) or \
             (only.versions[-1] if only.versions else None)
         page["only_title"] = version.title if version else only.code
     return page
-
-
-def occupation_text(obj: Any, field: str) -> LocalText:
-    """An occupation's (or required skill's) text in the launch's language."""
-    return localized(getattr(obj, field), getattr(obj, "translations", None) or {}, field,
-                     current_locale())
 
 
 def _public_url(issuer_slug: str, code: str, version: int) -> str:
@@ -149,7 +149,7 @@ def credential(code: str) -> ResponseReturnValue:
     current = _learner()
     found = credential_of_issuer(current, code)
     if found is None:
-        raise NotFound("No such micro-credential in your institution's catalog.")
+        raise NotFound(_("No such micro-credential in your institution's catalog."))
     return render_template("learner/credential.html", **_page(current, only=found))
 
 
@@ -163,7 +163,7 @@ def public_name(public_id: str) -> ResponseReturnValue:
     award = session.scalars(select(Award).where(
         Award.public_id == public_id[:64], Award.person_id == _person_id(current))).first()
     if award is None:
-        raise NotFound("No such credential among yours.")
+        raise NotFound(_("No such credential among yours."))
     show = request.form.get("show") == "1"
     award.extra = {**(award.extra or {}), "public_name": show}  # a new dict: JSON change
     session.commit()
@@ -195,7 +195,7 @@ def evidence(demonstration_id: int) -> ResponseReturnValue:
                                             demonstration_id=demonstration_id)
     stored = session.get(EvidenceFile, demo.evidence_file_id)
     if stored is None:
-        raise NotFound("No such evidence file among your records.")
+        raise NotFound(_("No such evidence file among your records."))
     content_type = stored.content_type or "application/octet-stream"
     if any(word in content_type.lower() for word in ACTIVE_TYPES):
         content_type = "application/octet-stream"
