@@ -510,18 +510,25 @@ def init_app(app: Flask) -> None:
         )
 
     # The registry cache (platforms, deployments, issuer links) is used inside requests;
-    # commits outside them (CLI, jobs) announce registry changes through this app's store.
+    # commits of this app's sessions (CLI, jobs too) announce registry changes through its
+    # store (services/registry_cache.py).
+    from lti_tool.services.registry_cache import STORE_INFO_KEY
     from lti_tool.services.registry_cache import cache as registry
 
-    kv_store = app.extensions["kv"]
-    registry_tag = (id(kv_store), getattr(kv_store, "prefix", ""))
-    registry.configure(kv_store, registry_tag, app.extensions["db_engine"])
+    app.extensions["db_sessionmaker"].configure(info={STORE_INFO_KEY: app.extensions["kv"]})
+
+    def _store_failed(exc: BaseException) -> None:
+        failure = dependency_failure(exc)
+        if failure is not None and failure.outage:
+            breaker().trip(failure.dependency)  # later requests skip it at once
 
     @app.before_request
     def _registry_scope() -> None:
-        g.registry_scope = registry.begin(current_app.extensions["kv"], (
-            id(current_app.extensions["kv"]),
-            getattr(current_app.extensions["kv"], "prefix", "")))
+        if breaker().is_open(STORE):
+            return  # Redis is known to be down: lookups read the database
+        store = current_app.extensions["kv"]
+        g.registry_scope = registry.begin(store, (id(store), getattr(store, "prefix", "")),
+                                          _store_failed)
 
     @app.teardown_request
     def _registry_scope_end(_exc: BaseException | None) -> None:

@@ -18,6 +18,15 @@ from dataclasses import dataclass
 from enum import StrEnum
 from typing import Any
 
+from flask_babel import gettext
+
+
+def N_(text: str) -> str:
+    """Marks an English text for the message catalogs (``make i18n``) where the data keeps
+    it in English (the API's labels, the OpenAPI document, the seeded rubric); ``gettext``
+    translates it when it is shown to a person (``label``, ``lens_title``…)."""
+    return text
+
 
 class LifecycleState(StrEnum):
     DRAFT = "draft"
@@ -93,35 +102,44 @@ class Scope(StrEnum):
 #: What each API token scope allows, in words (the CLI's --help, the admin tokens page,
 #: the OpenAPI document).
 SCOPE_DESCRIPTIONS: dict[Scope, str] = {
-    Scope.CATALOG_READ: "Read skills and micro-credentials, export the catalog.",
-    Scope.CATALOG_WRITE: "Create and change skills and drafts, move versions through the "
-                         "lifecycle, import.",
-    Scope.REVIEW: "Record quality reviews.",
-    Scope.DEMONSTRATIONS_WRITE: "Record demonstrated skills (one, or a CSV import).",
-    Scope.AWARDS_READ: "Read awards, their signed credentials and learner records.",
-    Scope.AWARDS_REVOKE: "Revoke awards.",
-    Scope.COURSES_READ: "Read courses with their offerings, rosters and demonstrations.",
-    Scope.OFFERINGS_WRITE: "Offer micro-credentials in courses, and detach them.",
+    Scope.CATALOG_READ: N_("Read skills and micro-credentials, export the catalog."),
+    Scope.CATALOG_WRITE: N_("Create and change skills and drafts, move versions through the "
+                         "lifecycle, import."),
+    Scope.REVIEW: N_("Record quality reviews."),
+    Scope.DEMONSTRATIONS_WRITE: N_("Record demonstrated skills (one, or a CSV import)."),
+    Scope.AWARDS_READ: N_("Read awards, their signed credentials and learner records."),
+    Scope.AWARDS_REVOKE: N_("Revoke awards."),
+    Scope.COURSES_READ: N_("Read courses with their offerings, rosters and demonstrations."),
+    Scope.OFFERINGS_WRITE: N_("Offer micro-credentials in courses, and detach them."),
 }
 
 
 LABELS: dict[str, str] = {
-    "draft": "Draft", "in_review": "In review", "approved": "Approved",
-    "published": "Published", "retired": "Retired", "rejected": "Rejected",
-    "pass_fail_demonstration": "Pass/fail demonstration", "portfolio": "Portfolio",
-    "observation": "Observation", "exam": "Exam", "project": "Project",
-    "challenge_assessment": "Challenge assessment",
-    "self_directed": "Self-directed", "asynchronous": "Online, asynchronous",
-    "synchronous": "Online, synchronous", "in_person": "In person",
-    "integrated": "In a for-credit course", "stand_alone": "Stand-alone (continuing education)",
-    "plar": "Prior learning assessment (PLAR)", "transfer": "Transfer",
-    "pass_fail": "Pass/fail", "graded": "Graded",
-    "approve": "Approve", "request_changes": "Request changes", "reject": "Reject",
+    "draft": N_("Draft"), "in_review": N_("In review"), "approved": N_("Approved"),
+    "published": N_("Published"), "retired": N_("Retired"), "rejected": N_("Rejected"),
+    "pass_fail_demonstration": N_("Pass/fail demonstration"), "portfolio": N_("Portfolio"),
+    "observation": N_("Observation"), "exam": N_("Exam"), "project": N_("Project"),
+    "challenge_assessment": N_("Challenge assessment"),
+    "self_directed": N_("Self-directed"), "asynchronous": N_("Online, asynchronous"),
+    "synchronous": N_("Online, synchronous"), "in_person": N_("In person"),
+    "integrated": N_("In a for-credit course"),
+    "stand_alone": N_("Stand-alone (continuing education)"),
+    "plar": N_("Prior learning assessment (PLAR)"), "transfer": N_("Transfer"),
+    "pass_fail": N_("Pass/fail"), "graded": N_("Graded"),
+    "approve": N_("Approve"), "request_changes": N_("Request changes"), "reject": N_("Reject"),
+    "reviewer": N_("Reviewer"), "catalog_admin": N_("Catalog administrator"),
 }
 
 
 def label(value: str) -> str:
+    """A state's, kind's or decision's English name: what data keeps (issued credentials,
+    CSV exports, the API). ``display_label`` is the same name in the reader's language."""
     return LABELS.get(value, value.replace("_", " ").capitalize())
+
+
+def display_label(value: str) -> str:
+    """``label`` in the language of the request (pages)."""
+    return gettext(LABELS[value]) if value in LABELS else label(value)
 
 
 class TransitionRefused(Exception):
@@ -141,13 +159,13 @@ _TRANSITIONS: dict[tuple[LifecycleState, Action], LifecycleState] = {
 }
 
 _REFUSALS: dict[Action, str] = {
-    Action.SUBMIT: "Only a draft can be submitted for review.",
-    Action.WITHDRAW: "Only a version in review can be withdrawn.",
-    Action.APPROVE: "Only a version in review can be approved.",
-    Action.REQUEST_CHANGES: "Changes can be requested only for a version in review.",
-    Action.REJECT: "Only a version in review can be rejected.",
-    Action.PUBLISH: "Only an approved version can be published.",
-    Action.RETIRE: "Only a published version can be retired.",
+    Action.SUBMIT: N_("Only a draft can be submitted for review."),
+    Action.WITHDRAW: N_("Only a version in review can be withdrawn."),
+    Action.APPROVE: N_("Only a version in review can be approved."),
+    Action.REQUEST_CHANGES: N_("Changes can be requested only for a version in review."),
+    Action.REJECT: N_("Only a version in review can be rejected."),
+    Action.PUBLISH: N_("Only an approved version can be published."),
+    Action.RETIRE: N_("Only a published version can be retired."),
 }
 
 
@@ -157,7 +175,8 @@ def next_state(state: LifecycleState, action: Action) -> LifecycleState:
         return _TRANSITIONS[(state, action)]
     except KeyError:
         raise TransitionRefused(
-            f"{_REFUSALS[action]} This version is {label(state.value).lower()}."
+            gettext("%(refusal)s This version is %(state)s.", refusal=gettext(_REFUSALS[action]),
+                    state=display_label(state.value).lower())
         ) from None
 
 
@@ -181,18 +200,20 @@ class EarningRule:
     def problems(self) -> dict[str, list[str]]:
         errors: dict[str, list[str]] = {}
         if not self.required and not (self.optional and self.optional_min > 0):
-            errors.setdefault("skills", []).append(
-                "needs at least one required skill, or a number of optional skills to choose")
+            errors.setdefault("skills", []).append(gettext(
+                "needs at least one required skill, or a number of optional skills to choose"))
         overlap = set(self.required) & set(self.optional)
         if overlap:
-            errors.setdefault("optional_skills", []).append(
-                "a skill cannot be both required and optional: " + ", ".join(sorted(overlap)))
+            errors.setdefault("optional_skills", []).append(gettext(
+                "a skill cannot be both required and optional: %(skills)s",
+                skills=", ".join(sorted(overlap))))
         if len(set(self.required)) != len(self.required) or \
                 len(set(self.optional)) != len(self.optional):
-            errors.setdefault("skills", []).append("lists a skill twice")
+            errors.setdefault("skills", []).append(gettext("lists a skill twice"))
         if self.optional_min < 0 or self.optional_min > len(self.optional):
-            errors.setdefault("optional_min", []).append(
-                f"must be between 0 and the number of optional skills ({len(self.optional)})")
+            errors.setdefault("optional_min", []).append(gettext(
+                "must be between 0 and the number of optional skills (%(count)d)",
+                count=len(self.optional)))
         return errors
 
     def progress(self, demonstrated: Iterable[str]) -> RuleProgress:
@@ -257,45 +278,79 @@ class RubricCriterion:
 
 
 LENSES = {
-    "educational": "Educational goals and standards",
-    "institutional": "Institutional accountability",
-    "sector": "Provincial and sector accountability",
+    "educational": N_("Educational goals and standards"),
+    "institutional": N_("Institutional accountability"),
+    "sector": N_("Provincial and sector accountability"),
 }
 
 RUBRIC_LEVELS: tuple[tuple[str, str], ...] = (
-    ("not_met", "Not met"),
-    ("partially_met", "Partially met"),
-    ("met", "Met"),
-    ("exemplary", "Exemplary"),
+    ("not_met", N_("Not met")),
+    ("partially_met", N_("Partially met")),
+    ("met", N_("Met")),
+    ("exemplary", N_("Exemplary")),
 )
 RUBRIC_LEVEL_KEYS = tuple(k for k, _ in RUBRIC_LEVELS)
 
+#: Seeded for every issuer, in English (stored as written, exported, sent by the API). Shown
+#: in the reader's language while the issuer keeps them as seeded: see ``criterion_text``.
 DEFAULT_RUBRIC: tuple[RubricCriterion, ...] = (
-    RubricCriterion("structure", "educational", "Structure and admission requirements",
-                    "The structure, size and any admission requirements are clear and "
-                    "appropriate."),
-    RubricCriterion("delivery", "educational", "Delivery method",
-                    "The delivery modes suit the learners and the outcomes."),
-    RubricCriterion("curriculum", "educational", "Curriculum quality",
-                    "Content is current, accurate and at the stated level."),
-    RubricCriterion("outcomes", "educational", "Outcomes meet goals and standards",
-                    "Learning outcomes meet the stated goals and any regulatory or "
-                    "professional standard."),
-    RubricCriterion("assessment", "educational", "Rigour of assessment",
-                    "Assessment methods validly and reliably show each outcome."),
-    RubricCriterion("approval_policy", "institutional", "Policy and process for approval",
-                    "The credential went through the institution's approval policy."),
-    RubricCriterion("mandate", "institutional", "Consistency with mandate and strategy",
-                    "The credential fits the institution's mandate and strategic goals."),
-    RubricCriterion("quality_review", "institutional", "Measurable quality review",
-                    "There is a measurable plan to review the credential's quality."),
-    RubricCriterion("commonalities", "sector", "Commonalities with institutions, industry "
-                    "and employers", "Outcomes are shared with or validated by other "
-                    "institutions, industry or employers."),
-    RubricCriterion("competencies", "sector", "Standardized competencies",
-                    "Skills align to standardized competencies usable for transfer and "
-                    "pathways."),
+    RubricCriterion("structure", "educational", N_("Structure and admission requirements"),
+                    N_("The structure, size and any admission requirements are clear and "
+                       "appropriate.")),
+    RubricCriterion("delivery", "educational", N_("Delivery method"),
+                    N_("The delivery modes suit the learners and the outcomes.")),
+    RubricCriterion("curriculum", "educational", N_("Curriculum quality"),
+                    N_("Content is current, accurate and at the stated level.")),
+    RubricCriterion("outcomes", "educational", N_("Outcomes meet goals and standards"),
+                    N_("Learning outcomes meet the stated goals and any regulatory or "
+                       "professional standard.")),
+    RubricCriterion("assessment", "educational", N_("Rigour of assessment"),
+                    N_("Assessment methods validly and reliably show each outcome.")),
+    RubricCriterion("approval_policy", "institutional", N_("Policy and process for approval"),
+                    N_("The credential went through the institution's approval policy.")),
+    RubricCriterion("mandate", "institutional", N_("Consistency with mandate and strategy"),
+                    N_("The credential fits the institution's mandate and strategic goals.")),
+    RubricCriterion("quality_review", "institutional", N_("Measurable quality review"),
+                    N_("There is a measurable plan to review the credential's quality.")),
+    RubricCriterion("commonalities", "sector", N_("Commonalities with institutions, industry "
+                                                  "and employers"),
+                    N_("Outcomes are shared with or validated by other institutions, "
+                       "industry or employers.")),
+    RubricCriterion("competencies", "sector", N_("Standardized competencies"),
+                    N_("Skills align to standardized competencies usable for transfer and "
+                       "pathways.")),
 )
+_DEFAULT_CRITERIA = {c.key: c for c in DEFAULT_RUBRIC}
+
+
+def criterion_text(criterion: RubricCriterion | Mapping[str, Any], field: str) -> str:
+    """A rubric criterion's ``title`` or ``description`` for the reader. The rubric is the
+    issuer's content, stored in one language; a default criterion the issuer kept exactly as
+    seeded (same key, same English text) is MicroCred's own text, so it is shown in the
+    reader's language from the message catalogs. Once the issuer changes a text, that text
+    is shown as written, in every language. Works on stored review snapshots (dicts) too."""
+    if isinstance(criterion, Mapping):
+        key, text = str(criterion.get("key") or ""), str(criterion.get(field) or "")
+    else:
+        key, text = criterion.key, str(getattr(criterion, field))
+    default = _DEFAULT_CRITERIA.get(key)
+    if default is not None and text and getattr(default, field) == text:
+        return gettext(text)
+    return text
+
+
+def lens_title(lens: str) -> str:
+    """A rubric lens's title in the reader's language (an unknown lens: its key, readable)."""
+    return gettext(LENSES[lens]) if lens in LENSES else lens.replace("_", " ").capitalize()
+
+
+def rubric_levels() -> tuple[tuple[str, str], ...]:
+    """``RUBRIC_LEVELS`` with each level's name in the reader's language."""
+    return tuple((key, gettext(text)) for key, text in RUBRIC_LEVELS)
+
+
+def level_label(level: str) -> str:
+    return dict(rubric_levels()).get(level, level)
 
 
 # -- diffs ----------------------------------------------------------------------------------

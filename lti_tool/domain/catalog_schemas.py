@@ -112,6 +112,16 @@ VERSION_LIST_FIELDS = ("learning_outcomes", "target_occupations")
 TRANSLATION_LANGUAGES = ("fr",)
 
 
+def _empty_or_length(low: int, high: int) -> Any:
+    """A text that is either empty (none given) or ``low``-``high`` characters long."""
+
+    def check(value: str) -> None:
+        if value and not low <= len(value) <= high:
+            raise ValidationError(f"Length must be between {low} and {high}.")
+
+    return check
+
+
 class _TranslationSchema(StrictSchema):
     """The texts of one language; every field optional (a missing one falls back to English,
     visibly). Empty texts and lists are left out of the loaded value."""
@@ -176,7 +186,9 @@ class OutcomeList(fields.List[Any]):
 class CredentialTextsSchema(_TranslationSchema):
     """A version's texts in one other language (same limits as the English fields)."""
 
-    title = _text(200)
+    # Like the English title: 3 to 200 characters (or none: English is shown, marked).
+    title = Text(load_default="", validate=_empty_or_length(3, 200),
+                 metadata={"description": "3 to 200 characters, or empty (none)."})
     short_description = _text(500)
     long_description = _text(10000)
     learning_outcomes = OutcomeList(Text(validate=validate.Length(min=3, max=500)),

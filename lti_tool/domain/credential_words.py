@@ -42,6 +42,10 @@ _WORDS: dict[str, dict[str, str]] = {
         "badge_word": "MICRO-CREDENTIAL",
         "badge_label": "{title} — micro-credential issued by {issuer}",
         "untitled": "Micro-credential",
+        "clr_name": "Learner record from {issuer}",
+        "clr_description": "The micro-credentials {issuer} has issued to this learner and "
+                           "that are not revoked ({count}), each with its own signed "
+                           "credential.",
     },
     "fr": {
         "outcomes": "Résultats d'apprentissage :",
@@ -65,6 +69,10 @@ _WORDS: dict[str, dict[str, str]] = {
         "badge_word": "MICROCERTIFICATION",
         "badge_label": "{title} — microcertification émise par {issuer}",
         "untitled": "Microcertification",
+        "clr_name": "Dossier d'apprentissage — {issuer}",
+        "clr_description": "Les microcertifications que {issuer} a attribuées à cette "
+                           "personne et qui ne sont pas révoquées ({count}), chacune avec "
+                           "son propre titre de compétences signé.",
     },
 }
 
@@ -77,7 +85,7 @@ _FRENCH_LABELS = {
     "stand_alone": "Autonome (formation continue)",
     "plar": "Reconnaissance des acquis (RDA)", "transfer": "Transfert de crédits",
     "in_course_assignment": "Travail dans le cours", "observation": "Observation",
-    "portfolio": "Portfolio", "challenge_assessment": "Évaluation par épreuve",
+    "portfolio": "Portfolio", "challenge_assessment": "Examen d'équivalence",
 }
 
 

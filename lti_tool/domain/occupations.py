@@ -93,6 +93,7 @@ class SkillRef:
     code: str
     name: str
     alignment_urls: frozenset[str]
+    name_fr: str = ""
 
 
 @dataclass(frozen=True)
@@ -104,6 +105,7 @@ class CredentialRef:
     state: str
     required_skill_ids: frozenset[int]
     optional_skill_ids: frozenset[int]
+    title_fr: str = ""
 
     @property
     def skill_ids(self) -> frozenset[int]:

@@ -9,6 +9,7 @@ import secrets
 from collections.abc import Iterable
 from datetime import datetime, timedelta
 
+from flask_babel import gettext as _
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
@@ -52,8 +53,9 @@ def parse_scopes(raw: Iterable[str]) -> list[Scope]:
             bad.append(item)
     if bad or not scopes:
         valid = ", ".join(s.value for s in Scope)
-        raise ValidationFailed({"scopes": [f"unknown scope {', '.join(bad)}; valid: {valid}"
-                                           if bad else f"give at least one of: {valid}"]})
+        raise ValidationFailed({"scopes": [
+            _("unknown scope %(scopes)s; valid: %(valid)s", scopes=", ".join(bad), valid=valid)
+            if bad else _("give at least one of: %(valid)s", valid=valid)]})
     return list(dict.fromkeys(scopes))
 
 
@@ -62,8 +64,8 @@ def expiry_after(days: int | None, now: datetime | None = None) -> datetime | No
     if days is None:
         return None
     if not 1 <= days <= MAX_LIFETIME.days:
-        raise ValidationFailed({"expires": [f"give between 1 and {MAX_LIFETIME.days} days, "
-                                            "or no expiry"]})
+        raise ValidationFailed({"expires": [_("give between 1 and %(max)d days, or no expiry",
+                                              max=MAX_LIFETIME.days)]})
     return (now or utcnow()) + timedelta(days=days)
 
 
@@ -73,11 +75,12 @@ def check_expiry(expires_at: datetime | None, now: datetime | None = None) -> No
         return
     now = now or utcnow()
     if expires_at.tzinfo is None:
-        raise ValidationFailed({"expires": ["needs a time zone"]})
+        raise ValidationFailed({"expires": [_("needs a time zone")]})
     if expires_at <= now:
-        raise ValidationFailed({"expires": ["must be in the future"]})
+        raise ValidationFailed({"expires": [_("must be in the future")]})
     if expires_at > now + MAX_LIFETIME:
-        raise ValidationFailed({"expires": [f"at most {MAX_LIFETIME.days} days ahead"]})
+        raise ValidationFailed({"expires": [_("at most %(max)d days ahead",
+                                              max=MAX_LIFETIME.days)]})
 
 
 def is_expired(token: ApiToken, now: datetime | None = None) -> bool:
@@ -90,10 +93,11 @@ def create_token(session: Session, issuer_id: int, name: str, scopes: Iterable[s
     working (None: until revoked). Raises ValidationFailed."""
     name = name.strip()
     if not name or len(name) > 100:
-        raise ValidationFailed({"name": ["is required (100 characters at most)"]})
+        raise ValidationFailed({"name": [_("is required (%(max)d characters at most)",
+                                           max=100)]})
     check_expiry(expires_at)
     if session.get(Issuer, issuer_id) is None:
-        raise NotFound("No such issuer.")
+        raise NotFound(_("No such issuer."))
     parsed = parse_scopes(scopes)
     prefix = secrets.token_hex(4)
     plaintext = f"{TOKEN_PREFIX}{prefix}_{secrets.token_urlsafe(32)}"

@@ -13,6 +13,7 @@ from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any
 
+from flask_babel import gettext as _
 from marshmallow import ValidationError
 from sqlalchemy import Select, func, or_, select
 from sqlalchemy.orm import Session, selectinload
@@ -28,7 +29,9 @@ from lti_tool.domain.catalog import (
     RubricCriterion,
     Scope,
     TransitionRefused,
+    criterion_text,
     diff_versions,
+    display_label,
     natural_key,
     next_state,
 )
@@ -42,7 +45,7 @@ from lti_tool.domain.catalog_schemas import (
     SkillInputSchema,
     first_errors,
 )
-from lti_tool.domain.texts import localized_view, text_in
+from lti_tool.domain.texts import LocalText, localized, localized_view, text_in
 from lti_tool.errors import Conflict, Forbidden, NotFound, ValidationFailed
 from lti_tool.models import (
     CatalogGrant,
@@ -77,7 +80,8 @@ class Actor:
 
     def require(self, scope: Scope) -> None:
         if scope not in self.scopes:
-            raise Forbidden(f"This needs the {scope.value} permission.", code="missing_scope")
+            raise Forbidden(_("This needs the %(scope)s permission.", scope=scope.value),
+                            code="missing_scope")
 
     def can(self, scope: Scope) -> bool:
         return scope in self.scopes
@@ -130,9 +134,10 @@ def check_new_issuer(session: Session, data: Mapping[str, Any], *,
     except ValidationFailed as exc:
         errors.update(exc.errors)
     if not slug or len(slug) > 64 or not slug.replace("-", "").isalnum():
-        errors["slug"] = ["use 1-64 letters, digits or '-'"]
+        errors["slug"] = [_("use 1-64 letters, digits or '-'")]
     elif session.scalars(select(Issuer.id).where(Issuer.slug == slug)).first():
-        errors["slug"] = [f"an institution with the short name {slug} exists already"]
+        errors["slug"] = [_("an institution with the short name %(slug)s exists already",
+                             slug=slug)]
     if errors:
         raise ValidationFailed(errors)
     return profile
@@ -143,9 +148,9 @@ def create_issuer(session: Session, data: Mapping[str, Any], *, slug: str,
     """Raises ValidationFailed; Conflict if the slug exists. Not idempotent."""
     profile = _load(IssuerProfileSchema(), dict(data))
     if not slug or len(slug) > 64 or not slug.replace("-", "").isalnum():
-        raise ValidationFailed({"slug": ["use 1-64 letters, digits or '-'"]})
+        raise ValidationFailed({"slug": [_("use 1-64 letters, digits or '-'")]})
     if session.scalars(select(Issuer.id).where(Issuer.slug == slug)).first():
-        raise Conflict(f"An issuer with slug {slug} already exists.")
+        raise Conflict(_("An issuer with slug %(slug)s already exists.", slug=slug))
     issuer = Issuer(slug=slug, **profile)
     session.add(issuer)
     session.flush()
@@ -175,7 +180,7 @@ def update_issuer(session: Session, actor: Actor, data: Mapping[str, Any],
     actor.require(Scope.CATALOG_WRITE)
     issuer = session.get(Issuer, actor.issuer_id)
     if issuer is None:
-        raise NotFound("No such issuer.")
+        raise NotFound(_("No such issuer."))
     _check_fresh(issuer.row_version, expected_row_version)
     profile = _load(IssuerProfileSchema(), dict(data))
     for key, value in profile.items():
@@ -232,8 +237,8 @@ def revoke_role(session: Session, actor: Actor, platform_id: int, sub: str,
 # -- optimistic locking ------------------------------------------------------------------------
 def _check_fresh(current: int, expected: int | None) -> None:
     if expected is not None and expected != current:
-        raise Conflict("Someone else saved this in the meantime. Reload to see their changes, "
-                       "then apply yours again.", code="stale_version")
+        raise Conflict(_("Someone else saved this in the meantime. Reload to see their "
+                         "changes, then apply yours again."), code="stale_version")
 
 
 # -- skills ----------------------------------------------------------------------------------------
@@ -308,7 +313,7 @@ def _own_skill(session: Session, actor: Actor, skill_id: int) -> Skill:
     """The skill if it belongs to the actor's issuer (scope checked by the caller)."""
     skill = session.get(Skill, skill_id)
     if skill is None or skill.issuer_id != actor.issuer_id:
-        raise NotFound("No such skill in this catalog.")
+        raise NotFound(_("No such skill in this catalog."))
     return skill
 
 
@@ -322,7 +327,8 @@ def create_skill(session: Session, actor: Actor, data: Mapping[str, Any]) -> Ski
     actor.require(Scope.CATALOG_WRITE)
     values = _load(SkillInputSchema(), dict(data))
     if skill_by_code(session, actor.issuer_id, values["code"]):
-        raise ValidationFailed({"code": [f"{values['code']} is already used by another skill"]})
+        raise ValidationFailed({"code": [_("%(code)s is already used by another skill",
+                                           code=values["code"])]})
     skill = Skill(issuer_id=actor.issuer_id, **values)
     session.add(skill)
     session.flush()
@@ -340,7 +346,8 @@ def update_skill(session: Session, actor: Actor, skill_id: int, data: Mapping[st
     values = _load(SkillInputSchema(), dict(data))
     other = skill_by_code(session, actor.issuer_id, values["code"])
     if other is not None and other.id != skill.id:
-        raise ValidationFailed({"code": [f"{values['code']} is already used by another skill"]})
+        raise ValidationFailed({"code": [_("%(code)s is already used by another skill",
+                                           code=values["code"])]})
     for key, value in values.items():
         setattr(skill, key, value)
     skill.row_version += 1
@@ -357,7 +364,7 @@ def delete_skill(session: Session, actor: Actor, skill_id: int) -> None:
     used = session.scalars(select(CredentialSkill.version_id).where(
         CredentialSkill.skill_id == skill.id).limit(1)).first()
     if used is not None:
-        raise Conflict("This skill is part of a micro-credential and cannot be deleted.",
+        raise Conflict(_("This skill is part of a micro-credential and cannot be deleted."),
                        code="skill_in_use")
     session.delete(skill)
     audit.record(session, "skill.deleted", subject_type="skill", subject_id=skill_id,
@@ -385,7 +392,8 @@ def _resolve_skills(session: Session, issuer_id: int,
         for code in values[field_name]:
             skill = skill_by_code(session, issuer_id, code)
             if skill is None:
-                errors.setdefault(field_name, []).append(f"no skill with code {code}")
+                errors.setdefault(field_name, []).append(_("no skill with code %(code)s",
+                                                           code=code))
             else:
                 resolved.append((skill, requirement))
     if errors:
@@ -421,8 +429,8 @@ def create_credential(session: Session, actor: Actor, data: Mapping[str, Any]) -
         MicroCredential.issuer_id == actor.issuer_id,
         MicroCredential.code == values["code"])).first()
     if exists:
-        raise ValidationFailed({"code": [f"{values['code']} is already used by another "
-                                         "micro-credential"]})
+        raise ValidationFailed({"code": [_("%(code)s is already used by another "
+                                           "micro-credential", code=values["code"])]})
     skills = _resolve_skills(session, actor.issuer_id, values)
     credential = MicroCredential(issuer_id=actor.issuer_id, code=values["code"])
     version = CredentialVersion(credential=credential, version=1,
@@ -445,7 +453,7 @@ def _own_version(session: Session, actor: Actor, version_id: int) -> CredentialV
     """The version if it belongs to the actor's issuer (scope checked by the caller)."""
     version = session.get(CredentialVersion, version_id)
     if version is None or version.credential.issuer_id != actor.issuer_id:
-        raise NotFound("No such micro-credential version in this catalog.")
+        raise NotFound(_("No such micro-credential version in this catalog."))
     return version
 
 
@@ -453,7 +461,7 @@ def get_credential(session: Session, actor: Actor, credential_id: int) -> MicroC
     actor.require(Scope.CATALOG_READ)
     credential = session.get(MicroCredential, credential_id)
     if credential is None or credential.issuer_id != actor.issuer_id:
-        raise NotFound("No such micro-credential in this catalog.")
+        raise NotFound(_("No such micro-credential in this catalog."))
     return credential
 
 
@@ -464,12 +472,12 @@ def update_draft(session: Session, actor: Actor, version_id: int, data: Mapping[
     actor.require(Scope.CATALOG_WRITE)
     version = _own_version(session, actor, version_id)
     if version.state != LifecycleState.DRAFT.value:
-        raise Conflict("Only a draft can be edited. A published version never changes: "
-                       "start a new version to change it.", code="not_editable")
+        raise Conflict(_("Only a draft can be edited. A published version never changes: "
+                         "start a new version to change it."), code="not_editable")
     _check_fresh(version.row_version, expected_row_version)
     values = _load(CredentialInputSchema(), dict(data))
     if values["code"] != version.credential.code:
-        raise ValidationFailed({"code": ["cannot change once created"]})
+        raise ValidationFailed({"code": [_("cannot change once created")]})
     skills = _resolve_skills(session, actor.issuer_id, values)
     apply_content(version, values, skills)
     _contribute(version, actor)
@@ -489,9 +497,10 @@ def new_version(session: Session, actor: Actor, credential_id: int) -> Credentia
     latest = credential.versions[-1]
     open_version = next((v for v in credential.versions if v.state in OPEN_STATES), None)
     if open_version is not None:
-        still = open_version.state.replace("_", " ")
-        raise Conflict(f"Version {open_version.version} is still {still}; finish or withdraw "
-                       "it first.", code="version_open")
+        raise Conflict(_("Version %(number)s is still %(state)s; finish or withdraw it first.",
+                         number=open_version.version,
+                         state=display_label(open_version.state).lower()),
+                       code="version_open")
     # Copy the links before building the new version: loading them lazily afterwards would
     # autoflush while the new version is attached to the credential but not yet added.
     links = [CredentialSkill(skill_id=link.skill_id, requirement=link.requirement,
@@ -530,6 +539,48 @@ def learner_view(version: CredentialVersion) -> dict[str, Any]:
     return build_snapshot(version)
 
 
+def content_text(obj: Any, field: str, locale: str) -> LocalText:
+    """One issuer-written text of a skill, an issuer, a version (as published: its
+    snapshot, else its content) or a dict with ``translations``, in ``locale``'s language
+    (English, marked as a fallback, when there is no French text)."""
+    if isinstance(obj, CredentialVersion):
+        view = obj.snapshot if obj.snapshot is not None else obj.content
+        view = view if isinstance(view, Mapping) else {}
+        english = view.get(field) or getattr(obj, field, "") or ""
+        translations = view.get("translations")
+        return localized(str(english), translations if isinstance(translations, Mapping)
+                         else {}, field, locale)
+    if isinstance(obj, Mapping):
+        translations = obj.get("translations")
+        return localized(str(obj.get(field) or ""), translations if isinstance(
+            translations, Mapping) else {}, field, locale)
+    if obj is None:
+        return LocalText("", "en", False)
+    return localized(obj, None, field, locale)
+
+
+def missing_translations(view: Mapping[str, Any], lang: str = "fr") -> list[str]:
+    """The texts of a version's view (snapshot, learner view or input) that have an English
+    text but none in ``lang``: field names ("title", "learning_outcomes") and skill fields
+    ("skills.PY-VAR.criteria"). What review checks when the issuer publishes in that
+    language."""
+    translations = view.get("translations")
+    texts = translations.get(lang) if isinstance(translations, Mapping) else None
+    texts = texts if isinstance(texts, Mapping) else {}
+    missing = [f for f in (*VERSION_TEXT_FIELDS, *VERSION_LIST_FIELDS)
+               if view.get(f) and not texts.get(f)]
+    for skill in view.get("skills") or []:
+        if not isinstance(skill, Mapping):
+            continue
+        skill_translations = skill.get("translations")
+        skill_texts = skill_translations.get(lang) if isinstance(skill_translations,
+                                                                 Mapping) else None
+        skill_texts = skill_texts if isinstance(skill_texts, Mapping) else {}
+        missing += [f"skills.{skill.get('code')}.{f}" for f in SKILL_TEXT_FIELDS
+                    if skill.get(f) and not skill_texts.get(f)]
+    return missing
+
+
 def localized_version(data: Mapping[str, Any], locale: str) -> dict[str, Any]:
     """A version's view (snapshot, learner view or public description) for a page in
     ``locale``: its texts as ``LocalText`` / ``LocalList`` (French, or English marked as a
@@ -565,7 +616,7 @@ def transition(session: Session, actor: Actor, version_id: int, action: Action,
     """submit / withdraw / publish / retire (reviews go through ``review``). Raises
     Conflict with the reason when the transition is not allowed from the current state."""
     if action in (Action.APPROVE, Action.REQUEST_CHANGES, Action.REJECT):
-        raise Conflict("Use a review to approve, request changes or reject.",
+        raise Conflict(_("Use a review to approve, request changes or reject."),
                        code="use_review")
     actor.require(Scope.CATALOG_WRITE)
     version = _own_version(session, actor, version_id)
@@ -614,7 +665,7 @@ def set_rubric(session: Session, actor: Actor, criteria: Sequence[RubricCriterio
     actor.require(Scope.CATALOG_WRITE)
     keys = [c.key for c in criteria]
     if not criteria or len(set(keys)) != len(keys):
-        raise ValidationFailed({"criteria": ["need at least one criterion, keys unique"]})
+        raise ValidationFailed({"criteria": [_("need at least one criterion, keys unique")]})
     for row in session.scalars(select(RubricCriterionRow).where(
             RubricCriterionRow.issuer_id == actor.issuer_id)):
         session.delete(row)
@@ -639,7 +690,7 @@ def review(session: Session, actor: Actor, version_id: int, data: Mapping[str, A
     version = _own_version(session, actor, version_id)
     values = _load(ReviewInputSchema(), dict(data))
     if actor.ref in (version.contributors or []) or actor.ref == version.author_ref:
-        raise Forbidden("You wrote or edited this version, so someone else must review it.",
+        raise Forbidden(_("You wrote or edited this version, so someone else must review it."),
                         code="self_review")
     _check_fresh(version.row_version, expected_row_version)
     decision = ReviewDecision(values["decision"])
@@ -653,19 +704,21 @@ def review(session: Session, actor: Actor, version_id: int, data: Mapping[str, A
     errors: dict[str, list[str]] = {}
     for score in values["scores"]:
         if score["criterion"] not in known:
-            errors.setdefault("scores", []).append(f"unknown criterion {score['criterion']}")
+            errors.setdefault("scores", []).append(
+                _("unknown criterion %(key)s", key=score["criterion"]))
         elif score["criterion"] in seen:
-            errors.setdefault("scores", []).append(f"{score['criterion']} scored twice")
+            errors.setdefault("scores", []).append(
+                _("%(key)s scored twice", key=score["criterion"]))
         seen[score["criterion"]] = score
     missing = [c.key for c in rubric if c.key not in seen]
     if missing:
-        errors.setdefault("scores", []).append("score every criterion; missing: " +
-                                               ", ".join(missing))
+        errors.setdefault("scores", []).append(
+            _("score every criterion; missing: %(keys)s", keys=", ".join(missing)))
     not_met = [c for c in rubric if seen.get(c.key, {}).get("level") == "not_met"]
     if decision is ReviewDecision.APPROVE and not_met and not values["confirm_not_met"]:
         errors.setdefault("confirm_not_met", []).append(
-            "approving with criteria scored not met needs confirmation: " +
-            ", ".join(c.title for c in not_met))
+            _("approving with criteria scored not met needs confirmation: %(criteria)s",
+              criteria=", ".join(criterion_text(c, "title") for c in not_met)))
     if errors:
         raise ValidationFailed(errors)
     confirmed = [c.key for c in not_met] if decision is ReviewDecision.APPROVE else []

@@ -1031,7 +1031,7 @@ def decode_csv(raw: bytes) -> str | None:
         return None
 
 
-def csv_delimiter(decoded: str) -> str:
+def csv_delimiter(decoded: str, columns: Sequence[str] = CSV_COLUMNS) -> str:
     """The separator of a CSV, from its header row: the one of ``CSV_DELIMITERS`` that
     splits the first line into the most known column names (comma when none does)."""
     first_line = decoded.split("\n", 1)[0]
@@ -1041,16 +1041,21 @@ def csv_delimiter(decoded: str) -> str:
             header = next(csv.reader([first_line], delimiter=delimiter))
         except (csv.Error, StopIteration):
             continue
-        known = sum(1 for cell in header if cell.strip().lower() in CSV_COLUMNS)
+        known = sum(1 for cell in header if cell.strip().lower() in columns)
         if known > best_known:
             best, best_known = delimiter, known
     return best
 
 
-def _read_csv(text: str | bytes, problems: _Problems) -> tuple[list[str], list[list[str]]]:
+def _read_csv(text: str | bytes, problems: _Problems, *,
+              columns: Sequence[str] = CSV_COLUMNS, required: Sequence[str] = ("code", "name"),
+              max_bytes: int = CSV_MAX_BYTES, max_rows: int = CSV_MAX_ROWS
+              ) -> tuple[list[str], list[list[str]]]:
+    """The header (lower-cased) and the rows of a CSV upload, or ([], []) with the
+    problem added (not UTF-8, not CSV, unknown/missing/repeated columns, too large)."""
     raw = text.encode("utf-8") if isinstance(text, str) else text
-    if len(raw) > CSV_MAX_BYTES:
-        problems.add("file", "", f"is larger than {CSV_MAX_BYTES // 1_000_000} MB")
+    if len(raw) > max_bytes:
+        problems.add("file", "", f"is larger than {max_bytes // 1_000_000} MB")
         return [], []
     decoded = decode_csv(raw)
     if decoded is None:
@@ -1061,17 +1066,17 @@ def _read_csv(text: str | bytes, problems: _Problems) -> tuple[list[str], list[l
         return [], []
     try:
         records = list(csv.reader(io.StringIO(decoded, newline=""), strict=True,
-                                  delimiter=csv_delimiter(decoded)))
+                                  delimiter=csv_delimiter(decoded, columns)))
     except csv.Error as exc:
         problems.add("file", "", f"is not valid CSV ({exc})")
         return [], []
     if not records or not any(cell.strip() for cell in records[0]):
         problems.add("row 1", "", "the first row must name the columns: "
-                                  + ",".join(CSV_COLUMNS))
+                                  + ",".join(columns))
         return [], []
     header = [cell.strip().lower() for cell in records[0]]
-    unknown = [h for h in header if h not in CSV_COLUMNS]
-    missing = [h for h in ("code", "name") if h not in header]
+    unknown = [h for h in header if h not in columns]
+    missing = [h for h in required if h not in header]
     twice = sorted({h for h in header if header.count(h) > 1})
     if unknown or missing or twice:
         detail = "; ".join(part for part in (
@@ -1079,11 +1084,11 @@ def _read_csv(text: str | bytes, problems: _Problems) -> tuple[list[str], list[l
             "missing columns: " + ", ".join(missing) if missing else "",
             "repeated columns: " + ", ".join(twice) if twice else "") if part)
         problems.add("row 1", "", f"the first row must name the columns "
-                                  f"({','.join(CSV_COLUMNS)}); {detail}")
+                                  f"({','.join(columns)}); {detail}")
         return [], []
     rows = records[1:]
-    if len(rows) > CSV_MAX_ROWS:
-        problems.add("file", "", f"has {len(rows)} rows; at most {CSV_MAX_ROWS} are accepted")
+    if len(rows) > max_rows:
+        problems.add("file", "", f"has {len(rows)} rows; at most {max_rows} are accepted")
         return [], []
     return header, rows
 

@@ -25,6 +25,7 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
+from flask_babel import gettext as _
 from sqlalchemy.orm import Session
 
 from lti_tool.domain.lti import ContextKind
@@ -88,25 +89,26 @@ def _rules(rows: Iterable[tuple[str, str]], errors: dict[str, list[str]]) -> dic
             continue  # an empty row of the form
         if not prefix:
             errors.setdefault(f"rule_prefix_{index}", []).append(
-                "Enter the start of the course label, e.g. CE-.")
+                _("Enter the start of the course label, e.g. CE-."))
             continue
         if len(prefix) > MAX_PREFIX or any(ord(c) < 32 for c in prefix):
             errors.setdefault(f"rule_prefix_{index}", []).append(
-                f"Use at most {MAX_PREFIX} printable characters.")
+                _("Use at most %(max)d printable characters.", max=MAX_PREFIX))
             continue
         parsed = ContextKind.parse(kind)
         if parsed is None:
             errors.setdefault(f"rule_kind_{index}", []).append(
-                "Choose for-credit, continuing-ed or other.")
+                _("Choose for-credit, continuing-ed or other."))
             continue
         if prefix.casefold() in seen:
             errors.setdefault(f"rule_prefix_{index}", []).append(
-                "This prefix has a rule already.")
+                _("This prefix has a rule already."))
             continue
         seen.add(prefix.casefold())
         rules[prefix] = parsed.value
     if len(rules) > MAX_RULES:
-        errors.setdefault("context_kind_rules", []).append(f"At most {MAX_RULES} rules.")
+        errors.setdefault("context_kind_rules", []).append(
+            _("At most %(max)d rules.", max=MAX_RULES))
     return rules
 
 
@@ -117,19 +119,19 @@ def update(session: Session, issuer: Issuer, data: Mapping[str, Any], *, by: str
     unchanged when absent). Not idempotent in the audit trail only. Raises
     ValidationFailed, Conflict (someone saved in the meantime)."""
     if expected_row_version is not None and issuer.row_version != expected_row_version:
-        raise Conflict("Someone else saved these settings in the meantime. Reload to see "
-                       "their changes, then apply yours again.", code="stale_version")
+        raise Conflict(_("Someone else saved these settings in the meantime. Reload to see "
+                         "their changes, then apply yours again."), code="stale_version")
     errors: dict[str, list[str]] = {}
     basis = str(data.get("link_identities_by", ""))
     if basis not in LINK_BASES:
-        errors["link_identities_by"] = ["Choose how accounts are matched."]
+        errors["link_identities_by"] = [_("Choose how accounts are matched.")]
     signal = data.get("gradebook_signal", False)
     if not isinstance(signal, bool):
-        errors["gradebook_signal"] = ["Say whether to publish to the grade book."]
+        errors["gradebook_signal"] = [_("Say whether to publish to the grade book.")]
     rules = _rules(data.get("context_kind_rules", ()), errors)
     visibility = str(data.get("evidence_visibility", read(issuer).evidence_visibility))
     if visibility not in EVIDENCE_VISIBILITY:
-        errors["evidence_visibility"] = ["Choose who sees evidence."]
+        errors["evidence_visibility"] = [_("Choose who sees evidence.")]
     if errors:
         raise ValidationFailed(errors)
     before = read(issuer).as_json()

@@ -433,7 +433,9 @@ def _achievement(award: Award, issuer: Issuer, snapshot: Mapping[str, Any],
         image_url, caption = catalog_image, text_in(snapshot, "image_alt", lang) or \
             words(lang, "caption", title=title)
     else:
-        image_url = badge_image_url(base_url, issuer, code)
+        # The generated picture, in the credential's language.
+        image_url = badge_image_url(base_url, issuer, code) + ("?lang=fr" if lang == "fr"
+                                                                else "")
         caption = words(lang, "caption_issuer", title=title, issuer=issuer_name)
     credit = snapshot.get("credit_value") if snapshot.get("credit_bearing") else None
     version = str(snapshot.get("version") or award.version.version)
@@ -895,15 +897,17 @@ def build_clr(session: Session, person_id: int, *, vault: KeyVault, base_url: st
     achievements = [c["credentialSubject"]["achievement"] for c in credentials]
     context = [VC_V2, CLR_V2P0, OB_V3P0, OB_V3P0_EXTENSIONS]
     now = utcnow()
+    # The record's own words in the learner's language (each credential in it keeps its).
+    lang = learner_language(session, person_id) or "en"
+    issuer_name = localized(issuer, None, "name", lang).text
     clr: dict[str, Any] = {
         "@context": context,
         "id": f"urn:uuid:{uuid.uuid4()}",
         "type": ["VerifiableCredential", "ClrCredential"],
-        "issuer": issuer_profile(issuer, base_url),
-        "name": f"Learner record from {issuer.name}",
-        "description": (f"The micro-credentials {issuer.name} has issued to this learner "
-                        f"and that are not revoked ({len(credentials)}), each with its own "
-                        "signed credential."),
+        "issuer": issuer_profile(issuer, base_url, lang),
+        "name": words(lang, "clr_name", issuer=issuer_name),
+        "description": words(lang, "clr_description", issuer=issuer_name,
+                             count=str(len(credentials))),
         "validFrom": eddsa.format_datetime(now),
         "awardedDate": eddsa.format_datetime(now),
         "credentialSubject": {

@@ -71,6 +71,7 @@ from lti_tool.services.catalog_io import (  # one import report and problem list
     _csv_uncell,
     _path,
     _Problems,
+    _read_csv,
     parse_catalog_json,
 )
 
@@ -170,22 +171,25 @@ def link_requirement(session: Session, actor: Actor, occupation_id: int, require
 
 
 def _skill_refs(session: Session, issuer_id: int) -> list[SkillRef]:
-    rows = session.execute(select(Skill.id, Skill.code, Skill.name, Skill.alignments)
+    rows = session.execute(select(Skill.id, Skill.code, Skill.name, Skill.alignments,
+                                  Skill.translations)
                            .where(Skill.issuer_id == issuer_id)).all()
     return [SkillRef(sid, code, name, frozenset(
         str(a.get("target_url", "")).strip() for a in (alignments or [])
-        if isinstance(a, dict) and a.get("target_url")))
-        for sid, code, name, alignments in rows]
+        if isinstance(a, dict) and a.get("target_url")), _fr(translations, "name"))
+        for sid, code, name, alignments, translations in rows]
 
 
 def _credential_refs(session: Session, issuer_id: int) -> list[CredentialRef]:
     """Per credential: its latest published version, or (none published yet) its latest
     version in development. Retired and rejected versions teach nothing new."""
     # Plain columns, not whole versions: their content and snapshot JSON are not needed.
+    # The French title only, out of the content JSON (json_extract / ->> in the database).
+    title_fr = CredentialVersion.content["translations"]["fr"]["title"].as_string()
     versions = session.execute(
         select(CredentialVersion.id, CredentialVersion.credential_id,
                CredentialVersion.version, CredentialVersion.state, CredentialVersion.title,
-               MicroCredential.code)
+               MicroCredential.code, title_fr)
         .join(MicroCredential, MicroCredential.id == CredentialVersion.credential_id)
         .where(MicroCredential.issuer_id == issuer_id,
                CredentialVersion.state.in_([LifecycleState.PUBLISHED.value,
@@ -194,14 +198,14 @@ def _credential_refs(session: Session, issuer_id: int) -> list[CredentialRef]:
                                             LifecycleState.APPROVED.value]))
         .order_by(CredentialVersion.credential_id, CredentialVersion.version)).all()
     published = LifecycleState.PUBLISHED.value
-    chosen: dict[int, tuple[int, int, str, str, str]] = {}
-    for version_id, credential_id, number, state, title, code in versions:
+    chosen: dict[int, tuple[int, int, str, str, str, str]] = {}
+    for version_id, credential_id, number, state, title, code, french in versions:
         # Oldest first: a later version replaces an earlier one, except that a published
         # version counts, not a newer draft of it.
         current = chosen.get(credential_id)
         if current is not None and current[2] == published and state != published:
             continue
-        chosen[credential_id] = (version_id, number, state, title, code)
+        chosen[credential_id] = (version_id, number, state, title, code, french or "")
     if not chosen:
         return []
     links = session.execute(select(CredentialSkill.version_id, CredentialSkill.skill_id,
@@ -215,8 +219,9 @@ def _credential_refs(session: Session, issuer_id: int) -> list[CredentialRef]:
             version_id, set()).add(skill_id)
     return [CredentialRef(credential_id, code, title, number, state,
                           frozenset(required.get(version_id, ())),
-                          frozenset(optional.get(version_id, ())))
-            for credential_id, (version_id, number, state, title, code) in chosen.items()]
+                          frozenset(optional.get(version_id, ())), french)
+            for credential_id, (version_id, number, state, title, code, french)
+            in chosen.items()]
 
 
 def _requirements(occupation: Occupation) -> list[Requirement]:
@@ -485,41 +490,9 @@ def import_occupations_csv(session: Session, actor: Actor, data: str | bytes, *,
     idempotent; raises Forbidden without catalog:write."""
     actor.require(Scope.CATALOG_WRITE)
     problems = _Problems()
-    raw = data.encode("utf-8") if isinstance(data, str) else data
-    records: list[list[str]] = []
-    if len(raw) > CSV_MAX_BYTES:
-        problems.add("file", "", f"is larger than {CSV_MAX_BYTES // 1_000_000} MB")
-    else:
-        try:
-            text = raw.decode("utf-8-sig")
-            if "\x00" in text:
-                problems.add("file", "", "is not valid CSV (it contains NUL bytes)")
-            else:
-                records = list(csv.reader(io.StringIO(text, newline=""), strict=True))
-        except UnicodeDecodeError:
-            problems.add("file", "", "is not UTF-8 text: save it as 'CSV UTF-8'")
-        except csv.Error as exc:
-            problems.add("file", "", f"is not valid CSV ({exc})")
+    header, rows = _read_csv(data, problems, columns=CSV_COLUMNS, required=("code", "title"),
+                             max_bytes=CSV_MAX_BYTES, max_rows=CSV_MAX_ROWS)
     if problems:
-        return ImportReport(ok=False, problems=problems.final(), dry_run=dry_run)
-    if not records or not any(cell.strip() for cell in records[0]):
-        problems.add("row 1", "", "the first row must name the columns: " + ",".join(CSV_COLUMNS))
-        return ImportReport(ok=False, problems=problems.final(), dry_run=dry_run)
-    header = [cell.strip().lower() for cell in records[0]]
-    unknown = [h for h in header if h not in CSV_COLUMNS]
-    missing = [h for h in ("code", "title") if h not in header]
-    twice = sorted({h for h in header if header.count(h) > 1})
-    if unknown or missing or twice:
-        detail = "; ".join(part for part in (
-            "unknown columns: " + ", ".join(unknown) if unknown else "",
-            "missing columns: " + ", ".join(missing) if missing else "",
-            "repeated columns: " + ", ".join(twice) if twice else "") if part)
-        problems.add("row 1", "", f"the first row must name the columns "
-                                  f"({','.join(CSV_COLUMNS)}); {detail}")
-        return ImportReport(ok=False, problems=problems.final(), dry_run=dry_run)
-    rows = records[1:]
-    if len(rows) > CSV_MAX_ROWS:
-        problems.add("file", "", f"has {len(rows)} rows; at most {CSV_MAX_ROWS} are accepted")
         return ImportReport(ok=False, problems=problems.final(), dry_run=dry_run)
 
     # Group the rows by occupation code, keeping the row numbers of each skill.

@@ -11,6 +11,7 @@ from __future__ import annotations
 from dataclasses import dataclass, replace
 from urllib.parse import urlsplit
 
+from flask_babel import gettext as _
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
@@ -47,15 +48,16 @@ PRESETS: dict[str, Preset] = {
 def check_url(field: str, url: str, *, allow_http: bool, errors: dict[str, list[str]]) -> None:
     parts = urlsplit(url)
     if parts.scheme not in ("https", "http") or not parts.netloc:
-        errors.setdefault(field, []).append("must be an absolute https:// URL")
+        errors.setdefault(field, []).append(_("must be an absolute https:// URL"))
     elif parts.scheme == "http" and not allow_http:
         errors.setdefault(field, []).append(
-            "must use https (plain http is allowed only with ALLOW_HTTP_ISSUERS in development)"
-        )
+            _("must use https (plain http is allowed only with ALLOW_HTTP_ISSUERS in "
+              "development)"))
     elif parts.username or parts.password:
-        errors.setdefault(field, []).append("must not contain credentials")
+        errors.setdefault(field, []).append(_("must not contain credentials"))
     elif len(url) > 1000:
-        errors.setdefault(field, []).append("is too long (1000 characters at most)")
+        errors.setdefault(field, []).append(_("is too long (%(max)d characters at most)",
+                                              max=1000))
 
 
 @dataclass(frozen=True)
@@ -91,7 +93,7 @@ def add_platform(session: Session, data: PlatformInput, *, allow_http: bool) -> 
     errors: dict[str, list[str]] = {}
     preset = PRESETS.get(data.preset)
     if data.preset and preset is None:
-        errors["preset"] = [f"must be one of {', '.join(PRESETS)}"]
+        errors["preset"] = [_("must be one of %(presets)s", presets=", ".join(PRESETS))]
     if not data.issuer.strip() and preset is not None and preset.default_issuer:
         # Hosted Canvas has one issuer per environment, whatever the customer's host.
         data = replace(data, issuer=preset.default_issuer)
@@ -99,28 +101,28 @@ def add_platform(session: Session, data: PlatformInput, *, allow_http: bool) -> 
     data = replace(data, client_id=data.client_id.strip(),
                    deployment_ids=tuple(dict.fromkeys(d.strip() for d in data.deployment_ids)))
     if not data.name.strip() or len(data.name) > 200:
-        errors["name"] = ["is required (200 characters at most)"]
+        errors["name"] = [_("is required (%(max)d characters at most)", max=200)]
     if not data.client_id.strip() or len(data.client_id) > 255:
-        errors["client_id"] = ["is required (255 characters at most)"]
+        errors["client_id"] = [_("is required (%(max)d characters at most)", max=255)]
     if not data.issuer.strip():
-        errors["issuer"] = ["is required"]
+        errors["issuer"] = [_("is required")]
     else:
         check_url("issuer", data.issuer, allow_http=allow_http, errors=errors)
     auth, token, jwks, family = resolve_urls(data)
     for field, url in (("auth_login_url", auth), ("auth_token_url", token),
                        ("jwks_url", jwks)):
         if not url:
-            errors.setdefault(field, []).append("is required (or choose a --preset)")
+            errors.setdefault(field, []).append(_("is required (or choose a preset)"))
         else:
             check_url(field, url, allow_http=allow_http, errors=errors)
     for dep in data.deployment_ids:
         if not dep.strip() or len(dep) > 255:
-            errors["deployment_id"] = ["must be 1 to 255 characters"]
+            errors["deployment_id"] = [_("must be 1 to 255 characters")]
     if errors:
         raise ValidationFailed(errors)
     if find_platform(session, data.issuer, data.client_id) is not None:
-        raise Conflict(f"A platform with issuer {data.issuer} and client id {data.client_id} "
-                       "is already registered.")
+        raise Conflict(_("A platform with issuer %(issuer)s and client id %(client_id)s is "
+                         "already registered.", issuer=data.issuer, client_id=data.client_id))
     platform = Platform(
         name=data.name.strip(), issuer=data.issuer, client_id=data.client_id.strip(),
         product_family=family, auth_login_url=auth, auth_token_url=token, jwks_url=jwks,
@@ -133,7 +135,7 @@ def add_platform(session: Session, data: PlatformInput, *, allow_http: bool) -> 
     try:
         session.flush()
     except IntegrityError:
-        raise Conflict("That platform is already registered.") from None
+        raise Conflict(_("That platform is already registered.")) from None
     return platform
 
 
@@ -185,9 +187,10 @@ def add_deployment(session: Session, platform_id: int, deployment_id: str,
     platform = get_platform(session, platform_id)
     deployment_id = deployment_id.strip()
     if not deployment_id or len(deployment_id) > 255:
-        raise ValidationFailed({"deployment_id": ["must be 1 to 255 characters"]})
+        raise ValidationFailed({"deployment_id": [_("must be 1 to 255 characters")]})
     if find_deployment(session, platform.id, deployment_id):
-        raise Conflict(f"Deployment {deployment_id} is already registered for this platform.")
+        raise Conflict(_("Deployment %(deployment)s is already registered for this platform.",
+                         deployment=deployment_id))
     deployment = Deployment(platform_id=platform.id, deployment_id=deployment_id, name=name)
     session.add(deployment)
     session.flush()
@@ -249,7 +252,7 @@ def visible_platform(session: Session, issuer_id: int, platform_id: int) -> Plat
     for row in (*mine, *unlinked):
         if row.platform.id == platform_id:
             return row
-    raise NotFound("No such platform for your institution.")
+    raise NotFound(_("No such platform for your institution."))
 
 
 def set_active(session: Session, platform: Platform, active: bool, *, by: str,

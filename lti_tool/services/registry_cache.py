@@ -11,11 +11,16 @@ Invalidation:
 
 - any flush that adds, changes or deletes a Platform, Deployment, Issuer or IssuerPlatform
   clears this process's cache at once; its commit also replaces the shared version token in
-  the key-value store (Redis), so every other process clears its own;
+  the key-value store (Redis: the request's, or the one named in the session's
+  ``info["registry_store"]``, which the app's session factory sets for CLI and job
+  sessions), so every other process clears its own;
+- whatever happens to that token (Redis unreachable at that moment), a process never
+  serves an entry older than ``MAX_AGE_SECONDS``;
 - the cache is used only inside a *scope* (a web request, opened by the app factory): the
   scope's first lookup reads the version token (one GET) and, when it differs from the one
-  the cache was filled under, empties it. Outside a scope (CLI, background jobs) every
-  lookup reads the database.
+  the cache was filled under, empties it. Outside a scope (CLI, background jobs), or when
+  the token cannot be read (Redis unreachable: pages that need only the database keep
+  working), every lookup reads the database.
 
 Not cached: lookups that find nothing (anyone can send an unknown issuer; caching those would
 let them fill memory), except "this platform/deployment serves no issuer", which is bounded
@@ -25,9 +30,10 @@ by the registry's size.
 from __future__ import annotations
 
 import json
+import logging
 import secrets
 import threading
-import weakref
+import time
 from collections.abc import Callable, Hashable
 from contextvars import ContextVar
 from dataclasses import dataclass
@@ -41,6 +47,8 @@ from sqlalchemy.orm.util import identity_key
 from lti_tool.models import Deployment, Issuer, IssuerPlatform, Platform
 
 VERSION_KEY = "registry-version"
+STORE_INFO_KEY = "registry_store"
+MAX_AGE_SECONDS = 300
 _WATCHED = (Platform, Deployment, Issuer, IssuerPlatform)
 _CHANGED = "registry_changed"
 _NONE = object()  # a cached "nothing" (only for issuer_for_platform)
@@ -53,6 +61,7 @@ class _Json(str):
     """A mutable column value, kept as its JSON text."""
 
 T = TypeVar("T")
+log = logging.getLogger(__name__)
 
 
 class VersionStore(Protocol):
@@ -98,10 +107,13 @@ class _Row:
 
 
 class _Scope:
-    def __init__(self, store: VersionStore, tag: Hashable) -> None:
+    def __init__(self, store: VersionStore, tag: Hashable,
+                 on_failure: Callable[[BaseException], None] | None) -> None:
         self.store = store
         self.tag = tag
+        self.on_failure = on_failure
         self.checked = False
+        self.bypass = False
 
 
 _scope: ContextVar[_Scope | None] = ContextVar("registry_cache_scope", default=None)
@@ -112,46 +124,44 @@ class RegistryCache:
         self._lock = threading.Lock()
         self._version: tuple[Hashable, str] | None = None
         self._rows: dict[Hashable, _Row | object] = {}
-        # Per database engine: several apps in one process (tests, tools) keep apart.
-        self._fallback: weakref.WeakKeyDictionary[Any, tuple[VersionStore, Hashable]] = (
-            weakref.WeakKeyDictionary())
+        self._since = time.monotonic()
 
     # -- scope ------------------------------------------------------------------------------
-    def begin(self, store: VersionStore, tag: Hashable) -> object:
+    def begin(self, store: VersionStore, tag: Hashable,
+              on_failure: Callable[[BaseException], None] | None = None) -> object:
         """Open a scope (a request) reading the version from ``store``; ``tag`` names the
-        store (several apps in one process keep apart). Returns a token for ``end``."""
-        return _scope.set(_Scope(store, tag))
+        store (several apps in one process keep apart); ``on_failure`` hears of a store
+        that could not be read. Returns a token for ``end``."""
+        return _scope.set(_Scope(store, tag, on_failure))
 
     def end(self, token: Any) -> None:
         _scope.reset(token)
-
-    def configure(self, store: VersionStore, tag: Hashable, engine: Any) -> None:
-        """Where commits outside a scope (CLI, jobs) on ``engine``'s database announce
-        registry changes."""
-        self._fallback[engine] = (store, tag)
-
-    def _fallback_for(self, session: Session) -> tuple[VersionStore, Hashable] | None:
-        try:
-            bind = session.get_bind()
-        except Exception:
-            return None
-        return self._fallback.get(getattr(bind, "engine", bind))
 
     def _current(self) -> _Scope | None:
         scope = _scope.get()
         if scope is None:
             return None
+        if scope.bypass:
+            return None
         if not scope.checked:
             scope.checked = True
-            version = scope.store.get(VERSION_KEY)
-            if version is None:  # first use (or the store was emptied): start a version
-                scope.store.set(VERSION_KEY, secrets.token_hex(8), 10 * 365 * 86400,
-                                only_if_absent=True)
-                version = scope.store.get(VERSION_KEY) or ""
+            try:
+                version = scope.store.get(VERSION_KEY)
+                if version is None:  # first use (or the store was emptied): start a version
+                    scope.store.set(VERSION_KEY, secrets.token_hex(8), 10 * 365 * 86400,
+                                    only_if_absent=True)
+                    version = scope.store.get(VERSION_KEY) or ""
+            except Exception as exc:  # Redis unreachable: this request reads the database
+                scope.bypass = True
+                if scope.on_failure is not None:
+                    scope.on_failure(exc)
+                return None
             with self._lock:
-                if self._version != (scope.tag, version):
+                if self._version != (scope.tag, version) or \
+                        time.monotonic() - self._since > MAX_AGE_SECONDS:
                     self._rows.clear()
                     self._version = (scope.tag, version)
+                    self._since = time.monotonic()
         return scope
 
     # -- lookups ------------------------------------------------------------------------------
@@ -194,9 +204,16 @@ class RegistryCache:
             return
         self.clear()
         scope = _scope.get()
-        target = (scope.store, scope.tag) if scope is not None else self._fallback_for(session)
-        if target is not None:
-            target[0].set(VERSION_KEY, secrets.token_hex(8), 10 * 365 * 86400)
+        store = session.info.get(STORE_INFO_KEY) or (scope.store if scope is not None
+                                                     else None)
+        if store is None:
+            return
+        try:
+            store.set(VERSION_KEY, secrets.token_hex(8), 10 * 365 * 86400)
+        except Exception as exc:  # the commit is done; other processes catch up by age
+            log.warning("registry change not announced to other processes (%s): they see "
+                        "it within %d s", type(exc).__name__, MAX_AGE_SECONDS,
+                        extra={"event": "registry_cache.announce_failed"})
 
     def _after_rollback(self, session: Session) -> None:
         if session.info.pop(_CHANGED, False):

@@ -90,7 +90,7 @@ def test_create_review_publish_and_open_the_public_page(browser, live_server, pa
     avery.goto(page.frame(name="tool-frame").url)
 
     if avery.get_by_role("heading", name="Set up your institution").count():
-        avery.get_by_label("Institution name").fill("Sandbox College")
+        avery.get_by_label("Institution name, English").fill("Sandbox College")
         avery.get_by_label("Short name for web addresses (slug)").fill("sandbox-college")
         avery.get_by_label("Website").fill("https://college.example.org")
         avery.get_by_label("Contact email").fill("registrar@college.example.org")
@@ -105,8 +105,9 @@ def test_create_review_publish_and_open_the_public_page(browser, live_server, pa
         "link", name="Skills").click()
     avery.get_by_role("link", name="New skill").click()
     avery.get_by_label("Code", exact=True).fill(skill_code)
-    avery.get_by_label("Name", exact=True).fill("Semantic HTML")
-    avery.get_by_label("Demonstration criteria").fill(
+    avery.get_by_label("Name, English", exact=True).fill("Semantic HTML")
+    avery.get_by_label("Name, Français").fill("HTML sémantique")
+    avery.get_by_label("Demonstration criteria, English").fill(
         "Marks up a page with headings in order, landmarks and labelled form fields.")
     avery.get_by_label("Tags").fill("web, accessibility")
     avery.get_by_role("button", name="Create skill").click()
@@ -124,7 +125,7 @@ def test_create_review_publish_and_open_the_public_page(browser, live_server, pa
     summary = avery.locator(".error-summary")
     expect(summary).to_be_focused()
     expect(summary).to_contain_text("Title: This is required.")
-    title_input = avery.get_by_label("Title", exact=True)
+    title_input = avery.get_by_label("Title, English", exact=True)
     expect(title_input).to_have_attribute("aria-invalid", "true")
     summary.get_by_role("link", name=re.compile("^Title")).click()
     expect(title_input).to_be_focused()
@@ -132,9 +133,9 @@ def test_create_review_publish_and_open_the_public_page(browser, live_server, pa
     screenshot(avery, "admin-credential-form-errors-1024")
 
     title_input.fill(title)
-    avery.get_by_label("Short description").fill(
+    avery.get_by_label("Short description, English").fill(
         "Build web pages that everyone can use, with a keyboard or a screen reader.")
-    avery.get_by_role("textbox", name="Learning outcomes").fill(
+    avery.get_by_role("textbox", name="Learning outcomes, English").fill(
         "Structure a page with landmarks and headings\nLabel every form field\n"
         "Check a page with an automated accessibility tool")
     avery.get_by_label("Notional learning hours").fill("24")
@@ -147,14 +148,14 @@ def test_create_review_publish_and_open_the_public_page(browser, live_server, pa
     picker = avery.get_by_role("group", name="Find skills to add")
     picker.get_by_label("Code, name or words of the description").fill(skill_code)
     picker.get_by_role("button", name="Search skills").click()
-    expect(avery.locator("#picker-count")).to_contain_text(f"1 skill match “{skill_code}”")
+    expect(avery.locator("#picker-count")).to_contain_text(f"1 skill matches “{skill_code}”")
     expect(avery.locator("#picker-count")).to_be_focused()
     picker.get_by_role("checkbox", name=re.compile(
         "^Add as required: Semantic HTML " + skill_code)).check()
     picker.get_by_role("button", name="Add the ticked skills").click()
     required = avery.get_by_role("group", name="Required skills (1)")
     expect(required.get_by_label(f"Semantic HTML {skill_code}")).to_be_checked()
-    expect(avery.get_by_label("Title", exact=True)).to_have_value(title)  # kept
+    expect(avery.get_by_label("Title, English", exact=True)).to_have_value(title)  # kept
     avery.get_by_role("button", name="Create draft").click()
     expect(avery.get_by_role("heading", level=1)).to_contain_text(title)
     expect(avery.get_by_role("status")).to_contain_text("The draft micro-credential was created")

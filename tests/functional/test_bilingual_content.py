@@ -217,3 +217,36 @@ def test_a_french_learner_reads_the_catalog_texts_in_french_inside_the_course(ap
                      email="student4@example.com").page()
     assert "Variables et types de données" not in english.html
     assert "(en anglais)" not in english.html
+
+
+def test_the_sandbox_demo_catalog_reads_in_both_languages(client):
+    assert client.get("/sandbox").status_code == 200  # seeds Lakeshore College
+    french = client.get("/c/lakeshore?lang=fr").get_data(as_text=True)
+    assert "Collège d&#39;arts appliqués et de technologie Lakeshore" in french
+    assert "Notions fondamentales de programmation Python" in french
+    assert "(en anglais)" not in french
+    page = client.get("/c/lakeshore/PYFUND?lang=fr").get_data(as_text=True)
+    assert "Suivre et partager du code avec un système de gestion de versions." in page
+    assert "Notions de gestion de versions" in page  # a skill's French name
+    english = client.get("/c/lakeshore/PYFUND?lang=en").get_data(as_text=True)
+    assert "Track and share code with a version control system." in english
+    assert "Version control basics" in english
+
+
+def test_a_credential_page_marks_what_has_no_french_text(app, db, client):
+    from tests.support.issuing import earn
+
+    earned = earn(db, email="lea@example.edu", locale="fr-CA", translations={"fr": {
+        "title": "Programmation de base", "learning_outcomes": ["Écrire une boucle."]}})
+    db.commit()
+    page = client.get(f"/credentials/{earned.award.public_id}?lang=fr").get_data(as_text=True)
+    assert '<h1 id="credential-title">Programmation de base</h1>' in page
+    assert "<li>Écrire une boucle.</li>" in page
+    # The short description has no French text: English, marked, never blank.
+    assert (f'<p class="lead"><span lang="en">What {earned.version.credential.code} '
+            'certifies.</span> <span class="lang-fallback" lang="fr">(en anglais)</span>'
+            '</p>') in page
+    english = client.get(f"/credentials/{earned.award.public_id}?lang=en").get_data(
+        as_text=True)
+    assert f'<h1 id="credential-title">{earned.version.title}</h1>' in english
+    assert "lang-fallback" not in english

@@ -173,6 +173,10 @@ def test_the_api_accepts_and_returns_both_languages(client, db) -> None:
     assert version["content"]["translations"] == {"fr": {
         "title": "Programmation", "learning_outcomes": ["Écrire une boucle."]}}
     assert version["skills"][0]["translations"] == {"fr": {"name": "Boucles"}}
+    # What review checks: every text with English but no French, the skills' too.
+    assert version["missing_translations"] == [
+        "short_description", "assessment_method", "skills.LOOP.description",
+        "skills.LOOP.criteria"]
     listed = api.get("/api/v1/credentials").get_json()["items"][0]
     assert listed["translations"] == {"fr": {"title": "Programmation"}}
     issuer_doc = api.get("/api/v1/issuer").get_json()

@@ -84,6 +84,8 @@ def test_in_french(app, db, platform, school):
     assert "Développeurs de logiciels (CNP 21232)" in text
     assert "Débogage" in text
     assert "Vous avez démontré 1 de ses 3 compétences essentielles." in text
+    # No French title for the credential: shown in English, and said so.
+    assert "Python Programming Fundamentals (en anglais)" in text
 
 
 def test_no_section_when_the_institution_lists_no_occupations(app, db, platform, school):

@@ -308,7 +308,11 @@ def test_a_french_credential_is_issued_in_french_verifies_and_reads_in_english_t
         "id": achievement["id"] + "?lang=en", "type": ["Related"], "inLanguage": "en",
         "version": achievement["version"]}]
 
-    # The badge pictures (shown, and baked into the downloads) are French too.
+    # The badge pictures (the achievement's, shown, and baked into the downloads) are
+    # French too.
+    assert achievement["image"]["id"].endswith("/badges/PROG-FR.svg?lang=fr")
+    picture = _get(seeded, achievement["image"]["id"].removeprefix(seeded.server.url)).text
+    assert "Fondements de la programmation" in picture and 'lang="fr-CA"' in picture
     svg = _get(seeded, f"/credentials/{public_id}/image.svg").text
     assert 'lang="fr-CA"' in svg and "MICROCERTIFICATION" in svg and "Fondements" in svg
 

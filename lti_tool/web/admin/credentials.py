@@ -8,6 +8,8 @@ from typing import Any
 
 from flask import request, url_for
 from flask.typing import ResponseReturnValue
+from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 from werkzeug.routing import BuildError
@@ -20,7 +22,7 @@ from lti_tool.domain.catalog import (
     LifecycleState,
     Route,
     allowed_actions,
-    label,
+    display_label,
     routes_available,
 )
 from lti_tool.errors import Conflict, NotFound, ToolError, ValidationFailed
@@ -45,20 +47,22 @@ from lti_tool.web.common.launch_session import check_csrf
 LIFECYCLE_BUTTONS = (Action.SUBMIT, Action.WITHDRAW, Action.PUBLISH, Action.RETIRE)
 # Irreversible: the page asks for confirmation before doing them.
 CONFIRMED_ACTIONS = (Action.PUBLISH, Action.RETIRE)
-ACTION_LABELS = {Action.SUBMIT: "Submit for review", Action.WITHDRAW: "Withdraw from review",
-                 Action.PUBLISH: "Publish", Action.RETIRE: "Retire"}
+ACTION_LABELS = {Action.SUBMIT: _l("Submit for review"),
+                 Action.WITHDRAW: _l("Withdraw from review"),
+                 Action.PUBLISH: _l("Publish"), Action.RETIRE: _l("Retire")}
 ACTION_HINTS = {
-    Action.SUBMIT: "A reviewer scores it on the rubric; it cannot be edited while in review.",
-    Action.WITHDRAW: "Takes it back to draft so it can be edited.",
-    Action.PUBLISH: "Learners, employers and registrars can then read it; this version "
-                    "never changes again.",
-    Action.RETIRE: "No new offerings; existing awards stay verifiable.",
+    Action.SUBMIT: _l("A reviewer scores it on the rubric; it cannot be edited while in "
+                      "review."),
+    Action.WITHDRAW: _l("Takes it back to draft so it can be edited."),
+    Action.PUBLISH: _l("Learners, employers and registrars can then read it; this version "
+                       "never changes again."),
+    Action.RETIRE: _l("No new offerings; existing awards stay verifiable."),
 }
 ROUTE_HINTS = {
-    Route.INTEGRATED.value: "Earned inside a for-credit course.",
-    Route.STAND_ALONE.value: "Earned in a continuing-education course shell.",
-    Route.PLAR.value: "Earned through prior learning assessment and recognition.",
-    Route.TRANSFER.value: "Recognised from another institution.",
+    Route.INTEGRATED.value: _l("Earned inside a for-credit course."),
+    Route.STAND_ALONE.value: _l("Earned in a continuing-education course shell."),
+    Route.PLAR.value: _l("Earned through prior learning assessment and recognition."),
+    Route.TRANSFER.value: _l("Recognised from another institution."),
 }
 
 
@@ -72,7 +76,7 @@ def route_choices(chosen: list[str]) -> list[tuple[str, str, str]]:
     (``domain.catalog.routes_available``), plus any a stored version already names, so
     editing never drops one silently."""
     available = set(routes_available())
-    return [(k.value, label(k.value), ROUTE_HINTS.get(k.value, "")) for k in Route
+    return [(k.value, display_label(k.value), str(ROUTE_HINTS.get(k.value, ""))) for k in Route
             if k.value in available or k.value in chosen]
 
 
@@ -103,9 +107,9 @@ def _credential_form_page(status: int, *, staff: Staff, form: dict[str, Any],
                   chosen_skills=by_code, skill_results=results, skill_q=query,
                   picker_used=picker_used,
                   creates_version=creates_version,
-                  assessment_kinds=[(k.value, label(k.value)) for k in AssessmentKind],
-                  gradings=[(k.value, label(k.value), "") for k in Grading],
-                  delivery_modes=[(k.value, label(k.value), "") for k in DeliveryMode],
+                  assessment_kinds=[(k.value, display_label(k.value)) for k in AssessmentKind],
+                  gradings=[(k.value, display_label(k.value), "") for k in Grading],
+                  delivery_modes=[(k.value, display_label(k.value), "") for k in DeliveryMode],
                   routes=route_choices(form["allowed_routes"]))
 
 
@@ -159,19 +163,20 @@ def _edit_block(version: CredentialVersion) -> str:
     if state is LifecycleState.DRAFT:
         return ""
     if state is LifecycleState.IN_REVIEW:
-        return ("This version is in review and cannot be edited. Withdraw it from review "
-                "to make changes.")
+        return _("This version is in review and cannot be edited. Withdraw it from review "
+                 "to make changes.")
     if state is LifecycleState.APPROVED:
-        return ("This version is approved and waiting to be published. Publish it, then edit "
-                "it to start a new version.")
+        return _("This version is approved and waiting to be published. Publish it, then "
+                 "edit it to start a new version.")
     latest = version.credential.versions[-1]
     if latest.id != version.id:
-        return (f"Version {version.version} is not the latest: edit version {latest.version} "
-                "instead.")
+        return _("Version %(number)s is not the latest: edit version %(latest)s instead.",
+                 number=version.version, latest=latest.version)
     open_version = _open_version(version.credential)
     if open_version is not None:
-        return (f"Version {open_version.version} is still {label(open_version.state).lower()}: "
-                "change that version instead.")
+        return _("Version %(number)s is still %(state)s: change that version instead.",
+                 number=open_version.version,
+                 state=display_label(open_version.state).lower())
     return ""
 
 
@@ -274,7 +279,7 @@ def version_transition(version_id: int) -> ResponseReturnValue:
     except ValueError:
         action = None
     if action not in LIFECYCLE_BUTTONS:
-        raise ToolError("Unknown action.", code="unknown_action")
+        raise ToolError(_("Unknown action."), code="unknown_action")
     assert action is not None
     version = catalog_service.get_version(staff.session, staff.actor, version_id)
     credential_id, number = version.credential_id, version.version
@@ -320,7 +325,7 @@ def _diff_value(field: str, value: Any, other: Any) -> list[tuple[str, bool]]:
     if value is None or value == "" or value == []:
         return []
     if isinstance(value, bool):
-        return [("Yes" if value else "No", False)]
+        return [(_("Yes") if value else _("No"), False)]
     enums = ("assessment_kind", "grading", "delivery_modes", "allowed_routes")
     numbers = ("notional_hours", "credit_value")
     items = value if isinstance(value, list) else [value]
@@ -328,11 +333,28 @@ def _diff_value(field: str, value: Any, other: Any) -> list[tuple[str, bool]]:
 
     def show(item: Any) -> str:
         if field in enums:
-            return label(str(item))
+            return display_label(str(item))
         return fmt_num(item) if field in numbers else str(item)
 
     marked = isinstance(value, list)
     return [(show(item), marked and item not in others) for item in items]
+
+
+def _content_lang(field: str, value: Any) -> str:
+    """The language of a diff row's values: the catalog's texts are English ("en") or, for
+    the French fields ("fr-title"), French; "" for values shown in the page's language
+    (names of choices, numbers, yes/no, codes)."""
+    if field.startswith("fr-"):
+        return "fr-CA"
+    if field in _LOCALIZED_FIELDS or isinstance(value, bool | int | float):
+        return ""
+    return "en"
+
+
+_LOCALIZED_FIELDS = frozenset({"assessment_kind", "grading", "delivery_modes", "allowed_routes",
+                               "notional_hours", "credit_value", "credit_bearing",
+                               "expiry_months", "optional_min", "code", "languages",
+                               "required_skills", "optional_skills", "image_url"})
 
 
 @bp.get("/credentials/<int:credential_id>/diff")
@@ -344,11 +366,12 @@ def credential_diff(credential_id: int) -> ResponseReturnValue:
     a = int_arg("a", max(1, latest - 1))
     b = int_arg("b", latest)
     if a not in by_number or b not in by_number:
-        raise NotFound("No such version of this micro-credential.")
+        raise NotFound(_("No such version of this micro-credential."))
     older, newer = (by_number[a], by_number[b]) if a <= b else (by_number[b], by_number[a])
     changes = [] if a == b else catalog_service.version_diff(older, newer)
     rows = [(forms.credential_error_label(c.field),
-             _diff_value(c.field, c.before, c.after), _diff_value(c.field, c.after, c.before))
+             _diff_value(c.field, c.before, c.after), _diff_value(c.field, c.after, c.before),
+             _content_lang(c.field, c.before if c.before not in (None, "", []) else c.after))
             for c in changes]
     return render("admin/diff.html", credential=credential, versions=credential.versions,
                   older=older, newer=newer, rows=rows, same=a == b, latest=credential.versions[-1])

@@ -1,6 +1,7 @@
-"""HTML form ↔ catalog schema input for the admin UI. No Flask here: the views hand in the
-posted values (a ``MultiDict``-like object) and get back the dict the marshmallow schemas
-expect, and the schemas' error keys are mapped back to the form's field names.
+"""HTML form ↔ catalog schema input for the admin UI. No Flask request here (only the
+messages, in the reader's language, come from Flask-Babel): the views hand in the posted
+values (a ``MultiDict``-like object) and get back the dict the marshmallow schemas expect, and
+the schemas' error keys are mapped back to the form's field names.
 
 Form field names are the schema's names, except for repeated groups
 (``alignments-<row>-<field>``, ``rubric-<row>-<field>``). Blank inputs are left out of the
@@ -12,11 +13,14 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterable, Mapping
+from decimal import Decimal
 from typing import Any
 
+from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
 from werkzeug.datastructures import MultiDict
 
-from lti_tool.domain.catalog import LENSES, EarningRule, RubricCriterion
+from lti_tool.domain.catalog import LENSES, EarningRule, RubricCriterion, lens_title
 from lti_tool.domain.catalog_schemas import (
     ISSUER_TEXT_FIELDS,
     SKILL_TEXT_FIELDS,
@@ -24,6 +28,7 @@ from lti_tool.domain.catalog_schemas import (
     VERSION_TEXT_FIELDS,
     AlignmentSchema,
 )
+from lti_tool.i18n import format_decimal
 
 MAX_ALIGNMENT_ROWS = 20
 BLANK_ALIGNMENT_ROWS = 2
@@ -38,41 +43,44 @@ RUBRIC_KEY_RE = re.compile(r"^[a-z0-9][a-z0-9_-]{0,49}$")
 Errors = dict[str, list[str]]
 
 SKILL_LABELS = {
-    "code": "Code", "name": "Name", "description": "Description",
-    "criteria": "Demonstration criteria", "tags": "Tags", "alignments": "Alignments",
+    "code": _l("Code"), "name": _l("Name"), "description": _l("Description"),
+    "criteria": _l("Demonstration criteria"), "tags": _l("Tags"), "alignments": _l("Alignments"),
 }
-ALIGNMENT_LABELS = {"framework": "Framework", "target_url": "Target URL",
-                    "target_code": "Code in the framework", "target_name": "Name in the framework",
-                    "target_type": "Type"}
+ALIGNMENT_LABELS = {"framework": _l("Framework"), "target_url": _l("Target URL"),
+                    "target_code": _l("Code in the framework"),
+                    "target_name": _l("Name in the framework"),
+                    "target_type": _l("Type")}
 CREDENTIAL_LABELS = {  # in the order of the form, so the error summary reads top-down
-    "code": "Code", "title": "Title", "short_description": "Short description",
-    "long_description": "Long description", "field_of_study": "Field of study",
-    "level": "Level", "languages": "Languages", "tags": "Tags",
-    "learning_outcomes": "Learning outcomes", "assessment_kind": "Kind of assessment",
-    "assessment_method": "Assessment method", "grading": "Grading",
-    "notional_hours": "Notional learning hours", "credit_bearing": "Carries academic credit",
-    "credit_value": "Credit value", "credit_system": "Credit system",
-    "delivery_modes": "Delivery modes", "allowed_routes": "Routes allowed",
-    "required_skills": "Required skills", "optional_skills": "Optional skills",
-    "optional_min": "Optional skills to demonstrate (k)",
-    "stand_alone_value": "Stand-alone value",
-    "target_occupations": "Target occupations and employers", "image_url": "Image URL",
-    "image_alt": "Image description (alt text)", "expiry_months": "Expires after (months)",
+    "code": _l("Code"), "title": _l("Title"), "short_description": _l("Short description"),
+    "long_description": _l("Long description"), "field_of_study": _l("Field of study"),
+    "level": _l("Level"), "languages": _l("Languages"), "tags": _l("Tags"),
+    "learning_outcomes": _l("Learning outcomes"), "assessment_kind": _l("Kind of assessment"),
+    "assessment_method": _l("Assessment method"), "grading": _l("Grading"),
+    "notional_hours": _l("Notional learning hours"),
+    "credit_bearing": _l("Carries academic credit"),
+    "credit_value": _l("Credit value"), "credit_system": _l("Credit system"),
+    "delivery_modes": _l("Delivery modes"), "allowed_routes": _l("Routes allowed"),
+    "required_skills": _l("Required skills"), "optional_skills": _l("Optional skills"),
+    "optional_min": _l("Optional skills to demonstrate (k)"),
+    "stand_alone_value": _l("Stand-alone value"),
+    "target_occupations": _l("Target occupations and employers"), "image_url": _l("Image URL"),
+    "image_alt": _l("Image description (alt text)"), "expiry_months": _l("Expires after (months)"),
 }
-ISSUER_LABELS = {"name": "Institution name", "url": "Website", "email": "Contact email",
-                 "image_url": "Logo URL", "description": "Description",
-                 "languages": "Languages", "slug": "Short name for web addresses (slug)"}
-RUBRIC_LABELS = {"key": "Key", "lens": "Lens", "title": "Title", "description": "Description",
-                 "position": "Position"}
+ISSUER_LABELS = {"name": _l("Institution name"), "url": _l("Website"), "email": _l("Contact email"),
+                 "image_url": _l("Logo URL"), "description": _l("Description"),
+                 "languages": _l("Languages"), "slug": _l("Short name for web addresses (slug)")}
+RUBRIC_LABELS = {"key": _l("Key"), "lens": _l("Lens"), "title": _l("Title"),
+                 "description": _l("Description"),
+                 "position": _l("Position")}
 
 _FRIENDLY = {
-    "Missing data for required field.": "This is required.",
-    "Field may not be null.": "This is required.",
-    "Not a valid URL.": "Enter a web address starting with http:// or https://.",
-    "String does not match expected pattern.": "This is not in the expected format.",
-    "Not a valid integer.": "Enter a whole number.",
-    "Not a valid number.": "Enter a number.",
-    "Not a valid email address.": "Enter an email address such as name@example.org.",
+    "Missing data for required field.": _l("This is required."),
+    "Field may not be null.": _l("This is required."),
+    "Not a valid URL.": _l("Enter a web address starting with http:// or https://."),
+    "String does not match expected pattern.": _l("This is not in the expected format."),
+    "Not a valid integer.": _l("Enter a whole number."),
+    "Not a valid number.": _l("Enter a number."),
+    "Not a valid email address.": _l("Enter an email address such as name@example.org."),
 }
 _SHORTER = re.compile(r"^Shorter than minimum length (\d+)\.$")
 _LONGER = re.compile(r"^Longer than maximum length (\d+)\.$")
@@ -86,6 +94,14 @@ _LIST_FIELDS = frozenset({"delivery_modes", "allowed_routes", "learning_outcomes
                           "optional_skills"})
 
 
+def format_number(text: str | int) -> str:
+    """A bound from a message (``0.5``, ``2000``) in the reader's way of writing numbers."""
+    try:
+        return format_decimal(Decimal(str(text)), "0.###")
+    except ArithmeticError:
+        return str(text)
+
+
 def friendly(field: str, message: str, *, item: bool = False) -> str:
     """marshmallow's message in the words of the form (``item``: about one entry of a
     list field rather than the list)."""
@@ -94,30 +110,34 @@ def friendly(field: str, message: str, *, item: bool = False) -> str:
     longer = _LONGER.match(message)
     if field in _LIST_FIELDS and not item:
         if field in ("delivery_modes", "allowed_routes") and (between or shorter):
-            return "Choose at least one."
+            return _("Choose at least one.")
         if field == "learning_outcomes" and between:
-            return (f"Enter between {between.group(1)} and {between.group(2)} learning "
-                    "outcomes, one per line.")
+            return _("Enter between %(min)s and %(max)s learning outcomes, one per line.",
+                     min=between.group(1), max=between.group(2))
         if between:
-            return f"Give between {between.group(1)} and {between.group(2)}."
+            return _("Give between %(min)s and %(max)s.", min=between.group(1),
+                     max=between.group(2))
         if longer:
-            return f"Give at most {longer.group(1)}."
+            return _("Give at most %(max)s.", max=longer.group(1))
     if field == "languages" and message.startswith("String does not match"):
-        return "Use language codes such as en, fr or fr-CA."
+        return _("Use language codes such as en, fr or fr-CA.")
     if between and between.group(1) == "0":
-        return f"Too long: use at most {between.group(2)} characters."
+        return _("Too long: use at most %(max)s characters.", max=between.group(2))
     if between:
-        return f"Use between {between.group(1)} and {between.group(2)} characters."
+        return _("Use between %(min)s and %(max)s characters.", min=between.group(1),
+                 max=between.group(2))
     if message == "Shorter than minimum length 1.":
-        return "This is required."
+        return _("This is required.")
     if shorter:
-        return f"Too short: use at least {shorter.group(1)} characters."
+        return _("Too short: use at least %(min)s characters.", min=shorter.group(1))
     if longer:
-        return f"Too long: use at most {longer.group(1)} characters."
+        return _("Too long: use at most %(max)s characters.", max=longer.group(1))
     in_range = _RANGE.match(message)
     if in_range:
-        return f"Enter a number from {in_range.group(1)} to {in_range.group(2)}."
-    return _sentence(_FRIENDLY.get(message, message))
+        return _("Enter a number from %(min)s to %(max)s.", min=format_number(in_range.group(1)),
+                 max=format_number(in_range.group(2)))
+    known = _FRIENDLY.get(message)
+    return str(known) if known is not None else _sentence(message)
 
 
 def _sentence(message: str) -> str:
@@ -125,7 +145,7 @@ def _sentence(message: str) -> str:
     sentence next to the field."""
     if not message or not message[0].islower():
         return message
-    if message.startswith(("is ", "must ", "cannot ")):
+    if message.startswith(("is ", "must ", "cannot ")):  # English predicates only
         message = "This " + message
     else:
         message = message[0].upper() + message[1:]
@@ -161,9 +181,11 @@ def _item_errors(errors: Errors, field: str, key: str, messages: list[str],
     """``learning_outcomes.2`` → an error on the textarea, naming the line."""
     rest = key[len(field) + 1:]
     index = rest.split(".", 1)[0]
-    prefix = f"{item_word} {int(index) + 1}: " if index.isdigit() else ""
-    errors.setdefault(field, []).extend(prefix + friendly(field, m, item=bool(prefix))
-                                         for m in messages)
+    for m in messages:
+        text = friendly(field, m, item=index.isdigit())
+        errors.setdefault(field, []).append(
+            _("%(item)s %(number)d: %(message)s", item=item_word, number=int(index) + 1,
+              message=text) if index.isdigit() else text)
 
 
 # -- French texts (fields "fr-<name>" beside the English "<name>") -------------------------
@@ -208,10 +230,10 @@ def _french_error(key: str) -> tuple[str, str] | None:
     return None
 
 
-def french_label(name: str, labels: Mapping[str, str]) -> str | None:
+def french_label(name: str, labels: Mapping[str, Any]) -> str | None:
     """The error summary's label of a French field ("Title (French)"), None otherwise."""
     if name.startswith(FRENCH_PREFIX):
-        return f"{labels.get(name[len(FRENCH_PREFIX):], name)} (French)"
+        return _("%(field)s (French)", field=labels.get(name[len(FRENCH_PREFIX):], name))
     return None
 
 
@@ -224,9 +246,11 @@ def _french_errors(errors: Errors, key: str, messages: list[str]) -> bool:
     name, rest = found
     field = name[len(FRENCH_PREFIX):]
     index = rest.split(".", 1)[0]
-    prefix = f"Line {int(index) + 1}: " if index.isdigit() else ""
-    errors.setdefault(name, []).extend(prefix + friendly(field, m, item=bool(prefix))
-                                       for m in messages)
+    for m in messages:
+        text = friendly(field, m, item=index.isdigit())
+        errors.setdefault(name, []).append(
+            _("%(item)s %(number)d: %(message)s", item=_("Line"), number=int(index) + 1,
+              message=text) if index.isdigit() else text)
     return True
 
 
@@ -292,7 +316,7 @@ def skill_errors(raw: Errors) -> Errors:
             name = f"alignments-{parts[1]}-{parts[2]}"
             errors.setdefault(name, []).extend(friendly(parts[2], m) for m in messages)
         elif parts[0] == "tags" and len(parts) > 1:
-            _item_errors(errors, "tags", key, messages, "Tag")
+            _item_errors(errors, "tags", key, messages, _("Tag"))
         elif parts[0] in SKILL_LABELS:
             errors.setdefault(parts[0], []).extend(friendly(parts[0], m) for m in messages)
         else:
@@ -302,9 +326,10 @@ def skill_errors(raw: Errors) -> Errors:
 
 def skill_error_label(name: str) -> str:
     if name.startswith("alignments-"):
-        _, row, field = name.split("-", 2)
-        return f"Alignment {int(row) + 1}: {ALIGNMENT_LABELS.get(field, field)}"
-    return french_label(name, SKILL_LABELS) or SKILL_LABELS.get(name, name)
+        _prefix, row, field = name.split("-", 2)
+        return _("Alignment %(number)d: %(field)s", number=int(row) + 1,
+                 field=ALIGNMENT_LABELS.get(field, field))
+    return french_label(name, SKILL_LABELS) or str(SKILL_LABELS.get(name, name))
 
 
 # -- micro-credentials --------------------------------------------------------------------
@@ -381,11 +406,11 @@ def credential_cross_checks(form: Mapping[str, Any]) -> Errors:
     errors: Errors = {}
     if form["credit_bearing"]:
         if not form["credit_value"]:
-            errors["credit_value"] = ["This is required for a credit-bearing credential."]
+            errors["credit_value"] = [_("This is required for a credit-bearing credential.")]
         if not form["credit_system"]:
-            errors["credit_system"] = ["This is required for a credit-bearing credential."]
+            errors["credit_system"] = [_("This is required for a credit-bearing credential.")]
     elif form["credit_value"]:
-        errors["credit_value"] = ["This must be empty unless credit-bearing."]
+        errors["credit_value"] = [_("This must be empty unless credit-bearing.")]
     optional_min = _number(form["optional_min"]) if form["optional_min"] else 0
     if isinstance(optional_min, int):
         rule = EarningRule(tuple(form["required_skills"]), tuple(form["optional_skills"]),
@@ -398,9 +423,10 @@ def credential_cross_checks(form: Mapping[str, Any]) -> Errors:
 
 def credential_errors(raw: Errors, form: Mapping[str, Any] | None = None) -> Errors:
     errors: Errors = {}
-    words = {"learning_outcomes": "Line", "target_occupations": "Line",
-             "languages": "Language", "tags": "Tag", "required_skills": "Skill",
-             "optional_skills": "Skill", "delivery_modes": "Choice", "allowed_routes": "Choice"}
+    line, skill, choice = _("Line"), _("Skill"), _("Choice")
+    words = {"learning_outcomes": line, "target_occupations": line,
+             "languages": _("Language"), "tags": _("Tag"), "required_skills": skill,
+             "optional_skills": skill, "delivery_modes": choice, "allowed_routes": choice}
     for key, messages in raw.items():
         if _french_errors(errors, key, messages):
             continue
@@ -425,7 +451,7 @@ def credential_errors(raw: Errors, form: Mapping[str, Any] | None = None) -> Err
 
 def credential_error_label(name: str) -> str:
     """The label of a form field (or a diff row's field) for the error summary."""
-    return french_label(name, CREDENTIAL_LABELS) or CREDENTIAL_LABELS.get(name, "Form")
+    return french_label(name, CREDENTIAL_LABELS) or str(CREDENTIAL_LABELS.get(name, _("Form")))
 
 
 # -- issuer profile -----------------------------------------------------------------------
@@ -460,7 +486,8 @@ def issuer_input(form: Mapping[str, Any]) -> dict[str, Any]:
 
 
 def issuer_error_label(name: str) -> str | None:
-    return french_label(name, ISSUER_LABELS) or ISSUER_LABELS.get(name)
+    label = ISSUER_LABELS.get(name)
+    return french_label(name, ISSUER_LABELS) or (str(label) if label is not None else None)
 
 
 def slug_ok(slug: str) -> bool:
@@ -474,11 +501,12 @@ def issuer_errors(raw: Errors) -> Errors:
             continue
         field = key.split(".", 1)[0]
         if "." in key and field == "languages":
-            _item_errors(errors, field, key, messages, "Language")
+            _item_errors(errors, field, key, messages, _("Language"))
         elif field == "slug":
+            slug_rule = _("use 1-64 letters, digits or '-'")
             errors.setdefault(field, []).extend(
-                "Use 1-64 letters, digits or '-'." if m.startswith("use 1-64") else m
-                for m in messages)
+                _("Use 1-64 letters, digits or '-'.") if m.startswith("use 1-64")
+                or m == slug_rule else _sentence(m) for m in messages)
         elif field in ISSUER_LABELS:
             errors.setdefault(field, []).extend(friendly(field, m) for m in messages)
         else:
@@ -517,43 +545,46 @@ def rubric_criteria(rows: list[dict[str, str]]) -> tuple[list[RubricCriterion], 
             continue
         name = f"rubric-{i}-"
         if not RUBRIC_KEY_RE.match(row["key"]):
-            errors[name + "key"] = ["Use 1-50 lower-case letters, digits, '_' or '-'."]
+            errors[name + "key"] = [_("Use 1-50 lower-case letters, digits, '_' or '-'.")]
         elif row["key"] in seen:
-            errors[name + "key"] = [f"Row {seen[row['key']] + 1} already uses this key."]
+            errors[name + "key"] = [_("Row %(number)d already uses this key.",
+                                      number=seen[row["key"]] + 1)]
         else:
             seen[row["key"]] = i
         if not row["title"]:
-            errors[name + "title"] = ["This is required."]
+            errors[name + "title"] = [_("This is required.")]
         elif len(row["title"]) > 200:
-            errors[name + "title"] = ["Too long: use at most 200 characters."]
+            errors[name + "title"] = [_("Too long: use at most %(max)s characters.", max=200)]
         if len(row["description"]) > 2000:
-            errors[name + "description"] = ["Too long: use at most 2000 characters."]
+            errors[name + "description"] = [
+                _("Too long: use at most %(max)s characters.", max=format_number(2000))]
         if not re.fullmatch(r"[a-z0-9_-]{1,50}", row["lens"] or ""):
-            errors[name + "lens"] = ["Choose a lens."]
+            errors[name + "lens"] = [_("Choose a lens.")]
         try:
             position = float(row["position"]) if row["position"] else float(i + 1)
         except ValueError:
-            errors[name + "position"] = ["Enter a number."]
+            errors[name + "position"] = [_("Enter a number.")]
             position = float(i + 1)
         kept.append((position, i, RubricCriterion(row["key"], row["lens"], row["title"],
                                                   row["description"])))
     if not kept and not errors:
-        errors["_form"] = ["Keep at least one criterion."]
+        errors["_form"] = [_("Keep at least one criterion.")]
     return [c for _, _, c in sorted(kept, key=lambda t: (t[0], t[1]))], errors
 
 
 def rubric_error_label(name: str) -> str:
     if name.startswith("rubric-"):
-        _, row, field = name.split("-", 2)
-        return f"Criterion {int(row) + 1}: {RUBRIC_LABELS.get(field, field)}"
+        _prefix, row, field = name.split("-", 2)
+        return _("Criterion %(number)d: %(field)s", number=int(row) + 1,
+                 field=RUBRIC_LABELS.get(field, field))
     return name
 
 
 def lens_choices(extra: Iterable[str] = ()) -> list[tuple[str, str]]:
-    choices = list(LENSES.items())
+    choices = [(key, lens_title(key)) for key in LENSES]
     for lens in extra:
         if lens and lens not in LENSES and lens not in [c[0] for c in choices]:
-            choices.append((lens, lens.replace("_", " ").capitalize()))
+            choices.append((lens, lens_title(lens)))
     return choices
 
 

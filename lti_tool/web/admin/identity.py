@@ -6,6 +6,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from flask.typing import ResponseReturnValue
+from flask_babel import gettext as _
 from sqlalchemy import or_, select
 from sqlalchemy.orm import Session
 
@@ -70,7 +71,7 @@ def identity_links() -> ResponseReturnValue:
 def _proposal(staff: Staff, proposal_id: int) -> LinkProposal:
     proposal = staff.session.get(LinkProposal, proposal_id)
     if proposal is None or proposal.issuer_id != staff.issuer.id:
-        raise NotFound("No such link proposal.")
+        raise NotFound(_("No such link proposal."))
     return proposal
 
 
@@ -83,9 +84,9 @@ def identity_confirm(proposal_id: int) -> ResponseReturnValue:
     if row.stale:
         # The other direction was confirmed (or the target's accounts moved): linking now
         # would move this account to an empty person.
-        return _identity_page(staff, 409, "This proposal is out of date: the accounts are "
-                                          "already linked or the other account moved. "
-                                          "Dismiss it.")
+        return _identity_page(staff, 409, _("This proposal is out of date: the accounts are "
+                                            "already linked or the other account moved. "
+                                            "Dismiss it."))
     try:
         identity.confirm(staff.session, staff.issuer.id, proposal_id, by=staff.actor.ref)
     except Conflict as exc:

@@ -9,6 +9,7 @@ import json
 
 from flask import make_response, request
 from flask.typing import ResponseReturnValue
+from flask_babel import gettext as _
 
 from lti_tool.services import problem_lists
 from lti_tool.web.admin.staff import admin_url, bp, current_staff, render, writer_staff
@@ -63,9 +64,9 @@ def import_upload() -> ResponseReturnValue:
     error = ""
     report = None
     if kind not in ("catalog", "skills"):
-        error = "Choose what the file holds: a catalog (JSON) or skills (CSV)."
+        error = _("Choose what the file holds: a catalog (JSON) or skills (CSV).")
     elif upload is None or not upload.filename:
-        error = "Choose a file to upload."
+        error = _("Choose a file to upload.")
     elif kind == "catalog":
         document, problems = catalog_io.parse_catalog_json(upload.read())
         if problems:

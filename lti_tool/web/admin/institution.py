@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from flask import request
 from flask.typing import ResponseReturnValue
+from flask_babel import gettext as _
 from sqlalchemy import func, select
 
 from lti_tool.domain.catalog import LifecycleState, Scope
@@ -33,8 +34,8 @@ def home() -> ResponseReturnValue:
     current = load_current_launch()
     if issuer_for_launch(db_session(), current) is None:
         if AppRole.ADMINISTRATOR not in current.launch.app_roles:
-            raise Forbidden("No institution catalog is set up for this platform yet. An "
-                            "institution administrator can set it up.", code="no_issuer")
+            raise Forbidden(_("No institution catalog is set up for this platform yet. An "
+                              "institution administrator can set it up."), code="no_issuer")
         return render("admin/setup.html", form=forms.issuer_form(), errors={}, summary=[])
     staff = current_staff()
     q = request.args.get("q", "").strip()[:100]
@@ -60,7 +61,7 @@ def setup() -> ResponseReturnValue:
     current = load_current_launch()
     check_csrf(current)
     if AppRole.ADMINISTRATOR not in current.launch.app_roles:
-        raise Forbidden("Only an institution administrator can set up the catalog.",
+        raise Forbidden(_("Only an institution administrator can set up the catalog."),
                         code="not_institution_admin")
     session = db_session()
     if issuer_for_launch(session, current) is not None:
@@ -77,7 +78,7 @@ def setup() -> ResponseReturnValue:
         errors = forms.issuer_errors(exc.errors)
         # The service checks the slug only once the profile is valid: report both at once.
         if "slug" not in errors and not forms.slug_ok(form["slug"]):
-            errors["slug"] = ["Use 1-64 letters, digits or '-'."]
+            errors["slug"] = [_("Use 1-64 letters, digits or '-'.")]
         return render("admin/setup.html", 422, form=form, errors=errors,
                       summary=error_summary(errors, forms.issuer_error_label))
     except Conflict as exc:

@@ -19,9 +19,7 @@ from sqlalchemy import select
 
 from lti_tool.domain.catalog import Scope
 from lti_tool.domain.occupations import RequirementStatus, summarize
-from lti_tool.domain.texts import LocalText, localized
 from lti_tool.errors import Conflict, ValidationFailed
-from lti_tool.i18n import current_locale
 from lti_tool.models import Skill
 from lti_tool.services import occupations as service
 from lti_tool.services import problem_lists
@@ -38,6 +36,7 @@ from lti_tool.web.admin.staff import (
 )
 from lti_tool.web.common import problem_downloads
 from lti_tool.web.common.launch_session import check_csrf
+from lti_tool.web.common.local_text import local_text
 
 MAX_UPLOAD = 20 * 1024 * 1024
 
@@ -57,10 +56,7 @@ def pathway_lookup() -> PathwayLookup | None:
     return lookup
 
 
-def loc(obj: Any, field: str) -> LocalText:
-    """An occupation's (or required skill's) text in the page's language."""
-    return localized(getattr(obj, field), getattr(obj, "translations", None) or {}, field,
-                     current_locale())
+loc = local_text  # the templates' name for it
 
 
 def _notices() -> dict[str, str]:

@@ -13,6 +13,8 @@ from typing import Any
 
 from flask import current_app, request
 from flask.typing import ResponseReturnValue
+from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
 from sqlalchemy import select
 
 from lti_tool.errors import Conflict, NotFound, ValidationFailed
@@ -31,21 +33,22 @@ from lti_tool.web.admin.staff import (
 from lti_tool.web.common.launch_session import check_csrf
 
 PRESETS = {
-    "moodle": ("Moodle", "The site's address, e.g. https://moodle.college.ca: MicroCred "
-                         "derives Moodle's login, token and keyset URLs from it."),
-    "canvas": ("Canvas (Instructure-hosted)", "Every hosted Canvas has the issuer "
-                                              "https://canvas.instructure.com."),
-    "": ("Another platform", "Give its issuer and its three endpoints."),
+    "moodle": ("Moodle", _l("The site's address, e.g. https://moodle.college.ca: MicroCred "
+                            "derives Moodle's login, token and keyset URLs from it.")),
+    "canvas": (_l("Canvas (Instructure-hosted)"), _l("Every hosted Canvas has the issuer "
+                                                     "https://canvas.instructure.com.")),
+    "": (_l("Another platform"), _l("Give its issuer and its three endpoints.")),
 }
 FIELDS = ("preset", "name", "issuer", "client_id", "deployment_id", "auth_login_url",
           "auth_token_url", "jwks_url", "link", "new_name", "new_url", "new_email",
           "new_slug")
-LABELS = {"preset": "Platform", "name": "Name", "issuer": "Issuer", "client_id": "Client ID",
-          "deployment_id": "Deployment ID", "auth_login_url": "Login (authorization) URL",
-          "auth_token_url": "Token URL", "jwks_url": "Keyset URL", "link": "Institution",
-          "new_name": "New institution's name", "new_url": "Its website",
-          "new_email": "Its contact email", "new_slug": "Its short name",
-          "deployment_ids": "Deployment ID"}
+LABELS = {"preset": _l("Platform"), "name": _l("Name"), "issuer": _l("Issuer"),
+          "client_id": _l("Client ID"), "deployment_id": _l("Deployment ID"),
+          "auth_login_url": _l("Login (authorization) URL"), "auth_token_url": _l("Token URL"),
+          "jwks_url": _l("Keyset URL"), "link": _l("Institution"),
+          "new_name": _l("New institution's name"), "new_url": _l("Its website"),
+          "new_email": _l("Its contact email"), "new_slug": _l("Its short name"),
+          "deployment_ids": _l("Deployment ID")}
 
 
 def tool_values() -> dict[str, str]:
@@ -106,7 +109,7 @@ def _apply_link(staff: Staff, target: tuple[int | None, dict[str, Any]], slug: s
     else:
         found = staff.session.get(Issuer, issuer_id)
         if found is None:
-            raise NotFound("No such institution.")
+            raise NotFound(_("No such institution."))
         issuer = found
     catalog_service.map_platform(staff.session, issuer.id, platform_id, deployment_pk)
     audit.record(staff.session, "platform.linked", platform_id=platform_id,
@@ -129,9 +132,9 @@ def platform_add() -> ResponseReturnValue:
     except ValidationFailed as exc:
         errors.update(exc.errors)
     if form["preset"] not in PRESETS:
-        errors["preset"] = ["choose Moodle, Canvas or another platform"]
+        errors["preset"] = [_("choose Moodle, Canvas or another platform")]
     if not form["deployment_id"]:
-        errors["deployment_id"] = ["give the deployment id the platform shows for MicroCred"]
+        errors["deployment_id"] = [_("give the deployment id the platform shows for MicroCred")]
     if errors:
         # Report the platform's own problems too, in the same answer.
         try:
@@ -190,7 +193,7 @@ def _deployment(row: platform_service.PlatformRow, deployment_pk: int | None) ->
     for dep in row.platform.deployments:
         if dep.id == deployment_pk:
             return dep
-    raise NotFound("No such deployment of this platform.")
+    raise NotFound(_("No such deployment of this platform."))
 
 
 @bp.post("/platforms/<int:platform_id>/link")
@@ -225,8 +228,8 @@ def platform_active(platform_id: int) -> ResponseReturnValue:
     own = staff.current.launch.platform_id == platform_id and deployment is None
     if own and not active:
         return _page(staff, 409, errors={"_form": [
-            "You launched from this platform: deactivating it would lock you out. Deactivate "
-            "it from another platform, or ask MicroCred's operator (microcred platforms)."]})
+            _("You launched from this platform: deactivating it would lock you out. Deactivate "
+              "it from another platform, or ask MicroCred's operator (microcred platforms).")]})
     platform_service.set_active(staff.session, row.platform, active, by=staff.actor.ref,
                                 deployment=deployment)
     staff.session.commit()

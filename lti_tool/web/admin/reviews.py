@@ -9,9 +9,17 @@ from typing import Any
 
 from flask import request
 from flask.typing import ResponseReturnValue
+from flask_babel import gettext as _
 from sqlalchemy import select
 
-from lti_tool.domain.catalog import RUBRIC_LEVELS, LifecycleState, ReviewDecision, Scope, label
+from lti_tool.domain.catalog import (
+    RUBRIC_LEVELS,
+    LifecycleState,
+    ReviewDecision,
+    Scope,
+    criterion_text,
+    display_label,
+)
 from lti_tool.errors import Conflict, Forbidden, ValidationFailed
 from lti_tool.models import CredentialVersion, MicroCredential
 from lti_tool.services import catalog as catalog_service
@@ -32,15 +40,15 @@ from lti_tool.web.common.launch_session import check_csrf
 def _review_block(staff: Staff, version: CredentialVersion) -> str:
     actor = staff.actor
     if actor.ref in (version.contributors or []) or actor.ref == version.author_ref:
-        return ("You wrote or edited this version, so someone else must review it. Approval "
-                "is kept separate from authorship: ask a reviewer or another catalog "
-                "administrator to review it.")
+        return _("You wrote or edited this version, so someone else must review it. Approval "
+                 "is kept separate from authorship: ask a reviewer or another catalog "
+                 "administrator to review it.")
     if not staff.can_review:
-        return ("Reviewing needs the reviewer role. An institution administrator can grant it "
-                "on the People & roles page.")
+        return _("Reviewing needs the reviewer role. An institution administrator can grant "
+                 "it on the People & roles page.")
     if version.state != LifecycleState.IN_REVIEW.value:
-        return (f"This version is {label(version.state).lower()}. Only a version in review "
-                "can be reviewed.")
+        return _("This version is %(state)s. Only a version in review can be reviewed.",
+                 state=display_label(version.state).lower())
     return ""
 
 
@@ -53,10 +61,12 @@ def _review_page(staff: Staff, version: CredentialVersion, status: int = 200, *,
     for i, criterion in enumerate(rubric):
         grouped.setdefault(criterion.lens, []).append((i, criterion))
     errors = errors or {}
-    titles = {f"level-{i}": c.title for i, c in enumerate(rubric)}
-    titles.update({f"comment-{i}": f"Comment on {c.title}" for i, c in enumerate(rubric)})
-    titles.update({"decision": "Decision", "comment": "Overall comment", "_form": "Review",
-                   "confirm_not_met": "Approve although not met"})
+    titles = {f"level-{i}": criterion_text(c, "title") for i, c in enumerate(rubric)}
+    titles.update({f"comment-{i}": _("Comment on %(criterion)s",
+                                     criterion=criterion_text(c, "title"))
+                   for i, c in enumerate(rubric)})
+    titles.update({"decision": _("Decision"), "comment": _("Overall comment"),
+                   "_form": _("Review"), "confirm_not_met": _("Approve although not met")})
     return render("admin/review.html", status, version=version,
                   view=catalog_service.learner_view(version), grouped=grouped,
                   posted=posted or {}, errors=errors,
@@ -89,16 +99,16 @@ def version_review(version_id: int) -> ResponseReturnValue:
         comment = request.form.get(f"comment-{i}", "")
         posted[f"level-{i}"], posted[f"comment-{i}"] = level, comment
         if level not in level_keys:
-            errors[f"level-{i}"] = ["Choose a level for this criterion."]
+            errors[f"level-{i}"] = [_("Choose a level for this criterion.")]
         scores.append({"criterion": criterion.key, "level": level, "comment": comment})
     if posted["decision"] not in {d.value for d in ReviewDecision}:
-        errors["decision"] = ["Choose approve, request changes or reject."]
+        errors["decision"] = [_("Choose approve, request changes or reject.")]
     elif posted["decision"] != ReviewDecision.APPROVE.value and not posted["comment"].strip():
-        errors["comment"] = ["Explain what must change (or why it is rejected)."]
+        errors["comment"] = [_("Explain what must change (or why it is rejected).")]
     if errors:
         return _review_page(staff, version, 422, posted=posted, errors=errors,
                             row_version=row_version)
-    not_met = [c.title for c, score in zip(rubric, scores, strict=True)
+    not_met = [criterion_text(c, "title") for c, score in zip(rubric, scores, strict=True)
                if score["level"] == "not_met"]
     confirmed = request.form.get("confirm_not_met") == "1"
     if posted["decision"] == ReviewDecision.APPROVE.value and not_met and not confirmed:
@@ -168,8 +178,8 @@ def rubric() -> ResponseReturnValue:
         rows = forms.rubric_form_from_post(request.form)
         posted_stamp = request.form.get("row_version", "")
         if posted_stamp != stamp:
-            conflict = ("Someone else changed the rubric in the meantime. Reload to see their "
-                        "changes, then apply yours again.")
+            conflict = _("Someone else changed the rubric in the meantime. Reload to see their "
+                         "changes, then apply yours again.")
             status = 409
         else:
             new_criteria, errors = forms.rubric_criteria(rows)

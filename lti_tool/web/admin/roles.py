@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from flask import request
 from flask.typing import ResponseReturnValue
+from flask_babel import gettext as _
 from sqlalchemy import func, or_, select
 
 from lti_tool.domain.catalog import CatalogRole
@@ -38,9 +39,9 @@ def roles() -> ResponseReturnValue:
         account = session.get(LearnerAccount, int(form["account"])) \
             if form["account"].isdigit() else None
         if account is None or account.platform_id != platform_id:
-            errors["account"] = ["Choose a person from the list."]
+            errors["account"] = [_("Choose a person from the list.")]
         if form["role"] not in {r.value for r in CatalogRole}:
-            errors["role"] = ["Choose a role."]
+            errors["role"] = [_("Choose a role.")]
         if not errors and account is not None:
             catalog_service.grant_role(session, staff.actor, account.platform_id, account.sub,
                                        CatalogRole(form["role"]))
@@ -62,7 +63,7 @@ def roles() -> ResponseReturnValue:
                    & (LearnerAccount.sub == CatalogGrant.sub))
         .where(CatalogGrant.issuer_id == staff.issuer.id)
         .order_by(CatalogGrant.created_at, CatalogGrant.id)).all()
-    labels = {"account": "Person", "role": "Role"}
+    labels = {"account": _("Person"), "role": _("Role")}
     return render("admin/roles.html", status, accounts=accounts, grants=grants, q=q, form=form,
                   errors=errors, summary=error_summary(errors, lambda n: labels.get(n, n)),
                   roles=[r.value for r in CatalogRole],

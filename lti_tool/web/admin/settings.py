@@ -7,6 +7,8 @@ from typing import Any
 
 from flask import request
 from flask.typing import ResponseReturnValue
+from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
 
 from lti_tool.domain.lti import ContextKind
 from lti_tool.errors import Conflict, ValidationFailed
@@ -21,22 +23,24 @@ from lti_tool.web.admin.staff import (
 )
 from lti_tool.web.common.launch_session import check_csrf
 
-KIND_LABELS = {"for-credit": "For-credit course", "continuing-ed": "Continuing education",
-               "other": "Other"}
-KIND_OPTIONS = [("", "Choose a kind…")] + [(k.value, KIND_LABELS.get(k.value, k.value))
-                                           for k in ContextKind]
+KIND_LABELS = {"for-credit": _l("For-credit course"),
+               "continuing-ed": _l("Continuing education"), "other": _l("Other")}
+KIND_OPTIONS = [("", _l("Choose a kind…"))] + [(k.value, KIND_LABELS.get(k.value, k.value))
+                                               for k in ContextKind]
 BLANK_RULES = 3
-SETTINGS_LABELS = {"link_identities_by": "Match accounts by",
-                   "gradebook_signal": "Grade book", "context_kind_rules": "Course kinds",
-                   "evidence_visibility": "Who sees evidence"}
+SETTINGS_LABELS = {"link_identities_by": _l("Match accounts by"),
+                   "gradebook_signal": _l("Grade book"),
+                   "context_kind_rules": _l("Course kinds"),
+                   "evidence_visibility": _l("Who sees evidence")}
 
 
 def _settings_label(name: str) -> str:
     if name.startswith(("rule_prefix_", "rule_kind_")):
         number = int(name.rsplit("_", 1)[1]) + 1
-        what = "label starts with" if name.startswith("rule_prefix_") else "kind"
-        return f"Rule {number}: {what}"
-    return SETTINGS_LABELS.get(name, name)
+        if name.startswith("rule_prefix_"):
+            return _("Rule %(number)d: label starts with", number=number)
+        return _("Rule %(number)d: kind", number=number)
+    return str(SETTINGS_LABELS.get(name, name))
 
 
 def _settings_form(current: issuer_settings.IssuerSettings) -> dict[str, Any]:

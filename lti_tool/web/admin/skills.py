@@ -6,6 +6,7 @@ from typing import Any
 
 from flask import request
 from flask.typing import ResponseReturnValue
+from flask_babel import gettext as _
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
@@ -65,7 +66,9 @@ def _skill_form_page(status: int, *, form: dict[str, Any], skill: Skill | None,
     return render("admin/skill_form.html", status, form=form, skill=skill, errors=errors,
                   summary=error_summary(errors, forms.skill_error_label), conflict=conflict,
                   row_version=row_version,
-                  alignment_types=[(t, t) for t in forms.ALIGNMENT_TYPES])
+                  # Open Badges target types are codes, shown as such; "Other" is a word
+                  alignment_types=[(t, _("Other") if t == "Other" else t)
+                                   for t in forms.ALIGNMENT_TYPES])
 
 
 @bp.route("/skills/new", methods=["GET", "POST"])

@@ -12,14 +12,25 @@ from typing import Any
 
 from flask import Blueprint, g, redirect, render_template, request, url_for
 from flask.typing import ResponseReturnValue
+from flask_babel import format_time
+from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 from werkzeug.wrappers import Response as WerkzeugResponse
 
-from lti_tool.domain.catalog import LENSES, RUBRIC_LEVELS, Scope, label
+from lti_tool.domain.catalog import (
+    Scope,
+    criterion_text,
+    display_label,
+    lens_title,
+    level_label,
+    rubric_levels,
+)
 from lti_tool.domain.lti import ROLE_LABELS, AppRole
 from lti_tool.errors import Conflict, Forbidden, ToolError
 from lti_tool.extensions import db_session
+from lti_tool.i18n import current_short, format_date, format_decimal
 from lti_tool.models import Issuer, LearnerAccount
 from lti_tool.services.catalog import Actor
 from lti_tool.web.common.catalog_access import catalog_actor, has_catalog_access, issuer_for_launch
@@ -29,41 +40,41 @@ bp = Blueprint("admin", __name__, url_prefix="/admin")
 
 PER_PAGE = 20
 NOTICES = {
-    "platform_added": "The platform was added. Paste MicroCred's values into it, then launch "
-                      "MicroCred from a course to check.",
-    "platform_linked": "The link was saved: its courses now use that institution's catalog.",
-    "platform_deactivated": "Deactivated: nothing launches MicroCred through it until it is "
-                            "reactivated. Its courses and records are kept.",
-    "platform_activated": "Reactivated: it can launch MicroCred again.",
-    "issuer_created": "Your institution is set up. Its catalog is ready.",
-    "issuer_saved": "The institution profile was saved.",
-    "skill_created": "The skill was created.",
-    "skill_saved": "The skill was saved.",
-    "skill_deleted": "The skill was deleted.",
-    "credential_created": "The draft micro-credential was created.",
-    "draft_saved": "The draft was saved.",
-    "new_version": "A new draft version was started. The published version is unchanged.",
-    "new_version_saved": "Your changes were saved as a new draft version. The published "
-                         "version is unchanged.",
-    "submit": "Submitted for review.",
-    "withdraw": "Withdrawn from review: it is a draft again.",
-    "publish": "Published. This version will never change; edit it to start a new version.",
-    "retire": "Retired. No new offerings; existing awards stay verifiable.",
-    "review_approve": "Your review was recorded: approved. It can now be published.",
-    "review_request_changes": "Your review was recorded: changes requested. The version is "
-                              "a draft again.",
-    "review_reject": "Your review was recorded: rejected.",
-    "rubric_saved": "The rubric was saved. Past reviews keep the rubric they were scored on.",
-    "token_revoked": "The API token was revoked. It no longer works.",
-    "role_granted": "The role was granted.",
-    "role_revoked": "The role was revoked.",
-    "settings_saved": "The settings were saved.",
-    "link_confirmed": "The accounts are linked: they are one person now, and their "
-                      "demonstrated skills count together.",
-    "link_dismissed": "The proposal was dismissed. The accounts stay apart.",
-    "link_undone": "The link was undone. The account and its records are separate again.",
+    "platform_added": _l("The platform was added. Paste MicroCred's values into it, then launch "
+                      "MicroCred from a course to check."),
+    "platform_linked": _l("The link was saved: its courses now use that institution's catalog."),
+    "platform_deactivated": _l("Deactivated: nothing launches MicroCred through it until it is "
+                            "reactivated. Its courses and records are kept."),
+    "platform_activated": _l("Reactivated: it can launch MicroCred again."),
+    "issuer_created": _l("Your institution is set up. Its catalog is ready."),
+    "issuer_saved": _l("The institution profile was saved."),
+    "skill_created": _l("The skill was created."),
+    "skill_saved": _l("The skill was saved."),
+    "skill_deleted": _l("The skill was deleted."),
+    "credential_created": _l("The draft micro-credential was created."),
+    "draft_saved": _l("The draft was saved."),
+    "new_version": _l("A new draft version was started. The published version is unchanged."),
+    "new_version_saved": _l("Your changes were saved as a new draft version. The published "
+                         "version is unchanged."),
+    "submit": _l("Submitted for review."),
+    "withdraw": _l("Withdrawn from review: it is a draft again."),
+    "publish": _l("Published. This version will never change; edit it to start a new version."),
+    "retire": _l("Retired. No new offerings; existing awards stay verifiable."),
+    "review_approve": _l("Your review was recorded: approved. It can now be published."),
+    "review_request_changes": _l("Your review was recorded: changes requested. The version is "
+                              "a draft again."),
+    "review_reject": _l("Your review was recorded: rejected."),
+    "rubric_saved": _l("The rubric was saved. Past reviews keep the rubric they were scored on."),
+    "token_revoked": _l("The API token was revoked. It no longer works."),
+    "role_granted": _l("The role was granted."),
+    "role_revoked": _l("The role was revoked."),
+    "settings_saved": _l("The settings were saved."),
+    "link_confirmed": _l("The accounts are linked: they are one person now, and their "
+                      "demonstrated skills count together."),
+    "link_dismissed": _l("The proposal was dismissed. The accounts stay apart."),
+    "link_undone": _l("The link was undone. The account and its records are separate again."),
 }
-STALE_FORM = ("This form is missing its version stamp. Reload the page and try again.")
+STALE_FORM = _l("This form is missing its version stamp. Reload the page and try again.")
 
 
 @dataclass(frozen=True)
@@ -107,8 +118,8 @@ def writer_staff() -> Staff:
 
 def require_institution_admin(staff: Staff) -> None:
     if not staff.is_institution_admin:
-        raise Forbidden("Only an institution administrator (from the learning platform) can "
-                        "do this.", code="not_institution_admin")
+        raise Forbidden(_("Only an institution administrator (from the learning platform) can "
+                          "do this."), code="not_institution_admin")
 
 
 def admin_url(endpoint: str, **values: Any) -> str:
@@ -132,14 +143,14 @@ def render(template: str, status: int = 200, **context: Any) -> ResponseReturnVa
 def posted_row_version() -> int:
     raw = request.form.get("row_version", "")
     if not raw.isdigit():
-        raise ToolError(STALE_FORM, code="missing_row_version")
+        raise ToolError(str(STALE_FORM), code="missing_row_version")
     return int(raw)
 
 
 def check_fresh(current_row_version: int, expected: int) -> None:
     if current_row_version != expected:
-        raise Conflict("Someone else saved this in the meantime. Reload to see their changes, "
-                       "then apply yours again.", code="stale_version")
+        raise Conflict(_("Someone else saved this in the meantime. Reload to see their "
+                         "changes, then apply yours again."), code="stale_version")
 
 
 def int_arg(name: str, default: int = 1) -> int:
@@ -162,10 +173,10 @@ def _no_store(response: WerkzeugResponse) -> WerkzeugResponse:
 
 @bp.context_processor
 def _helpers() -> dict[str, Any]:
-    return {"admin_url": admin_url, "label": label, "fmt_dt": fmt_dt, "fmt_num": fmt_num,
-            "LENSES": LENSES,
-            "RUBRIC_LEVELS": RUBRIC_LEVELS, "LEVEL_LABELS": dict(RUBRIC_LEVELS),
-            "state_label": label}
+    return {"admin_url": admin_url, "label": display_label, "fmt_dt": fmt_dt,
+            "fmt_num": fmt_num, "plural_count": plural_count, "lens_title": lens_title,
+            "criterion_text": criterion_text, "level_label": level_label,
+            "rubric_levels": rubric_levels, "state_label": display_label}
 
 
 @bp.app_context_processor
@@ -185,19 +196,41 @@ def _catalog_link() -> dict[str, Any]:
 
 
 def fmt_dt(value: datetime | None) -> str:
-    return value.strftime("%Y-%m-%d %H:%M UTC") if value else "—"
+    """A moment in the reader's language: ``Dec 6, 2026, 18:53 UTC`` /
+    ``6 déc. 2026, 18 h 53 UTC`` (times are kept and shown in UTC)."""
+    if not value:
+        return "—"
+    return _("%(date)s, %(time)s UTC", date=format_date(value, "medium"),
+             time=format_time(value, "HH:mm" if current_short() == "en" else "short"))
 
 
 def fmt_num(value: Any) -> str:
-    """3.00 → 3, 12.5 → 12.5 (hours and credits are stored as decimals)."""
+    """3.00 → 3, 12.5 → 12.5 / 12,5 (hours and credits are stored as decimals; the
+    reader's decimal separator)."""
     if value is None or value == "":
         return ""
     try:
         number = Decimal(str(value))
     except ArithmeticError:
         return str(value)
-    text = format(number.normalize(), "f")
-    return text
+    if not number.is_finite():
+        return str(value)
+    return format_decimal(number.normalize(), "#,##0.###")
+
+
+def plural_count(value: Any) -> int:
+    """The whole number that picks a plural form for a decimal quantity (gettext's plural
+    forms take integers): 12 → 12; 1.5 → 1 in French (« 1,5 heure ») and 2 in English
+    ("1.5 hours")."""
+    try:
+        number = Decimal(str(value))
+    except ArithmeticError:
+        return 2
+    if not number.is_finite():
+        return 2
+    if number == number.to_integral_value():
+        return int(number)
+    return 1 if current_short() == "fr" and 0 <= number < 2 else 2
 
 
 def institution_admin_staff() -> Staff:
@@ -214,4 +247,4 @@ def people_names(session: Session, refs: Any) -> dict[str, str]:
         return {}
     rows = session.execute(select(LearnerAccount.id, LearnerAccount.name, LearnerAccount.email)
                            .where(LearnerAccount.id.in_(ids))).all()
-    return {f"account:{r[0]}": r[1] or r[2] or f"account {r[0]}" for r in rows}
+    return {f"account:{r[0]}": r[1] or r[2] or _("account %(id)s", id=r[0]) for r in rows}

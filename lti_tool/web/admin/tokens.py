@@ -7,6 +7,8 @@ from typing import Any
 
 from flask import request
 from flask.typing import ResponseReturnValue
+from flask_babel import gettext as _
+from flask_babel import ngettext
 
 from lti_tool.domain.catalog import SCOPE_DESCRIPTIONS, Scope
 from lti_tool.errors import ValidationFailed
@@ -24,14 +26,22 @@ from lti_tool.web.admin.staff import (
 from lti_tool.web.common.launch_session import check_csrf
 
 #: "Expires after" choices of the form, in days ("" = never).
-EXPIRY_CHOICES = (("", "Never (until revoked)"), ("30", "30 days"), ("90", "90 days"),
-                  ("180", "180 days"), ("365", "1 year"), ("730", "2 years"))
+EXPIRY_DAYS = ("", "30", "90", "180", "365", "730")
+
+
+def expiry_choices() -> list[tuple[str, str]]:
+    """The form's "Expires after" options, in the reader's language."""
+    return [("", _("Never (until revoked)")),
+            *((days, ngettext("%(num)d day", "%(num)d days", int(days)))
+              for days in ("30", "90", "180")),
+            ("365", ngettext("%(num)d year", "%(num)d years", 1)),
+            ("730", ngettext("%(num)d year", "%(num)d years", 2))]
 
 
 def _expiry(raw: str) -> Any:
     """The expiry moment chosen in the form (None: never). Raises ValidationFailed."""
-    if raw not in {value for value, _label in EXPIRY_CHOICES}:
-        raise ValidationFailed({"expires": ["choose one of the offered durations"]})
+    if raw not in EXPIRY_DAYS:
+        raise ValidationFailed({"expires": [_("choose one of the offered durations")]})
     return api_tokens.expiry_after(int(raw)) if raw else None
 
 
@@ -59,8 +69,8 @@ def tokens() -> ResponseReturnValue:
                 "expires": request.form.get("expires", "")}
         refused = [s for s in form["scopes"] if s not in offered]
         if refused:
-            errors["scopes"] = ["You cannot give a token a permission you do not hold: " +
-                                ", ".join(refused[:5])]
+            errors["scopes"] = [_("You cannot give a token a permission you do not hold: "
+                                  "%(scopes)s", scopes=", ".join(refused[:5]))]
         else:
             try:
                 created = api_tokens.create_token(staff.session, staff.issuer.id, form["name"],
@@ -75,14 +85,14 @@ def tokens() -> ResponseReturnValue:
             staff.session.commit()
             status = 201
             form = dict(blank)
-    labels = {"name": "Name", "scopes": "Permissions", "expires": "Expires after"}
+    labels = {"name": _("Name"), "scopes": _("Permissions"), "expires": _("Expires after")}
     token_rows = api_tokens.list_tokens(staff.session, staff.issuer.id)
     return render("admin/tokens.html", status, tokens=token_rows,
-                  offered=offered, form=form, errors=errors, expiry_choices=EXPIRY_CHOICES,
+                  offered=offered, form=form, errors=errors, expiry_choices=expiry_choices(),
                   expired={t.id for t in token_rows if api_tokens.is_expired(t)},
                   summary=error_summary(errors, lambda n: labels.get(n, n)), created=created,
                   who=people_names(staff.session, [t.created_by for t in token_rows]),
-                  scope_hints={s.value: text for s, text in SCOPE_DESCRIPTIONS.items()})
+                  scope_hints={s.value: _(text) for s, text in SCOPE_DESCRIPTIONS.items()})
 
 
 @bp.post("/tokens/<int:token_id>/revoke")

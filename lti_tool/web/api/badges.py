@@ -19,10 +19,12 @@ an award of another institution is 404, exactly like one that does not exist.
 from __future__ import annotations
 
 import json
-from typing import Any
+from typing import Any, cast
 
 from flask import Blueprint, current_app, request
 from flask.typing import ResponseReturnValue
+from flask_babel import gettext as _
+from flask_babel import lazy_gettext
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 from werkzeug.wrappers import Response
@@ -47,12 +49,17 @@ CREDENTIAL_TYPES = (JSON_LD, JSON, VC_JWT, "application/jwt")
 MAX_REASON = 2000
 
 
+def _l(text: str) -> str:
+    """``lazy_gettext`` typed as the text it stands for (see ``api.common._l``)."""
+    return cast(str, lazy_gettext(text))
+
+
 class NotAcceptable(ToolError):
     status_code = 406
     code = "not_acceptable"
-    title = "Not acceptable"
-    public_message = ("Ask for the credential as application/ld+json, application/json or "
-                      "application/vc+jwt.")
+    title = _l("Not acceptable")
+    public_message = _l("Ask for the credential as application/ld+json, application/json or "
+                        "application/vc+jwt.")
 
 
 def _vault() -> Any:
@@ -74,7 +81,7 @@ def _award(session: Session, award_id: str) -> Award:
     if award is None and len(award_id) <= 40:
         award = session.scalars(query.where(Award.public_id == award_id)).first()
     if award is None:
-        raise NotFound("No such award in this token's institution.")
+        raise NotFound(_("No such award in this token's institution."))
     return award
 
 

@@ -14,6 +14,7 @@ from typing import Any
 
 from flask import Blueprint, current_app, request, url_for
 from flask.typing import ResponseReturnValue
+from flask_babel import gettext as _
 from marshmallow import ValidationError
 
 from lti_tool.domain.catalog import (
@@ -95,6 +96,7 @@ def version_out(version: CredentialVersion) -> dict[str, Any]:
         "row_version": version.row_version, "author_name": version.author_name,
         "content": {k: view[k] for k in CONTENT_FIELDS if k in view},
         "skills": view.get("skills", []), "earning_rule": view.get("earning_rule", ""),
+        "missing_translations": catalog_service.missing_translations(view),
         "review_count": len(version.reviews),
         "created_at": version.created_at, "updated_at": version.updated_at,
         "submitted_at": version.submitted_at, "approved_at": version.approved_at,
@@ -171,8 +173,8 @@ def delete_skill(skill_id: int) -> ResponseReturnValue:
         if expected is not None:
             skill = catalog_service.get_skill(session, actor(), skill_id)
             if skill.row_version != expected:
-                raise Conflict("Someone else saved this skill in the meantime. Reload it "
-                               "before deleting.", code="stale_version")
+                raise Conflict(_("Someone else saved this skill in the meantime. Reload it "
+                                 "before deleting."), code="stale_version")
         catalog_service.delete_skill(session, actor(), skill_id)
 
     write(delete)
@@ -270,8 +272,8 @@ def diff(version_id: int, other_id: int) -> ResponseReturnValue:
     older = catalog_service.get_version(session, actor(), version_id)
     newer = catalog_service.get_version(session, actor(), other_id)
     if older.credential_id != newer.credential_id:
-        raise ValidationFailed({"other_id": ["is a version of another micro-credential"]},
-                               "Only versions of the same micro-credential can be compared.")
+        raise ValidationFailed({"other_id": [_("is a version of another micro-credential")]},
+                               _("Only versions of the same micro-credential can be compared."))
     changes = catalog_service.version_diff(older, newer)
     body = {"from": summary_out(older), "to": summary_out(newer),
             "changes": [{"field": c.field, "before": c.before, "after": c.after}
@@ -343,7 +345,7 @@ def export_skills_csv() -> ResponseReturnValue:
 def import_skills_csv() -> ResponseReturnValue:
     dry_run = load_query(S.ImportQuerySchema())["dry_run"]
     if not media_type_ok(CSV_TYPES):
-        raise UnsupportedMediaType("Send the skills as CSV with 'Content-Type: text/csv'.")
+        raise UnsupportedMediaType(_("Send the skills as CSV with 'Content-Type: text/csv'."))
     raw = request.get_data(cache=True)
     report = write(lambda: catalog_io.import_skills_csv(db_session(), actor(), raw,
                                                         dry_run=dry_run))

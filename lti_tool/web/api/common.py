@@ -24,9 +24,11 @@ import json
 import re
 from collections.abc import Callable, Mapping
 from datetime import timedelta
-from typing import Any, TypeVar
+from typing import Any, TypeVar, cast
 
 from flask import current_app, g, request, url_for
+from flask_babel import gettext as _
+from flask_babel import lazy_gettext, ngettext
 from marshmallow import Schema, ValidationError
 from sqlalchemy import inspect as sa_inspect
 from sqlalchemy.exc import IntegrityError
@@ -57,33 +59,40 @@ T = TypeVar("T")
 F = TypeVar("F", bound=Callable[..., Any])
 
 
+def _l(text: str) -> str:
+    """``lazy_gettext`` typed as the text it stands for: class attributes of the errors below,
+    translated when the error is answered (in the language the request asks for)."""
+    return cast(str, lazy_gettext(text))
+
+
 # -- errors particular to the API ---------------------------------------------------------------
 class Unauthorized(ToolError):
     status_code = 401
     code = "unauthorized"
-    title = "Authentication required"
-    public_message = ("Send an API token: 'Authorization: Bearer mc_...'. Tokens are created "
-                      "by a catalog administrator (admin pages or `microcred tokens create`).")
+    title = _l("Authentication required")
+    public_message = _l("Send an API token: 'Authorization: Bearer mc_...'. Tokens are created "
+                        "by a catalog administrator (admin pages or `microcred tokens create`).")
 
 
 class InvalidToken(Unauthorized):
     code = "invalid_token"
-    title = "Invalid API token"
-    public_message = "This API token is not valid: it is unknown, malformed or revoked."
+    title = _l("Invalid API token")
+    public_message = _l("This API token is not valid: it is unknown, malformed or revoked.")
 
 
 class UnsupportedMediaType(ToolError):
     status_code = 415
     code = "unsupported_media_type"
-    title = "Unsupported media type"
+    title = _l("Unsupported media type")
 
 
 class PreconditionRequired(ToolError):
     status_code = 428
     code = "precondition_required"
-    title = "Say which version you edited"
-    public_message = ("Send the row_version you read, as 'If-Match: \"<row_version>\"' or a "
-                      "row_version field, so a concurrent change is not silently overwritten.")
+    title = _l("Say which version you edited")
+    public_message = _l("Send the row_version you read, as 'If-Match: \"<row_version>\"' or a "
+                        "row_version field, so a concurrent change is not silently "
+                        "overwritten.")
 
 
 # -- authentication -------------------------------------------------------------------------------
@@ -94,10 +103,10 @@ def authenticate() -> None:
     if not header.strip():
         g.api_challenge = REALM
         raise Unauthorized()
-    scheme, _, credentials = header.strip().partition(" ")
+    scheme, _space, credentials = header.strip().partition(" ")
     g.api_challenge = f'{REALM}, error="invalid_token"'
     if scheme.lower() != "bearer" or not credentials.strip():
-        raise InvalidToken("Use the Bearer scheme: 'Authorization: Bearer mc_...'.")
+        raise InvalidToken(_("Use the Bearer scheme: 'Authorization: Bearer mc_...'."))
     session = db_session()
     token = api_tokens.authenticate(session, credentials.strip())
     if token is None:
@@ -164,22 +173,23 @@ def json_body() -> Any:
     """The request body as JSON. 415 for another media type, 422 if it does not parse,
     413 (raised by Flask while reading) if it is larger than MAX_CONTENT_LENGTH."""
     if not media_type_ok(JSON_TYPES):
-        raise UnsupportedMediaType("Send the body as JSON with 'Content-Type: application/json'.")
+        raise UnsupportedMediaType(
+            _("Send the body as JSON with 'Content-Type: application/json'."))
     raw = request.get_data(cache=True)
     try:
         data = json.loads(raw)
         # Lone surrogates parse but cannot be stored as text: refuse them here.
         json.dumps(data, ensure_ascii=False).encode("utf-8")
     except (ValueError, RecursionError):
-        raise ValidationFailed({"_body": ["is not valid JSON (UTF-8)"]},
-                               "The request body is not valid JSON.") from None
+        raise ValidationFailed({"_body": [_("is not valid JSON (UTF-8)")]},
+                               _("The request body is not valid JSON.")) from None
     return data
 
 
 def json_object() -> dict[str, Any]:
     data = json_body()
     if not isinstance(data, dict):
-        raise ValidationFailed({"_schema": ["must be a JSON object"]})
+        raise ValidationFailed({"_schema": [_("must be a JSON object")]})
     return data
 
 
@@ -190,7 +200,7 @@ def load_query(schema: Schema) -> dict[str, Any]:
         result: dict[str, Any] = schema.load(args)
     except ValidationError as exc:
         raise ValidationFailed(first_errors(exc.messages),
-                               "Some query parameters are not valid.") from None
+                               _("Some query parameters are not valid.")) from None
     return result
 
 
@@ -201,8 +211,8 @@ def expected_row_version(body: dict[str, Any] | None, *, required: bool) -> int 
     if body is not None and "row_version" in body:
         value = body.pop("row_version")
         if isinstance(value, bool) or not isinstance(value, int) or not 1 <= value <= MAX_ID:
-            raise ValidationFailed({"row_version": ["must be the whole number you read in "
-                                                    "row_version"]})
+            raise ValidationFailed({"row_version": [_("must be the whole number you read in "
+                                                      "row_version")]})
         from_body = value
     header = (request.headers.get("If-Match") or "").strip()
     if not header:
@@ -213,10 +223,10 @@ def expected_row_version(body: dict[str, Any] | None, *, required: bool) -> int 
         return from_body
     match = _IF_MATCH.match(header)
     if match is None:
-        raise ValidationFailed({"If-Match": ['give one ETag of this resource, e.g. "3"']})
+        raise ValidationFailed({"If-Match": [_('give one ETag of this resource, e.g. "3"')]})
     from_header = int(match.group(1))
     if from_body is not None and from_body != from_header:
-        raise ValidationFailed({"row_version": ["does not match the If-Match header"]})
+        raise ValidationFailed({"row_version": [_("does not match the If-Match header")]})
     return from_header
 
 
@@ -230,8 +240,8 @@ def write(action: Callable[[], T]) -> T:
         session.commit()
     except IntegrityError:
         session.rollback()
-        raise Conflict("This conflicts with a change saved at the same moment. Reload and try "
-                       "again.", code="concurrent_change") from None
+        raise Conflict(_("This conflicts with a change saved at the same moment. Reload and "
+                         "try again."), code="concurrent_change") from None
     return result
 
 
@@ -332,9 +342,11 @@ def import_response(report: catalog_io.ImportReport) -> Response:
     for problem in report.problems:
         fields.setdefault(problem["where"], []).append(problem["message"])
     count = len(report.problems)
-    body = {"error": {"code": "import_invalid", "title": "Nothing was imported",
-                      "message": f"The import has {count} problem{'s' if count != 1 else ''}; "
-                                 "nothing was changed. Fix them and import again.",
+    body = {"error": {"code": "import_invalid", "title": _("Nothing was imported"),
+                      "message": ngettext("The import has %(num)d problem; nothing was "
+                                          "changed. Fix it and import again.",
+                                          "The import has %(num)d problems; nothing was "
+                                          "changed. Fix them and import again.", count),
                       "request_id": g.get("request_id", "-"), "fields": fields},
             "report": report.as_dict()}
     return respond(body, 422)

@@ -20,6 +20,7 @@ from __future__ import annotations
 from typing import Any
 
 from flask.typing import ResponseReturnValue
+from flask_babel import gettext as _
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
@@ -100,7 +101,7 @@ def _issuer_id() -> int:
 
 def _course(session: Session, course_id: int) -> Context:
     if course_id > MAX_ID:
-        raise NotFound("No such course for this token's institution.")
+        raise NotFound(_("No such course for this token's institution."))
     return courses.get_course(session, _issuer_id(), course_id)
 
 
@@ -156,7 +157,7 @@ def attach_offering(course_id: int) -> ResponseReturnValue:
         MicroCredential.issuer_id == _issuer_id(),
         MicroCredential.code == values["credential_code"])).first()
     if credential is None:
-        raise NotFound("No such micro-credential in this token's institution's catalog.")
+        raise NotFound(_("No such micro-credential in this token's institution's catalog."))
     existing = session.scalars(select(Offering).where(
         Offering.context_id == course.id, Offering.credential_id == credential.id,
         Offering.detached_at.is_(None))).first()
@@ -171,7 +172,7 @@ def attach_offering(course_id: int) -> ResponseReturnValue:
 def detach_offering(offering_id: int) -> ResponseReturnValue:
     session = db_session()
     if offering_id > MAX_ID:
-        raise NotFound("No such offering in this token's institution.")
+        raise NotFound(_("No such offering in this token's institution."))
     offering = courses.get_offering(session, _issuer_id(), offering_id)
     context = offering.context
     detached = api.write(lambda: tracking.detach_offering(

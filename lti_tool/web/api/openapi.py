@@ -372,7 +372,11 @@ def openapi_document(base_url: str) -> dict[str, Any]:
                                 "rosters; demonstrations recorded by autograders, imported "
                                 "in bulk and read back; awards. Authenticate "
                                 "with a per-issuer API token: 'Authorization: Bearer "
-                                "mc_...'."},
+                                "mc_...'. Errors answer {error: {code, title, message, "
+                                "fields, request_id}}: code and the field names never "
+                                "change; title, message and MicroCred's own field messages "
+                                "follow Accept-Language (Canadian French for fr, fr-CA …; "
+                                "English otherwise)."},
         "servers": [{"url": base_url}],
         "security": [{"bearerAuth": []}],
         "tags": [{"name": t} for t in ("skills", "credentials", "versions", "reviews",

@@ -72,6 +72,9 @@ VERSION: dict[str, Any] = {"id": 41, "credential_id": 7, "code": "PY-FUND", "ver
                       {"code": "PY-TEST", "name": "Testing", "requirement": "optional"}],
            "earning_rule": "To earn it, demonstrate Variables and types, Control flow and "
                            "Functions and at least 1 of Testing or Debugging.",
+           "missing_translations": ["long_description", "stand_alone_value",
+                                    "target_occupations", "image_alt",
+                                    "skills.PY-TEST.name"],
            "review_count": 1, "created_at": WHEN, "updated_at": LATER,
            "submitted_at": WHEN, "approved_at": WHEN, "published_at": LATER,
            "retired_at": None}

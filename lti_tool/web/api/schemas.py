@@ -196,6 +196,11 @@ class VersionSchema(Schema):
                        "published."})
     skills = fields.List(fields.Nested(VersionSkillSchema), required=True)
     earning_rule = fields.String(required=True)
+    missing_translations = fields.List(fields.String(), required=True, metadata={
+        "description": "Texts with an English version but no French one: fields of content "
+                       "(title, learning_outcomes …) and of its skills "
+                       "(skills.<code>.<field>). French readers see them in English, "
+                       "marked; review checks them when the issuer publishes in French."})
     review_count = fields.Integer(required=True)
     created_at = fields.DateTime(required=True)
     updated_at = fields.DateTime(required=True)

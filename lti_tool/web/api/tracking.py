@@ -33,6 +33,7 @@ from typing import Any
 
 from flask import Blueprint, current_app, request
 from flask.typing import ResponseReturnValue
+from flask_babel import gettext as _
 from marshmallow import Schema, ValidationError
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session, selectinload
@@ -151,7 +152,7 @@ def _learner_account(session: Session, context: Context,
     resolved = demonstration_import.find_learner(session, context, by, value)
     if isinstance(resolved, str):
         raise ValidationFailed({f"learner.{kind}": [resolved]},
-                               "The learner is not on the course's roster.")
+                               _("The learner is not on the course's roster."))
     account = session.get(LearnerAccount, resolved[0])
     assert account is not None  # just read from the roster
     return account
@@ -160,8 +161,8 @@ def _learner_account(session: Session, context: Context,
 def _skill(session: Session, context: Context, issuer_id: int, code: str) -> Skill:
     skills = demonstration_import.offered_skills(session, context, issuer_id).get(code, [])
     if len(skills) != 1:
-        raise ValidationFailed({"skill_code": ["is not a skill of a micro-credential "
-                                               "offered in this course"]})
+        raise ValidationFailed({"skill_code": [_("is not a skill of a micro-credential "
+                                                 "offered in this course")]})
     return skills[0]
 
 
@@ -203,8 +204,8 @@ def import_demonstrations() -> ResponseReturnValue:
     request.max_content_length = max(current_app.config["MAX_CONTENT_LENGTH"] or 0,
                                      demonstration_import.MAX_BYTES + 64 * 1024)
     if not api.media_type_ok(api.CSV_TYPES):
-        raise api.UnsupportedMediaType("Send the demonstrations as CSV with "
-                                       "'Content-Type: text/csv'.")
+        raise api.UnsupportedMediaType(_("Send the demonstrations as CSV with "
+                                         "'Content-Type: text/csv'."))
     session = db_session()
     raw = request.get_data(cache=True)
 
@@ -264,5 +265,5 @@ def get_award(award_id: str) -> ResponseReturnValue:
         award = session.scalars(_award_query(issuer_id).where(
             Award.public_id == award_id)).first()
     if award is None:
-        raise NotFound("No such award in this token's institution.")
+        raise NotFound(_("No such award in this token's institution."))
     return api.respond(awards_out(session, [award])[0])

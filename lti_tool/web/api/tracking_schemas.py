@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from flask_babel import gettext as _
 from marshmallow import EXCLUDE, Schema, ValidationError, fields, validate, validates_schema
 
 from lti_tool.domain.catalog import Route
@@ -57,8 +58,8 @@ class LearnerRefSchema(StrictSchema):
     def _exactly_one(self, data: dict[str, Any], **kwargs: Any) -> None:
         given = [k for k in LEARNER_KEYS if data.get(k)]
         if len(given) != 1:
-            raise ValidationError("give exactly one of platform_user_id, email, "
-                                  "institutional_id", "_schema")
+            raise ValidationError(_("give exactly one of platform_user_id, email, "
+                                    "institutional_id"), "_schema")
 
 
 class DemonstrationInputSchema(StrictSchema):
@@ -82,7 +83,7 @@ class DemonstrationInputSchema(StrictSchema):
     @validates_schema
     def _one_course(self, data: dict[str, Any], **kwargs: Any) -> None:
         if ("offering_id" in data) == ("context" in data):
-            raise ValidationError("give exactly one of offering_id and context", "_schema")
+            raise ValidationError(_("give exactly one of offering_id and context"), "_schema")
 
 
 # -- query strings ----------------------------------------------------------------------------
@@ -109,9 +110,9 @@ class CourseQuerySchema(Schema):
     def _one_course(self, data: dict[str, Any], **kwargs: Any) -> None:
         parts = [k for k in CONTEXT_KEYS if k in data]
         if "offering_id" in data and parts:
-            raise ValidationError("give offering_id or context_id, not both", "_schema")
+            raise ValidationError(_("give offering_id or context_id, not both"), "_schema")
         if "offering_id" not in data and "context_id" not in data:
-            raise ValidationError("give offering_id or context_id", "_schema")
+            raise ValidationError(_("give offering_id or context_id"), "_schema")
 
 
 class AwardListQuerySchema(_QuerySchema):

@@ -26,6 +26,7 @@ from flask import Blueprint, current_app, request
 from flask.typing import ResponseReturnValue
 from werkzeug.wrappers import Response
 
+from lti_tool.domain.texts import localized, text_in
 from lti_tool.extensions import db_session
 from lti_tool.services import issuing
 from lti_tool.services import public_catalog as public
@@ -95,11 +96,14 @@ def status(issuer_slug: str, list_id: str) -> ResponseReturnValue:
 
 @bp.get("/<issuer_slug>/badges/<code>.svg")
 def badge_image(issuer_slug: str, code: str) -> ResponseReturnValue:
-    """The generated badge of a credential (its current public version's title)."""
+    """The generated badge of a credential (its current public version's title), in
+    English or, with ``?lang=fr`` (the image a French credential names), in French."""
     session = db_session()
     found = public.public_credential(session, issuer_slug, code)
-    title = str(found.view.get("title") or found.version.title)
-    response = Response(issuing.badge_svg_for(title, found.issuer.name),
+    lang = "fr" if request.args.get("lang") == "fr" else "en"
+    title = text_in(found.view, "title", lang) or found.version.title
+    issuer_name = localized(found.issuer, None, "name", lang).text
+    response = Response(issuing.badge_svg_for(title, issuer_name, lang),
                         mimetype="image/svg+xml")
     response.headers["Content-Security-Policy"] = SVG_CSP
     return _public(response)

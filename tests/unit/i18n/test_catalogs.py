@@ -16,19 +16,19 @@ ROOT = Path(__file__).resolve().parents[3]
 TRANSLATIONS = ROOT / "lti_tool" / "translations"
 LOCALES = ("fr_CA",)
 METHOD_MAP = [("lti_tool/**.py", "python"), ("lti_tool/templates/**.html", "jinja2")]
-KEYWORDS = {"_": None, "gettext": None, "ngettext": (1, 2), "lazy_gettext": None,
+KEYWORDS = {"_": None, "gettext": None, "ngettext": (1, 2), "lazy_gettext": None, "N_": None,
             "_l": None, "pgettext": ((1, "c"), 2), "npgettext": ((1, "c"), 2, 3)}
 PLACEHOLDER = re.compile(r"%\([a-zA-Z_]+\)[sdif]|%[sdif]|\{[a-zA-Z_][a-zA-Z0-9_]*\}")
 
 
-def _extracted() -> dict[str, str]:
-    """msgid → where it is used (the first place), from the code as it is now."""
-    found: dict[str, str] = {}
-    for filename, _lineno, message, _comments, _context in extract_from_dir(
+def _extracted() -> dict[tuple[str, str | None], str]:
+    """(msgid, context) → where it is used (the first place), from the code as it is now."""
+    found: dict[tuple[str, str | None], str] = {}
+    for filename, _lineno, message, _comments, context in extract_from_dir(
             str(ROOT), METHOD_MAP, keywords=KEYWORDS):
         msgid = message[0] if isinstance(message, tuple) else message
         if msgid:
-            found.setdefault(msgid, filename)
+            found.setdefault((msgid, context), filename)
     return found
 
 
@@ -38,16 +38,18 @@ def _catalog(locale: str):  # type: ignore[no-untyped-def]
 
 
 @pytest.fixture(scope="module")
-def extracted() -> dict[str, str]:
+def extracted() -> dict[tuple[str, str | None], str]:
     return _extracted()
 
 
 @pytest.mark.parametrize("locale", LOCALES)
-def test_every_string_is_translated(locale: str, extracted: dict[str, str]) -> None:
+def test_every_string_is_translated(locale: str,
+                                    extracted: dict[tuple[str, str | None], str]) -> None:
     catalog = _catalog(locale)
     missing = []
-    for msgid, where in sorted(extracted.items()):
-        message = catalog.get(msgid)
+    for (msgid, context), where in sorted(extracted.items(), key=lambda i: (i[0][0],
+                                                                            i[0][1] or "")):
+        message = catalog.get(msgid, context=context)
         strings = () if message is None else (
             message.string if isinstance(message.string, tuple) else (message.string,))
         if message is None or message.fuzzy or not strings or not all(s.strip()

@@ -50,6 +50,7 @@ def test_a_french_speaking_learner_gets_the_credential_in_french(app, db):
     assert "Règle d'obtention : Pour l'obtenir : démontrer" in narrative
     assert achievement["resultDescription"][0]["name"] == "Réussite ou échec"
     assert achievement["image"]["caption"].startswith("Badge : Programmation de base, émis par")
+    assert achievement["image"]["id"].endswith(".svg?lang=fr")
     assert credential["credentialSubject"]["source"]["description"].startswith(
         "Obtenue par la voie « Dans un cours crédité » dans le cours")
     assert credential["evidence"][0]["narrative"].startswith("Compétence : ")

@@ -192,7 +192,7 @@ def test_csv_import_groups_rows_and_locates_problems(db, built):
 
 
 @pytest.mark.parametrize(("data", "message"), [
-    (b"\xff\xfe\x00c", "UTF-8"),
+    (b"\x81\x8d\x8f", "UTF-8"),
     ("code,title,colour\nA,B,C\n", "unknown columns: colour"),
     ("title\nA\n", "missing columns: code"),
     ("", "first row"),
@@ -343,3 +343,21 @@ def test_sample_document_is_valid_and_honest():
         assert item["title_fr"] and "demo" in item["mapping_note"]
         assert all(s["name_fr"] for s in item["skills"])
     assert json.loads(json.dumps(copy.deepcopy(document))) == document
+
+
+def test_french_names_of_skills_and_credentials_come_along(db):
+    from lti_tool.services import catalog
+
+    builder = CatalogBuilder(db)
+    catalog.create_skill(db, builder.author, skill_data(
+        "FR1", translations={"fr": {"name": "Compétence un"}}))
+    builder.credential("CFR", LifecycleState.PUBLISHED, required=("FR1",),
+                       translations={"fr": {"title": "Titre en français"}})
+    builder.credential("CEN", LifecycleState.PUBLISHED, required=("FR1",))
+    svc.import_occupations(db, builder.author, [occupation(skills=[{"name": "X",
+                                                                    "skill": "FR1"}])])
+    design = svc.design_aid(db, builder.author, svc.list_occupations(db, builder.author)[0].id)
+    item = design.items[0]
+    assert item.skills[0].skill.name_fr == "Compétence un"
+    assert {c.code: c.title_fr for c in item.credentials} == {"CFR": "Titre en français",
+                                                              "CEN": ""}

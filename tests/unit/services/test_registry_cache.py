@@ -135,3 +135,58 @@ def test_unknown_platforms_are_not_cached(app: Flask, platform: TestPlatform) ->
             platform_service.find_platform(session, "https://nope0.test", "x")
         assert len(statements) == 1
         session.close()
+
+
+class _DeadStore:
+    """A store whose Redis went away."""
+
+    def get(self, key: str) -> str | None:
+        raise ConnectionError("gone")
+
+    def set(self, key: str, value: str, ttl: int, *, only_if_absent: bool = False) -> bool:
+        raise ConnectionError("gone")
+
+
+def test_a_change_committed_while_redis_is_away_is_kept_and_logged(
+        app: Flask, platform: TestPlatform, caplog: Any) -> None:
+    from lti_tool.services.registry_cache import STORE_INFO_KEY
+
+    session = _new_session(app)
+    session.info[STORE_INFO_KEY] = _DeadStore()
+    row = platform_service.find_platform(session, platform.issuer, platform.client_id)
+    assert row is not None
+    row.name = "Renamed while Redis was away"
+    session.commit()  # the change is committed; announcing it failed
+    session.close()
+    assert "registry change not announced" in caplog.text
+    check = _new_session(app)
+    again = platform_service.find_platform(check, platform.issuer, platform.client_id)
+    assert again is not None and again.name == "Renamed while Redis was away"
+    check.close()
+
+
+def test_the_apps_sessions_announce_changes_through_its_store(app: Flask) -> None:
+    from lti_tool import create_app
+    from lti_tool.services.registry_cache import STORE_INFO_KEY
+
+    fresh = create_app({name: app.config[name] for name in
+                        ("ENV", "DATABASE_URL", "REDIS_URL", "INSTANCE_PATH")})
+    try:
+        session = fresh.extensions["db_sessionmaker"]()
+        assert session.info[STORE_INFO_KEY] is fresh.extensions["kv"]
+        session.close()
+    finally:
+        fresh.extensions["db_engine"].dispose()
+
+
+def test_without_redis_a_request_reads_the_database(app: Flask, platform: TestPlatform) -> None:
+    token = cache.begin(_DeadStore(), ("dead", ""))
+    try:
+        session = _new_session(app)
+        with counting(session) as statements:
+            found = platform_service.find_platform(session, platform.issuer, platform.client_id)
+        assert found is not None
+        assert [s for s in statements if s.startswith("SELECT")]  # read from the database
+        session.close()
+    finally:
+        cache.end(token)

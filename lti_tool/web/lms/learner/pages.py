@@ -22,16 +22,16 @@ from werkzeug.wrappers import Response
 
 from lti_tool.domain.labels import ROLE as ROLE_LABELS
 from lti_tool.domain.lti import AppRole
-from lti_tool.domain.texts import LocalText, localized
 from lti_tool.errors import NotFound
 from lti_tool.extensions import db_session
-from lti_tool.i18n import current_locale, current_short, format_date
+from lti_tool.i18n import current_short, format_date
 from lti_tool.models import Award, Context, EvidenceFile, MicroCredential
 from lti_tool.services import issuing, learner_records, occupations
 from lti_tool.services.catalog import published_version
 from lti_tool.translate import gettext as _
 from lti_tool.web.common.catalog_access import issuer_for_launch
 from lti_tool.web.common.launch_session import CurrentLaunch, check_csrf, require_roles
+from lti_tool.web.common.local_text import local_text
 from lti_tool.web.lms.learner.actions import learner_actions
 
 bp = Blueprint("learner", __name__, url_prefix="/me")
@@ -119,18 +119,12 @@ def _page(current: CurrentLaunch, *, only: MicroCredential | None = None) -> dic
                                                          item.occupation.requirements}
                                     for item in found}
         page["issuer_slug"] = issuer.slug
-        page["occupation_text"] = occupation_text
+        page["occupation_text"] = local_text
     if only is not None:
         version = published_version(session, only.issuer_id, only.code) or \
             (only.versions[-1] if only.versions else None)
         page["only_title"] = version.title if version else only.code
     return page
-
-
-def occupation_text(obj: Any, field: str) -> LocalText:
-    """An occupation's (or required skill's) text in the launch's language."""
-    return localized(getattr(obj, field), getattr(obj, "translations", None) or {}, field,
-                     current_locale())
 
 
 def _public_url(issuer_slug: str, code: str, version: int) -> str:
