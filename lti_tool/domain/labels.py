@@ -23,6 +23,7 @@ METHOD = {
     Method.PORTFOLIO: _l("Portfolio"),
     Method.CHALLENGE_ASSESSMENT: _l("Challenge assessment"),
     Method.PLAR: _l("Prior learning assessment (PLAR)"),
+    Method.TRANSFER: _l("Transfer (another institution's credential)"),
 }
 
 CELL = {

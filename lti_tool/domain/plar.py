@@ -16,7 +16,7 @@ a written rationale per decision; a published policy, fee and turnaround.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from enum import StrEnum
 from typing import Any
 
@@ -195,3 +195,41 @@ class SkillStatus:
 
 def all_final(statuses: list[SkillStatus]) -> bool:
     return bool(statuses) and all(s.final for s in statuses)
+
+
+def _ics_text(value: str) -> str:
+    """RFC 5545 §3.3.11 TEXT: backslash, semicolon, comma escaped; newlines as \\n."""
+    return (value.replace("\\", "\\\\").replace(";", "\\;").replace(",", "\\,")
+            .replace("\r\n", "\\n").replace("\n", "\\n").replace("\r", "\\n"))
+
+
+def _ics_fold(line: str) -> str:
+    """RFC 5545 §3.1: lines of at most 75 octets, continued with CRLF and a space (never
+    splitting a UTF-8 character)."""
+    out: list[str] = []
+    current, size = "", 0
+    for char in line:
+        width = len(char.encode("utf-8"))
+        if size + width > (75 if not out else 74):
+            out.append(current)
+            current, size = "", 0
+        current += char
+        size += width
+    out.append(current)
+    return "\r\n ".join(out)
+
+
+def calendar_event(*, uid: str, start: datetime, minutes: int, summary: str, location: str,
+                   description: str, stamp: datetime) -> str:
+    """One scheduled assessment as an iCalendar file (RFC 5545): times in UTC, text
+    escaped and folded, so any calendar (Outlook, Google, Apple) can add it."""
+    def utc(value: datetime) -> str:
+        return value.astimezone(UTC).strftime("%Y%m%dT%H%M%SZ")
+
+    lines = ["BEGIN:VCALENDAR", "VERSION:2.0", "PRODID:-//MicroCred//PLAR//EN",
+             "CALSCALE:GREGORIAN", "METHOD:PUBLISH", "BEGIN:VEVENT", f"UID:{uid}",
+             f"DTSTAMP:{utc(stamp)}", f"DTSTART:{utc(start)}",
+             f"DTEND:{utc(start + timedelta(minutes=minutes))}",
+             f"SUMMARY:{_ics_text(summary)}", f"LOCATION:{_ics_text(location)}",
+             f"DESCRIPTION:{_ics_text(description)}", "END:VEVENT", "END:VCALENDAR"]
+    return "\r\n".join(_ics_fold(line) for line in lines) + "\r\n"

@@ -45,7 +45,7 @@ from lti_tool.domain.catalog_schemas import (
     SkillInputSchema,
     first_errors,
 )
-from lti_tool.domain.texts import LocalText, localized, localized_view, text_in
+from lti_tool.domain.texts import localized_view, text_in
 from lti_tool.errors import Conflict, Forbidden, NotFound, ValidationFailed
 from lti_tool.models import (
     CatalogGrant,
@@ -65,6 +65,8 @@ OPEN_STATES = (LifecycleState.DRAFT, LifecycleState.IN_REVIEW, LifecycleState.AP
 ROLE_SCOPES: dict[CatalogRole, frozenset[Scope]] = {
     CatalogRole.CATALOG_ADMIN: frozenset({Scope.CATALOG_READ, Scope.CATALOG_WRITE}),
     CatalogRole.REVIEWER: frozenset({Scope.CATALOG_READ, Scope.REVIEW}),
+    CatalogRole.REGISTRAR: frozenset({Scope.CATALOG_READ, Scope.TRANSFER,
+                                      Scope.RECORDS_READ}),
 }
 
 
@@ -537,26 +539,6 @@ def learner_view(version: CredentialVersion) -> dict[str, Any]:
     if version.snapshot is not None:
         return dict(version.snapshot)
     return build_snapshot(version)
-
-
-def content_text(obj: Any, field: str, locale: str) -> LocalText:
-    """One issuer-written text of a skill, an issuer, a version (as published: its
-    snapshot, else its content) or a dict with ``translations``, in ``locale``'s language
-    (English, marked as a fallback, when there is no French text)."""
-    if isinstance(obj, CredentialVersion):
-        view = obj.snapshot if obj.snapshot is not None else obj.content
-        view = view if isinstance(view, Mapping) else {}
-        english = view.get(field) or getattr(obj, field, "") or ""
-        translations = view.get("translations")
-        return localized(str(english), translations if isinstance(translations, Mapping)
-                         else {}, field, locale)
-    if isinstance(obj, Mapping):
-        translations = obj.get("translations")
-        return localized(str(obj.get(field) or ""), translations if isinstance(
-            translations, Mapping) else {}, field, locale)
-    if obj is None:
-        return LocalText("", "en", False)
-    return localized(obj, None, field, locale)
 
 
 def missing_translations(view: Mapping[str, Any], lang: str = "fr") -> list[str]:

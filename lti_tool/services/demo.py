@@ -55,6 +55,27 @@ from lti_tool.services.demo_fr import (
 from lti_tool.services.keys import KeyVault
 
 DEMO_SLUG = "lakeshore"
+PLAR_SETTINGS: dict[str, Any] = {
+    "policy": ("Lakeshore College recognises skills learned at work, in volunteering or at "
+               "another institution. Each skill is assessed against the same criteria as in "
+               "our courses, by an assessor of the program, from your narrative and "
+               "evidence; a challenge exam, an interview or a demonstration may be "
+               "scheduled. You may ask for a review of a decision within 30 days."),
+    "fee_note": "$95 per micro-credential, payable to the Registrar's Office once assessed.",
+    "turnaround_days": 15,
+    "second_assessor_for_credit": False,
+    "translations": {"fr": {
+        "policy": ("Le Collège Lakeshore reconnaît les compétences acquises au travail, dans "
+                   "le bénévolat ou dans un autre établissement. Chaque compétence est évaluée "
+                   "selon les mêmes critères que dans nos cours, par un évaluateur du "
+                   "programme, à partir de votre récit et de vos preuves; un examen, une "
+                   "entrevue ou une démonstration peut être planifié. Vous pouvez demander la "
+                   "révision d'une décision dans les 30 jours."),
+        "fee_note": ("95 $ par microcertification, payables au bureau du registraire une "
+                     "fois l'évaluation faite."),
+    }},
+}
+
 ISSUER_PROFILE: dict[str, Any] = {
     "name": "Lakeshore College of Applied Arts and Technology",
     "url": "https://www.lakeshore.example",
@@ -581,6 +602,8 @@ def _seed(session: Session, issuer: Issuer | None, platform_id: int) -> DemoResu
     if issuer is None:
         issuer = catalog.create_issuer(session, ISSUER_PROFILE, slug=DEMO_SLUG,
                                        actor_ref="demo")
+        # What learners read before asking for prior learning assessment (PLAR).
+        issuer.settings = {**(issuer.settings or {}), "plar": PLAR_SETTINGS}
     if catalog.issuer_for_platform(session, platform_id, None) is None:
         # Only when the sandbox serves no issuer yet: an operator's own mapping wins.
         catalog.map_platform(session, issuer.id, platform_id)

@@ -135,6 +135,12 @@ def test_full_plar_flow_awards_through_the_plar_route(app, db, plar_school):
         CredentialRecord.award_id == award.id)).one()
     source = record.json["credentialSubject"]["source"]
     assert "Prior learning assessment (PLAR)" in source["name"]
+    assert "Prior learning assessment (PLAR)" in source["description"]
+    assert {e["genre"] for e in record.json["evidence"]} == {"Prior learning assessment (PLAR)"}
+    # Nothing private travels in it: no narrative, rationale or file name.
+    text = str(record.json)
+    assert "every day for three years" not in text and "found and fixed" not in text
+    assert "portfolio.pdf" not in text
     # The learner sees the decision, the rationale and the award.
     detail = school["sam"].page(f"/plar/requests/{req.id}")
     assert "Decided" in detail.text and "found and fixed all 3 bugs" in detail.text
@@ -243,6 +249,8 @@ def test_second_assessor_confirms_on_credit_bearing_credentials(app, db, platfor
     req = only_request(db)
     assert req.state == "in_assessment" and req.award_id is None
     assert db.scalars(select(Demonstration)).first() is None
+    queue = school["pat"].page("/plar/queue").text
+    assert "0 of 4" in queue and "4 wait for a second assessor" in queue
     # The first assessor cannot confirm their own decisions.
     skill_id = skill_ids(school)["PY-VAR"]
     response = school["pat"].client.post(f"/plar/assess/{req.id}/confirm", data={
@@ -294,14 +302,22 @@ def test_decision_needs_a_rationale(db, plar_school):
     assert all(not s.decision for s in only_request(db).skills)
 
 
-def test_learner_withdraws(db, plar_school):
+def test_learner_withdraws(db, platform, plar_school):
     assert submit_request(plar_school).status_code == 303
     req = only_request(db)
     page = plar_school["sam"].page(f"/plar/requests/{req.id}")
     form = page.form("/withdraw")
     assert post_form(plar_school["sam"], form).status_code == 422   # not confirmed
+    # Pat took the request first: he is told it was withdrawn.
+    pat = account_of(db, platform, "9")
+    plar_service.start_assessment(db, only_request(db), plar_service.PlarActor(
+        account_id=pat.id, person_id=pat.person_id, platform_id=pat.platform_id, sub="9",
+        name="Pat Assessor"))
+    db.commit()
     assert post_form(plar_school["sam"], form, confirm="1").status_code == 303
     assert only_request(db).state == "withdrawn"
+    told = db.scalars(select(Notification).where(Notification.kind == "plar.withdrawn")).one()
+    assert told.to_address == "pat@example.edu" and "withdrew" in told.subject
     page = plar_school["pat"].page(f"/plar/assess/{req.id}")
     assert not page.has_form("/decide")
 
@@ -317,11 +333,16 @@ def test_plar_shell_lists_credentials_a_for_credit_course_only_offered(app, db, 
 def test_french_policy_is_shown_to_a_french_launch(app, db, platform, plar_school):
     from lti_tool.domain.lti import CLAIM_LAUNCH_PRESENTATION
 
+    skill = plar_school["catalog"].skills["PY-VAR"]
+    skill.translations = {"fr": {"name": "Variables et types"}}
+    db.commit()
     sam_fr = launch(app, platform, CODETEACH, sub="4", name="Sam Student", custom=CONTINUING,
                     **{CLAIM_LAUNCH_PRESENTATION: {"locale": "fr-CA"}})
     page = sam_fr.page("/plar/new/DATA-B")
     assert "Les acquis sont évalués" in page.text
     assert "Avant de faire votre demande" in page.text and "Envoyer ma demande" in page.text
+    # Bilingual catalog content: the French skill name where there is one.
+    assert "Variables et types" in page.text and "Control flow" in page.text
     assert "dans les 15 jours suivant votre demande" in page.text
     # The fee note has no French text: the English one is shown, marked.
     assert re.search(r'<span lang="en">The assessment fee is \$95', page.html)
@@ -442,3 +463,183 @@ def test_public_page_leads_a_signed_in_learner_to_the_request_form(app, db, plar
     # Staff are told that learners ask.
     staff = plar_school["pat"].client.get("/plar/start/northern/DATA-B")
     assert staff.status_code == 200 and "as staff" in staff.get_data(as_text=True)
+
+
+def _python_fundamentals(db):
+    from lti_tool.models import CredentialVersion
+
+    return db.scalars(select(CredentialVersion).where(
+        CredentialVersion.title == "Python Programming Fundamentals")).one()
+
+
+def test_a_credential_the_learner_holds_is_evidence_with_its_public_page(app, db, platform,
+                                                                       plar_school):
+    """Sam holds Python Programming Fundamentals (earned in class); he cites it, and a link
+    to an Open Badge from elsewhere. Someone else's award cannot be cited."""
+    from tests.support.learning import demonstrate, offer
+
+    school = plar_school
+    codeteach = school["codeteach"]
+    offer(db, school["issuer"], codeteach, _python_fundamentals(db))
+    sam_account = account_of(db, platform, "4")
+    for code in ("PY-VAR", "PY-FLOW", "PY-FUNC", "PY-DEBUG", "PY-TEST"):
+        demonstrate(db, codeteach, sam_account, school["catalog"].skills[code])
+    held = db.scalars(select(Award).where(Award.person_id == sam_account.person_id)).one()
+    page = school["sam"].page("/plar/new/DATA-B")
+    form = page.form("/plar/new/DATA-B")
+    assert str(held.id) in form.options["award_ids"]
+    # His four skills are demonstrated already: said so, and not ticked for him.
+    assert page.text.count("Already demonstrated on") == 4
+    assert not [n for n, _ in form.fields if n.startswith("skill_")]
+    # He asks anyway (ticking them), citing the credential and a badge from elsewhere.
+    ticked = {f"skill_{sid}": "1" for sid in skill_ids(school).values()}
+    response = submit_request(school, award_ids=str(held.id),
+                              credential_url="badges.example.org/assertions/42", **ticked)
+    assert response.status_code == 303
+    req = only_request(db)
+    cited = {(e.kind, e.award_id, e.url) for e in req.evidence}
+    assert ("credential", held.id, "") in cited
+    assert ("credential", None, "https://badges.example.org/assertions/42") in cited
+    assess = school["pat"].page(f"/plar/assess/{req.id}")
+    assert f'href="/credentials/{held.public_id}"' in assess.html
+    assert "Credential held elsewhere" in assess.text and "not verified by MicroCred" in \
+        assess.text
+
+
+def test_citing_someone_elses_award_is_refused(app, db, platform, plar_school):
+    from tests.support.learning import demonstrate, offer
+
+    school = plar_school
+    launch(app, platform, CODETEACH, sub="5", name="Alex Learner", custom=CONTINUING)
+    offer(db, school["issuer"], school["codeteach"], _python_fundamentals(db))
+    alex_account = account_of(db, platform, "5")
+    for code in ("PY-VAR", "PY-FLOW", "PY-FUNC", "PY-DEBUG", "PY-TEST"):
+        demonstrate(db, school["codeteach"], alex_account, school["catalog"].skills[code])
+    alex_award = db.scalars(select(Award).where(Award.person_id == alex_account.person_id)
+                            ).one()
+    response = submit_request(school, award_ids=str(alex_award.id))
+    assert "Already demonstrated" not in Page(response).text  # Sam's skills are not Alex's
+    assert response.status_code == 422
+    assert "choose credentials you hold" in Page(response).text
+    assert db.scalars(select(PlarRequest)).first() is None
+
+
+def test_learner_landing_page_shows_plar_where_it_applies(app, db, platform, plar_school):
+    home = plar_school["sam"].page("/app")
+    assert "Recognition of prior learning" in home.text
+    assert submit_request(plar_school).status_code == 303
+    # The notice of the change is on the LMS landing page until the request is opened.
+    home = plar_school["sam"].page("/app")
+    assert "Your PLAR request for Data Basics was received" in home.text
+    plar_school["sam"].get(f"/plar/requests/{only_request(db).id}")
+    assert "was received" not in plar_school["sam"].page("/app").text
+    # A for-credit course offering nothing PLAR, for a learner with no request: no panel.
+    alex = launch(app, platform, INTROPROG, sub="5", name="Alex Learner", custom=FOR_CREDIT)
+    assert "Recognition of prior learning" not in alex.page("/app").text
+
+
+def _ids(html):
+    found = re.findall(r'\sid="([^"]+)"', html)
+    return found, {i for i in found if found.count(i) > 1}
+
+
+def test_scheduling_needs_a_date_and_a_place_and_errors_point_to_their_fields(db,
+                                                                              plar_school):
+    assert submit_request(plar_school).status_code == 303
+    req = only_request(db)
+    page = plar_school["pat"].page(f"/plar/assess/{req.id}")
+    _found, duplicated = _ids(page.html)
+    assert not duplicated
+    skill = str(skill_ids(plar_school)["PY-DEBUG"])
+    form = page.form("/schedule", containing=skill)
+    response = post_form(plar_school["pat"], form, method="interview", date="", time="",
+                         place=" ")
+    assert response.status_code == 422
+    page = Page(response)
+    found, duplicated = _ids(page.html)
+    assert not duplicated
+    assert set(page.summary_links()) == {"f-scheduled_at", "f-scheduled_place"}
+    assert {"f-scheduled_at", "f-scheduled_place"} <= set(found)
+    assert page.is_invalid("scheduled_place")
+    assert all(s.scheduled_at is None for s in only_request(db).skills)
+    # A decision without a rationale: its errors point into that skill's form only.
+    response = decide(plar_school, req, "PY-VAR", rationale=" ")
+    page = Page(response)
+    _found, duplicated = _ids(page.html)
+    assert response.status_code == 422 and not duplicated
+    assert page.summary_links() == ["f-rationale"] and page.is_invalid("rationale")
+
+
+def test_learner_pages_have_unique_ids(db, plar_school):
+    for path in ("/plar", "/plar/new/DATA-B"):
+        assert not _ids(plar_school["sam"].page(path).html)[1], path
+    assert submit_request(plar_school).status_code == 303
+    detail = plar_school["sam"].page(f"/plar/requests/{only_request(db).id}")
+    assert not _ids(detail.html)[1]
+    assert not _ids(plar_school["pat"].page("/plar/queue").html)[1]
+
+
+def test_a_scheduled_assessment_goes_into_a_calendar(app, db, platform, plar_school):
+    assert submit_request(plar_school).status_code == 303
+    req = only_request(db)
+    skill = str(skill_ids(plar_school)["PY-DEBUG"])
+    page = plar_school["pat"].page(f"/plar/assess/{req.id}")
+    post_form(plar_school["pat"], page.form("/schedule", containing=skill),
+              method="challenge_exam", date="2026-12-21", time="14:30",
+              place="Room B-204; Lakeshore campus, north wing")
+    url = f"/plar/calendar/{req.id}/{skill}.ics"
+    assert f'href="{url}?lt=' in plar_school["sam"].page(f"/plar/requests/{req.id}").html
+    for person in (plar_school["sam"], plar_school["pat"]):
+        response = person.get(url)
+        assert response.status_code == 200 and response.mimetype == "text/calendar"
+        text = response.get_data(as_text=True)
+        assert text.startswith("BEGIN:VCALENDAR\r\n") and text.endswith("END:VCALENDAR\r\n")
+        assert "DTSTART:20261221T143000Z\r\n" in text and "DTEND:20261221T153000Z" in text
+        assert "LOCATION:Room B-204\\; Lakeshore campus\\, north wing" in text
+        assert "SUMMARY:Challenge exam: Debugging" in text
+        assert all(len(line.encode()) <= 75 for line in text.split("\r\n"))
+    # Nothing scheduled for another skill; nobody else gets it.
+    other = str(skill_ids(plar_school)["PY-VAR"])
+    assert plar_school["sam"].get(f"/plar/calendar/{req.id}/{other}.ics").status_code == 404
+    alex = launch(app, platform, CODETEACH, sub="5", name="Alex Learner", custom=CONTINUING)
+    assert alex.get(url).status_code == 404
+
+
+def test_what_a_learner_types_is_shown_as_text_and_an_empty_request_for_evidence_refused(
+        db, plar_school):
+    hostile = '<script>alert("x")</script><img src=x onerror=alert(1)>'
+    assert submit_request(plar_school, narratives={"PY-VAR": hostile}).status_code == 303
+    req = only_request(db)
+    page = plar_school["pat"].page(f"/plar/assess/{req.id}")
+    assert hostile not in page.html and "&lt;script&gt;alert(" in page.html
+    form = page.form("/more-evidence")
+    response = post_form(plar_school["pat"], form, message="   ")
+    assert response.status_code == 422
+    assert Page(response).summary_links() == ["f-message"]
+    assert only_request(db).state == "submitted" and not only_request(db).messages
+
+
+def test_a_french_learner_is_written_to_in_french_and_assessors_in_both(app, db, platform,
+                                                                       plar_school):
+    from lti_tool.domain.lti import CLAIM_LAUNCH_PRESENTATION
+    from lti_tool.models import CredentialVersion
+
+    version = db.get(CredentialVersion, plar_school["version"].id)
+    version.content = {**version.content,
+                       "translations": {"fr": {"title": "Données de base"}}}
+    db.commit()
+    plar_school["sam"] = launch(app, platform, CODETEACH, sub="4", name="Sam Student",
+                                email="sam@example.com", custom=CONTINUING,
+                                **{CLAIM_LAUNCH_PRESENTATION: {"locale": "fr-CA"}})
+    assert submit_request(plar_school).status_code == 303
+    to_sam = db.scalars(select(Notification).where(Notification.kind == "plar.submitted")).one()
+    assert to_sam.subject == "Votre demande de RDA pour Données de base a été reçue"
+    from babel.dates import format_date
+
+    due = format_date(only_request(db).due_at, "long", locale="fr_CA")
+    assert f"une décision est prévue d'ici le {due}" in to_sam.body
+    to_pat = db.scalars(select(Notification).where(Notification.kind == "plar.new_request")
+                        ).one()
+    assert to_pat.subject == ("New PLAR request: Data Basics / "
+                              "Nouvelle demande de RDA : Données de base")
+    assert "--- Français ---" in to_pat.body

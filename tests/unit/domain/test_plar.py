@@ -90,3 +90,20 @@ def test_award_route_names_plar_when_every_pass_came_through_it():
                        allowed) == "plar"
     assert award_route(Route.INTEGRATED, [Route.INTEGRATED] * 3,
                        ("integrated",)) == "integrated"
+
+
+def test_calendar_event_escapes_and_folds_long_french_text():
+    from lti_tool.domain.plar import calendar_event
+
+    start = datetime(2026, 12, 21, 14, 30, tzinfo=UTC)
+    text = calendar_event(uid="plar-1-2@tool", start=start, minutes=90,
+                          summary="Entrevue : « Communiquer avec des graphiques »",
+                          location="Salle B-204, campus Lakeshore; aile nord",
+                          description="é" * 100 + "\nLigne deux",
+                          stamp=datetime(2026, 12, 6, tzinfo=UTC))
+    lines = text.split("\r\n")
+    assert all(len(line.encode("utf-8")) <= 75 for line in lines)
+    unfolded = text.replace("\r\n ", "")
+    assert "DTEND:20261221T160000Z" in unfolded
+    assert "LOCATION:Salle B-204\\, campus Lakeshore\\; aile nord" in unfolded
+    assert "DESCRIPTION:" + "é" * 100 + "\\nLigne deux" in unfolded

@@ -115,11 +115,24 @@ def localized_settings(issuer: Issuer) -> dict[str, Any]:
 
 def render(template: str, current: CurrentLaunch, status: int = 200,
            **context: Any) -> ResponseReturnValue:
+    from lti_tool.models import Award
+
     return render_template(template, current=current,
                            role_label=ROLE_LABELS[current.launch.role],
+                           award_of=lambda award_id: db_session().get(Award, award_id),
+                           vtitle=version_title,
                            STATE_LABELS=STATE_LABELS, STATE_HINTS=STATE_HINTS,
                            METHOD_LABELS=METHOD_LABELS, DECISION_LABELS=DECISION_LABELS,
                            MESSAGE_LABELS=MESSAGE_LABELS, **context), status
+
+
+def version_title(version: Any) -> Any:
+    """A credential version's title in the page's language (a ``LocalText`` for ``ltext``:
+    marked when English stands in for a missing French title)."""
+    from lti_tool.domain.texts import localized
+
+    return localized(version.title, (version.content or {}).get("translations"), "title",
+                     current_short())
 
 
 def file_response(stored: Any) -> Response:
@@ -168,4 +181,34 @@ def _plar_links() -> dict[str, Any]:
         except Exception:  # a link must never take the page down
             return None
 
-    return {"plar_queue_count": plar_queue_count}
+    def plar_learner_panel() -> dict[str, Any] | None:
+        """For a learner's landing page: their unseen PLAR notices and whether to offer
+        PLAR here (something to ask for from this course, or requests of theirs)."""
+        from flask import g
+
+        current = g.get("current_launch")
+        record = (current.record or {}) if current is not None else {}
+        if current is None or not record.get("account_id"):
+            return None
+        try:
+            session = db_session()
+            issuer = issuer_for_launch(session, current)
+            if issuer is None:
+                return None
+            person_id = learner_records.person_of(session, int(record["account_id"]))
+            from lti_tool.models import Context
+            from lti_tool.services import notifications
+
+            context = session.get(Context, record["context_pk"]) \
+                if record.get("context_pk") is not None else None
+            notices = notifications.unseen_for(session, person_id,
+                                               subject_type=plar_service.SUBJECT, limit=5)
+            has_requests = bool(plar_service.learner_requests(session, person_id, issuer.id))
+            can_ask = bool(plar_service.requestable_credentials(session, issuer.id, context))
+            if not (notices or has_requests or can_ask):
+                return None
+            return {"notices": notices}
+        except Exception:  # a panel must never take the page down
+            return None
+
+    return {"plar_queue_count": plar_queue_count, "plar_learner_panel": plar_learner_panel}

@@ -97,8 +97,12 @@ def new(code: str) -> ResponseReturnValue:
     item = plar_service.requestable(session, issuer.id, context, code[:64])
     held = plar_service.held_awards(session, learner.person_id)
     existing = plar_service.open_request_for(session, learner.person_id, item.credential.id)
+    already = plar_service.demonstrated_already(session, learner.person_id,
+                                                [s.id for s in item.skills])
     errors: dict[str, list[str]] = {}
-    values: dict[str, Any] = {"chosen": [s.id for s in item.skills], "narratives": {},
+    # Skills already demonstrated (in a course, or recognised before) are not asked again.
+    values: dict[str, Any] = {"chosen": [s.id for s in item.skills if s.id not in already],
+                              "narratives": {},
                               "links": [("", "")] * MAX_LINK_ROWS, "award_ids": [],
                               "credential_url": ""}
     status = 200
@@ -133,6 +137,7 @@ def new(code: str) -> ResponseReturnValue:
                                     done="submitted"), code=303)
     return render("plar/new.html", current, status, issuer=issuer, item=item, held=held,
                   existing=existing, values=values, errors=errors, summary=summary(errors),
+                  already=already,
                   settings=localized_settings(issuer), link_rows=MAX_LINK_ROWS)
 
 
@@ -263,3 +268,46 @@ def _issuer_or_none(current: CurrentLaunch) -> Any:
     from lti_tool.web.common.catalog_access import issuer_for_launch
 
     return issuer_for_launch(db_session(), current)
+
+
+@bp.get("/calendar/<int:request_id>/<int:skill_id>.ics")
+def calendar(request_id: int, skill_id: int) -> ResponseReturnValue:
+    """A scheduled assessment as an iCalendar file, for the learner whose request it is or
+    an assessor of its credential (anyone else: 404)."""
+    from flask import Response
+
+    from lti_tool.domain.plar import calendar_event
+    from lti_tool.errors import Forbidden
+    from lti_tool.models.base import utcnow
+    from lti_tool.web.common.launch_session import load_current_launch
+    from lti_tool.web.lms.plar.common import METHOD_LABELS
+
+    current = load_current_launch()
+    session = db_session()
+    actor = actor_of(current)
+    try:
+        found = plar_service.learner_request(session, actor.person_id, request_id)
+    except NotFound:
+        try:
+            found = plar_service.assessor_request(session, actor, issuer_of(current).id,
+                                                  request_id)
+        except Forbidden:
+            raise NotFound(_("No such PLAR request among yours.")) from None
+    row = next((s for s in found.skills if s.skill_id == skill_id), None)
+    if row is None or row.scheduled_at is None:
+        raise NotFound(_("Nothing is scheduled for this skill."))
+    version = plar_service.versions_of(session, [found.version_id]).get(found.version_id)
+    title = version.title if version else found.credential.code
+    method = str(METHOD_LABELS.get(row.method, row.method))
+    body = calendar_event(
+        uid=f"plar-{found.id}-{row.skill_id}-{int(row.scheduled_at.timestamp())}@"
+            f"{request.host.split(':')[0] or 'microcred'}",
+        start=row.scheduled_at, minutes=60, stamp=utcnow(),
+        summary=_("%(method)s: %(skill)s", method=method, skill=row.skill.name),
+        location=row.scheduled_place,
+        description=_("Prior learning assessment for “%(title)s”. Learner: %(learner)s.",
+                      title=title, learner=found.learner_name or _("Learner")))
+    response = Response(body, mimetype="text/calendar")
+    response.headers["Content-Disposition"] = \
+        f'attachment; filename="plar-assessment-{found.id}-{row.skill_id}.ics"'
+    return response
