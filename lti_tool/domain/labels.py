@@ -22,6 +22,7 @@ METHOD = {
     Method.PORTFOLIO: _l("Portfolio"),
     Method.CHALLENGE_ASSESSMENT: _l("Challenge assessment"),
     Method.PLAR: _l("Prior learning assessment (PLAR)"),
+    Method.TRANSFER: _l("Transfer (another institution's credential)"),
 }
 
 CELL = {
@@ -49,7 +50,8 @@ CATALOG = {
     "synchronous": _l("Online, synchronous"), "in_person": _l("In person"),
     "integrated": _l("In a for-credit course"),
     "stand_alone": _l("Stand-alone (continuing education)"),
-    "plar": _l("Prior learning assessment (PLAR)"), "transfer": _l("Transfer"),
+    "plar": _l("Prior learning assessment (PLAR)"),
+    "transfer": _l("Transfer (recognised from another institution)"),
     "pass_fail": _l("Pass/fail"), "graded": _l("Graded"),
     "approve": _l("Approve"), "request_changes": _l("Request changes"), "reject": _l("Reject"),
 }

@@ -36,6 +36,7 @@ from lti_tool.models.tracking import (
     Offering,
     RosterEntry,
 )
+from lti_tool.models.transfer import TransferEquivalency, TransferRequest
 
 __all__ = [
     "ApiToken",
@@ -76,4 +77,6 @@ __all__ = [
     "Skill",
     "StatusList",
     "ToolKey",
+    "TransferEquivalency",
+    "TransferRequest",
 ]

@@ -65,6 +65,8 @@ OPEN_STATES = (LifecycleState.DRAFT, LifecycleState.IN_REVIEW, LifecycleState.AP
 ROLE_SCOPES: dict[CatalogRole, frozenset[Scope]] = {
     CatalogRole.CATALOG_ADMIN: frozenset({Scope.CATALOG_READ, Scope.CATALOG_WRITE}),
     CatalogRole.REVIEWER: frozenset({Scope.CATALOG_READ, Scope.REVIEW}),
+    CatalogRole.REGISTRAR: frozenset({Scope.CATALOG_READ, Scope.TRANSFER,
+                                      Scope.RECORDS_READ}),
 }
 
 

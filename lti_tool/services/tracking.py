@@ -33,6 +33,8 @@ from sqlalchemy.orm import Session, aliased, selectinload
 from lti_tool.domain.catalog import EarningRule, LifecycleState, Route, RuleProgress
 from lti_tool.domain.lti import ContextKind, LaunchContext
 from lti_tool.domain.tracking import (
+    COURSE_METHODS,
+    WORKFLOW_ROUTES,
     AwardStatus,
     Cell,
     DemonstrationFact,
@@ -282,13 +284,15 @@ def _check_evidence_url(url: str) -> str:
 def check_shared_fields(*, method: str, evidence_url: str,
                         evidence_note: str) -> dict[str, list[str]]:
     """The field errors of a demonstration's method and evidence (nothing else), so a form
-    recording several at once can report them all before recording any."""
+    recording several at once can report them all before recording any. (A workflow's
+    method, "plar" or "transfer", is refused by ``record_demonstration`` without its
+    route.)"""
     errors: dict[str, list[str]] = {}
     try:
         Method(method)
     except ValueError:
         errors["method"] = [_("must be one of %(values)s",
-                              values=", ".join(m.value for m in Method))]
+                              values=", ".join(m.value for m in COURSE_METHODS))]
     if len(evidence_note) > MAX_NOTE:
         errors["evidence_note"] = [_("%(max)s characters at most", max=MAX_NOTE)]
     try:
@@ -306,7 +310,7 @@ class RecordResult:
 
 
 def record_demonstration(
-    session: Session, *, context: Context, account: LearnerAccount, skill: Skill,
+    session: Session, *, context: Context | None, account: LearnerAccount, skill: Skill,
     outcome: str, method: str, assessor: Assessor, evidence_url: str = "",
     evidence_note: str = "", evidence_file_id: int | None = None,
     demonstrated_at: datetime | None = None, supersedes_id: int | None = None,
@@ -316,9 +320,12 @@ def record_demonstration(
     """Append one demonstration (or a correction superseding one), then evaluate awards.
     ``offered``: the course's ``offered_credentials`` if the caller already read them in
     this transaction (saves reading them again). ``route``: the route of a pass assessed
-    outside the course's teaching (``Route.PLAR`` from a PLAR decision, which is also the
-    only way to record the method "plar"); by default the course kind's route. Raises
-    ValidationFailed (bad field), Conflict (already superseded), NotFound."""
+    outside the course's teaching: ``Route.PLAR`` from a PLAR decision, ``Route.TRANSFER``
+    from a transfer decision (each the only way to record its method, "plar" or
+    "transfer"); by default the course kind's route. With ``context`` None (a transfer,
+    recorded outside any course) nothing is evaluated here: the workflow awards through
+    ``award_by_route``. Raises ValidationFailed (bad field), Conflict (already superseded),
+    NotFound."""
     errors: dict[str, list[str]] = {}
     try:
         parsed_outcome = Outcome(outcome)
@@ -347,14 +354,20 @@ def record_demonstration(
                 Demonstration.supersedes_id == supersedes_id)).first() is not None:
             raise Conflict(_("That record was already corrected; correct the latest one."),
                            code="already_superseded")
-    if "method" not in errors and (parsed_method is Method.PLAR) != (route is Route.PLAR):
-        errors["method"] = [_("a PLAR assessment is recorded through its PLAR request")]
+    workflow_route = route if route in WORKFLOW_ROUTES.values() else None
+    if "method" not in errors and WORKFLOW_ROUTES.get(parsed_method) != workflow_route:
+        errors["method"] = [
+            _("a PLAR assessment or a transfer is recorded through its own request")
+            if parsed_method in WORKFLOW_ROUTES else
+            _("must be one of %(values)s", values=", ".join(m.value for m in COURSE_METHODS))]
     if errors:
         raise ValidationFailed(errors)
-    route = route or route_for_kind(context.kind)
+    if route is None:
+        route = route_for_kind(context.kind) if context is not None else None
+    context_id = context.id if context is not None else None
     demo = Demonstration(
         person_id=account.person_id, account_id=account.id, skill_id=skill.id,
-        context_id=context.id, route=route.value if route else None,
+        context_id=context_id, route=route.value if route else None,
         outcome=parsed_outcome.value, method=parsed_method.value, evidence_url=evidence_url,
         evidence_note=evidence_note.strip(), evidence_file_id=evidence_file_id,
         assessor_ref=assessor.ref, assessor_name=assessor.name[:300],
@@ -371,20 +384,22 @@ def record_demonstration(
         raise Conflict(_("That record was already corrected; correct the latest one."),
                        code="already_superseded") from None
     audit.record(session, "demonstration.corrected" if previous else "demonstration.recorded",
-                 actor_account_id=assessor.account_id, context_id=context.id,
+                 actor_account_id=assessor.account_id, context_id=context_id,
                  subject_type="demonstration", subject_id=demo.id,
                  launch_id=assessor.launch_id,
                  detail={"person": account.person_id, "skill": skill.code,
                          "outcome": parsed_outcome.value, "by": assessor.ref,
-                         "supersedes": supersedes_id})
+                         "supersedes": supersedes_id, "method": parsed_method.value,
+                         "route": route.value if route else None})
     result = RecordResult(demo)
     if previous is not None and previous.outcome == Outcome.PASS.value and \
             parsed_outcome is Outcome.FAIL:
         # Only a pass corrected to a fail undermines an award (fixing a pass's evidence
         # link does not).
         result.flagged_awards = _flag_awards_resting_on(session, previous, demo, assessor)
-    result.new_awards = evaluate_awards(session, person_id=account.person_id, context=context,
-                                        offered=offered)
+    if context is not None:
+        result.new_awards = evaluate_awards(session, person_id=account.person_id,
+                                            context=context, offered=offered)
     return result
 
 
@@ -522,10 +537,11 @@ def _evaluate_person(session: Session, person_id: int, context: Context,
 
 
 def _create_award(session: Session, *, person_id: int, item: OfferedCredential, route: str,
-                  context: Context, demonstration_ids: list[int]) -> Award | None:
+                  context: Context | None, demonstration_ids: list[int]) -> Award | None:
     award = Award(public_id=secrets.token_urlsafe(16), issuer_id=item.offering.issuer_id,
                   person_id=person_id, credential_id=item.offering.credential_id,
-                  version_id=item.version.id, route=route, context_id=context.id,
+                  version_id=item.version.id, route=route,
+                  context_id=context.id if context is not None else None,
                   demonstration_ids=demonstration_ids)
     try:
         with session.begin_nested():
@@ -535,15 +551,63 @@ def _create_award(session: Session, *, person_id: int, item: OfferedCredential, 
         # Another request or worker awarded it first: the partial unique index on standing
         # awards per (person, credential) decided.
         return None
-    audit.record(session, "award.created", context_id=context.id, subject_type="award",
-                 subject_id=award.id, detail={"person": person_id, "route": route,
-                                              "version": item.version.id,
-                                              "demonstrations": demonstration_ids})
+    audit.record(session, "award.created",
+                 context_id=context.id if context is not None else None,
+                 subject_type="award", subject_id=award.id,
+                 detail={"person": person_id, "route": route, "version": item.version.id,
+                         "demonstrations": demonstration_ids})
     # Its signed credential is made before this transaction commits (award_credentials).
     award_credentials.note_new_award(session, award)
     # Optional "credential earned" in the LMS grade book (off unless the issuer enables it).
-    gradebook.signal_award(session, award, context)
+    if context is not None:
+        gradebook.signal_award(session, award, context)
     return award
+
+
+def award_by_route(session: Session, *, person_id: int, credential_ids: Iterable[int],
+                   route: Route) -> list[Award]:
+    """Award each of these credentials (their current published version) that allows
+    ``route`` and whose rule the person's current demonstrations meet, with that route and
+    no course: how a workflow outside courses (transfer) awards. The passes that count are
+    those of the credential's allowed routes, wherever they were made; at least one of them
+    must be of ``route`` (else the award is not this workflow's: the courses award it).
+    After a revocation, only with a pass recorded since. Idempotent."""
+    created: list[Award] = []
+    ids = sorted(set(credential_ids))
+    if not ids:
+        return created
+    _serialise_people(session, [person_id])
+    items: list[OfferedCredential] = []
+    for credential in session.scalars(select(MicroCredential).where(
+            MicroCredential.id.in_(ids)).order_by(MicroCredential.id)):
+        version = published_version(session, credential.issuer_id, credential.code)
+        if version is None:
+            continue
+        allowed = tuple(version.content.get("allowed_routes", []))
+        if route.value not in allowed:
+            continue
+        # An offering-shaped view of the credential (no course): the engine's own shape.
+        offering = Offering(credential_id=credential.id, issuer_id=credential.issuer_id)
+        items.append(_offered(offering, version))
+    if not items:
+        return created
+    facts = current_facts(session, [person_id], {s.id for i in items for s in i.skills})
+    held, revoked = award_standing(session, [person_id], ids)
+    for item in items:
+        key = (person_id, item.offering.credential_id)
+        if key in held:
+            continue
+        person_facts = [f for s in item.skills for f in facts.get((person_id, s.id), [])]
+        passes, _progress, may_award = earning_passes(item, person_facts, revoked.get(key))
+        if not may_award or not any(f.route is route for f in passes.values()):
+            continue
+        used = sorted(passes[c].id for c in (*item.rule.required, *item.rule.optional)
+                      if c in passes)
+        award = _create_award(session, person_id=person_id, item=item, route=route.value,
+                              context=None, demonstration_ids=used)
+        if award is not None:
+            created.append(award)
+    return created
 
 
 def revoke_award(session: Session, award: Award, *, reason: str, by: Assessor) -> Award:

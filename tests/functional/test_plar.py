@@ -333,11 +333,16 @@ def test_plar_shell_lists_credentials_a_for_credit_course_only_offered(app, db, 
 def test_french_policy_is_shown_to_a_french_launch(app, db, platform, plar_school):
     from lti_tool.domain.lti import CLAIM_LAUNCH_PRESENTATION
 
+    skill = plar_school["catalog"].skills["PY-VAR"]
+    skill.translations = {"fr": {"name": "Variables et types"}}
+    db.commit()
     sam_fr = launch(app, platform, CODETEACH, sub="4", name="Sam Student", custom=CONTINUING,
                     **{CLAIM_LAUNCH_PRESENTATION: {"locale": "fr-CA"}})
     page = sam_fr.page("/plar/new/DATA-B")
     assert "Les acquis sont évalués" in page.text
     assert "Avant de faire votre demande" in page.text and "Envoyer ma demande" in page.text
+    # Bilingual catalog content: the French skill name where there is one.
+    assert "Variables et types" in page.text and "Control flow" in page.text
     assert "dans les 15 jours suivant votre demande" in page.text
     # The fee note has no French text: the English one is shown, marked.
     assert re.search(r'<span lang="en">The assessment fee is \$95', page.html)
@@ -612,3 +617,29 @@ def test_what_a_learner_types_is_shown_as_text_and_an_empty_request_for_evidence
     assert response.status_code == 422
     assert Page(response).summary_links() == ["f-message"]
     assert only_request(db).state == "submitted" and not only_request(db).messages
+
+
+def test_a_french_learner_is_written_to_in_french_and_assessors_in_both(app, db, platform,
+                                                                       plar_school):
+    from lti_tool.domain.lti import CLAIM_LAUNCH_PRESENTATION
+    from lti_tool.models import CredentialVersion
+
+    version = db.get(CredentialVersion, plar_school["version"].id)
+    version.content = {**version.content,
+                       "translations": {"fr": {"title": "Données de base"}}}
+    db.commit()
+    plar_school["sam"] = launch(app, platform, CODETEACH, sub="4", name="Sam Student",
+                                email="sam@example.com", custom=CONTINUING,
+                                **{CLAIM_LAUNCH_PRESENTATION: {"locale": "fr-CA"}})
+    assert submit_request(plar_school).status_code == 303
+    to_sam = db.scalars(select(Notification).where(Notification.kind == "plar.submitted")).one()
+    assert to_sam.subject == "Votre demande de RDA pour Données de base a été reçue"
+    from babel.dates import format_date
+
+    due = format_date(only_request(db).due_at, "long", locale="fr_CA")
+    assert f"une décision est prévue d'ici le {due}" in to_sam.body
+    to_pat = db.scalars(select(Notification).where(Notification.kind == "plar.new_request")
+                        ).one()
+    assert to_pat.subject == ("New PLAR request: Data Basics / "
+                              "Nouvelle demande de RDA : Données de base")
+    assert "--- Français ---" in to_pat.body

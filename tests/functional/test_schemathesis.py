@@ -99,17 +99,18 @@ def test_the_document_is_valid_openapi_3_0(client):
     errors = [str(e) for e in OPENAPI_30_VALIDATOR.iter_errors(document)]
     assert errors == []
     # 29 + POST /api/v1/verify + the courses, roster, offerings and demonstration reads
-    assert len(OPERATIONS) == 36
+    # + the registrar's record (GET /api/v1/records/awards)
+    assert len(OPERATIONS) == 37
 
 
 @pytest.mark.parametrize("label", OPERATIONS)
 def test_no_request_makes_the_api_fail(app, client, db, transport, label):
     issuer = make_issuer(db, "fuzz-college")
     token = make_token(db, issuer, (*ALL_SCOPES, "demonstrations:write", "awards:read",
-                                    "courses:read", "offerings:write"))
+                                    "courses:read", "offerings:write", "records:read"))
     ids = seed_catalog(Api(client, token))
     if any(part in label for part in ("/demonstrations", "/awards", "/courses",
-                                      "/offerings")):
+                                      "/offerings", "/records")):
         ids.update(seed_tracking(db, transport, issuer))
     else:
         ids.update({"offering_ids": [1], "award_ids": [1], "course_ids": [1],

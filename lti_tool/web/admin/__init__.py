@@ -14,8 +14,9 @@ reflected from the URL.
 
 One blueprint, one module per concern: ``staff`` (who is acting, what every page shares),
 ``institution``, ``skills``, ``credentials``, ``reviews`` (and the rubric), ``tokens``,
-``roles``, ``import_export``, ``settings``, ``identity``, ``platforms``; ``forms`` parses
-the HTML forms.
+``roles``, ``import_export``, ``settings``, ``identity``, ``platforms``, ``transfers`` (the
+registrar's transfer queue and equivalency table), ``records`` (the registrar's record and
+exports); ``forms`` parses the HTML forms.
 """
 
 from flask import Blueprint
@@ -28,11 +29,13 @@ from lti_tool.web.admin import (  # noqa: F401 - importing registers the routes
     occupations,
     plar,
     platforms,
+    records,
     reviews,
     roles,
     settings,
     skills,
     tokens,
+    transfers,
 )
 from lti_tool.web.admin.staff import bp
 

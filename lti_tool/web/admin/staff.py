@@ -98,6 +98,14 @@ class Staff:
     def can_review(self) -> bool:
         return self.actor.can(Scope.REVIEW)
 
+    @property
+    def can_transfer(self) -> bool:
+        return self.actor.can(Scope.TRANSFER)
+
+    @property
+    def can_read_records(self) -> bool:
+        return self.actor.can(Scope.RECORDS_READ)
+
 
 def current_staff() -> Staff:
     current = load_current_launch()

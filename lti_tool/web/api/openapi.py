@@ -356,6 +356,7 @@ def openapi_document(base_url: str) -> dict[str, Any]:
     _import_export_paths(b, read, write)
     _tracking_paths(b)
     _badge_paths(b)
+    _records_paths(b)
     _verify_paths(b)
 
     b.add("/api/v1/openapi.json", "get", summary="This document", tag="meta", scope=None,
@@ -381,7 +382,7 @@ def openapi_document(base_url: str) -> dict[str, Any]:
         "security": [{"bearerAuth": []}],
         "tags": [{"name": t} for t in ("skills", "credentials", "versions", "reviews",
                                       "issuer", "catalog", "courses", "demonstrations",
-                                      "awards", "verify", "meta")],
+                                      "awards", "records", "verify", "meta")],
         "paths": b.paths,
         "components": {
             "schemas": dict(sorted(c.schemas.items())),
@@ -553,6 +554,25 @@ def _course_paths(b: Builder) -> None:
                       "included (supersedes_id and superseded_by link a correction and the "
                       "record it replaced). Filter by course, offering, person and since "
                       "(recorded at or after) to read only what is new.")
+
+
+def _records_paths(b: Builder) -> None:
+    """The registrar's record for student information systems (lti_tool.web.api.records)."""
+    from lti_tool.web.api import records_schemas as R
+
+    b.add("/api/v1/records/awards", "get", summary="The registrar's record: awards",
+          tag="records", scope="records:read",
+          params=[*b.query_params(R.RecordQuerySchema), IF_NONE_MATCH],
+          ok={"200": b.json(R.RecordAwardPageSchema, "A page of awards, in the order they "
+                                                    "were made.", etag=True, link=True)},
+          errors=["304", "422"],
+          description="Every award of the institution across courses, platforms and routes "
+                      "(in a for-credit course, continuing education, PLAR, transfer), with "
+                      "the credit, notional hours, transcript notation (English and French) "
+                      "and the student numbers the learning platforms sent. For a term: "
+                      "from and to. For a student information system's sync: changed_since "
+                      "(made, revoked or flagged after that time), then follow the next "
+                      "links.")
 
 
 def _badge_paths(b: Builder) -> None:

@@ -141,6 +141,23 @@ IMPORTED_AWARD: dict[str, Any] = {"id": 56, "public_id": "Zq1Yc8mW2rT5uB0aKd7xLg
                   "route": "integrated"}
 
 
+RECORD_AWARD: dict[str, Any] = {
+    "id": "Zq1Yc8mW2rT5uB0aKd7xLg", "personId": 311, "learnerName": "Omar Osei",
+    "learnerEmail": "omar@students.example.edu", "studentNumbers": ["S0012345"],
+    "credentialCode": "PY-FUND", "title": "Python Programming Fundamentals", "version": 2,
+    "route": "transfer", "course": None, "platform": None,
+    "awardedAt": "2026-11-02T15:04:05Z", "status": "active", "revokedAt": None,
+    "creditBearing": True, "credits": "3", "creditSystem": "College credits",
+    "hours": "45",
+    "notation": {"en": "Python Programming Fundamentals (PY-FUND) — micro-credential, 3 "
+                       "credit(s), 45 h; Transfer (recognised from another institution); "
+                       "2026-11-02",
+                 "fr": "Python Programming Fundamentals (PY-FUND) — microcertification, 3 "
+                       "crédit(s), 45 h; transfert (reconnu d'un autre établissement); "
+                       "2026-11-02"},
+    "changedAt": "2026-11-02T15:04:05Z"}
+
+
 def _page(item: dict[str, Any], total: int = 1) -> dict[str, Any]:
     return {"items": [item], "page": 1, "per_page": 50, "total": total}
 
@@ -227,6 +244,9 @@ COMPONENTS: dict[str, Any] = {
                                   "changes": [], "problems": [], "awards": [IMPORTED_AWARD]},
     "Award": AWARD,
     "AwardPage": _page(AWARD, 31),
+    "RecordAward": RECORD_AWARD,
+    "Notation": RECORD_AWARD["notation"],
+    "RecordAwardPage": _page(RECORD_AWARD, 120),
     "PlatformRef": COURSE["platform"],
     "Offering": OFFERING,
     "OfferingInput": {"credential_code": "PY-FUND"},
