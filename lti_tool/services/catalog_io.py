@@ -1035,6 +1035,8 @@ def _csv_field(name: str) -> str:
 def decode_csv(raw: bytes) -> str | None:
     """UTF-8 (a byte-order mark dropped), else Windows-1252 (Excel's plain "CSV" on
     Windows); None when it is neither (bytes Windows-1252 leaves undefined)."""
+    if raw.startswith((b"\xff\xfe", b"\xfe\xff")):
+        return None  # UTF-16 ("Unicode text"): decoding it byte by byte would be garbage
     try:
         return raw.decode("utf-8-sig")
     except UnicodeDecodeError:
