@@ -4,6 +4,7 @@ with a per-test key prefix."""
 
 from __future__ import annotations
 
+import logging
 import os
 import uuid
 from collections.abc import Iterator
@@ -28,6 +29,16 @@ REDIS_URL = os.environ.get("TEST_REDIS_URL", "redis://127.0.0.1:6379/15")
 def _database_url(tmp_root: Path) -> str:
     url = os.environ.get("TEST_DATABASE_URL", "")
     return url or f"sqlite:///{tmp_root / 'test.sqlite3'}"
+
+
+@pytest.fixture(autouse=True)
+def _root_log_level() -> Iterator[None]:
+    """A test that makes an app of its own (a CLI run with LOG_LEVEL=ERROR, say) sets the
+    process's root log level; put it back, so later tests still see their warnings."""
+    root = logging.getLogger()
+    level = root.level
+    yield
+    root.setLevel(level)
 
 
 @pytest.fixture(scope="session")
