@@ -44,10 +44,13 @@ from lti_tool.badges.errors import BadgeError
 from lti_tool.domain.transfer import ExternalClaims, ob2_claims, ob3_claims, parse_datetime
 from lti_tool.models import Issuer
 from lti_tool.services import issuer_keys, issuing
-from lti_tool.services.http_client import HttpClient
+from lti_tool.services.http_client import HttpClient, total_deadline
 from lti_tool.services.remote_issuers import RemoteResolvers
 
 MAX_BYTES = badge_verify.MAX_INPUT_BYTES
+#: All the fetches of one verification together (each also has HTTP_TIMEOUT_SECONDS):
+#: well under gunicorn's worker timeout (30 s), so a slow issuer cannot take a worker down.
+TOTAL_FETCH_SECONDS = 12.0
 #: OB 2.0 needs more documents than an OB 3.0 credential: assertion, badge class, issuer,
 #: key, revocation list.
 OB2_MAX_FETCHES = 6
@@ -81,10 +84,12 @@ class ExternalVerification:
 
 @dataclass
 class Fetcher:
-    """How this verification may reach other servers."""
+    """How this verification may reach other servers: the tool's client, the test-only
+    origins, and the deadline of all its fetches together."""
 
     http: HttpClient
     allowed_origins: Mapping[str, str] = field(default_factory=dict)
+    total_seconds: float = TOTAL_FETCH_SECONDS
 
     def resolvers(self, max_fetches: int) -> RemoteResolvers:
         return RemoteResolvers(self.http, max_fetches=max_fetches,
@@ -107,8 +112,15 @@ def looks_like_url(text: str) -> bool:
 def verify_external(session: Session, data: bytes, *, base_url: str, fetcher: Fetcher,
                     now: datetime | None = None) -> ExternalVerification:
     """Verify untrusted input (OB 3.0 JSON / VC-JWT / PNG / SVG, OB 2.0 assertion JSON,
-    JWS or URL). Never raises for a bad credential."""
-    now = now or datetime.now(UTC)
+    JWS or URL). Never raises for a bad credential. Its fetches together take at most
+    ``fetcher.total_seconds``."""
+    with total_deadline(fetcher.total_seconds):
+        return _verify_external(session, data, base_url=base_url, fetcher=fetcher,
+                                now=now or datetime.now(UTC))
+
+
+def _verify_external(session: Session, data: bytes, *, base_url: str, fetcher: Fetcher,
+                     now: datetime) -> ExternalVerification:
     if len(data) > MAX_BYTES:
         return _refused(f"input: larger than the {MAX_BYTES // (1024 * 1024)} MB limit",
                         "unknown")

@@ -37,12 +37,17 @@ class Site:
     def __init__(self, tls_dir: Path | None = None) -> None:
         self.documents: dict[str, Any] = {}
         self.gone: set[str] = set()
+        self.delays: dict[str, float] = {}  # path → seconds before answering
         self.requests: list[str] = []
         site = self
 
         class Handler(BaseHTTPRequestHandler):
             def do_GET(self) -> None:
                 site.requests.append(self.path)
+                if self.path in site.delays:
+                    import time
+
+                    time.sleep(site.delays[self.path])
                 if self.path in site.gone:
                     self.send_response(410)
                     self.send_header("Content-Length", "0")

@@ -172,6 +172,9 @@ def transfer_submit() -> ResponseReturnValue:
     if errors or account is None:
         return _queue(staff, 422, errors=errors, form=form)
     record = staff.current.record or {}
+    # End the read transaction: no database connection is held while another
+    # institution's servers are asked (up to external_credentials.TOTAL_FETCH_SECONDS).
+    staff.session.commit()
     submitted = transfer.submit(
         staff.session, issuer_id=staff.issuer.id, account=account, data=data,
         by=transfer.Submitter(staff.actor.ref, staff.actor.name,

@@ -450,3 +450,22 @@ def test_a_draft_is_changed_and_whoever_changed_it_cannot_approve_it(app, db, ca
         AuditEvent.subject_type == "transfer_equivalency").order_by(AuditEvent.id))]
     assert actions == ["transfer.equivalency.created", "transfer.equivalency.updated",
                        "transfer.equivalency.approved"]
+
+
+def test_all_fetches_of_one_verification_share_one_deadline(app, db, campus, site):
+    """A slow issuer cannot hold a worker: the fetches of one verification stop together
+    at the total deadline (12 s in production; 1 s here), with the reason."""
+    import time
+
+    _version, learner = setup(db, campus)
+    other = Ob2Issuer(site)
+    other.assertion("/assertions/8", email=EMAIL)
+    for path in ("/assertions/8", "/badges/spreadsheets", "/issuer"):
+        site.delays[path] = 0.6  # each one alone is within the 3 s per-call deadline
+    slow = fetcher(site)
+    slow.total_seconds = 1.0
+    started = time.monotonic()
+    request = submit(db, campus, learner, site.url("/assertions/8").encode(), slow)
+    assert time.monotonic() - started < 2.0
+    assert request.state == "refused"
+    assert "could not fetch the" in request.reason and "did not answer" in request.reason

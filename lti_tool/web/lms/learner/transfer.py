@@ -73,6 +73,9 @@ def transfer_submit() -> ResponseReturnValue:
         data, filename = read_submission()
     except ValidationFailed as exc:
         return _page(current, 422, errors=exc.errors)
+    # End the read transaction: no database connection is held while another
+    # institution's servers are asked (up to external_credentials.TOTAL_FETCH_SECONDS).
+    session.commit()
     submitted = transfer.submit(
         session, issuer_id=issuer.id, account=account, data=data,
         by=transfer.Submitter(f"account:{account.id}", account.name or current.launch.sub,
