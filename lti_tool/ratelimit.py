@@ -7,8 +7,10 @@ by URL, to the routes they protect (``LIMITED_ROUTES``):
   client address: each login leaves a state in Redis for ten minutes;
 - ``/api/v1/...``: ``RATE_LIMIT_API`` per token (per client address for a request without
   a well-formed token), counted before the token is even looked up;
-- ``POST /verify`` and ``POST /api/v1/verify``: ``RATE_LIMIT_VERIFY`` per client address,
-  one budget for both (verifying costs CPU);
+- ``POST /verify`` and ``POST /api/v1/verify``, and transfer submissions (``POST
+  /me/transfer``, ``POST /admin/transfers``: they verify and fetch another institution's
+  documents): ``RATE_LIMIT_VERIFY`` per client address, one budget for all (verifying costs
+  CPU);
 - ``/lti/register``: ``RATE_LIMIT_REGISTER`` per client address (it fetches a URL the
   visitor names).
 
@@ -75,7 +77,9 @@ def _setting(name: str) -> Callable[[], str]:
 
 
 LOGIN_PATHS = frozenset({"/lti/login", "/lti/login/check", "/lti/login/new-window"})
-VERIFY_PATHS = frozenset({"/verify", "/api/v1/verify"})
+#: Verification: the public verifier, and transfer submissions (which also fetch another
+#: institution's documents).
+VERIFY_PATHS = frozenset({"/verify", "/api/v1/verify", "/me/transfer", "/admin/transfers"})
 API_PREFIX = "/api/v1"
 HEALTH_PATHS = frozenset({"/healthz", "/readyz"})
 REGISTER_PREFIX = "/lti/register"

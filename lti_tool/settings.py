@@ -182,8 +182,8 @@ SETTINGS: tuple[Setting, ...] = (
     Setting("RATE_LIMIT_API", "RATE_LIMIT_API", _rate_limit, "600 per minute",
             "REST API requests (/api/v1) per token (per client address without a token)."),
     Setting("RATE_LIMIT_VERIFY", "RATE_LIMIT_VERIFY", _rate_limit, "30 per minute",
-            "Credential verifications (POST /verify and POST /api/v1/verify) per client "
-            "address."),
+            "Credential verifications (POST /verify and POST /api/v1/verify, and transfer "
+            "submissions) per client address."),
     Setting("RATE_LIMIT_REGISTER", "RATE_LIMIT_REGISTER", _rate_limit, "20 per minute",
             "Dynamic Registration requests (/lti/register) per client address."),
     Setting("HSTS_MAX_AGE_SECONDS", "HSTS_MAX_AGE_SECONDS", _non_negative_int, 0,
@@ -255,6 +255,11 @@ def load_settings(
             raise ConfigurationError(f"Setting {setting.env} is invalid: {exc}.") from None
     values.update(overrides)
     values["ENV"] = env
+    if env != "test" and values.get("TEST_REMOTE_FETCH_ORIGINS"):
+        # Lets the test suite fetch issuer documents from servers it runs on 127.0.0.1
+        # (services.remote_issuers); never anywhere else.
+        raise ConfigurationError("TEST_REMOTE_FETCH_ORIGINS is accepted by the test profile "
+                                 "only.")
     if env == "production":
         for setting in SETTINGS:
             if setting.required_in_production and not values.get(setting.name):

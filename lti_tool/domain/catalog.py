@@ -86,6 +86,8 @@ class Route(StrEnum):
 class CatalogRole(StrEnum):
     CATALOG_ADMIN = "catalog_admin"
     REVIEWER = "reviewer"
+    #: decides transfer requests, keeps the equivalency table, reads and exports records
+    REGISTRAR = "registrar"
 
 
 class Scope(StrEnum):
@@ -97,6 +99,8 @@ class Scope(StrEnum):
     AWARDS_REVOKE = "awards:revoke"
     COURSES_READ = "courses:read"
     OFFERINGS_WRITE = "offerings:write"
+    RECORDS_READ = "records:read"
+    TRANSFER = "transfer"
 
 
 #: What each API token scope allows, in words (the CLI's --help, the admin tokens page,
@@ -111,6 +115,11 @@ SCOPE_DESCRIPTIONS: dict[Scope, str] = {
     Scope.AWARDS_REVOKE: N_("Revoke awards."),
     Scope.COURSES_READ: N_("Read courses with their offerings, rosters and demonstrations."),
     Scope.OFFERINGS_WRITE: N_("Offer micro-credentials in courses, and detach them."),
+    Scope.RECORDS_READ: N_("Read the registrar's record: every award with its route, "
+                           "credit, hours, transcript notation and student number, and what "
+                           "changed since a time (student information systems)."),
+    Scope.TRANSFER: N_("Keep the transfer equivalency table and decide transfer requests "
+                       "(the registrar's work, in the admin pages; no API endpoint takes it)."),
 }
 
 
@@ -124,10 +133,13 @@ LABELS: dict[str, str] = {
     "synchronous": N_("Online, synchronous"), "in_person": N_("In person"),
     "integrated": N_("In a for-credit course"),
     "stand_alone": N_("Stand-alone (continuing education)"),
-    "plar": N_("Prior learning assessment (PLAR)"), "transfer": N_("Transfer"),
+    "plar": N_("Prior learning assessment (PLAR)"),
+    "transfer": N_("Transfer (recognised from another institution)"),
+    "stacked": N_("Stacked (a pathway completed)"),
     "pass_fail": N_("Pass/fail"), "graded": N_("Graded"),
     "approve": N_("Approve"), "request_changes": N_("Request changes"), "reject": N_("Reject"),
     "reviewer": N_("Reviewer"), "catalog_admin": N_("Catalog administrator"),
+    "registrar": N_("Registrar"),
 }
 
 
@@ -381,8 +393,10 @@ def natural_key(text: str) -> tuple[tuple[int, int | str], ...]:
 
 def routes_available() -> tuple[str, ...]:
     """The award routes MicroCred can award through today, hence the ones forms offer:
-    integrated (for-credit courses), stand-alone (continuing education) and PLAR (a
-    decision on a prior learning assessment request, ``services.plar``). Each route is
+    integrated (for-credit courses), stand-alone (continuing education), PLAR (a decision
+    on a prior learning assessment request, ``services.plar``) and transfer (a registrar
+    recognises another institution's credential, ``services.transfer``). Each route is
     added here when its award path exists; stored data and imports may name any route of
     ``Route`` (they are valid values), forms offer only these."""
-    return (Route.INTEGRATED.value, Route.STAND_ALONE.value, Route.PLAR.value)
+    return (Route.INTEGRATED.value, Route.STAND_ALONE.value, Route.PLAR.value,
+            Route.TRANSFER.value)

@@ -29,10 +29,14 @@ class Method(StrEnum):
     CHALLENGE_ASSESSMENT = "challenge_assessment"
     # Recorded only by a PLAR decision (services.plar), never typed in a course's grid.
     PLAR = "plar"
+    # Recognised from another institution's credential (services.transfer) only.
+    TRANSFER = "transfer"
 
 
-#: The methods an instructor may record in a course (the grid, forms, imports).
-COURSE_METHODS = tuple(m for m in Method if m is not Method.PLAR)
+#: The route a workflow method is recorded with, and only with (record_demonstration).
+WORKFLOW_ROUTES = {Method.PLAR: Route.PLAR, Method.TRANSFER: Route.TRANSFER}
+#: The methods an instructor may record in a course (the grid, forms, imports, the API).
+COURSE_METHODS = tuple(m for m in Method if m not in WORKFLOW_ROUTES)
 
 METHOD_LABELS = {
     Method.IN_COURSE_ASSIGNMENT: "In-course assignment",
@@ -40,6 +44,7 @@ METHOD_LABELS = {
     Method.PORTFOLIO: "Portfolio",
     Method.CHALLENGE_ASSESSMENT: "Challenge assessment",
     Method.PLAR: "Prior learning assessment (PLAR)",
+    Method.TRANSFER: "Transfer (another institution's credential)",
 }
 
 

@@ -8,13 +8,15 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import JSON, ForeignKey, Index, Integer, String, Text, UniqueConstraint
+from sqlalchemy import JSON, ForeignKey, Index, Integer, String, Text, UniqueConstraint, text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from lti_tool.models.base import Base, UTCDateTime, utcnow
 from lti_tool.models.catalog import MicroCredential, Skill
 from lti_tool.models.lti import Context
 from lti_tool.models.tracking import EvidenceFile
+
+OPEN_STATES_SQL = "state IN ('submitted', 'in_assessment', 'more_evidence')"
 
 
 class PlarAssessor(Base):
@@ -42,7 +44,12 @@ class PlarRequest(Base):
     """One learner's request for recognition of one credential."""
 
     __tablename__ = "plar_requests"
-    __table_args__ = (Index("ix_plar_requests_issuer_state", "issuer_id", "state"),)
+    __table_args__ = (
+        Index("ix_plar_requests_issuer_state", "issuer_id", "state"),
+        # One open request per person and credential, even when two submits race.
+        Index("uq_plar_requests_open", "person_id", "credential_id", unique=True,
+              sqlite_where=text(OPEN_STATES_SQL), postgresql_where=text(OPEN_STATES_SQL)),
+    )
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     issuer_id: Mapped[int] = mapped_column(ForeignKey("issuers.id"))

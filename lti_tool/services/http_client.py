@@ -143,6 +143,15 @@ def _call_scope(seconds: float) -> Iterator[_Call]:
             _current.call = outer
 
 
+@contextmanager
+def total_deadline(seconds: float) -> Iterator[None]:
+    """Every outbound call made inside the block on this thread (several fetches of one
+    verification, say) shares one deadline of ``seconds`` in all: each call still has its
+    own, and gets whichever is sooner."""
+    with _call_scope(seconds):
+        yield
+
+
 class _WatchedMixin:
     """Registers the connection with the call in progress when it connects (the TLS
     handshake included) and when it sends a request (a kept-alive connection)."""

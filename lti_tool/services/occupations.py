@@ -74,6 +74,7 @@ from lti_tool.services.catalog_io import (  # one import report and problem list
     _read_csv,
     parse_catalog_json,
 )
+from lti_tool.translate import gettext as _
 
 FORMAT = "microcred-occupations"
 FORMAT_VERSION = 1
@@ -120,7 +121,7 @@ def get_occupation(session: Session, actor: Actor, occupation_id: int) -> Occupa
     actor.require(Scope.CATALOG_READ)
     occupation = session.get(Occupation, occupation_id)
     if occupation is None or occupation.issuer_id != actor.issuer_id:
-        raise NotFound("No such occupation in your institution's list.")
+        raise NotFound(_("No such occupation in your institution's list."))
     return occupation
 
 
@@ -146,10 +147,10 @@ def link_requirement(session: Session, actor: Actor, occupation_id: int, require
     occupation = get_occupation(session, actor, occupation_id)
     requirement = next((r for r in occupation.requirements if r.id == requirement_id), None)
     if requirement is None:
-        raise NotFound("No such required skill in this occupation.")
+        raise NotFound(_("No such required skill in this occupation."))
     if expected_row_version is not None and expected_row_version != occupation.row_version:
-        raise Conflict("Someone else changed this occupation in the meantime. Reload to see "
-                       "their changes, then apply yours again.", code="stale_version")
+        raise Conflict(_("Someone else changed this occupation in the meantime. Reload to "
+                         "see their changes, then apply yours again."), code="stale_version")
     code = skill_code.strip()
     skill_id: int | None = None
     if code:
@@ -157,7 +158,7 @@ def link_requirement(session: Session, actor: Actor, occupation_id: int, require
                                                          Skill.code == code))
         if skill_id is None:
             raise ValidationFailed({"skill_code": [
-                f"no skill with the code {code[:64]} in your skills library"]})
+                _("no skill with the code %(code)s in your skills library", code=code[:64])]})
     if requirement.skill_id == skill_id:
         return requirement
     requirement.skill_id = skill_id
@@ -354,8 +355,8 @@ def _validate(item: Any, where: str, problems: _Problems, skills: Mapping[str, i
                 and key not in flagged:
             spot, field_name = located(key) if located else (f"{where}.skills[{index}].skill",
                                                               "skill")
-            problems.add(spot, field_name,
-                         f"no skill with the code {code.strip()} in the catalog")
+            problems.add(spot, field_name, _("no skill with the code %(code)s in the catalog",
+                                             code=code.strip()[:64]))
             unknown = True
     return None if unknown else values
 
@@ -453,17 +454,18 @@ def import_occupations(session: Session, actor: Actor, document: Any, *,
         unknown = sorted(set(document) - {"format", "format_version", "exported_at",
                                           "occupations"})
         if unknown:
-            problems.add("document", "", "unknown keys: " + ", ".join(unknown))
+            problems.add("document", "", _("unknown keys: %(keys)s", keys=", ".join(unknown)))
         if document.get("format", FORMAT) != FORMAT:
-            problems.add("document", "format", f"must be {FORMAT}")
+            problems.add("document", "format", _("must be %(format)s", format=FORMAT))
         raw = document.get("occupations")
     if not isinstance(raw, list):
         problems.add("document", "occupations",
-                     "must be a list of occupations (or an object with one)")
+                     _("must be a list of occupations (or an object with one)"))
         return ImportReport(ok=False, problems=problems.final(), dry_run=dry_run)
     if len(raw) > MAX_OCCUPATIONS:
         problems.add("document", "occupations",
-                     f"has {len(raw)} occupations; at most {MAX_OCCUPATIONS} are accepted")
+                     _("has %(num)s occupations; at most %(max)s are accepted", num=len(raw),
+                       max=MAX_OCCUPATIONS))
         return ImportReport(ok=False, problems=problems.final(), dry_run=dry_run)
     skills = _issuer_skills(session, actor.issuer_id)
     items: list[_Planned] = []
@@ -473,8 +475,9 @@ def import_occupations(session: Session, actor: Actor, document: Any, *,
         code = item.get("code") if isinstance(item, dict) else None
         if isinstance(code, str) and code.strip():
             if code.strip() in first_at:
-                problems.add(where, "code", f"{code.strip()} appears twice (also "
-                                            f"{first_at[code.strip()]})")
+                problems.add(where, "code", _("%(code)s appears twice (also %(where)s)",
+                                             code=code.strip()[:64],
+                                             where=first_at[code.strip()]))
                 continue
             first_at[code.strip()] = where
         values = _validate(item, where, problems, skills)
@@ -503,8 +506,8 @@ def import_occupations_csv(session: Session, actor: Actor, data: str | bytes, *,
         if not any(cell.strip() for cell in cells):
             continue
         if len(cells) > len(header):
-            problems.add(where, "", f"has {len(cells)} cells but the header names "
-                                    f"{len(header)} columns")
+            problems.add(where, "", _("has %(cells)s cells but the header names %(columns)s "
+                                      "columns", cells=len(cells), columns=len(header)))
             continue
         row = {name: _csv_uncell(cells[i]).strip() if i < len(cells) else ""
                for i, name in enumerate(header)}
@@ -515,19 +518,20 @@ def import_occupations_csv(session: Session, actor: Actor, data: str | bytes, *,
             grouped[key] = ({**occupation, "skills": []}, number, [])
             order.append(key)
         else:
-            first, first_row, _ = grouped[key]
+            first, first_row, _numbers = grouped[key]
             for name in OCCUPATION_FIELDS:
                 if name in header and row.get(name, "") != first[name]:
-                    problems.add(where, name, f"differs from row {first_row} for the same "
-                                              f"occupation ({code})")
+                    problems.add(where, name, _("differs from row %(row)s for the same "
+                                                "occupation (%(code)s)", row=first_row,
+                                                code=code))
         if row.get("skill_name", ""):
-            doc, _, numbers = grouped[key]
+            doc, _first_row, numbers = grouped[key]
             doc["skills"].append({field: row.get(column, "") or (
                 "essential" if field == "importance" else "")
                 for column, field in _CSV_REQUIREMENT.items()})
             numbers.append(number)
         elif any(row.get(c, "") for c in ("skill_name_fr", "skill_code", "framework_url")):
-            problems.add(where, "skill_name", "a row with a skill needs the skill's name")
+            problems.add(where, "skill_name", _("a row with a skill needs the skill's name"))
     skills = _issuer_skills(session, actor.issuer_id)
     items: list[_Planned] = []
     for key in order:

@@ -23,9 +23,10 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
-from flask_babel import force_locale
+from flask_babel import force_locale, get_locale
 from flask_babel import gettext as _babel_gettext
 from sqlalchemy import func, select
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, selectinload
 
 from lti_tool.domain.catalog import LifecycleState, Route
@@ -50,6 +51,7 @@ from lti_tool.domain.plar import (
     needs_second_assessor,
     read_settings,
 )
+from lti_tool.domain.texts import localized
 from lti_tool.domain.tracking import (
     AwardStatus,
     CellStatus,
@@ -375,29 +377,36 @@ def submit(session: Session, *, issuer: Issuer, context: Context, learner: PlarA
     _rows, evidence_errors = _add_evidence(session, request, given, learner)
     if evidence_errors:
         raise ValidationFailed(evidence_errors)
-    session.add(request)
-    session.flush()
+    try:
+        with session.begin_nested():
+            session.add(request)
+            session.flush()
+    except IntegrityError:
+        # A second submit raced this one: the partial unique index on open requests
+        # decided (uq_plar_requests_open).
+        raise Conflict(_("You already have an open request for this micro-credential: add "
+                         "to it instead."), code="request_open") from None
     audit.record(session, "plar.submitted", actor_account_id=learner.account_id,
                  context_id=context.id, subject_type=SUBJECT, subject_id=request.id,
                  launch_id=learner.launch_id,
                  detail={"credential": item.credential.code,
                          "skills": [s.skill_id for s in request.skills],
                          "evidence": len(request.evidence)})
-    title = item.version.title
     _tell_learner(session, request, "submitted", lambda: (
-        _("Your PLAR request for %(title)s was received", title=title),
+        _("Your PLAR request for %(title)s was received", title=_title(session, request)),
         _("We received your request for recognition of prior learning for “%(title)s” "
           "(%(num)d skills). An assessor will look at it; a decision is expected by "
-          "%(date)s.", title=title, num=len(request.skills),
+          "%(date)s.", title=_title(session, request), num=len(request.skills),
           date=format_date(request.due_at))))
     who = learner.name
     _tell_assessors(session, request, [a for a in _assessor_accounts(session, item.credential.id)
                                        if a.person_id != learner.person_id],
                     "new_request", lambda: (
-        _("New PLAR request: %(title)s", title=title),
+        _("New PLAR request: %(title)s", title=_title(session, request)),
         _("%(learner)s asked for recognition of prior learning for “%(title)s”. It is due by "
           "%(date)s. Open MicroCred's PLAR assessments from your course to assess it.",
-          learner=who or _("A learner"), title=title, date=format_date(request.due_at))))
+          learner=who or _("A learner"), title=_title(session, request),
+          date=format_date(request.due_at))))
     return request
 
 
@@ -408,8 +417,14 @@ def open_request_for(session: Session, person_id: int, credential_id: int) -> Pl
 
 
 def _title(session: Session, request: PlarRequest) -> str:
+    """The credential's title in the current (or forced, for an e-mail) language."""
     version = session.get(CredentialVersion, request.version_id)
-    return version.title if version else request.credential.code
+    if version is None:
+        return request.credential.code
+    locale = get_locale()
+    lang = "fr" if locale is not None and locale.language == "fr" else "en"
+    return localized(version.title, (version.content or {}).get("translations"), "title",
+                     lang).text
 
 
 Compose = Callable[[], tuple[str, str]]
@@ -511,11 +526,11 @@ def add_learner_evidence(session: Session, request: PlarRequest, learner: PlarAc
     if request.assessor_account_id is not None:
         assessor = session.get(LearnerAccount, request.assessor_account_id)
         if assessor is not None:
-            title, who = _title(session, request), request.learner_name
+            who = request.learner_name
             _tell_assessors(session, request, [assessor], "learner_answered", lambda: (
                 _("PLAR: %(learner)s answered", learner=who or _("the learner")),
                 _("%(learner)s added to their request for “%(title)s”. It is back in your "
-                  "queue.", learner=who or _("The learner"), title=title)))
+                  "queue.", learner=who or _("The learner"), title=_title(session, request))))
     return request
 
 
@@ -536,11 +551,11 @@ def withdraw(session: Session, request: PlarRequest, learner: PlarActor,
     assessor = session.get(LearnerAccount, request.assessor_account_id) \
         if request.assessor_account_id is not None else None
     if assessor is not None:
-        title, who = _title(session, request), request.learner_name
+        who = request.learner_name
         _tell_assessors(session, request, [assessor], "withdrawn", lambda: (
             _("PLAR: %(learner)s withdrew their request", learner=who or _("the learner")),
             _("%(learner)s withdrew their request for “%(title)s”. Skills already granted "
-              "stay granted.", learner=who or _("The learner"), title=title)))
+              "stay granted.", learner=who or _("The learner"), title=_title(session, request))))
     return request
 
 
@@ -686,11 +701,11 @@ def start_assessment(session: Session, request: PlarRequest, assessor: PlarActor
         request.assessor_name = assessor.name[:300]
     if request.state == PlarState.SUBMITTED.value:
         _move(session, request, PlarState.IN_ASSESSMENT, assessor)
-        title, who = _title(session, request), assessor.name
+        who = assessor.name
         _tell_learner(session, request, "in_assessment", lambda: (
-            _("Your PLAR request for %(title)s is being assessed", title=title),
+            _("Your PLAR request for %(title)s is being assessed", title=_title(session, request)),
             _("%(assessor)s started assessing your request for “%(title)s”.",
-              assessor=who or _("An assessor"), title=title)))
+              assessor=who or _("An assessor"), title=_title(session, request))))
     session.flush()
     return request
 
@@ -712,9 +727,9 @@ def request_more_evidence(session: Session, request: PlarRequest, assessor: Plar
                                         author_account_id=assessor.account_id,
                                         author_name=assessor.name[:300], body=message))
     session.flush()
-    title, who = _title(session, request), assessor.name
+    who = assessor.name
     _tell_learner(session, request, "more_evidence", lambda: (
-        _("More evidence needed for your PLAR request: %(title)s", title=title),
+        _("More evidence needed for your PLAR request: %(title)s", title=_title(session, request)),
         _("%(assessor)s asks for more evidence:", assessor=who or _("Your assessor"))
         + "\n\n" + message))
     return request
@@ -839,10 +854,10 @@ def decide_skill(session: Session, request: PlarRequest, assessor: PlarActor, *,
     elif status.awaiting_confirmation:
         others = [a for a in _assessor_accounts(session, request.credential_id)
                   if a.person_id not in (assessor.person_id, request.person_id)]
-        title, who, skill_name = _title(session, request), assessor.name, row.skill.name
+        who, skill_name = assessor.name, row.skill.name
         learner_name = request.learner_name
         _tell_assessors(session, request, others, "confirm", lambda: (
-            _("PLAR: a second assessor is needed for %(title)s", title=title),
+            _("PLAR: a second assessor is needed for %(title)s", title=_title(session, request)),
             _("%(assessor)s granted “%(skill)s” to %(learner)s; on credit-bearing "
               "micro-credentials a second assessor confirms it before it counts.",
               assessor=who, skill=skill_name, learner=learner_name or _("a learner"))))
@@ -915,13 +930,13 @@ def _close_if_final(session: Session, request: PlarRequest, actor: PlarActor) ->
     granted = sum(1 for s in statuses if s.granted)
     _move(session, request, PlarState.DECIDED, actor, granted=granted,
           not_yet=len(statuses) - granted)
-    title, earned, total = _title(session, request), request.award_id is not None, len(statuses)
+    earned, total = request.award_id is not None, len(statuses)
     rows = [(s.skill.name, s.decision, s.rationale) for s in request.skills]
 
     def compose() -> tuple[str, str]:
         if earned:
             summary = _("You earned “%(title)s” through prior learning assessment and "
-                        "recognition (PLAR).", title=title)
+                        "recognition (PLAR).", title=_title(session, request))
         else:
             summary = _("%(granted)d of %(total)d skills were recognised as demonstrated. "
                         "Skills not yet demonstrated can be earned in a course or in a new "
@@ -929,7 +944,7 @@ def _close_if_final(session: Session, request: PlarRequest, actor: PlarActor) ->
         labels = {"demonstrated": _("demonstrated"), "not_yet": _("not yet demonstrated")}
         lines = [f"- {name}: {labels.get(decision, decision)} — {rationale}"
                  for name, decision, rationale in rows]
-        return (_("Decision on your PLAR request: %(title)s", title=title),
+        return (_("Decision on your PLAR request: %(title)s", title=_title(session, request)),
                 summary + "\n\n" + "\n".join(lines))
 
     _tell_learner(session, request, "decided", compose)

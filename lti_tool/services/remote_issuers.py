@@ -14,6 +14,12 @@ retries on GET, 2 MiB cap, no redirects) and only to public https hosts
 (``is_public_host``: no loopback, private, link-local or reserved address), at most
 ``max_fetches`` per verification, each URL once. Failures become a BadgeError in words, so
 the report says "could not be reached" instead of failing the request.
+
+``allowed_origins`` (``scheme://host:port`` → a CA bundle path for https, or "") lets the
+test suite reach issuers it serves itself on 127.0.0.1: only
+:func:`fetch_allowance_for_tests` builds it, from a setting that only the test profile accepts
+(``lti_tool.settings`` refuses it in any other profile), so production cannot turn the
+guard off by accident.
 """
 
 from __future__ import annotations
@@ -38,8 +44,10 @@ class RemoteResolvers:
 
     def __init__(self, http: HttpClient, *, max_fetches: int = MAX_FETCHES,
                  host_check: Callable[[str], bool] = is_public_host,
-                 require_https: bool = True) -> None:
+                 require_https: bool = True,
+                 allowed_origins: Mapping[str, str] | None = None) -> None:
         self.http = http
+        self.allowed_origins = dict(allowed_origins or {})
         self.max_fetches = max_fetches
         self.host_check = host_check
         self.require_https = require_https
@@ -52,10 +60,13 @@ class RemoteResolvers:
             return cached
         parts = urlsplit(url)
         host = parts.hostname or url
-        if parts.scheme != "https" and (self.require_https or parts.scheme != "http"):
+        origin = _origin(url)
+        allowed = origin in self.allowed_origins
+        if not allowed and parts.scheme != "https" and (
+                self.require_https or parts.scheme != "http"):
             raise BadgeError(f"{host} is not an https address, so its documents are not "
                              "fetched")
-        if len(url) > 2048 or not self.host_check(url):
+        if len(url) > 2048 or not (allowed or self.host_check(url)):
             raise BadgeError(f"{host} is not a public internet address, so its documents "
                              "are not fetched")
         if len(self.fetched) >= self.max_fetches:
@@ -63,7 +74,10 @@ class RemoteResolvers:
                              "fetched to check this credential")
         self.fetched.append(url)
         try:
-            document = self.http.get_json(url, headers={"Accept": _ACCEPT})
+            options: dict[str, Any] = {}
+            if allowed and self.allowed_origins[origin]:
+                options["verify"] = self.allowed_origins[origin]  # the test CA
+            document = self.http.get_json(url, headers={"Accept": _ACCEPT}, **options)
         except UpstreamError as exc:
             raise BadgeError(f"the issuer's published document could not be fetched: "
                              f"{exc.public_message}") from None
@@ -71,6 +85,12 @@ class RemoteResolvers:
             raise BadgeError(f"{host} did not answer with a JSON object")
         self._documents[url] = document
         return document
+
+    def fetch_json(self, url: str) -> Mapping[str, Any]:
+        """The JSON object at ``url`` (an Open Badges 2.0 assertion, badge class, issuer,
+        key or revocation list), under the same guard, counting and memory. Raises
+        BadgeError."""
+        return self._fetch(url)
 
     def key(self, verification_method: str) -> IssuerKey | None:
         """The key and its controller, from the issuer's published documents; None for
@@ -93,6 +113,25 @@ class RemoteResolvers:
         return self._fetch(url)
 
 
+def _origin(url: str) -> str:
+    parts = urlsplit(url)
+    try:
+        port = parts.port
+    except ValueError:
+        return ""
+    default = {"https": 443, "http": 80}.get(parts.scheme)
+    return f"{parts.scheme}://{(parts.hostname or '').lower()}:{port or default}"
+
+
+def fetch_allowance_for_tests(config: Mapping[str, Any]) -> dict[str, str]:
+    """The origins the test suite serves issuers from (``TEST_REMOTE_FETCH_ORIGINS``:
+    origin → CA bundle or ""), normalised; empty unless the profile is "test"."""
+    if config.get("ENV") != "test":
+        return {}
+    raw = config.get("TEST_REMOTE_FETCH_ORIGINS") or {}
+    return {_origin(origin): str(ca or "") for origin, ca in dict(raw).items()}
+
+
 def _controller_of(vm: str, document: Mapping[str, Any]) -> Any:
     methods = document.get("verificationMethod")
     for method in methods if isinstance(methods, list) else [methods]:
@@ -101,4 +140,4 @@ def _controller_of(vm: str, document: Mapping[str, Any]) -> Any:
     return None
 
 
-__all__ = ["MAX_FETCHES", "RemoteResolvers"]
+__all__ = ["MAX_FETCHES", "RemoteResolvers", "fetch_allowance_for_tests"]

@@ -12,6 +12,9 @@
   award records the route, the course and the demonstrations it rests on.
 - When a supporting pass is superseded by a fail, the award is flagged (never silently
   removed); an instructor may revoke it with a reason. Course grades are never read.
+- New awards may complete a published pathway: its program credential is awarded too
+  (``services.pathways.award_programs``); revoking an award a program award rests on
+  flags the program award for review.
 
 Every function raises ToolError subclasses and commits nothing.
 """
@@ -32,7 +35,10 @@ from sqlalchemy.orm import Session, aliased, selectinload
 
 from lti_tool.domain.catalog import EarningRule, LifecycleState, Route, RuleProgress
 from lti_tool.domain.lti import ContextKind, LaunchContext
+from lti_tool.domain.pathways import STACKED_ROUTE
 from lti_tool.domain.tracking import (
+    COURSE_METHODS,
+    WORKFLOW_ROUTES,
     AwardStatus,
     Cell,
     DemonstrationFact,
@@ -60,7 +66,7 @@ from lti_tool.models import (
     Skill,
 )
 from lti_tool.models.base import utcnow
-from lti_tool.services import audit, award_credentials, gradebook
+from lti_tool.services import audit, award_credentials, gradebook, pathways
 from lti_tool.services.catalog import issuer_for_platform, published_version
 from lti_tool.services.launches import LaunchRecord
 from lti_tool.translate import gettext as _
@@ -282,13 +288,15 @@ def _check_evidence_url(url: str) -> str:
 def check_shared_fields(*, method: str, evidence_url: str,
                         evidence_note: str) -> dict[str, list[str]]:
     """The field errors of a demonstration's method and evidence (nothing else), so a form
-    recording several at once can report them all before recording any."""
+    recording several at once can report them all before recording any. (A workflow's
+    method, "plar" or "transfer", is refused by ``record_demonstration`` without its
+    route.)"""
     errors: dict[str, list[str]] = {}
     try:
         Method(method)
     except ValueError:
         errors["method"] = [_("must be one of %(values)s",
-                              values=", ".join(m.value for m in Method))]
+                              values=", ".join(m.value for m in COURSE_METHODS))]
     if len(evidence_note) > MAX_NOTE:
         errors["evidence_note"] = [_("%(max)s characters at most", max=MAX_NOTE)]
     try:
@@ -306,7 +314,7 @@ class RecordResult:
 
 
 def record_demonstration(
-    session: Session, *, context: Context, account: LearnerAccount, skill: Skill,
+    session: Session, *, context: Context | None, account: LearnerAccount, skill: Skill,
     outcome: str, method: str, assessor: Assessor, evidence_url: str = "",
     evidence_note: str = "", evidence_file_id: int | None = None,
     demonstrated_at: datetime | None = None, supersedes_id: int | None = None,
@@ -316,9 +324,12 @@ def record_demonstration(
     """Append one demonstration (or a correction superseding one), then evaluate awards.
     ``offered``: the course's ``offered_credentials`` if the caller already read them in
     this transaction (saves reading them again). ``route``: the route of a pass assessed
-    outside the course's teaching (``Route.PLAR`` from a PLAR decision, which is also the
-    only way to record the method "plar"); by default the course kind's route. Raises
-    ValidationFailed (bad field), Conflict (already superseded), NotFound."""
+    outside the course's teaching: ``Route.PLAR`` from a PLAR decision, ``Route.TRANSFER``
+    from a transfer decision (each the only way to record its method, "plar" or
+    "transfer"); by default the course kind's route. With ``context`` None (a transfer,
+    recorded outside any course) nothing is evaluated here: the workflow awards through
+    ``award_by_route``. Raises ValidationFailed (bad field), Conflict (already superseded),
+    NotFound."""
     errors: dict[str, list[str]] = {}
     try:
         parsed_outcome = Outcome(outcome)
@@ -347,14 +358,20 @@ def record_demonstration(
                 Demonstration.supersedes_id == supersedes_id)).first() is not None:
             raise Conflict(_("That record was already corrected; correct the latest one."),
                            code="already_superseded")
-    if "method" not in errors and (parsed_method is Method.PLAR) != (route is Route.PLAR):
-        errors["method"] = [_("a PLAR assessment is recorded through its PLAR request")]
+    workflow_route = route if route in WORKFLOW_ROUTES.values() else None
+    if "method" not in errors and WORKFLOW_ROUTES.get(parsed_method) != workflow_route:
+        errors["method"] = [
+            _("a PLAR assessment or a transfer is recorded through its own request")
+            if parsed_method in WORKFLOW_ROUTES else
+            _("must be one of %(values)s", values=", ".join(m.value for m in COURSE_METHODS))]
     if errors:
         raise ValidationFailed(errors)
-    route = route or route_for_kind(context.kind)
+    if route is None:
+        route = route_for_kind(context.kind) if context is not None else None
+    context_id = context.id if context is not None else None
     demo = Demonstration(
         person_id=account.person_id, account_id=account.id, skill_id=skill.id,
-        context_id=context.id, route=route.value if route else None,
+        context_id=context_id, route=route.value if route else None,
         outcome=parsed_outcome.value, method=parsed_method.value, evidence_url=evidence_url,
         evidence_note=evidence_note.strip(), evidence_file_id=evidence_file_id,
         assessor_ref=assessor.ref, assessor_name=assessor.name[:300],
@@ -371,20 +388,22 @@ def record_demonstration(
         raise Conflict(_("That record was already corrected; correct the latest one."),
                        code="already_superseded") from None
     audit.record(session, "demonstration.corrected" if previous else "demonstration.recorded",
-                 actor_account_id=assessor.account_id, context_id=context.id,
+                 actor_account_id=assessor.account_id, context_id=context_id,
                  subject_type="demonstration", subject_id=demo.id,
                  launch_id=assessor.launch_id,
                  detail={"person": account.person_id, "skill": skill.code,
                          "outcome": parsed_outcome.value, "by": assessor.ref,
-                         "supersedes": supersedes_id})
+                         "supersedes": supersedes_id, "method": parsed_method.value,
+                         "route": route.value if route else None})
     result = RecordResult(demo)
     if previous is not None and previous.outcome == Outcome.PASS.value and \
             parsed_outcome is Outcome.FAIL:
         # Only a pass corrected to a fail undermines an award (fixing a pass's evidence
         # link does not).
         result.flagged_awards = _flag_awards_resting_on(session, previous, demo, assessor)
-    result.new_awards = evaluate_awards(session, person_id=account.person_id, context=context,
-                                        offered=offered)
+    if context is not None:
+        result.new_awards = evaluate_awards(session, person_id=account.person_id,
+                                            context=context, offered=offered)
     return result
 
 
@@ -405,6 +424,10 @@ def _flag_awards_resting_on(session: Session, previous: Demonstration, demo: Dem
                      launch_id=assessor.launch_id, detail={"demonstration": demo.id})
         flagged.append(award)
     session.flush()
+    for award in list(flagged):
+        # A program credential awarded on it is questionable too (issue 12).
+        flagged += pathways.flag_programs_resting_on(session, award, by_ref=assessor.ref,
+                                                     flagged=True)
     return flagged
 
 
@@ -445,8 +468,14 @@ def evaluate_awards_many(session: Session, *, person_ids: Iterable[int], context
         facts = current_facts(session, batch, skill_ids)
         held, revoked = award_standing(session, batch, credential_ids)
         for person_id in batch:
-            created += _evaluate_person(session, person_id, context, offered, facts, held,
-                                        revoked)
+            made = _evaluate_person(session, person_id, context, offered, facts, held,
+                                    revoked)
+            if made:
+                # Program credentials these awards complete (issue 12: pathways), under
+                # the same person lock.
+                made += pathways.award_programs(session, person_id=person_id,
+                                                new_awards=made, context=context)
+            created += made
     return created
 
 
@@ -522,10 +551,11 @@ def _evaluate_person(session: Session, person_id: int, context: Context,
 
 
 def _create_award(session: Session, *, person_id: int, item: OfferedCredential, route: str,
-                  context: Context, demonstration_ids: list[int]) -> Award | None:
+                  context: Context | None, demonstration_ids: list[int]) -> Award | None:
     award = Award(public_id=secrets.token_urlsafe(16), issuer_id=item.offering.issuer_id,
                   person_id=person_id, credential_id=item.offering.credential_id,
-                  version_id=item.version.id, route=route, context_id=context.id,
+                  version_id=item.version.id, route=route,
+                  context_id=context.id if context is not None else None,
                   demonstration_ids=demonstration_ids)
     try:
         with session.begin_nested():
@@ -535,15 +565,67 @@ def _create_award(session: Session, *, person_id: int, item: OfferedCredential, 
         # Another request or worker awarded it first: the partial unique index on standing
         # awards per (person, credential) decided.
         return None
-    audit.record(session, "award.created", context_id=context.id, subject_type="award",
-                 subject_id=award.id, detail={"person": person_id, "route": route,
-                                              "version": item.version.id,
-                                              "demonstrations": demonstration_ids})
+    audit.record(session, "award.created",
+                 context_id=context.id if context is not None else None,
+                 subject_type="award", subject_id=award.id,
+                 detail={"person": person_id, "route": route, "version": item.version.id,
+                         "demonstrations": demonstration_ids})
     # Its signed credential is made before this transaction commits (award_credentials).
     award_credentials.note_new_award(session, award)
     # Optional "credential earned" in the LMS grade book (off unless the issuer enables it).
-    gradebook.signal_award(session, award, context)
+    if context is not None:
+        gradebook.signal_award(session, award, context)
     return award
+
+
+def award_by_route(session: Session, *, person_id: int, credential_ids: Iterable[int],
+                   route: Route) -> list[Award]:
+    """Award each of these credentials (their current published version) that allows
+    ``route`` and whose rule the person's current demonstrations meet, with that route and
+    no course: how a workflow outside courses (transfer) awards. The passes that count are
+    those of the credential's allowed routes, wherever they were made; at least one of them
+    must be of ``route`` (else the award is not this workflow's: the courses award it).
+    After a revocation, only with a pass recorded since. Idempotent."""
+    created: list[Award] = []
+    ids = sorted(set(credential_ids))
+    if not ids:
+        return created
+    _serialise_people(session, [person_id])
+    items: list[OfferedCredential] = []
+    for credential in session.scalars(select(MicroCredential).where(
+            MicroCredential.id.in_(ids)).order_by(MicroCredential.id)):
+        version = published_version(session, credential.issuer_id, credential.code)
+        if version is None:
+            continue
+        allowed = tuple(version.content.get("allowed_routes", []))
+        if route.value not in allowed:
+            continue
+        # An offering-shaped view of the credential (no course): the engine's own shape.
+        offering = Offering(credential_id=credential.id, issuer_id=credential.issuer_id)
+        items.append(_offered(offering, version))
+    if not items:
+        return created
+    facts = current_facts(session, [person_id], {s.id for i in items for s in i.skills})
+    held, revoked = award_standing(session, [person_id], ids)
+    for item in items:
+        key = (person_id, item.offering.credential_id)
+        if key in held:
+            continue
+        person_facts = [f for s in item.skills for f in facts.get((person_id, s.id), [])]
+        passes, _progress, may_award = earning_passes(item, person_facts, revoked.get(key))
+        if not may_award or not any(f.route is route for f in passes.values()):
+            continue
+        used = sorted(passes[c].id for c in (*item.rule.required, *item.rule.optional)
+                      if c in passes)
+        award = _create_award(session, person_id=person_id, item=item, route=route.value,
+                              context=None, demonstration_ids=used)
+        if award is not None:
+            created.append(award)
+    if created:
+        # Program credentials these awards complete (issue 12), under the same person lock.
+        created += pathways.award_programs(session, person_id=person_id, new_awards=created,
+                                           context=None)
+    return created
 
 
 def revoke_award(session: Session, award: Award, *, reason: str, by: Assessor) -> Award:
@@ -559,6 +641,7 @@ def revoke_award(session: Session, award: Award, *, reason: str, by: Assessor) -
                      context_id=award.context_id, subject_type="award", subject_id=award.id,
                      launch_id=by.launch_id, detail={"reason": award.revoked_reason})
         session.flush()
+        pathways.flag_programs_resting_on(session, award, by_ref=by.ref)
     return award
 
 
@@ -638,17 +721,18 @@ def progress_for(session: Session, person_id: int, context: Context) -> list[Cre
 
 def awards_in_context(session: Session, context: Context) -> list[Award]:
     """Awards for the credentials offered here held by anyone on the roster (wherever they
-    were earned)."""
+    were earned), and the program credentials awarded here (a pathway completed by an
+    award of this course: its instructors review them when flagged)."""
     credential_ids = [o.credential_id for o in active_offerings(session, context.id)]
-    if not credential_ids:
-        return []
     from lti_tool.models import RosterEntry
 
     persons = select(LearnerAccount.person_id).join(
         RosterEntry, RosterEntry.account_id == LearnerAccount.id).where(
         RosterEntry.context_id == context.id)
+    here = (Award.context_id == context.id) & (Award.route == STACKED_ROUTE)
     return list(session.scalars(select(Award).where(
-        Award.credential_id.in_(credential_ids), Award.person_id.in_(persons))
+        or_(Award.credential_id.in_(credential_ids), here) if credential_ids else here,
+        Award.person_id.in_(persons))
         .order_by(Award.awarded_at, Award.id)))
 
 

@@ -33,15 +33,6 @@ def register_web(app: Flask) -> None:
         app.register_blueprint(blueprint)
     errors.register(app)
 
-    from lti_tool.i18n import current_locale
-    from lti_tool.services.catalog import content_text
-
-    @app.template_global("content_text")
-    def _content_text(obj: object, field: str) -> object:
-        """``content_text(skill, "name")``: a catalog text in the page's language (render
-        it with ``|ltext``, which marks an English fallback)."""
-        return content_text(obj, field, current_locale())
-
     @app.before_request
     def _request_id() -> None:
         incoming = request.headers.get("X-Request-ID", "")

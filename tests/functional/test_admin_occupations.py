@@ -255,3 +255,32 @@ def test_link_a_required_skill_to_a_library_skill(app, platform, db):
                                         "skill_code": "GIT"}).status_code == 403
     assert avery.client.post(path, data={"lt": avery.lt, "row_version": "9",
                                          "skill_code": "GIT"}).status_code == 403
+
+
+def test_import_problems_in_french(app, platform, db):
+    issuer = make_issuer(db, platform)
+    seed(db, issuer)
+    from tests.support.lti import full_launch
+    from tests.support.platform import query_of
+
+    client = app.test_client()
+    response = full_launch(client, platform, "instructor_claims_INTROPROG.json", sub="admin-3",
+                           name="Avery Admin", email="a3@example.edu",
+                           **{"https://purl.imsglobal.org/spec/lti/claim/roles":
+                              [INSTITUTION_ADMIN],
+                              "https://purl.imsglobal.org/spec/lti/claim/"
+                              "launch_presentation": {"locale": "fr-CA"}})
+    lt = query_of(response.headers["Location"])["lt"]
+    form = Page(client.get("/admin/occupations", query_string={"lt": lt})).form(
+        "/admin/occupations/import")
+    before = counts(db)
+    bad = json.dumps({"occupations": [{"code": "NOC-1", "title": "T", "source": "s",
+                                       "skills": [{"name": "A", "skill": "NOPE"}]}]})
+    result = client.post(form.action, data={**dict(form.data()), "mode": "import",
+                                             "file": (io.BytesIO(bad.encode()), "o.json")},
+                         content_type="multipart/form-data")
+    assert result.status_code == 422
+    text = Page(result).text
+    assert "rien n'a été importé" in text
+    assert "aucune compétence du catalogue n'a le code NOPE" in text
+    assert counts(db) == before

@@ -182,6 +182,9 @@ MANAGER_PAGE = {"learner": 403, "ta": 403, "instructor": 200, "admin": 200, "non
 STAFF_POST = {"learner": 403, "ta": 303, "instructor": 303, "admin": 303, "none": 401}
 MANAGER_POST = {"learner": 403, "ta": 403, "instructor": 303, "admin": 303, "none": 401}
 LEARNER_PAGE = {"learner": 200, "ta": 403, "instructor": 403, "admin": 403, "none": 401}
+LEARNER_POST = {"learner": 303, "ta": 403, "instructor": 403, "admin": 403, "none": 401}
+#: the registrar's pages: the LMS institution administrator (or a granted registrar)
+REGISTRAR_PAGE = {"learner": 403, "ta": 403, "instructor": 403, "admin": 200, "none": 401}
 
 
 def _csv(w: World) -> dict[str, Any]:
@@ -215,6 +218,11 @@ ROUTES = [
     Route("my skills", "GET", lambda w: "/me", LEARNER_PAGE),
     Route("my credential", "GET", lambda w: f"/me/credentials/{w.code}", LEARNER_PAGE),
     Route("my evidence", "GET", lambda w: f"/me/evidence/{w.a.demo_id}", LEARNER_PAGE),
+    Route("my transfers", "GET", lambda w: "/me/transfer", LEARNER_PAGE),
+    Route("transfer queue", "GET", lambda w: "/admin/transfers", REGISTRAR_PAGE),
+    Route("equivalencies", "GET", lambda w: "/admin/equivalencies", REGISTRAR_PAGE),
+    Route("registrar's record", "GET", lambda w: "/admin/records", REGISTRAR_PAGE),
+    Route("record csv", "GET", lambda w: "/admin/records/export.csv", REGISTRAR_PAGE),
     # actions
     Route("attach", "POST", lambda w: "/course/offerings/attach", MANAGER_POST,
           data=lambda w: {"credential_id": str(w.other_credential_id)}),
@@ -235,6 +243,8 @@ ROUTES = [
           data=lambda w: {"reason": "Withdrawn after an integrity review."}),
     Route("keep", "POST", lambda w: f"/course/awards/{w.a.award_id}/keep", MANAGER_POST,
           data=lambda w: {}),
+    Route("submit a transfer", "POST", lambda w: "/me/transfer", LEARNER_POST,
+          data=lambda w: {"credential_text": '{"not": "a credential"}'}),
     Route("import", "POST", lambda w: "/course/import",
           {**STAFF_POST, "ta": 200, "instructor": 200, "admin": 200}, data=_csv),
 ]

@@ -145,6 +145,9 @@ def test_full_plar_flow_awards_through_the_plar_route(app, db, plar_school):
     detail = school["sam"].page(f"/plar/requests/{req.id}")
     assert "Decided" in detail.text and "found and fixed all 3 bugs" in detail.text
     assert "You earned this micro-credential through prior learning assessment" in detail.text
+    again = school["sam"].page("/plar/new/DATA-B")
+    assert "You already hold this micro-credential." in again.text
+    assert not again.has_form("/plar/new/DATA-B")
     # Every step is in the audit trail.
     actions = [a for a in db.scalars(select(AuditEvent.action).where(
         AuditEvent.subject_type == "plar_request", AuditEvent.subject_id == str(req.id)))]
@@ -179,9 +182,16 @@ def test_missing_narrative_and_html_file_are_refused_with_nothing_stored(db, pla
 
 def test_a_second_open_request_for_the_same_credential_is_refused(db, plar_school):
     assert submit_request(plar_school).status_code == 303
-    response = submit_request(plar_school)
+    page = plar_school["sam"].page("/plar/new/DATA-B")
+    assert "You already have an open request" in page.text
+    assert not page.has_form("/plar/new/DATA-B")  # the notice links to it instead
+    # A form posted from an older page: refused, nothing added.
+    response = plar_school["sam"].client.post("/plar/new/DATA-B", data={
+        "lt": plar_school["sam"].lt, "csrf_token": _csrf(plar_school["sam"]),
+        f"skill_{skill_ids(plar_school)['PY-VAR']}": "1",
+        f"narrative_{skill_ids(plar_school)['PY-VAR']}": "Again."})
     assert response.status_code == 409
-    assert db.scalars(select(PlarRequest)).all().__len__() == 1
+    assert len(db.scalars(select(PlarRequest)).all()) == 1
 
 
 def test_only_assigned_assessors_see_the_queue_and_never_their_own_request(
@@ -333,11 +343,16 @@ def test_plar_shell_lists_credentials_a_for_credit_course_only_offered(app, db, 
 def test_french_policy_is_shown_to_a_french_launch(app, db, platform, plar_school):
     from lti_tool.domain.lti import CLAIM_LAUNCH_PRESENTATION
 
+    skill = plar_school["catalog"].skills["PY-VAR"]
+    skill.translations = {"fr": {"name": "Variables et types"}}
+    db.commit()
     sam_fr = launch(app, platform, CODETEACH, sub="4", name="Sam Student", custom=CONTINUING,
                     **{CLAIM_LAUNCH_PRESENTATION: {"locale": "fr-CA"}})
     page = sam_fr.page("/plar/new/DATA-B")
     assert "Les acquis sont évalués" in page.text
     assert "Avant de faire votre demande" in page.text and "Envoyer ma demande" in page.text
+    # Bilingual catalog content: the French skill name where there is one.
+    assert "Variables et types" in page.text and "Control flow" in page.text
     assert "dans les 15 jours suivant votre demande" in page.text
     # The fee note has no French text: the English one is shown, marked.
     assert re.search(r'<span lang="en">The assessment fee is \$95', page.html)
@@ -458,6 +473,13 @@ def test_public_page_leads_a_signed_in_learner_to_the_request_form(app, db, plar
     # Staff are told that learners ask.
     staff = plar_school["pat"].client.get("/plar/start/northern/DATA-B")
     assert staff.status_code == 200 and "as staff" in staff.get_data(as_text=True)
+
+
+def _csrf(person):
+    """The launch's CSRF token, from a page that has a form (the answer form)."""
+    page = person.page("/plar")
+    link = re.search(r'href="(/plar/requests/\d+)\?', page.html)
+    return person.page(link.group(1)).form("/answer").value("csrf_token")
 
 
 def _python_fundamentals(db):
@@ -612,3 +634,29 @@ def test_what_a_learner_types_is_shown_as_text_and_an_empty_request_for_evidence
     assert response.status_code == 422
     assert Page(response).summary_links() == ["f-message"]
     assert only_request(db).state == "submitted" and not only_request(db).messages
+
+
+def test_a_french_learner_is_written_to_in_french_and_assessors_in_both(app, db, platform,
+                                                                       plar_school):
+    from lti_tool.domain.lti import CLAIM_LAUNCH_PRESENTATION
+    from lti_tool.models import CredentialVersion
+
+    version = db.get(CredentialVersion, plar_school["version"].id)
+    version.content = {**version.content,
+                       "translations": {"fr": {"title": "Données de base"}}}
+    db.commit()
+    plar_school["sam"] = launch(app, platform, CODETEACH, sub="4", name="Sam Student",
+                                email="sam@example.com", custom=CONTINUING,
+                                **{CLAIM_LAUNCH_PRESENTATION: {"locale": "fr-CA"}})
+    assert submit_request(plar_school).status_code == 303
+    to_sam = db.scalars(select(Notification).where(Notification.kind == "plar.submitted")).one()
+    assert to_sam.subject == "Votre demande de RDA pour Données de base a été reçue"
+    from babel.dates import format_date
+
+    due = format_date(only_request(db).due_at, "long", locale="fr_CA")
+    assert f"une décision est prévue d'ici le {due}" in to_sam.body
+    to_pat = db.scalars(select(Notification).where(Notification.kind == "plar.new_request")
+                        ).one()
+    assert to_pat.subject == ("New PLAR request: Data Basics / "
+                              "Nouvelle demande de RDA : Données de base")
+    assert "--- Français ---" in to_pat.body

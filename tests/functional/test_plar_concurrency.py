@@ -105,3 +105,30 @@ def test_a_concurrent_decision_is_refused_not_overwritten(base_app, engine, race
             Demonstration.person_id == request.person_id)) == 1
         assert db.scalar(select(func.count()).select_from(Award).where(
             Award.person_id == request.person_id)) == 0
+
+
+def test_two_open_requests_for_one_credential_cannot_both_be_stored(base_app, engine):
+    """The check in ``submit`` reads before it writes; two submits racing past it both
+    insert, and the partial unique index on open requests refuses the second (submit turns
+    that into 409 request_open). A decided or withdrawn one does not count."""
+    from sqlalchemy.exc import IntegrityError
+
+    with base_app.app_context():
+        arena = _arena(engine)
+    with Session(engine) as db:
+        first = db.get(PlarRequest, arena["request"])
+        twin = PlarRequest(**{c.key: getattr(first, c.key) for c in PlarRequest.__table__.c
+                              if c.key not in ("id", "row_version")})
+        db.add(twin)
+        with pytest.raises(IntegrityError):
+            db.flush()
+        db.rollback()
+        first = db.get(PlarRequest, arena["request"])
+        first.state = "withdrawn"
+        db.flush()
+        twin = PlarRequest(**{c.key: getattr(first, c.key) for c in PlarRequest.__table__.c
+                              if c.key not in ("id", "row_version")})
+        twin.state = "submitted"
+        db.add(twin)
+        db.flush()  # allowed: the earlier one is closed
+        db.rollback()

@@ -1,7 +1,8 @@
 """The credential form at catalog size: with 4,000 skills the form shows the chosen skills
 and one page of a search (20, natural order of codes: SK-2 before SK-10), never the whole
 library; searching, paging and adding keep what was typed and save nothing; pressing Enter
-in a field still saves; routes that cannot award yet are not offered (PLAR is, since it awards)."""
+in a field still saves; routes that cannot award yet are not offered (PLAR and transfer are,
+since they award)."""
 
 from __future__ import annotations
 
@@ -110,6 +111,6 @@ def test_enter_in_a_field_saves_and_the_picker_is_keyboard_usable(library):
 def test_routes_that_cannot_award_yet_are_not_offered(library, db):
     _issuer, avery = library
     form = avery.page("/admin/credentials/new").form("/admin/credentials/new")
-    # PLAR awards since issue 13 (services.plar); transfer is offered once it awards.
-    assert "plar" in form.options["allowed_routes"]
-    assert form.options["allowed_routes"][:2] == ["integrated", "stand_alone"]
+    # PLAR and transfer award since issue 13 (services.plar, services.transfer).
+    assert form.options["allowed_routes"][:4] == ["integrated", "stand_alone", "plar",
+                                                  "transfer"]

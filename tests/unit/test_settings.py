@@ -197,3 +197,18 @@ def test_every_setting_is_in_the_operations_guide():
     guide = (Path(__file__).resolve().parents[2] / "docs" / "operations.md").read_text()
     missing = [s.env for s in SETTINGS if f"| `{s.env}` |" not in guide]
     assert not missing, missing
+
+
+@pytest.mark.parametrize("env", ["production", "development"])
+def test_the_test_fetch_allowance_is_refused_outside_the_test_profile(env):
+    """TEST_REMOTE_FETCH_ORIGINS lets the suite reach issuers on 127.0.0.1 through the SSRF
+    guard; no other profile accepts it, and no environment variable can set it."""
+    environ = production() if env == "production" else {"MICROCRED_ENV": env}
+    with pytest.raises(ConfigurationError, match="TEST_REMOTE_FETCH_ORIGINS"):
+        load_settings({"TEST_REMOTE_FETCH_ORIGINS": {"http://127.0.0.1:9": ""}},
+                      environ=environ)
+    assert "TEST_REMOTE_FETCH_ORIGINS" not in {s.name for s in SETTINGS}
+    loaded = load_settings({"ENV": "test",
+                            "TEST_REMOTE_FETCH_ORIGINS": {"http://127.0.0.1:9": ""}},
+                           environ={})
+    assert loaded["TEST_REMOTE_FETCH_ORIGINS"] == {"http://127.0.0.1:9": ""}

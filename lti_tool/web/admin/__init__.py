@@ -14,8 +14,10 @@ reflected from the URL.
 
 One blueprint, one module per concern: ``staff`` (who is acting, what every page shares),
 ``institution``, ``skills``, ``credentials``, ``reviews`` (and the rubric), ``tokens``,
-``roles``, ``import_export``, ``settings``, ``identity``, ``platforms``; ``forms`` parses
-the HTML forms.
+``roles``, ``import_export``, ``settings``, ``identity``, ``platforms``, ``transfers`` (the
+registrar's transfer queue and equivalency table), ``records`` (the registrar's record and
+exports), ``pathways`` (issue 12; ``pathway_forms``); ``forms`` parses the HTML
+forms.
 """
 
 from flask import Blueprint
@@ -26,13 +28,16 @@ from lti_tool.web.admin import (  # noqa: F401 - importing registers the routes
     import_export,
     institution,
     occupations,
+    pathways,
     plar,
     platforms,
+    records,
     reviews,
     roles,
     settings,
     skills,
     tokens,
+    transfers,
 )
 from lti_tool.web.admin.staff import bp
 

@@ -52,6 +52,7 @@ NOTICES = {
     "skill_saved": _l("The skill was saved."),
     "skill_deleted": _l("The skill was deleted."),
     "credential_created": _l("The draft micro-credential was created."),
+    "pathway_created": _l("The draft pathway was created."),
     "draft_saved": _l("The draft was saved."),
     "new_version": _l("A new draft version was started. The published version is unchanged."),
     "new_version_saved": _l("Your changes were saved as a new draft version. The published "
@@ -97,6 +98,14 @@ class Staff:
     @property
     def can_review(self) -> bool:
         return self.actor.can(Scope.REVIEW)
+
+    @property
+    def can_transfer(self) -> bool:
+        return self.actor.can(Scope.TRANSFER)
+
+    @property
+    def can_read_records(self) -> bool:
+        return self.actor.can(Scope.RECORDS_READ)
 
 
 def current_staff() -> Staff:

@@ -45,12 +45,17 @@ def _expiry(raw: str) -> Any:
     return api_tokens.expiry_after(int(raw)) if raw else None
 
 
+#: Scopes of launched users only: no API endpoint takes them, so tokens are not offered them.
+LAUNCH_ONLY_SCOPES = frozenset({Scope.TRANSFER})
+
+
 def _offered_scopes(staff: Staff) -> list[str]:
     """A token never gets more than its creator holds; an institution administrator may
-    hand out every scope."""
+    hand out every scope (but those of launched users only)."""
+    usable = [s for s in Scope if s not in LAUNCH_ONLY_SCOPES]
     if staff.is_institution_admin:
-        return [s.value for s in Scope]
-    return [s.value for s in Scope if s in staff.actor.scopes]
+        return [s.value for s in usable]
+    return [s.value for s in usable if s in staff.actor.scopes]
 
 
 @bp.route("/tokens", methods=["GET", "POST"])

@@ -15,7 +15,8 @@ from lti_tool.services.catalog import Actor
 from lti_tool.translate import gettext as _
 from lti_tool.web.common.launch_session import CurrentLaunch
 
-ALL_CATALOG_SCOPES = frozenset({Scope.CATALOG_READ, Scope.CATALOG_WRITE, Scope.REVIEW})
+ALL_CATALOG_SCOPES = frozenset({Scope.CATALOG_READ, Scope.CATALOG_WRITE, Scope.REVIEW,
+                                Scope.TRANSFER, Scope.RECORDS_READ})
 
 
 def issuer_for_launch(session: Session, current: CurrentLaunch) -> Issuer | None:

@@ -61,16 +61,3 @@ def test_missing_french_texts_are_listed_with_the_skills(db):
     assert [m for m in missing if m.startswith("skills.")] == [
         "skills.S2.name", "skills.S2.description", "skills.S2.criteria"]
 
-
-def test_content_text_reads_skills_versions_and_issuers_in_a_language(db):
-    b = CatalogBuilder(db)
-    skill = catalog.create_skill(db, b.author, skill_data("S1", translations={
-        "fr": {"name": "Compétence un"}}))
-    b.skills("S2")
-    version = b.draft("C", translations=FRENCH)
-    assert catalog.content_text(skill, "name", "fr_CA").text == "Compétence un"
-    assert catalog.content_text(skill, "name", "en").text == "Skill S1"
-    fallback = catalog.content_text(skill, "description", "fr")
-    assert (fallback.text, fallback.lang, fallback.fallback) == ("About S1.", "en", True)
-    assert catalog.content_text(version, "title", "fr").text == "Titre en français"
-    assert catalog.content_text(b.issuer, "name", "fr").fallback is True

@@ -4,10 +4,8 @@ credentials; private addresses and other hosts' tricks are refused without a fet
 
 from __future__ import annotations
 
-import json
 import threading
 from collections.abc import Iterator
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 
 import pytest
@@ -16,36 +14,8 @@ from lti_tool.badges import eddsa, ob, status_list
 from lti_tool.badges.verify import verify_credential
 from lti_tool.services.http_client import HttpClient
 from lti_tool.services.remote_issuers import RemoteResolvers
+from tests.support.other_issuers import Site
 from tests.unit.badges import builders
-
-
-class Site:
-    """A tiny web site serving JSON documents by path, counting requests."""
-
-    def __init__(self) -> None:
-        self.documents: dict[str, Any] = {}
-        self.requests: list[str] = []
-        site = self
-
-        class Handler(BaseHTTPRequestHandler):
-            def do_GET(self) -> None:
-                site.requests.append(self.path)
-                document = site.documents.get(self.path)
-                body = json.dumps(document).encode() if document is not None else b"{}"
-                self.send_response(200 if document is not None else 404)
-                self.send_header("Content-Type", "application/json")
-                self.send_header("Content-Length", str(len(body)))
-                self.end_headers()
-                self.wfile.write(body)
-
-            def log_message(self, *args: Any) -> None:
-                pass
-
-        self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-        self.origin = f"http://127.0.0.1:{self.server.server_port}"
-
-    def url(self, path: str) -> str:
-        return self.origin + path
 
 
 @pytest.fixture()

@@ -16,6 +16,8 @@ down_revision = '0010'
 branch_labels = None
 depends_on = None
 
+OPEN = sa.text("state IN ('submitted', 'in_assessment', 'more_evidence')")
+
 
 def upgrade() -> None:
     op.create_table(
@@ -83,6 +85,8 @@ def upgrade() -> None:
     )
     op.create_index('ix_plar_requests_issuer_state', 'plar_requests', ['issuer_id', 'state'])
     op.create_index(op.f('ix_plar_requests_person_id'), 'plar_requests', ['person_id'])
+    op.create_index('uq_plar_requests_open', 'plar_requests', ['person_id', 'credential_id'],
+                    unique=True, sqlite_where=OPEN, postgresql_where=OPEN)
 
     op.create_table(
         'plar_request_skills',
@@ -201,6 +205,7 @@ def downgrade() -> None:
     op.drop_index(op.f('ix_plar_evidence_request_id'), table_name='plar_evidence')
     op.drop_table('plar_evidence')
     op.drop_table('plar_request_skills')
+    op.drop_index('uq_plar_requests_open', table_name='plar_requests')
     op.drop_index(op.f('ix_plar_requests_person_id'), table_name='plar_requests')
     op.drop_index('ix_plar_requests_issuer_state', table_name='plar_requests')
     op.drop_table('plar_requests')

@@ -22,7 +22,14 @@ from lti_tool.models import MicroCredential, PlarRequest
 from lti_tool.models.base import utcnow
 from lti_tool.services import plar as plar_service
 from lti_tool.web.common.launch_session import CurrentLaunch, check_csrf, load_current_launch
-from lti_tool.web.lms.plar.common import actor_of, bp, issuer_of, render, summary
+from lti_tool.web.lms.plar.common import (
+    actor_of,
+    bp,
+    issuer_of,
+    render,
+    summary,
+    version_title,
+)
 
 NOTICES = {
     "started": "started", "more_evidence": "more_evidence", "scheduled": "scheduled",
@@ -59,9 +66,10 @@ def queue() -> ResponseReturnValue:
     rows = plar_service.queue(session, actor, issuer_id, filters)
     options = list(session.scalars(select(MicroCredential).where(
         MicroCredential.id.in_(credentials)).order_by(MicroCredential.code)))
-    titles = {c.id: (plar_service.published_of(session, c) or c.versions[-1]).title
+    titles = {c.id: version_title(plar_service.published_of(session, c) or c.versions[-1])
               for c in options if c.versions}
-    return render("plar/queue.html", current, rows=rows, filters=filters,
+    versions = plar_service.versions_of(session, {r.request.version_id for r in rows})
+    return render("plar/queue.html", current, rows=rows, filters=filters, versions=versions,
                   credentials=options, titles=titles, now=utcnow(),
                   limited=len(rows) >= plar_service.QUEUE_LIMIT,
                   limit=plar_service.QUEUE_LIMIT)

@@ -120,9 +120,19 @@ def render(template: str, current: CurrentLaunch, status: int = 200,
     return render_template(template, current=current,
                            role_label=ROLE_LABELS[current.launch.role],
                            award_of=lambda award_id: db_session().get(Award, award_id),
+                           vtitle=version_title,
                            STATE_LABELS=STATE_LABELS, STATE_HINTS=STATE_HINTS,
                            METHOD_LABELS=METHOD_LABELS, DECISION_LABELS=DECISION_LABELS,
                            MESSAGE_LABELS=MESSAGE_LABELS, **context), status
+
+
+def version_title(version: Any) -> Any:
+    """A credential version's title in the page's language (a ``LocalText`` for ``ltext``:
+    marked when English stands in for a missing French title)."""
+    from lti_tool.domain.texts import localized
+
+    return localized(version.title, (version.content or {}).get("translations"), "title",
+                     current_short())
 
 
 def file_response(stored: Any) -> Response:
