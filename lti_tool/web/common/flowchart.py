@@ -16,7 +16,9 @@ from lti_tool.domain.flowchart import (
     render_svg,
     text_alternative_html,
 )
+from lti_tool.errors import ToolError
 from lti_tool.i18n import current_short
+from lti_tool.translate import lazy_gettext as _l
 
 
 def flow_strings() -> FlowStrings:
@@ -59,9 +61,22 @@ def svg_download(graph: FlowGraph) -> Response:
     return response
 
 
+class PictureUnavailable(ToolError):
+    status_code = 503
+    code = "png_unavailable"
+    title = _l("Picture unavailable")
+    public_message = _l("This server cannot draw PNG pictures right now. Download the "
+                        "flowchart as SVG instead: it prints and opens in every browser.")
+
+
 def png_download(graph: FlowGraph) -> Response:
-    """The flowchart as a PNG picture (attachment)."""
-    response = Response(render_png(graph), mimetype="image/png")
+    """The flowchart as a PNG picture (attachment). Without the Cairo library on the server
+    (Debian: libcairo2) the PNG is refused with a page pointing to the SVG download."""
+    try:
+        png = render_png(graph)
+    except (ImportError, OSError) as exc:  # no cairosvg, or it could not load libcairo
+        raise PictureUnavailable(log_detail=f"cairo unavailable: {exc}") from None
+    response = Response(png, mimetype="image/png")
     response.headers["Content-Disposition"] = (
         f'attachment; filename="{_filename(graph.title, "png")}"')
     return response

@@ -55,3 +55,20 @@ def test_the_page_macro_shows_picture_downloads_and_words(base_app):
     assert '<ol class="flow-text">' in html and "Le schéma en mots" in html
     assert 'href="/x.svg" download' in html and "Image PNG" in html
     assert 'role="region" tabindex="0" aria-labelledby="p7-caption"' in html
+
+
+def test_png_without_cairo_is_refused_with_a_way_out(base_app, monkeypatch):
+    """A server without cairosvg (or its libcairo): a 503 naming the SVG download, not a 500."""
+    import sys
+
+    import pytest
+
+    from lti_tool.web.common.flowchart import PictureUnavailable
+
+    monkeypatch.setitem(sys.modules, "cairosvg", None)  # import cairosvg → ImportError
+    with base_app.test_request_context("/?lang=fr"):
+        g = graph(flow_strings(), "fr")
+        with pytest.raises(PictureUnavailable) as refused:
+            png_download(g)
+    assert refused.value.status_code == 503
+    assert "SVG" in refused.value.public_message
