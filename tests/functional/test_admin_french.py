@@ -15,7 +15,7 @@ from html.parser import HTMLParser
 import pytest
 from sqlalchemy import select
 
-from lti_tool.domain.catalog import DEFAULT_RUBRIC
+from lti_tool.domain.catalog import DEFAULT_RUBRIC, Scope
 from lti_tool.domain.lti import CLAIM_LAUNCH_PRESENTATION, CLAIM_ROLES
 from lti_tool.models import CredentialVersion, MicroCredential, Skill
 from tests.support.admin import (
@@ -39,8 +39,7 @@ DATA = ("Northern College", "Variables and types", "Functions", "Loops and itera
         "Blake Board", "Camille Côté", "Dana Doe", "Moodle test", "MicroCred", "Moodle",
         "Canvas", "LTI", "Advantage", "JSON", "CSV", "JWKS", "UTC", "API", "REST", "URI",
         "URL", "CE-",
-        "catalog:read", "catalog:write", "demonstrations:write", "awards:read",
-        "awards:revoke", "courses:read", "offerings:write", "review", "Authorization: Bearer",
+        *(scope.value for scope in Scope), "Authorization: Bearer",
         "lis_person_sourcedid", "context_kind", "PY-VAR", "PY-FUNC", "PY-LOOP", "PYFOUND",
         "Instructure", "Developer Keys", "Enter URL", "Keyset URL", "canvas.instructure.com",
         "example.edu", "moodle.college.ca", "Dynamic Registration",
