@@ -660,3 +660,30 @@ def test_a_french_learner_is_written_to_in_french_and_assessors_in_both(app, db,
     assert to_pat.subject == ("New PLAR request: Data Basics / "
                               "Nouvelle demande de RDA : Données de base")
     assert "--- Français ---" in to_pat.body
+
+
+def test_the_plar_method_is_recorded_only_through_a_plar_request(app, db, platform,
+                                                                plar_school):
+    """A course's forms, imports and the API never offer or accept the method "plar"."""
+    from lti_tool.domain.tracking import COURSE_METHODS, Method
+    from lti_tool.errors import ValidationFailed
+    from lti_tool.services import tracking
+    from tests.support.learning import TEACHER
+
+    assert Method.PLAR not in COURSE_METHODS
+    with pytest.raises(ValidationFailed) as refused:
+        tracking.record_demonstration(
+            db, context=plar_school["codeteach"], account=account_of(db, platform, "4"),
+            skill=plar_school["catalog"].skills["PY-VAR"], outcome="pass", method="plar",
+            assessor=TEACHER)
+    assert "method" in refused.value.errors
+    db.rollback()
+    assert db.scalars(select(Demonstration)).first() is None
+    from tests.support.learning import offer
+
+    offer(db, plar_school["issuer"], plar_school["codeteach"], plar_school["version"])
+    pat = plar_school["pat"]
+    grid_form = pat.get("/course/learner", l=str(account_of(db, platform, "4").id))
+    html = grid_form.get_data(as_text=True)
+    assert grid_form.status_code == 200 and 'value="observation"' in html
+    assert 'value="plar"' not in html
