@@ -200,6 +200,11 @@ def _print_report(report: ImportReport, issuer: Issuer) -> None:
                      f"{counts['reviews_created']} reviews)")
         if counts.get("rubric_replaced"):
             parts.append("review rubric replaced")
+    if any(counts.get(k) for k in ("pathways_created", "pathways_updated",
+                                   "pathways_unchanged")):
+        parts.append(f"{counts.get('pathways_created', 0)} pathways created, "
+                     f"{counts.get('pathways_updated', 0)} updated, "
+                     f"{counts.get('pathways_unchanged', 0)} unchanged")
     if report.dry_run:
         click.echo(f"Dry run for {issuer.slug}: the file is valid; nothing was changed. "
                    f"It would give: {', '.join(parts)}.")
@@ -262,9 +267,12 @@ def demo_seed() -> None:
         result = seed_demo(session, app.extensions["lti"].vault, app.config["PUBLIC_BASE_URL"])
         slug, name = result.issuer.slug, result.issuer.name
         skills, credentials = list(result.skills_created), list(result.credentials_created)
-    if skills or credentials:
+        pathways = list(result.pathways_created)
+    if skills or credentials or pathways:
         click.echo(f"Seeded {name} ({slug}): {len(skills)} skills, "
-                   f"{len(credentials)} micro-credentials ({', '.join(credentials) or '-'}).")
+                   f"{len(credentials)} micro-credentials ({', '.join(credentials) or '-'})"
+                   + (f", {len(pathways)} pathways with their micro-credentials "
+                      f"({', '.join(pathways)})" if pathways else "") + ".")
     else:
         click.echo(f"{name} ({slug}) is already seeded; nothing changed.")
     click.echo(f"Public catalog: {app.config['PUBLIC_BASE_URL']}/c/{slug}")

@@ -135,6 +135,7 @@ LABELS: dict[str, str] = {
     "stand_alone": N_("Stand-alone (continuing education)"),
     "plar": N_("Prior learning assessment (PLAR)"),
     "transfer": N_("Transfer (recognised from another institution)"),
+    "stacked": N_("Stacked (a pathway completed)"),
     "pass_fail": N_("Pass/fail"), "graded": N_("Graded"),
     "approve": N_("Approve"), "request_changes": N_("Request changes"), "reject": N_("Reject"),
     "reviewer": N_("Reviewer"), "catalog_admin": N_("Catalog administrator"),

@@ -1,8 +1,9 @@
 """Display labels of domain values in the reader's language (lazy: translated when shown).
 
 The English maps beside the domain values (``tracking.METHOD_LABELS``, ``lti.ROLE_LABELS``,
-``catalog.LABELS`` …) stay English: they also go into what MicroCred signs and exports.
-Pages and messages read these instead; outside a request they read as English.
+``catalog.LABELS``, the last shown through ``catalog.display_label``) stay English: they
+also go into what MicroCred signs and exports. Pages and messages read these instead;
+outside a request they read as English.
 """
 
 from __future__ import annotations
@@ -39,24 +40,6 @@ ROLE = {
     AppRole.OTHER: _l("Guest"),
 }
 
-#: catalog.LABELS, translated (same keys)
-CATALOG = {
-    "draft": _l("Draft"), "in_review": _l("In review"), "approved": _l("Approved"),
-    "published": _l("Published"), "retired": _l("Retired"), "rejected": _l("Rejected"),
-    "pass_fail_demonstration": _l("Pass/fail demonstration"), "portfolio": _l("Portfolio"),
-    "observation": _l("Observation"), "exam": _l("Exam"), "project": _l("Project"),
-    "challenge_assessment": _l("Challenge assessment"),
-    "self_directed": _l("Self-directed"), "asynchronous": _l("Online, asynchronous"),
-    "synchronous": _l("Online, synchronous"), "in_person": _l("In person"),
-    "integrated": _l("In a for-credit course"),
-    "stand_alone": _l("Stand-alone (continuing education)"),
-    "plar": _l("Prior learning assessment (PLAR)"),
-    "transfer": _l("Transfer (recognised from another institution)"),
-    "pass_fail": _l("Pass/fail"), "graded": _l("Graded"),
-    "approve": _l("Approve"), "request_changes": _l("Request changes"), "reject": _l("Reject"),
-}
-
-
 def method_label(value: str) -> str:
     try:
         return str(METHOD[Method(value)])
@@ -65,9 +48,8 @@ def method_label(value: str) -> str:
 
 
 def label(value: str) -> str:
-    """``catalog.label`` in the reader's language."""
-    return str(CATALOG[value]) if value in CATALOG else catalog.label(value)
-
+    """``catalog.label`` in the reader's language (``catalog.display_label``)."""
+    return catalog.display_label(value)
 
 
 def earning_rule(view: Mapping[str, Any]) -> LocalText:

@@ -19,6 +19,7 @@ from lti_tool.models.catalog import (
 from lti_tool.models.keys import ToolKey
 from lti_tool.models.lti import Context, Deployment, LearnerAccount, Person, Platform, ResourceLink
 from lti_tool.models.occupations import Occupation, OccupationSkill
+from lti_tool.models.pathways import Pathway, PathwayReview, PathwayStepLink, PathwayVersion
 from lti_tool.models.plar import (
     Notification,
     PlarAssessor,
@@ -63,6 +64,10 @@ __all__ = [
     "Occupation",
     "OccupationSkill",
     "Offering",
+    "Pathway",
+    "PathwayReview",
+    "PathwayStepLink",
+    "PathwayVersion",
     "Person",
     "PlarAssessor",
     "PlarEvidence",

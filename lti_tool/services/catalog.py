@@ -602,6 +602,21 @@ def transition(session: Session, actor: Actor, version_id: int, action: Action,
                        code="use_review")
     actor.require(Scope.CATALOG_WRITE)
     version = _own_version(session, actor, version_id)
+    apply_transition(session, actor, version, action, expected_row_version,
+                     siblings=version.credential.versions, snapshot=build_snapshot,
+                     event_prefix="credential", subject_type="credential_version")
+    return version
+
+
+def apply_transition(session: Session, actor: Actor, version: Any, action: Action,
+                     expected_row_version: int | None, *, siblings: Iterable[Any],
+                     snapshot: Any, event_prefix: str, subject_type: str) -> None:
+    """The lifecycle step shared by every versioned catalog object (credential and
+    pathway versions): checks freshness and the transition; publishing freezes
+    ``snapshot(version)`` and retires the previously published sibling. Raises Conflict."""
+    if action in (Action.APPROVE, Action.REQUEST_CHANGES, Action.REJECT):
+        raise Conflict("Use a review to approve, request changes or reject.",
+                       code="use_review")
     _check_fresh(version.row_version, expected_row_version)
     try:
         target = next_state(LifecycleState(version.state), action)
@@ -611,14 +626,14 @@ def transition(session: Session, actor: Actor, version_id: int, action: Action,
     if action is Action.SUBMIT:
         version.submitted_at = now
     elif action is Action.PUBLISH:
-        version.snapshot = build_snapshot(version)
+        version.snapshot = snapshot(version)
         version.published_at = now
-        for other in version.credential.versions:
+        for other in siblings:
             if other.id != version.id and other.state == LifecycleState.PUBLISHED.value:
                 other.state = LifecycleState.RETIRED.value
                 other.retired_at = now
                 other.row_version += 1
-                audit.record(session, "credential.retired", subject_type="credential_version",
+                audit.record(session, f"{event_prefix}.retired", subject_type=subject_type,
                              subject_id=other.id, detail={"by": actor.ref,
                                                           "superseded_by": version.version})
     elif action is Action.RETIRE:
@@ -627,9 +642,8 @@ def transition(session: Session, actor: Actor, version_id: int, action: Action,
     version.row_version += 1
     version.updated_at = now
     session.flush()
-    audit.record(session, f"credential.{action.value}", subject_type="credential_version",
+    audit.record(session, f"{event_prefix}.{action.value}", subject_type=subject_type,
                  subject_id=version.id, detail={"by": actor.ref, "state": target.value})
-    return version
 
 
 # -- reviews -------------------------------------------------------------------------------------
@@ -670,6 +684,23 @@ def review(session: Session, actor: Actor, version_id: int, data: Mapping[str, A
     Forbidden, Conflict, ValidationFailed. Not idempotent (each call is a review)."""
     actor.require(Scope.REVIEW)
     version = _own_version(session, actor, version_id)
+    row = apply_review(session, actor, version, data, expected_row_version,
+                       make_row=Review, event_prefix="credential",
+                       subject_type="credential_version")
+    assert isinstance(row, Review)
+    return row
+
+
+def apply_review(session: Session, actor: Actor, version: Any, data: Mapping[str, Any],
+                 expected_row_version: int | None, *, make_row: Any, event_prefix: str,
+                 subject_type: str) -> Any:
+    """The review machinery shared by every reviewed catalog object (credential and
+    pathway versions): ``version`` has ``state``, ``author_ref``, ``contributors``,
+    ``row_version``, ``approved_at``, ``updated_at`` and a ``reviews`` list; ``make_row``
+    builds its review row. Checks separation of duties, freshness, the transition, the
+    rubric's scores and the "not met" confirmation; appends the review and moves the
+    version. Raises Forbidden, Conflict, ValidationFailed."""
+    actor.require(Scope.REVIEW)
     values = _load(ReviewInputSchema(), dict(data))
     if actor.ref in (version.contributors or []) or actor.ref == version.author_ref:
         raise Forbidden(_("You wrote or edited this version, so someone else must review it."),
@@ -704,12 +735,12 @@ def review(session: Session, actor: Actor, version_id: int, data: Mapping[str, A
     if errors:
         raise ValidationFailed(errors)
     confirmed = [c.key for c in not_met] if decision is ReviewDecision.APPROVE else []
-    row = Review(version_id=version.id, reviewer_ref=actor.ref, reviewer_name=actor.name[:300],
-                 decision=decision.value, comment=values["comment"],
-                 scores=[seen[c.key] for c in rubric],
-                 rubric=[{"key": c.key, "lens": c.lens, "title": c.title} for c in rubric],
-                 confirmed_not_met=confirmed)
-    session.add(row)
+    row = make_row(reviewer_ref=actor.ref, reviewer_name=actor.name[:300],
+                   decision=decision.value, comment=values["comment"],
+                   scores=[seen[c.key] for c in rubric],
+                   rubric=[{"key": c.key, "lens": c.lens, "title": c.title} for c in rubric],
+                   confirmed_not_met=confirmed)
+    version.reviews.append(row)
     now = utcnow()
     version.state = target.value
     if target is LifecycleState.APPROVED:
@@ -720,8 +751,8 @@ def review(session: Session, actor: Actor, version_id: int, data: Mapping[str, A
     detail: dict[str, Any] = {"by": actor.ref, "review": row.id}
     if confirmed:
         detail["confirmed_not_met"] = confirmed
-    audit.record(session, f"credential.review.{decision.value}",
-                 subject_type="credential_version", subject_id=version.id, detail=detail)
+    audit.record(session, f"{event_prefix}.review.{decision.value}",
+                 subject_type=subject_type, subject_id=version.id, detail=detail)
     return row
 
 

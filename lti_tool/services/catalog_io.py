@@ -18,7 +18,8 @@ JSON document (``format`` ``microcred-catalog``, ``format_version`` 1)::
          "created_at", "updated_at", "submitted_at", "approved_at", "published_at",
          "retired_at"  (ISO 8601 with offset, or null),
          "reviews": [{"reviewer_name", "reviewer_ref", "decision", "comment", "scores",
-                      "rubric", "created_at"}]}]}]}
+                      "rubric", "created_at"}]}]}],
+     "pathways": [...]  (``services.pathway_io``: the same shape, content per version)}
 
 The JSON round-trips losslessly: export, import into an empty issuer, export again gives the
 same document except ``exported_at`` and ``issuer`` (database ids are never exported).
@@ -97,7 +98,7 @@ from lti_tool.models import (
     Skill,
 )
 from lti_tool.models.base import utcnow
-from lti_tool.services import audit
+from lti_tool.services import audit, pathway_io
 from lti_tool.services.catalog import (
     Actor,
     apply_content,
@@ -110,7 +111,7 @@ from lti_tool.services.catalog import (
 FORMAT = "microcred-catalog"
 FORMAT_VERSION = 1
 TOP_LEVEL_KEYS = frozenset({"format", "format_version", "exported_at", "issuer", "rubric",
-                            "skills", "credentials"})
+                            "skills", "credentials", "pathways"})
 CREDENTIAL_KEYS = frozenset({"code", "created_at", "versions"})
 TIMESTAMPS = ("created_at", "updated_at", "submitted_at", "approved_at", "published_at",
               "retired_at")
@@ -282,6 +283,7 @@ def export_catalog(session: Session, actor: Actor) -> dict[str, Any]:
         "credentials": [{"code": c.code, "created_at": _iso(c.created_at),
                          "versions": [_version_as_dict(v) for v in c.versions]}
                         for c in credentials],
+        "pathways": pathway_io.export_pathways(session, actor.issuer_id),
     }
 
 
@@ -317,6 +319,7 @@ class _Plan:
     rubric: list[RubricCriterion] | None = None
     skills: list[dict[str, Any]] = field(default_factory=list)
     credentials: list[_PlannedCredential] = field(default_factory=list)
+    pathways: list[pathway_io.PlannedPathway] = field(default_factory=list)
 
 
 def _timestamp(value: Any, where: str, name: str, problems: _Problems, *,
@@ -748,6 +751,11 @@ def _validate_document(session: Session, actor: Actor, doc: Any,
                  .selectinload(CredentialSkill.skill)))} if codes else {}
     plan.credentials = _validate_credentials(doc.get("credentials"), doc_codes | catalog_codes,
                                              existing, problems)
+    plan.pathways = pathway_io.validate(
+        session, actor.issuer_id, doc.get("pathways"), doc.get("credentials"),
+        add=problems.add, add_errors=problems.add_errors,
+        timestamp=lambda value, where, name: _timestamp(value, where, name, problems),
+        reviews=lambda raw, where: _validate_reviews(raw, where, problems))
     return plan
 
 
@@ -864,7 +872,8 @@ def import_catalog(session: Session, actor: Actor, doc: Any, *,
     counts = {"skills_created": 0, "skills_updated": 0, "skills_unchanged": 0,
               "credentials_created": 0, "credentials_updated": 0, "credentials_unchanged": 0,
               "versions_created": 0, "versions_updated": 0, "reviews_created": 0,
-              "rubric_replaced": 0}
+              "rubric_replaced": 0, "pathways_created": 0, "pathways_updated": 0,
+              "pathways_unchanged": 0}
     if problems:
         return ImportReport(ok=False, problems=problems.final(), counts=counts,
                             dry_run=dry_run)
@@ -904,6 +913,8 @@ def import_catalog(session: Session, actor: Actor, doc: Any, *,
             changes.append({"kind": "credential", "code": planned.code,
                             "change": "add_version", "detail": detail})
     if dry_run:
+        pathway_io.apply(session, actor.issuer_id, plan.pathways, counts, changes,
+                         dry_run=True)
         return ImportReport(ok=True, counts=counts, dry_run=True, changes=changes)
 
     with session.begin_nested():
@@ -932,6 +943,9 @@ def import_catalog(session: Session, actor: Actor, doc: Any, *,
                 if version.snapshot is None and version.state in FROZEN_STATES:
                     version.snapshot = build_snapshot(version)
             session.flush()
+        # Pathways after the credentials: their steps and targets may be new ones.
+        pathway_io.apply(session, actor.issuer_id, plan.pathways, counts, changes,
+                         dry_run=False)
         audit.record(session, "catalog.imported", subject_type="issuer",
                      subject_id=actor.issuer_id, detail={"by": actor.ref, "format": "json",
                                                          **counts})
@@ -1021,6 +1035,8 @@ def _csv_field(name: str) -> str:
 def decode_csv(raw: bytes) -> str | None:
     """UTF-8 (a byte-order mark dropped), else Windows-1252 (Excel's plain "CSV" on
     Windows); None when it is neither (bytes Windows-1252 leaves undefined)."""
+    if raw.startswith((b"\xff\xfe", b"\xfe\xff")):
+        return None  # UTF-16 ("Unicode text"): decoding it byte by byte would be garbage
     try:
         return raw.decode("utf-8-sig")
     except UnicodeDecodeError:

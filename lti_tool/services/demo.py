@@ -8,7 +8,10 @@ framework) and a catalog whose entries sit at different lifecycle states:
 - CODEMATH "Coding in the Elementary Math Classroom": in review, after a first review asked
   for changes;
 - SHEETS "Data Analysis with Spreadsheets": approved, not yet published;
-- PSW-TRANSFER "Safe Patient Transfers and Mobility": draft.
+- PSW-TRANSFER "Safe Patient Transfers and Mobility": draft;
+- three published pathways with their micro-credentials (``demo_pathways``): a personal
+  support worker ladder into a certificate, a Python pathway into the "Applied Python"
+  program credential, and a broad-area workplace leadership certificate.
 
 The issuer publishes in English and French: its profile, every skill and every entry but
 SHEETS have French texts (:mod:`lti_tool.services.demo_fr`); SHEETS has none on purpose,
@@ -271,10 +274,11 @@ class DemoResult:
     issuer: Issuer
     skills_created: list[str] = field(default_factory=list)
     credentials_created: list[str] = field(default_factory=list)
+    pathways_created: list[str] = field(default_factory=list)
 
     @property
     def changed(self) -> bool:
-        return bool(self.skills_created or self.credentials_created)
+        return bool(self.skills_created or self.credentials_created or self.pathways_created)
 
 
 def _actor(issuer: Issuer, who: tuple[str, str]) -> Actor:
@@ -574,8 +578,15 @@ def _already_seeded(session: Session, issuer: Issuer | None, platform_id: int) -
         MicroCredential.issuer_id == issuer.id)))
     if not all(code in codes for code, _ in CREDENTIALS):
         return False
-    return session.scalar(select(Occupation.id).where(Occupation.issuer_id == issuer.id)
-                          .limit(1)) is not None
+    if session.scalar(select(Occupation.id).where(Occupation.issuer_id == issuer.id)
+                      .limit(1)) is None:
+        return False
+    from lti_tool.models import Pathway
+    from lti_tool.services import demo_pathways
+
+    pathway_codes = set(session.scalars(select(Pathway.code).where(
+        Pathway.issuer_id == issuer.id)))
+    return all(code in pathway_codes for code in demo_pathways.CODES)
 
 
 def seed_demo(session: Session, vault: KeyVault, base_url: str) -> DemoResult:
@@ -628,6 +639,9 @@ def _seed(session: Session, issuer: Issuer | None, platform_id: int) -> DemoResu
         result.credentials_created.append(code)
     occupations.add_sample(session, admin)
     session.flush()
+    from lti_tool.services import demo_pathways  # issue 12: pathways and their credentials
+
+    result.pathways_created = demo_pathways.seed(session, issuer)
     return result
 
 

@@ -65,7 +65,7 @@ from lti_tool.models import (
 )
 from lti_tool.models.base import utcnow
 from lti_tool.services import audit, gradebook, tracking
-from lti_tool.services.catalog_io import ImportReport
+from lti_tool.services.catalog_io import ImportReport, csv_delimiter, decode_csv
 from lti_tool.services.roster import learner_names
 from lti_tool.services.tracking import MAX_NOTE, Assessor
 from lti_tool.translate import gettext as _
@@ -154,16 +154,18 @@ def _read(text: str | bytes, problems: _Problems) -> tuple[list[str], list[list[
                                    "per import)", size=MAX_BYTES // 1_000_000,
                                    rows=format_decimal(MAX_ROWS)))
         return [], []
-    try:
-        decoded = raw.decode("utf-8-sig")
-    except UnicodeDecodeError:
+    # What spreadsheets save, as the catalog's CSV import takes it: UTF-8 (BOM or not) or
+    # Windows-1252, separated by commas or by the semicolons of French-locale spreadsheets.
+    decoded = decode_csv(raw)
+    if decoded is None:
         problems.add("file", "", _("is not UTF-8 text: save it as 'CSV UTF-8'"))
         return [], []
     if "\x00" in decoded:
         problems.add("file", "", _("is not valid CSV (it contains NUL bytes)"))
         return [], []
     try:
-        records = list(csv.reader(io.StringIO(decoded, newline=""), strict=True))
+        records = list(csv.reader(io.StringIO(decoded, newline=""), strict=True,
+                                  delimiter=csv_delimiter(decoded, COLUMNS)))
     except csv.Error as exc:
         problems.add("file", "", _("is not valid CSV (%(error)s)", error=str(exc)))
         return [], []

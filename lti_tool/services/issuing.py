@@ -93,6 +93,7 @@ from lti_tool.domain.credential_words import (
     credential_language,
     words,
 )
+from lti_tool.domain.pathways import STACKED_ROUTE
 from lti_tool.domain.texts import has_text, localized, localized_list, text_in
 from lti_tool.domain.tracking import METHOD_LABELS, AwardStatus, Method
 from lti_tool.errors import NotFound
@@ -473,8 +474,38 @@ def _source(award: Award, issuer: Issuer, base_url: str, lang: str = "en") -> di
                             description=description)
 
 
+def _stacked_evidence(session: Session, award: Award, base_url: str,
+                      lang: str = "en") -> list[ob.EvidenceItem]:
+    """A program credential's evidence: the awards it stacks, each with its own public,
+    verifiable credential URL (issue 12: pathways)."""
+    extra = award.extra or {}
+    ids = [int(i) for i in extra.get("stacked_award_ids") or []]
+    if not ids:
+        return []
+    pathway = extra.get("pathway") or {}
+    stacked = session.scalars(select(Award).where(Award.id.in_(ids)).order_by(Award.id)
+                              .options(selectinload(Award.version),
+                                       selectinload(Award.credential)))
+    name = pathway.get("title") or pathway.get("code", "")
+    if lang == "fr":
+        return [ob.EvidenceItem(
+            narrative=(f"Microcertification {a.version.title} ({a.credential.code}, version "
+                       f"{a.version.version}) attribuée le {a.awarded_at.date().isoformat()}; "
+                       f"une étape du parcours {name}."),
+            name=a.version.title, genre="Microcertification cumulée",
+            id=credential_id(base_url, a)) for a in stacked]
+    return [ob.EvidenceItem(
+        narrative=(f"Micro-credential {a.version.title} ({a.credential.code}, version "
+                   f"{a.version.version}) awarded {a.awarded_at.date().isoformat()}; a step "
+                   f"of the pathway {name}."),
+        name=a.version.title, genre="Stacked micro-credential",
+        id=credential_id(base_url, a)) for a in stacked]
+
+
 def _evidence(session: Session, award: Award, issuer: Issuer,
-              lang: str = "en") -> list[ob.EvidenceItem]:
+              lang: str = "en", base_url: str = "") -> list[ob.EvidenceItem]:
+    if award.route == STACKED_ROUTE:
+        return _stacked_evidence(session, award, base_url, lang)
     detail = (issuer.settings or {}).get("evidence_detail", EVIDENCE_SUMMARY)
     ids = list(award.demonstration_ids or [])
     if not ids:
@@ -546,7 +577,7 @@ def build_unsigned(session: Session, award: Award, issuer: Issuer, *, base_url: 
         identifiers=subject_identifiers(session, award.person_id),
         name=str(achievement["name"]),
         description=text_in(snapshot, "short_description", lang) or None,
-        evidence=_evidence(session, award, issuer, lang), credential_status=status_entry,
+        evidence=_evidence(session, award, issuer, lang, base_url), credential_status=status_entry,
         source=_source(award, issuer, base_url, lang), awarded_date=award.awarded_at)
     if "creditsAvailable" in achievement:
         credential["credentialSubject"]["creditsEarned"] = achievement["creditsAvailable"]
@@ -877,8 +908,9 @@ def build_clr(session: Session, person_id: int, *, vault: KeyVault, base_url: st
               issuer_id: int | None = None) -> dict[str, Any]:
     """A signed ClrCredential with the learner's non-revoked credentials of one issuer
     (``issuer_id``; by default the issuer of their latest award), each embedded signed, and
-    their achievements; no associations (no pathways yet). Raises NotFound when there is
-    nothing to put in it (CLR 2.0 requires at least one credential)."""
+    their achievements, and the CLR 2.0 ``association``s between those achievements that
+    the issuer's published pathways state (``clr_associations``). Raises NotFound when
+    there is nothing to put in it (CLR 2.0 requires at least one credential)."""
     query = select(Award).where(Award.person_id == person_id,
                                 Award.status != AwardStatus.REVOKED.value)
     if issuer_id is None:
@@ -895,6 +927,7 @@ def build_clr(session: Session, person_id: int, *, vault: KeyVault, base_url: st
     records = [issue_for_award(session, a, vault=vault, base_url=base_url) for a in awards]
     credentials = [r.json for r in records]
     achievements = [c["credentialSubject"]["achievement"] for c in credentials]
+    association = clr_associations(session, issuer.id, achievements)
     context = [VC_V2, CLR_V2P0, OB_V3P0, OB_V3P0_EXTENSIONS]
     now = utcnow()
     # The record's own words in the learner's language (each credential in it keeps its).
@@ -915,11 +948,34 @@ def build_clr(session: Session, person_id: int, *, vault: KeyVault, base_url: st
             "identifier": subject_identifiers(session, person_id),
             "verifiableCredential": credentials,
             "achievement": achievements,
+            **({"association": association} if association else {}),
         },
         "credentialSchema": [{"id": CLR_SCHEMA_ID, "type": SCHEMA_VALIDATOR_TYPE}],
     }
     _key, private, vm = _signer(session, vault, issuer, base_url)
     return eddsa.sign(clr, private, vm, created=now)
+
+
+def clr_associations(session: Session, issuer_id: int,
+                     achievements: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """Associations between the record's achievements from the issuer's published
+    pathways: each step ``isPartOf`` the program credential, A ``precedes`` B (issue 12).
+    Only between achievements in the record, each stated once."""
+    from lti_tool.domain.pathways import associations
+    from lti_tool.services import pathways
+
+    ids = {str(a.get("humanCode")): str(a["id"]) for a in achievements if a.get("humanCode")}
+    if len(ids) < 2:
+        return []
+    seen: set[tuple[str, str, str]] = set()
+    result = []
+    for pathway in pathways.published_pathways(session, issuer_id):
+        for item in associations(pathway.spec, ids):
+            key = (item["associationType"], item["sourceId"], item["targetId"])
+            if key not in seen:
+                seen.add(key)
+                result.append(item)
+    return result
 
 
 # -- images -----------------------------------------------------------------------------------

@@ -37,8 +37,17 @@ def note_launch(session: Session, launch: LaunchContext, *, account_id: int,
     entry = session.scalars(select(RosterEntry).where(
         RosterEntry.context_id == context_pk, RosterEntry.account_id == account_id)).first()
     if entry is None:
-        session.add(RosterEntry(context_id=context_pk, account_id=account_id, status="active",
-                                source="launch", roles=list(launch.roles)))
+        # Two launches of the same learner at once (a double click, two tabs) both find no
+        # entry: the second INSERT loses to the unique (context, account) and keeps the
+        # winner's row instead of failing the launch.
+        try:
+            with session.begin_nested():
+                session.add(RosterEntry(context_id=context_pk, account_id=account_id,
+                                        status="active", source="launch",
+                                        roles=list(launch.roles)))
+                session.flush()
+        except IntegrityError:
+            pass
     elif entry.status != "active" and entry.source == "launch":
         entry.status = "active"
         entry.updated_at = utcnow()

@@ -12,6 +12,9 @@
   award records the route, the course and the demonstrations it rests on.
 - When a supporting pass is superseded by a fail, the award is flagged (never silently
   removed); an instructor may revoke it with a reason. Course grades are never read.
+- New awards may complete a published pathway: its program credential is awarded too
+  (``services.pathways.award_programs``); revoking an award a program award rests on
+  flags the program award for review.
 
 Every function raises ToolError subclasses and commits nothing.
 """
@@ -32,6 +35,7 @@ from sqlalchemy.orm import Session, aliased, selectinload
 
 from lti_tool.domain.catalog import EarningRule, LifecycleState, Route, RuleProgress
 from lti_tool.domain.lti import ContextKind, LaunchContext
+from lti_tool.domain.pathways import STACKED_ROUTE
 from lti_tool.domain.tracking import (
     COURSE_METHODS,
     WORKFLOW_ROUTES,
@@ -62,7 +66,7 @@ from lti_tool.models import (
     Skill,
 )
 from lti_tool.models.base import utcnow
-from lti_tool.services import audit, award_credentials, gradebook
+from lti_tool.services import audit, award_credentials, gradebook, pathways
 from lti_tool.services.catalog import issuer_for_platform, published_version
 from lti_tool.services.launches import LaunchRecord
 from lti_tool.translate import gettext as _
@@ -420,6 +424,10 @@ def _flag_awards_resting_on(session: Session, previous: Demonstration, demo: Dem
                      launch_id=assessor.launch_id, detail={"demonstration": demo.id})
         flagged.append(award)
     session.flush()
+    for award in list(flagged):
+        # A program credential awarded on it is questionable too (issue 12).
+        flagged += pathways.flag_programs_resting_on(session, award, by_ref=assessor.ref,
+                                                     flagged=True)
     return flagged
 
 
@@ -460,8 +468,14 @@ def evaluate_awards_many(session: Session, *, person_ids: Iterable[int], context
         facts = current_facts(session, batch, skill_ids)
         held, revoked = award_standing(session, batch, credential_ids)
         for person_id in batch:
-            created += _evaluate_person(session, person_id, context, offered, facts, held,
-                                        revoked)
+            made = _evaluate_person(session, person_id, context, offered, facts, held,
+                                    revoked)
+            if made:
+                # Program credentials these awards complete (issue 12: pathways), under
+                # the same person lock.
+                made += pathways.award_programs(session, person_id=person_id,
+                                                new_awards=made, context=context)
+            created += made
     return created
 
 
@@ -607,6 +621,10 @@ def award_by_route(session: Session, *, person_id: int, credential_ids: Iterable
                               context=None, demonstration_ids=used)
         if award is not None:
             created.append(award)
+    if created:
+        # Program credentials these awards complete (issue 12), under the same person lock.
+        created += pathways.award_programs(session, person_id=person_id, new_awards=created,
+                                           context=None)
     return created
 
 
@@ -623,6 +641,7 @@ def revoke_award(session: Session, award: Award, *, reason: str, by: Assessor) -
                      context_id=award.context_id, subject_type="award", subject_id=award.id,
                      launch_id=by.launch_id, detail={"reason": award.revoked_reason})
         session.flush()
+        pathways.flag_programs_resting_on(session, award, by_ref=by.ref)
     return award
 
 
@@ -702,17 +721,18 @@ def progress_for(session: Session, person_id: int, context: Context) -> list[Cre
 
 def awards_in_context(session: Session, context: Context) -> list[Award]:
     """Awards for the credentials offered here held by anyone on the roster (wherever they
-    were earned)."""
+    were earned), and the program credentials awarded here (a pathway completed by an
+    award of this course: its instructors review them when flagged)."""
     credential_ids = [o.credential_id for o in active_offerings(session, context.id)]
-    if not credential_ids:
-        return []
     from lti_tool.models import RosterEntry
 
     persons = select(LearnerAccount.person_id).join(
         RosterEntry, RosterEntry.account_id == LearnerAccount.id).where(
         RosterEntry.context_id == context.id)
+    here = (Award.context_id == context.id) & (Award.route == STACKED_ROUTE)
     return list(session.scalars(select(Award).where(
-        Award.credential_id.in_(credential_ids), Award.person_id.in_(persons))
+        or_(Award.credential_id.in_(credential_ids), here) if credential_ids else here,
+        Award.person_id.in_(persons))
         .order_by(Award.awarded_at, Award.id)))
 
 

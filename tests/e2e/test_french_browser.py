@@ -62,8 +62,8 @@ def launch_in_french(browser: Any, live_server: Any, person: str) -> Any:
 
 
 def switch_language(page: Any, to: str) -> None:
-    page.get_by_role("navigation", name=re.compile("^(Language|Langue)$")).get_by_role(
-        "link", name=to).click()
+    page.get_by_role("navigation", name=re.compile(
+        "^(Page language|Langue de la page)$")).get_by_role("link", name=to).click()
     expect(page.locator("html")).to_have_attribute("lang", "en" if to == "English" else "fr-CA")
 
 

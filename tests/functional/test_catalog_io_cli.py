@@ -56,20 +56,27 @@ def test_export_then_import_into_another_issuer_round_trips(cli: Any, tmp_path: 
 
     dry = cli("catalog", "import", str(source), "--issuer", "northern", "--dry-run")
     assert dry.exit_code == 0, dry.output
-    assert "nothing was changed" in dry.stdout and "4 micro-credentials created" in dry.stdout
+    # The demo's four entries, and the micro-credentials of its pathways (issue 12).
+    from lti_tool.services import demo, demo_pathways
+
+    total = len(demo.CREDENTIALS) + len(demo_pathways.CREDENTIALS)
+    assert "nothing was changed" in dry.stdout
+    assert f"{total} micro-credentials created" in dry.stdout
+    assert f"{len(demo_pathways.PATHWAYS)} pathways created" in dry.stdout
     empty = json.loads(cli("catalog", "export", "--issuer", "northern").stdout)
     assert empty["credentials"] == [] and empty["skills"] == []
 
     applied = cli("catalog", "import", str(source), "--issuer", "northern")
     assert applied.exit_code == 0, applied.output
-    assert applied.stdout.startswith("Imported into northern: 18 skills created")
+    skills = len(demo.SKILLS) + len(demo_pathways.SKILLS)
+    assert applied.stdout.startswith(f"Imported into northern: {skills} skills created")
     copy = tmp_path / "northern.json"
     assert cli("catalog", "export", "--issuer", "northern", "-o", str(copy)).exit_code == 0
     assert _comparable(copy) == _comparable(source)
 
     again = cli("catalog", "import", str(source), "--issuer", "northern")
     assert again.exit_code == 0, again.output
-    assert "4 unchanged" in again.stdout and "Nothing changed." in again.stdout
+    assert f"{total} unchanged" in again.stdout and "Nothing changed." in again.stdout
 
 
 def test_a_bad_file_prints_every_problem_applies_nothing_and_exits_1(
@@ -107,7 +114,9 @@ def test_skills_csv_export_and_import(cli: Any, tmp_path: Path) -> None:
         "--url", "https://csv.example", "--email", "c@csv.example")
     result = cli("catalog", "import", str(csv_path), "--issuer", "csvland")
     assert result.exit_code == 0, result.output
-    assert "18 skills created" in result.stdout
+    from lti_tool.services import demo, demo_pathways
+
+    assert f"{len(demo.SKILLS) + len(demo_pathways.SKILLS)} skills created" in result.stdout
 
     broken = tmp_path / "broken.csv"
     broken.write_text("code,name\nOK1,Fine\nbad code,Broken\n,No code\n", encoding="utf-8")

@@ -111,6 +111,18 @@ def test_byte_order_mark_crlf_and_formula_apostrophes_are_handled(db, course):
     assert notes == ["-2 points, resubmitted", '=HYPERLINK("x")']
 
 
+def test_a_semicolon_windows_1252_file_from_a_french_spreadsheet_is_read(db, course):
+    """Excel in a French locale: semicolons (the comma is its decimal mark), and its plain
+    "CSV" in Windows-1252."""
+    a = course.learners[0]
+    semicolons = ("learner;skill_code;outcome;date;evidence_url;note\r\n"
+                  f'{a.sub};py.vars;pass;{DAY};;"Très bien; à revoir"\r\n')
+    report = run(db, course, semicolons.encode("cp1252"))
+    assert report.ok, report.problems
+    assert db.scalars(select(Demonstration.evidence_note).where(
+        Demonstration.person_id == a.person_id)).one() == "Très bien; à revoir"
+
+
 def test_a_learner_who_completes_every_skill_earns_the_credential_once(db, course):
     a, b = course.learners[:2]
     rows = all_skills_rows(a.sub) + all_skills_rows(b.email)[:2]
@@ -366,7 +378,8 @@ def test_header_and_empty_file_problems(db, course, text, expected):
 
 @pytest.mark.parametrize(("raw", "expected"), [
     ("learner,skill_code,outcome,date\r\n".encode("utf-16"), "not UTF-8"),
-    (b"learner,skill_code,outcome,date\r\n\xff\xfe,x,pass,2025-01-01\r\n", "not UTF-8"),
+    # Neither UTF-8 nor Windows-1252 (0x81 and 0x8D are undefined there).
+    (b"learner,skill_code,outcome,date\r\n\x81\x8d,x,pass,2025-01-01\r\n", "not UTF-8"),
     (b"learner,skill_code,outcome,date\r\nab\x00c,x,pass,2025-01-01\r\n", "NUL"),
     (b'learner,skill_code,outcome,date\r\n"unterminated,x,pass,2025-01-01\r\n',
      "not valid CSV"),

@@ -5,6 +5,8 @@ name or AGS endpoint is still written by the next launch."""
 from __future__ import annotations
 
 import copy
+import threading
+import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from typing import Any
@@ -70,3 +72,64 @@ def test_what_the_platform_changed_is_written_by_the_next_launch(app, client, pl
     assert context.ags is not None and context.ags["lineitems"].endswith("/99/lineitems?type_id=1")
     account = db.scalars(select(LearnerAccount).where(LearnerAccount.sub == "3")).one()
     assert account.name == "Terry T. Teacher"
+
+
+def test_two_first_launches_of_one_learner_at_once_both_succeed(base_app: Flask,
+                                                                 transport: Any) -> None:
+    """A double click (or two tabs): both launches find the learner off the roster; the
+    second roster INSERT loses to the unique (course, account) and keeps the winner's row
+    instead of failing that launch with a 500."""
+    import pytest
+    from sqlalchemy.orm import Session, sessionmaker
+
+    from lti_tool.domain.lti import launch_context_from_claims
+    from lti_tool.models import RosterEntry
+    from lti_tool.services.launches import record_launch
+    from lti_tool.services.roster import note_launch
+    from tests.conftest import register_platform
+    from tests.support.attacks import committed_rows_removed
+    from tests.support.platform import TestPlatform
+
+    engine = base_app.extensions["db_engine"]
+    if engine.dialect.name == "sqlite":
+        pytest.skip("SQLite serialises writers: the second launch cannot reach its INSERT "
+                    "before the first commits")
+    factory = sessionmaker(bind=engine, expire_on_commit=False)
+    with committed_rows_removed(engine):
+        test_platform = TestPlatform()
+        with Session(engine) as session:
+            row = register_platform(session, test_platform, transport)
+            platform_id, deployment_pk = row.id, row.deployments[0].id
+        body = test_platform.claims("learner_claims_INTROPROG.json", nonce="n",
+                                    target_link_uri="https://tool.test/lti/launch")
+        launch = launch_context_from_claims(body, launch_id="race", platform_id=platform_id,
+                                            deployment_pk=deployment_pk,
+                                            client_id=test_platform.client_id)
+        with factory() as first:  # the learner and course exist, the roster entry not yet
+            record = record_launch(first, launch)
+            first.commit()
+        errors: list[BaseException] = []
+
+        def second_launch() -> None:
+            try:
+                with factory() as second:
+                    note_launch(second, launch, account_id=record.account_id,
+                                context_pk=record.context_pk)
+                    second.commit()
+            except BaseException as exc:  # reported below
+                errors.append(exc)
+
+        with factory() as first:
+            note_launch(first, launch, account_id=record.account_id,
+                        context_pk=record.context_pk)  # INSERT sent, not committed
+            worker = threading.Thread(target=second_launch)
+            worker.start()
+            time.sleep(0.5)  # the second launch now waits on the first's INSERT
+            first.commit()
+        worker.join(timeout=30)
+        assert not errors, errors
+        with factory() as check:
+            entries = check.scalars(select(RosterEntry).where(
+                RosterEntry.context_id == record.context_pk)).all()
+            assert [(e.account_id, e.status) for e in entries] == [(record.account_id,
+                                                                     "active")]

@@ -145,6 +145,9 @@ def test_full_plar_flow_awards_through_the_plar_route(app, db, plar_school):
     detail = school["sam"].page(f"/plar/requests/{req.id}")
     assert "Decided" in detail.text and "found and fixed all 3 bugs" in detail.text
     assert "You earned this micro-credential through prior learning assessment" in detail.text
+    again = school["sam"].page("/plar/new/DATA-B")
+    assert "You already hold this micro-credential." in again.text
+    assert not again.has_form("/plar/new/DATA-B")
     # Every step is in the audit trail.
     actions = [a for a in db.scalars(select(AuditEvent.action).where(
         AuditEvent.subject_type == "plar_request", AuditEvent.subject_id == str(req.id)))]
@@ -179,9 +182,16 @@ def test_missing_narrative_and_html_file_are_refused_with_nothing_stored(db, pla
 
 def test_a_second_open_request_for_the_same_credential_is_refused(db, plar_school):
     assert submit_request(plar_school).status_code == 303
-    response = submit_request(plar_school)
+    page = plar_school["sam"].page("/plar/new/DATA-B")
+    assert "You already have an open request" in page.text
+    assert not page.has_form("/plar/new/DATA-B")  # the notice links to it instead
+    # A form posted from an older page: refused, nothing added.
+    response = plar_school["sam"].client.post("/plar/new/DATA-B", data={
+        "lt": plar_school["sam"].lt, "csrf_token": _csrf(plar_school["sam"]),
+        f"skill_{skill_ids(plar_school)['PY-VAR']}": "1",
+        f"narrative_{skill_ids(plar_school)['PY-VAR']}": "Again."})
     assert response.status_code == 409
-    assert db.scalars(select(PlarRequest)).all().__len__() == 1
+    assert len(db.scalars(select(PlarRequest)).all()) == 1
 
 
 def test_only_assigned_assessors_see_the_queue_and_never_their_own_request(
@@ -463,6 +473,13 @@ def test_public_page_leads_a_signed_in_learner_to_the_request_form(app, db, plar
     # Staff are told that learners ask.
     staff = plar_school["pat"].client.get("/plar/start/northern/DATA-B")
     assert staff.status_code == 200 and "as staff" in staff.get_data(as_text=True)
+
+
+def _csrf(person):
+    """The launch's CSRF token, from a page that has a form (the answer form)."""
+    page = person.page("/plar")
+    link = re.search(r'href="(/plar/requests/\d+)\?', page.html)
+    return person.page(link.group(1)).form("/answer").value("csrf_token")
 
 
 def _python_fundamentals(db):

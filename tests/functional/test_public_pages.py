@@ -45,7 +45,7 @@ def test_published_page_is_readable_without_a_launch(client: FlaskClient,
                  "Online, asynchronous", "English, French (français)",
                  "Valid for 36 months after it is awarded", "Skill S1", "Shows S2 in a "
                  "practical task.", "To earn it, demonstrate Skill S1 and Skill S2 and at "
-                 "least 1 of Skill S3.", "Useful at work.", "Technician", "coming soon",
+                 "least 1 of Skill S3.", "Useful at work.", "Technician",
                  f"College {college.issuer.slug}", "version 1"):
         assert text in html, text
     assert ('<a href="http://data.europa.eu/esco/skill/s1" rel="noopener">ESCO S1</a>'

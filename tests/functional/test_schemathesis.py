@@ -50,9 +50,16 @@ def seed_catalog(api: Api) -> dict[str, list[int]]:
     draft = api.create_credential("st.draft", ["st.0"])
     in_review = api.create_credential("st.review", ["st.1"])
     assert api.act(in_review["id"], "submit").status_code == 200
+    pathway = api.post("/api/v1/pathways", json={
+        "code": "st.path", "title": "Seed pathway",
+        "target": {"external": {"name": "A certificate program"}},
+        "groups": [{"key": "g", "title": "Core", "rule": "choose", "minimum": "1",
+                    "steps": [{"credential": "st.draft"}, {"credential": "st.review"}]}]})
+    assert pathway.status_code == 201, pathway.get_json()
     return {"skill_ids": skills,
-            "version_ids": [draft["id"], in_review["id"]],
-            "credential_ids": [draft["credential_id"], in_review["credential_id"]]}
+            "version_ids": [draft["id"], in_review["id"], pathway.get_json()["id"]],
+            "credential_ids": [draft["credential_id"], in_review["credential_id"]],
+            "pathway_ids": [pathway.get_json()["pathway_id"]]}
 
 
 def seed_tracking(db, transport, issuer) -> dict[str, list]:
@@ -80,6 +87,7 @@ def load_schema(app, ids: dict[str, list[int]]):
             "path.skill_id": {"dictionary": "skill_ids", "probability": 0.8},
             "path.credential_id": {"dictionary": "credential_ids", "probability": 0.8},
             "path.version_id": {"dictionary": "version_ids", "probability": 0.8},
+            "path.pathway_id": {"dictionary": "pathway_ids", "probability": 0.8},
             "path.other_id": {"dictionary": "version_ids", "probability": 0.8},
             "path.award_id": {"dictionary": "award_ids", "probability": 0.8},
             "query.offering_id": {"dictionary": "offering_ids", "probability": 0.8},
@@ -99,8 +107,8 @@ def test_the_document_is_valid_openapi_3_0(client):
     errors = [str(e) for e in OPENAPI_30_VALIDATOR.iter_errors(document)]
     assert errors == []
     # 29 + POST /api/v1/verify + the courses, roster, offerings and demonstration reads
-    # + the registrar's record (GET /api/v1/records/awards)
-    assert len(OPERATIONS) == 37
+    # + the registrar's record (GET /api/v1/records/awards) + 10 for pathways
+    assert len(OPERATIONS) == 47
 
 
 @pytest.mark.parametrize("label", OPERATIONS)
@@ -110,7 +118,8 @@ def test_no_request_makes_the_api_fail(app, client, db, transport, label):
                                     "courses:read", "offerings:write", "records:read"))
     ids = seed_catalog(Api(client, token))
     if any(part in label for part in ("/demonstrations", "/awards", "/courses",
-                                      "/offerings", "/records")):
+                                      "/offerings", "/records",
+                                      "/learners/{person_id}/pathways")):
         ids.update(seed_tracking(db, transport, issuer))
     else:
         ids.update({"offering_ids": [1], "award_ids": [1], "course_ids": [1],

@@ -16,7 +16,8 @@ One blueprint, one module per concern: ``staff`` (who is acting, what every page
 ``institution``, ``skills``, ``credentials``, ``reviews`` (and the rubric), ``tokens``,
 ``roles``, ``import_export``, ``settings``, ``identity``, ``platforms``, ``transfers`` (the
 registrar's transfer queue and equivalency table), ``records`` (the registrar's record and
-exports); ``forms`` parses the HTML forms.
+exports), ``pathways`` (issue 12; ``pathway_forms``); ``forms`` parses the HTML
+forms.
 """
 
 from flask import Blueprint
@@ -27,6 +28,7 @@ from lti_tool.web.admin import (  # noqa: F401 - importing registers the routes
     import_export,
     institution,
     occupations,
+    pathways,
     plar,
     platforms,
     records,

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+from dataclasses import dataclass
 from typing import Any
 
 from flask import request
@@ -52,10 +53,14 @@ def _review_block(staff: Staff, version: CredentialVersion) -> str:
     return ""
 
 
-def _review_page(staff: Staff, version: CredentialVersion, status: int = 200, *,
-                 posted: dict[str, Any] | None = None, errors: dict[str, list[str]] | None = None,
-                 conflict: str = "", row_version: int | None = None,
-                 not_met: list[str] | None = None) -> ResponseReturnValue:
+def review_form_page(staff: Staff, status: int = 200, *, template: str, subject: Any,
+                     blocked: str, extra: dict[str, Any] | None = None,
+                     posted: dict[str, Any] | None = None,
+                     errors: dict[str, list[str]] | None = None, conflict: str = "",
+                     row_version: int | None = None,
+                     not_met: list[str] | None = None) -> ResponseReturnValue:
+    """The rubric review form for any reviewed catalog object (``subject``: a credential
+    or pathway version) in ``template`` (``admin/review.html`` or one extending it)."""
     rubric = catalog_service.rubric_for(staff.session, staff.issuer.id)
     grouped: dict[str, list[tuple[int, Any]]] = {}
     for i, criterion in enumerate(rubric):
@@ -67,29 +72,42 @@ def _review_page(staff: Staff, version: CredentialVersion, status: int = 200, *,
                    for i, c in enumerate(rubric)})
     titles.update({"decision": _("Decision"), "comment": _("Overall comment"),
                    "_form": _("Review"), "confirm_not_met": _("Approve although not met")})
-    return render("admin/review.html", status, version=version,
-                  view=catalog_service.learner_view(version), grouped=grouped,
+    return render(template, status, version=subject, grouped=grouped,
                   posted=posted or {}, errors=errors,
                   summary=error_summary(errors, lambda n: titles.get(n, n)), conflict=conflict,
-                  blocked=_review_block(staff, version),
-                  row_version=version.row_version if row_version is None else row_version,
-                  decisions=[d.value for d in ReviewDecision], not_met=not_met or [])
+                  blocked=blocked,
+                  row_version=subject.row_version if row_version is None else row_version,
+                  decisions=[d.value for d in ReviewDecision], not_met=not_met or [],
+                  **(extra or {}))
 
 
-@bp.route("/versions/<int:version_id>/review", methods=["GET", "POST"])
-def version_review(version_id: int) -> ResponseReturnValue:
-    staff = current_staff()
-    version = catalog_service.get_version(staff.session, staff.actor, version_id)
-    if request.method == "GET":
-        return _review_page(staff, version)
-    check_csrf(staff.current)
-    blocked = _review_block(staff, version)
-    if blocked and version.state == LifecycleState.IN_REVIEW.value:
-        # Separation of duties (or no reviewer role): refused, whatever was posted.
-        raise Forbidden(blocked, code="review_not_allowed")
-    row_version = posted_row_version()
+def _review_page(staff: Staff, version: CredentialVersion, status: int = 200,
+                 **kwargs: Any) -> ResponseReturnValue:
+    return review_form_page(staff, status, template="admin/review.html", subject=version,
+                            blocked=_review_block(staff, version),
+                            extra={"view": catalog_service.learner_view(version)}, **kwargs)
+
+
+@dataclass
+class PostedReview:
+    posted: dict[str, Any]
+    errors: dict[str, list[str]]
+    not_met: list[str]
+    data: dict[str, Any]
+
+    @property
+    def needs_confirmation(self) -> bool:
+        """Approving with criteria scored "not met" and without the confirmation ticked:
+        ask first, record nothing."""
+        return bool(self.not_met) and not self.data["confirm_not_met"] and \
+            self.posted["decision"] == ReviewDecision.APPROVE.value
+
+
+def parse_review_post(staff: Staff) -> PostedReview:
+    """The posted review form: what was posted (to show it again), field errors, the
+    criteria scored "not met", and the service's input."""
     rubric = catalog_service.rubric_for(staff.session, staff.issuer.id)
-    level_keys = {k for k, _ in RUBRIC_LEVELS}
+    level_keys = {k for k, _label in RUBRIC_LEVELS}
     posted: dict[str, Any] = {"decision": request.form.get("decision", ""),
                               "comment": request.form.get("comment", "")}
     errors: dict[str, list[str]] = {}
@@ -105,33 +123,55 @@ def version_review(version_id: int) -> ResponseReturnValue:
         errors["decision"] = [_("Choose approve, request changes or reject.")]
     elif posted["decision"] != ReviewDecision.APPROVE.value and not posted["comment"].strip():
         errors["comment"] = [_("Explain what must change (or why it is rejected).")]
-    if errors:
-        return _review_page(staff, version, 422, posted=posted, errors=errors,
-                            row_version=row_version)
     not_met = [criterion_text(c, "title") for c, score in zip(rubric, scores, strict=True)
                if score["level"] == "not_met"]
     confirmed = request.form.get("confirm_not_met") == "1"
-    if posted["decision"] == ReviewDecision.APPROVE.value and not_met and not confirmed:
+    return PostedReview(posted, errors, not_met,
+                        {"decision": posted["decision"], "comment": posted["comment"],
+                         "scores": scores, "confirm_not_met": confirmed})
+
+
+def map_review_errors(raw: dict[str, list[str]]) -> dict[str, list[str]]:
+    """The service's review errors ("scores.2.level") on the form's fields."""
+    mapped: dict[str, list[str]] = {}
+    for key, messages in raw.items():
+        parts = key.split(".")
+        if parts[0] == "scores" and len(parts) == 3 and parts[1].isdigit():
+            name = f"{'level' if parts[2] == 'level' else 'comment'}-{parts[1]}"
+        else:
+            name = key if key in ("decision", "comment") else "_form"
+        mapped.setdefault(name, []).extend(forms.friendly(name, m) for m in messages)
+    return mapped
+
+
+@bp.route("/versions/<int:version_id>/review", methods=["GET", "POST"])
+def version_review(version_id: int) -> ResponseReturnValue:
+    staff = current_staff()
+    version = catalog_service.get_version(staff.session, staff.actor, version_id)
+    if request.method == "GET":
+        return _review_page(staff, version)
+    check_csrf(staff.current)
+    blocked = _review_block(staff, version)
+    if blocked and version.state == LifecycleState.IN_REVIEW.value:
+        # Separation of duties (or no reviewer role): refused, whatever was posted.
+        raise Forbidden(blocked, code="review_not_allowed")
+    row_version = posted_row_version()
+    parsed = parse_review_post(staff)
+    posted = parsed.posted
+    if parsed.errors:
+        return _review_page(staff, version, 422, posted=posted, errors=parsed.errors,
+                            row_version=row_version)
+    if parsed.needs_confirmation:
         # Ask before an approval that overrides the rubric; nothing is recorded yet.
         return _review_page(staff, version, 200, posted=posted, row_version=row_version,
-                            not_met=not_met)
+                            not_met=parsed.not_met)
     try:
-        catalog_service.review(staff.session, staff.actor, version_id,
-                               {"decision": posted["decision"], "comment": posted["comment"],
-                                "scores": scores, "confirm_not_met": confirmed},
+        catalog_service.review(staff.session, staff.actor, version_id, parsed.data,
                                expected_row_version=row_version)
     except ValidationFailed as exc:
         staff.session.rollback()
-        mapped: dict[str, list[str]] = {}
-        for key, messages in exc.errors.items():
-            parts = key.split(".")
-            if parts[0] == "scores" and len(parts) == 3 and parts[1].isdigit():
-                name = f"{'level' if parts[2] == 'level' else 'comment'}-{parts[1]}"
-            else:
-                name = key if key in ("decision", "comment") else "_form"
-            mapped.setdefault(name, []).extend(forms.friendly(name, m) for m in messages)
-        return _review_page(staff, version, 422, posted=posted, errors=mapped,
-                            row_version=row_version)
+        return _review_page(staff, version, 422, posted=posted,
+                            errors=map_review_errors(exc.errors), row_version=row_version)
     except Conflict as exc:
         staff.session.rollback()
         version = catalog_service.get_version(staff.session, staff.actor, version_id)
@@ -152,7 +192,10 @@ def review_queue() -> ResponseReturnValue:
                CredentialVersion.state == LifecycleState.IN_REVIEW.value)
         .order_by(CredentialVersion.submitted_at, CredentialVersion.id)))
     rows = [(v, _review_block(staff, v)) for v in versions]
-    return render("admin/review_queue.html", rows=rows)
+    from lti_tool.web.admin.pathways import review_queue_rows
+
+    return render("admin/review_queue.html", rows=rows,
+                  pathway_rows=review_queue_rows(staff))
 
 
 # -- rubric ----------------------------------------------------------------------------------

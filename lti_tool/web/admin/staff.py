@@ -52,6 +52,7 @@ NOTICES = {
     "skill_saved": _l("The skill was saved."),
     "skill_deleted": _l("The skill was deleted."),
     "credential_created": _l("The draft micro-credential was created."),
+    "pathway_created": _l("The draft pathway was created."),
     "draft_saved": _l("The draft was saved."),
     "new_version": _l("A new draft version was started. The published version is unchanged."),
     "new_version_saved": _l("Your changes were saved as a new draft version. The published "

@@ -8,10 +8,11 @@ holds authentication, scopes, ETags and the request/response helpers; ``schemas`
 
 from flask import Blueprint
 
-from lti_tool.web.api import (  # noqa: F401 - courses, records: routes
+from lti_tool.web.api import (  # noqa: F401 - courses, pathways, records: routes
     badges,
     catalog,
     courses,
+    pathways,
     records,
     tracking,
 )

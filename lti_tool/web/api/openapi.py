@@ -354,6 +354,7 @@ def openapi_document(base_url: str) -> dict[str, Any]:
           scope=read, params=[IF_NONE_MATCH],
           ok={"200": b.json(S.IssuerSchema, "The issuer.", etag=True)}, errors=["304"])
     _import_export_paths(b, read, write)
+    _pathway_paths(b, read, write, review)
     _tracking_paths(b)
     _badge_paths(b)
     _records_paths(b)
@@ -381,8 +382,9 @@ def openapi_document(base_url: str) -> dict[str, Any]:
         "servers": [{"url": base_url}],
         "security": [{"bearerAuth": []}],
         "tags": [{"name": t} for t in ("skills", "credentials", "versions", "reviews",
-                                      "issuer", "catalog", "courses", "demonstrations",
-                                      "awards", "records", "verify", "meta")],
+                                      "pathways", "issuer", "catalog", "courses",
+                                      "demonstrations", "awards", "records", "verify",
+                                      "meta")],
         "paths": b.paths,
         "components": {
             "schemas": dict(sorted(c.schemas.items())),
@@ -431,6 +433,88 @@ def _import_export_paths(b: Builder, read: str, write: str) -> None:
                       "any problem nothing is applied. The separator (comma, semicolon or "
                       "tab) is found from the header row; the text may be UTF-8 (with or "
                       "without a byte-order mark) or Windows-1252.")
+
+
+def _pathway_paths(b: Builder, read: str, write: str, review: str) -> None:
+    """Pathways and learners' progress on them (lti_tool.web.api.pathways)."""
+    from lti_tool.domain.pathways import PathwayInputSchema
+    from lti_tool.web.api import pathway_schemas as P
+
+    pathway_id = _path_id("pathway_id", "pathway")
+    version_id = _path_id("version_id", "pathway version")
+    b.add("/api/v1/pathways", "get", summary="List pathways (latest versions)",
+          tag="pathways", scope=read,
+          params=[*b.query_params(P.PathwayListQuerySchema), IF_NONE_MATCH],
+          ok={"200": b.json(P.PathwayVersionPageSchema, "A page of latest versions.",
+                            etag=True, link=True)}, errors=["304", "422"])
+    b.add("/api/v1/pathways", "post", summary="Create a pathway (draft v1)", tag="pathways",
+          scope=write, body=b.json_body(PathwayInputSchema),
+          ok={"201": b.json(P.PathwayVersionSchema, "Created: its first version, a draft.",
+                            etag=True, location=True)}, errors=["413", "415", "422"],
+          description="Steps name the issuer's micro-credentials by code, in groups with a "
+                      "rule (all, choose k, at least N credits or hours); order pairs say "
+                      "which step comes first. Refused (422, every problem by field): an "
+                      "unknown or repeated credential, a rule no learner can meet, a "
+                      "cycle in the order or across pathways.")
+    b.add("/api/v1/pathways/{pathway_id}", "get", summary="Read a pathway and its versions",
+          tag="pathways", scope=read, params=[pathway_id, IF_NONE_MATCH],
+          ok={"200": b.json(P.PathwaySchema, "The pathway.", etag=True)},
+          errors=["304", "404"])
+    b.add("/api/v1/pathways/{pathway_id}/versions", "post",
+          summary="Start a new draft version of a pathway", tag="pathways", scope=write,
+          params=[pathway_id],
+          ok={"201": b.json(P.PathwayVersionSchema, "The new draft.", etag=True,
+                            location=True)}, errors=["404", "409"],
+          description="Refused (409) while another version is still a draft, in review or "
+                      "approved.")
+    b.add("/api/v1/pathway-versions/{version_id}", "get", summary="Read a pathway version",
+          tag="pathways", scope=read, params=[version_id, IF_NONE_MATCH],
+          ok={"200": b.json(P.PathwayVersionSchema, "The version.", etag=True)},
+          errors=["304", "404"])
+    b.add("/api/v1/pathway-versions/{version_id}", "put", summary="Edit a draft pathway",
+          tag="pathways", scope=write, params=[version_id, IF_MATCH],
+          body=b.json_body(P.PathwayUpdateSchema),
+          ok={"200": b.json(P.PathwayVersionSchema, "Saved.", etag=True)},
+          errors=["404", "409", "413", "415", "422", "428"],
+          description="Only a draft can be edited (409 otherwise).")
+    b.add("/api/v1/pathway-versions/{version_id}/transitions", "post",
+          summary="Submit, withdraw, publish or retire a pathway version", tag="pathways",
+          scope=write, params=[version_id, IF_MATCH],
+          body=b.json_body(S.TransitionInputSchema),
+          ok={"200": b.json(P.PathwayVersionSchema, "The version in its new state.",
+                            etag=True)},
+          errors=["404", "409", "413", "415", "422"],
+          description="Submitting and publishing check the pathway against the catalog now "
+                      "(422: a step or the target without a published version, versions "
+                      "that count but do not exist). Publishing retires the previous "
+                      "version and awards the program credential to learners who already "
+                      "hold what the pathway asks for.")
+    b.add("/api/v1/pathway-versions/{version_id}/reviews", "get",
+          summary="The pathway version's reviews", tag="pathways", scope=read,
+          params=[version_id, IF_NONE_MATCH],
+          ok={"200": b.json(P.PathwayReviewListSchema, "Every review, oldest first.",
+                            etag=True)}, errors=["304", "404"])
+    b.add("/api/v1/pathway-versions/{version_id}/reviews", "post",
+          summary="Review a pathway version", tag="pathways", scope=review,
+          params=[version_id, IF_MATCH],
+          body=b.json_body(S.ReviewCreateSchema, "Score every rubric criterion (GET "
+                                                  "/api/v1/rubric) and decide."),
+          ok={"201": b.json(S.ReviewSchema, "Recorded; the decision was applied.",
+                            location=True)},
+          errors=["404", "409", "413", "415", "422"],
+          description="The same rubric and rules as micro-credentials: whoever wrote or "
+                      "edited the version cannot review it (403).")
+    b.add("/api/v1/learners/{person_id}/pathways", "get",
+          summary="A learner's progress on the pathways", tag="pathways",
+          scope="awards:read", params=[_path_id("person_id", "learner"), IF_NONE_MATCH],
+          ok={"200": b.json(P.LearnerPathwayListSchema,
+                            "Every published pathway with the learner's progress.",
+                            etag=True)},
+          errors=["304", "404"],
+          description="Per pathway: steps earned (with a version that counts), each group's "
+                      "rule, credits, hours and course credit earned so far, the next "
+                      "steps, and whether the program credential was awarded. 404 for a "
+                      "learner without any award of the token's institution.")
 
 
 def _tracking_paths(b: Builder) -> None:

@@ -162,7 +162,76 @@ def _page(item: dict[str, Any], total: int = 1) -> dict[str, Any]:
     return {"items": [item], "page": 1, "per_page": 50, "total": total}
 
 
+COURSE_CREDIT: dict[str, Any] = {"code": "PROG-2150", "title": "Applied Programming",
+                                 "relation": "exempts"}
+ARTICULATION: dict[str, Any] = {"credit_bearing": True, "credits": "1.5", "hours": "40",
+                                "credit_system": "Ontario college credits",
+                                "courses": [COURSE_CREDIT],
+                                "transfer_notes": "Registrar: grant the exemption on request "
+                                                  "with the credential's URL."}
+PATHWAY_STEP: dict[str, Any] = {"credential": "PY-FUND", "versions": [2],
+                                "articulation": ARTICULATION}
+PATHWAY_GROUP: dict[str, Any] = {"key": "core", "title": "Core", "rule": "all",
+                                 "minimum": None, "steps": [PATHWAY_STEP]}
+PATHWAY_TARGET: dict[str, Any] = {
+    "credential": "APPLIED-PY",
+    "external": {"name": "Computer Programming — Ontario College Diploma",
+                 "institution": "Lakeshore College",
+                 "grants": "Exemption from PROG-2150 Applied Programming.",
+                 "url": "https://www.lakeshore.example.edu/programs/cp"}}
+PATHWAY_INPUT: dict[str, Any] = {
+    "code": "PY-PATH", "title": "Python programming pathway",
+    "description": "Three micro-credentials stack into Applied Python.",
+    "target": PATHWAY_TARGET,
+    "articulation": {**ARTICULATION, "credits": "3", "hours": None},
+    "groups": [PATHWAY_GROUP,
+               {"key": "electives", "title": "Electives", "rule": "choose", "minimum": "1",
+                "steps": [{"credential": "PY-DATA", "versions": [], "articulation": {}},
+                          {"credential": "PY-WEB", "versions": [], "articulation": {}}]}],
+    "order": [["PY-FUND", "PY-DATA"]],
+    "translations": {"fr": {"title": "Parcours en programmation Python"}}}
+PATHWAY_SUMMARY: dict[str, Any] = {"id": 12, "pathway_id": 3, "code": "PY-PATH", "version": 1,
+                                   "state": "published",
+                                   "title": "Python programming pathway", "row_version": 4,
+                                   "updated_at": LATER}
+PATHWAY_VERSION: dict[str, Any] = {
+    "id": 12, "pathway_id": 3, "code": "PY-PATH", "version": 1, "state": "published",
+    "allowed_actions": ["retire"], "row_version": 4, "author_name": "Avery Admin",
+    "content": PATHWAY_INPUT, "review_count": 1, "created_at": WHEN, "updated_at": LATER,
+    "submitted_at": WHEN, "approved_at": WHEN, "published_at": LATER, "retired_at": None}
+STEP_PROGRESS: dict[str, Any] = {"credential": "PY-FUND",
+                                 "title": "Python Programming Fundamentals",
+                                 "status": "earned", "counts": True}
+GROUP_PROGRESS: dict[str, Any] = {"key": "core", "title": "Core", "rule": "all",
+                                  "satisfied": True, "have": "1", "needed": "1",
+                                  "steps": [STEP_PROGRESS]}
+LEARNER_PATHWAY: dict[str, Any] = {
+    "code": "PY-PATH", "version": 1, "title": "Python programming pathway",
+    "url": "https://microcred.example.edu/c/lakeshore/pathways/PY-PATH", "complete": False,
+    "steps_earned": 1, "steps_total": 3, "credits_earned": "1.5", "hours_earned": "40",
+    "course_credit": ["PROG-2150"], "next_steps": ["PY-DATA", "PY-WEB"],
+    "target_credential": "APPLIED-PY", "target_awarded": False, "groups": [GROUP_PROGRESS]}
+
 COMPONENTS: dict[str, Any] = {
+    "CourseCredit": COURSE_CREDIT,
+    "Articulation": ARTICULATION,
+    "Step": PATHWAY_STEP,
+    "Group": PATHWAY_GROUP,
+    "ExternalTarget": PATHWAY_TARGET["external"],
+    "Target": PATHWAY_TARGET,
+    "PathwayTranslation": {"title": "Parcours en programmation Python"},
+    "PathwayInput": PATHWAY_INPUT,
+    "PathwayUpdate": {**PATHWAY_INPUT, "row_version": 3},
+    "PathwayVersionSummary": PATHWAY_SUMMARY,
+    "PathwayVersionPage": _page(PATHWAY_SUMMARY, 2),
+    "PathwayVersion": PATHWAY_VERSION,
+    "Pathway": {"id": 3, "code": "PY-PATH", "created_at": WHEN, "latest_version_id": 12,
+                "published_version_id": 12, "versions": [PATHWAY_SUMMARY]},
+    "PathwayReviewList": {"items": [REVIEW]},
+    "StepProgress": STEP_PROGRESS,
+    "GroupProgress": GROUP_PROGRESS,
+    "LearnerPathway": LEARNER_PATHWAY,
+    "LearnerPathwayList": {"person_id": 310, "items": [LEARNER_PATHWAY]},
     "Alignment": ALIGNMENT,
     "SkillInput": SKILL_INPUT,
     "SkillUpdate": {**SKILL_INPUT, "row_version": 3},

@@ -20,8 +20,11 @@ from lti_tool.domain.texts import LocalText, localized, localized_view
 from lti_tool.extensions import db_session
 from lti_tool.i18n import current_locale, format_date, sort_key
 from lti_tool.services import public_catalog as public
+from lti_tool.services import public_pathways
 from lti_tool.services.catalog import localized_version
 from lti_tool.translate import lazy_gettext as _l
+from lti_tool.web.common import pathway_views
+from lti_tool.web.common.flowchart import png_download, svg_download
 
 bp = Blueprint("public_catalog", __name__, url_prefix="/c")
 
@@ -106,9 +109,14 @@ def catalog(issuer_slug: str) -> ResponseReturnValue:
     issuer = public.issuer_by_slug(session, issuer_slug)
     versions = public.published_catalog(session, issuer)
     data = public.catalog_json(issuer, versions, _base_url())
+    data["pathways"] = public_pathways.catalog_json(session, issuer, _base_url())
     if _wants_json():
         return _conditional(jsonify(data))
     locale = current_locale()
+    for item in data["pathways"]:
+        item["title_text"] = localized(item["title"], item["translations"], "title", locale)
+        item["description_text"] = localized(item["description"], item["translations"],
+                                             "description", locale)
     shown = {**data, "credentials": [
         localized_view(item, locale, ("title", "short_description"))
         for item in data["credentials"]]}
@@ -124,6 +132,8 @@ def _credential(issuer_slug: str, code: str, number: int | None) -> Response:
     session = db_session()
     found = public.public_credential(session, issuer_slug, code, number)
     data = public.description_json(found, _base_url())
+    data["pathways"] = public_pathways.summaries(session, found.issuer,
+                                                 found.version.credential_id, _base_url())
     if _wants_json():
         return _conditional(jsonify(data))
     locale = current_locale()
@@ -142,3 +152,37 @@ def credential(issuer_slug: str, code: str) -> ResponseReturnValue:
 @bp.get("/<issuer_slug>/<code>/v/<int:number>")
 def credential_version(issuer_slug: str, code: str, number: int) -> ResponseReturnValue:
     return _credential(issuer_slug, code, number)
+
+
+# -- pathways (issue 12) -----------------------------------------------------------------------
+@bp.get("/<issuer_slug>/pathways/<code>")
+def pathway(issuer_slug: str, code: str) -> ResponseReturnValue:
+    """A published pathway: its steps and rules, where it leads, what it is worth."""
+    session = db_session()
+    issuer = public.issuer_by_slug(session, issuer_slug)
+    found = public_pathways.public_pathway(session, issuer, code)
+    data = public_pathways.pathway_json(issuer, found, _base_url())
+    if _wants_json():
+        return _conditional(jsonify(data))
+    locale = current_locale()
+    html = render_template(
+        "public/pathway.html", p=public_pathways.localize(data, locale),
+        issuer=data["issuer"],
+        title=localized(data["title"], data["translations"], "title", locale),
+        description=localized(data["description"], data["translations"], "description",
+                              locale),
+        flowchart=pathway_views.flowchart(issuer, found))
+    return _conditional(Response(html, mimetype="text/html"))
+
+
+@bp.get("/<issuer_slug>/pathways/<code>/flowchart.<any(svg, png):fmt>")
+def pathway_flowchart(issuer_slug: str, code: str, fmt: str) -> ResponseReturnValue:
+    """The published pathway's flowchart to download: SVG (prints at any size) or PNG."""
+    session = db_session()
+    issuer = public.issuer_by_slug(session, issuer_slug)
+    found = public_pathways.public_pathway(session, issuer, code)
+    graph = pathway_views.graph_for_download(issuer, found)
+    response = svg_download(graph) if fmt == "svg" else png_download(graph)
+    response.headers["Cache-Control"] = CACHE_CONTROL
+    response.vary.add("Accept-Language")
+    return response

@@ -45,6 +45,7 @@ from lti_tool.badges import baking, jwt_vc
 from lti_tool.badges import verify as badge_verify
 from lti_tool.domain.credential_words import BCP47
 from lti_tool.domain.labels import label
+from lti_tool.domain.pathways import STACKED_ROUTE
 from lti_tool.domain.texts import LocalText, localized
 from lti_tool.errors import NotFound
 from lti_tool.extensions import db_session
@@ -59,7 +60,7 @@ from lti_tool.models import (
     Person,
     Skill,
 )
-from lti_tool.services import badge_images, issuing
+from lti_tool.services import badge_images, issuing, public_pathways
 from lti_tool.services.catalog import learner_view, localized_version
 from lti_tool.services.public_catalog import credential_url, http_url
 from lti_tool.services.remote_issuers import RemoteResolvers
@@ -530,12 +531,30 @@ def page_model(session: Session, award: Award, record: CredentialRecord) -> dict
         "catalog_url": credential_url(_base_url(), issuer, award.credential.code,
                                       award.version.version),
         "issuer_url": http_url(issuer.url), "image_alt": alt,
+        "pathways": public_pathways.summaries(session, issuer, award.credential_id,
+                                              _base_url()),
+        "stacked_on": _stacked_on(session, award, issuer),
         "og_image": url + "/image.png",
         "og_description": _("%(credential)s: a verifiable micro-credential issued by "
                             "%(institution)s to %(learner)s on %(date)s.", credential=str(title),
                             institution=issuer_name, learner=earner,
                             date=_date(award.awarded_at)),
     }
+
+
+def _stacked_on(session: Session, award: Award, issuer: Issuer) -> dict[str, Any] | None:
+    """For a program credential (route stacked): the pathway and the credentials it was
+    awarded on, each with its own public page (they are its evidence)."""
+    extra = award.extra or {}
+    if award.route != STACKED_ROUTE or not extra.get("stacked_award_ids"):
+        return None
+    stacked = session.scalars(select(Award).where(
+        Award.id.in_([int(i) for i in extra["stacked_award_ids"]])).order_by(Award.id))
+    pathway = extra.get("pathway") or {}
+    return {"title": pathway.get("title") or pathway.get("code", ""),
+            "url": public_pathways.pathway_url(_base_url(), issuer,
+                                               str(pathway.get("code", ""))),
+            "awards": [{"title": a.version.title, "url": public_url(a)} for a in stacked]}
 
 
 def _wanted_type() -> str:

@@ -392,7 +392,7 @@ def test_clr_holds_the_active_credentials_signed_and_schema_valid(app, db):
     assert [c["id"] for c in subject["verifiableCredential"]] == [
         f"{BASE}/credentials/{a.public_id}" for a in awards[:2]]  # revoked one left out
     assert [a["humanCode"] for a in subject["achievement"]] == ["PYF", "SQL"]
-    assert "association" not in subject  # no pathways yet
+    assert "association" not in subject  # no pathway links these achievements
     assert ob.identity_matches(subject["identifier"][0], "lena@example.edu")
     key_resolver, status_resolver = issuing.resolvers(db, base_url=BASE)
     report = verify_credential(clr, key_resolver=key_resolver, status_resolver=status_resolver)

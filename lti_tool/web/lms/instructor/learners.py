@@ -17,9 +17,10 @@ from sqlalchemy.orm import Session
 from lti_tool.domain.lti import AppRole, map_roles
 from lti_tool.domain.tracking import learner_name, pseudonym
 from lti_tool.errors import Conflict, NotFound
-from lti_tool.i18n import sort_key
+from lti_tool.i18n import current_short, sort_key
 from lti_tool.models import LearnerAccount, RosterEntry
 from lti_tool.translate import gettext as _
+from lti_tool.translate import lazy_gettext as _l
 from lti_tool.web.lms.instructor.course import Course, fmt_dt
 
 
@@ -109,6 +110,7 @@ class RosterNotice:
     at: datetime | None = None
     learners: int = 0
     problem: str = ""
+    problem_lang: str = "en"   # the problem as recorded (English) or said again in French
     ask: str = ""
     family: str = ""
     jwks_url: str = ""
@@ -121,6 +123,33 @@ class RosterNotice:
 def _family(family: str) -> str:
     family = (family or "").lower()
     return "moodle" if "moodle" in family else "canvas" if "canvas" in family else ""
+
+
+#: what a failed refresh's code means, said again in the reader's language (the message was
+#: recorded in English when the refresh ran, often on a worker); it starts with the host
+_PROBLEMS = {
+    "token_unreachable": _l("%(host)s could not be reached for an access token."),
+    "token_refused": _l("%(host)s refused MicroCred's access token request. Check the tool's "
+                        "registration on the platform: its client ID, its public keyset URL, "
+                        "and that the tool may use this service."),
+    "token_failed": _l("%(host)s did not issue an access token."),
+    "service_refused": _l("%(host)s refused MicroCred access to the course roster. The tool "
+                          "may not have been given this service in the platform's settings "
+                          "for this tool."),
+    "service_missing": _l("%(host)s has no course roster at the address it gave."),
+    "service_failed": _l("%(host)s could not provide the course roster right now."),
+    "unreachable": _l("%(host)s could not be reached (the course roster)."),
+}
+
+
+def _problem(status: dict[str, Any]) -> tuple[str, str]:
+    """The recorded problem, in French when the page is and the code is a known one."""
+    message = str(status.get("message", ""))
+    template = _PROBLEMS.get(str(status.get("code", "")))
+    if template is None or current_short() == "en" or not message:
+        return message, "en"
+    host = message.split(" ", 1)[0]
+    return str(template) % {"host": host}, current_short()
 
 
 _ADVICE = {"token_refused": "keys", "service_refused": "service", "service_missing": "service",
@@ -143,7 +172,8 @@ def roster_notice(course: Course) -> RosterNotice:
         return RosterNotice("launches", at, family=family)
     if status and not status.get("ok"):
         jwks = current_app.config["PUBLIC_BASE_URL"].rstrip("/") + "/.well-known/jwks.json"
-        return RosterNotice("failed", at, problem=str(status.get("message", "")),
+        problem, problem_lang = _problem(status)
+        return RosterNotice("failed", at, problem=problem, problem_lang=problem_lang,
                             ask=_ADVICE.get(str(status.get("code", "")), "retry"),
                             family=family, jwks_url=jwks)
     return RosterNotice("synced" if status else "pending", at,

@@ -23,6 +23,7 @@ from lti_tool.models import Context, CredentialVersion, MicroCredential
 from lti_tool.services import catalog as catalog_service
 from lti_tool.services import tracking
 from lti_tool.translate import gettext as _
+from lti_tool.web.common import pathway_views
 from lti_tool.web.lms.instructor.course import (
     KIND_LABELS,
     ROUTE_NAMES,
@@ -77,9 +78,11 @@ def offerings() -> ResponseReturnValue:
                    for v in _published(course.session, issuer.id, q)]
     items = [(o, _rule_sentence(o.version), _route_warning(course.context, o.allowed_routes))
              for o in offered]
+    course_pathways = pathway_views.course_pathways(
+        course.session, issuer, [o.offering.credential_id for o in offered])
     return render("instructor/offerings.html", items=items, results=results, q=q,
                   kinds=[(k.value, KIND_LABELS[k.value]) for k in ContextKind],
-                  active="offerings")
+                  active="offerings", pathways=course_pathways, for_learner=False)
 
 
 def _published(session: Session, issuer_id: int, q: str, limit: int = 50,

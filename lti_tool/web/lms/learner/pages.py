@@ -29,6 +29,7 @@ from lti_tool.models import Award, Context, EvidenceFile, MicroCredential
 from lti_tool.services import issuing, learner_records, occupations
 from lti_tool.services.catalog import published_version
 from lti_tool.translate import gettext as _
+from lti_tool.web.common import pathway_views
 from lti_tool.web.common.catalog_access import issuer_for_launch
 from lti_tool.web.common.launch_session import CurrentLaunch, check_csrf, require_roles
 from lti_tool.web.common.local_text import local_text
@@ -104,7 +105,10 @@ def _page(current: CurrentLaunch, *, only: MicroCredential | None = None) -> dic
     # What the learner can do with each earned credential (issued here if not yet).
     actions = {e.award.id: learner_actions(session, e.award)
                for e in [*records.earned, *records.revoked]}
+    learner_pathways = pathway_views.learner_pathways(session, issuer, person_id,
+                                                      records.offered_codes)
     page: dict[str, Any] = {"current": current, "role_label": ROLE_LABELS[current.launch.role],
+                            "pathways": learner_pathways, "for_learner": True,
                             "records": records, "public_url": _public_url, "only": only,
                             "award_actions": actions,
                             "saved_name_choice": request.args.get("name_saved", "")}

@@ -97,6 +97,9 @@ def new(code: str) -> ResponseReturnValue:
     item = plar_service.requestable(session, issuer.id, context, code[:64])
     held = plar_service.held_awards(session, learner.person_id)
     existing = plar_service.open_request_for(session, learner.person_id, item.credential.id)
+    from lti_tool.services import tracking
+
+    holds = tracking.holds_credential(session, learner.person_id, item.credential.id)
     already = plar_service.demonstrated_already(session, learner.person_id,
                                                 [s.id for s in item.skills])
     errors: dict[str, list[str]] = {}
@@ -137,7 +140,7 @@ def new(code: str) -> ResponseReturnValue:
                                     done="submitted"), code=303)
     return render("plar/new.html", current, status, issuer=issuer, item=item, held=held,
                   existing=existing, values=values, errors=errors, summary=summary(errors),
-                  already=already,
+                  already=already, holds=holds,
                   settings=localized_settings(issuer), link_rows=MAX_LINK_ROWS)
 
 
