@@ -304,7 +304,10 @@ def recipient_matches(identities: Iterable[Identity], *, emails: Iterable[str] =
     """The identity kind ("e-mail", "institutional id") of the first identity of the
     credential that names one of the learner's known e-mail addresses or institutional ids;
     None when none does (hashed identities are compared hash to hash)."""
-    known_emails = {e.strip().lower() for e in emails if e and "@" in e}
+    # Issuers hash the address lower-cased (OB 3.0 practice, MicroCred) or as they had it
+    # (OB 2.0 allows either): both forms are tried.
+    known_emails = {form for e in emails if e and "@" in e
+                    for form in (e.strip(), e.strip().lower())}
     known_ids = {s.strip() for s in sourcedids if s and s.strip()}
     for identity in identities:
         kind = identity.kind.lower()

@@ -469,3 +469,19 @@ def test_all_fetches_of_one_verification_share_one_deadline(app, db, campus, sit
     assert time.monotonic() - started < 2.0
     assert request.state == "refused"
     assert "could not fetch the" in request.reason and "did not answer" in request.reason
+
+
+def test_recipients_hashed_as_written_or_lower_cased_both_match():
+    import hashlib
+
+    from lti_tool.domain.transfer import Identity, recipient_matches
+
+    def hashed(value: str) -> Identity:
+        return Identity("email", "sha256$" + hashlib.sha256((value + "s").encode()).hexdigest(),
+                        True, "s")
+
+    assert recipient_matches([hashed("Ada.L@Example.edu")], emails=["Ada.L@Example.edu"])
+    assert recipient_matches([hashed("ada.l@example.edu")], emails=["Ada.L@Example.edu"])
+    assert recipient_matches([hashed("bo@example.edu")], emails=["Ada.L@Example.edu"]) is None
+    assert recipient_matches([Identity("lisSourcedId", "300123")],
+                             sourcedids=["300123"]) == "institutional id"
