@@ -35,7 +35,26 @@ def assert_accessible(target: Any, label: str) -> None:
 def assert_fits_narrow_screen(page: Any, label: str) -> None:
     page.set_viewport_size({"width": NARROW, "height": 800})
     scroll_width = page.evaluate("document.documentElement.scrollWidth")
-    assert scroll_width <= NARROW + 1, f"{label} scrolls sideways at {NARROW} px ({scroll_width})"
+    assert scroll_width <= NARROW + 1, (f"{label} scrolls sideways at {NARROW} px "
+                                        f"({scroll_width}): {overflowing(page)}")
+
+
+def overflowing(page: Any) -> list[str]:
+    """The elements reaching past the viewport's right edge (innermost first): what to fix."""
+    return page.evaluate("""() => {
+      const out = [];
+      for (const el of document.querySelectorAll('body *')) {
+        const r = el.getBoundingClientRect();
+        if (r.right > window.innerWidth + 1 && ![...el.children].some(
+              c => c.getBoundingClientRect().right > window.innerWidth + 1)) {
+          out.push(`${el.tagName.toLowerCase()}${el.id ? '#' + el.id : ''}` +
+                   `${el.className && typeof el.className === 'string' ? '.' +
+                     el.className.trim().split(/\\s+/).join('.') : ''} ` +
+                   `(${Math.round(r.right)} px)`);
+        }
+      }
+      return out.slice(0, 8);
+    }""")
 
 
 def course_buttons(page: Any, course_title: str) -> Any:
