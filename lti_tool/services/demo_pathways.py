@@ -117,6 +117,140 @@ def _credential(code: str, title: str, short: str, hours: str, skill: str, *,
     }
 
 
+# French texts (Canadian French, docs/glossary-fr.md) of the pathways' skills and credentials:
+# the sandbox reads in both languages, like the rest of the demo catalog.
+SKILLS_FR: dict[str, dict[str, str]] = {
+    "PSW-COMM-1": {
+        "name": "Communication centrée sur la personne",
+        "description": "Communique avec respect avec les personnes clientes et leur famille, "
+                       "en vérifiant leur compréhension.",
+        "criteria": "Observé lors d'une visite à domicile simulée : se présente, demande "
+                    "avant d'agir et vérifie la compréhension de la personne cliente."},
+    "PSW-IPAC-1": {
+        "name": "Hygiène des mains et équipement de protection individuelle",
+        "description": "Applique les pratiques de base : les quatre moments de l'hygiène des "
+                       "mains, l'enfilage et le retrait de l'équipement.",
+        "criteria": "Observé : pratique l'hygiène des mains aux quatre moments et enfile et "
+                    "retire l'ÉPI dans le bon ordre."},
+    "PSW-PALL-1": {
+        "name": "Soins de confort en fin de vie",
+        "description": "Favorise le confort, la dignité et le respect des volontés de la "
+                       "famille en soins palliatifs.",
+        "criteria": "Étude de cas et simulation : planifie des mesures de confort et répond "
+                    "aux questions d'une famille dans les limites de son rôle."},
+    "PSW-DEM-1": {
+        "name": "Réagir aux comportements réactifs",
+        "description": "Reconnaît les déclencheurs des comportements réactifs liés à la "
+                       "démence et y réagit avec calme.",
+        "criteria": "Observé en simulation : repère un déclencheur, applique une approche de "
+                    "désescalade et le signale."},
+    "PY-DATA-1": {
+        "name": "Analyser des données tabulaires avec pandas",
+        "description": "Charge, nettoie, regroupe et résume des données tabulaires avec "
+                       "pandas.",
+        "criteria": "Répond à trois questions sur un jeu de données fourni dans un carnet "
+                    "reproductible."},
+    "PY-WEB-1": {
+        "name": "Créer une petite application Web",
+        "description": "Crée une petite application Flask avec des formulaires, des gabarits "
+                       "et une base de données.",
+        "criteria": "Livre une application de trois pages fonctionnelle, avec validation et "
+                    "tests."},
+    "PY-TEST-1": {
+        "name": "Tests automatisés avec pytest",
+        "description": "Écrit des tests unitaires avec fixtures et paramétrage, et mesure la "
+                       "couverture.",
+        "criteria": "Ajoute des tests qui trouvent deux défauts introduits dans un projet "
+                    "fourni."},
+    "PY-CAP-1": {
+        "name": "Projet intégrateur en Python appliqué",
+        "description": "Planifie et réalise un petit projet Python pour un vrai client.",
+        "criteria": "Présente un projet intégrateur à un comité client, avec son code et ses "
+                    "tests."},
+    "COMM-PRES-1": {
+        "name": "Présenter avec assurance",
+        "description": "Structure et donne une courte présentation adaptée à l'auditoire.",
+        "criteria": "Donne une présentation de cinq minutes évaluée avec la liste de "
+                    "vérification publiée."},
+    "COMM-WRITE-1": {
+        "name": "Rédaction d'affaires en langage clair",
+        "description": "Rédige des courriels et des notes d'information clairs et concis en "
+                       "langage clair.",
+        "criteria": "Réécrit une note de service fournie en langage clair et rédige une note "
+                    "d'information."},
+    "FAC-MEET-1": {
+        "name": "Animer des réunions productives",
+        "description": "Prépare un ordre du jour, gère le temps et mène un groupe à des "
+                       "décisions.",
+        "criteria": "Anime une réunion simulée de 30 minutes jusqu'à une décision "
+                    "consignée."},
+    "HR-CONF-1": {
+        "name": "Résoudre les conflits au travail",
+        "description": "Utilise des approches fondées sur les intérêts pour résoudre les "
+                       "conflits entre collègues.",
+        "criteria": "Jeu de rôle : fait la médiation d'un conflit et résume l'entente."},
+    "HR-TEAM-1": {
+        "name": "Bâtir des équipes efficaces",
+        "description": "Établit les normes, les rôles et les pratiques de rétroaction d'une "
+                       "équipe.",
+        "criteria": "Produit une charte d'équipe avec une équipe simulée et mène une ronde "
+                    "de rétroaction."},
+    "LEAD-CAP-1": {
+        "name": "Portfolio réflexif en leadership",
+        "description": "Réfléchit à sa pratique du leadership à partir de preuves tirées du "
+                       "milieu de travail.",
+        "criteria": "Remet un portfolio réflexif comprenant trois preuves tirées du milieu "
+                    "de travail."},
+}
+SKILLS = tuple({**skill, "translations": {"fr": SKILLS_FR[skill["code"]]}} for skill in SKILLS)
+
+ASSESSMENT_FR = ("Tâches pratiques observées, évaluées en réussite ou échec selon des critères "
+                 "publiés.")
+CREDENTIALS_FR: dict[str, tuple[str, str]] = {  # code: (title, short description)
+    "PSW-COMM": ("Communication centrée sur la personne en soins",
+                 "Communiquer avec respect avec les personnes clientes et leur famille à "
+                 "domicile et en soins de longue durée."),
+    "PSW-IPAC": ("Prévention et contrôle des infections pour le personnel de soutien",
+                 "Appliquer de façon sécuritaire les pratiques de base et les précautions "
+                 "additionnelles."),
+    "PSW-PALL": ("Fondements des soins palliatifs",
+                 "Favoriser le confort et la dignité en fin de vie."),
+    "PSW-DEM": ("Notions essentielles des soins aux personnes atteintes de démence",
+                "Reconnaître les comportements réactifs liés à la démence et y réagir."),
+    "PY-DATA": ("Python pour l'analyse de données",
+                "Nettoyer, analyser et résumer des données avec Python et pandas."),
+    "PY-WEB": ("Applications Web avec Python",
+               "Créer une petite application Web testée avec Flask."),
+    "PY-TEST": ("Tests automatisés en Python",
+                "Trouver les défauts tôt grâce aux tests automatisés."),
+    "APPLIED-PY": ("Python appliqué",
+                   "Un titre de programme : les notions fondamentales de Python et deux "
+                   "applications, cumulées."),
+    "COMM-PRES": ("Présenter avec assurance",
+                  "Préparer et donner de courtes présentations adaptées à l'auditoire."),
+    "COMM-WRITE": ("Rédaction d'affaires en langage clair",
+                   "Rédiger des courriels et des notes d'information clairs."),
+    "FAC-MEET": ("Animer des réunions productives",
+                 "Mener des réunions qui aboutissent à des décisions."),
+    "HR-CONFLICT": ("Résolution de conflits au travail",
+                    "Résoudre les conflits entre collègues par des approches fondées sur "
+                    "les intérêts."),
+    "HR-TEAM": ("Bâtir des équipes efficaces",
+                "Établir les normes, les rôles et les pratiques de rétroaction d'une "
+                "équipe."),
+    "LEAD-CERT": ("Leadership en milieu de travail",
+                  "Un titre de programme qui cumule des microcertifications en "
+                  "communication, en animation et en relations humaines."),
+}
+
+
+def _with_french(data: dict[str, Any]) -> dict[str, Any]:
+    title, short = CREDENTIALS_FR[data["code"]]
+    return {**data, "translations": {"fr": {
+        "title": title, "short_description": short, "learning_outcomes": [short],
+        "assessment_method": ASSESSMENT_FR}}}
+
+
 PSW_JOBS = ["Personal support worker", "Health care aide"]
 CREDENTIALS: tuple[tuple[dict[str, Any], tuple[str, str]], ...] = (
     (_credential("PSW-COMM", "Person-Centred Communication in Care",
@@ -297,7 +431,7 @@ def seed(session: Session, issuer: Issuer) -> list[str]:
         if data["code"] in codes:
             continue
         author = _actor(issuer, who)
-        draft = catalog.create_credential(session, author, data)
+        draft = catalog.create_credential(session, author, _with_french(data))
         catalog.transition(session, author, draft.id, Action.SUBMIT)
         catalog.review(session, reviewer, draft.id,
                        _review(session, issuer, "Clear, assessable and aligned."))
