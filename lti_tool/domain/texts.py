@@ -17,7 +17,6 @@ from typing import Any
 from markupsafe import Markup, escape
 
 DEFAULT = "en"
-LANGUAGES = ("en", "fr")
 
 
 @dataclass(frozen=True)
@@ -72,33 +71,6 @@ def localized(default_text: object, translations: Mapping[str, Any] | None, fiel
     return LocalText(english, DEFAULT, bool(english))
 
 
-def both(default_text: str, translations: Mapping[str, Any] | None, field: str
-         ) -> dict[str, str]:
-    """``{"en": …, "fr": …}`` with only the languages that have a text."""
-    out = {DEFAULT: default_text} if default_text else {}
-    for lang in LANGUAGES:
-        if lang != DEFAULT and (text := translation(translations, lang, field)):
-            out[lang] = text
-    return out
-
-
-def merge_translations(existing: Mapping[str, Any] | None, lang: str,
-                       values: Mapping[str, str]) -> dict[str, Any]:
-    """A copy of ``existing`` with ``values`` set for ``lang`` (empty texts removed)."""
-    out: dict[str, Any] = {k: dict(v) for k, v in (existing or {}).items()
-                           if isinstance(v, Mapping)}
-    per_lang = out.setdefault(lang, {})
-    for field, text in values.items():
-        text = (text or "").strip()
-        if text:
-            per_lang[field] = text
-        else:
-            per_lang.pop(field, None)
-    if not per_lang:
-        out.pop(lang, None)
-    return out
-
-
 FALLBACK_NOTE = {"fr": "(en anglais)", "en": "(in French)"}
 
 
@@ -111,14 +83,8 @@ def render_ltext(value: object, page_lang: str | None = None) -> Markup:
         if page_lang and short_lang(page_lang) != value.lang:
             return Markup('<span lang="{}">{}</span>').format(value.lang, value.text)
         return escape(value.text)
-    from lti_tool.i18n import current_short
-
-    asked = current_short()
-    note = FALLBACK_NOTE.get(asked, "")
-    out = Markup('<span lang="{}">{}</span>').format(value.lang, value.text)
-    if note:
-        out += Markup(' <span class="lang-fallback" lang="{}">{}</span>').format(asked, note)
-    return out
+    return (Markup('<span lang="{}">{}</span>').format(value.lang, value.text)
+            + fallback_note(value))
 
 
 @dataclass(frozen=True)
