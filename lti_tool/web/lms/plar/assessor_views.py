@@ -7,6 +7,7 @@ never on their own request."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import UTC, datetime
 from typing import Any
 
@@ -14,6 +15,7 @@ from flask import redirect, request, url_for
 from flask.typing import ResponseReturnValue
 from flask_babel import gettext as _
 from sqlalchemy import select
+from sqlalchemy.orm import Session
 
 from lti_tool.domain.plar import SCHEDULED_METHODS, PlarState
 from lti_tool.errors import Forbidden, ValidationFailed
@@ -149,44 +151,45 @@ def _parse_local(date_text: str, time_text: str) -> datetime | None:
         return None
 
 
-@bp.post("/assess/<int:request_id>/schedule")
-def schedule(request_id: int) -> ResponseReturnValue:
+def _skill_form(request_id: int, kind: str, fields: tuple[str, ...],
+                act: Callable[[Session, Any, Any, int, dict[str, str]], object],
+                notice: str) -> ResponseReturnValue:
+    """One skill's form (``kind``: schedule or decide): ``act`` applies it; a refusal shows
+    the request again with what was typed and the errors, changing nothing."""
     current, actor, found = _load(request_id)
     check_csrf(current)
     session = db_session()
     skill_id = _skill_id()
-    form = {k: request.form.get(k, "") for k in ("method", "date", "time", "place")}
+    form = {k: request.form.get(k, "") for k in fields}
     try:
-        plar_service.schedule(session, found, actor, skill_id=skill_id, method=form["method"],
-                              at=_parse_local(form["date"], form["time"]),
-                              place=form["place"])
+        act(session, found, actor, skill_id, form)
     except ValidationFailed as exc:
         session.rollback()
         current, actor, found = _load(request_id)
         return _render(current, actor, found, exc.errors, 422, form=form,
-                       form_skill=("schedule", skill_id))
+                       form_skill=(kind, skill_id))
     session.commit()
-    return _done(current, found, "scheduled", f"#skill-{skill_id}")
+    return _done(current, found, notice, f"#skill-{skill_id}")
+
+
+@bp.post("/assess/<int:request_id>/schedule")
+def schedule(request_id: int) -> ResponseReturnValue:
+    return _skill_form(request_id, "schedule", ("method", "date", "time", "place"),
+                       lambda session, found, actor, skill_id, form: plar_service.schedule(
+                           session, found, actor, skill_id=skill_id, method=form["method"],
+                           at=_parse_local(form["date"], form["time"]),
+                           place=form["place"]),
+                       "scheduled")
 
 
 @bp.post("/assess/<int:request_id>/decide")
 def decide(request_id: int) -> ResponseReturnValue:
-    current, actor, found = _load(request_id)
-    check_csrf(current)
-    session = db_session()
-    skill_id = _skill_id()
-    form = {k: request.form.get(k, "") for k in ("decision", "method", "rationale")}
-    try:
-        plar_service.decide_skill(session, found, actor, skill_id=skill_id,
-                                  decision=form["decision"], method=form["method"],
-                                  rationale=form["rationale"])
-    except ValidationFailed as exc:
-        session.rollback()
-        current, actor, found = _load(request_id)
-        return _render(current, actor, found, exc.errors, 422, form=form,
-                       form_skill=("decide", skill_id))
-    session.commit()
-    return _done(current, found, "decided", f"#skill-{skill_id}")
+    return _skill_form(request_id, "decide", ("decision", "method", "rationale"),
+                       lambda session, found, actor, skill_id, form: plar_service.decide_skill(
+                           session, found, actor, skill_id=skill_id,
+                           decision=form["decision"], method=form["method"],
+                           rationale=form["rationale"]),
+                       "decided")
 
 
 @bp.post("/assess/<int:request_id>/confirm")
