@@ -99,6 +99,7 @@ def main() -> int:
         profiler = cProfile.Profile(time.process_time)  # CPU, not waiting on the DB
 
         tool_cpu = [0.0]
+        cpu_by_request = {"login": 0.0, "launch": 0.0, "landing": 0.0}
         per_request: dict[str, list[int]] = {"login": [0, 0], "launch": [0, 0], "landing": [0, 0]}
 
         def count(name: str, before: tuple[int, int]) -> None:
@@ -121,6 +122,7 @@ def main() -> int:
             if profile:
                 profiler.disable()
             tool_cpu[0] += time.process_time() - t0
+            cpu_by_request["login"] += time.process_time() - t0
             count("login", before)
             if r.status_code == 302 and "/lti/login/check" in r.headers["Location"]:
                 r = client.get(r.headers["Location"], base_url=base)  # first login: cookie check
@@ -133,6 +135,8 @@ def main() -> int:
             before = snap()
             r = client.post("/lti/launch", base_url=base,
                             data={"id_token": token, "state": q["state"][0]})
+            t1 = time.process_time()
+            cpu_by_request["launch"] += t1 - t0
             count("launch", before)
             assert r.status_code == 303, r.get_data(as_text=True)[:500]
             before = snap()
@@ -141,6 +145,7 @@ def main() -> int:
             if profile:
                 profiler.disable()
             tool_cpu[0] += time.process_time() - t0
+            cpu_by_request["landing"] += time.process_time() - t1
             assert page.status_code == 200 and bench.course_title(course) in page.get_data(
                 as_text=True)
 
@@ -150,6 +155,7 @@ def main() -> int:
         counters.update(sql=0, redis=0)
         per_request.update(login=[0, 0], launch=[0, 0], landing=[0, 0])
         tool_cpu[0] = 0.0
+        cpu_by_request.update(login=0.0, launch=0.0, landing=0.0)
         for _ in range(args.launches):
             trace.clear()
             one(rng.randrange(args.users), rng.randrange(bench.N_COURSES),
@@ -161,6 +167,9 @@ def main() -> int:
         print("  SQL statements / Redis commands per request: " + ", ".join(
             f"{name} {sql / args.launches:.1f} / {kv / args.launches:.1f}"
             for name, (sql, kv) in per_request.items()), flush=True)
+        print("  CPU ms per request (test client included): " + ", ".join(
+            f"{name} {cpu * 1000 / args.launches:.2f}" for name, cpu in cpu_by_request.items()),
+            flush=True)
         if args.trace:
             print("\n".join(trace))
         if args.no_profile:
