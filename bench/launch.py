@@ -72,9 +72,15 @@ DEPLOYMENT_ID = "1"
 KID = "bench-platform-key-1"
 N_USERS = 200
 N_COURSES = 10
+COURSES_PER_USER = 3  # each simulated user is a learner in three of the ten courses
+
+
+def courses_of(sub: int) -> list[int]:
+    """The courses user ``sub`` learns in (every pair is launched once before measuring)."""
+    return [(sub + k) % N_COURSES for k in range(COURSES_PER_USER)]
 PG_ADMIN_DSN = "postgresql://postgres@127.0.0.1:5432/postgres"
 REDIS_URL = "redis://127.0.0.1:6379/14"
-PEER_REDIS_URL = "redis://127.0.0.1:6379/15"
+PEER_REDIS_URL = "redis://127.0.0.1:6379/9"  # db 15 is the test suite's
 
 C_CONTEXT = "https://purl.imsglobal.org/spec/lti/claim/context"
 C_LINK = "https://purl.imsglobal.org/spec/lti/claim/resource_link"
@@ -370,6 +376,7 @@ class ClientConfig:
     users: int  # threads in this process
     seed: int
     prime_subs: list[int] = field(default_factory=list)  # priming: these subs, once each
+    follow: bool = False  # launch phases also load the landing page
 
 
 class Platform:
@@ -427,9 +434,10 @@ def _cookie(response: Any, name: str) -> str | None:
 
 
 def full_launch(http: Any, base: str, platform: Platform, browser: dict[str, str],
-                sub: int, course: int, *, clear: bool = True) -> str:
+                sub: int, course: int, *, clear: bool = True, follow: bool = True) -> str:
     """One launch as a browser inside Moodle does it; returns the landing page's URL.
-    Raises LaunchFailed."""
+    ``follow``: also load the landing page (the launch's 303) and check it. Raises
+    LaunchFailed."""
     # The tool's cookies are Secure (its public URL is https) and the bench talks plain
     # http to the loopback port, so the browser cookie is carried by hand.
     login = http.get(base + "/lti/login", params={
@@ -460,6 +468,12 @@ def full_launch(http: Any, base: str, platform: Platform, browser: dict[str, str
     location = launch.headers["Location"]
     if location.startswith("/"):
         location = base + location
+    if not follow:
+        if "/app?lt=" not in location:
+            raise LaunchFailed("launch did not redirect to the landing page")
+        if clear:
+            http.cookies.clear()
+        return location
     page = http.get(location, cookies=browser, allow_redirects=False, timeout=30)
     if page.status_code != 200:
         raise LaunchFailed(f"landing {page.status_code}")
@@ -470,7 +484,8 @@ def full_launch(http: Any, base: str, platform: Platform, browser: dict[str, str
     return location
 
 
-def peer_launch(http: Any, base: str, platform: Platform, sub: int, course: int) -> str:
+def peer_launch(http: Any, base: str, platform: Platform, sub: int, course: int, *,
+                follow: bool = True) -> str:
     """The same launch against the pylti1p3 peer (bench/peer_app.py): its cookies are not
     Secure, so the session's jar carries them. Returns the landing page's URL."""
     http.cookies.clear()
@@ -489,6 +504,10 @@ def peer_launch(http: Any, base: str, platform: Platform, sub: int, course: int)
     if launch.status_code != 303:
         raise LaunchFailed(f"peer launch {launch.status_code}")
     location = urljoin(base, launch.headers["Location"])
+    if not follow:
+        if "/app?launch_id=" not in location:
+            raise LaunchFailed("peer launch did not redirect to its landing page")
+        return location
     page = http.get(location, allow_redirects=False, timeout=30)
     if page.status_code != 200 or course_title(course) not in page.text:
         raise LaunchFailed(f"peer landing {page.status_code}")
@@ -531,7 +550,8 @@ def client_main(cfg: ClientConfig, conn: Any) -> None:
         landing: tuple[str, int] | None = None
         if cfg.mode in ("landing", "peer-landing"):  # one launch first, then its page
             assert platform is not None
-            sub, course = user_rng.randrange(N_USERS), user_rng.randrange(N_COURSES)
+            sub = user_rng.randrange(N_USERS)
+            course = user_rng.choice(courses_of(sub))
             try:
                 if cfg.mode == "landing":
                     url = full_launch(http, cfg.base, platform, browser, sub, course,
@@ -557,12 +577,14 @@ def client_main(cfg: ClientConfig, conn: Any) -> None:
                     landing_again(http, landing[0], browser, landing[1])
                 elif cfg.mode == "peer":
                     assert platform is not None
-                    peer_launch(http, cfg.base, platform, user_rng.randrange(N_USERS),
-                                user_rng.randrange(N_COURSES))
+                    sub = user_rng.randrange(N_USERS)
+                    peer_launch(http, cfg.base, platform, sub,
+                                user_rng.choice(courses_of(sub)), follow=cfg.follow)
                 else:
                     assert platform is not None
-                    full_launch(http, cfg.base, platform, browser,
-                                user_rng.randrange(N_USERS), user_rng.randrange(N_COURSES))
+                    sub = user_rng.randrange(N_USERS)
+                    full_launch(http, cfg.base, platform, browser, sub,
+                                user_rng.choice(courses_of(sub)), follow=cfg.follow)
             except (LaunchFailed, requests.RequestException, KeyError) as exc:
                 note_error(f"{type(exc).__name__}: {exc}"[:120])
                 time.sleep(0.01)
@@ -579,14 +601,15 @@ def client_main(cfg: ClientConfig, conn: Any) -> None:
         http = sessions[0]
         browser: dict[str, str] = {}
         for sub in cfg.prime_subs:
-            if time.time() >= t_end:
-                return
-            try:
-                assert platform is not None
-                full_launch(http, cfg.base, platform, browser, sub, sub % N_COURSES)
-                counts["ok"] += 1
-            except (LaunchFailed, requests.RequestException, KeyError) as exc:
-                note_error(f"{type(exc).__name__}: {exc}"[:120])
+            for course in courses_of(sub):
+                if time.time() >= t_end:
+                    return
+                try:
+                    assert platform is not None
+                    full_launch(http, cfg.base, platform, browser, sub, course)
+                    counts["ok"] += 1
+                except (LaunchFailed, requests.RequestException, KeyError) as exc:
+                    note_error(f"{type(exc).__name__}: {exc}"[:120])
 
     if cfg.prime_subs:
         threads = [threading.Thread(target=run_prime)]
@@ -641,7 +664,8 @@ class PhaseResult:
 def run_phase(server: Server, key_pem: bytes, database: str, *, label: str, mode: str,
               users: int,
               procs: int, warmup: float, seconds: float,
-              prime_subs: list[int] | None = None, py_spy: str = "") -> PhaseResult:
+              prime_subs: list[int] | None = None, py_spy: str = "",
+              follow: bool = False) -> PhaseResult:
     ctx = mp.get_context("spawn")
     procs = max(1, min(procs, users))
     share = [users // procs + (1 if i < users % procs else 0) for i in range(procs)]
@@ -650,7 +674,8 @@ def run_phase(server: Server, key_pem: bytes, database: str, *, label: str, mode
         parent_conn, child_conn = ctx.Pipe()
         cfg = ClientConfig(base=server.base, key_pem=key_pem, mode=mode, users=n,
                            seed=secrets.randbits(32),
-                           prime_subs=(prime_subs or [])[i::procs] if prime_subs else [])
+                           prime_subs=(prime_subs or [])[i::procs] if prime_subs else [],
+                           follow=follow)
         proc = ctx.Process(target=client_main, args=(cfg, child_conn), daemon=True)
         proc.start()
         children.append((proc, parent_conn))
@@ -707,7 +732,7 @@ def run_phase(server: Server, key_pem: bytes, database: str, *, label: str, mode
 
 def prime(server: Server, key_pem: bytes, database: str,
           procs: int) -> tuple[int, dict[str, int]]:
-    """Launch each simulated user once (courses round-robin): not measured."""
+    """Launch each simulated user once in each of their courses: not measured."""
     result = run_phase(server, key_pem, database, label="prime", mode="launch", users=procs,
                        procs=procs, warmup=0, seconds=120, prime_subs=list(range(N_USERS)))
     return result.completed, result.errors
@@ -743,6 +768,10 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     p.add_argument("--app-dir", type=Path, default=REPO,
                    help="serve the tool from this tree (holding lti_tool/, config/, wsgi.py), "
                         "e.g. a copy of another revision, for A/B runs")
+    p.add_argument("--follow", action="store_true",
+                   help="the launch phases also load the landing page (the launch's 303), "
+                        "as before 2026-12-07; by default a launch is login + launch POST, "
+                        "as issue 14 counts it, and the landing page has its own phase")
     p.add_argument("--no-prime", action="store_true",
                    help="do not pre-launch every user (measure first-launch inserts too)")
     p.add_argument("--keep-db", action="store_true", help="do not drop the bench database")
@@ -773,7 +802,9 @@ def print_table(args: argparse.Namespace, rows: list[PhaseResult],
     server = (f"gunicorn {args.workers} x {args.worker_class}"
               + (f" ({args.threads} threads)" if args.worker_class == "gthread" else ""))
     print()
-    print(f"Full LTI launch (login → signed id_token → launch → landing page), MicroCred "
+    what = ("login → signed id_token → launch POST → landing page" if args.follow
+            else "login → signed id_token → launch POST (its 303 not followed)")
+    print(f"Full LTI launch ({what}), MicroCred "
           f"and a minimal pylti1p3 2.0.0 Flask app (bench/peer_app.py), interleaved; "
           f"'landing' rows: reloading one launch's landing page; "
           f"{server}; PostgreSQL + Redis; {os.cpu_count()} cores; "
@@ -864,8 +895,8 @@ def main(argv: list[str] | None = None) -> int:
         default_procs = args.client_procs or 2 * cores
         if not args.no_prime:
             done, errors = prime(server, key_pem, args.database, min(default_procs, 8))
-            print(f"primed {done} of {N_USERS} users" + (f" (errors: {errors})" if errors
-                                                          else ""), flush=True)
+            print(f"primed {done} of {N_USERS * COURSES_PER_USER} user-course pairs"
+                  + (f" (errors: {errors})" if errors else ""), flush=True)
         if args.catalog:
             print(f"bench credential offered in {offer_everywhere(database_url)} courses",
                   flush=True)
@@ -878,7 +909,8 @@ def main(argv: list[str] | None = None) -> int:
                     r = run_phase(target, key_pem, args.database, label=label, mode=mode,
                                   users=users, procs=min(users, default_procs),
                                   warmup=args.warmup, seconds=args.seconds,
-                                  py_spy=args.py_spy if target is server else "")
+                                  py_spy=args.py_spy if target is server else "",
+                                  follow=args.follow)
                     rows.append(r)
                     print(f"  {label:>14} {users:>3} users: {r.rate:.1f} launches/s, p50 "
                           f"{fmt(r.pct(0.5))} ms, p99 {fmt(r.pct(0.99))} ms, worker CPU "

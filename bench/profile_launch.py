@@ -150,7 +150,8 @@ def main() -> int:
                 as_text=True)
 
         for sub in range(args.users):  # prime: returning users, as the bench measures
-            one(sub, sub % bench.N_COURSES, False)
+            for course in bench.courses_of(sub):
+                one(sub, course, False)
         bench.offer_everywhere(url)  # the landing page shows the learner's records
         counters.update(sql=0, redis=0)
         per_request.update(login=[0, 0], launch=[0, 0], landing=[0, 0])
@@ -158,8 +159,8 @@ def main() -> int:
         cpu_by_request.update(login=0.0, launch=0.0, landing=0.0)
         for _ in range(args.launches):
             trace.clear()
-            one(rng.randrange(args.users), rng.randrange(bench.N_COURSES),
-                not args.no_profile)
+            sub = rng.randrange(args.users)
+            one(sub, rng.choice(bench.courses_of(sub)), not args.no_profile)
         print(f"{args.launches} launches; per launch: {counters['sql'] / args.launches:.1f} SQL "
               f"statements, {counters['redis'] / args.launches:.1f} Redis commands; tool CPU "
               f"(test client, one thread{'' if args.no_profile else ', with profiler'}) "

@@ -528,7 +528,8 @@ def init_app(app: Flask) -> None:
             return  # Redis is known to be down: lookups read the database
         store = current_app.extensions["kv"]
         g.registry_scope = registry.begin(store, (id(store), getattr(store, "prefix", "")),
-                                          _store_failed)
+                                          _store_failed,
+                                          current_app.config["REGISTRY_CHECK_SECONDS"])
 
     @app.teardown_request
     def _registry_scope_end(_exc: BaseException | None) -> None:

@@ -48,6 +48,16 @@ def _non_negative_int(value: str) -> int:
     return number
 
 
+def _non_negative_float(value: str) -> float:
+    try:
+        number = float(value.strip())
+    except ValueError:
+        raise ValueError(f"expected a number of seconds, got {value!r}") from None
+    if not number >= 0 or number == float("inf"):
+        raise ValueError(f"expected zero or a positive number, got {value!r}")
+    return number
+
+
 def _positive_float(value: str) -> float:
     try:
         number = float(value.strip())
@@ -169,6 +179,10 @@ SETTINGS: tuple[Setting, ...] = (
             "SQLite (demo): how long a writer waits for another one to finish."),
     Setting("REDIS_TIMEOUT_SECONDS", "REDIS_TIMEOUT_SECONDS", _positive_float, 1,
             "Redis: connect and per-command socket timeout (the web processes)."),
+    Setting("REGISTRY_CHECK_SECONDS", "REGISTRY_CHECK_SECONDS", _non_negative_float, 1,
+            "How often a process re-reads the registry's version token in Redis (platforms, "
+            "deployments, institutions changed by another process are seen within this); "
+            "0: at every request."),
     Setting("RETRY_AFTER_SECONDS", "RETRY_AFTER_SECONDS", _positive_int, 5,
             "Retry-After of a 503 answered while the database or Redis is unavailable."),
     Setting("READY_MIN_FREE_DISK_MB", "READY_MIN_FREE_DISK_MB", _non_negative_int, 100,

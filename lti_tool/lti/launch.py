@@ -54,14 +54,18 @@ def complete_launch(session: Session, store: LaunchStore, validated: ValidatedLa
         endpoint = AgsEndpoint.from_claim(validated.body.get(CLAIM_AGS))
         record = record_launch(session, launch, request_id=request_id,
                                ags=endpoint.as_json() if endpoint is not None else None)
-        note_launch(session, launch, account_id=record.account_id, context_pk=record.context_pk)
+        note_launch(session, launch, account_id=record.account_id, context_pk=record.context_pk,
+                    known=record.roster)
         record = apply_kind_rules_at_launch(session, launch, record)
     session.commit()
     data: dict[str, Any] = asdict(launch)
     data["app_roles"] = sorted(r.value for r in launch.app_roles)
     data["roles"] = list(launch.roles)
     data["context_types"] = list(launch.context_types)
-    data["record"] = asdict(record) if record else None
+    data["record"] = {"account_id": record.account_id, "person_id": record.person_id,
+                      "context_pk": record.context_pk,
+                      "resource_link_pk": record.resource_link_pk,
+                      "context_kind": record.context_kind} if record else None
     store.save_launch(launch_id, data, ttl)
     return launch, record
 

@@ -15,7 +15,7 @@ database writes no WAL for them. ``last_launch_at`` is kept to ``LAST_LAUNCH_RES
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from functools import lru_cache
 from typing import Any, cast
@@ -25,9 +25,16 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 from sqlalchemy.orm.util import identity_key
 
-from lti_tool.domain.lti import LaunchContext, context_kind_from_launch
+from lti_tool.domain.lti import AppRole, LaunchContext, context_kind_from_launch
 from lti_tool.domain.texts import short_lang
-from lti_tool.models import AuditEvent, Context, LearnerAccount, Person, ResourceLink
+from lti_tool.models import (
+    AuditEvent,
+    Context,
+    LearnerAccount,
+    Person,
+    ResourceLink,
+    RosterEntry,
+)
 from lti_tool.models.base import utcnow
 from lti_tool.services import audit
 
@@ -35,6 +42,7 @@ _ACCOUNTS = cast(Table, LearnerAccount.__table__)
 _CONTEXTS = cast(Table, Context.__table__)
 _LINKS = cast(Table, ResourceLink.__table__)
 _AUDIT = cast(Table, AuditEvent.__table__)
+_ROSTER = cast(Table, RosterEntry.__table__)
 #: ``learner_accounts.last_launch_at`` is rewritten only when it is older than this.
 LAST_LAUNCH_RESOLUTION = timedelta(minutes=15)
 
@@ -46,6 +54,9 @@ class LaunchRecord:
     context_pk: int | None
     resource_link_pk: int | None
     context_kind: str
+    # The learner's roster entry in the course as read with the launch: (status, source),
+    # ("", "") when there is none; None when not read (``roster.note_launch`` reads it).
+    roster: tuple[str, str] | None = field(default=None, compare=False)
 
 
 def _clip(value: str, size: int) -> str:
@@ -166,14 +177,39 @@ def _stale(stored: datetime | None, now: datetime) -> bool:
     return now - stored >= LAST_LAUNCH_RESOLUTION
 
 
-def _touch_account(session: Session, launch: LaunchContext,
-                   now: datetime) -> tuple[int, int] | None:
-    """(account id, person id) of a known account, updated if the launch changes it; None
-    if it is new."""
-    row = session.execute(_ACCOUNT_READ, {"k_platform_id": launch.platform_id,
-                                          "k_sub": launch.sub}).first()
-    if row is None:
-        return None
+@lru_cache(maxsize=8)
+def _returning_read(course: bool, link: bool, roster: bool) -> Select[Any]:
+    """One statement: the account by natural key [, its course's launch-kept columns
+    [, the resource link's] [, the account's roster entry in the course]]. No row: the
+    account is new."""
+    columns: list[Any] = [
+        _ACCOUNTS.c.id, _ACCOUNTS.c.person_id, _ACCOUNTS.c.roles_seen,
+        _ACCOUNTS.c.last_launch_at, *(_ACCOUNTS.c[f] for f in _ACCOUNT_FIELDS)]
+    joined: Any = _ACCOUNTS
+    if course:
+        columns += [_CONTEXTS.c.id.label("context_id"),
+                    *(_CONTEXTS.c[c].label(f"c_{c}") for c in _CONTEXT_COLUMNS)]
+        joined = joined.outerjoin(_CONTEXTS, and_(
+            _CONTEXTS.c.deployment_id == bindparam("k_deployment_id"),
+            _CONTEXTS.c.lti_context_id == bindparam("k_lti_context_id")))
+        if link:
+            columns += [_LINKS.c.id.label("link_id"), _LINKS.c.title.label("link_title"),
+                        _LINKS.c.description.label("link_description")]
+            joined = joined.outerjoin(_LINKS, and_(
+                _LINKS.c.context_id == _CONTEXTS.c.id,
+                _LINKS.c.lti_resource_link_id == bindparam("k_lti_resource_link_id")))
+        if roster:
+            columns += [_ROSTER.c.status.label("roster_status"),
+                        _ROSTER.c.source.label("roster_source")]
+            joined = joined.outerjoin(_ROSTER, and_(_ROSTER.c.context_id == _CONTEXTS.c.id,
+                                                    _ROSTER.c.account_id == _ACCOUNTS.c.id))
+    return select(*columns).select_from(joined).where(
+        _ACCOUNTS.c.platform_id == bindparam("k_platform_id"),
+        _ACCOUNTS.c.sub == bindparam("k_sub"))
+
+
+def _touch_account(session: Session, row: Any, launch: LaunchContext, now: datetime) -> None:
+    """Update the known account (read as ``row``) where the launch changes it."""
     values = _account_values(launch, now)
     changes = {k: v for k, v in values.items()
                if k != "last_launch_at" and getattr(row, k) != v}
@@ -183,7 +219,6 @@ def _touch_account(session: Session, launch: LaunchContext,
     if changes or _stale(row.last_launch_at, now):
         changes["last_launch_at"] = now
         session.execute(update(_ACCOUNTS).where(_ACCOUNTS.c.id == row.id).values(changes))
-    return row.id, row.person_id
 
 
 def _context_values(launch: LaunchContext, ags: dict[str, Any] | None) -> dict[str, Any]:
@@ -208,22 +243,6 @@ def _context_values(launch: LaunchContext, ags: dict[str, Any] | None) -> dict[s
 _CONTEXT_COLUMNS = ("title", "label", "context_types", "nrps_url", "kind", "kind_source", "ags")
 
 
-@lru_cache(maxsize=8)
-def _context_read(link: bool) -> Select[Any]:
-    """SELECT the context's id and launch-kept columns [, its resource link's id, title and
-    description] by natural key, in one statement."""
-    columns: list[Any] = [_CONTEXTS.c.id, *(_CONTEXTS.c[c] for c in _CONTEXT_COLUMNS)]
-    statement = select(*columns)
-    if link:
-        statement = select(*columns, _LINKS.c.id.label("link_id"),
-                           _LINKS.c.title.label("link_title"),
-                           _LINKS.c.description.label("link_description")).outerjoin(
-            _LINKS, and_(_LINKS.c.context_id == _CONTEXTS.c.id,
-                         _LINKS.c.lti_resource_link_id == bindparam("k_lti_resource_link_id")))
-    return statement.where(_CONTEXTS.c.deployment_id == bindparam("k_deployment_id"),
-                           _CONTEXTS.c.lti_context_id == bindparam("k_lti_context_id"))
-
-
 def _link_values(launch: LaunchContext) -> dict[str, Any]:
     values: dict[str, Any] = {}
     if launch.resource_link_title:
@@ -233,31 +252,24 @@ def _link_values(launch: LaunchContext) -> dict[str, Any]:
     return values
 
 
-def _touch_context(session: Session, launch: LaunchContext, now: datetime,
-                   ags: dict[str, Any] | None) -> tuple[int, str, int | None] | None:
-    """(context id, kind, resource link id or None) of a known context, updated (and its
-    link) where the launch changes them; None if the context is new."""
-    link = bool(launch.resource_link_id)
-    params = {"k_deployment_id": launch.deployment_pk, "k_lti_context_id": launch.context_id}
-    if link:
-        params["k_lti_resource_link_id"] = launch.resource_link_id
-    row = session.execute(_context_read(link), params).first()
-    if row is None:
-        return None
-    changes = {k: v for k, v in _context_values(launch, ags).items() if getattr(row, k) != v}
-    kind = changes.get("kind", row.kind)
+def _touch_context(session: Session, row: Any, launch: LaunchContext, now: datetime,
+                   ags: dict[str, Any] | None) -> str:
+    """Update the known context (and its link), read as ``row``, where the launch changes
+    them. Returns the course's kind."""
+    changes = {k: v for k, v in _context_values(launch, ags).items()
+               if getattr(row, f"c_{k}") != v}
+    kind: str = changes.get("kind", row.c_kind)
     if changes:
         changes["updated_at"] = now
-        session.execute(update(_CONTEXTS).where(_CONTEXTS.c.id == row.id).values(changes))
-    if not link:
-        return row.id, kind, None
-    if row.link_id is not None:
+        session.execute(update(_CONTEXTS).where(_CONTEXTS.c.id == row.context_id)
+                        .values(changes))
+    if launch.resource_link_id and row.link_id is not None:
         stored = {"title": row.link_title, "description": row.link_description}
         link_changes = {k: v for k, v in _link_values(launch).items() if stored[k] != v}
         if link_changes:  # rare: the platform renamed the link
             session.execute(update(_LINKS).where(_LINKS.c.id == row.link_id)
                             .values(link_changes))
-    return row.id, kind, row.link_id
+    return kind
 
 
 _AUDIT_INSERT = insert(_AUDIT)
@@ -272,35 +284,44 @@ def _expire_loaded(session: Session, model: type[Any], pk: int | None) -> None:
 
 def _record_returning(session: Session, launch: LaunchContext, request_id: str,
                       ags: dict[str, Any] | None) -> LaunchRecord | None:
-    """The returning-user path; None (having changed nothing that the ORM path would not
-    change the same way) when the account, context or resource link is new."""
-    now = utcnow()
-    account = _touch_account(session, launch, now)
-    if account is None:
+    """The returning-user path: one SELECT (account, course, link, roster entry), the
+    UPDATEs only of what the launch changes, and the audit INSERT. None (having changed
+    nothing) when the account, context or resource link is new."""
+    course = bool(launch.context_id)
+    link = course and bool(launch.resource_link_id)
+    roster = course and AppRole.LEARNER in launch.app_roles
+    params: dict[str, Any] = {"k_platform_id": launch.platform_id, "k_sub": launch.sub}
+    if course:
+        params.update(k_deployment_id=launch.deployment_pk, k_lti_context_id=launch.context_id)
+    if link:
+        params["k_lti_resource_link_id"] = launch.resource_link_id
+    row = session.execute(_returning_read(course, link, roster), params).first()
+    if row is None or (course and row.context_id is None) or (link and row.link_id is None):
         return None
+    now = utcnow()
+    _touch_account(session, row, launch, now)
     context_pk: int | None = None
     kind = "other"
     link_pk: int | None = None
-    if launch.context_id:
-        context = _touch_context(session, launch, now, ags)
-        if context is None:
-            return None
-        context_pk, kind, link_pk = context
-        if launch.resource_link_id and link_pk is None:
-            return None
+    if course:
+        kind = _touch_context(session, row, launch, now, ags)
+        context_pk = row.context_id
+        link_pk = row.link_id if link else None
     # The same row audit.record() writes, as one INSERT without a unit-of-work flush.
     session.execute(_AUDIT_INSERT, dict(
-        at=utcnow(), action="lti.launch", actor_account_id=account[0],
+        at=utcnow(), action="lti.launch", actor_account_id=row.id,
         platform_id=launch.platform_id, context_id=context_pk,
         subject_type="resource_link" if link_pk is not None else "",
         subject_id=str(link_pk) if link_pk is not None else "",
         launch_id=launch.launch_id, request_id=request_id,
         detail={"message_type": launch.message_type, "role": launch.role.value},
     ))
-    _expire_loaded(session, LearnerAccount, account[0])
+    _expire_loaded(session, LearnerAccount, row.id)
     _expire_loaded(session, Context, context_pk)
     _expire_loaded(session, ResourceLink, link_pk)
-    return LaunchRecord(account[0], account[1], context_pk, link_pk, kind)
+    roster_state = (row.roster_status or "", row.roster_source or "") if roster else None
+    return LaunchRecord(row.id, row.person_id, context_pk, link_pk, kind,
+                        roster=roster_state)
 
 
 def record_launch(session: Session, launch: LaunchContext, *, request_id: str = "",

@@ -18,9 +18,12 @@ Invalidation:
   serves an entry older than ``MAX_AGE_SECONDS``;
 - the cache is used only inside a *scope* (a web request, opened by the app factory): the
   scope's first lookup reads the version token (one GET) and, when it differs from the one
-  the cache was filled under, empties it. Outside a scope (CLI, background jobs), or when
-  the token cannot be read (Redis unreachable: pages that need only the database keep
-  working), every lookup reads the database.
+  the cache was filled under, empties it. A scope opened with ``check_every`` (the app's
+  ``REGISTRY_CHECK_SECONDS``, 1 s by default) skips that GET when this process read the
+  token less than that long ago: another process's change is seen within that time, and a
+  launch (three requests) costs no Redis round trip for it. Outside a scope (CLI,
+  background jobs), or when the token cannot be read (Redis unreachable: pages that need
+  only the database keep working), every lookup reads the database.
 
 Not cached: lookups that find nothing (anyone can send an unknown issuer; caching those would
 let them fill memory), except "this platform/deployment serves no issuer", which is bounded
@@ -108,10 +111,12 @@ class _Row:
 
 class _Scope:
     def __init__(self, store: VersionStore, tag: Hashable,
-                 on_failure: Callable[[BaseException], None] | None) -> None:
+                 on_failure: Callable[[BaseException], None] | None,
+                 check_every: float = 0.0) -> None:
         self.store = store
         self.tag = tag
         self.on_failure = on_failure
+        self.check_every = check_every
         self.checked = False
         self.bypass = False
 
@@ -125,14 +130,17 @@ class RegistryCache:
         self._version: tuple[Hashable, str] | None = None
         self._rows: dict[Hashable, _Row | object] = {}
         self._since = time.monotonic()
+        self._read_at = 0.0  # when the version token was last read (monotonic)
 
     # -- scope ------------------------------------------------------------------------------
     def begin(self, store: VersionStore, tag: Hashable,
-              on_failure: Callable[[BaseException], None] | None = None) -> object:
+              on_failure: Callable[[BaseException], None] | None = None,
+              check_every: float = 0.0) -> object:
         """Open a scope (a request) reading the version from ``store``; ``tag`` names the
         store (several apps in one process keep apart); ``on_failure`` hears of a store
-        that could not be read. Returns a token for ``end``."""
-        return _scope.set(_Scope(store, tag, on_failure))
+        that could not be read; ``check_every``: seconds during which the version last
+        read still holds (0: read it in every scope). Returns a token for ``end``."""
+        return _scope.set(_Scope(store, tag, on_failure, check_every))
 
     def end(self, token: Any) -> None:
         _scope.reset(token)
@@ -145,6 +153,13 @@ class RegistryCache:
             return None
         if not scope.checked:
             scope.checked = True
+            if scope.check_every > 0:
+                version = self._version
+                now = time.monotonic()
+                if version is not None and version[0] == scope.tag and \
+                        now - self._read_at < scope.check_every and \
+                        now - self._since <= MAX_AGE_SECONDS:
+                    return scope  # read less than check_every ago
             try:
                 version = scope.store.get(VERSION_KEY)
                 if version is None:  # first use (or the store was emptied): start a version
@@ -162,6 +177,7 @@ class RegistryCache:
                     self._rows.clear()
                     self._version = (scope.tag, version)
                     self._since = time.monotonic()
+                self._read_at = time.monotonic()
         return scope
 
     # -- lookups ------------------------------------------------------------------------------

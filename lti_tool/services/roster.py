@@ -29,14 +29,21 @@ from lti_tool.services.catalog import issuer_for_platform
 
 
 def note_launch(session: Session, launch: LaunchContext, *, account_id: int,
-                context_pk: int | None) -> None:
+                context_pk: int | None, known: tuple[str, str] | None = None) -> None:
     """Keep the launching learner on the course roster, and propose identity links when
-    the issuer links accounts across platforms. Idempotent."""
+    the issuer links accounts across platforms. Idempotent. ``known``: the entry's (status,
+    source) as the launch read it (``LaunchRecord.roster``; ("", "") for none), saving the
+    read when the learner is already an active member."""
     if context_pk is None or AppRole.LEARNER not in launch.app_roles:
         return
-    entry = session.scalars(select(RosterEntry).where(
-        RosterEntry.context_id == context_pk, RosterEntry.account_id == account_id)).first()
-    if entry is None:
+    entry = None
+    if known is None or known[0] != "active":
+        entry = session.scalars(select(RosterEntry).where(
+            RosterEntry.context_id == context_pk,
+            RosterEntry.account_id == account_id)).first()
+    if entry is None and known is not None and known[0] == "active":
+        pass  # on the roster already, as the launch's read found
+    elif entry is None:
         # Two launches of the same learner at once (a double click, two tabs) both find no
         # entry: the second INSERT loses to the unique (context, account) and keeps the
         # winner's row instead of failing the launch.
@@ -60,7 +67,9 @@ def note_launch(session: Session, launch: LaunchContext, *, account_id: int,
             platform_ids = list(session.scalars(select(IssuerPlatform.platform_id).where(
                 IssuerPlatform.issuer_id == issuer.id)))
             identity.propose_links(session, account, issuer, platform_ids)
-    session.flush()
+            session.flush()
+    if entry is not None:
+        session.flush()
 
 
 # -- Names and Role Provisioning Services ---------------------------------------------------

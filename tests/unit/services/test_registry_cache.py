@@ -19,9 +19,9 @@ from tests.support.lti import TestPlatform
 
 
 @contextmanager
-def request_scope(app: Flask) -> Iterator[None]:
+def request_scope(app: Flask, check_every: float = 0.0) -> Iterator[None]:
     kv = app.extensions["kv"]
-    token = cache.begin(kv, (id(kv), kv.prefix))
+    token = cache.begin(kv, (id(kv), kv.prefix), check_every=check_every)
     try:
         yield
     finally:
@@ -114,6 +114,59 @@ def test_another_process_change_is_seen_through_the_version_token(
         fresh = platform_service.find_platform(session, platform.issuer, platform.client_id)
         assert fresh is not None and fresh.name == "Renamed"
         session.close()
+
+
+class _CountingStore:
+    """The app's store, counting the reads of the version token."""
+
+    def __init__(self, store: Any) -> None:
+        self.store, self.reads = store, 0
+        self.prefix = store.prefix
+
+    def get(self, key: str) -> str | None:
+        self.reads += 1
+        value: str | None = self.store.get(key)
+        return value
+
+    def set(self, key: str, value: str, ttl: int, *, only_if_absent: bool = False) -> bool:
+        done: bool = self.store.set(key, value, ttl, only_if_absent=only_if_absent)
+        return done
+
+
+def test_the_version_token_is_read_at_most_every_check_interval(
+        app: Flask, platform: TestPlatform, monkeypatch: Any) -> None:
+    kv = app.extensions["kv"]
+    store = _CountingStore(kv)
+    clock = [1000.0]
+    monkeypatch.setattr("lti_tool.services.registry_cache.time.monotonic", lambda: clock[0])
+    cache.clear()
+
+    def lookup() -> str:
+        token = cache.begin(store, (id(kv), kv.prefix), check_every=1.0)
+        try:
+            session = _new_session(app)
+            found = platform_service.find_platform(session, platform.issuer, platform.client_id)
+            session.close()
+            assert found is not None
+            return found.name
+        finally:
+            cache.end(token)
+
+    first = lookup()
+    assert store.reads >= 1
+    store.reads = 0
+    # Another process renames the platform and announces it.
+    other = _new_session(app)
+    other.execute(platform_service.Platform.__table__.update().values(name="Renamed"))
+    other.commit()
+    other.close()
+    kv.set(VERSION_KEY, "changed-elsewhere", 60)
+    clock[0] += 0.5
+    assert lookup() == first  # within the interval: no read, the cached row
+    assert store.reads == 0
+    clock[0] += 0.6
+    assert lookup() == "Renamed"  # past it: the token is read, the change seen
+    assert store.reads == 1
 
 
 def test_outside_a_request_every_lookup_reads_the_database(
