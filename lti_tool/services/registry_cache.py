@@ -154,9 +154,9 @@ class RegistryCache:
         if not scope.checked:
             scope.checked = True
             if scope.check_every > 0:
-                version = self._version
+                held = self._version
                 now = time.monotonic()
-                if version is not None and version[0] == scope.tag and \
+                if held is not None and held[0] == scope.tag and \
                         now - self._read_at < scope.check_every and \
                         now - self._since <= MAX_AGE_SECONDS:
                     return scope  # read less than check_every ago
