@@ -27,6 +27,7 @@ requests that follow fail at once instead of each waiting for the same timeout.
 from __future__ import annotations
 
 import logging
+import math
 import threading
 import time
 from collections.abc import Iterator
@@ -71,6 +72,48 @@ class KeyValueStore(Protocol):
     def take_once(self, tombstone: str, key: str, ttl: int,
                   marks: list[tuple[str, int]]) -> tuple[str | None, int]: ...
     def incr(self, key: str) -> int: ...
+    def spend_then_set(self, budget: Budget, items: list[tuple[str, str, int]]) -> int: ...
+
+
+@dataclass(frozen=True)
+class Budget:
+    """A sliding-window-counter budget (as Flask-Limiter's strategy of that name): at most
+    ``limit`` spends per ``window`` seconds, the previous window's count weighted by how
+    much of it still overlaps (rounded down). ``key`` names the counter (without the
+    window number)."""
+
+    key: str
+    limit: int
+    window: int
+
+    def keys_at(self, now: float) -> tuple[str, str, float]:
+        """(this window's counter, the previous window's, the share of the previous window
+        still counted)."""
+        number = int(now // self.window)
+        elapsed = now - number * self.window
+        return (f"{self.key}:{number}", f"{self.key}:{number - 1}",
+                (self.window - elapsed) / self.window)
+
+    def retry_after(self, now: float) -> int:
+        return max(1, int(self.window - (now % self.window)) + 1)
+
+
+# KEYS: this window's counter, the previous window's, then the keys to set; ARGV: limit,
+# the previous window's weight, the counters' TTL, then value and TTL of each key to set.
+# Spends one unit of the budget and sets the keys, or (over budget) does neither.
+# Returns the weighted count before this spend, or -1 when over budget.
+_SPEND_THEN_SET = """
+local current = tonumber(redis.call('GET', KEYS[1]) or '0')
+local previous = tonumber(redis.call('GET', KEYS[2]) or '0')
+local used = current + math.floor(previous * tonumber(ARGV[2]) + 0.000001)
+if used + 1 > tonumber(ARGV[1]) then return -1 end
+redis.call('INCR', KEYS[1])
+redis.call('EXPIRE', KEYS[1], ARGV[3])
+for i = 3, #KEYS do
+  redis.call('SET', KEYS[i], ARGV[2 * i - 2], 'EX', ARGV[2 * i - 1])
+end
+return math.floor(used)
+"""
 
 
 # KEYS: tombstone, key, mark 1..n; ARGV: tombstone TTL, mark TTLs. Returns {0} when the key
@@ -99,6 +142,7 @@ class RedisStore:
         self.client = client
         self.prefix = prefix
         self._take_once = client.register_script(_TAKE_ONCE)
+        self._spend_then_set = client.register_script(_SPEND_THEN_SET)
 
     def set(self, key: str, value: str, ttl: int, *, only_if_absent: bool = False) -> bool:
         return bool(self.client.set(self.prefix + key, value, ex=ttl, nx=only_if_absent))
@@ -147,6 +191,19 @@ class RedisStore:
     def incr(self, key: str) -> int:
         value: Any = self.client.incr(self.prefix + key)
         return int(value)
+
+    def spend_then_set(self, budget: Budget, items: list[tuple[str, str, int]]) -> int:
+        """Spend one unit of ``budget`` and set ``items`` (key, value, ttl), atomically in
+        one round trip (a Lua script); over budget, neither. Returns -1 when over budget,
+        else the weighted count spent before."""
+        current, previous, weight = budget.keys_at(time.time())
+        args: list[Any] = [budget.limit, f"{weight:.9f}", 2 * budget.window]
+        for _key, value, ttl in items:
+            args += [value, ttl]
+        result: Any = self._spend_then_set(
+            keys=[self.prefix + current, self.prefix + previous,
+                  *(self.prefix + key for key, _v, _t in items)], args=args)
+        return int(result)
 
 
 class MemoryStore:
@@ -222,6 +279,20 @@ class MemoryStore:
             value = int(current or 0) + 1
             self._data[key] = (str(value), time.monotonic() + 10 * 365 * 86400)
             return value
+
+    def spend_then_set(self, budget: Budget, items: list[tuple[str, str, int]]) -> int:
+        """As ``RedisStore.spend_then_set``, under the store's lock."""
+        current, previous, weight = budget.keys_at(time.time())
+        with self._lock:
+            spent = int(self._live(current) or 0)
+            used = spent + math.floor(int(self._live(previous) or 0) * weight + 0.000001)
+            if used + 1 > budget.limit:
+                return -1
+            now = time.monotonic()
+            self._data[current] = (str(spent + 1), now + 2 * budget.window)
+            for key, value, ttl in items:
+                self._data[key] = (value, now + ttl)
+            return int(used)
 
 
 def redis_client(url: str, *, timeout: float) -> redis.Redis:

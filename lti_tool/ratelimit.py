@@ -4,7 +4,12 @@ every worker and host shares the counters. The limits are declared settings
 by URL, to the routes they protect (``LIMITED_ROUTES``):
 
 - ``/lti/login`` (and its cookie-check and new-window steps): ``RATE_LIMIT_LOGIN`` per
-  client address: each login leaves a state in Redis for ten minutes;
+  client address: each login leaves a state in Redis for ten minutes. Not through
+  Flask-Limiter: a login spends its budget in the same Redis round trip (a Lua script)
+  that stores its state and nonce (``LoginBudget``), a refused or failing login and the
+  other two steps spend it on their own; an address found over budget is refused by this
+  process without asking Redis again until its window turns. Same sliding-window-counter
+  strategy, same setting, same 429;
 - ``/api/v1/...``: ``RATE_LIMIT_API`` per token (per client address for a request without
   a well-formed token), counted before the token is even looked up;
 - ``POST /verify`` and ``POST /api/v1/verify``, and transfer submissions (``POST
@@ -42,6 +47,10 @@ from typing import Any
 from flask import Flask, current_app, request
 from flask_limiter import Limiter
 from flask_limiter.errors import RateLimitExceeded
+from limits import parse as parse_limit
+
+from lti_tool.errors import RateLimited
+from lti_tool.extensions import Budget, KeyValueStore
 
 log = logging.getLogger(__name__)
 
@@ -85,6 +94,60 @@ HEALTH_PATHS = frozenset({"/healthz", "/readyz"})
 REGISTER_PREFIX = "/lti/register"
 
 
+class LoginBudget:
+    """``RATE_LIMIT_LOGIN`` per client address, for the three login steps (module
+    docstring). One per app (``login_budget_of``)."""
+
+    MAX_REMEMBERED = 10_000  # addresses remembered as over budget, per process
+
+    def __init__(self) -> None:
+        self._over: dict[str, float] = {}  # address -> until (time.time())
+        self._parsed: tuple[str, Budget | None] = ("", None)
+
+    def for_request(self) -> Budget | None:
+        """The budget of this request's client address (None: limits are off). Raises
+        RateLimited at once for an address this process saw over budget in this window."""
+        config = current_app.config
+        if not config["RATE_LIMIT_ENABLED"]:
+            return None
+        setting = str(config["RATE_LIMIT_LOGIN"])
+        if self._parsed[0] != setting:
+            item = parse_limit(setting)
+            self._parsed = (setting, Budget(key="", limit=int(item.amount),
+                                            window=int(item.get_expiry())))
+        shape = self._parsed[1]
+        assert shape is not None
+        budget = Budget(key=f"rl-login:{request.remote_addr or '-'}", limit=shape.limit,
+                        window=shape.window)
+        until = self._over.get(_prefix() + budget.key)
+        if until is not None:
+            now = time.time()
+            if now < until:
+                raise RateLimited(max(1, math.ceil(until - now)))
+            self._over.pop(_prefix() + budget.key, None)
+        return budget
+
+    def refused(self, budget: Budget) -> RateLimited:
+        """Remember ``budget``'s address as over budget until its window turns; the 429."""
+        now = time.time()
+        retry = budget.retry_after(now)
+        if len(self._over) >= self.MAX_REMEMBERED:
+            self._over.clear()
+        self._over[_prefix() + budget.key] = now + retry
+        return RateLimited(retry)
+
+    def spend(self, store: KeyValueStore, budget: Budget | None) -> None:
+        """Spend one unit (a step that stores nothing, or a login that failed). Raises
+        RateLimited when over budget."""
+        if budget is not None and store.spend_then_set(budget, []) < 0:
+            raise self.refused(budget)
+
+
+def login_budget_of(app: Flask) -> LoginBudget:
+    found: LoginBudget = app.extensions["login_budget"]
+    return found
+
+
 def _only_posts() -> bool:
     """Exempt everything but POST: showing the verify form is free."""
     return request.method != "POST"
@@ -111,9 +174,6 @@ def _attach(app: Flask, limiter: Limiter) -> None:
     api_blueprints: set[str] = set()
     for rule in app.url_map.iter_rules():
         path = rule.rule
-        if path in LOGIN_PATHS:
-            wrap(rule.endpoint, LOGIN, limiter.shared_limit(
-                _setting("RATE_LIMIT_LOGIN"), scope=LOGIN, key_func=client_key))
         if path.startswith(REGISTER_PREFIX):
             wrap(rule.endpoint, REGISTER, limiter.shared_limit(
                 _setting("RATE_LIMIT_REGISTER"), scope=REGISTER, key_func=client_key))
@@ -167,6 +227,7 @@ def init_app(app: Flask) -> None:
     # which would wait for a frozen Redis.
     limiter.request_filter(lambda: request.path in HEALTH_PATHS)
     app.extensions["rate_limiter"] = limiter
+    app.extensions["login_budget"] = LoginBudget()
     _attach(app, limiter)
     limiter_log = logging.getLogger("flask-limiter")
     if not any(isinstance(f, _NoBreachLines) for f in limiter_log.filters):

@@ -28,6 +28,7 @@ from urllib.parse import urlencode, urlsplit, urlunsplit
 from sqlalchemy.orm import Session
 
 from lti_tool.errors import LaunchError, UnknownPlatform
+from lti_tool.extensions import Budget
 from lti_tool.lti.storage import LaunchStore, LoginState
 from lti_tool.lti.validation import is_our_url
 from lti_tool.models import Platform
@@ -58,6 +59,10 @@ class CookieCheck:
     login: LoginState
     cookie_works: bool
     auth_url: str
+
+
+class OverBudget(Exception):
+    """The client's login budget (rate limit) is spent: nothing was stored."""
 
 
 def _param(params: Mapping[str, str], name: str) -> str:
@@ -93,12 +98,14 @@ def _auth_url(platform: Platform, *, launch_url: str, state: str, nonce: str,
 def start_login(
     session: Session, store: LaunchStore, params: Mapping[str, str], *, base_url: str,
     launch_url: str, ttl: int, browser_cookie: str, cookie_known: bool = True,
-    new_window: bool = False,
+    new_window: bool = False, budget: Budget | None = None,
 ) -> LoginRedirect:
     """Validate a login initiation and prepare the redirect. ``cookie_known``: the browser
     sent our cookie with this request (so it will with the launch); ``new_window``: this is
-    ``restart_params`` of a login, in a window of its own. Raises LaunchError subclasses.
-    Stores one state/nonce pair (expiring after ``ttl``) on success, nothing on failure."""
+    ``restart_params`` of a login, in a window of its own; ``budget``: the client's login
+    rate limit, spent with the state's storage. Raises LaunchError subclasses, and
+    ``OverBudget`` when the budget is spent. Stores one state/nonce pair (expiring after
+    ``ttl``) on success, nothing on failure."""
     iss = _param(params, "iss")
     login_hint = _param(params, "login_hint")
     target_link_uri = _param(params, "target_link_uri")
@@ -140,7 +147,7 @@ def start_login(
     state = secrets.token_urlsafe(32)
     nonce = secrets.token_urlsafe(32)
     message_hint = _param(params, "lti_message_hint")
-    store.save_login(LoginState(
+    saved = store.save_login(LoginState(
         state=state, nonce=nonce, platform_id=platform.id, issuer=iss,
         client_id=platform.client_id, target_link_uri=target_link_uri,
         deployment_hint=deployment_hint,
@@ -150,7 +157,9 @@ def start_login(
                          if storage_secret else ""),
         storage_origin=f"{auth_origin.scheme}://{auth_origin.netloc}",
         login_hint=login_hint, message_hint=message_hint, new_window=new_window,
-    ), ttl)
+    ), ttl, budget)
+    if not saved:
+        raise OverBudget()
     auth_url = _auth_url(platform, launch_url=launch_url, state=state, nonce=nonce,
                          login_hint=login_hint, message_hint=message_hint)
     return LoginRedirect(auth_url=auth_url, state=state, nonce=nonce, platform=platform,

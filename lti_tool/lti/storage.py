@@ -16,7 +16,7 @@ import json
 from dataclasses import asdict, dataclass
 from typing import Any
 
-from lti_tool.extensions import KeyValueStore
+from lti_tool.extensions import Budget, KeyValueStore
 
 
 @dataclass(frozen=True)
@@ -65,9 +65,15 @@ class LaunchStore:
         self.kv = kv
 
     # -- login ---------------------------------------------------------------------------
-    def save_login(self, login: LoginState, ttl: int) -> None:
-        self.kv.set_many([(f"state:{_h(login.state)}", json.dumps(asdict(login)), ttl),
-                          (f"nonce:{_h(login.nonce)}", _h(login.state), ttl)])
+    def save_login(self, login: LoginState, ttl: int, budget: Budget | None = None) -> bool:
+        """Store the login's state and nonce, spending one unit of ``budget`` (the client's
+        login rate limit) in the same round trip. False (nothing stored) when over it."""
+        items = [(f"state:{_h(login.state)}", json.dumps(asdict(login)), ttl),
+                 (f"nonce:{_h(login.nonce)}", _h(login.state), ttl)]
+        if budget is not None:
+            return self.kv.spend_then_set(budget, items) >= 0
+        self.kv.set_many(items)
+        return True
 
     def launch_facts(self, state: str, nonce: str | None, id_token: str) -> LaunchFacts:
         """What a launch checks before consuming anything, read in one round trip."""

@@ -74,3 +74,50 @@ def test_registration_is_limited(low_limits, client):
 def test_health_checks_are_never_limited(low_limits, client):
     for _ in range(10):
         assert client.get("/healthz").status_code == 200
+
+
+def test_failed_logins_spend_the_budget_and_a_refused_login_stores_nothing(
+        low_limits, client, platform):
+    kv = low_limits.extensions["kv"]
+    # Two malformed logins (400) and one good one use up the three.
+    for _ in range(2):
+        assert client.get("/lti/login", query_string={"iss": platform.issuer}).status_code == 400
+    assert _login(client, platform).status_code == 302
+    stored = _state_keys(kv)
+    refused = _login(client, platform)
+    assert refused.status_code == 429
+    assert _state_keys(kv) == stored  # no state or nonce left behind by the refused one
+    # The same process refuses the address again without spending anything more.
+    assert _login(client, platform).status_code == 429
+
+
+def _state_keys(kv):
+    client = getattr(kv, "client", None)
+    if client is None:  # the in-process store
+        return sorted(k for k in kv._data if k.startswith(("state:", "nonce:")))
+    return sorted(client.keys(kv.prefix + "state:*") + client.keys(kv.prefix + "nonce:*"))
+
+
+@pytest.mark.parametrize("where", ["redis", "memory"])
+def test_the_budget_slides_over_the_previous_window(app, where):
+    """Sliding window counter: what was spent in the previous window still counts, in
+    proportion to how much of that window the last minute still covers (the Lua script
+    and the in-process store agree)."""
+    from lti_tool.extensions import Budget, MemoryStore
+
+    store = MemoryStore() if where == "memory" else app.extensions["kv"]
+    budget = Budget(key="rl-login:203.0.113.9", limit=10, window=60)
+    _current, previous, weight = budget.keys_at(1_000_040.0)  # 20 s into a window
+    assert abs(weight - 40 / 60) < 1e-9
+    store.set(previous, "9", 120)  # 9 spent in the previous window: 6 still count
+    import lti_tool.extensions as extensions
+
+    spent = []
+    real_time = extensions.time.time
+    try:
+        extensions.time.time = lambda: 1_000_040.0  # type: ignore[assignment]
+        while store.spend_then_set(budget, []) >= 0:
+            spent.append(1)
+    finally:
+        extensions.time.time = real_time  # type: ignore[assignment]
+    assert len(spent) == 4  # 6 + 4 = 10

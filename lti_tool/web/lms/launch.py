@@ -30,15 +30,16 @@ from lti_tool.domain.labels import ROLE as ROLE_LABELS
 from lti_tool.domain.lti import AppRole
 from lti_tool.domain.registration import ToolUrls
 from lti_tool.errors import RegistrationFailed, ToolError, ValidationFailed
-from lti_tool.extensions import db_session
+from lti_tool.extensions import Budget, db_session
 from lti_tool.i18n import normalize_locale
 from lti_tool.lti import deep_linking
 from lti_tool.lti.launch import complete_launch, wants_roster_refresh
-from lti_tool.lti.login import cookie_check, restart_params, start_login
+from lti_tool.lti.login import OverBudget, cookie_check, restart_params, start_login
 from lti_tool.lti.runtime import runtime
 from lti_tool.lti.storage import LoginState, storage_key
 from lti_tool.lti.validation import LaunchValidator, PlatformStorageCheck, UnboundLaunch
 from lti_tool.models import Context, Issuer
+from lti_tool.ratelimit import login_budget_of
 from lti_tool.services import keys as key_service
 from lti_tool.services import registration as registration_service
 from lti_tool.services import tracking
@@ -71,15 +72,28 @@ def login() -> ResponseReturnValue:
     return _login(request.values)
 
 
-def _login(params: Any, *, new_window: bool = False) -> ResponseReturnValue:
+def _login(params: Any, *, new_window: bool = False,
+           budget: Budget | bool | None = True) -> ResponseReturnValue:
+    """A login; ``budget``: the client's login rate limit, spent with the state's storage
+    (True: find it; None: spent already, or limits are off)."""
     rt = runtime()
+    limits = login_budget_of(current_app)
+    spend: Budget | None = limits.for_request() if budget is True else \
+        (budget if isinstance(budget, Budget) else None)
     cookie, is_new = browser_cookie_value()
     session = db_session()
-    outcome = start_login(
-        session, rt.store, params, base_url=rt.base_url, launch_url=rt.launch_url,
-        ttl=current_app.config["LOGIN_STATE_TTL_SECONDS"], browser_cookie=cookie,
-        cookie_known=not is_new, new_window=new_window,
-    )
+    try:
+        outcome = start_login(
+            session, rt.store, params, base_url=rt.base_url, launch_url=rt.launch_url,
+            ttl=current_app.config["LOGIN_STATE_TTL_SECONDS"], browser_cookie=cookie,
+            cookie_known=not is_new, new_window=new_window, budget=spend,
+        )
+    except OverBudget:
+        assert spend is not None
+        raise limits.refused(spend) from None
+    except ToolError:
+        limits.spend(rt.store.kv, spend)  # a failed login counts too (429 past the limit)
+        raise
     log.info("login started for platform %s", outcome.platform.id,
              extra={"event": "lti.login", "platform_id": outcome.platform.id})
     response: WerkzeugResponse
@@ -107,6 +121,8 @@ def login_check() -> ResponseReturnValue:
     """Did the cookie set by the login come back? Then on to the platform; else offer a
     new window (the cookie is blocked in this frame, and there is no platform storage)."""
     rt = runtime()
+    limits = login_budget_of(current_app)
+    limits.spend(rt.store.kv, limits.for_request())
     check = cookie_check(db_session(), rt.store, request.args.get("state", ""),
                          request.cookies.get(BROWSER_COOKIE), launch_url=rt.launch_url)
     if check.cookie_works:
@@ -119,8 +135,14 @@ def login_check() -> ResponseReturnValue:
 @bp.get("/lti/login/new-window")
 def login_new_window() -> ResponseReturnValue:
     """The same login again, in a window of its own (where our cookie is first-party)."""
-    return _login(restart_params(runtime().store, request.args.get("state", "")),
-                  new_window=True)
+    limits = login_budget_of(current_app)
+    budget = limits.for_request()
+    try:
+        params = restart_params(runtime().store, request.args.get("state", ""))
+    except ToolError:
+        limits.spend(runtime().store.kv, budget)
+        raise
+    return _login(params, new_window=True, budget=budget)
 
 
 def _new_window_page(login_state: LoginState, *, status: int, code: str) -> ResponseReturnValue:
