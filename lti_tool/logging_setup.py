@@ -26,8 +26,8 @@ class JsonFormatter(logging.Formatter):
             "request_id": getattr(record, "request_id", "-"),
             "msg": record.getMessage(),
         }
-        for key in ("event", "code", "platform_id", "status", "path", "method", "duration_ms",
-                    "dependency", "error"):
+        for key in ("event", "action", "code", "platform_id", "status", "path", "method",
+                    "duration_ms", "dependency", "error"):
             if hasattr(record, key):
                 payload[key] = getattr(record, key)
         if record.exc_info:

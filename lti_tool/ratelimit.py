@@ -148,6 +148,12 @@ def login_budget_of(app: Flask) -> LoginBudget:
     return found
 
 
+def _limited_path(path: str) -> bool:
+    """Whether a Flask-Limiter limit may apply to ``path`` (the login budget is counted by
+    the login itself, ``LoginBudget``)."""
+    return path in VERIFY_PATHS or path.startswith((API_PREFIX + "/", REGISTER_PREFIX))
+
+
 def _only_posts() -> bool:
     """Exempt everything but POST: showing the verify form is free."""
     return request.method != "POST"
@@ -223,9 +229,10 @@ def init_app(app: Flask) -> None:
                       headers_enabled=False,  # Retry-After on a 429 is what clients need
                       in_memory_fallback_enabled=True, swallow_errors=True)
     limiter.init_app(app)
-    # Health checks never touch the limiter, not even its periodic "is Redis back?" probe,
+    # Only the routes with a limit reach the limiter (every other request would pay for its
+    # evaluation); health checks never do, not even its periodic "is Redis back?" probe,
     # which would wait for a frozen Redis.
-    limiter.request_filter(lambda: request.path in HEALTH_PATHS)
+    limiter.request_filter(lambda: not _limited_path(request.path))
     app.extensions["rate_limiter"] = limiter
     app.extensions["login_budget"] = LoginBudget()
     _attach(app, limiter)

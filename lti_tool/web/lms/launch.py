@@ -45,6 +45,7 @@ from lti_tool.services import registration as registration_service
 from lti_tool.services import tracking
 from lti_tool.translate import gettext as _
 from lti_tool.translate import lazy_gettext as _l
+from lti_tool.web import note_action
 from lti_tool.web.common.catalog_access import issuer_for_launch
 from lti_tool.web.common.launch_session import (
     BROWSER_COOKIE,
@@ -94,8 +95,7 @@ def _login(params: Any, *, new_window: bool = False,
     except ToolError:
         limits.spend(rt.store.kv, spend)  # a failed login counts too (429 past the limit)
         raise
-    log.info("login started for platform %s", outcome.platform.id,
-             extra={"event": "lti.login", "platform_id": outcome.platform.id})
+    note_action("lti.login", platform_id=outcome.platform.id)
     response: WerkzeugResponse
     if outcome.storage_target:
         # Canvas platform storage: keep state and nonce in the platform's frame too, for
@@ -200,8 +200,7 @@ def launch() -> ResponseReturnValue:
     context_pk = wants_roster_refresh(launch_ctx, record)
     if context_pk is not None:
         jobs.refresh_roster_after_launch(context_pk)  # at most every 15 min; never raises
-    log.info("launch accepted", extra={"event": "lti.launch", "platform_id":
-                                       launch_ctx.platform_id})
+    note_action("lti.launch", platform_id=launch_ctx.platform_id)
     if validated.anonymous:
         return render_template("lti/anonymous.html", launch=launch_ctx)
     token = rt.tokens.issue(launch_ctx.launch_id)
