@@ -153,8 +153,10 @@ def kv_keys(app: Flask) -> set[str]:
 def one_time_keys(app: Flask) -> set[str]:
     """Keys a launch may write: logins, nonces, used markers, launch sessions (not the
     JWKS cache, which a refused launch may legitimately fill, nor the registry cache's
-    version token, which any request may start)."""
-    return {k for k in kv_keys(app) if not k.startswith(("jwks", "registry-version"))}
+    version token, which any request may start, nor the login rate limit's counters,
+    which every login spends, refused or not)."""
+    return {k for k in kv_keys(app)
+            if not k.startswith(("jwks", "registry-version", "rl-login:"))}
 
 
 @dataclass(frozen=True)
