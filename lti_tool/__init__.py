@@ -8,7 +8,8 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
-from flask import Flask
+from flask import Flask, Request, Response
+from flask.sessions import SecureCookieSessionInterface
 
 from lti_tool import extensions
 from lti_tool.logging_setup import configure_logging
@@ -31,6 +32,14 @@ def _development_secret(instance_path: str) -> str:
     return secret
 
 
+class _NoSession(SecureCookieSessionInterface):
+    def open_session(self, app: Flask, request: Request) -> None:
+        return None  # Flask then uses a null session
+
+    def save_session(self, app: Flask, session: Any, response: Response) -> None:
+        return None
+
+
 def create_app(overrides: Mapping[str, Any] | None = None) -> Flask:
     """Wiring only: settings, extensions, blueprints, error handlers."""
     settings = load_settings(overrides)
@@ -49,6 +58,10 @@ def create_app(overrides: Mapping[str, Any] | None = None) -> Flask:
         "https://") else "Lax"
     app.config["SESSION_COOKIE_SECURE"] = app.config["PUBLIC_BASE_URL"].startswith("https://")
     configure_logging(app.config["LOG_FORMAT"], app.config["LOG_LEVEL"])
+    # No Flask session: every page is tied to its launch (a signed per-launch token, our
+    # own cookies), so the signed session cookie would only cost its parsing per request;
+    # using ``flask.session`` fails loudly (a null session refuses writes).
+    app.session_interface = _NoSession()
 
     if app.config["TRUST_PROXY_HEADERS"]:
         from werkzeug.middleware.proxy_fix import ProxyFix

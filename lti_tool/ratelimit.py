@@ -154,6 +154,15 @@ def _limited_path(path: str) -> bool:
     return path in VERIFY_PATHS or path.startswith((API_PREFIX + "/", REGISTER_PREFIX))
 
 
+def _only_on_limited_paths(hook: Callable[[], Any]) -> Callable[[], Any]:
+    def limited_only() -> Any:
+        if _limited_path(request.path):
+            return hook()
+        return None
+
+    return limited_only
+
+
 def _only_posts() -> bool:
     """Exempt everything but POST: showing the verify form is free."""
     return request.method != "POST"
@@ -233,6 +242,12 @@ def init_app(app: Flask) -> None:
     # evaluation); health checks never do, not even its periodic "is Redis back?" probe,
     # which would wait for a frozen Redis.
     limiter.request_filter(lambda: not _limited_path(request.path))
+    # ... and skip the limiter's own bookkeeping too (it would evaluate its limit lists
+    # before looking at the filter): its hook runs only where a limit may apply.
+    hooks = app.before_request_funcs.setdefault(None, [])
+    for index, hook in enumerate(hooks):
+        if getattr(hook, "__self__", None) is limiter:
+            hooks[index] = _only_on_limited_paths(hook)
     app.extensions["rate_limiter"] = limiter
     app.extensions["login_budget"] = LoginBudget()
     _attach(app, limiter)
