@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import logging
 import secrets
-from dataclasses import asdict
+from dataclasses import fields
 from typing import Any
 
 from itsdangerous import BadSignature, SignatureExpired, URLSafeTimedSerializer
@@ -24,6 +24,7 @@ from lti_tool.services.roster import note_launch
 from lti_tool.services.tracking import apply_kind_rules_at_launch
 
 log = logging.getLogger(__name__)
+_LAUNCH_FIELDS = tuple(f.name for f in fields(LaunchContext))
 
 
 def _accept_new_deployment(session: Session, launch: ValidatedLaunch) -> Deployment:
@@ -58,7 +59,8 @@ def complete_launch(session: Session, store: LaunchStore, validated: ValidatedLa
                     known=record.roster)
         record = apply_kind_rules_at_launch(session, launch, record)
     session.commit()
-    data: dict[str, Any] = asdict(launch)
+    # A shallow copy (``asdict`` would deep-copy the custom claims): serialised at once.
+    data: dict[str, Any] = {name: getattr(launch, name) for name in _LAUNCH_FIELDS}
     data["app_roles"] = sorted(r.value for r in launch.app_roles)
     data["roles"] = list(launch.roles)
     data["context_types"] = list(launch.context_types)

@@ -295,7 +295,12 @@ def _record_returning(session: Session, launch: LaunchContext, request_id: str,
         params.update(k_deployment_id=launch.deployment_pk, k_lti_context_id=launch.context_id)
     if link:
         params["k_lti_resource_link_id"] = launch.resource_link_id
-    row = session.execute(_returning_read(course, link, roster), params).first()
+    # Core statements on the session's connection (its transaction), without the ORM's
+    # per-statement machinery; anything pending is flushed first, as autoflush would.
+    if session.new or session.dirty or session.deleted:
+        session.flush()
+    conn = session.connection()
+    row = conn.execute(_returning_read(course, link, roster), params).first()
     if row is None or (course and row.context_id is None) or (link and row.link_id is None):
         return None
     now = utcnow()
@@ -308,7 +313,7 @@ def _record_returning(session: Session, launch: LaunchContext, request_id: str,
         context_pk = row.context_id
         link_pk = row.link_id if link else None
     # The same row audit.record() writes, as one INSERT without a unit-of-work flush.
-    session.execute(_AUDIT_INSERT, dict(
+    conn.execute(_AUDIT_INSERT, dict(
         at=utcnow(), action="lti.launch", actor_account_id=row.id,
         platform_id=launch.platform_id, context_id=context_pk,
         subject_type="resource_link" if link_pk is not None else "",
