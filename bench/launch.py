@@ -927,12 +927,22 @@ def main(argv: list[str] | None = None) -> int:
                     print(f"  {label + ' landing':>22} {args.landing_users:>3} users: "
                           f"{r.rate:.1f} pages/s, worker CPU "
                           f"{fmt(r.per_item_ms(r.worker_cpu), 2)} ms/page", flush=True)
+        peer_health = None
         if args.healthz_users:
             health = run_phase(server, key_pem, args.database, label="healthz", mode="healthz",
                                users=args.healthz_users,
                                procs=min(args.healthz_users, default_procs),
                                warmup=args.warmup, seconds=args.seconds)
+            if peer is not None:  # the per-request floor of the same gunicorn settings
+                peer_health = run_phase(peer, key_pem, args.database, label="peer healthz",
+                                        mode="healthz", users=args.healthz_users,
+                                        procs=min(args.healthz_users, default_procs),
+                                        warmup=args.warmup, seconds=args.seconds)
         print_table(args, rows, health)
+        if peer_health is not None:
+            print(f"peer healthz at {peer_health.users} users: {peer_health.rate:.0f} req/s, "
+                  f"worker CPU {fmt(peer_health.per_item_ms(peer_health.worker_cpu), 3)} "
+                  f"ms/req, other load {peer_health.other_load:.2f} cores")
         print("worker memory (RSS) after the phases: MicroCred "
               + ", ".join(f"{rss_mib(w):.0f} MiB" for w in server.workers)
               + ("; peer " + ", ".join(f"{rss_mib(w):.0f} MiB" for w in peer.workers)
