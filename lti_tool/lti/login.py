@@ -121,7 +121,7 @@ def start_login(
     if not is_our_url(target_link_uri, base_url):
         raise LaunchError(_("The login asks to launch another tool (target_link_uri is not a "
                           "MicroCred URL)."), code="bad_target_link_uri")
-    platform = platform_service.find_platform(session, iss, client_id or None)
+    platform = platform_service.find_platform(session, iss, client_id or None, read_only=True)
     if platform is None:
         if client_id:
             message = _("The platform %(issuer)s with client id %(client_id)s is not "
@@ -134,7 +134,8 @@ def start_login(
                         issuer=iss)
         raise UnknownPlatform(message, code="unknown_platform")
     deployment_hint = _deployment_hint(params)
-    hinted = platform_service.find_deployment(session, platform.id, deployment_hint) \
+    hinted = platform_service.find_deployment(session, platform.id, deployment_hint,
+                                              read_only=True) \
         if deployment_hint else None
     if deployment_hint and not platform.accept_new_deployments and hinted is None:
         raise LaunchError(_("Deployment %(deployment)s of this platform is not registered with "

@@ -245,7 +245,9 @@ class LaunchValidator:
             raise _fail("azp_required",
                         _("The launch names several audiences but no authorized party (azp)."))
         client_id = azp if azp is not None else audiences[0]
-        platform = platform_service.find_platform(self.session, iss, client_id)
+        # Read only (columns), here and in the launch's completion: the shared instance.
+        platform = platform_service.find_platform(self.session, iss, client_id,
+                                                  read_only=True)
         if platform is None:
             if platform_service.issuer_known(self.session, iss):
                 raise UnknownPlatform(
@@ -344,7 +346,8 @@ class LaunchValidator:
         deployment_id = body.get(claims.CLAIM_DEPLOYMENT_ID)
         if not isinstance(deployment_id, str) or not deployment_id or len(deployment_id) > 255:
             raise _fail("missing_deployment_id", _("The launch has no deployment id."))
-        deployment = platform_service.find_deployment(self.session, platform.id, deployment_id)
+        deployment = platform_service.find_deployment(self.session, platform.id, deployment_id,
+                                                      read_only=True)
         platform_service.check_usable(platform, deployment)
         if deployment is None and not platform.accept_new_deployments:
             raise _fail("unknown_deployment",

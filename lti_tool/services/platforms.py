@@ -139,15 +139,18 @@ def add_platform(session: Session, data: PlatformInput, *, allow_http: bool) -> 
     return platform
 
 
-def find_platform(session: Session, issuer: str, client_id: str | None) -> Platform | None:
+def find_platform(session: Session, issuer: str, client_id: str | None, *,
+                  read_only: bool = False) -> Platform | None:
     """By (issuer, client_id). Without a client_id (a login that sent none), the issuer
     must identify exactly one registration. Served from the process's registry cache
-    inside a request (``services.registry_cache``)."""
+    inside a request (``services.registry_cache``); ``read_only``: the caller only reads
+    its columns, so the cache's shared instance may be returned."""
     query = select(Platform).where(Platform.issuer == issuer)
     if client_id:
         return registry_cache.cache.lookup(
             session, ("platform", issuer, client_id),
-            lambda: session.scalars(query.where(Platform.client_id == client_id)).first())
+            lambda: session.scalars(query.where(Platform.client_id == client_id)).first(),
+            shared=read_only)
     rows = list(session.scalars(query.limit(2)))
     return rows[0] if len(rows) == 1 else None
 
@@ -173,12 +176,14 @@ def remove_platform(session: Session, platform_id: int) -> None:
     session.flush()
 
 
-def find_deployment(session: Session, platform_id: int, deployment_id: str) -> Deployment | None:
+def find_deployment(session: Session, platform_id: int, deployment_id: str, *,
+                    read_only: bool = False) -> Deployment | None:
+    """``read_only``: as for ``find_platform``."""
     return registry_cache.cache.lookup(
         session, ("deployment", platform_id, deployment_id),
         lambda: session.scalars(select(Deployment).where(
             Deployment.platform_id == platform_id, Deployment.deployment_id == deployment_id,
-        )).first())
+        )).first(), shared=read_only)
 
 
 def add_deployment(session: Session, platform_id: int, deployment_id: str,

@@ -55,6 +55,8 @@ MAX_AGE_SECONDS = 300
 _WATCHED = (Platform, Deployment, Issuer, IssuerPlatform)
 _CHANGED = "registry_changed"
 _NONE = object()  # a cached "nothing" (only for issuer_for_platform)
+# _Row id -> (the row, its shared instance); emptied with the cache (``RegistryCache.clear``).
+_SHARED: dict[int, tuple[Any, Any]] = {}
 # Column values that are mutable (JSON): kept as JSON text, so that each attached instance
 # gets its own copy (json.loads is several times cheaper than copy.deepcopy).
 _MUTABLE = (dict, list)
@@ -95,6 +97,21 @@ class _Row:
             values.append((prop.key, _Json(json.dumps(value)) if isinstance(value, _MUTABLE)
                            else value))
         return cls(mapper.class_, tuple(values))
+
+    def shared(self) -> Any:
+        """One instance per cached row, never in any session, shared by every thread: for
+        callers that only read its columns (``lookup(..., shared=True)``). Reading loaded
+        attributes of a detached instance changes nothing, so threads may share it."""
+        built = _SHARED.get(id(self))
+        if built is None or built[0] is not self:
+            obj = self.model()
+            for key, value in self.values:
+                set_committed_value(obj, key, json.loads(value) if type(value) is _Json
+                                    else value)
+            make_transient_to_detached(obj)
+            built = (self, obj)
+            _SHARED[id(self)] = built
+        return built[1]
 
     def attach(self, session: Session) -> Any:
         pk = dict(self.values)["id"]
@@ -175,6 +192,7 @@ class RegistryCache:
                 if self._version != (scope.tag, version) or \
                         time.monotonic() - self._since > MAX_AGE_SECONDS:
                     self._rows.clear()
+                    _SHARED.clear()
                     self._version = (scope.tag, version)
                     self._since = time.monotonic()
                 self._read_at = time.monotonic()
@@ -182,15 +200,21 @@ class RegistryCache:
 
     # -- lookups ------------------------------------------------------------------------------
     def lookup(self, session: Session, key: Hashable, load: Callable[[], T | None], *,
-               cache_none: bool = False) -> T | None:
+               cache_none: bool = False, shared: bool = False) -> T | None:
         """``load()`` (a query in ``session``), or its cached result attached to
-        ``session``."""
+        ``session``; ``shared``: the caller only reads the row's columns (never changes it,
+        adds it to a session or follows its relationships), so the process's one read-only
+        instance of a cached row will do (no instance built per request)."""
         if self._current() is None or session.info.get(_CHANGED):
             return load()
         cached = self._rows.get(key)
         if cached is _NONE:
             return None
         if isinstance(cached, _Row):
+            if shared and identity_key(cached.model, dict(cached.values)["id"]) \
+                    not in session.identity_map:
+                one: T = cached.shared()
+                return one
             attached: T = cached.attach(session)
             return attached
         version = self._version
@@ -206,6 +230,7 @@ class RegistryCache:
     def clear(self) -> None:
         with self._lock:
             self._rows.clear()
+            _SHARED.clear()
             self._version = None
 
     # -- invalidation ------------------------------------------------------------------------

@@ -243,3 +243,40 @@ def test_without_redis_a_request_reads_the_database(app: Flask, platform: TestPl
         session.close()
     finally:
         cache.end(token)
+
+
+def test_read_only_lookups_share_one_instance_outside_every_session(
+        app: Flask, platform: TestPlatform) -> None:
+    from sqlalchemy import inspect
+
+    with request_scope(app):
+        first_session = _new_session(app)
+        platform_service.find_platform(first_session, platform.issuer, platform.client_id)
+        first_session.close()
+        one, two = _new_session(app), _new_session(app)
+        a = platform_service.find_platform(one, platform.issuer, platform.client_id,
+                                           read_only=True)
+        b = platform_service.find_platform(two, platform.issuer, platform.client_id,
+                                           read_only=True)
+        assert a is not None and a is b  # one instance per process
+        assert inspect(a).session is None  # in no session: nothing can flush or expire it
+        assert a not in one and a not in two
+        # A session that already holds its own copy (maybe changed) gets that one.
+        own = platform_service.find_platform(one, platform.issuer, platform.client_id)
+        assert own is not None and own is not a
+        assert platform_service.find_platform(one, platform.issuer, platform.client_id,
+                                              read_only=True) is own
+        # A change clears it: the next read-only lookup sees the new values.
+        own.name = "Renamed here"
+        one.commit()
+        one.close()
+        two.close()
+    with request_scope(app):
+        session = _new_session(app)
+        platform_service.find_platform(session, platform.issuer, platform.client_id)
+        session.close()
+        session = _new_session(app)
+        fresh = platform_service.find_platform(session, platform.issuer, platform.client_id,
+                                               read_only=True)
+        assert fresh is not None and fresh is not a and fresh.name == "Renamed here"
+        session.close()
