@@ -284,18 +284,29 @@ _PASS = Outcome.PASS
 _DEMONSTRATED, _ATTEMPTED = CellStatus.DEMONSTRATED, CellStatus.ATTEMPTED
 
 
-def _progress_cell(items: list[LearnerProgress], name: str, url: str) -> str:
+def _progress_cell(items: list[LearnerProgress], name: str, url: str,
+                   standings: dict[tuple[LearnerProgress, ...], tuple[str, str, str]] | None
+                   = None) -> str:
     """The row's progress cell: a link to the several-skills form whose text is the
     standing per credential ("Earned", "2/5"; prefixed by the code when several are
-    offered) and whose accessible name says it in words."""
+    offered) and whose accessible name says it in words. ``standings`` caches the words
+    of each distinct standing across the rows of one page: 600 rows have a few dozen
+    distinct ones, and each is several translated sentences."""
     if not items:
         return '<td class="progress"></td>'
-    several = len(items) > 1
-    shown = "".join(
-        f'<span class="{"earned" if p.earned else "todo"}">'
-        f'{escape(p.code) + " " if several else ""}{p.short}</span>' for p in items)
-    spoken = "; ".join(p.spoken for p in items)
-    earned = " earned" if all(p.earned for p in items) else ""
+    key = tuple(items)
+    words = standings.get(key) if standings is not None else None
+    if words is None:
+        several = len(items) > 1
+        shown = "".join(
+            f'<span class="{"earned" if p.earned else "todo"}">'
+            f'{escape(p.code) + " " if several else ""}{p.short}</span>' for p in items)
+        spoken = "; ".join(p.spoken for p in items)
+        earned = " earned" if all(p.earned for p in items) else ""
+        words = (shown, spoken, earned)
+        if standings is not None:
+            standings[key] = words
+    shown, spoken, earned = words
     aria = _("Record several skills for %(name)s (%(progress)s)", name=name, progress=spoken)
     return (f'<td class="progress{earned}"><a href="{escape(url)}" aria-label="{escape(aria)}">'
             f'{shown}</a></td>')
@@ -314,6 +325,7 @@ def _render_rows(learners: list[Learner], columns: list[Skill],
     cell (or the row's progress link) gets ``data-focus-on-load`` and is described by the
     status message."""
     texts: dict[tuple[Any, ...], str] = {}
+    standings: dict[tuple[LearnerProgress, ...], tuple[str, str, str]] = {}
     out: list[str] = []
     append = out.append
     columns_ = [(f"K{j}", f"{skill.id}", skill.id) for j, skill in enumerate(columns)]
@@ -333,7 +345,7 @@ def _render_rows(learners: list[Learner], columns: list[Skill],
                f'value="{aid}" id="x{i}"><label for="x{i}"><span class="visually-hidden">'
                f'{select_word} </span><span id="{row}">{escape(learner.name)}</span></label></th>')
         progress_cell = _progress_cell(progress.get(pid, []), learner.name,
-                                       f"{learner_url}{aid}")
+                                       f"{learner_url}{aid}", standings)
         if aid == focus_account and focus_skill is None:
             progress_cell = progress_cell.replace("<a ", f"<a{focus_attr} ", 1)
         append(progress_cell)
