@@ -285,28 +285,33 @@ _DEMONSTRATED, _ATTEMPTED = CellStatus.DEMONSTRATED, CellStatus.ATTEMPTED
 
 
 def _progress_cell(items: list[LearnerProgress], name: str, url: str,
-                   standings: dict[tuple[LearnerProgress, ...], tuple[str, str, str]] | None
-                   = None) -> str:
+                   standings: dict[tuple[Any, ...], tuple[str, str, bool]] | None = None
+                   ) -> str:
     """The row's progress cell: a link to the several-skills form whose text is the
     standing per credential ("Earned", "2/5"; prefixed by the code when several are
     offered) and whose accessible name says it in words. ``standings`` caches the words
-    of each distinct standing across the rows of one page: 600 rows have a few dozen
-    distinct ones, and each is several translated sentences."""
+    of each distinct standing on one credential across the rows of a page: 600 rows of 4
+    credentials have a few dozen, and each is a translated sentence."""
     if not items:
         return '<td class="progress"></td>'
-    key = tuple(items)
-    words = standings.get(key) if standings is not None else None
-    if words is None:
-        several = len(items) > 1
-        shown = "".join(
-            f'<span class="{"earned" if p.earned else "todo"}">'
-            f'{escape(p.code) + " " if several else ""}{p.short}</span>' for p in items)
-        spoken = "; ".join(p.spoken for p in items)
-        earned = " earned" if all(p.earned for p in items) else ""
-        words = (shown, spoken, earned)
-        if standings is not None:
-            standings[key] = words
-    shown, spoken, earned = words
+    several = len(items) > 1
+    if standings is None:
+        standings = {}
+    shown_parts, spoken_parts, all_earned = [], [], True
+    for p in items:
+        # What the words depend on (not which skills are missing: that differs per learner).
+        key = (p.code, p.title, p.earned, p.needs_new_evidence, p.progress.done,
+               p.progress.total, several)
+        words = standings.get(key)
+        if words is None:
+            words = standings[key] = (
+                f'<span class="{"earned" if p.earned else "todo"}">'
+                f'{escape(p.code) + " " if several else ""}{p.short}</span>', p.spoken, p.earned)
+        shown_parts.append(words[0])
+        spoken_parts.append(words[1])
+        all_earned = all_earned and words[2]
+    shown, spoken = "".join(shown_parts), "; ".join(spoken_parts)
+    earned = " earned" if all_earned else ""
     aria = _("Record several skills for %(name)s (%(progress)s)", name=name, progress=spoken)
     return (f'<td class="progress{earned}"><a href="{escape(url)}" aria-label="{escape(aria)}">'
             f'{shown}</a></td>')
@@ -325,7 +330,7 @@ def _render_rows(learners: list[Learner], columns: list[Skill],
     cell (or the row's progress link) gets ``data-focus-on-load`` and is described by the
     status message."""
     texts: dict[tuple[Any, ...], str] = {}
-    standings: dict[tuple[LearnerProgress, ...], tuple[str, str, str]] = {}
+    standings: dict[tuple[Any, ...], tuple[str, str, bool]] = {}
     out: list[str] = []
     append = out.append
     columns_ = [(f"K{j}", f"{skill.id}", skill.id) for j, skill in enumerate(columns)]
