@@ -265,16 +265,24 @@ def _progress(course: Course, chosen: list[OfferedCredential], shown: list[Learn
     held, revoked = tracking.award_standing(course.session, persons,
                                             [o.offering.credential_id for o in chosen])
     result: dict[int, list[LearnerProgress]] = {}
-    titles = {item.offering.id: intl(item.version, "title").text for item in chosen}
+    # Per credential, what each learner's loop needs, read once from the ORM objects
+    # (an instrumented attribute costs ~0.2 µs a read; 600 learners x 40 skills).
+    prepared = [(item, item.offering.credential_id, [s.id for s in item.skills],
+                 item.offering.credential.code, intl(item.version, "title").text)
+                for item in chosen]
+    get = all_facts.get
+    none: list[DemonstrationFact] = []
+    earning_passes = tracking.earning_passes
     for pid in persons:
         items = []
-        for item in chosen:
-            key = (pid, item.offering.credential_id)
-            person_facts = [f for s in item.skills for f in all_facts.get((pid, s.id), [])]
-            revoked_at = None if key in held else revoked.get(key)
-            _passes, progress, may = tracking.earning_passes(item, person_facts, revoked_at)
+        for item, credential_id, skill_ids, code, title in prepared:
+            key = (pid, credential_id)
+            person_facts = [f for sid in skill_ids for f in get((pid, sid), none)]
+            held_here = key in held
+            revoked_at = None if held_here else revoked.get(key)
+            _passes, progress, may = earning_passes(item, person_facts, revoked_at)
             items.append(LearnerProgress(
-                item.offering.credential.code, titles[item.offering.id], key in held, progress,
+                code, title, held_here, progress,
                 revoked_at is not None and progress.satisfied and not may))
         result[pid] = items
     return result
