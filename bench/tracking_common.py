@@ -313,6 +313,9 @@ def instructor_launch(world: World, client: Any, *, sub: str = "bench-teacher",
     response = client.get("/lti/login", query_string={
         "iss": ISSUER, "login_hint": sub, "target_link_uri": target, "client_id": CLIENT_ID,
         "lti_deployment_id": DEPLOYMENT_ID, "lti_message_hint": "bench"}, **https)
+    if response.status_code == 302 and "/lti/login/check" in response.headers["Location"]:
+        # The login's browser check (a first visit without the tool's cookie): follow it.
+        response = client.get(response.headers["Location"], **https)
     assert response.status_code == 302, response.get_data(as_text=True)[:500]
     query = query_of(response.headers["Location"])
     claims = platform.claims(

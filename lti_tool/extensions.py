@@ -423,6 +423,11 @@ def _postgres_engine(url: str, limits: DatabaseLimits) -> Engine:
             cur.execute(f"SET lock_timeout = {int(limits.lock_timeout * 1000)}")
             cur.execute("SET idle_in_transaction_session_timeout = "
                         f"{int(limits.idle_in_transaction_timeout * 1000)}")
+            # Every timestamp is stored and compared in UTC. Named "UTC", psycopg returns
+            # datetimes with ``datetime.timezone.utc``: ~3x cheaper to load than with the
+            # ZoneInfo of a server default such as "Etc/UTC" (a 600-learner grid reads
+            # 28,000 timestamps), and the same instants whatever the server's default.
+            cur.execute("SET TIME ZONE 'UTC'")
         dbapi_conn.commit()
 
     return engine

@@ -12,6 +12,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime
 from enum import StrEnum
+from typing import NamedTuple
 
 from lti_tool.domain.catalog import Route
 from lti_tool.domain.lti import ContextKind
@@ -118,9 +119,10 @@ def award_route(here: Route | None, pass_routes: Iterable[Route | None],
     return max(counts.items(), key=lambda kv: kv[1])[0]
 
 
-@dataclass(frozen=True)
-class DemonstrationFact:
-    """The parts of a (current, not superseded) demonstration the rules need."""
+class DemonstrationFact(NamedTuple):
+    """The parts of a (current, not superseded) demonstration the rules need. A NamedTuple,
+    not a frozen dataclass: a grid builds one per current demonstration (~14,000 for 600 x
+    40), and a NamedTuple costs ~0.5 µs to build where a frozen dataclass costs ~3 µs."""
 
     id: int
     skill_code: str
@@ -153,11 +155,12 @@ def counting_passes(facts: Iterable[DemonstrationFact],
                     allowed_routes: Iterable[str]) -> dict[str, DemonstrationFact]:
     """Per skill code, the earliest current pass made where the credential's routes allow
     (a demonstration counts wherever it was made, if that place's route is allowed)."""
+    # A Route is a StrEnum: it hashes and compares as its value, and None is never in the
+    # set (cheaper than reading ``.value``: this runs per fact, per learner, per credential).
     allowed = set(allowed_routes)
     best: dict[str, DemonstrationFact] = {}
     for fact in facts:
-        if fact.outcome is not Outcome.PASS or fact.route is None or \
-                fact.route.value not in allowed:
+        if fact.outcome is not Outcome.PASS or fact.route not in allowed:
             continue
         current = best.get(fact.skill_code)
         if current is None or (fact.at, fact.id) < (current.at, current.id):

@@ -86,6 +86,10 @@ class Demonstration(Base):
     __table_args__ = (
         Index("ix_demonstrations_person_skill", "person_id", "skill_id"),
         Index("ix_demonstrations_context_skill", "context_id", "skill_id"),
+        # The corrections only (migration 0017): "not superseded" probes it per row read.
+        Index("ix_demonstrations_superseded", "supersedes_id",
+              sqlite_where=text("supersedes_id IS NOT NULL"),
+              postgresql_where=text("supersedes_id IS NOT NULL")),
     )
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)

@@ -267,3 +267,37 @@ def test_current_facts_span_courses_and_skip_people_and_skills_not_asked_for(db,
     assert by_id[there.id].context_title == other.title
     assert tracking.current_facts(db, [], [var.id]) == {}
     assert tracking.current_facts(db, [ada.person_id], []) == {}
+
+
+def test_current_facts_read_a_record_without_route_and_times_in_utc(db, world):
+    """A record of an "other" course has no route; every time read back is aware, in UTC
+    (PostgreSQL sessions use UTC; SQLite's naive values get it), and a correction in that
+    course still hides the record it corrects."""
+    campus, _course, ada, _ = world
+    club = campus.course("CLUB", None)
+    campus.learner("ada", club)
+    var = campus.skill("VAR")
+    first = record(db, club, ada, var, "fail", ago_minutes=30).demonstration
+    fix = record(db, club, ada, var, "pass", supersedes_id=first.id,
+                 reason="Marked the wrong box.").demonstration
+    at = fix.demonstrated_at
+    db.commit()
+    db.expire_all()
+    (fact,) = tracking.current_facts(db, [ada.person_id], [var.id])[(ada.person_id, var.id)]
+    assert fact.id == fix.id and fact.route is None and fact.context_title == club.title
+    assert fact.skill_code == "VAR"
+    assert fact.at == at and fact.at.utcoffset() == timedelta(0)
+    assert fact.recorded_at is not None and fact.recorded_at.utcoffset() == timedelta(0)
+    assert db.get(Demonstration, fix.id).recorded_at.utcoffset() == timedelta(0)
+
+
+def test_the_corrections_have_a_partial_index(db):
+    """Migration 0017: "not superseded" is checked against an index of the corrections only
+    (docs/operations.md, "Capacity")."""
+    from sqlalchemy import inspect
+
+    indexes = {ix["name"]: ix for ix in inspect(db.connection()).get_indexes("demonstrations")}
+    assert indexes["ix_demonstrations_superseded"]["column_names"] == ["supersedes_id"]
+    where = indexes["ix_demonstrations_superseded"].get("dialect_options", {})
+    assert "supersedes_id IS NOT NULL" in " ".join(str(v) for v in where.values()) or \
+        db.get_bind().dialect.name == "sqlite"

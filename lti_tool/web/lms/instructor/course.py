@@ -16,19 +16,17 @@ from typing import Any
 from flask import Blueprint, g, redirect, render_template, request, url_for
 from flask.typing import ResponseReturnValue
 from flask_babel import format_time
-from sqlalchemy import select
 from sqlalchemy.orm import Session
 from werkzeug.exceptions import RequestEntityTooLarge
 from werkzeug.wrappers import Response as WerkzeugResponse
 
-from lti_tool.domain.catalog import LifecycleState
 from lti_tool.domain.labels import CELL, METHOD, ROLE, earning_rule, intl, label
 from lti_tool.domain.lti import AppRole, ContextKind
 from lti_tool.domain.tracking import COURSE_METHODS, AwardStatus, CellStatus, Outcome
 from lti_tool.errors import Forbidden, NotFound, ToolError
 from lti_tool.extensions import db_session, kv
 from lti_tool.i18n import format_date
-from lti_tool.models import Context, CredentialSkill, CredentialVersion, Issuer, Offering, Skill
+from lti_tool.models import Context, Issuer, Skill
 from lti_tool.services import tracking
 from lti_tool.services.tracking import Assessor, OfferedCredential
 from lti_tool.translate import gettext as _
@@ -231,22 +229,10 @@ def error_summary(errors: dict[str, list[str]]) -> list[tuple[str, str, str]]:
 # -- offered credentials and their skills ------------------------------------------------------
 def offered_credentials(course: Course) -> list[OfferedCredential]:
     if "course_offered" not in g:
-        _warm_skills(course)
+        # One read per request; it loads the versions' skills with their links.
         g.course_offered = tracking.offered_credentials(course.session, course.context)
     offered: list[OfferedCredential] = g.course_offered
     return offered
-
-
-def _warm_skills(course: Course) -> None:
-    """Load the skills of every published version offered here in one query, so reading
-    ``link.skill`` for 40 skills costs no further query (identity map)."""
-    offered = select(Offering.credential_id).where(Offering.context_id == course.context.id,
-                                                   Offering.detached_at.is_(None))
-    list(course.session.scalars(
-        select(Skill).join(CredentialSkill, CredentialSkill.skill_id == Skill.id)
-        .join(CredentialVersion, CredentialVersion.id == CredentialSkill.version_id)
-        .where(CredentialVersion.credential_id.in_(offered),
-               CredentialVersion.state == LifecycleState.PUBLISHED.value)))
 
 
 def offered_skills(offered: Iterable[OfferedCredential]) -> list[Skill]:

@@ -250,7 +250,8 @@ def _record(course: Course, learner: Learner, skill: Skill, form: dict[str, str]
                 outcome=form["outcome"], method=form["method"], assessor=course.assessor,
                 evidence_url=form["evidence_url"], evidence_note=form["evidence_note"],
                 evidence_file_id=file_id, demonstrated_at=at, supersedes_id=supersedes_id,
-                reason=form.get("reason", "")[:MAX_REASON])
+                reason=form.get("reason", "")[:MAX_REASON],
+                offered=offered_credentials(course))  # read once per request (g)
         except ValidationFailed as exc:
             errors = {**exc.errors, **errors}
     file_not_kept(errors)
@@ -480,7 +481,7 @@ def bulk() -> ResponseReturnValue:
                     course.session, context=course.context, account=account, skill=skill,
                     outcome=form["outcome"], method=form["method"], assessor=course.assessor,
                     evidence_url=form["evidence_url"], evidence_note=form["evidence_note"],
-                    demonstrated_at=at))
+                    demonstrated_at=at, offered=offered_credentials(course)))
             except ValidationFailed as exc:
                 errors.update(exc.errors)
                 break
