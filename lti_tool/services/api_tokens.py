@@ -21,6 +21,7 @@ from lti_tool.services import audit
 from lti_tool.services.catalog import Actor
 
 TOKEN_PREFIX = "mc_"  # noqa: S105 - a public prefix, not a secret
+PREFIX_HEX_DIGITS = 8  # a token's public prefix (after "mc_"): its name in lists and logs
 MAX_LIFETIME = timedelta(days=5 * 366)
 
 
@@ -99,7 +100,7 @@ def create_token(session: Session, issuer_id: int, name: str, scopes: Iterable[s
     if session.get(Issuer, issuer_id) is None:
         raise NotFound(_("No such issuer."))
     parsed = parse_scopes(scopes)
-    prefix = secrets.token_hex(4)
+    prefix = secrets.token_hex(PREFIX_HEX_DIGITS // 2)
     plaintext = f"{TOKEN_PREFIX}{prefix}_{secrets.token_urlsafe(32)}"
     row = ApiToken(issuer_id=issuer_id, name=name, prefix=prefix, token_hash=_hash(plaintext),
                    scopes=[s.value for s in parsed], created_by=created_by,
@@ -138,13 +139,18 @@ def list_tokens(session: Session, issuer_id: int) -> list[ApiToken]:
 
 
 def revoke_token(session: Session, issuer_id: int | None, ident: str, *, by: str) -> ApiToken:
-    """Revoke by id or prefix (within the issuer when given). Idempotent."""
-    query = select(ApiToken)
-    query = query.where(ApiToken.id == int(ident)) if ident.isdigit() else \
-        query.where(ApiToken.prefix == ident.removeprefix(TOKEN_PREFIX).split("_")[0])
+    """Revoke by id or prefix (within the issuer when given). Idempotent. A prefix is eight
+    hex digits and may be all decimal digits (about one token in 40): an ident of that
+    length is looked up as a prefix first, then as an id."""
+    scope = select(ApiToken)
     if issuer_id is not None:
-        query = query.where(ApiToken.issuer_id == issuer_id)
-    row = session.scalars(query).first()
+        scope = scope.where(ApiToken.issuer_id == issuer_id)
+    name = ident.removeprefix(TOKEN_PREFIX).split("_")[0]
+    row = None
+    if not ident.isdigit() or len(ident) == PREFIX_HEX_DIGITS:
+        row = session.scalars(scope.where(ApiToken.prefix == name)).first()
+    if row is None and ident.isdigit() and len(ident) < 19:
+        row = session.scalars(scope.where(ApiToken.id == int(ident))).first()
     if row is None:
         raise NotFound(f"No API token {ident}.")
     if row.revoked_at is None:

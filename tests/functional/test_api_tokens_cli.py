@@ -178,3 +178,25 @@ def test_create_help_lists_every_scope_with_what_it_allows():
         assert scope.value in text, scope
         words = " ".join(SCOPE_DESCRIPTIONS[scope].rstrip(".").lower().split())
         assert words in text, words
+
+
+def test_a_token_whose_prefix_is_all_digits_is_revoked_by_its_prefix(db):
+    """A prefix is eight hex digits; about one in 40 is all decimal digits, and was then
+    taken for a token id (the revocation missed, or hit another token)."""
+    from lti_tool.models import ApiToken
+    from lti_tool.services import api_tokens
+    from tests.support.api import make_issuer, make_token
+
+    issuer = make_issuer(db)
+    make_token(db, issuer)
+    token = make_token(db, issuer)
+    row = db.scalars(select(ApiToken).where(ApiToken.prefix == token.split("_")[1])).one()
+    row.prefix = "12345678"
+    db.commit()
+    revoked = api_tokens.revoke_token(db, issuer.id, "12345678", by="test")
+    assert revoked.id == row.id and revoked.revoked_at is not None
+    others = db.scalars(select(ApiToken).where(ApiToken.id != row.id)).all()
+    assert all(t.revoked_at is None for t in others)
+    # An id is still an id.
+    other = others[0]
+    assert api_tokens.revoke_token(db, issuer.id, str(other.id), by="test").id == other.id
