@@ -37,27 +37,25 @@ def note_launch(session: Session, launch: LaunchContext, *, account_id: int,
     if context_pk is None or AppRole.LEARNER not in launch.app_roles:
         return
     entry = None
-    if known is None or known[0] != "active":
+    if known is None or known[0] != "active":  # else on the roster already, as read
         entry = session.scalars(select(RosterEntry).where(
             RosterEntry.context_id == context_pk,
             RosterEntry.account_id == account_id)).first()
-    if entry is None and known is not None and known[0] == "active":
-        pass  # on the roster already, as the launch's read found
-    elif entry is None:
-        # Two launches of the same learner at once (a double click, two tabs) both find no
-        # entry: the second INSERT loses to the unique (context, account) and keeps the
-        # winner's row instead of failing the launch.
-        try:
-            with session.begin_nested():
-                session.add(RosterEntry(context_id=context_pk, account_id=account_id,
-                                        status="active", source="launch",
-                                        roles=list(launch.roles)))
-                session.flush()
-        except IntegrityError:
-            pass
-    elif entry.status != "active" and entry.source == "launch":
-        entry.status = "active"
-        entry.updated_at = utcnow()
+        if entry is None:
+            # Two launches of the same learner at once (a double click, two tabs) both find
+            # no entry: the second INSERT loses to the unique (context, account) and keeps
+            # the winner's row instead of failing the launch.
+            try:
+                with session.begin_nested():
+                    session.add(RosterEntry(context_id=context_pk, account_id=account_id,
+                                            status="active", source="launch",
+                                            roles=list(launch.roles)))
+                    session.flush()
+            except IntegrityError:
+                pass
+        elif entry.status != "active" and entry.source == "launch":
+            entry.status = "active"
+            entry.updated_at = utcnow()
     issuer = issuer_for_platform(session, launch.platform_id, launch.deployment_pk)
     if issuer is not None and identity.link_basis(issuer) != "none":
         account = session.get(LearnerAccount, account_id)

@@ -133,3 +133,32 @@ def test_two_first_launches_of_one_learner_at_once_both_succeed(base_app: Flask,
                 RosterEntry.context_id == record.context_pk)).all()
             assert [(e.account_id, e.status) for e in entries] == [(record.account_id,
                                                                      "active")]
+
+
+LEARNER = "learner_claims_INTROPROG.json"
+
+
+def test_a_returning_learner_is_kept_on_the_roster_by_the_launch_read(app, client, platform,
+                                                                       db):
+    """A learner's launch reads the roster entry with the account and course: an active
+    member is left as is; an entry the launch made that was since marked inactive is made
+    active again; one the platform's roster (NRPS) marked inactive stays so."""
+    from lti_tool.models import RosterEntry
+
+    assert follow(client, full_launch(client, platform, LEARNER)).status_code == 200
+    entry = db.scalars(select(RosterEntry)).one()
+    assert (entry.status, entry.source) == ("active", "launch")
+    with writes(app) as updates:
+        assert follow(client, full_launch(client, platform, LEARNER)).status_code == 200
+    assert updates == []
+    entry.status = "inactive"
+    db.commit()
+    assert follow(client, full_launch(client, platform, LEARNER)).status_code == 200
+    db.expire_all()
+    assert db.scalars(select(RosterEntry)).one().status == "active"
+    entry = db.scalars(select(RosterEntry)).one()
+    entry.status, entry.source = "inactive", "nrps"
+    db.commit()
+    assert follow(client, full_launch(client, platform, LEARNER)).status_code == 200
+    db.expire_all()
+    assert db.scalars(select(RosterEntry)).one().status == "inactive"
