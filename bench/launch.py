@@ -73,7 +73,8 @@ KID = "bench-platform-key-1"
 N_USERS = 200
 N_COURSES = 10
 PG_ADMIN_DSN = "postgresql://postgres@127.0.0.1:5432/postgres"
-REDIS_URL = "redis://127.0.0.1:6379/14"
+# MICROCRED_BENCH_REDIS_URL: another Redis db when several people bench on one machine.
+REDIS_URL = os.environ.get("MICROCRED_BENCH_REDIS_URL", "redis://127.0.0.1:6379/14")
 PEER_REDIS_URL = "redis://127.0.0.1:6379/15"
 
 C_CONTEXT = "https://purl.imsglobal.org/spec/lti/claim/context"
