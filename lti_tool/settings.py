@@ -169,6 +169,9 @@ SETTINGS: tuple[Setting, ...] = (
             "SQLite (demo): how long a writer waits for another one to finish."),
     Setting("REDIS_TIMEOUT_SECONDS", "REDIS_TIMEOUT_SECONDS", _positive_float, 1,
             "Redis: connect and per-command socket timeout (the web processes)."),
+    Setting("LEARNER_PAGE_CACHE_SECONDS", "LEARNER_PAGE_CACHE_SECONDS", _non_negative_int, 1800,
+            "How long Redis keeps a rendered learner landing page (0: never cache). Each "
+            "entry is validated by database version counters; this only bounds memory."),
     Setting("RETRY_AFTER_SECONDS", "RETRY_AFTER_SECONDS", _positive_int, 5,
             "Retry-After of a 503 answered while the database or Redis is unavailable."),
     Setting("READY_MIN_FREE_DISK_MB", "READY_MIN_FREE_DISK_MB", _non_negative_int, 100,

@@ -195,7 +195,9 @@ def _plar_links() -> dict[str, Any]:
             issuer = issuer_for_launch(session, current)
             if issuer is None:
                 return None
-            person_id = learner_records.person_of(session, int(record["account_id"]))
+            from lti_tool.web.lms.learner.pages import person_of_account
+
+            person_id = person_of_account(int(record["account_id"]))  # once per request
             from lti_tool.models import Context
             from lti_tool.services import notifications
 
