@@ -21,8 +21,10 @@ keeps the HTML and serves it again only while nothing it shows can have changed:
   entry holds no secret and two launches of the same learner share it. A page that contains
   the launch id itself, or a placeholder already (text someone typed), is not stored.
 * **Not cached:** a request with query parameters besides ``lt`` (``name_saved`` shows a
-  notice), a render that awarded a credential (it wrote: the versions just moved), a page
-  over ``MAX_BYTES``; nothing at all when ``LEARNER_PAGE_CACHE_SECONDS`` is 0.
+  notice); a render after which the versions differ (read again once the page is rendered,
+  in the same transaction: an award made on the way, a credential issued, anyone's commit
+  meanwhile; a page must never be stored under versions a rollback could bring back); a
+  page over ``MAX_BYTES``; nothing at all when ``LEARNER_PAGE_CACHE_SECONDS`` is 0.
 * **Redis down** (the breaker open, or a command failing): the page is rendered as without
   a cache; a connection-level failure trips the breaker. Never an error page.
 * **Bounded:** entries expire after ``LEARNER_PAGE_CACHE_SECONDS`` (default 30 min); at most

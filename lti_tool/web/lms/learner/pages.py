@@ -155,16 +155,20 @@ def _public_url(issuer_slug: str, code: str, version: int) -> str:
 def render_home(current: CurrentLaunch) -> str:
     """The learner's landing page (``lti/learner_home.html``), also served at ``/me``;
     cached while nothing it shows changes (``page_cache``)."""
-    account_id = (current.record or {}).get("account_id")
-    if account_id is None:
+    raw_account = (current.record or {}).get("account_id")
+    if raw_account is None:
         _person_id(current)  # raises: who is this?
-    state = learner_records.page_state(db_session(), int(account_id))
-    g.learner_person_id = (int(account_id), state.person_id)
+    account_id = int(str(raw_account))
+    state = learner_records.page_state(db_session(), account_id)
+    g.learner_person_id = (account_id, state.person_id)
 
     def render() -> tuple[str, bool]:
-        page = _page(current, person_id=state.person_id)
-        return (render_template("lti/learner_home.html", **page),
-                not page["records"].new_awards)
+        html = render_template("lti/learner_home.html",
+                               **_page(current, person_id=state.person_id))
+        # Storable only if nothing the page shows changed while it was rendered, this
+        # request's own writes included (an award made on the way, a credential issued):
+        # the page must never be stored under versions a rollback could bring back.
+        return html, learner_records.page_state(db_session(), account_id) == state
 
     return page_cache.cached(current, state, render)
 
