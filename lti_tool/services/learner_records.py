@@ -364,14 +364,16 @@ PAGE_EXEMPT_TABLES: dict[str, str] = {
 }
 
 _PAGE_VERSIONS = LearnerPageVersion.__table__
+_ACCOUNTS = LearnerAccount.__table__
 _SHARED_VERSION = _PAGE_VERSIONS.alias("shared_version")
 _PERSON_VERSION = _PAGE_VERSIONS.alias("person_version")
+# Core, not ORM: this one statement is most of a cached page's cost.
 _PAGE_STATE = (
-    select(LearnerAccount.person_id, _PERSON_VERSION.c.version, _SHARED_VERSION.c.version)
-    .select_from(LearnerAccount)
-    .outerjoin(_PERSON_VERSION, _PERSON_VERSION.c.person_id == LearnerAccount.person_id)
+    select(_ACCOUNTS.c.person_id, _PERSON_VERSION.c.version, _SHARED_VERSION.c.version)
+    .select_from(_ACCOUNTS)
+    .outerjoin(_PERSON_VERSION, _PERSON_VERSION.c.person_id == _ACCOUNTS.c.person_id)
     .outerjoin(_SHARED_VERSION, _SHARED_VERSION.c.person_id == SHARED_SCOPE)
-    .where(LearnerAccount.id == bindparam("account_id")))
+    .where(_ACCOUNTS.c.id == bindparam("account_id")))
 
 
 @dataclass(frozen=True)
@@ -388,7 +390,7 @@ def page_state(session: Session, account_id: int) -> PageState:
     """One statement: ``person_of`` and the page's version counters. Read it *before* the
     page's data: a write committed in between makes the page newer than its versions, never
     older. Raises NotFound like ``person_of``."""
-    row = session.execute(_PAGE_STATE, {"account_id": account_id}).first()
+    row = session.connection().execute(_PAGE_STATE, {"account_id": account_id}).first()
     if row is None:
         raise NotFound(_("Your account is not known here any more. Open MicroCred from your "
                          "course again."))

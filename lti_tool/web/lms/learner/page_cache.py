@@ -38,13 +38,14 @@ import hashlib
 import json
 import logging
 from collections.abc import Callable
-from dataclasses import asdict
+from dataclasses import fields
 from pathlib import Path
 
 import redis
 from flask import current_app, request
 from flask_babel import get_locale
 
+from lti_tool.domain.lti import LaunchContext
 from lti_tool.extensions import STORE, breaker, dependency_failure, kv
 from lti_tool.services.learner_records import PageState
 from lti_tool.web.common.launch_session import CurrentLaunch
@@ -57,6 +58,8 @@ MAX_BYTES = 512 * 1024
 TOKEN_MARK = "\ue000mc-launch-token\ue000"  # noqa: S105
 CSRF_MARK = "\ue000mc-csrf-token\ue000"
 _fingerprint: str | None = None
+# Everything a launch carries but its id (shallow: its values are JSON-able already).
+_LAUNCH_FIELDS = tuple(f for f in fields(LaunchContext) if f.name != "launch_id")
 
 
 def build_fingerprint() -> str:
@@ -75,8 +78,7 @@ def build_fingerprint() -> str:
 
 
 def cache_key(current: CurrentLaunch, state: PageState) -> str:
-    launch = asdict(current.launch)
-    launch.pop("launch_id")
+    launch = {f.name: getattr(current.launch, f.name) for f in _LAUNCH_FIELDS}
     launch["app_roles"] = sorted(role.value for role in current.launch.app_roles)
     parts = [build_fingerprint(), str(get_locale()), request.script_root, request.host,
              launch, current.record, state.person_id, state.person_version,
