@@ -14,8 +14,8 @@ keeps the HTML and serves it again only while nothing it shows can have changed:
   flushing it only costs renders.
 * **What else the HTML depends on** is in the key too: the launch's data (names, course
   title, roles, custom parameters, its database record; everything but the launch id), the
-  locale, the URL root, and a fingerprint of this build's package files (code, templates,
-  translation catalogs): a deploy never serves an older build's HTML.
+  locale, the URL root and path, and a fingerprint of this build's package files (code,
+  templates, translation catalogs): a deploy never serves an older build's HTML.
 * **Per-launch secrets.** The launch token (``lt`` in links and forms) and the CSRF token are
   replaced by placeholders before storing and put back for the launch being served, so an
   entry holds no secret and two launches of the same learner share it. A page that contains
@@ -81,6 +81,7 @@ def cache_key(current: CurrentLaunch, state: PageState) -> str:
     launch = {f.name: getattr(current.launch, f.name) for f in _LAUNCH_FIELDS}
     launch["app_roles"] = sorted(role.value for role in current.launch.app_roles)
     parts = [build_fingerprint(), str(get_locale()), request.script_root, request.host,
+             request.path, request.blueprint,
              launch, current.record, state.person_id, state.person_version,
              state.shared_version]
     blob = json.dumps(parts, sort_keys=True, default=str, ensure_ascii=False)
