@@ -272,3 +272,16 @@ def test_a_plar_decision_shows_on_the_learners_next_load(app, db, platform):
     assert sam.page("/app").html == quiet.html
     assert decide(school, req, "PY-VAR").status_code == 303
     assert "is being assessed" in sam.page("/app").text
+
+
+def test_a_page_with_a_notice_parameter_is_neither_stored_nor_served_from_the_cache(
+        app, platform, school):
+    sam = _sam(app, platform)
+    sam.page(name_saved="anything")
+    assert _entries(app) == {}
+    plain = sam.page()
+    [(key, stored)] = _entries(app).items()
+    client = redis_lib.Redis.from_url(REDIS_URL)
+    client.set(key, stored.replace("My skills & credentials", "From the cache"), ex=60)
+    assert "From the cache" not in sam.page(name_saved="anything").text
+    assert "From the cache" in sam.page().text and "From the cache" not in plain.text

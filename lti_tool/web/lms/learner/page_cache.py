@@ -24,7 +24,8 @@ keeps the HTML and serves it again only while nothing it shows can have changed:
   notice); a render after which the versions differ (read again once the page is rendered,
   in the same transaction: an award made on the way, a credential issued, anyone's commit
   meanwhile; a page must never be stored under versions a rollback could bring back); a
-  page over ``MAX_BYTES``; nothing at all when ``LEARNER_PAGE_CACHE_SECONDS`` is 0.
+  page over ``MAX_BYTES``; nothing at all when ``LEARNER_PAGE_CACHE_SECONDS`` is 0 or
+  templates reload (debug mode: the build fingerprint is computed once per process).
 * **Redis down** (the breaker open, or a command failing): the page is rendered as without
   a cache; a connection-level failure trips the breaker. Never an error page.
 * **Bounded:** entries expire after ``LEARNER_PAGE_CACHE_SECONDS`` (default 30 min); at most
@@ -103,7 +104,8 @@ def cached(current: CurrentLaunch, state: PageState,
            render: Callable[[], tuple[str, bool]]) -> str:
     """The page from the cache, or ``render()`` (HTML, may be stored) stored for next time."""
     ttl = int(current_app.config.get("LEARNER_PAGE_CACHE_SECONDS", 0))
-    if ttl <= 0 or not cacheable_request() or breaker().is_open(STORE):
+    if ttl <= 0 or not cacheable_request() or breaker().is_open(STORE) \
+            or current_app.jinja_env.auto_reload:  # debug: templates change under us
         return render()[0]
     key = cache_key(current, state)
     try:
