@@ -18,8 +18,9 @@ keeps the HTML and serves it again only while nothing it shows can have changed:
   templates, translation catalogs): a deploy never serves an older build's HTML.
 * **Per-launch secrets.** The launch token (``lt`` in links and forms) and the CSRF token are
   replaced by placeholders before storing and put back for the launch being served, so an
-  entry holds no secret and two launches of the same learner share it. A page that contains
-  the launch id itself, or a placeholder already (text someone typed), is not stored.
+  entry holds no secret and two launches of the same learner share it. A page that still
+  contains the launch id or the token's signature afterwards, or a placeholder already (text
+  someone typed), is not stored.
 * **Not cached:** a request with query parameters besides ``lt`` (``name_saved`` shows a
   notice); a render after which the versions differ (read again once the page is rendered,
   in the same transaction: an award made on the way, a credential issued, anyone's commit
@@ -136,7 +137,10 @@ def _template_of(html: str, current: CurrentLaunch) -> str | None:
     if len(html) > MAX_BYTES or TOKEN_MARK in html or CSRF_MARK in html:
         return None
     template = html.replace(current.token, TOKEN_MARK).replace(current.csrf_token, CSRF_MARK)
-    if current.launch.launch_id in template:
+    # Belt and braces: no trace of this launch may remain (the launch id, or the token's
+    # signature in some other encoding than the one replaced).
+    signature = current.token.rsplit(".", 1)[-1]
+    if current.launch.launch_id in template or (len(signature) >= 16 and signature in template):
         return None
     return template
 
