@@ -362,6 +362,16 @@ PAGE_EXEMPT_TABLES: dict[str, str] = {
     "tool_keys": "the tool's signing keys",
     "status_lists": "revocation is shown from awards.status, never from a status list",
 }
+#: Shared tables whose new rows alone change no learner page (migration 0018): only their
+#: updates and deletes bump the shared counter.
+PAGE_INSERT_EXEMPT_TABLES: dict[str, str] = {
+    "contexts": "a new course shows on a page only through an offering, demonstration or "
+                "award, which bump a counter themselves (a course's first launch must not "
+                "invalidate every page)",
+    "resource_links": "the same, for a new link in a course",
+    "deployments": "the same, for a new deployment",
+    "evidence_files": "a new file shows only once a demonstration refers to it",
+}
 
 _PAGE_VERSIONS = LearnerPageVersion.__table__
 _ACCOUNTS = LearnerAccount.__table__

@@ -53,6 +53,26 @@ SHARED_TABLES = (
     'reviews', 'rubric_criteria', 'skills', 'transfer_equivalencies',
 )
 EVENTS = ('INSERT', 'UPDATE', 'DELETE')
+# Shared tables whose new rows alone change no page (a page can show a course, link,
+# deployment or evidence file only through rows that bump a counter themselves: an offering,
+# a demonstration, an award), so an INSERT bumps nothing: a course's first launch, a new
+# link, an evidence upload must not invalidate every learner's page nor wait on row 0.
+INSERT_EXEMPT = ('contexts', 'deployments', 'evidence_files', 'resource_links')
+# Shared tables whose updates bump row 0 only when one of these columns is set: what a page
+# may show. Not contexts.roster_status (every roster refresh), nrps_url, ags, updated_at.
+UPDATE_COLUMNS = {
+    'contexts': ('deployment_id', 'lti_context_id', 'title', 'label', 'context_types',
+                 'kind', 'kind_source'),
+}
+
+
+def _shared_events(table: str) -> list[str]:
+    """The trigger events of a shared table (SQL), INSERT left out where it changes no
+    page, UPDATE limited to the columns a page may show where they are listed."""
+    update = 'UPDATE' if table not in UPDATE_COLUMNS else \
+        'UPDATE OF ' + ', '.join(UPDATE_COLUMNS[table])
+    return [e for e in ('INSERT', update, 'DELETE')
+            if not (e == 'INSERT' and table in INSERT_EXEMPT)]
 
 _PG_FUNCTIONS = [
     """
@@ -91,8 +111,9 @@ def _pg_upgrade() -> None:
     for statement in _PG_FUNCTIONS:
         op.execute(statement)
     for table in SHARED_TABLES:
-        op.execute(f'CREATE TRIGGER mc_page_shared AFTER INSERT OR UPDATE OR DELETE '
-                   f'OR TRUNCATE ON {table} FOR EACH STATEMENT '
+        events = ' OR '.join([*_shared_events(table), 'TRUNCATE'])
+        op.execute(f'CREATE TRIGGER mc_page_shared AFTER {events} '
+                   f'ON {table} FOR EACH STATEMENT '
                    f'EXECUTE FUNCTION mc_page_bump_shared()')
     for table, persons in PERSON_TABLES.items():
         arg = persons.replace("'", "''")
@@ -116,8 +137,9 @@ def _sqlite_bump(expression: str) -> str:
 def _sqlite_upgrade() -> None:
     shared = "UPDATE learner_page_versions SET version = version + 1 WHERE person_id = 0;"
     for table in SHARED_TABLES:
-        for event in EVENTS:
-            op.execute(f"CREATE TRIGGER mc_page_shared_{table}_{event.lower()} AFTER {event} "
+        for event in _shared_events(table):
+            name = event.split()[0].lower()
+            op.execute(f"CREATE TRIGGER mc_page_shared_{table}_{name} AFTER {event} "
                        f"ON {table} FOR EACH ROW BEGIN {shared} END")
     for table, template in SQLITE_PERSON.items():
         new, old = template.format(row='NEW'), template.format(row='OLD')
