@@ -78,8 +78,11 @@ COURSES_PER_USER = 3  # each simulated user is a learner in three of the ten cou
 def courses_of(sub: int) -> list[int]:
     """The courses user ``sub`` learns in (every pair is launched once before measuring)."""
     return [(sub + k) % N_COURSES for k in range(COURSES_PER_USER)]
+
+
 PG_ADMIN_DSN = "postgresql://postgres@127.0.0.1:5432/postgres"
-REDIS_URL = "redis://127.0.0.1:6379/14"
+# MICROCRED_BENCH_REDIS_URL: another Redis db when several people bench on one machine.
+REDIS_URL = os.environ.get("MICROCRED_BENCH_REDIS_URL", "redis://127.0.0.1:6379/14")
 PEER_REDIS_URL = "redis://127.0.0.1:6379/9"  # db 15 is the test suite's
 
 C_CONTEXT = "https://purl.imsglobal.org/spec/lti/claim/context"

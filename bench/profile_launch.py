@@ -42,6 +42,9 @@ def main() -> int:
     p.add_argument("--trace", action="store_true",
                    help="print the SQL statements and Redis commands of the last launch")
     p.add_argument("--app-dir", type=Path, help="import lti_tool from this tree (A/B runs)")
+    p.add_argument("--reloads", type=int, default=0,
+                   help="reload each launch's landing page this many times more (the "
+                        "bench's landing phase), measured as 'reload'")
     p.add_argument("--users", type=int, default=bench.N_USERS,
                    help="distinct users (each primed with one unmeasured launch)")
     args = p.parse_args()
@@ -99,8 +102,9 @@ def main() -> int:
         profiler = cProfile.Profile(time.process_time)  # CPU, not waiting on the DB
 
         tool_cpu = [0.0]
-        cpu_by_request = {"login": 0.0, "launch": 0.0, "landing": 0.0}
-        per_request: dict[str, list[int]] = {"login": [0, 0], "launch": [0, 0], "landing": [0, 0]}
+        cpu_by_request = {"login": 0.0, "launch": 0.0, "landing": 0.0, "reload": 0.0}
+        per_request: dict[str, list[int]] = {"login": [0, 0], "launch": [0, 0], "landing": [0, 0],
+                                             "reload": [0, 0]}
 
         def count(name: str, before: tuple[int, int]) -> None:
             per_request[name][0] += counters["sql"] - before[0]
@@ -109,7 +113,7 @@ def main() -> int:
         def snap() -> tuple[int, int]:
             return counters["sql"], counters["redis"]
 
-        def one(sub: int, course: int, profile: bool) -> None:
+        def one(sub: int, course: int, profile: bool, reloads: int = 0) -> None:
             base = bench.PUBLIC_BASE_URL
             t0 = time.process_time()
             if profile:
@@ -148,28 +152,44 @@ def main() -> int:
             cpu_by_request["landing"] += time.process_time() - t1
             assert page.status_code == 200 and bench.course_title(course) in page.get_data(
                 as_text=True)
+            if not reloads:
+                return
+            t2 = time.process_time()
+            if profile:
+                profiler.enable()
+            before = snap()
+            for _ in range(reloads):
+                again = client.get(r.headers["Location"], base_url=base)
+            if profile:
+                profiler.disable()
+            cpu_by_request["reload"] += time.process_time() - t2
+            count("reload", before)
+            assert again.status_code == 200
 
         for sub in range(args.users):  # prime: returning users, as the bench measures
             for course in bench.courses_of(sub):
                 one(sub, course, False)
         bench.offer_everywhere(url)  # the landing page shows the learner's records
         counters.update(sql=0, redis=0)
-        per_request.update(login=[0, 0], launch=[0, 0], landing=[0, 0])
+        per_request.update(login=[0, 0], launch=[0, 0], landing=[0, 0], reload=[0, 0])
         tool_cpu[0] = 0.0
-        cpu_by_request.update(login=0.0, launch=0.0, landing=0.0)
+        cpu_by_request.update(login=0.0, launch=0.0, landing=0.0, reload=0.0)
         for _ in range(args.launches):
             trace.clear()
             sub = rng.randrange(args.users)
-            one(sub, rng.choice(bench.courses_of(sub)), not args.no_profile)
+            one(sub, rng.choice(bench.courses_of(sub)), not args.no_profile, args.reloads)
         print(f"{args.launches} launches; per launch: {counters['sql'] / args.launches:.1f} SQL "
               f"statements, {counters['redis'] / args.launches:.1f} Redis commands; tool CPU "
               f"(test client, one thread{'' if args.no_profile else ', with profiler'}) "
               f"{tool_cpu[0] * 1000 / args.launches:.2f} ms/launch", flush=True)
+        def per(name: str) -> int:
+            return args.launches * (args.reloads if name == "reload" else 1) or 1
+
         print("  SQL statements / Redis commands per request: " + ", ".join(
-            f"{name} {sql / args.launches:.1f} / {kv / args.launches:.1f}"
+            f"{name} {sql / per(name):.1f} / {kv / per(name):.1f}"
             for name, (sql, kv) in per_request.items()), flush=True)
         print("  CPU ms per request (test client included): " + ", ".join(
-            f"{name} {cpu * 1000 / args.launches:.2f}" for name, cpu in cpu_by_request.items()),
+            f"{name} {cpu * 1000 / per(name):.2f}" for name, cpu in cpu_by_request.items()),
             flush=True)
         if args.trace:
             print("\n".join(trace))

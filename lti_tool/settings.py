@@ -183,6 +183,9 @@ SETTINGS: tuple[Setting, ...] = (
             "How often a process re-reads the registry's version token in Redis (platforms, "
             "deployments, institutions changed by another process are seen within this); "
             "0: at every request."),
+    Setting("LEARNER_PAGE_CACHE_SECONDS", "LEARNER_PAGE_CACHE_SECONDS", _non_negative_int, 1800,
+            "How long Redis keeps a rendered learner landing page (0: never cache). Each "
+            "entry is validated by database version counters; this only bounds memory."),
     Setting("RETRY_AFTER_SECONDS", "RETRY_AFTER_SECONDS", _positive_int, 5,
             "Retry-After of a 503 answered while the database or Redis is unavailable."),
     Setting("READY_MIN_FREE_DISK_MB", "READY_MIN_FREE_DISK_MB", _non_negative_int, 100,

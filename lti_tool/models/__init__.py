@@ -19,6 +19,7 @@ from lti_tool.models.catalog import (
 from lti_tool.models.keys import ToolKey
 from lti_tool.models.lti import Context, Deployment, LearnerAccount, Person, Platform, ResourceLink
 from lti_tool.models.occupations import Occupation, OccupationSkill
+from lti_tool.models.page_versions import LearnerPageVersion
 from lti_tool.models.pathways import Pathway, PathwayReview, PathwayStepLink, PathwayVersion
 from lti_tool.models.plar import (
     Notification,
@@ -58,6 +59,7 @@ __all__ = [
     "IssuerPlatform",
     "IssuerSigningKey",
     "LearnerAccount",
+    "LearnerPageVersion",
     "LinkProposal",
     "MicroCredential",
     "Notification",

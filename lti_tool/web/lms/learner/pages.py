@@ -14,7 +14,7 @@ import re
 from datetime import datetime
 from typing import Any
 
-from flask import Blueprint, current_app, redirect, render_template, request, url_for
+from flask import Blueprint, current_app, g, redirect, render_template, request, url_for
 from flask.typing import ResponseReturnValue
 from flask_babel import format_time
 from sqlalchemy import select
@@ -33,6 +33,7 @@ from lti_tool.web.common import pathway_views
 from lti_tool.web.common.catalog_access import issuer_for_launch
 from lti_tool.web.common.launch_session import CurrentLaunch, check_csrf, require_roles
 from lti_tool.web.common.local_text import local_text
+from lti_tool.web.lms.learner import page_cache
 from lti_tool.web.lms.learner.actions import learner_actions
 
 bp = Blueprint("learner", __name__, url_prefix="/me")
@@ -87,13 +88,26 @@ def _person_id(current: CurrentLaunch) -> int:
     if account_id is None:
         raise NotFound(_("MicroCred does not know who you are in this launch. Open it from "
                          "your course again."))
-    return learner_records.person_of(db_session(), int(account_id))
+    return person_of_account(int(account_id))
 
 
-def _page(current: CurrentLaunch, *, only: MicroCredential | None = None) -> dict[str, Any]:
+def person_of_account(account_id: int) -> int:
+    """``learner_records.person_of``, read once per request (the landing page's parts all
+    need it)."""
+    known = g.get("learner_person_id")
+    if known is not None and known[0] == account_id:
+        return int(known[1])
+    person_id = learner_records.person_of(db_session(), account_id)
+    g.learner_person_id = (account_id, person_id)
+    return person_id
+
+
+def _page(current: CurrentLaunch, *, only: MicroCredential | None = None,
+          person_id: int | None = None) -> dict[str, Any]:
     session = db_session()
     record = current.record or {}
-    person_id = _person_id(current)
+    if person_id is None:
+        person_id = _person_id(current)
     context = session.get(Context, record["context_pk"]) \
         if record.get("context_pk") is not None else None
     issuer = issuer_for_launch(session, current)
@@ -139,8 +153,24 @@ def _public_url(issuer_slug: str, code: str, version: int) -> str:
 
 
 def render_home(current: CurrentLaunch) -> str:
-    """The learner's landing page (``lti/learner_home.html``), also served at ``/me``."""
-    return render_template("lti/learner_home.html", **_page(current))
+    """The learner's landing page (``lti/learner_home.html``), also served at ``/me``;
+    cached while nothing it shows changes (``page_cache``)."""
+    raw_account = (current.record or {}).get("account_id")
+    if raw_account is None:
+        _person_id(current)  # raises: who is this?
+    account_id = int(str(raw_account))
+    state = learner_records.page_state(db_session(), account_id)
+    g.learner_person_id = (account_id, state.person_id)
+
+    def render() -> tuple[str, bool]:
+        html = render_template("lti/learner_home.html",
+                               **_page(current, person_id=state.person_id))
+        # Storable only if nothing the page shows changed while it was rendered, this
+        # request's own writes included (an award made on the way, a credential issued):
+        # the page must never be stored under versions a rollback could bring back.
+        return html, learner_records.page_state(db_session(), account_id) == state
+
+    return page_cache.cached(current, state, render)
 
 
 @bp.get("")

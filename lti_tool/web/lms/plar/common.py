@@ -16,7 +16,6 @@ from lti_tool.errors import NotFound
 from lti_tool.extensions import db_session
 from lti_tool.i18n import current_short
 from lti_tool.models import Issuer
-from lti_tool.services import learner_records
 from lti_tool.services import plar as plar_service
 from lti_tool.web.common.catalog_access import issuer_for_launch
 from lti_tool.web.common.launch_session import CurrentLaunch
@@ -84,9 +83,11 @@ def actor_of(current: CurrentLaunch) -> plar_service.PlarActor:
         raise NotFound(str(_l("MicroCred does not know who you are in this launch. Open it "
                               "from your course again.")))
     launch = current.launch
+    from lti_tool.web.lms.learner.pages import person_of_account
+
     return plar_service.PlarActor(
         account_id=int(account_id),
-        person_id=learner_records.person_of(db_session(), int(account_id)),
+        person_id=person_of_account(int(account_id)),  # once per request
         platform_id=launch.platform_id, sub=launch.sub,
         name=launch.display_name or launch.email or "", email=launch.email,
         launch_id=launch.launch_id)
@@ -195,7 +196,9 @@ def _plar_links() -> dict[str, Any]:
             issuer = issuer_for_launch(session, current)
             if issuer is None:
                 return None
-            person_id = learner_records.person_of(session, int(record["account_id"]))
+            from lti_tool.web.lms.learner.pages import person_of_account
+
+            person_id = person_of_account(int(record["account_id"]))  # once per request
             from lti_tool.models import Context
             from lti_tool.services import notifications
 
