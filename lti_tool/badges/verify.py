@@ -54,6 +54,7 @@ from lti_tool.badges import (
 )
 from lti_tool.badges.binding import IssuerKey, KeyResolver
 from lti_tool.badges.errors import BadgeError, ContextNotAllowedError, TooComplexError
+from lti_tool.domain.json_values import as_list, node_types
 
 logger = logging.getLogger(__name__)
 
@@ -189,18 +190,6 @@ def _guarded_status(resolver: StatusListResolver | None) -> StatusListResolver |
 
 def _clip(text: str, size: int = 120) -> str:
     return text if len(text) <= size else text[: size - 3] + "..."
-
-
-def _as_list(value: Any) -> list[Any]:
-    if value is None:
-        return []
-    return value if isinstance(value, list) else [value]
-
-
-def _types(node: Any) -> list[str]:
-    if not isinstance(node, Mapping):
-        return []
-    return [t for t in _as_list(node.get("type")) if isinstance(t, str)]
 
 
 def _depth_exceeds(value: Any, limit: int) -> bool:
@@ -431,9 +420,9 @@ class _Run:
         """Each credential in a learner record must verify on its own too (CLR 2.0 §8:
         the record's proof says who assembled it, not that what it holds is still good)."""
         embedded: list[Any] = []
-        for subject in _as_list(credential.get("credentialSubject")):
+        for subject in as_list(credential.get("credentialSubject")):
             if isinstance(subject, Mapping):
-                embedded.extend(_as_list(subject.get("verifiableCredential")))
+                embedded.extend(as_list(subject.get("verifiableCredential")))
         if not embedded:
             return
         problems: list[str] = []
@@ -477,7 +466,7 @@ class _Run:
         if raw is None:
             self.add("context", "error", "the credential has no @context")
             return False
-        entries = _as_list(raw)
+        entries = as_list(raw)
         errors: list[str] = []
         warnings: list[str] = []
         urls: list[str] = []
@@ -500,7 +489,7 @@ class _Run:
                             f"{contexts.VC_V2})")
         elif first != contexts.VC_V2:
             errors.append(f"missing required context {contexts.VC_V2} as the first entry")
-        types = _types(credential)
+        types = node_types(credential)
         ob_urls = [u for u in urls if contexts.OB_CONTEXT_PATTERN.match(u)]
         clr_urls = [u for u in urls if contexts.CLR_CONTEXT_PATTERN.match(u)]
         if "ClrCredential" in types:
@@ -530,7 +519,7 @@ class _Run:
         return True
 
     def _type(self, credential: Mapping[str, Any]) -> None:
-        types = _types(credential)
+        types = node_types(credential)
         if "VerifiableCredential" not in types:
             self.add("type", "error", "type must include 'VerifiableCredential'")
             return
@@ -558,8 +547,8 @@ class _Run:
             self.add("credentialSubject", "ok", "credentialSubject types are correct")
         evidence_problems = [
             f"evidence[{i}] type must include 'Evidence'"
-            for i, item in enumerate(_as_list(credential.get("evidence")))
-            if isinstance(item, Mapping) and "Evidence" not in _types(item)]
+            for i, item in enumerate(as_list(credential.get("evidence")))
+            if isinstance(item, Mapping) and "Evidence" not in node_types(item)]
         if evidence_problems:
             self.add("evidence", "error", "; ".join(evidence_problems))
         elif credential.get("evidence") is not None:
@@ -589,22 +578,22 @@ class _Run:
                     "clr": "ClrSubject", "status-list": status_list.LIST_TYPE}
         wanted = expected[self.kind or "ob"]
         problems: list[str] = []
-        subjects = _as_list(subject)
+        subjects = as_list(subject)
         if not subjects:
             return ["the credential has no credentialSubject"]
         for item in subjects:
             if not isinstance(item, Mapping):
                 problems.append("credentialSubject must be an object")
                 continue
-            if wanted not in _types(item):
+            if wanted not in node_types(item):
                 problems.append(f"credentialSubject type must include {wanted!r}")
             if self.kind != "ob":
                 continue
-            for i, ident in enumerate(_as_list(item.get("identifier"))):
-                if isinstance(ident, Mapping) and "IdentityObject" not in _types(ident):
+            for i, ident in enumerate(as_list(item.get("identifier"))):
+                if isinstance(ident, Mapping) and "IdentityObject" not in node_types(ident):
                     problems.append(f"identifier[{i}] type must be 'IdentityObject'")
-            for i, result in enumerate(_as_list(item.get("result"))):
-                if isinstance(result, Mapping) and "Result" not in _types(result):
+            for i, result in enumerate(as_list(item.get("result"))):
+                if isinstance(result, Mapping) and "Result" not in node_types(result):
                     problems.append(f"result[{i}] type must include 'Result'")
             source = item.get("source")
             if isinstance(source, Mapping):
@@ -676,7 +665,7 @@ class _Run:
 
     def _schema_ok(self, message: str, credential: Mapping[str, Any]) -> None:
         known = schemas.known_schema_ids()
-        unknown = [str(entry.get("id")) for entry in _as_list(credential.get("credentialSchema"))
+        unknown = [str(entry.get("id")) for entry in as_list(credential.get("credentialSchema"))
                    if isinstance(entry, Mapping) and entry.get("id") not in known]
         if unknown:
             self.add("schema", "warn", f"{message}; credentialSchema "
@@ -690,7 +679,7 @@ class _Run:
         """Every supported proof is checked twice: is the signature intact (``proof``), and
         is the key that made it the issuer's (``issuer-key``, :mod:`.binding`)? The
         credential is the issuer's only when one proof passes both."""
-        proofs = _as_list(credential.get("proof"))
+        proofs = as_list(credential.get("proof"))
         if not proofs:
             self.add("proof", "error", "the credential has no proof: it is not signed")
             return
@@ -820,7 +809,7 @@ class _Run:
         self.add("validity", "ok", f"valid from {raw_start}{until}")
 
     def _status(self, credential: Mapping[str, Any]) -> None:
-        entries = _as_list(credential.get("credentialStatus"))
+        entries = as_list(credential.get("credentialStatus"))
         if not entries:
             self.add("status", "skipped", "no credentialStatus (the issuer cannot revoke it)")
             return
@@ -896,7 +885,7 @@ def _nested_context(credential: Mapping[str, Any]) -> bool:
         if isinstance(node, Mapping):
             if "@context" in node and not all(
                     isinstance(c, str) and contexts.is_known_context(c)
-                    for c in _as_list(node["@context"])):
+                    for c in as_list(node["@context"])):
                 return True
             stack.extend(v for k, v in node.items() if k != "@context")
         elif isinstance(node, list):
@@ -919,24 +908,24 @@ def _is_supported_proof(proof: Mapping[str, Any]) -> bool:
 
 def _profile_problems(profile: Mapping[str, Any], where: str) -> list[str]:
     problems = []
-    if "Profile" not in _types(profile):
+    if "Profile" not in node_types(profile):
         problems.append(f"{where} type must include 'Profile'")
-    for i, entry in enumerate(_as_list(profile.get("otherIdentifier"))):
-        if isinstance(entry, Mapping) and "IdentifierEntry" not in _types(entry):
+    for i, entry in enumerate(as_list(profile.get("otherIdentifier"))):
+        if isinstance(entry, Mapping) and "IdentifierEntry" not in node_types(entry):
             problems.append(f"{where}.otherIdentifier[{i}] type must be 'IdentifierEntry'")
     return problems
 
 
 def _achievement_problems(achievement: Mapping[str, Any]) -> list[str]:
     problems = []
-    if "Achievement" not in _types(achievement):
+    if "Achievement" not in node_types(achievement):
         problems.append("achievement type must include 'Achievement'")
-    for i, item in enumerate(_as_list(achievement.get("resultDescription"))):
-        if isinstance(item, Mapping) and "ResultDescription" not in _types(item):
+    for i, item in enumerate(as_list(achievement.get("resultDescription"))):
+        if isinstance(item, Mapping) and "ResultDescription" not in node_types(item):
             problems.append(f"achievement.resultDescription[{i}] type must include "
                             "'ResultDescription'")
-    for i, item in enumerate(_as_list(achievement.get("alignment"))):
-        if isinstance(item, Mapping) and "Alignment" not in _types(item):
+    for i, item in enumerate(as_list(achievement.get("alignment"))):
+        if isinstance(item, Mapping) and "Alignment" not in node_types(item):
             problems.append(f"achievement.alignment[{i}] type must include 'Alignment'")
     creator = achievement.get("creator")
     if isinstance(creator, Mapping):
@@ -948,7 +937,7 @@ def _embedded_endorsements(credential: Mapping[str, Any]) -> list[tuple[str, Any
     """(where, endorsement) for every endorsement / endorsementJwt OB 3.0 allows."""
     holders: list[tuple[str, Any]] = [("credential", credential),
                                       ("issuer", credential.get("issuer"))]
-    for i, subject in enumerate(_as_list(credential.get("credentialSubject"))):
+    for i, subject in enumerate(as_list(credential.get("credentialSubject"))):
         if isinstance(subject, Mapping):
             achievement = subject.get("achievement")
             holders.append((f"credentialSubject[{i}].achievement", achievement))
@@ -959,9 +948,9 @@ def _embedded_endorsements(credential: Mapping[str, Any]) -> list[tuple[str, Any
     for where, holder in holders:
         if not isinstance(holder, Mapping):
             continue
-        for j, item in enumerate(_as_list(holder.get("endorsement"))):
+        for j, item in enumerate(as_list(holder.get("endorsement"))):
             found.append((f"{where}.endorsement[{j}]", item))
-        for j, item in enumerate(_as_list(holder.get("endorsementJwt"))):
+        for j, item in enumerate(as_list(holder.get("endorsementJwt"))):
             found.append((f"{where}.endorsementJwt[{j}]", item))
     return found
 
@@ -973,7 +962,7 @@ def _expanded_types(expanded: Any) -> list[str]:
         node = stack.pop()
         if isinstance(node, dict):
             if "@value" not in node:
-                found.extend(t for t in _as_list(node.get("@type")) if isinstance(t, str))
+                found.extend(t for t in as_list(node.get("@type")) if isinstance(t, str))
             stack.extend(node.values())
         elif isinstance(node, list):
             stack.extend(node)

@@ -31,6 +31,8 @@ from datetime import UTC, datetime
 from enum import StrEnum
 from typing import Any
 
+from lti_tool.domain.json_values import as_list
+
 MAX_TEXT = 500
 MAX_ALIGNMENTS = 50
 
@@ -162,18 +164,6 @@ def _text(value: Any, size: int = MAX_TEXT) -> str:
     return ""
 
 
-def _as_list(value: Any) -> list[Any]:
-    if value is None:
-        return []
-    return value if isinstance(value, list) else [value]
-
-
-def _types(node: Any) -> list[str]:
-    if not isinstance(node, Mapping):
-        return []
-    return [t for t in _as_list(node.get("type")) if isinstance(t, str)]
-
-
 def parse_datetime(value: Any) -> datetime | None:
     """An ISO 8601 date-time (or date) as an aware UTC datetime; None if it is not one."""
     if not isinstance(value, str) or not value.strip() or len(value) > 64:
@@ -199,7 +189,7 @@ def _profile(node: Any) -> tuple[str, str, str]:
 
 def _alignments(items: Any, *, ob2: bool) -> list[Alignment]:
     found = []
-    for item in _as_list(items)[:MAX_ALIGNMENTS]:
+    for item in as_list(items)[:MAX_ALIGNMENTS]:
         if not isinstance(item, Mapping):
             continue
         found.append(Alignment(
@@ -219,7 +209,7 @@ def _credits(value: Any) -> str:
 def ob3_claims(credential: Mapping[str, Any]) -> ExternalClaims:
     """What an OB 3.0 ``OpenBadgeCredential`` / ``AchievementCredential`` certifies."""
     issuer_id, issuer_name, issuer_url = _profile(credential.get("issuer"))
-    subjects = [s for s in _as_list(credential.get("credentialSubject"))
+    subjects = [s for s in as_list(credential.get("credentialSubject"))
                 if isinstance(s, Mapping)]
     subject: Mapping[str, Any] = subjects[0] if subjects else {}
     achievement = subject.get("achievement")
@@ -228,7 +218,7 @@ def ob3_claims(credential: Mapping[str, Any]) -> ExternalClaims:
     criteria_text = _text(criteria.get("narrative"), 2000) if isinstance(criteria, Mapping) \
         else ""
     identities: list[Identity] = []
-    for item in _as_list(subject.get("identifier"))[:10]:
+    for item in as_list(subject.get("identifier"))[:10]:
         if isinstance(item, Mapping) and isinstance(item.get("identityHash"), str):
             identities.append(Identity(
                 str(item.get("identityType") or ""), str(item["identityHash"]),
