@@ -9,6 +9,7 @@ from typing import Any
 from flask import Blueprint, render_template, request
 from flask.typing import ResponseReturnValue
 from flask_babel import lazy_gettext as _l
+from sqlalchemy.orm import Session
 from werkzeug.wrappers import Response
 
 from lti_tool.domain.lti import ROLE_LABELS
@@ -158,22 +159,30 @@ def posted_int(name: str) -> int | None:
     return int(raw) if raw.isdigit() and len(raw) < 10 else None
 
 
+def _launched_with_issuer() -> tuple[CurrentLaunch, Session, Issuer] | None:
+    """For the landing pages' PLAR parts: this request's launch (with a known account), the
+    request's session and the launch's issuer; None when any is missing."""
+    from flask import g
+
+    current: CurrentLaunch | None = g.get("current_launch")
+    if current is None or not (current.record or {}).get("account_id"):
+        return None
+    session = db_session()
+    issuer = issuer_for_launch(session, current)
+    return (current, session, issuer) if issuer is not None else None
+
+
 @bp.app_context_processor
 def _plar_links() -> dict[str, Any]:
     """``plar_queue_count()`` for the landing pages: how many open requests wait for this
     launched assessor (None when they assess nothing)."""
 
     def plar_queue_count() -> int | None:
-        from flask import g
-
-        current = g.get("current_launch")
-        if current is None or not (current.record or {}).get("account_id"):
-            return None
         try:
-            session = db_session()
-            issuer = issuer_for_launch(session, current)
-            if issuer is None:
+            launched = _launched_with_issuer()
+            if launched is None:
                 return None
+            current, session, issuer = launched
             actor = actor_of(current)
             if not plar_service.assessed_credentials(session, issuer.id, actor.platform_id,
                                                      actor.sub):
@@ -185,17 +194,12 @@ def _plar_links() -> dict[str, Any]:
     def plar_learner_panel() -> dict[str, Any] | None:
         """For a learner's landing page: their unseen PLAR notices and whether to offer
         PLAR here (something to ask for from this course, or requests of theirs)."""
-        from flask import g
-
-        current = g.get("current_launch")
-        record = (current.record or {}) if current is not None else {}
-        if current is None or not record.get("account_id"):
-            return None
         try:
-            session = db_session()
-            issuer = issuer_for_launch(session, current)
-            if issuer is None:
+            launched = _launched_with_issuer()
+            if launched is None:
                 return None
+            current, session, issuer = launched
+            record = current.record or {}
             from lti_tool.web.lms.learner.pages import person_of_account
 
             person_id = person_of_account(int(record["account_id"]))  # once per request
