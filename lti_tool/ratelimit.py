@@ -102,7 +102,7 @@ class LoginBudget:
 
     def __init__(self) -> None:
         self._over: dict[str, float] = {}  # address -> until (time.time())
-        self._parsed: tuple[str, Budget | None] = ("", None)
+        self._parsed: tuple[str, int, int] = ("", 0, 0)  # setting, limit, window
 
     def for_request(self) -> Budget | None:
         """The budget of this request's client address (None: limits are off). Raises
@@ -113,12 +113,10 @@ class LoginBudget:
         setting = str(config["RATE_LIMIT_LOGIN"])
         if self._parsed[0] != setting:
             item = parse_limit(setting)
-            self._parsed = (setting, Budget(key="", limit=int(item.amount),
-                                            window=int(item.get_expiry())))
-        shape = self._parsed[1]
-        assert shape is not None
-        budget = Budget(key=f"rl-login:{request.remote_addr or '-'}", limit=shape.limit,
-                        window=shape.window)
+            self._parsed = (setting, int(item.amount), int(item.get_expiry()))
+        _setting, limit, window = self._parsed
+        budget = Budget(key=f"rl-login:{request.remote_addr or '-'}", limit=limit,
+                        window=window)
         until = self._over.get(_prefix() + budget.key)
         if until is not None:
             now = time.time()

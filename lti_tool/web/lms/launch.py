@@ -70,30 +70,28 @@ OFFERINGS_ENDPOINT = "instructor.offerings"
 
 @bp.route("/lti/login", methods=["GET", "POST"])
 def login() -> ResponseReturnValue:
-    return _login(request.values)
+    return _login(request.values, budget=login_budget_of(current_app).for_request())
 
 
-def _login(params: Any, *, new_window: bool = False,
-           budget: Budget | bool | None = True) -> ResponseReturnValue:
-    """A login; ``budget``: the client's login rate limit, spent with the state's storage
-    (True: find it; None: spent already, or limits are off)."""
+def _login(params: Any, *, budget: Budget | None,
+           new_window: bool = False) -> ResponseReturnValue:
+    """A login; ``budget``: the client's login rate limit (None: limits are off), spent with
+    the state's storage, or on its own when the login fails."""
     rt = runtime()
     limits = login_budget_of(current_app)
-    spend: Budget | None = limits.for_request() if budget is True else \
-        (budget if isinstance(budget, Budget) else None)
     cookie, is_new = browser_cookie_value()
     session = db_session()
     try:
         outcome = start_login(
             session, rt.store, params, base_url=rt.base_url, launch_url=rt.launch_url,
             ttl=current_app.config["LOGIN_STATE_TTL_SECONDS"], browser_cookie=cookie,
-            cookie_known=not is_new, new_window=new_window, budget=spend,
+            cookie_known=not is_new, new_window=new_window, budget=budget,
         )
     except OverBudget:
-        assert spend is not None
-        raise limits.refused(spend) from None
+        assert budget is not None
+        raise limits.refused(budget) from None
     except ToolError:
-        limits.spend(rt.store.kv, spend)  # a failed login counts too (429 past the limit)
+        limits.spend(rt.store.kv, budget)  # a failed login counts too (429 past the limit)
         raise
     note_action("lti.login", platform_id=outcome.platform.id)
     response: WerkzeugResponse
