@@ -39,7 +39,7 @@ import threading
 import time
 from collections.abc import Callable, Hashable
 from contextvars import ContextVar
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any, Protocol, TypeVar
 
 from sqlalchemy import event, inspect
@@ -55,8 +55,6 @@ MAX_AGE_SECONDS = 300
 _WATCHED = (Platform, Deployment, Issuer, IssuerPlatform)
 _CHANGED = "registry_changed"
 _NONE = object()  # a cached "nothing" (only for issuer_for_platform)
-# _Row id -> (the row, its shared instance); emptied with the cache (``RegistryCache.clear``).
-_SHARED: dict[int, tuple[Any, Any]] = {}
 # Column values that are mutable (JSON): kept as JSON text, so that each attached instance
 # gets its own copy (json.loads is several times cheaper than copy.deepcopy).
 _MUTABLE = (dict, list)
@@ -82,6 +80,8 @@ class _Row:
 
     model: type[Any]
     values: tuple[tuple[str, Any], ...]
+    # Its shared read-only instance once built (``shared``); goes with the row.
+    built: list[Any] = field(default_factory=list, compare=False, repr=False)
 
     @classmethod
     def of(cls, obj: Any) -> _Row | None:
@@ -102,16 +102,14 @@ class _Row:
         """One instance per cached row, never in any session, shared by every thread: for
         callers that only read its columns (``lookup(..., shared=True)``). Reading loaded
         attributes of a detached instance changes nothing, so threads may share it."""
-        built = _SHARED.get(id(self))
-        if built is None or built[0] is not self:
+        if not self.built:
             obj = self.model()
             for key, value in self.values:
                 set_committed_value(obj, key, json.loads(value) if type(value) is _Json
                                     else value)
             make_transient_to_detached(obj)
-            built = (self, obj)
-            _SHARED[id(self)] = built
-        return built[1]
+            self.built.append(obj)  # two threads may both build one: the first is kept
+        return self.built[0]
 
     def attach(self, session: Session) -> Any:
         pk = dict(self.values)["id"]
@@ -192,7 +190,6 @@ class RegistryCache:
                 if self._version != (scope.tag, version) or \
                         time.monotonic() - self._since > MAX_AGE_SECONDS:
                     self._rows.clear()
-                    _SHARED.clear()
                     self._version = (scope.tag, version)
                     self._since = time.monotonic()
                 self._read_at = time.monotonic()
@@ -230,7 +227,6 @@ class RegistryCache:
     def clear(self) -> None:
         with self._lock:
             self._rows.clear()
-            _SHARED.clear()
             self._version = None
 
     # -- invalidation ------------------------------------------------------------------------
