@@ -53,17 +53,16 @@ def main() -> None:
     from sqlalchemy import select
     from sqlalchemy.orm import Session
 
-    from lti_tool.domain.catalog import LifecycleState, Scope
+    from lti_tool.domain.catalog import LifecycleState
     from lti_tool.extensions import make_engine
     from lti_tool.models import Award, Issuer
     from lti_tool.models.migrate import upgrade
     from lti_tool.services import registrar, transfer
-    from lti_tool.services.catalog import Actor
     from lti_tool.services.external_credentials import Fetcher
     from lti_tool.services.http_client import HttpClient
     from lti_tool.services.remote_issuers import fetch_allowance_for_tests
     from tests.support.issuing import publish
-    from tests.support.other_issuers import Ob3Issuer, serve
+    from tests.support.other_issuers import Ob3Issuer, approved_equivalency, serve
     from tests.support.tracking_engine import Campus, record
 
     url = args.database_url or f"sqlite:///{tempfile.mkdtemp(prefix='mc-bench-')}/bench.db"
@@ -92,13 +91,7 @@ def main() -> None:
     submit_times: list[float] = []
     with serve() as site, Session(engine, expire_on_commit=False) as db:
         other = Ob3Issuer(site)
-        author = Actor("account:901", "Rita", issuer_id, frozenset({Scope.TRANSFER}))
-        second = Actor("account:902", "Sam", issuer_id, frozenset({Scope.TRANSFER}))
-        eq = transfer.create_equivalency(db, author, {
-            "external_issuer_id": other.issuer_id, "match_by": "achievement",
-            "achievement_id": other.achievement_id, "target_kind": "credential",
-            "credential_id": str(credential_id)})
-        transfer.approve_equivalency(db, second, eq.id)
+        approved_equivalency(db, other, issuer_id=issuer_id, credential_id=credential_id)
         db.commit()
         fetcher = Fetcher(HttpClient(timeout=5), fetch_allowance_for_tests(
             {"ENV": "test", "TEST_REMOTE_FETCH_ORIGINS": {site.origin: ""}}))

@@ -275,28 +275,38 @@ class Ob2Issuer:
         return signing_input + "." + jwt_vc.b64url_encode(signature)
 
 
+def approved_equivalency(db: Any, other: Ob3Issuer, *, issuer_id: int,
+                         credential_id: int) -> Any:
+    """An equivalency from ``other``'s achievement to ``credential_id``, drafted and
+    approved by two registrars of ``issuer_id`` (not committed). Returns it."""
+    from lti_tool.domain.catalog import Scope
+    from lti_tool.services import transfer
+    from lti_tool.services.catalog import Actor
+
+    author = Actor("account:901", "Rita", issuer_id, frozenset({Scope.TRANSFER}))
+    second = Actor("account:902", "Sam", issuer_id, frozenset({Scope.TRANSFER}))
+    eq = transfer.create_equivalency(db, author, {
+        "external_issuer_id": other.issuer_id, "match_by": "achievement",
+        "achievement_id": other.achievement_id, "target_kind": "credential",
+        "credential_id": str(credential_id)})
+    transfer.approve_equivalency(db, second, eq.id)
+    return eq
+
+
 def recognise_by_transfer(db: Any, *, issuer_id: int, credential_id: int, account: Any,
                           email: str, base_url: str = "http://tool.test") -> Any:
     """The whole transfer path through the services: another institution (a did:key issuer
     whose status list a real local server serves) issued ``email`` a credential; an
     equivalency to ``credential_id`` is drafted and approved by two registrars; the
     credential is submitted for ``account``. Returns the TransferRequest."""
-    from lti_tool.domain.catalog import Scope
     from lti_tool.services import transfer
-    from lti_tool.services.catalog import Actor
     from lti_tool.services.external_credentials import Fetcher
     from lti_tool.services.http_client import HttpClient
     from lti_tool.services.remote_issuers import fetch_allowance_for_tests
 
     with serve() as site:
         other = Ob3Issuer(site)
-        author = Actor("account:901", "Rita", issuer_id, frozenset({Scope.TRANSFER}))
-        second = Actor("account:902", "Sam", issuer_id, frozenset({Scope.TRANSFER}))
-        eq = transfer.create_equivalency(db, author, {
-            "external_issuer_id": other.issuer_id, "match_by": "achievement",
-            "achievement_id": other.achievement_id, "target_kind": "credential",
-            "credential_id": str(credential_id)})
-        transfer.approve_equivalency(db, second, eq.id)
+        approved_equivalency(db, other, issuer_id=issuer_id, credential_id=credential_id)
         return transfer.submit(
             db, issuer_id=issuer_id, account=account,
             data=json.dumps(other.credential(email=email)).encode(),
