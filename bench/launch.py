@@ -375,7 +375,7 @@ def stop_server(server: Server) -> None:
 class ClientConfig:
     base: str
     key_pem: bytes
-    mode: str  # "launch", "landing", "peer", "peer-landing" or "healthz"
+    mode: str  # "launch", "landing", "peer", "peer-landing", "floor" or "healthz"
     users: int  # threads in this process
     seed: int
     prime_subs: list[int] = field(default_factory=list)  # priming: these subs, once each
@@ -578,7 +578,7 @@ def client_main(cfg: ClientConfig, conn: Any) -> None:
                         raise LaunchFailed(f"healthz {r.status_code}")
                 elif landing is not None:
                     landing_again(http, landing[0], browser, landing[1])
-                elif cfg.mode == "peer":
+                elif cfg.mode in ("peer", "floor"):  # the floor app has the peer's routes
                     assert platform is not None
                     sub = user_rng.randrange(N_USERS)
                     peer_launch(http, cfg.base, platform, sub,
@@ -752,6 +752,8 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     p.add_argument("--users", default="1,8", help="concurrency levels, comma separated")
     p.add_argument("--no-peer", dest="peer", action="store_false",
                    help="do not run the pylti1p3 peer (bench/peer_app.py) side by side")
+    p.add_argument("--no-floor", dest="floor", action="store_false",
+                   help="do not run the bare WSGI floor (bench/floor_app.py) side by side")
     p.add_argument("--no-catalog", dest="catalog", action="store_false",
                    help="no institution or credential: the landing page shows no records "
                         "(the set-up of the measurements before 2026-12-06)")
@@ -836,6 +838,14 @@ def print_table(args: argparse.Namespace, rows: list[PhaseResult],
             cpu_b = sum(r.worker_cpu for r in b) * 1000 / max(1, sum(r.completed for r in b))
             print(f"{label} / peer at {users} users: worker CPU per item {cpu_a:.2f} / "
                   f"{cpu_b:.2f} ms = {cpu_a / cpu_b if cpu_b else float('nan'):.2f}x")
+            floors = [r for r in rows if r.label == "bare WSGI floor" and r.users == users]
+            if label == "microcred" and floors and cpu_b:
+                cpu_f = (sum(r.worker_cpu for r in floors) * 1000
+                         / max(1, sum(r.completed for r in floors)))
+                print(f"  bare WSGI floor at {users} users: {cpu_f:.2f} ms = "
+                      f"{cpu_f / cpu_b:.2f}x the peer; above the floor, MicroCred "
+                      f"{cpu_a - cpu_f:.2f} ms and the peer {cpu_b - cpu_f:.2f} ms = "
+                      f"{(cpu_a - cpu_f) / (cpu_b - cpu_f) if cpu_b > cpu_f else float('nan'):.2f}x")
     if health is not None:
         print(f"healthz at {health.users} users: {health.rate:.0f} req/s, "
               f"p50 {fmt(health.pct(0.5), 2)} ms, p99 {fmt(health.pct(0.99), 2)} ms, "
@@ -879,6 +889,7 @@ def main(argv: list[str] | None = None) -> int:
     recreate_database(args.database)
     server: Server | None = None
     peer: Server | None = None
+    floor: Server | None = None
     rows: list[PhaseResult] = []
     health: PhaseResult | None = None
     succeeded = False
@@ -895,6 +906,12 @@ def main(argv: list[str] | None = None) -> int:
                                 chdir=REPO / "bench", app="peer_app:app")
             print(f"peer (pylti1p3) pid {peer.proc.pid}, workers {peer.workers}, {peer.base}",
                   flush=True)
+        if args.peer and args.floor:
+            floor = start_server(args, {**env, "PYTHONPATH": str(REPO / "bench")},
+                                 log_path.with_name("floor.log"), chdir=REPO / "bench",
+                                 app="floor_app:app")
+            print(f"floor (bare WSGI) pid {floor.proc.pid}, workers {floor.workers}, "
+                  f"{floor.base}", flush=True)
         default_procs = args.client_procs or 2 * cores
         if not args.no_prime:
             done, errors = prime(server, key_pem, args.database, min(default_procs, 8))
@@ -906,6 +923,8 @@ def main(argv: list[str] | None = None) -> int:
         plan: list[tuple[Server, str, str]] = [(server, "microcred", "launch")]
         if peer is not None:
             plan.append((peer, "pylti1p3 peer", "peer"))
+        if floor is not None:
+            plan.append((floor, "bare WSGI floor", "floor"))
         for _round in range(args.rounds):
             for users in args.user_levels:
                 for target, label, mode in plan:  # interleaved: same machine state
@@ -921,6 +940,8 @@ def main(argv: list[str] | None = None) -> int:
                           f"{r.other_load:.2f}", flush=True)
             if args.landing_users:
                 for target, label, mode in plan:
+                    if mode == "floor":  # it has no landing page
+                        continue
                     r = run_phase(target, key_pem, args.database, label=label + " landing",
                                   mode="landing" if mode == "launch" else "peer-landing",
                                   users=args.landing_users,
@@ -975,6 +996,8 @@ def main(argv: list[str] | None = None) -> int:
             stop_server(server)
         if peer is not None:
             stop_server(peer)
+        if floor is not None:
+            stop_server(floor)
         if not args.keep_db:
             drop_database(args.database)
         with contextlib.suppress(Exception):
