@@ -37,6 +37,8 @@ suite) never share storage.
 
 from __future__ import annotations
 
+import functools
+
 import hashlib
 import logging
 import math
@@ -161,6 +163,21 @@ def _only_on_limited_paths(hook: Callable[[], Any]) -> Callable[[], Any]:
     return limited_only
 
 
+def _hook_of(hook: Any, limiter: Limiter) -> bool:
+    """Whether a request hook is the limiter's: a bound method, or (its response hook, a
+    name-mangled method) a ``functools.partial`` of one with the limiter."""
+    if getattr(hook, "__self__", None) is limiter:
+        return True
+    return isinstance(hook, functools.partial) and bool(hook.args) and hook.args[0] is limiter
+
+
+def _response_hook_on_limited_paths(hook: Callable[[Any], Any]) -> Callable[[Any], Any]:
+    def limited_only(response: Any) -> Any:
+        return hook(response) if _limited_path(request.path) else response
+
+    return limited_only
+
+
 def _only_posts() -> bool:
     """Exempt everything but POST: showing the verify form is free."""
     return request.method != "POST"
@@ -244,8 +261,14 @@ def init_app(app: Flask) -> None:
     # before looking at the filter): its hook runs only where a limit may apply.
     hooks = app.before_request_funcs.setdefault(None, [])
     for index, hook in enumerate(hooks):
-        if getattr(hook, "__self__", None) is limiter:
+        if _hook_of(hook, limiter):
             hooks[index] = _only_on_limited_paths(hook)
+    # Likewise its response hook (rate-limit headers, which are off; it still evaluates
+    # the request's limits to find none).
+    after = app.after_request_funcs.setdefault(None, [])
+    for index, hook in enumerate(after):
+        if _hook_of(hook, limiter):
+            after[index] = _response_hook_on_limited_paths(hook)
     app.extensions["rate_limiter"] = limiter
     app.extensions["login_budget"] = LoginBudget()
     _attach(app, limiter)

@@ -36,10 +36,11 @@ import base64
 import binascii
 import hashlib
 import json
+import re
 import time
 from collections.abc import Mapping
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, NamedTuple
 from urllib.parse import urlsplit
 
 from cryptography.exceptions import InvalidSignature
@@ -90,14 +91,32 @@ def _b64u_decode(segment: str) -> bytes:
     return base64.urlsafe_b64decode(segment + "=" * (-len(segment) % 4))
 
 
-def decode_unverified(id_token: str) -> tuple[dict[str, Any], dict[str, Any], bytes, bytes]:
-    """(header, claims, signing input, signature) of a compact JWS. Raises LaunchError."""
+class DecodedToken(NamedTuple):
+    header: dict[str, Any]
+    body: dict[str, Any]
+    signing_input: bytes
+    signature: bytes
+    # The claims' JSON holds no escape or byte sequence that decodes to a NUL or a lone
+    # surrogate, so no claim needs ``clean_claims`` (the usual case: no walk of the claims).
+    storable: bool
+
+
+# What in JSON text can decode to a NUL or a lone surrogate: the escapes \u0000 and
+# \uD800-\uDFFF, and UTF-8-encoded surrogates (json.loads decodes bytes with
+# "surrogatepass"). A raw NUL cannot be in valid JSON. A match only means "look closer".
+_MAYBE_UNSTORABLE = re.compile(rb"\\u0000|\\u[dD][89a-fA-F]|\xed[\xa0-\xbf]")
+
+
+def decode_unverified(id_token: str) -> DecodedToken:
+    """The header, claims, signing input and signature of a compact JWS. Raises
+    LaunchError."""
     parts = id_token.split(".")
     if len(parts) != 3:
         raise _fail("malformed_id_token", _("The launch's id_token is not a signed JWT."))
     try:
         header = json.loads(_b64u_decode(parts[0]))
-        body = json.loads(_b64u_decode(parts[1]))
+        payload = _b64u_decode(parts[1])
+        body = json.loads(payload)
         # An unsecured JWS (alg "none") has an empty signature: decode it so the algorithm
         # check below refuses it as such (RFC 7515 §A.5), not as an undecodable token.
         signature = _b64u_decode(parts[2]) if parts[2] else b""
@@ -106,7 +125,8 @@ def decode_unverified(id_token: str) -> tuple[dict[str, Any], dict[str, Any], by
                     _("The launch's id_token could not be decoded.")) from None
     if not isinstance(header, dict) or not isinstance(body, dict):
         raise _fail("malformed_id_token", _("The launch's id_token is not a JSON object."))
-    return header, body, f"{parts[0]}.{parts[1]}".encode("ascii"), signature
+    return DecodedToken(header, body, f"{parts[0]}.{parts[1]}".encode("ascii"), signature,
+                        _MAYBE_UNSTORABLE.search(payload) is None)
 
 
 #: Claims that identify someone or something: changing their text would change who or what.
@@ -437,7 +457,7 @@ class LaunchValidator:
         if not state:
             raise _fail("state_missing", _("The launch carries no state: it did not start with "
                         "a login through MicroCred."))
-        header, body, signing_input, signature = decode_unverified(id_token)
+        header, body, signing_input, signature, storable = decode_unverified(id_token)
         if header.get("alg") != ACCEPTED_ALG:
             raise _fail("bad_alg", _("The launch is signed with an algorithm MicroCred does "
                                      "not accept (%(alg)s); only RS256 is allowed.",
@@ -447,7 +467,8 @@ class LaunchValidator:
         platform, client_id = self._find_platform(body)
         self._check_signature(platform, header, signing_input, signature)
         self._check_times(body, now)
-        body = clean_claims(body)
+        if not storable:
+            body = clean_claims(body)
         anonymous = self._check_message(body)
         deployment = self._find_deployment(platform, body)
         login = self._consume(id_token, state, body, platform, client_id, browser_cookie,

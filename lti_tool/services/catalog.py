@@ -105,10 +105,11 @@ def _load(schema: Any, data: Any, *, partial: bool = False) -> dict[str, Any]:
 
 
 # -- issuers ---------------------------------------------------------------------------------
-def issuer_for_platform(session: Session, platform_id: int,
-                        deployment_pk: int | None) -> Issuer | None:
+def issuer_for_platform(session: Session, platform_id: int, deployment_pk: int | None, *,
+                        read_only: bool = False) -> Issuer | None:
     """The issuer this platform/deployment serves (deployment mapping first). Served from
-    the process's registry cache inside a request (``services.registry_cache``)."""
+    the process's registry cache inside a request (``services.registry_cache``);
+    ``read_only``: the caller only reads its columns (the process's shared instance)."""
 
     def load() -> Issuer | None:
         rows = session.execute(
@@ -122,7 +123,7 @@ def issuer_for_platform(session: Session, platform_id: int,
         return best[0][1] if best else None
 
     return registry_cache.cache.lookup(session, ("issuer-of", platform_id, deployment_pk),
-                                       load, cache_none=True)
+                                       load, cache_none=True, shared=read_only)
 
 
 def check_new_issuer(session: Session, data: Mapping[str, Any], *,

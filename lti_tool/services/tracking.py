@@ -787,10 +787,11 @@ def apply_kind_rules_at_launch(session: Session, launch: LaunchContext,
     kind it now has. Costs nothing for a course whose kind is already known."""
     if record.context_pk is None or record.context_kind != ContextKind.OTHER.value:
         return record
-    issuer = issuer_for_platform(session, launch.platform_id, launch.deployment_pk)
+    issuer = issuer_for_platform(session, launch.platform_id, launch.deployment_pk,
+                                 read_only=True)
     if issuer is None or not (issuer.settings or {}).get("context_kind_rules"):
         return record
-    context = session.get(Context, record.context_pk)
+    context = session.get(Context, record.context_pk)  # the rules read only the issuer
     if context is None or not apply_kind_rules(session, context, issuer):
         return record
     return replace(record, context_kind=context.kind)

@@ -12,7 +12,7 @@ import re
 import secrets
 import time
 
-from flask import Flask, current_app, g, request
+from flask import Flask, g, request
 from flask.typing import ResponseReturnValue
 
 log = logging.getLogger("lti_tool.request")
@@ -39,19 +39,27 @@ def register_web(app: Flask) -> None:
         g.request_id = incoming if _REQUEST_ID.match(incoming) else secrets.token_hex(8)
         g.started = time.perf_counter()
 
+    # Security headers every response gets unless its view set its own (a view's own CSP,
+    # say); pages inside the LMS also are never cached.
+    everywhere = (("Content-Security-Policy", CSP), ("X-Content-Type-Options", "nosniff"),
+                  # Launch tokens travel in URLs: never leak them to other sites.
+                  ("Referrer-Policy", "same-origin"))
+    in_lms = (*everywhere, ("Cache-Control", "no-store"))
+    config = app.config
+
     @app.after_request
     def _headers(response: ResponseReturnValue) -> ResponseReturnValue:
-        response.headers["X-Request-ID"] = g.get("request_id", "-")  # type: ignore[union-attr]
         headers = response.headers  # type: ignore[union-attr]
-        headers.setdefault("Content-Security-Policy", CSP)
-        headers.setdefault("X-Content-Type-Options", "nosniff")
-        # Launch tokens travel in URLs: never leak them to other sites.
-        headers.setdefault("Referrer-Policy", "same-origin")
-        if request.path.startswith(("/app", "/lti/")):
-            headers.setdefault("Cache-Control", "no-store")
-        hsts = current_app.config["HSTS_MAX_AGE_SECONDS"]
-        if hsts and current_app.config["PUBLIC_BASE_URL"].startswith("https://"):
-            headers.setdefault("Strict-Transport-Security", f"max-age={hsts}")
+        headers["X-Request-ID"] = g.get("request_id", "-")
+        present = {name.lower() for name, _value in headers.items()}
+        for name, value in in_lms if request.path.startswith(("/app", "/lti/")) \
+                else everywhere:
+            if name.lower() not in present:
+                headers.add(name, value)
+        hsts = config["HSTS_MAX_AGE_SECONDS"]
+        if hsts and config["PUBLIC_BASE_URL"].startswith("https://") and \
+                "strict-transport-security" not in present:
+            headers.add("Strict-Transport-Security", f"max-age={hsts}")
         _log_request(response.status_code)  # type: ignore[union-attr]
         return response
 
