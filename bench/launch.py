@@ -842,10 +842,11 @@ def print_table(args: argparse.Namespace, rows: list[PhaseResult],
             if label == "microcred" and floors and cpu_b:
                 cpu_f = (sum(r.worker_cpu for r in floors) * 1000
                          / max(1, sum(r.completed for r in floors)))
+                above = (cpu_a - cpu_f) / (cpu_b - cpu_f) if cpu_b > cpu_f else float("nan")
                 print(f"  bare WSGI floor at {users} users: {cpu_f:.2f} ms = "
                       f"{cpu_f / cpu_b:.2f}x the peer; above the floor, MicroCred "
                       f"{cpu_a - cpu_f:.2f} ms and the peer {cpu_b - cpu_f:.2f} ms = "
-                      f"{(cpu_a - cpu_f) / (cpu_b - cpu_f) if cpu_b > cpu_f else float('nan'):.2f}x")
+                      f"{above:.2f}x")
     if health is not None:
         print(f"healthz at {health.users} users: {health.rate:.0f} req/s, "
               f"p50 {fmt(health.pct(0.5), 2)} ms, p99 {fmt(health.pct(0.99), 2)} ms, "

@@ -38,7 +38,6 @@ suite) never share storage.
 from __future__ import annotations
 
 import functools
-
 import hashlib
 import logging
 import math
@@ -265,7 +264,7 @@ def init_app(app: Flask) -> None:
             hooks[index] = _only_on_limited_paths(hook)
     # Likewise its response hook (rate-limit headers, which are off; it still evaluates
     # the request's limits to find none).
-    after = app.after_request_funcs.setdefault(None, [])
+    after: list[Any] = app.after_request_funcs.setdefault(None, [])
     for index, hook in enumerate(after):
         if _hook_of(hook, limiter):
             after[index] = _response_hook_on_limited_paths(hook)
