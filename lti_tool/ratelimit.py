@@ -177,6 +177,13 @@ def _response_hook_on_limited_paths(hook: Callable[[Any], Any]) -> Callable[[Any
     return limited_only
 
 
+def _teardown_on_limited_paths(hook: Callable[[Any], Any]) -> Callable[[Any], Any]:
+    def limited_only(exc: Any) -> Any:
+        return hook(exc) if _limited_path(request.path) else None
+
+    return limited_only
+
+
 def _only_posts() -> bool:
     """Exempt everything but POST: showing the verify form is free."""
     return request.method != "POST"
@@ -268,6 +275,11 @@ def init_app(app: Flask) -> None:
     for index, hook in enumerate(after):
         if _hook_of(hook, limiter):
             after[index] = _response_hook_on_limited_paths(hook)
+    # ... and its teardown, which releases what its request hook set up.
+    teardown: list[Any] = app.teardown_request_funcs.setdefault(None, [])
+    for index, hook in enumerate(teardown):
+        if _hook_of(hook, limiter):
+            teardown[index] = _teardown_on_limited_paths(hook)
     app.extensions["rate_limiter"] = limiter
     app.extensions["login_budget"] = LoginBudget()
     _attach(app, limiter)

@@ -68,6 +68,43 @@ def test_the_servers_statement_timeout_is_busy_not_an_outage():
         engine.dispose()
 
 
+def _terminate(backend_pid: int) -> None:
+    """End a server process from another connection, as a restart or a pooler would."""
+    killer = make_engine(PG_URL)
+    try:
+        with killer.connect() as conn:
+            conn.execute(text("SELECT pg_terminate_backend(:pid)"), {"pid": backend_pid})
+    finally:
+        killer.dispose()
+
+
+@postgres_only
+def test_a_pooled_connection_that_sat_idle_is_pinged_and_replaced_if_dead(monkeypatch):
+    """An idle pooled connection whose server process is gone is replaced before use; one
+    used moments ago is handed out without a ping (no round trip per request)."""
+    from lti_tool import extensions
+
+    engine = make_engine(PG_URL)
+    pings: list[int] = []
+    real_ping = engine.dialect.do_ping
+    monkeypatch.setattr(engine.dialect, "do_ping",
+                        lambda conn: pings.append(1) or real_ping(conn))
+    try:
+        with engine.connect() as conn:
+            first = conn.scalar(text("SELECT pg_backend_pid()"))
+        for _ in range(3):  # busy: the same connection, never pinged
+            with engine.connect() as conn:
+                assert conn.scalar(text("SELECT pg_backend_pid()")) == first
+        assert pings == []
+        _terminate(first)
+        monkeypatch.setattr(extensions, "POOL_PING_AFTER_IDLE_SECONDS", 0.0)  # "long idle"
+        with engine.connect() as conn:  # pinged, found dead, replaced: no error
+            assert conn.scalar(text("SELECT pg_backend_pid()")) != first
+        assert pings
+    finally:
+        engine.dispose()
+
+
 def test_a_database_that_refuses_connections_is_an_outage():
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))
