@@ -22,6 +22,7 @@ import sys
 import tempfile
 import time
 from pathlib import Path
+from typing import Any
 from urllib.parse import parse_qs, urlsplit
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
@@ -45,6 +46,9 @@ def main() -> int:
     p.add_argument("--reloads", type=int, default=0,
                    help="reload each launch's landing page this many times more (the "
                         "bench's landing phase), measured as 'reload'")
+    p.add_argument("--breakdown", action="store_true",
+                   help="CPU per call of the launch's parts (validation steps, recording, "
+                        "Redis, commit, request hooks), without the profiler's overhead")
     p.add_argument("--users", type=int, default=bench.N_USERS,
                    help="distinct users (each primed with one unmeasured launch)")
     args = p.parse_args()
@@ -96,6 +100,7 @@ def main() -> int:
 
         redis_client.execute_command = counting_execute  # type: ignore[method-assign]
 
+        parts = install_breakdown(app) if args.breakdown else {}
         platform = bench.Platform(key_pem)
         client = app.test_client()
         rng = random.Random(1)
@@ -174,6 +179,8 @@ def main() -> int:
         per_request.update(login=[0, 0], launch=[0, 0], landing=[0, 0], reload=[0, 0])
         tool_cpu[0] = 0.0
         cpu_by_request.update(login=0.0, launch=0.0, landing=0.0, reload=0.0)
+        for part in parts.values():
+            part[:] = [0, 0.0]
         for _ in range(args.launches):
             trace.clear()
             sub = rng.randrange(args.users)
@@ -193,6 +200,13 @@ def main() -> int:
             flush=True)
         if args.trace:
             print("\n".join(trace))
+        if parts:
+            print("  CPU per launch of each part (login + launch POST; parts overlap where one "
+                  "calls another):")
+            for name, (calls, cpu) in sorted(parts.items(), key=lambda kv: -kv[1][1]):
+                if calls:
+                    print(f"    {name:<46} {cpu * 1000 / args.launches:6.3f} ms/launch "
+                          f"({calls / args.launches:.1f} calls)")
         if args.no_profile:
             return 0
         stats = pstats.Stats(profiler)
@@ -204,6 +218,71 @@ def main() -> int:
     finally:
         bench.drop_database(args.database)
     return 0
+
+
+def install_breakdown(app: object) -> dict[str, list[float]]:
+    """Wrap the launch's parts with CPU-time (this thread) accumulators: name -> [calls,
+    seconds]. Patched where callers look them up (module globals, class attributes, the
+    app's hook lists)."""
+    import functools
+
+    from sqlalchemy.orm import Session
+
+    from lti_tool.lti import launch as lti_launch
+    from lti_tool.lti import login as lti_login
+    from lti_tool.lti import validation
+    from lti_tool.lti.storage import LaunchStore
+    from lti_tool.web.lms import launch as web_launch
+
+    parts: dict[str, list[float]] = {}
+
+    def timed(name: str, fn: object) -> object:
+        totals = parts.setdefault(name, [0, 0.0])
+
+        @functools.wraps(fn)  # type: ignore[arg-type]
+        def wrapper(*a: object, **kw: object) -> object:
+            t0 = time.thread_time()
+            try:
+                return fn(*a, **kw)  # type: ignore[operator]
+            finally:
+                totals[0] += 1
+                totals[1] += time.thread_time() - t0
+        return wrapper
+
+    def patch(owner: object, attr: str, name: str) -> None:
+        setattr(owner, attr, timed(name, getattr(owner, attr)))
+
+    patch(web_launch, "start_login", "login: start_login")
+    patch(LaunchStore, "save_login", "login: store state+nonce (Redis)")
+    patch(web_launch, "complete_launch", "launch: complete_launch")
+    patch(validation.LaunchValidator, "validate", "launch: validate")
+    for step in ("_find_platform", "_check_signature", "_check_times", "_check_message",
+                 "_find_deployment", "_consume"):
+        patch(validation.LaunchValidator, step, f"launch: validate.{step}")
+    patch(validation, "decode_unverified", "launch: validate.decode_unverified")
+    patch(lti_launch, "record_launch", "launch: record_launch (SQL)")
+    patch(lti_launch, "note_launch", "launch: note_launch")
+    patch(lti_launch, "apply_kind_rules_at_launch", "launch: apply_kind_rules_at_launch")
+    patch(lti_launch, "launch_context_from_claims", "launch: launch_context_from_claims")
+    patch(LaunchStore, "save_launch", "launch: save launch session (Redis)")
+    patch(Session, "commit", "launch: session.commit")
+    patch(Session, "connection", "db: session.connection (checkout, ping)")
+    from sqlalchemy.engine import Connection
+    patch(Connection, "execute", "db: Connection.execute")
+    from lti_tool.web import _log_request  # noqa: F401
+    import lti_tool.web as web
+    patch(web, "_log_request", "request log line")
+    patch(web_launch, "redirect", "launch: redirect")
+    patch(web_launch, "url_for", "url_for")
+    patch(web_launch, "set_tool_cookie", "set_tool_cookie")
+    patch(lti_login, "_auth_url", "login: auth URL")
+    flask_app: Any = app
+    for kind in ("before_request_funcs", "after_request_funcs", "teardown_request_funcs"):
+        hooks = getattr(flask_app, kind).get(None, [])
+        for i, hook in enumerate(hooks):
+            label = getattr(hook, "__qualname__", None) or repr(hook)[:40]
+            hooks[i] = timed(f"hook {kind.split('_')[0]}: {label}", hook)
+    return parts
 
 
 if __name__ == "__main__":
