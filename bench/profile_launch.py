@@ -226,8 +226,10 @@ def install_breakdown(app: object) -> dict[str, list[float]]:
     app's hook lists)."""
     import functools
 
+    from sqlalchemy.engine import Connection
     from sqlalchemy.orm import Session
 
+    from lti_tool import web
     from lti_tool.lti import launch as lti_launch
     from lti_tool.lti import login as lti_login
     from lti_tool.lti import validation
@@ -267,10 +269,7 @@ def install_breakdown(app: object) -> dict[str, list[float]]:
     patch(LaunchStore, "save_launch", "launch: save launch session (Redis)")
     patch(Session, "commit", "launch: session.commit")
     patch(Session, "connection", "db: session.connection (checkout, ping)")
-    from sqlalchemy.engine import Connection
     patch(Connection, "execute", "db: Connection.execute")
-    from lti_tool.web import _log_request  # noqa: F401
-    import lti_tool.web as web
     patch(web, "_log_request", "request log line")
     patch(web_launch, "redirect", "launch: redirect")
     patch(web_launch, "url_for", "url_for")
