@@ -145,13 +145,14 @@ def find_platform(session: Session, issuer: str, client_id: str | None, *,
     must identify exactly one registration. Served from the process's registry cache
     inside a request (``services.registry_cache``); ``read_only``: the caller only reads
     its columns, so the cache's shared instance may be returned."""
-    query = select(Platform).where(Platform.issuer == issuer)
     if client_id:
+        # The query is built only on a cache miss (building it costs more than a hit).
         return registry_cache.cache.lookup(
             session, ("platform", issuer, client_id),
-            lambda: session.scalars(query.where(Platform.client_id == client_id)).first(),
+            lambda: session.scalars(select(Platform).where(
+                Platform.issuer == issuer, Platform.client_id == client_id)).first(),
             shared=read_only)
-    rows = list(session.scalars(query.limit(2)))
+    rows = list(session.scalars(select(Platform).where(Platform.issuer == issuer).limit(2)))
     return rows[0] if len(rows) == 1 else None
 
 
