@@ -15,7 +15,8 @@ order below, each with its own error code and a message a person can act on:
    institutional id) holding a NUL character or a lone UTF-16 surrogate are refused; other
    text (names, titles, custom parameters) is cleaned: NUL removed, a lone surrogate
    replaced by U+FFFD. Neither can be stored (PostgreSQL refuses NUL; UTF-8 has no lone
-   surrogates), and JSON lets a platform send both;
+   surrogates), and JSON lets a platform send both. The claims are walked only when the
+   token's JSON text holds an escape or byte sequence that can decode to one (rare);
 7. LTI claims: version 1.3.0, supported message_type, ``sub`` (anonymous resource-link
    launches excepted, LTI 1.3 §5.3.6), ``deployment_id`` registered, ``target_link_uri``
    ours and the one the login named, resource link id / deep-linking settings present,
