@@ -22,10 +22,11 @@ from typing import Any
 from urllib.parse import urlencode
 
 from flask import Flask, g, has_request_context, request
-from flask_babel import Babel, get_locale
+from flask_babel import Babel, get_locale, get_translations
 from flask_babel import format_date as _babel_format_date
 from flask_babel import format_datetime as _babel_format_datetime
 from flask_babel import format_decimal as _babel_format_decimal
+from jinja2.ext import _make_new_gettext, _make_new_ngettext
 from markupsafe import Markup
 
 ENGLISH = "en"
@@ -150,6 +151,17 @@ def alternate_links() -> Markup:
         Markup('<link rel="alternate" hreflang="{}" href="{}">').format(BCP47[loc],
                                                                          switch_url(loc))
         for loc in SUPPORTED)
+
+
+def bound_template_gettext() -> dict[str, Any]:
+    """Template variables ``gettext`` and ``ngettext`` (so ``_`` too) bound to this
+    request's translations, for a page that calls them hundreds of times: the functions
+    Flask-Babel installs (Jinja's newstyle gettext: escaped, ``%(name)s`` filled after
+    translation), without looking the translations up again on every call (~20 us each).
+    Only for a render inside one request whose locale is settled."""
+    translations = get_translations()
+    return {"gettext": _make_new_gettext(translations.ugettext),
+            "ngettext": _make_new_ngettext(translations.ungettext)}
 
 
 def init_app(app: Flask) -> None:

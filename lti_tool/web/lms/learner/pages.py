@@ -24,7 +24,7 @@ from lti_tool.domain.labels import ROLE as ROLE_LABELS
 from lti_tool.domain.lti import AppRole
 from lti_tool.errors import NotFound
 from lti_tool.extensions import db_session
-from lti_tool.i18n import current_short, format_date
+from lti_tool.i18n import bound_template_gettext, current_short, format_date
 from lti_tool.models import Award, Context, EvidenceFile, MicroCredential
 from lti_tool.services import issuing, learner_records, occupations
 from lti_tool.services.catalog import published_version
@@ -164,7 +164,8 @@ def render_home(current: CurrentLaunch) -> str:
 
     def render() -> tuple[str, bool]:
         html = render_template("lti/learner_home.html",
-                               **_page(current, person_id=state.person_id))
+                               **_page(current, person_id=state.person_id),
+                               **bound_template_gettext())
         # Storable only if nothing the page shows changed while it was rendered, this
         # request's own writes included (an award made on the way, a credential issued):
         # the page must never be stored under versions a rollback could bring back.
