@@ -21,8 +21,10 @@ from decimal import Decimal
 from typing import Any
 from urllib.parse import urlencode
 
+from babel import dates as _babel_dates
 from flask import Flask, g, has_request_context, request
-from flask_babel import Babel, get_locale, get_translations
+from flask_babel import Babel, get_locale, get_timezone, get_translations, to_user_timezone
+from flask_babel import _get_format as _babel_format_of
 from flask_babel import format_date as _babel_format_date
 from flask_babel import format_datetime as _babel_format_datetime
 from flask_babel import format_decimal as _babel_format_decimal
@@ -113,6 +115,23 @@ def format_date(value: date | datetime | None, format: str = "long") -> str:
     if value is None:
         return ""
     return str(_babel_format_date(value, format))
+
+
+def long_date(value: date | datetime) -> str:
+    """``format_date(value, "long")``: the same Babel call with the same locale, time zone
+    and format, without Flask-Babel's per-call lookups of its settings (a page of a
+    learner's records formats a hundred dates; those lookups cost more than Babel's
+    formatting)."""
+    local = to_user_timezone(value) if isinstance(value, datetime) else value
+    return str(_babel_dates.format_date(local, _babel_format_of("date", "long"),
+                                        locale=get_locale()))
+
+
+def long_date_short_time(value: datetime) -> tuple[str, str]:
+    """``long_date(value)`` and Flask-Babel's ``format_time(value, "short")`` (its Babel
+    call, the request's locale and time zone)."""
+    return long_date(value), str(_babel_dates.format_time(
+        value, _babel_format_of("time", "short"), locale=get_locale(), tzinfo=get_timezone()))
 
 
 def format_datetime(value: datetime | None, format: str = "medium") -> str:

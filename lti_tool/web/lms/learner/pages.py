@@ -16,7 +16,6 @@ from typing import Any
 
 from flask import Blueprint, current_app, g, redirect, render_template, request, url_for
 from flask.typing import ResponseReturnValue
-from flask_babel import format_time
 from sqlalchemy import select
 from werkzeug.wrappers import Response
 
@@ -24,7 +23,12 @@ from lti_tool.domain.labels import ROLE as ROLE_LABELS
 from lti_tool.domain.lti import AppRole
 from lti_tool.errors import NotFound
 from lti_tool.extensions import db_session
-from lti_tool.i18n import bound_template_gettext, current_short, format_date
+from lti_tool.i18n import (
+    bound_template_gettext,
+    current_short,
+    long_date,
+    long_date_short_time,
+)
 from lti_tool.models import Award, Context, EvidenceFile, MicroCredential
 from lti_tool.services import issuing, learner_records, occupations
 from lti_tool.services.catalog import published_version
@@ -46,13 +50,15 @@ ACTIVE_TYPES = ("html", "xml", "svg", "javascript", "ecmascript", "xhtml")
 
 def _fmt_date(value: datetime | None) -> str:
     """``6 décembre 2026`` / ``December 6, 2026``."""
-    return format_date(value, "long") if value else ""
+    return long_date(value) if value else ""
 
 
 def _fmt_dt(value: datetime | None) -> str:
     """``6 décembre 2026, 14 h 05 UTC`` / ``December 6, 2026, 2:05 PM UTC``."""
-    return _("%(date)s, %(time)s UTC", date=format_date(value, "long"),
-             time=str(format_time(value, "short"))) if value else ""
+    if not value:
+        return ""
+    date_text, time_text = long_date_short_time(value)
+    return _("%(date)s, %(time)s UTC", date=date_text, time=time_text)
 
 
 @bp.app_template_filter("learner_date")
