@@ -199,11 +199,15 @@ def _records(session: Session, person_id: int,
     return by_skill
 
 
-def _slugs(session: Session, issuer_ids: set[int]) -> dict[int, str]:
-    if not issuer_ids:
-        return {}
-    rows = session.execute(select(Issuer.id, Issuer.slug).where(Issuer.id.in_(issuer_ids)))
-    return {issuer_id: slug for issuer_id, slug in rows}
+def _slugs(session: Session, issuer_ids: set[int],
+           known: dict[int, str] | None = None) -> dict[int, str]:
+    """Issuer id → slug, reading only those not ``known`` already."""
+    found = {i: slug for i, slug in (known or {}).items() if i in issuer_ids}
+    missing = issuer_ids - set(found)
+    if missing:
+        found.update(session.execute(select(Issuer.id, Issuer.slug)
+                                     .where(Issuer.id.in_(missing))).tuples())
+    return found
 
 
 def _awards(session: Session, person_id: int, issuer_id: int | None,
@@ -238,11 +242,12 @@ def _catch_up(session: Session, person_id: int, context: Context,
 
 def for_learner(session: Session, *, person_id: int, context: Context | None,
                 issuer_id: int | None, only: MicroCredential | None = None,
-                lang: str = "en") -> LearnerRecords:
+                lang: str = "en", issuer_slug: str | None = None) -> LearnerRecords:
     """The learner's page. ``only`` narrows it to one credential (a deep link to that
     credential), offered in this course or not. Titles, skill names and criteria are in
     ``lang`` ("en" / "fr": LocalText, English marked as a fallback where the catalog has
-    no French text). May award (see the module docstring); commits nothing."""
+    no French text). ``issuer_slug``: the slug of ``issuer_id`` when the caller has it (not
+    read again). May award (see the module docstring); commits nothing."""
     result = LearnerRecords(context)
     progress: list[CredentialProgress] = []
     if context is not None:
@@ -283,7 +288,9 @@ def for_learner(session: Session, *, person_id: int, context: Context | None,
     offered_ids = {p.offered.offering.credential_id for p in progress}
     awards = _awards(session, person_id, issuer_id if only is None else None, credential_ids)
     slugs = _slugs(session, {a.issuer_id for a, *_ in awards} |
-                   {p.offered.offering.issuer_id for p in progress})
+                   {p.offered.offering.issuer_id for p in progress},
+                   {issuer_id: issuer_slug} if issuer_id is not None and issuer_slug is not None
+                   else None)
     shown: set[int] = set()
     for award, version, credential, course in awards:
         entry = EarnedCredential(award, _title(version, lang), credential.code,

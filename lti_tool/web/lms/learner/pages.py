@@ -119,7 +119,8 @@ def _page(current: CurrentLaunch, *, only: MicroCredential | None = None,
     issuer = issuer_for_launch(session, current)
     records = learner_records.for_learner(session, person_id=person_id, context=context,
                                           issuer_id=issuer.id if issuer else None, only=only,
-                                          lang=current_short())
+                                          lang=current_short(),
+                                          issuer_slug=issuer.slug if issuer else None)
     if records.new_awards:
         session.commit()
     # What the learner can do with each earned credential (issued here if not yet).
