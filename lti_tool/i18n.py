@@ -117,13 +117,19 @@ def format_date(value: date | datetime | None, format: str = "long") -> str:
     return str(_babel_format_date(value, format))
 
 
+def _format_of(kind: str, name: str) -> str:
+    """The pattern Flask-Babel formats ``kind`` ("date", "time") ``name`` ("long"…) with:
+    its ``date_formats`` entry when one is set, else ``name`` (Babel's own for the locale)."""
+    return _babel_format_of(kind, name) or name
+
+
 def long_date(value: date | datetime) -> str:
     """``format_date(value, "long")``: the same Babel call with the same locale, time zone
     and format, without Flask-Babel's per-call lookups of its settings (a page of a
     learner's records formats a hundred dates; those lookups cost more than Babel's
     formatting)."""
     local = to_user_timezone(value) if isinstance(value, datetime) else value
-    return str(_babel_dates.format_date(local, _babel_format_of("date", "long"),
+    return str(_babel_dates.format_date(local, _format_of("date", "long"),
                                         locale=get_locale()))
 
 
@@ -131,7 +137,7 @@ def long_date_short_time(value: datetime) -> tuple[str, str]:
     """``long_date(value)`` and Flask-Babel's ``format_time(value, "short")`` (its Babel
     call, the request's locale and time zone)."""
     return long_date(value), str(_babel_dates.format_time(
-        value, _babel_format_of("time", "short"), locale=get_locale(), tzinfo=get_timezone()))
+        value, _format_of("time", "short"), locale=get_locale(), tzinfo=get_timezone()))
 
 
 def format_datetime(value: datetime | None, format: str = "medium") -> str:
