@@ -13,6 +13,7 @@ another platform) is awarded it here, through the award engine (idempotent).
 from __future__ import annotations
 
 from collections import defaultdict
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
@@ -54,6 +55,22 @@ def award_status_label(status: str) -> str:
     return label(status)
 
 
+class Labels:
+    """Labels translated once per page, not once per record or skill (a page shows a few
+    distinct ones a hundred times, and each translation looks the request's catalog up
+    again). One per ``for_learner`` call: within it the language does not change."""
+
+    def __init__(self) -> None:
+        self._known: dict[tuple[str, str], str] = {}
+
+    def get(self, kind: str, value: str, translate: Callable[[], str]) -> str:
+        key = (kind, value)
+        found = self._known.get(key)
+        if found is None:
+            found = self._known[key] = translate()
+        return found
+
+
 @dataclass(frozen=True)
 class Record:
     """One demonstration in a learner's history."""
@@ -61,15 +78,18 @@ class Record:
     demonstration: Demonstration
     superseded: bool          # a later record corrected it
     course: str               # where it was recorded
+    labels: Labels = field(default_factory=Labels, compare=False, repr=False)
 
     @property
     def outcome_label(self) -> str:
-        return (_("Demonstrated") if self.demonstration.outcome == "pass"
-                else _("Not yet demonstrated"))
+        passed = self.demonstration.outcome == "pass"
+        return self.labels.get("outcome", "pass" if passed else "", lambda: (
+            _("Demonstrated") if passed else _("Not yet demonstrated")))
 
     @property
     def method_label(self) -> str:
-        return method_label(self.demonstration.method)
+        method = self.demonstration.method
+        return self.labels.get("method", method, lambda: method_label(method))
 
     @property
     def is_correction(self) -> bool:
@@ -86,6 +106,7 @@ class SkillStatus:
     criteria: Any = ""                    # "demonstrated when", as the version published it
     #: the skill's name in the page's language (a LocalText: marked when it is English)
     name: Any = ""
+    labels: Labels = field(default_factory=Labels, compare=False, repr=False)
 
     @property
     def status(self) -> str:
@@ -93,7 +114,8 @@ class SkillStatus:
 
     @property
     def status_label(self) -> str:
-        return str(CELL[self.cell.status])
+        status = self.cell.status
+        return self.labels.get("cell", status.value, lambda: str(CELL[status]))
 
     @property
     def corrections(self) -> int:
@@ -181,8 +203,8 @@ def person_of(session: Session, account_id: int) -> int:
     return person_id
 
 
-def _records(session: Session, person_id: int,
-             skill_ids: list[int]) -> dict[int, list[Record]]:
+def _records(session: Session, person_id: int, skill_ids: list[int],
+             labels: Labels) -> dict[int, list[Record]]:
     """Every record of the person for these skills (``tracking.history`` for many skills
     in one query), oldest first, with the course each was recorded in."""
     by_skill: dict[int, list[Record]] = defaultdict(list)
@@ -195,15 +217,20 @@ def _records(session: Session, person_id: int,
         .order_by(Demonstration.recorded_at, Demonstration.id)).all()
     corrected = {demo.supersedes_id for demo, _ in rows if demo.supersedes_id is not None}
     for demo, title in rows:
-        by_skill[demo.skill_id].append(Record(demo, demo.id in corrected, title or ""))
+        by_skill[demo.skill_id].append(Record(demo, demo.id in corrected, title or "",
+                                              labels))
     return by_skill
 
 
-def _slugs(session: Session, issuer_ids: set[int]) -> dict[int, str]:
-    if not issuer_ids:
-        return {}
-    rows = session.execute(select(Issuer.id, Issuer.slug).where(Issuer.id.in_(issuer_ids)))
-    return {issuer_id: slug for issuer_id, slug in rows}
+def _slugs(session: Session, issuer_ids: set[int],
+           known: dict[int, str] | None = None) -> dict[int, str]:
+    """Issuer id → slug, reading only those not ``known`` already."""
+    found = {i: slug for i, slug in (known or {}).items() if i in issuer_ids}
+    missing = issuer_ids - set(found)
+    if missing:
+        found.update(session.execute(select(Issuer.id, Issuer.slug)
+                                     .where(Issuer.id.in_(missing))).tuples())
+    return found
 
 
 def _awards(session: Session, person_id: int, issuer_id: int | None,
@@ -238,11 +265,12 @@ def _catch_up(session: Session, person_id: int, context: Context,
 
 def for_learner(session: Session, *, person_id: int, context: Context | None,
                 issuer_id: int | None, only: MicroCredential | None = None,
-                lang: str = "en") -> LearnerRecords:
+                lang: str = "en", issuer_slug: str | None = None) -> LearnerRecords:
     """The learner's page. ``only`` narrows it to one credential (a deep link to that
     credential), offered in this course or not. Titles, skill names and criteria are in
     ``lang`` ("en" / "fr": LocalText, English marked as a fallback where the catalog has
-    no French text). May award (see the module docstring); commits nothing."""
+    no French text). ``issuer_slug``: the slug of ``issuer_id`` when the caller has it (not
+    read again). May award (see the module docstring); commits nothing."""
     result = LearnerRecords(context)
     progress: list[CredentialProgress] = []
     if context is not None:
@@ -266,7 +294,8 @@ def for_learner(session: Session, *, person_id: int, context: Context | None,
             uses[skill.id].append(_title(item.offered.version, lang).text)
             criteria.setdefault(skill.id, published.get(
                 skill.code, localized(skill, None, "criteria", lang)))
-    records = _records(session, person_id, list(skills))
+    labels = Labels()
+    records = _records(session, person_id, list(skills), labels)
     statuses: dict[int, SkillStatus] = {}
     for skill_id, skill in skills.items():
         cell, history = cells[skill_id], records.get(skill_id, [])
@@ -274,7 +303,7 @@ def for_learner(session: Session, *, person_id: int, context: Context | None,
                        and r.demonstration.id == cell.latest.id), None)
         statuses[skill_id] = SkillStatus(skill, cell, latest, history, uses[skill_id],
                                          criteria.get(skill_id, ""),
-                                         localized(skill, None, "name", lang))
+                                         localized(skill, None, "name", lang), labels)
     result.skills = list(statuses.values())
 
     credential_ids = [p.offered.offering.credential_id for p in progress]
@@ -283,7 +312,9 @@ def for_learner(session: Session, *, person_id: int, context: Context | None,
     offered_ids = {p.offered.offering.credential_id for p in progress}
     awards = _awards(session, person_id, issuer_id if only is None else None, credential_ids)
     slugs = _slugs(session, {a.issuer_id for a, *_ in awards} |
-                   {p.offered.offering.issuer_id for p in progress})
+                   {p.offered.offering.issuer_id for p in progress},
+                   {issuer_id: issuer_slug} if issuer_id is not None and issuer_slug is not None
+                   else None)
     shown: set[int] = set()
     for award, version, credential, course in awards:
         entry = EarnedCredential(award, _title(version, lang), credential.code,

@@ -288,11 +288,9 @@ def learner_outlook(session: Session, *, person_id: int, issuer_id: int,
     """The issuer's occupations that the person's demonstrated skills lead toward, the
     closest first (at most ``limit``), each with what is met and what is missing.
     Read-only; only this person's demonstrations are read."""
-    demonstrated = demonstrated_skill_ids(session, person_id)
-    if not demonstrated:
-        return []
     # Plain rows for the ranking (every occupation of the issuer); ORM objects only for the
-    # few shown.
+    # few shown. Read before the person's skills: an issuer without occupations (most)
+    # costs this one query.
     rows = session.execute(
         select(OccupationSkill.occupation_id, OccupationSkill.id, OccupationSkill.name,
                OccupationSkill.importance, OccupationSkill.skill_id,
@@ -301,6 +299,9 @@ def learner_outlook(session: Session, *, person_id: int, issuer_id: int,
         .where(Occupation.issuer_id == issuer_id)
         .order_by(OccupationSkill.occupation_id, OccupationSkill.position)).all()
     if not rows:
+        return []
+    demonstrated = demonstrated_skill_ids(session, person_id)
+    if not demonstrated:
         return []
     requirements: dict[int, list[Requirement]] = {}
     for occupation_id, rid, name, importance, skill_id, url in rows:

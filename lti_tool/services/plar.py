@@ -207,21 +207,30 @@ def _allows_plar(version: CredentialVersion) -> bool:
     return Route.PLAR.value in (version.content or {}).get("allowed_routes", [])
 
 
+def _published_requestable(query: Any, issuer_id: int, context: Context | None) -> Any:
+    """``query`` (a select of CredentialVersion or its columns) narrowed to the issuer's
+    published versions this course may ask recognition for (see
+    ``requestable_credentials``), first per credential in the order it picks them."""
+    query = (query.join(MicroCredential, MicroCredential.id == CredentialVersion.credential_id)
+             .where(MicroCredential.issuer_id == issuer_id,
+                    CredentialVersion.state == LifecycleState.PUBLISHED.value)
+             .order_by(CredentialVersion.title, CredentialVersion.version.desc()))
+    if context is not None and context.kind != ContextKind.CONTINUING_ED.value:
+        offered = select(Offering.credential_id).where(Offering.context_id == context.id,
+                                                       Offering.detached_at.is_(None))
+        query = query.where(CredentialVersion.credential_id.in_(offered))
+    return query
+
+
 def requestable_credentials(session: Session, issuer_id: int,
                             context: Context | None) -> list[Requestable]:
     """What a learner may ask recognition for from this course: in a continuing-education
     (PLAR) shell, every published credential of the issuer that allows the PLAR route; in
     any other course, those of them the course offers."""
-    query = (select(CredentialVersion).join(MicroCredential)
-             .where(MicroCredential.issuer_id == issuer_id,
-                    CredentialVersion.state == LifecycleState.PUBLISHED.value)
-             .order_by(CredentialVersion.title, CredentialVersion.version.desc())
-             .options(selectinload(CredentialVersion.skill_links),
-                      selectinload(CredentialVersion.credential)))
-    if context is not None and context.kind != ContextKind.CONTINUING_ED.value:
-        offered = select(Offering.credential_id).where(Offering.context_id == context.id,
-                                                       Offering.detached_at.is_(None))
-        query = query.where(CredentialVersion.credential_id.in_(offered))
+    query = _published_requestable(
+        select(CredentialVersion).options(selectinload(CredentialVersion.skill_links),
+                                          selectinload(CredentialVersion.credential)),
+        issuer_id, context)
     seen: set[int] = set()
     found = []
     for version in session.scalars(query):
@@ -232,6 +241,21 @@ def requestable_credentials(session: Session, issuer_id: int,
             found.append(Requestable(version.credential, version,
                                      [link.skill for link in version.skill_links]))
     return found
+
+
+def can_request_any(session: Session, issuer_id: int, context: Context | None) -> bool:
+    """``bool(requestable_credentials(...))`` from two columns, without loading versions,
+    skills and credentials (the learner's landing page asks only whether to offer PLAR)."""
+    seen: set[int] = set()
+    rows = session.execute(_published_requestable(
+        select(CredentialVersion.credential_id, CredentialVersion.content), issuer_id, context))
+    for credential_id, content in rows:
+        if credential_id in seen:
+            continue
+        seen.add(credential_id)
+        if Route.PLAR.value in (content or {}).get("allowed_routes", []):
+            return True
+    return False
 
 
 def requestable(session: Session, issuer_id: int, context: Context | None,
@@ -488,6 +512,13 @@ def learner_requests(session: Session, person_id: int, issuer_id: int | None) ->
         query = query.where(PlarRequest.issuer_id == issuer_id)
     return list(session.scalars(query.order_by(PlarRequest.submitted_at.desc(),
                                                PlarRequest.id.desc())))
+
+
+def has_learner_requests(session: Session, person_id: int, issuer_id: int) -> bool:
+    """``bool(learner_requests(...))`` in one row at most."""
+    return session.scalar(select(PlarRequest.id).where(
+        PlarRequest.person_id == person_id, PlarRequest.issuer_id == issuer_id).limit(1)) \
+        is not None
 
 
 def add_learner_evidence(session: Session, request: PlarRequest, learner: PlarActor, *,

@@ -50,6 +50,10 @@ def learner_pathways(session: Session, issuer: Issuer | None, person_id: int,
     with their progress; started ones first."""
     if issuer is None:
         return []
+    # Every published pathway first: an issuer without any (most) costs one query.
+    progress = pathways.progress_for_person(session, person_id, issuer.id)
+    if not progress:
+        return []
     base = current_app.config["PUBLIC_BASE_URL"]
     codes = list(offered_codes)
     offered = set(session.scalars(select(MicroCredential.id).where(
@@ -58,7 +62,7 @@ def learner_pathways(session: Session, issuer: Issuer | None, person_id: int,
     related = {p.version_id for p in pathways.pathways_with_credential(
         session, issuer.id, offered)} if offered else set()
     result = []
-    for lp in pathways.progress_for_person(session, person_id, issuer.id):
+    for lp in progress:
         if not (lp.progress.started or lp.progress.complete or
                 lp.pathway.version_id in related):
             continue

@@ -16,7 +16,6 @@ from typing import Any
 
 from flask import Blueprint, current_app, g, redirect, render_template, request, url_for
 from flask.typing import ResponseReturnValue
-from flask_babel import format_time
 from sqlalchemy import select
 from werkzeug.wrappers import Response
 
@@ -24,7 +23,12 @@ from lti_tool.domain.labels import ROLE as ROLE_LABELS
 from lti_tool.domain.lti import AppRole
 from lti_tool.errors import NotFound
 from lti_tool.extensions import db_session
-from lti_tool.i18n import current_short, format_date
+from lti_tool.i18n import (
+    bound_template_gettext,
+    current_short,
+    long_date,
+    long_date_short_time,
+)
 from lti_tool.models import Award, Context, EvidenceFile, MicroCredential
 from lti_tool.services import issuing, learner_records, occupations
 from lti_tool.services.catalog import published_version
@@ -46,13 +50,15 @@ ACTIVE_TYPES = ("html", "xml", "svg", "javascript", "ecmascript", "xhtml")
 
 def _fmt_date(value: datetime | None) -> str:
     """``6 décembre 2026`` / ``December 6, 2026``."""
-    return format_date(value, "long") if value else ""
+    return long_date(value) if value else ""
 
 
 def _fmt_dt(value: datetime | None) -> str:
     """``6 décembre 2026, 14 h 05 UTC`` / ``December 6, 2026, 2:05 PM UTC``."""
-    return _("%(date)s, %(time)s UTC", date=format_date(value, "long"),
-             time=str(format_time(value, "short"))) if value else ""
+    if not value:
+        return ""
+    date_text, time_text = long_date_short_time(value)
+    return _("%(date)s, %(time)s UTC", date=date_text, time=time_text)
 
 
 @bp.app_template_filter("learner_date")
@@ -113,7 +119,8 @@ def _page(current: CurrentLaunch, *, only: MicroCredential | None = None,
     issuer = issuer_for_launch(session, current)
     records = learner_records.for_learner(session, person_id=person_id, context=context,
                                           issuer_id=issuer.id if issuer else None, only=only,
-                                          lang=current_short())
+                                          lang=current_short(),
+                                          issuer_slug=issuer.slug if issuer else None)
     if records.new_awards:
         session.commit()
     # What the learner can do with each earned credential (issued here if not yet).
@@ -164,7 +171,8 @@ def render_home(current: CurrentLaunch) -> str:
 
     def render() -> tuple[str, bool]:
         html = render_template("lti/learner_home.html",
-                               **_page(current, person_id=state.person_id))
+                               **_page(current, person_id=state.person_id),
+                               **bound_template_gettext())
         # Storable only if nothing the page shows changed while it was rendered, this
         # request's own writes included (an award made on the way, a credential issued):
         # the page must never be stored under versions a rollback could bring back.

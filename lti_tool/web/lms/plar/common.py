@@ -210,9 +210,10 @@ def _plar_links() -> dict[str, Any]:
                 if record.get("context_pk") is not None else None
             notices = notifications.unseen_for(session, person_id,
                                                subject_type=plar_service.SUBJECT, limit=5)
-            has_requests = bool(plar_service.learner_requests(session, person_id, issuer.id))
-            can_ask = bool(plar_service.requestable_credentials(session, issuer.id, context))
-            if not (notices or has_requests or can_ask):
+            # Cheapest first: each answer alone decides, and the last two only need a yes
+            # or no (not the requests, versions and skills their listing functions load).
+            if not (notices or plar_service.has_learner_requests(session, person_id, issuer.id)
+                    or plar_service.can_request_any(session, issuer.id, context)):
                 return None
             return {"notices": notices}
         except Exception:  # a panel must never take the page down
