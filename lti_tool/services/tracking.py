@@ -229,36 +229,42 @@ def current_facts(session: Session, person_ids: Iterable[int],
         return facts
     connection = _core_connection(session)
     dialect = connection.dialect.name
-    titles_apart = len(persons) >= TITLES_APART_FROM
-    # ``.all()``: one fetchall from the driver instead of a fetch per row.
-    rows = connection.execute(_current_facts_statement(dialect, titles_apart),
-                              {"persons": persons, "skills": skills}).all()
-    title_of = None
-    if titles_apart:
-        # The rows name their course by id; its title comes from the few courses named.
-        named = list({row[8] for row in rows if row[8] is not None})
-        title_of = dict(connection.execute(_context_titles_statement(dialect),
-                                           {"contexts": named}).all()).get if named else {}.get
+    params = {"persons": persons, "skills": skills}
     # Dict lookups, not Enum(value) calls: ~30x cheaper, and this loop runs per fact. The
     # facts are built by tuple.__new__ (what DemonstrationFact(...) does, without its
     # Python-level __new__): ~14,000 of them for a 600 x 40 grid.
     outcomes, routes = _OUTCOMES, _ROUTES
     new, fact_type = tuple.__new__, DemonstrationFact
-    for (did, pid, sid, code, outcome, route, at, assessor, ctx, recorded) in rows:
-        if title_of is not None:
-            ctx = title_of(ctx)
+    if len(persons) < NAMES_APART_FROM:
+        # ``.all()``: one fetchall from the driver instead of a fetch per row.
+        for (did, pid, sid, code, outcome, route, at, assessor, ctx_title, recorded) in \
+                connection.execute(_current_facts_statement(dialect), params).all():
+            facts[(pid, sid)].append(new(fact_type, (
+                did, code, outcomes[outcome], routes[route], at, assessor or "",
+                ctx_title or "", recorded)))
+        return facts
+    rows = connection.execute(_current_facts_statement(dialect, names_apart=True),
+                              params).all()
+    # The rows name their skill and course by id: the codes and titles come from the
+    # few skills asked for and courses named.
+    code_of = dict(connection.execute(_skill_codes_statement(dialect), params).all())
+    named = list({row[7] for row in rows if row[7] is not None})
+    title_of = dict(connection.execute(_context_titles_statement(dialect),
+                                       {"contexts": named}).all()).get if named else {}.get
+    for (did, pid, sid, outcome, route, at, assessor, ctx, recorded) in rows:
         facts[(pid, sid)].append(new(fact_type, (
-            did, code, outcomes[outcome], routes[route], at, assessor or "", ctx or "",
-            recorded)))
+            did, code_of[sid], outcomes[outcome], routes[route], at, assessor or "",
+            title_of(ctx) or "", recorded)))
     return facts
 
 
-#: From this many people on, ``current_facts`` reads the course titles apart (a second
-#: query over the few courses the rows name) instead of joining every row to its course:
-#: for a 600-learner grid (14,000 rows) the join made PostgreSQL sort the rows by course
-#: and cost it ~30 ms more CPU than the two queries. For one learner (recording) the join
-#: is cheaper than another round trip.
-TITLES_APART_FROM = 50
+#: From this many people on, ``current_facts`` reads the skills' codes and the courses'
+#: titles apart (two small queries over the skills asked for and the courses the rows
+#: name) instead of joining every row to its skill and course: for a 600-learner grid
+#: (14,000 rows) the joins made PostgreSQL sort and merge the rows and cost it about twice
+#: the CPU of the three queries. For one learner (recording) the joins are cheaper than
+#: more round trips.
+NAMES_APART_FROM = 50
 
 
 def id_in(column: Any, name: str, dialect_name: str) -> Any:
@@ -273,25 +279,36 @@ def id_in(column: Any, name: str, dialect_name: str) -> Any:
 
 
 @lru_cache(maxsize=8)
-def _current_facts_statement(dialect_name: str, titles_apart: bool = False) -> Any:
+def _current_facts_statement(dialect_name: str, names_apart: bool = False) -> Any:
     """Built once per dialect and form: building and hashing the statement each call cost
-    more than running it for one learner. ``titles_apart``: the course's id where its
-    title would be (``current_facts`` reads the titles)."""
+    more than running it for one learner. ``names_apart``: no skill code, and the course's
+    id where its title would be (``current_facts`` reads both apart)."""
     later = aliased(Demonstration)
     # NOT EXISTS, not LEFT JOIN … IS NULL: PostgreSQL then plans a real anti-join with a
     # sane row estimate; the outer-join form was estimated at one row and joined skills and
     # contexts by nested loops (~150 ms instead of ~15 ms for a 600 x 40 grid).
-    statement = (select(Demonstration.id, Demonstration.person_id, Demonstration.skill_id,
-                        Skill.code, Demonstration.outcome, Demonstration.route,
-                        Demonstration.demonstrated_at, Demonstration.assessor_name,
-                        Demonstration.context_id if titles_apart else Context.title,
-                        Demonstration.recorded_at)
-                 .join(Skill, Skill.id == Demonstration.skill_id))
-    if not titles_apart:
-        statement = statement.outerjoin(Context, Context.id == Demonstration.context_id)
+    statement: Any
+    if names_apart:
+        statement = select(Demonstration.id, Demonstration.person_id, Demonstration.skill_id,
+                           Demonstration.outcome, Demonstration.route,
+                           Demonstration.demonstrated_at, Demonstration.assessor_name,
+                           Demonstration.context_id, Demonstration.recorded_at)
+    else:
+        statement = (select(Demonstration.id, Demonstration.person_id,
+                            Demonstration.skill_id, Skill.code, Demonstration.outcome,
+                            Demonstration.route, Demonstration.demonstrated_at,
+                            Demonstration.assessor_name, Context.title,
+                            Demonstration.recorded_at)
+                     .join(Skill, Skill.id == Demonstration.skill_id)
+                     .outerjoin(Context, Context.id == Demonstration.context_id))
     return statement.where(id_in(Demonstration.person_id, "persons", dialect_name),
                            id_in(Demonstration.skill_id, "skills", dialect_name),
                            ~exists().where(later.supersedes_id == Demonstration.id))
+
+
+@lru_cache(maxsize=4)
+def _skill_codes_statement(dialect_name: str) -> Any:
+    return select(Skill.id, Skill.code).where(id_in(Skill.id, "skills", dialect_name))
 
 
 @lru_cache(maxsize=4)
