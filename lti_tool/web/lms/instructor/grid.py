@@ -1,8 +1,8 @@
 """The assessment grid (learners by skills) and the on-demand roster refresh.
 
 The grid is built for a 600-learner, 40-skill course: one query for the roster, one for
-every cell's current demonstrations (``tracking.current_facts``; and one for the titles of
-the courses they were made in, from 50 learners on), one for the shown learners' awards,
+every cell's current demonstrations (``tracking.current_facts``; from 50 learners on, two
+small ones more for the skills' codes and the courses' titles), one for the shown learners' awards,
 and the rows are rendered as strings from precomputed, escaped pieces (each column's cell
 markup is made once, with placeholders for the row; a cell's accessible name is assembled
 by ``aria-labelledby`` from its row header, column header and a shared status label), so
