@@ -2,11 +2,11 @@
 
 The grid is built for a 600-learner, 40-skill course: one query for the roster, one for
 every cell's current demonstrations (``tracking.current_facts``; from 50 learners on, two
-small ones more for the skills' codes and the courses' titles), one for the shown learners' awards,
-and the rows are rendered as strings from precomputed, escaped pieces (each column's cell
-markup is made once, with placeholders for the row; a cell's accessible name is assembled
-by ``aria-labelledby`` from its row header, column header and a shared status label), so
-the page costs no per-cell query and little per-cell work.
+small ones more for the skills' codes and the courses' titles), one for the shown
+learners' awards, and the rows are rendered as strings from precomputed, escaped pieces
+(each column's cell markup is made once, with placeholders for the row; a cell's
+accessible name is assembled by ``aria-labelledby`` from its row header, column header and
+a shared status label), so the page costs no per-cell query and little per-cell work.
 
 Each row also has a progress cell (earned, or skills done of those needed, per offered
 credential) that opens the form recording several skills for that learner. The grid's
