@@ -156,6 +156,11 @@ def format_decimal(value: int | float | Decimal | None, format: str | None = Non
 def sort_key(text: str) -> tuple[str, str]:
     """A locale-aware enough sort key for names and titles (accents after the base letter:
     ``école`` sorts with ``ecole``, not after ``z``)."""
+    if text.isascii():
+        # ASCII is its own NFKD form and has no combining marks: the same key, without
+        # the per-character loop (a 600-learner roster sorts by three keys per learner).
+        folded = text.casefold()
+        return folded, folded
     import unicodedata
 
     folded = unicodedata.normalize("NFKD", text.casefold())

@@ -269,6 +269,26 @@ def test_current_facts_span_courses_and_skip_people_and_skills_not_asked_for(db,
     assert tracking.current_facts(db, [ada.person_id], []) == {}
 
 
+def test_current_facts_for_many_people_read_codes_and_titles_apart(db, world, monkeypatch):
+    """From ``NAMES_APART_FROM`` people on (a grid), the skills' codes and the courses'
+    titles come from queries of their own instead of joins: the same facts."""
+    campus, course, ada, bob = world
+    other = campus.course("CE-PY", "continuing-ed")
+    campus.learner("ada", other)
+    var, loop = campus.skill("VAR"), campus.skill("LOOP")
+    record(db, course, ada, var)
+    record(db, other, ada, var, "fail")
+    record(db, course, bob, loop)
+    people, skills = [ada.person_id, bob.person_id], [var.id, loop.id]
+    monkeypatch.setattr(tracking, "NAMES_APART_FROM", 1000)
+    joined = tracking.current_facts(db, people, skills)
+    monkeypatch.setattr(tracking, "NAMES_APART_FROM", 1)
+    apart = tracking.current_facts(db, people, skills)
+    assert apart == joined
+    assert {f.context_title for f in apart[(ada.person_id, var.id)]} == {course.title,
+                                                                         other.title}
+
+
 def test_current_facts_read_a_record_without_route_and_times_in_utc(db, world):
     """A record of an "other" course has no route; every time read back is aware, in UTC
     (PostgreSQL sessions use UTC; SQLite's naive values get it), and a correction in that

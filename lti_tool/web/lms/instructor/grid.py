@@ -1,11 +1,12 @@
 """The assessment grid (learners by skills) and the on-demand roster refresh.
 
 The grid is built for a 600-learner, 40-skill course: one query for the roster, one for
-every cell's current demonstrations (``tracking.current_facts``), one for the shown
-learners' awards, and the rows are rendered as strings from precomputed, escaped pieces (a
-cell's accessible name is assembled by ``aria-labelledby`` from its row header, column
-header and a shared status label), so the page costs no per-cell query and little per-cell
-work.
+every cell's current demonstrations (``tracking.current_facts``; from 50 learners on, two
+small ones more for the skills' codes and the courses' titles), one for the shown
+learners' awards, and the rows are rendered as strings from precomputed, escaped pieces
+(each column's cell markup is made once, with placeholders for the row; a cell's
+accessible name is assembled by ``aria-labelledby`` from its row header, column header and
+a shared status label), so the page costs no per-cell query and little per-cell work.
 
 Each row also has a progress cell (earned, or skills done of those needed, per offered
 credential) that opens the form recording several skills for that learner. The grid's
@@ -233,11 +234,12 @@ def build_grid(course: Course, offered: list[OfferedCredential],
         shown = learners[(page - 1) * per: page * per]
         if not filters.status:
             facts = tracking.current_facts(session, [lr.person_id for lr in shown], skill_ids)
-        progress = _progress(course, chosen, shown, facts, set(skill_ids))
+        by_person = _facts_by_person(facts)
+        progress = _progress(course, chosen, shown, facts, set(skill_ids), by_person)
         focused = focus is not None and any(lr.account_id == focus[0] for lr in shown)
         rows = _render_rows(shown, columns, facts, course.context.title, counts,
                             progress=progress, focus=focus if focused else None,
-                            learner_url=_learner_url(filters))
+                            learner_url=_learner_url(filters), facts_by_person=by_person)
         del facts
     # Every piece of ``rows`` that came from data was escaped in _render_rows.
     return GridPage(Markup(rows), shown, columns, len(learners),  # noqa: S704
@@ -252,7 +254,9 @@ def _learner_url(filters: GridFilters) -> str:
 
 def _progress(course: Course, chosen: list[OfferedCredential], shown: list[Learner],
               facts: dict[tuple[int, int], list[DemonstrationFact]],
-              loaded_skills: set[int]) -> dict[int, list[LearnerProgress]]:
+              loaded_skills: set[int],
+              facts_by_person: dict[int, dict[int, list[DemonstrationFact]]] | None = None,
+              ) -> dict[int, list[LearnerProgress]]:
     """Per shown learner (person id), their standing on each chosen credential: two more
     queries at most (the skills the columns do not show, and the awards)."""
     if not chosen or not shown:
@@ -266,25 +270,57 @@ def _progress(course: Course, chosen: list[OfferedCredential], shown: list[Learn
     held, revoked = tracking.award_standing(course.session, persons,
                                             [o.offering.credential_id for o in chosen])
     result: dict[int, list[LearnerProgress]] = {}
-    # Per credential, what each learner's loop needs, read once from the ORM objects
-    # (an instrumented attribute costs ~0.2 µs a read; 600 learners x 40 skills).
-    prepared = [(item, item.offering.credential_id, [s.id for s in item.skills],
-                 item.offering.credential.code, intl(item.version, "title").text)
-                for item in chosen]
-    get = all_facts.get
-    none: list[DemonstrationFact] = []
+    # Per credential, what the loop needs, read once from the ORM objects (an instrumented
+    # attribute costs ~0.2 µs a read), and a cache of the rule's progress by the set of its
+    # skills with a counting pass (a bit mask): without a revocation that set is all
+    # ``earning_passes`` depends on, and learners at the same point share it.
+    Prepared = tuple[OfferedCredential, int, list[str], dict[int, RuleProgress], str, str]
+    prepared: list[Prepared] = [
+        (item, item.offering.credential_id, [s.code for s in item.skills], {},
+         item.offering.credential.code, intl(item.version, "title").text)
+        for item in chosen]
+    # Per skill, the credentials it counts for: (index, its bit there, allowed routes).
+    targets: dict[int, list[tuple[int, int, set[str]]]] = {}
+    for k, item in enumerate(chosen):
+        allowed = set(item.allowed_routes)
+        for n, skill in enumerate(item.skills):
+            targets.setdefault(skill.id, []).append((k, 1 << n, allowed))
+    by_person = facts_by_person if facts_by_person is not None and all_facts is facts \
+        else _facts_by_person(all_facts)
+    nothing: dict[int, list[DemonstrationFact]] = {}
     earning_passes = tracking.earning_passes
     for pid in persons:
+        mine = by_person.get(pid, nothing)
+        # ``counting_passes``' test per fact: a current pass on a route the credential
+        # allows (a Route is a StrEnum: it hashes as its value; None is never allowed).
+        masks = [0] * len(prepared)
+        for sid, cell_facts in mine.items():
+            counts_for = targets.get(sid)
+            if counts_for is None:
+                continue
+            for fact in cell_facts:
+                if fact.outcome is _PASS:
+                    route = fact.route
+                    for k, bit, allowed in counts_for:
+                        if route in allowed:
+                            masks[k] |= bit
         items = []
-        for item, credential_id, skill_ids, code, title in prepared:
+        for (item, credential_id, codes, rule_progress, code, title), mask in zip(
+                prepared, masks, strict=True):
             key = (pid, credential_id)
-            person_facts = [f for sid in skill_ids for f in get((pid, sid), none)]
             held_here = key in held
             revoked_at = None if held_here else revoked.get(key)
-            _passes, progress, may = earning_passes(item, person_facts, revoked_at)
-            items.append(LearnerProgress(
-                code, title, held_here, progress,
-                revoked_at is not None and progress.satisfied and not may))
+            if revoked_at is not None:
+                person_facts = [f for s in item.skills for f in mine.get(s.id, ())]
+                _passes, revoked_progress, may = earning_passes(item, person_facts, revoked_at)
+                items.append(LearnerProgress(code, title, False, revoked_progress,
+                                             revoked_progress.satisfied and not may))
+                continue
+            progress = rule_progress.get(mask)
+            if progress is None:
+                progress = rule_progress[mask] = item.rule.progress(
+                    [c for n, c in enumerate(codes) if mask >> n & 1])
+            items.append(LearnerProgress(code, title, held_here, progress))
         result[pid] = items
     return result
 
@@ -335,56 +371,99 @@ def _progress_cell(items: list[LearnerProgress], name: str, url: str,
             f'{shown}</a></td>')
 
 
+#: Placeholders for a row's account id and index in the cell markup built once per column
+#: (``_column_markup``). Every piece of a cell that comes from data is escaped, so it
+#: contains no "<" and cannot hold a placeholder: only ours are replaced.
+_ACCOUNT, _ROW = "<@a>", "<@i>"
+_FOCUS_ATTR = ' data-focus-on-load aria-describedby="notice"'
+
+
+class _ColumnMarkup(NamedTuple):
+    """One skill column's cell markup with ``_ACCOUNT`` and ``_ROW`` placeholders: the
+    empty cell whole, and a recorded cell's opening (up to its text) per status."""
+
+    skill_id: int
+    empty: str
+    demonstrated: str
+    attempted: str
+
+
+def _column_markup(j: int, skill_id: int, focus: str = "") -> _ColumnMarkup:
+    kj = f"K{j}"
+    button = f'<button name="c" value="{_ACCOUNT}.{skill_id}"'
+
+    def opening(css: str) -> str:
+        return (f'<td class="{css}">{button} id="c{_ROW}_{kj}" '
+                f'aria-labelledby="L{_ROW} {kj} S{css} c{_ROW}_{kj}"{focus}>')
+
+    return _ColumnMarkup(
+        skill_id, f'<td>{button} aria-labelledby="L{_ROW} {kj} Sn"{focus}></button></td>',
+        opening(STATUS_CLASS[_DEMONSTRATED]), opening(STATUS_CLASS[_ATTEMPTED]))
+
+
+#: A recorded cell's words (``_cell_text``), read once per page like PROGRESS_LINK_NAME.
+BY_ASSESSOR = _l("by %(assessor)s")
+IN_COURSE = _l("in %(course)s")
+
+
 def _render_rows(learners: list[Learner], columns: list[Skill],
                  facts: dict[tuple[int, int], list[DemonstrationFact]], context_title: str,
                  counts: dict[str, int], *,
                  progress: dict[int, list[LearnerProgress]] | None = None,
-                 focus: tuple[int, int | None] | None = None, learner_url: str = "") -> str:
+                 focus: tuple[int, int | None] | None = None, learner_url: str = "",
+                 facts_by_person: dict[int, dict[int, list[DemonstrationFact]]] | None = None,
+                 ) -> str:
     """The grid's body rows as one string. A cell is a button in the grid's GET form
     (``c=<account>.<skill>``) whose accessible name is assembled by ``aria-labelledby``:
     the row's learner (``L<i>``), the column's skill (``K<j>``), a shared status label
     (``Sd``/``Sa``/``Sn``) and, for a recorded cell, its own text (date, assessor, place).
-    Identical cell texts are built once; names and course titles are escaped. The ``focus``
-    cell (or the row's progress link) gets ``data-focus-on-load`` and is described by the
-    status message."""
+    Names and course titles are escaped. The ``focus`` cell (or the row's progress link)
+    gets ``data-focus-on-load`` and is described by the status message.
+
+    Built for 24,000 cells: each column's markup is made once with placeholders for the
+    row (``_column_markup``), a row's cells are joined and their placeholders replaced
+    in one pass per row, identical cell texts are made once, and the facts are read per
+    learner (one dict per row instead of a (person, skill) key per cell)."""
     texts: dict[tuple[Any, ...], str] = {}
+    dates: dict[Any, str] = {}
     standings: dict[tuple[Any, ...], tuple[str, str, bool]] = {}
+    words = (str(BY_ASSESSOR), str(IN_COURSE))
     out: list[str] = []
     append = out.append
-    columns_ = [(f"K{j}", f"{skill.id}", skill.id) for j, skill in enumerate(columns)]
-    tally = {_DEMONSTRATED: 0, _ATTEMPTED: 0}
-    empty = 0
-    get = facts.get
+    markup = [_column_markup(j, skill.id) for j, skill in enumerate(columns)]
+    demonstrated = attempted = empty = 0
+    by_person = facts_by_person if facts_by_person is not None else _facts_by_person(facts)
+    nothing: dict[int, list[DemonstrationFact]] = {}
     progress = progress or {}
     focus_account, focus_skill = focus if focus is not None else (None, None)
-    if focus_skill is not None and all(sid != focus_skill for _, _, sid in columns_):
+    if focus_skill is not None and all(c.skill_id != focus_skill for c in markup):
         focus_skill = None  # the column is filtered out: focus the row instead
-    focus_attr = ' data-focus-on-load aria-describedby="notice"'
-    status_class = STATUS_CLASS
     link_name = str(PROGRESS_LINK_NAME)
     select_word = escape(_("Select"))
     for i, learner in enumerate(learners):
         aid, pid = learner.account_id, learner.person_id
-        row = f"L{i}"
         append(f'<tr><th scope="row"><input type="checkbox" form="bulk" name="learner" '
                f'value="{aid}" id="x{i}"><label for="x{i}"><span class="visually-hidden">'
-               f'{select_word} </span><span id="{row}">{escape(learner.name)}</span></label></th>')
+               f'{select_word} </span><span id="L{i}">{escape(learner.name)}</span></label></th>')
         progress_cell = _progress_cell(progress.get(pid, []), learner.name,
                                        f"{learner_url}{aid}", standings, link_name)
-        if aid == focus_account and focus_skill is None:
-            progress_cell = progress_cell.replace("<a ", f"<a{focus_attr} ", 1)
+        row_markup = markup
+        if aid == focus_account:
+            if focus_skill is None:
+                progress_cell = progress_cell.replace("<a ", f"<a{_FOCUS_ATTR} ", 1)
+            else:
+                row_markup = [_column_markup(j, c.skill_id, _FOCUS_ATTR)
+                              if c.skill_id == focus_skill else c
+                              for j, c in enumerate(markup)]
         append(progress_cell)
-        prefix = f'<td><button name="c" value="{aid}.'
-        recorded_prefix = prefix[4:]
-        # Only the focused learner's row compares skills with the focused one.
-        focus_sid = focus_skill if aid == focus_account else None
-        for kj, sid_text, sid in columns_:
-            cell_facts = get((pid, sid))
-            focus_here = focus_attr if sid == focus_sid else ""
+        get = by_person.get(pid, nothing).get
+        cells: list[str] = []
+        add = cells.append
+        for column in row_markup:
+            cell_facts = get(column.skill_id)
             if not cell_facts:
                 empty += 1
-                append(f'{prefix}{sid_text}" aria-labelledby="{row} {kj} Sn"{focus_here}>'
-                       '</button></td>')
+                add(column.empty)
                 continue
             if len(cell_facts) == 1:
                 # One current record: summarise_cell's rule, without building a Cell.
@@ -392,37 +471,64 @@ def _render_rows(learners: list[Learner], columns: list[Skill],
                 status = _DEMONSTRATED if latest.outcome is _PASS else _ATTEMPTED
             else:
                 cell = summarise_cell(cell_facts)
-                status, latest = cell.status, cell.latest  # type: ignore[assignment]
-                if latest is None:
+                if cell.latest is None:
                     empty += 1
-                    append(f'{prefix}{sid_text}" aria-labelledby="{row} {kj} Sn"'
-                           f'{focus_here}></button></td>')
+                    add(column.empty)
                     continue
-            tally[status] += 1
-            key = (status, latest.at.date(), latest.assessor, latest.context_title)
+                status, latest = cell.status, cell.latest
+            if status is _DEMONSTRATED:
+                demonstrated += 1
+                opening = column.demonstrated
+            else:
+                attempted += 1
+                opening = column.attempted
+            day = latest.at.date()
+            key = (status, day, latest.assessor, latest.context_title)
             text = texts.get(key)
             if text is None:
-                text = texts[key] = _cell_text(status, latest, context_title)
-            css = status_class[status]
-            append(f'<td class="{css}">{recorded_prefix}{sid_text}" id="c{i}_{kj}" '
-                   f'aria-labelledby="{row} {kj} S{css} c{i}_{kj}"{focus_here}>{text}'
-                   '</button></td>')
+                text = texts[key] = _cell_text(latest, context_title, day, dates, words)
+            add(f"{opening}{text}</button></td>")
+        append("".join(cells).replace(_ACCOUNT, str(aid)).replace(_ROW, str(i)))
         append("</tr>")
     counts[CellStatus.NOT_YET.value] = empty
-    counts[CellStatus.DEMONSTRATED.value] = tally[_DEMONSTRATED]
-    counts[CellStatus.ATTEMPTED.value] = tally[_ATTEMPTED]
+    counts[CellStatus.DEMONSTRATED.value] = demonstrated
+    counts[CellStatus.ATTEMPTED.value] = attempted
     return "".join(out)
 
 
-def _cell_text(status: CellStatus, latest: DemonstrationFact, context_title: str) -> str:
+def _facts_by_person(facts: dict[tuple[int, int], list[DemonstrationFact]]
+                     ) -> dict[int, dict[int, list[DemonstrationFact]]]:
+    """``facts`` by person, then skill: a row reads its learner's dict once."""
+    by_person: dict[int, dict[int, list[DemonstrationFact]]] = {}
+    for (pid, sid), cell_facts in facts.items():
+        mine = by_person.get(pid)
+        if mine is None:
+            mine = by_person[pid] = {}
+        mine[sid] = cell_facts
+    return by_person
+
+
+def _cell_text(latest: DemonstrationFact, context_title: str, day: Any = None,
+               dates: dict[Any, str] | None = None,
+               words: tuple[str, str] | None = None) -> str:
     """A recorded cell's visible text: the date, who assessed, and the course when it was
-    another one (escaped)."""
-    parts: list[str] = [escape(format_date(latest.at.date(), "medium"))]
+    another one (escaped). ``dates`` caches the formatted dates of a page and ``words``
+    holds BY_ASSESSOR and IN_COURSE translated (filled with ``%`` as gettext would)."""
+    if day is None:
+        day = latest.at.date()
+    if dates is None:
+        dates = {}
+    if words is None:
+        words = (str(BY_ASSESSOR), str(IN_COURSE))
+    shown = dates.get(day)
+    if shown is None:
+        shown = dates[day] = str(escape(format_date(day, "medium")))
+    parts: list[str] = [shown]
     if latest.assessor:
-        parts.append(f"<small>{escape(_('by %(assessor)s', assessor=latest.assessor))}</small>")
+        parts.append(f"<small>{escape(words[0] % {'assessor': latest.assessor})}</small>")
     if latest.context_title and latest.context_title != context_title:
         parts.append(f'<small class="where">'
-                     f'{escape(_("in %(course)s", course=latest.context_title))}</small>')
+                     f'{escape(words[1] % {"course": latest.context_title})}</small>')
     return "".join(parts)
 
 
