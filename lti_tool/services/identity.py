@@ -27,7 +27,8 @@ def link_basis(issuer: Issuer) -> str:
 def propose_links(session: Session, account: LearnerAccount, issuer: Issuer,
                   platform_ids: list[int]) -> list[LinkProposal]:
     """Propose linking ``account`` to Persons of other accounts (on the issuer's other
-    platforms) that share its verified identifier. Idempotent."""
+    platforms) that share its verified identifier. Idempotent. Reads only the issuer's
+    columns (its id and settings), so a read-only instance will do."""
     basis = link_basis(issuer)
     if basis == "none":
         return []

@@ -59,9 +59,6 @@ def note_launch(session: Session, launch: LaunchContext, *, account_id: int,
     issuer = issuer_for_platform(session, launch.platform_id, launch.deployment_pk,
                                  read_only=True)
     if issuer is not None and identity.link_basis(issuer) != "none":
-        # Links refer to the issuer: this session's own instance, not the shared one.
-        issuer = issuer_for_platform(session, launch.platform_id, launch.deployment_pk)
-        assert issuer is not None
         account = session.get(LearnerAccount, account_id)
         if account is not None:
             from lti_tool.models import IssuerPlatform
