@@ -153,15 +153,6 @@ def _limited_path(path: str) -> bool:
     return path in VERIFY_PATHS or path.startswith((API_PREFIX + "/", REGISTER_PREFIX))
 
 
-def _only_on_limited_paths(hook: Callable[[], Any]) -> Callable[[], Any]:
-    def limited_only() -> Any:
-        if _limited_path(request.path):
-            return hook()
-        return None
-
-    return limited_only
-
-
 def _hook_of(hook: Any, limiter: Limiter) -> bool:
     """Whether a request hook is the limiter's: a bound method, or (its response hook, a
     name-mangled method) a ``functools.partial`` of one with the limiter."""
@@ -170,16 +161,14 @@ def _hook_of(hook: Any, limiter: Limiter) -> bool:
     return isinstance(hook, functools.partial) and bool(hook.args) and hook.args[0] is limiter
 
 
-def _response_hook_on_limited_paths(hook: Callable[[Any], Any]) -> Callable[[Any], Any]:
-    def limited_only(response: Any) -> Any:
-        return hook(response) if _limited_path(request.path) else response
-
-    return limited_only
-
-
-def _teardown_on_limited_paths(hook: Callable[[Any], Any]) -> Callable[[Any], Any]:
-    def limited_only(exc: Any) -> Any:
-        return hook(exc) if _limited_path(request.path) else None
+def _on_limited_paths(hook: Callable[..., Any], *, passes_response: bool) -> Callable[..., Any]:
+    """``hook`` (a request, response or teardown hook of the limiter) run only where a
+    limit may apply; elsewhere a response hook hands the response on unchanged, the others
+    do nothing."""
+    def limited_only(*args: Any) -> Any:
+        if _limited_path(request.path):
+            return hook(*args)
+        return args[0] if passes_response else None
 
     return limited_only
 
@@ -265,21 +254,15 @@ def init_app(app: Flask) -> None:
     limiter.request_filter(lambda: not _limited_path(request.path))
     # ... and skip the limiter's own bookkeeping too (it would evaluate its limit lists
     # before looking at the filter): its hook runs only where a limit may apply.
-    hooks = app.before_request_funcs.setdefault(None, [])
-    for index, hook in enumerate(hooks):
-        if _hook_of(hook, limiter):
-            hooks[index] = _only_on_limited_paths(hook)
     # Likewise its response hook (rate-limit headers, which are off; it still evaluates
-    # the request's limits to find none).
-    after: list[Any] = app.after_request_funcs.setdefault(None, [])
-    for index, hook in enumerate(after):
-        if _hook_of(hook, limiter):
-            after[index] = _response_hook_on_limited_paths(hook)
-    # ... and its teardown, which releases what its request hook set up.
-    teardown: list[Any] = app.teardown_request_funcs.setdefault(None, [])
-    for index, hook in enumerate(teardown):
-        if _hook_of(hook, limiter):
-            teardown[index] = _teardown_on_limited_paths(hook)
+    # the request's limits to find none) and its teardown (which releases what its request
+    # hook set up).
+    for registry, passes_response in ((app.before_request_funcs, False),
+                                      (app.after_request_funcs, True),
+                                      (app.teardown_request_funcs, False)):
+        hooks: list[Any] = registry.setdefault(None, [])
+        hooks[:] = [_on_limited_paths(hook, passes_response=passes_response)
+                    if _hook_of(hook, limiter) else hook for hook in hooks]
     app.extensions["rate_limiter"] = limiter
     app.extensions["login_budget"] = LoginBudget()
     _attach(app, limiter)
