@@ -19,6 +19,7 @@ import gc
 from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass
+from datetime import date
 from typing import Any, NamedTuple
 from urllib.parse import urlencode
 
@@ -234,12 +235,12 @@ def build_grid(course: Course, offered: list[OfferedCredential],
         shown = learners[(page - 1) * per: page * per]
         if not filters.status:
             facts = tracking.current_facts(session, [lr.person_id for lr in shown], skill_ids)
-        by_person = _facts_by_person(facts)
-        progress = _progress(course, chosen, shown, facts, set(skill_ids), by_person)
+        by_person = tracking.facts_by_person(facts)
+        progress = _progress(course, chosen, shown, facts, by_person, set(skill_ids))
         focused = focus is not None and any(lr.account_id == focus[0] for lr in shown)
-        rows = _render_rows(shown, columns, facts, course.context.title, counts,
+        rows = _render_rows(shown, columns, by_person, course.context.title, counts,
                             progress=progress, focus=focus if focused else None,
-                            learner_url=_learner_url(filters), facts_by_person=by_person)
+                            learner_url=_learner_url(filters))
         del facts
     # Every piece of ``rows`` that came from data was escaped in _render_rows.
     return GridPage(Markup(rows), shown, columns, len(learners),  # noqa: S704
@@ -254,19 +255,19 @@ def _learner_url(filters: GridFilters) -> str:
 
 def _progress(course: Course, chosen: list[OfferedCredential], shown: list[Learner],
               facts: dict[tuple[int, int], list[DemonstrationFact]],
-              loaded_skills: set[int],
-              facts_by_person: dict[int, dict[int, list[DemonstrationFact]]] | None = None,
-              ) -> dict[int, list[LearnerProgress]]:
+              by_person: dict[int, dict[int, list[DemonstrationFact]]],
+              loaded_skills: set[int]) -> dict[int, list[LearnerProgress]]:
     """Per shown learner (person id), their standing on each chosen credential: two more
-    queries at most (the skills the columns do not show, and the awards)."""
+    queries at most (the skills the columns do not show, and the awards). ``by_person``:
+    ``facts`` by person (``tracking.facts_by_person``)."""
     if not chosen or not shown:
         return {}
     persons = [lr.person_id for lr in shown]
     needed = {s.id for o in chosen for s in o.skills}
     missing = needed - loaded_skills
-    all_facts = facts
     if missing:
-        all_facts = {**facts, **tracking.current_facts(course.session, persons, missing)}
+        by_person = tracking.facts_by_person(
+            {**facts, **tracking.current_facts(course.session, persons, missing)})
     held, revoked = tracking.award_standing(course.session, persons,
                                             [o.offering.credential_id for o in chosen])
     result: dict[int, list[LearnerProgress]] = {}
@@ -285,8 +286,6 @@ def _progress(course: Course, chosen: list[OfferedCredential], shown: list[Learn
         allowed = set(item.allowed_routes)
         for n, skill in enumerate(item.skills):
             targets.setdefault(skill.id, []).append((k, 1 << n, allowed))
-    by_person = facts_by_person if facts_by_person is not None and all_facts is facts \
-        else _facts_by_person(all_facts)
     nothing: dict[int, list[DemonstrationFact]] = {}
     earning_passes = tracking.earning_passes
     for pid in persons:
@@ -407,12 +406,10 @@ IN_COURSE = _l("in %(course)s")
 
 
 def _render_rows(learners: list[Learner], columns: list[Skill],
-                 facts: dict[tuple[int, int], list[DemonstrationFact]], context_title: str,
-                 counts: dict[str, int], *,
+                 by_person: dict[int, dict[int, list[DemonstrationFact]]],
+                 context_title: str, counts: dict[str, int], *,
                  progress: dict[int, list[LearnerProgress]] | None = None,
-                 focus: tuple[int, int | None] | None = None, learner_url: str = "",
-                 facts_by_person: dict[int, dict[int, list[DemonstrationFact]]] | None = None,
-                 ) -> str:
+                 focus: tuple[int, int | None] | None = None, learner_url: str = "") -> str:
     """The grid's body rows as one string. A cell is a button in the grid's GET form
     (``c=<account>.<skill>``) whose accessible name is assembled by ``aria-labelledby``:
     the row's learner (``L<i>``), the column's skill (``K<j>``), a shared status label
@@ -425,14 +422,13 @@ def _render_rows(learners: list[Learner], columns: list[Skill],
     in one pass per row, identical cell texts are made once, and the facts are read per
     learner (one dict per row instead of a (person, skill) key per cell)."""
     texts: dict[tuple[Any, ...], str] = {}
-    dates: dict[Any, str] = {}
+    dates: dict[date, str] = {}
     standings: dict[tuple[Any, ...], tuple[str, str, bool]] = {}
     words = (str(BY_ASSESSOR), str(IN_COURSE))
     out: list[str] = []
     append = out.append
     markup = [_column_markup(j, skill.id) for j, skill in enumerate(columns)]
     demonstrated = attempted = empty = 0
-    by_person = facts_by_person if facts_by_person is not None else _facts_by_person(facts)
     nothing: dict[int, list[DemonstrationFact]] = {}
     progress = progress or {}
     focus_account, focus_skill = focus if focus is not None else (None, None)
@@ -496,30 +492,12 @@ def _render_rows(learners: list[Learner], columns: list[Skill],
     return "".join(out)
 
 
-def _facts_by_person(facts: dict[tuple[int, int], list[DemonstrationFact]]
-                     ) -> dict[int, dict[int, list[DemonstrationFact]]]:
-    """``facts`` by person, then skill: a row reads its learner's dict once."""
-    by_person: dict[int, dict[int, list[DemonstrationFact]]] = {}
-    for (pid, sid), cell_facts in facts.items():
-        mine = by_person.get(pid)
-        if mine is None:
-            mine = by_person[pid] = {}
-        mine[sid] = cell_facts
-    return by_person
-
-
-def _cell_text(latest: DemonstrationFact, context_title: str, day: Any = None,
-               dates: dict[Any, str] | None = None,
-               words: tuple[str, str] | None = None) -> str:
-    """A recorded cell's visible text: the date, who assessed, and the course when it was
-    another one (escaped). ``dates`` caches the formatted dates of a page and ``words``
-    holds BY_ASSESSOR and IN_COURSE translated (filled with ``%`` as gettext would)."""
-    if day is None:
-        day = latest.at.date()
-    if dates is None:
-        dates = {}
-    if words is None:
-        words = (str(BY_ASSESSOR), str(IN_COURSE))
+def _cell_text(latest: DemonstrationFact, context_title: str, day: date,
+               dates: dict[date, str], words: tuple[str, str]) -> str:
+    """A recorded cell's visible text: the date (``day``), who assessed, and the course
+    when it was another one (escaped). ``dates`` caches the formatted dates of a page and
+    ``words`` holds BY_ASSESSOR and IN_COURSE translated (filled with ``%`` as gettext
+    would)."""
     shown = dates.get(day)
     if shown is None:
         shown = dates[day] = str(escape(format_date(day, "medium")))

@@ -127,9 +127,7 @@ def _grid_rows(learners: list[Learner], skills: list[Skill],
     rows: list[list[str]] = [
         [csv_cell(v) for v in ("Learner", "Email", *[f"{s.code} {s.name}" for s in skills])]]
     skill_ids = [s.id for s in skills]
-    by_person: dict[int, dict[int, list[DemonstrationFact]]] = {}
-    for (pid, sid), recorded in facts.items():
-        by_person.setdefault(pid, {})[sid] = recorded
+    by_person = tracking.facts_by_person(facts)
     nothing: dict[int, list[DemonstrationFact]] = {}
     not_yet = _GRID_WORDS[CellStatus.NOT_YET]
     texts: dict[tuple[CellStatus, date], str] = {}
