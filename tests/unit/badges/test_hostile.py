@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import json
 import socket
-import time
 import zlib
 
 import pytest
@@ -16,7 +15,7 @@ from lti_tool.badges.rdfc import PoisonedDatasetError
 from lti_tool.badges.verify import MAX_INPUT_BYTES, verify
 
 from . import builders
-from .conftest import NOW, TINY_SVG, NetworkUsed, tiny_png
+from .conftest import NOW, TINY_SVG, NetworkUsed, cpu_seconds, tiny_png
 
 
 def test_the_network_guard_is_active() -> None:
@@ -237,9 +236,8 @@ def test_poison_graph_is_refused_quickly_with_a_reason() -> None:
     poisoned = _with_wellformed_proof(builders.poison_credential())
     data = json.dumps(poisoned).encode()
     assert len(data) < 12_000
-    start = time.process_time()
-    report = verify(data, now=NOW)
-    assert time.process_time() - start < 1.0
+    report, seconds = cpu_seconds(lambda: verify(data, now=NOW))
+    assert seconds < 1.0
     assert report.result == "invalid"
     assert report.step("proof").status == "error"
     assert "too entangled to canonicalize" in report.step("proof").message
@@ -251,9 +249,8 @@ def test_ten_thousand_alignments_are_refused_before_any_work() -> None:
     padded = _with_wellformed_proof(builders.padded_credential(10_000))
     data = json.dumps(padded).encode()
     assert 1_400_000 < len(data) < MAX_INPUT_BYTES
-    start = time.process_time()
-    report = verify(data, now=NOW)
-    assert time.process_time() - start < 1.0
+    report, seconds = cpu_seconds(lambda: verify(data, now=NOW))
+    assert seconds < 1.0
     assert report.result == "invalid"
     assert report.reason.startswith("size: the credential has more than 12,000 JSON values")
     assert [s.name for s in report.steps] == ["input", "parse", "size"]
@@ -281,8 +278,8 @@ def test_known_contexts_nested_deep_in_odd_orders_are_capped() -> None:
                 "parentOrg": node}
     credential = builders.credential()
     credential["credentialSubject"]["source"] = node
-    start = time.process_time()
-    report = verify(json.dumps(_with_wellformed_proof(credential)), now=NOW)
-    assert time.process_time() - start < 1.0
+    data = json.dumps(_with_wellformed_proof(credential))
+    report, seconds = cpu_seconds(lambda: verify(data, now=NOW))
+    assert seconds < 1.0
     assert report.result == "invalid" and report.too_complex
     assert "too much JSON-LD work" in report.reason
