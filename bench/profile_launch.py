@@ -46,6 +46,9 @@ def main() -> int:
     p.add_argument("--reloads", type=int, default=0,
                    help="reload each launch's landing page this many times more (the "
                         "bench's landing phase), measured as 'reload'")
+    p.add_argument("--profile-reloads", action="store_true",
+                   help="profile only the reloads (with --reloads N): where a landing page "
+                        "served from the learner page cache spends its CPU")
     p.add_argument("--breakdown", action="store_true",
                    help="CPU per call of the launch's parts (validation steps, recording, "
                         "Redis, commit, request hooks), without the profiler's overhead")
@@ -120,6 +123,8 @@ def main() -> int:
 
         def one(sub: int, course: int, profile: bool, reloads: int = 0) -> None:
             base = bench.PUBLIC_BASE_URL
+            profile_reloads = profile and args.profile_reloads
+            profile = profile and not args.profile_reloads
             t0 = time.process_time()
             if profile:
                 profiler.enable()
@@ -160,12 +165,12 @@ def main() -> int:
             if not reloads:
                 return
             t2 = time.process_time()
-            if profile:
+            if profile or profile_reloads:
                 profiler.enable()
             before = snap()
             for _ in range(reloads):
                 again = client.get(r.headers["Location"], base_url=base)
-            if profile:
+            if profile or profile_reloads:
                 profiler.disable()
             cpu_by_request["reload"] += time.process_time() - t2
             count("reload", before)

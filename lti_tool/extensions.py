@@ -41,7 +41,7 @@ import redis
 from flask import Flask, current_app, g, has_request_context, request
 from redis.backoff import NoBackoff
 from redis.retry import Retry as RedisRetry
-from sqlalchemy import Engine, create_engine, event
+from sqlalchemy import Connection, Engine, create_engine, event
 from sqlalchemy import exc as sa_exc
 from sqlalchemy.orm import Session, sessionmaker
 
@@ -665,6 +665,29 @@ def db_session() -> Session:
         g.db_session = current_app.extensions["db_sessionmaker"]()
     session: Session = g.db_session
     return session
+
+
+@contextmanager
+def read_connection() -> Iterator[Connection]:
+    """A connection for a request's read-only statements that may be all it needs from the
+    database (a page served from a cache after checking its versions).
+
+    On PostgreSQL, when the request has no transaction open yet, a pooled connection in
+    autocommit: no BEGIN before each statement and no ROLLBACK after, two of the three round
+    trips the request's session would make for one SELECT. That reads what the session would
+    anyway: under READ COMMITTED each statement sees what was committed when it started, and
+    a later transaction of the same request sees newer data, never older. Otherwise (SQLite,
+    or a transaction already open) the request session's connection. Never write through it.
+    Raises ServiceUnavailable while the database is known to be down."""
+    session: Session | None = g.get("db_session")
+    bind = current_app.extensions["db_sessionmaker"].kw.get("bind")
+    if not isinstance(bind, Engine) or bind.dialect.name != "postgresql" \
+            or (session is not None and session.in_transaction()):
+        yield db_session().connection()  # (sessions bound to one connection: the tests')
+        return
+    _check_breaker(DATABASE)
+    with bind.connect().execution_options(isolation_level="AUTOCOMMIT") as connection:
+        yield connection
 
 
 def kv() -> KeyValueStore:

@@ -18,7 +18,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import bindparam, select
+from sqlalchemy import Connection, bindparam, select
 from sqlalchemy.orm import Session
 
 from lti_tool.domain.catalog import RuleProgress
@@ -427,11 +427,14 @@ class PageState:
     shared_version: int
 
 
-def page_state(session: Session, account_id: int) -> PageState:
+def page_state(bind: Session | Connection, account_id: int) -> PageState:
     """One statement: ``person_of`` and the page's version counters. Read it *before* the
     page's data: a write committed in between makes the page newer than its versions, never
-    older. Raises NotFound like ``person_of``."""
-    row = session.connection().execute(_PAGE_STATE, {"account_id": account_id}).first()
+    older. ``bind``: a session, or any connection (the web layer's
+    ``extensions.read_connection``: autocommit when the request has no transaction open, so
+    a page served from the cache costs one round trip). Raises NotFound like ``person_of``."""
+    connection = bind.connection() if isinstance(bind, Session) else bind
+    row = connection.execute(_PAGE_STATE, {"account_id": account_id}).first()
     if row is None:
         raise NotFound(_("Your account is not known here any more. Open MicroCred from your "
                          "course again."))

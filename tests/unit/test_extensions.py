@@ -175,3 +175,44 @@ def test_the_breaker_remembers_a_failure_briefly():
     assert breaker.is_open(DATABASE) and not breaker.is_open(STORE)
     time.sleep(0.25)
     assert not breaker.is_open(DATABASE)
+
+
+@postgres_only
+def test_a_read_before_any_transaction_costs_no_begin_or_rollback(base_app, monkeypatch):
+    """``read_connection`` on PostgreSQL with no transaction open: autocommit, so the server
+    sees the SELECT alone (no transaction is left open after it); the connection goes back to
+    the pool in the default mode, and once the request's session has a transaction open,
+    reads join it."""
+    from psycopg.pq import TransactionStatus
+    from sqlalchemy.orm import sessionmaker
+
+    from lti_tool.extensions import db_session, read_connection
+
+    engine = base_app.extensions["db_engine"]
+    monkeypatch.setitem(base_app.extensions, "db_sessionmaker",
+                        sessionmaker(bind=engine, expire_on_commit=False))
+    with base_app.test_request_context():
+        with read_connection() as conn:
+            dbapi = conn.connection.dbapi_connection
+            assert dbapi.autocommit is True
+            assert conn.scalar(text("SELECT 1")) == 1
+            assert dbapi.info.transaction_status == TransactionStatus.IDLE  # no BEGIN sent
+        session = db_session()
+        assert not session.in_transaction()  # the read did not start the session
+        in_session = session.connection()
+        assert in_session.connection.dbapi_connection.autocommit is False  # pool reset
+        in_session.execute(text("SELECT 1"))
+        assert in_session.connection.dbapi_connection.info.transaction_status \
+            == TransactionStatus.INTRANS
+        with read_connection() as conn:
+            assert conn is in_session
+
+
+def test_a_session_bound_to_one_connection_reads_through_it(app):
+    """The tests' sessions are bound to one connection holding an outer transaction (and
+    SQLite never takes the autocommit path): reads see what the test wrote, uncommitted."""
+    from lti_tool.extensions import db_session, read_connection
+
+    with app.test_request_context():
+        with read_connection() as conn:
+            assert conn is db_session().connection()

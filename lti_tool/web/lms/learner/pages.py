@@ -22,7 +22,7 @@ from werkzeug.wrappers import Response
 from lti_tool.domain.labels import ROLE as ROLE_LABELS
 from lti_tool.domain.lti import AppRole
 from lti_tool.errors import NotFound
-from lti_tool.extensions import db_session
+from lti_tool.extensions import db_session, read_connection
 from lti_tool.i18n import (
     bound_template_gettext,
     current_short,
@@ -166,7 +166,8 @@ def render_home(current: CurrentLaunch) -> str:
     if raw_account is None:
         _person_id(current)  # raises: who is this?
     account_id = int(str(raw_account))
-    state = learner_records.page_state(db_session(), account_id)
+    with read_connection() as connection:  # a page from the cache needs nothing else
+        state = learner_records.page_state(connection, account_id)
     g.learner_person_id = (account_id, state.person_id)
 
     def render() -> tuple[str, bool]:
