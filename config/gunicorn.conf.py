@@ -24,8 +24,10 @@ process's database pool (``DB_POOL_SIZE``, 10) has a connection for every thread
 
 from __future__ import annotations
 
+import gc
 import multiprocessing
 import os
+from typing import Any
 
 bind = os.environ.get("GUNICORN_BIND") or f"127.0.0.1:{os.environ.get('PORT', '8000')}"
 workers = int(os.environ.get("WEB_CONCURRENCY") or 2 * multiprocessing.cpu_count())
@@ -58,3 +60,12 @@ else:
 # Query strings carry launch tokens (/app?lt=...): log paths only (%(U)s, never %(r)s).
 accesslog = os.environ.get("GUNICORN_ACCESS_LOG") or None
 access_log_format = '%(h)s "%(m)s %(U)s" %(s)s %(B)s %(M)sms'
+
+
+def post_worker_init(_worker: Any) -> None:
+    """Once the worker has loaded the application, move everything alive then (modules,
+    the SQLAlchemy mappers, compiled templates, translation catalogs: ~200,000 objects) out
+    of the garbage collector's reach. They live as long as the worker; without this, every
+    full collection walks them all again, a pause of tens of milliseconds in whichever
+    request set it off. Only what requests allocate is collected from then on."""
+    gc.freeze()
