@@ -213,6 +213,5 @@ def test_a_session_bound_to_one_connection_reads_through_it(app):
     SQLite never takes the autocommit path): reads see what the test wrote, uncommitted."""
     from lti_tool.extensions import db_session, read_connection
 
-    with app.test_request_context():
-        with read_connection() as conn:
-            assert conn is db_session().connection()
+    with app.test_request_context(), read_connection() as conn:
+        assert conn is db_session().connection()
