@@ -198,9 +198,14 @@ def person_of(session: Session, account_id: int) -> int:
     person_id = session.scalar(select(LearnerAccount.person_id).where(
         LearnerAccount.id == account_id))
     if person_id is None:
-        raise NotFound(_("Your account is not known here any more. Open MicroCred from your "
-                         "course again."))
+        raise _account_gone()
     return person_id
+
+
+def _account_gone() -> NotFound:
+    """The launched account no longer exists (merged away, or deleted since the launch)."""
+    return NotFound(_("Your account is not known here any more. Open MicroCred from your "
+                      "course again."))
 
 
 def _records(session: Session, person_id: int, skill_ids: list[int],
@@ -436,6 +441,5 @@ def page_state(bind: Session | Connection, account_id: int) -> PageState:
     connection = bind.connection() if isinstance(bind, Session) else bind
     row = connection.execute(_PAGE_STATE, {"account_id": account_id}).first()
     if row is None:
-        raise NotFound(_("Your account is not known here any more. Open MicroCred from your "
-                         "course again."))
+        raise _account_gone()
     return PageState(row[0], row[1] or 0, row[2] or 0)

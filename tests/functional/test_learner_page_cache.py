@@ -320,3 +320,32 @@ def test_a_courses_first_launch_and_its_roster_refresh_leave_cached_pages_valid(
     course.title = "Renamed"
     db.commit()
     assert shared() > before
+
+
+def _forget_account(app, launched) -> None:
+    """As if the launched account were gone since the launch: its launch session now names
+    an account id no row has."""
+    from lti_tool.lti.runtime import runtime
+
+    launch_id = _launch_id(app, launched)
+    with app.app_context():
+        store = runtime().store
+        data = store.load_launch(launch_id)
+        data["record"]["account_id"] = 2_000_000_000
+        store.save_launch(launch_id, data, 600)
+
+
+@pytest.mark.parametrize(("locale", "sentence"), [
+    ("en", "Your account is not known here any more."),
+    ("fr-CA", "Votre compte n'est plus connu ici."),
+])
+def test_an_account_gone_since_the_launch_gets_a_clear_404_cached_or_not(
+        app, platform, school, locale, sentence):
+    sam = _sam(app, platform, **{"https://purl.imsglobal.org/spec/lti/claim/"
+                                 "launch_presentation": {"locale": locale}})
+    assert sam.page().status == 200 and _entries(app)  # the landing page is cached
+    _forget_account(app, sam)
+    for path in ("/app", "/me", "/me/credentials/PY-FUND"):  # the cache, then person_of
+        page = sam.page(path)
+        assert page.status == 404, path
+        assert sentence in page.text, path
