@@ -28,7 +28,9 @@ from flask_babel import _get_format as _babel_format_of
 from flask_babel import format_date as _babel_format_date
 from flask_babel import format_datetime as _babel_format_datetime
 from flask_babel import format_decimal as _babel_format_decimal
-from jinja2.ext import _make_new_gettext, _make_new_ngettext
+from jinja2 import pass_eval_context
+from jinja2.ext import _make_new_ngettext
+from jinja2.nodes import EvalContext
 from markupsafe import Markup
 
 ENGLISH = "en"
@@ -184,13 +186,35 @@ def alternate_links() -> Markup:
 
 
 def bound_template_gettext() -> dict[str, Any]:
-    """Template variables ``gettext`` and ``ngettext`` (so ``_`` too) bound to this
-    request's translations, for a page that calls them hundreds of times: the functions
-    Flask-Babel installs (Jinja's newstyle gettext: escaped, ``%(name)s`` filled after
-    translation), without looking the translations up again on every call (~20 us each).
-    Only for a render inside one request whose locale is settled."""
+    """Template variables ``_``, ``gettext`` and ``ngettext`` bound to this request's
+    translations, for a page that calls them hundreds of times (the learner page: ~280).
+
+    They render what Flask-Babel's installed ones render (Jinja's newstyle gettext: the
+    translation escaped, then ``%(name)s`` filled with escaped values), with less work per
+    call: the translations are not looked up again through Flask-Babel on every call (~20
+    us each), each message is translated and wrapped in Markup once per render, and ``_``
+    is the function itself rather than Jinja's alias that resolves ``gettext`` again (3 us
+    per call instead of 6-9 here). Only for a render inside one request whose locale is
+    settled."""
     translations = get_translations()
-    return {"gettext": _make_new_gettext(translations.ugettext),
+    translate = translations.ugettext
+    done: dict[tuple[str, bool], str] = {}
+
+    @pass_eval_context
+    def gettext(eval_ctx: EvalContext, string: str, /, **variables: Any) -> str:
+        key = (string, eval_ctx.autoescape)
+        rv = done.get(key)
+        if rv is None:
+            # Our own catalog's text, as Jinja's newstyle gettext marks it safe too: the
+            # values filled into it are escaped by Markup's "%".
+            rv = translate(string)
+            if eval_ctx.autoescape:
+                rv = Markup(rv)  # noqa: S704
+            done[key] = rv
+        # Always a format string, as Jinja's own: "%%" is "%" even without variables.
+        return rv % variables
+
+    return {"_": gettext, "gettext": gettext,
             "ngettext": _make_new_ngettext(translations.ungettext)}
 
 

@@ -29,13 +29,23 @@ def test_dates_and_times_as_flask_babel_formats_them(base_app: Flask, locale: st
 
 
 def test_bound_template_gettext_renders_as_the_installed_one(base_app: Flask) -> None:
+    # Each message twice (translated once per render: the second call must still fill its
+    # own values), through ``_`` and ``gettext``, with and without autoescaping, and a
+    # "%%" in a message without variables.
     source = ("{{ _('Evidence:') }} {{ _('Demonstrated on %(date)s', date='<b>&') }} "
-              "{{ ngettext('%(num)s record', '%(num)s records', 3) }} {{ _('Not a msgid') }}")
+              "{{ gettext('Demonstrated on %(date)s', date='2 mai') }} "
+              "{{ ngettext('%(num)s record', '%(num)s records', 3) }} {{ _('Not a msgid') }} "
+              "{{ _('100%% sure') }}{% autoescape false %} "
+              "{{ _('Demonstrated on %(date)s', date='<i>') }}{% endautoescape %}")
     rendered = {}
     for locale in ("en", "fr_CA"):
         with base_app.test_request_context("/"), flask_babel.force_locale(locale):
             template = base_app.jinja_env.from_string(source)
             rendered[locale] = template.render()
-            assert template.render(**bound_template_gettext()) == rendered[locale]
-        assert "&lt;b&gt;&amp;" in rendered[locale]
+            bound = bound_template_gettext()
+            assert bound["_"] is bound["gettext"]
+            assert template.render(**bound) == rendered[locale]
+            assert template.render(**bound) == rendered[locale]  # its memo changes nothing
+        assert "&lt;b&gt;&amp;" in rendered[locale] and "2 mai" in rendered[locale]
+        assert "100% sure" in rendered[locale] and "<i>" in rendered[locale]
     assert rendered["fr_CA"] != rendered["en"]  # the French catalog was used
