@@ -203,8 +203,9 @@ class Requestable:
     skills: list[Skill]
 
 
-def _allows_plar(version: CredentialVersion) -> bool:
-    return Route.PLAR.value in (version.content or {}).get("allowed_routes", [])
+def _allows_plar(content: dict[str, Any] | None) -> bool:
+    """Whether a credential version's content lists the PLAR route."""
+    return Route.PLAR.value in (content or {}).get("allowed_routes", [])
 
 
 def _published_requestable(query: Any, issuer_id: int, context: Context | None) -> Any:
@@ -237,7 +238,7 @@ def requestable_credentials(session: Session, issuer_id: int,
         if version.credential_id in seen:
             continue
         seen.add(version.credential_id)
-        if _allows_plar(version):
+        if _allows_plar(version.content):
             found.append(Requestable(version.credential, version,
                                      [link.skill for link in version.skill_links]))
     return found
@@ -253,7 +254,7 @@ def can_request_any(session: Session, issuer_id: int, context: Context | None) -
         if credential_id in seen:
             continue
         seen.add(credential_id)
-        if Route.PLAR.value in (content or {}).get("allowed_routes", []):
+        if _allows_plar(content):
             return True
     return False
 
