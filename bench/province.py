@@ -381,8 +381,10 @@ def probes(app: Any, world: tc.World, *, requests: int, records: int,
     def forget_learner_pages() -> None:
         """Delete the learner page cache's entries (this bench app's alone: its own key
         prefix), so the next ``/me`` is a first view."""
+        from lti_tool.web.lms.learner.page_cache import KEY_PREFIX
+
         store = app.extensions["kv"]
-        for key in store.client.scan_iter(match=store.prefix + "learner-page:*", count=1000):
+        for key in store.client.scan_iter(match=f"{store.prefix}{KEY_PREFIX}*", count=1000):
             store.client.delete(key)
 
     def launch() -> None:
