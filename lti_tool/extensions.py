@@ -46,6 +46,7 @@ from sqlalchemy import exc as sa_exc
 from sqlalchemy.orm import Session, sessionmaker
 
 from lti_tool.errors import ServiceUnavailable
+from lti_tool.models.base import autocommit_connection
 
 log = logging.getLogger(__name__)
 
@@ -670,23 +671,13 @@ def db_session() -> Session:
 @contextmanager
 def read_connection() -> Iterator[Connection]:
     """A connection for a request's read-only statements that may be all it needs from the
-    database (a page served from a cache after checking its versions).
-
-    On PostgreSQL, when the request has no transaction open yet, a pooled connection in
-    autocommit: no BEGIN before each statement and no ROLLBACK after, two of the three round
-    trips the request's session would make for one SELECT. That reads what the session would
-    anyway: under READ COMMITTED each statement sees what was committed when it started, and
-    a later transaction of the same request sees newer data, never older. Otherwise (SQLite,
-    or a transaction already open) the request session's connection. Never write through it.
-    Raises ServiceUnavailable while the database is known to be down."""
-    session: Session | None = g.get("db_session")
-    bind = current_app.extensions["db_sessionmaker"].kw.get("bind")
-    if not isinstance(bind, Engine) or bind.dialect.name != "postgresql" \
-            or (session is not None and session.in_transaction()):
-        yield db_session().connection()  # (sessions bound to one connection: the tests')
-        return
+    database (a page served from a cache after checking its versions):
+    ``models.base.autocommit_connection`` of the request's session, so on PostgreSQL, while
+    the request has no transaction open, the SELECT alone, without BEGIN and ROLLBACK round
+    trips. Never write through it. Raises ServiceUnavailable while the database is known to
+    be down."""
     _check_breaker(DATABASE)
-    with bind.connect().execution_options(isolation_level="AUTOCOMMIT") as connection:
+    with autocommit_connection(db_session()) as connection:
         yield connection
 
 

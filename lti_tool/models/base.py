@@ -3,11 +3,13 @@ SQLite and PostgreSQL."""
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from contextlib import contextmanager
 from datetime import UTC, datetime
 from typing import Any
 
-from sqlalchemy import DateTime, MetaData
-from sqlalchemy.orm import DeclarativeBase
+from sqlalchemy import Connection, DateTime, Engine, MetaData
+from sqlalchemy.orm import DeclarativeBase, Session
 from sqlalchemy.types import TypeDecorator
 
 NAMING_CONVENTION = {
@@ -49,3 +51,24 @@ class UTCDateTime(TypeDecorator[datetime]):
 
 class Base(DeclarativeBase):
     metadata = MetaData(naming_convention=NAMING_CONVENTION)
+
+
+@contextmanager
+def autocommit_connection(session: Session) -> Iterator[Connection]:
+    """A connection for statements that each stand alone: reads, or one self-contained
+    write whose own implicit transaction is all it needs (a data-modifying CTE).
+
+    On PostgreSQL, when ``session`` is bound to an Engine and has no transaction open, a
+    pooled connection in AUTOCOMMIT: the statement alone, without the BEGIN before it and
+    the COMMIT or ROLLBACK after it (two of the three round trips the session would make).
+    Under READ COMMITTED a statement sees what was committed when it started, as it would
+    in the session; a later transaction of the session sees newer data, never older.
+    Otherwise (SQLite, a session bound to one connection as in the tests, or a transaction
+    already open) the session's connection, in its transaction."""
+    bind = session.get_bind()
+    if not isinstance(bind, Engine) or bind.dialect.name != "postgresql" \
+            or session.in_transaction():
+        yield session.connection()
+        return
+    with bind.connect().execution_options(isolation_level="AUTOCOMMIT") as connection:
+        yield connection

@@ -20,7 +20,20 @@ from datetime import datetime, timedelta
 from functools import lru_cache
 from typing import Any, cast
 
-from sqlalchemy import Select, Table, and_, bindparam, insert, select, update
+from sqlalchemy import (
+    Connection,
+    Select,
+    String,
+    Table,
+    and_,
+    bindparam,
+    insert,
+    literal,
+    null,
+    select,
+    true,
+    update,
+)
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 from sqlalchemy.orm.util import identity_key
@@ -35,7 +48,7 @@ from lti_tool.models import (
     ResourceLink,
     RosterEntry,
 )
-from lti_tool.models.base import utcnow
+from lti_tool.models.base import autocommit_connection, utcnow
 from lti_tool.services import audit
 
 _ACCOUNTS = cast(Table, LearnerAccount.__table__)
@@ -273,6 +286,39 @@ def _touch_context(session: Session, row: Any, launch: LaunchContext, now: datet
 
 
 _AUDIT_INSERT = insert(_AUDIT)
+_AUDIT_COLUMNS = ("at", "action", "actor_account_id", "platform_id", "context_id",
+                  "subject_type", "subject_id", "launch_id", "request_id", "detail")
+
+
+@lru_cache(maxsize=8)
+def _returning_read_audited(course: bool, link: bool, roster: bool) -> Select[Any]:
+    """PostgreSQL: ``_returning_read`` and the launch's audit INSERT in one statement (a
+    data-modifying CTE), the row written only where the account [, course [, link]] are
+    known, with the values ``_record_returning`` would give it. The answer is the read's row
+    and ``audit_id`` (NULL when nothing was inserted)."""
+    read = _returning_read(course, link, roster).cte("launch_row")
+    known = []
+    if course:
+        known.append(read.c.context_id.is_not(None))
+    if link:
+        known.append(read.c.link_id.is_not(None))
+    row = select(
+        bindparam("a_at", type_=_AUDIT.c.at.type), literal("lti.launch"), read.c.id,
+        bindparam("k_platform_id"), read.c.context_id if course else null(),
+        literal("resource_link" if link else ""),
+        read.c.link_id.cast(String) if link else literal(""),
+        bindparam("a_launch_id", type_=String), bindparam("a_request_id", type_=String),
+        bindparam("a_detail", type_=_AUDIT.c.detail.type),
+    ).where(*known)
+    audited = insert(_AUDIT).from_select(_AUDIT_COLUMNS, row).returning(_AUDIT.c.id) \
+        .cte("audited")
+    return select(read, audited.c.id.label("audit_id")).select_from(
+        read.outerjoin(audited, true()))
+
+
+def _audit_values(launch: LaunchContext, request_id: str) -> dict[str, Any]:
+    return {"launch_id": launch.launch_id, "request_id": request_id,
+            "detail": {"message_type": launch.message_type, "role": launch.role.value}}
 
 
 def _expire_loaded(session: Session, model: type[Any], pk: int | None) -> None:
@@ -285,8 +331,14 @@ def _expire_loaded(session: Session, model: type[Any], pk: int | None) -> None:
 def _record_returning(session: Session, launch: LaunchContext, request_id: str,
                       ags: dict[str, Any] | None) -> LaunchRecord | None:
     """The returning-user path: one SELECT (account, course, link, roster entry), the
-    UPDATEs only of what the launch changes, and the audit INSERT. None (having changed
-    nothing) when the account, context or resource link is new."""
+    audit INSERT, and UPDATEs only of what the launch changes. None (having changed
+    nothing) when the account, context or resource link is new.
+
+    On PostgreSQL the SELECT and the INSERT are one statement, run outside a transaction
+    when the session has none open (``autocommit_connection``): a launch that changes
+    nothing stored costs one round trip. The rare UPDATEs then run in the session's
+    transaction, committed by the caller; the audit row is already written, as it is
+    whenever the launch got this far (the id_token is spent)."""
     course = bool(launch.context_id)
     link = course and bool(launch.resource_link_id)
     roster = course and AppRole.LEARNER in launch.app_roles
@@ -295,14 +347,24 @@ def _record_returning(session: Session, launch: LaunchContext, request_id: str,
         params.update(k_deployment_id=launch.deployment_pk, k_lti_context_id=launch.context_id)
     if link:
         params["k_lti_resource_link_id"] = launch.resource_link_id
-    # Core statements on the session's connection (its transaction), without the ORM's
-    # per-statement machinery; anything pending is flushed first, as autoflush would.
+    # Core statements, without the ORM's per-statement machinery; anything pending is
+    # flushed first, as autoflush would.
     if session.new or session.dirty or session.deleted:
         session.flush()
-    conn = session.connection()
-    row = conn.execute(_returning_read(course, link, roster), params).first()
-    if row is None or (course and row.context_id is None) or (link and row.link_id is None):
-        return None
+    conn: Connection | None
+    if session.get_bind().dialect.name == "postgresql":
+        params.update({f"a_{k}": v for k, v in _audit_values(launch, request_id).items()},
+                      a_at=utcnow())
+        with autocommit_connection(session) as conn:
+            row = conn.execute(_returning_read_audited(course, link, roster), params).first()
+        if row is None or row.audit_id is None:
+            return None
+        conn = None
+    else:
+        conn = session.connection()
+        row = conn.execute(_returning_read(course, link, roster), params).first()
+        if row is None or (course and row.context_id is None) or (link and row.link_id is None):
+            return None
     now = utcnow()
     _touch_account(session, row, launch, now)
     context_pk: int | None = None
@@ -312,15 +374,13 @@ def _record_returning(session: Session, launch: LaunchContext, request_id: str,
         kind = _touch_context(session, row, launch, now, ags)
         context_pk = row.context_id
         link_pk = row.link_id if link else None
-    # The same row audit.record() writes, as one INSERT without a unit-of-work flush.
-    conn.execute(_AUDIT_INSERT, dict(
-        at=utcnow(), action="lti.launch", actor_account_id=row.id,
-        platform_id=launch.platform_id, context_id=context_pk,
-        subject_type="resource_link" if link_pk is not None else "",
-        subject_id=str(link_pk) if link_pk is not None else "",
-        launch_id=launch.launch_id, request_id=request_id,
-        detail={"message_type": launch.message_type, "role": launch.role.value},
-    ))
+    if conn is not None:
+        # The same row audit.record() writes, as one INSERT without a unit-of-work flush.
+        conn.execute(_AUDIT_INSERT, dict(
+            _audit_values(launch, request_id), at=utcnow(), action="lti.launch",
+            actor_account_id=row.id, platform_id=launch.platform_id, context_id=context_pk,
+            subject_type="resource_link" if link_pk is not None else "",
+            subject_id=str(link_pk) if link_pk is not None else ""))
     _expire_loaded(session, LearnerAccount, row.id)
     _expire_loaded(session, Context, context_pk)
     _expire_loaded(session, ResourceLink, link_pk)

@@ -162,3 +162,109 @@ def test_a_returning_learner_is_kept_on_the_roster_by_the_launch_read(app, clien
     assert follow(client, full_launch(client, platform, LEARNER)).status_code == 200
     db.expire_all()
     assert db.scalars(select(RosterEntry)).one().status == "inactive"
+
+
+def test_a_returning_launch_on_postgresql_is_one_statement_outside_any_transaction(
+        base_app: Flask, transport: Any) -> None:
+    """On PostgreSQL a returning launch that changes nothing stored reads its rows and
+    writes its audit row in one statement, in autocommit: no transaction is left open, and
+    the row is committed at once. A launch that changes a stored value writes the same one
+    audit row and its UPDATE in the session's transaction; a launch into a new resource link
+    falls back to the upsert, which writes the audit row instead (never both); inside a
+    transaction already open, the statement joins it."""
+    import pytest
+    from sqlalchemy import func
+    from sqlalchemy.orm import Session, sessionmaker
+
+    from lti_tool.domain.lti import launch_context_from_claims
+    from lti_tool.models import ResourceLink
+    from lti_tool.services.launches import record_launch
+    from tests.conftest import register_platform
+    from tests.support.attacks import committed_rows_removed
+    from tests.support.platform import TestPlatform
+
+    engine = base_app.extensions["db_engine"]
+    if engine.dialect.name != "postgresql":
+        pytest.skip("the autocommit statement is PostgreSQL's (SQLite keeps the session's "
+                    "SELECT + INSERT)")
+    factory = sessionmaker(bind=engine, expire_on_commit=False)
+
+    def audited(launch_id: str) -> int:
+        with Session(engine) as other:  # another connection: sees committed rows only
+            return other.scalar(select(func.count()).select_from(AuditEvent).where(
+                AuditEvent.launch_id == launch_id)) or 0
+
+    with committed_rows_removed(engine):
+        test_platform = TestPlatform()
+        with Session(engine) as session:
+            row = register_platform(session, test_platform, transport)
+            platform_id, deployment_pk = row.id, row.deployments[0].id
+
+        def launch_of(launch_id: str, *, without: str = "", **changes: Any) -> Any:
+            body = test_platform.claims(LEARNER, nonce="n",
+                                        target_link_uri="https://tool.test/lti/launch")
+            body.update(changes)
+            body.pop(without, None)
+            return launch_context_from_claims(body, launch_id=launch_id,
+                                              platform_id=platform_id,
+                                              deployment_pk=deployment_pk,
+                                              client_id=test_platform.client_id)
+
+        with factory() as session:  # first launch: the upsert
+            first = record_launch(session, launch_of("first"))
+            session.commit()
+        assert audited("first") == 1
+
+        with factory() as session:  # the same claims again: one statement, autocommit
+            again = record_launch(session, launch_of("again"), request_id="r-again")
+            assert not session.in_transaction()
+            assert audited("again") == 1  # committed already
+            session.commit()
+        assert (again.account_id, again.context_pk, again.resource_link_pk) == (
+            first.account_id, first.context_pk, first.resource_link_pk)
+        with Session(engine) as check:
+            event_row = check.scalars(select(AuditEvent).where(
+                AuditEvent.launch_id == "again")).one()
+            assert (event_row.action, event_row.actor_account_id, event_row.platform_id,
+                    event_row.context_id, event_row.subject_type, event_row.subject_id,
+                    event_row.request_id) == (
+                "lti.launch", first.account_id, platform_id, first.context_pk,
+                "resource_link", str(first.resource_link_pk), "r-again")
+            assert event_row.detail == {"message_type": "LtiResourceLinkRequest",
+                                        "role": "learner"}
+
+        with factory() as session:  # a new name: the same audit row, and its UPDATE
+            record_launch(session, launch_of("renamed", name="Lee Renamed"))
+            assert session.in_transaction()
+            session.commit()
+        assert audited("renamed") == 1
+        with Session(engine) as check:
+            assert check.get(LearnerAccount, first.account_id).name == "Lee Renamed"
+
+        link_claim = "https://purl.imsglobal.org/spec/lti/claim/resource_link"
+        with factory() as session:  # a new resource link: the upsert audits, once
+            moved = record_launch(session, launch_of(
+                "new-link", **{link_claim: {"id": "another-link", "title": "Another"}}))
+            session.commit()
+        assert audited("new-link") == 1
+        assert moved.resource_link_pk not in (None, first.resource_link_pk)
+        with Session(engine) as check:
+            assert check.get(ResourceLink, moved.resource_link_pk).title == "Another"
+
+        for launch_id in ("no-course-1", "no-course-2"):  # outside any course: no context
+            with factory() as session:
+                outside = record_launch(session, launch_of(launch_id, without=CONTEXT))
+                session.commit()
+            assert audited(launch_id) == 1
+            assert (outside.account_id, outside.context_pk) == (first.account_id, None)
+        with Session(engine) as check:
+            assert check.scalars(select(AuditEvent.context_id).where(
+                AuditEvent.launch_id == "no-course-2")).one() is None
+
+        with factory() as session:  # a transaction already open: the statement joins it
+            session.get(LearnerAccount, first.account_id)
+            assert session.in_transaction()
+            record_launch(session, launch_of("joined"))
+            assert audited("joined") == 0
+            session.rollback()
+        assert audited("joined") == 0
