@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import hashlib
 import json
-from dataclasses import asdict, dataclass
+from dataclasses import dataclass, fields
 from typing import Any
 
 from lti_tool.extensions import Budget, KeyValueStore
@@ -51,6 +51,9 @@ class LaunchFacts:
     nonce_owner: str | None  # the hashed state the nonce was issued with
 
 
+_LOGIN_FIELDS = tuple(f.name for f in fields(LoginState))
+
+
 def storage_key(state: str) -> str:
     """The platform-storage key of a login's binding secret."""
     return "microcred-" + hashlib.sha256(state.encode()).hexdigest()[:24]
@@ -68,7 +71,9 @@ class LaunchStore:
     def save_login(self, login: LoginState, ttl: int, budget: Budget | None = None) -> bool:
         """Store the login's state and nonce, spending one unit of ``budget`` (the client's
         login rate limit) in the same round trip. False (nothing stored) when over it."""
-        items = [(f"state:{_h(login.state)}", json.dumps(asdict(login)), ttl),
+        # A shallow dict (every field is a str, int or bool): ``asdict`` deep-copies, 10 µs.
+        stored = {name: getattr(login, name) for name in _LOGIN_FIELDS}
+        items = [(f"state:{_h(login.state)}", json.dumps(stored), ttl),
                  (f"nonce:{_h(login.nonce)}", _h(login.state), ttl)]
         if budget is not None:
             return self.kv.spend_then_set(budget, items) >= 0
