@@ -18,6 +18,7 @@ import os
 import pstats
 import random
 import secrets
+import subprocess
 import sys
 import tempfile
 import time
@@ -52,6 +53,13 @@ def main() -> int:
     p.add_argument("--breakdown", action="store_true",
                    help="CPU per call of the launch's parts (validation steps, recording, "
                         "Redis, commit, request hooks), without the profiler's overhead")
+    p.add_argument("--no-landing", action="store_true",
+                   help="measured launches stop at the launch POST's 303 (login + launch POST, "
+                        "what bench/launch.py's launch phase counts); priming still loads "
+                        "the landing page")
+    p.add_argument("--callgrind", action="store_true",
+                   help="running under valgrind --tool=callgrind --instr-atstart=no: count "
+                        "the measured launches only (bench/instructions.py)")
     p.add_argument("--users", type=int, default=bench.N_USERS,
                    help="distinct users (each primed with one unmeasured launch)")
     args = p.parse_args()
@@ -121,7 +129,14 @@ def main() -> int:
         def snap() -> tuple[int, int]:
             return counters["sql"], counters["redis"]
 
-        def one(sub: int, course: int, profile: bool, reloads: int = 0) -> None:
+        counting = False  # callgrind is counting instructions (--callgrind)
+
+        def callgrind(state: str) -> None:
+            subprocess.run(["callgrind_control", f"--instr={state}", str(os.getpid())],
+                           check=True, capture_output=True)
+
+        def one(sub: int, course: int, profile: bool, reloads: int = 0,
+                landing: bool = True) -> None:
             base = bench.PUBLIC_BASE_URL
             profile_reloads = profile and args.profile_reloads
             profile = profile and not args.profile_reloads
@@ -142,7 +157,11 @@ def main() -> int:
                 r = client.get(r.headers["Location"], base_url=base)  # first login: cookie check
             assert r.status_code == 302, r.status_code
             q = parse_qs(urlsplit(r.headers["Location"]).query)
+            if counting:  # the platform's RS256 signing is not the tool's work
+                callgrind("off")
             token = platform.id_token(sub, course, q["nonce"][0])
+            if counting:
+                callgrind("on")
             t0 = time.process_time()
             if profile:
                 profiler.enable()
@@ -153,6 +172,11 @@ def main() -> int:
             cpu_by_request["launch"] += t1 - t0
             count("launch", before)
             assert r.status_code == 303, r.get_data(as_text=True)[:500]
+            if not landing:
+                if profile:
+                    profiler.disable()
+                tool_cpu[0] += t1 - t0
+                return
             before = snap()
             page = client.get(r.headers["Location"], base_url=base)
             count("landing", before)
@@ -186,10 +210,17 @@ def main() -> int:
         cpu_by_request.update(login=0.0, launch=0.0, landing=0.0, reload=0.0)
         for part in parts.values():
             part[:] = [0, 0.0]
+        if args.callgrind:  # count instructions from here (bench/instructions.py)
+            counting = True
+            callgrind("on")
         for _ in range(args.launches):
             trace.clear()
             sub = rng.randrange(args.users)
-            one(sub, rng.choice(bench.courses_of(sub)), not args.no_profile, args.reloads)
+            one(sub, rng.choice(bench.courses_of(sub)), not args.no_profile, args.reloads,
+                landing=not args.no_landing)
+        if args.callgrind:
+            callgrind("off")
+            counting = False
         print(f"{args.launches} launches; per launch: {counters['sql'] / args.launches:.1f} SQL "
               f"statements, {counters['redis'] / args.launches:.1f} Redis commands; tool CPU "
               f"(test client, one thread{'' if args.no_profile else ', with profiler'}) "
