@@ -1,11 +1,11 @@
 """What a validated launch changes: the user's account (and Person), the course context and
 the resource link are upserted, and the launch is audited. Takes a plain ``LaunchContext``.
 
-Almost every launch is a returning user in a known course, so that case is three statements
-(a ``SELECT`` of the account, one of the context with its resource link looked up in the
-same statement, and the audit ``INSERT``) instead of a savepoint, three SELECTs and
-unit-of-work flushes; anything missing falls back to the ORM upsert, which creates rows and
-survives concurrent first launches.
+Almost every launch is a returning user in a known course, so that case is one ``SELECT``
+(account, course, resource link and roster entry) and the audit ``INSERT``, on PostgreSQL
+one statement in autocommit (``_record_returning``), instead of a savepoint, several
+SELECTs and unit-of-work flushes; anything missing falls back to the ORM upsert, which
+creates rows and survives concurrent first launches.
 
 Rows are written only when the launch brings something they do not hold yet (a new name,
 title, role, AGS endpoint…): a class launching at once reads its course's row and writes
@@ -21,7 +21,6 @@ from functools import lru_cache
 from typing import Any, cast
 
 from sqlalchemy import (
-    Connection,
     Select,
     String,
     Table,
@@ -351,18 +350,17 @@ def _record_returning(session: Session, launch: LaunchContext, request_id: str,
     # flushed first, as autoflush would.
     if session.new or session.dirty or session.deleted:
         session.flush()
-    conn: Connection | None
-    if session.get_bind().dialect.name == "postgresql":
+    audited = session.get_bind().dialect.name == "postgresql"
+    if audited:  # the read and the audit INSERT in one statement
         params.update({f"a_{k}": v for k, v in _audit_values(launch, request_id).items()},
                       a_at=utcnow())
         with autocommit_connection(session) as conn:
             row = conn.execute(_returning_read_audited(course, link, roster), params).first()
         if row is None or row.audit_id is None:
             return None
-        conn = None
     else:
-        conn = session.connection()
-        row = conn.execute(_returning_read(course, link, roster), params).first()
+        row = session.connection().execute(_returning_read(course, link, roster),
+                                           params).first()
         if row is None or (course and row.context_id is None) or (link and row.link_id is None):
             return None
     now = utcnow()
@@ -374,9 +372,9 @@ def _record_returning(session: Session, launch: LaunchContext, request_id: str,
         kind = _touch_context(session, row, launch, now, ags)
         context_pk = row.context_id
         link_pk = row.link_id if link else None
-    if conn is not None:
+    if not audited:
         # The same row audit.record() writes, as one INSERT without a unit-of-work flush.
-        conn.execute(_AUDIT_INSERT, dict(
+        session.connection().execute(_AUDIT_INSERT, dict(
             _audit_values(launch, request_id), at=utcnow(), action="lti.launch",
             actor_account_id=row.id, platform_id=launch.platform_id, context_id=context_pk,
             subject_type="resource_link" if link_pk is not None else "",
