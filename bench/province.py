@@ -16,7 +16,8 @@ What it builds, in a database of its own (``bench_province``, dropped first):
    platform, deployment, issuer and 4 x 10-skill published catalog, made through the
    services), 500,000 learners (persons + platform accounts, spread over the 24
    institutions), 400 course shells per institution (9,600) offering one or two of the
-   institution's credentials, 4 roster entries per learner (2 M), the demonstrations (2 M;
+   institution's credentials, each with its resource link, 4 roster entries per learner
+   (2 M) and as many audited launches (``audit_events``), the demonstrations (2 M;
    10 M with ``--full``; 80 % passes, over two years) and the awards (200,000; 1 M with
    ``--full``; 3 % revoked), then ANALYZE;
 4. MEASURES the same paths again, now with the province around the course, and prints both
@@ -35,7 +36,7 @@ call: this thread + the database's backends, from /proc):
 - the awards list API (first page, a deep page, one person's, the revoked ones);
 - the course's exports (grid CSV and awards CSV).
 
-Disk: the default size takes about 1.5 GB, ``--full`` about 6 GB (check ``df -h``).
+Disk: the default size takes about 2 GB, ``--full`` about 6.5 GB (check ``df -h``).
 """
 
 from __future__ import annotations
@@ -169,8 +170,9 @@ def load_province(app: Any, world: tc.World, *, learners: int, demonstrations: i
                          dbname=url.database) as conn:
         conn.execute("SET synchronous_commit = off")
         ids = _next_ids(conn, "persons", "learner_accounts", "contexts", "roster_entries",
-                        "offerings", "demonstrations", "awards")
+                        "offerings", "demonstrations", "awards", "resource_links")
         p0, a0, c0 = ids["persons"], ids["learner_accounts"], ids["contexts"]
+        r0 = ids["resource_links"]
         n_inst = len(catalogs)
 
         def inst_of(k: int) -> int:
@@ -218,7 +220,24 @@ def load_province(app: Any, world: tc.World, *, learners: int, demonstrations: i
             (context_pk(inst_of(k), j), a0 + k, "active", "nrps",
              '["http://purl.imsglobal.org/vocab/lis/v2/membership#Learner"]', now)
             for k in range(learners) for j in courses_of(k)))
-        print(f"  persons, accounts, contexts, offerings, roster: "
+        # Each course's one MicroCred link, and the launches that put each learner on their
+        # courses' rosters, audited as a launch audits them (``lti.launch``, over two years):
+        # the table every launch inserts into is province-sized too.
+        counts["resource_links"] = _copy(conn, "resource_links", (
+            "id", "context_id", "lti_resource_link_id", "title", "description", "created_at"), (
+            (r0 + context_pk(i, j) - c0, context_pk(i, j), f"link-PROV-{i + 1}-{j}",
+             "Skills & credentials", "", now)
+            for i in range(n_inst) for j in range(COURSES_PER_INSTITUTION)))
+        launch_detail = '{"message_type": "LtiResourceLinkRequest", "role": "learner"}'
+        counts["audit_events"] = _copy(conn, "audit_events", (
+            "at", "action", "actor_account_id", "platform_id", "context_id", "subject_type",
+            "subject_id", "launch_id", "request_id", "detail"), (
+            (now - timedelta(minutes=rng.randrange(2 * 365 * 24 * 60)), "lti.launch", a0 + k,
+             catalogs[inst_of(k)].platform_id, context_pk(inst_of(k), j), "resource_link",
+             str(r0 + context_pk(inst_of(k), j) - c0), f"prov-launch-{k}-{j}", "",
+             launch_detail)
+            for k in range(learners) for j in courses_of(k)))
+        print(f"  persons, accounts, contexts, offerings, roster, links, launch audit: "
               f"{time.perf_counter() - t:.0f} s", flush=True)
 
         def demonstration_rows() -> Iterator[tuple[Any, ...]]:
@@ -262,7 +281,7 @@ def load_province(app: Any, world: tc.World, *, learners: int, demonstrations: i
             "context_id", "demonstration_ids", "status", "awarded_at", "flag_reason",
             "revoked_at", "revoked_reason", "revoked_by", "extra"), award_rows())
         print(f"  awards: {time.perf_counter() - t:.0f} s", flush=True)
-        for table in ("persons", "learner_accounts", "contexts"):
+        for table in ("persons", "learner_accounts", "contexts", "resource_links"):
             conn.execute(f"SELECT setval(pg_get_serial_sequence('{table}', 'id'), "
                          f"(SELECT max(id) FROM {table}))")
         conn.commit()
@@ -494,8 +513,10 @@ def _db_spent(db_cpu: tc.DbCpu, before: dict[int, float]) -> float:
 
 
 def compare_launches(app: Any, world: tc.World, database: str, *, rounds: int = 6,
-                     n: int = 20) -> None:
-    """Launch CPU on the province vs a small database holding only the course, interleaved."""
+                     n: int = 20) -> tuple[float, float]:
+    """Launch CPU on the province vs a small database holding only the course, interleaved:
+    the medians (small, province), in ms per launch. This is the figure the target is
+    checked on (``_report``)."""
     import statistics
 
     with tc.bench_database(database + "_small") as small_url:
@@ -514,8 +535,8 @@ def compare_launches(app: Any, world: tc.World, database: str, *, rounds: int = 
     print("  small:    " + " ".join(f"{v:.2f}" for v in per["small"]) + f"  median {a:.2f} ms")
     print("  province: " + " ".join(f"{v:.2f}" for v in per["province"]) +
           f"  median {b:.2f} ms")
-    print(f"  province / small = {b / a:.2f} ({'OK' if b / a <= 1.10 else 'MISSED'}: <= 1.10)",
-          flush=True)
+    print(f"  province / small = {b / a:.2f}", flush=True)
+    return a, b
 
 
 def explain(app: Any, named: dict[str, Callable[[], Any]], *, min_ms: float = 2.0) -> None:
@@ -594,9 +615,9 @@ def main(argv: list[str] | None = None) -> int:
         results["province"] = run_probes(app, found)
         if args.explain:
             explain(app, named)
-        compare_launches(app, world, args.database)
+        interleaved = compare_launches(app, world, args.database)
         tc.clear_redis(app)
-        return _report(results, args)
+        return _report(results, args, interleaved)
     with tc.bench_database(args.database, keep=args.keep_db) as url:
         app = make_app(url, args.database)
         try:
@@ -618,11 +639,11 @@ def main(argv: list[str] | None = None) -> int:
             results["province"] = run_probes(app, found)
             if args.explain:
                 explain(app, named)
-            compare_launches(app, world, args.database)
+            interleaved = compare_launches(app, world, args.database)
         finally:
             tc.clear_redis(app)
             app.extensions["db_engine"].dispose()
-    return _report(results, args)
+    return _report(results, args, interleaved)
 
 
 def _world_of(app: Any) -> tc.World:
@@ -668,7 +689,8 @@ def _print_sizes(app: Any) -> None:
             print(f"  {name:<22} {rows:>12,} rows  {total} (with indexes)")
 
 
-def _report(results: dict[str, dict[str, tc.Timing]], args: argparse.Namespace) -> int:
+def _report(results: dict[str, dict[str, tc.Timing]], args: argparse.Namespace,
+            interleaved: tuple[float, float]) -> int:
     print(f"\nwall median ms (app CPU + db CPU ms per call); {tc.load_average()}")
     names = list(next(iter(results.values())))
     cols = list(results)
@@ -691,16 +713,21 @@ def _report(results: dict[str, dict[str, tc.Timing]], args: argparse.Namespace) 
             failed |= not ok
             print(f"target {key} <= {target:g} ms: wall median {t.median:.1f}, CPU {cpu:.1f} "
                   f"-> {'OK' if ok else 'MISSED'}")
-    if "small" in results and "province" in results:
-        name = "learner launch (login + launch POST)"
-        a, b = results["small"][name], results["province"][name]
-        ratio = (b.cpu_ms or 0) / (a.cpu_ms or 1)
-        print(f"launch CPU province / small: {b.cpu_ms:.2f} / {a.cpu_ms:.2f} ms = {ratio:.2f}"
-              f" ({'OK' if ratio <= 1.10 else 'MISSED'}: <= 1.10)")
+    # The launch's target is checked on the interleaved measurement: the two columns above
+    # were measured minutes apart, before and after loading, and drift with the machine.
+    small_ms, province_ms = interleaved
+    ratio = province_ms / small_ms
+    failed |= ratio > 1.10
+    print(f"target launch CPU province / small <= 1.10 (interleaved medians): "
+          f"{province_ms:.2f} / {small_ms:.2f} ms = {ratio:.2f} "
+          f"-> {'OK' if ratio <= 1.10 else 'MISSED'}")
     if args.json:
-        args.json.write_text(json.dumps({
+        report: dict[str, Any] = {
             c: {n: {"median_ms": t.median, "p90_ms": t.p90, "cpu_ms": t.cpu_ms}
-                for n, t in r.items()} for c, r in results.items()}, indent=2))
+                for n, t in r.items()} for c, r in results.items()}
+        report["launch_interleaved"] = {"small_cpu_ms": small_ms, "province_cpu_ms": province_ms,
+                                        "ratio": ratio}
+        args.json.write_text(json.dumps(report, indent=2))
     return 1 if failed else 0
 
 
