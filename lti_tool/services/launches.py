@@ -316,6 +316,8 @@ def _returning_read_audited(course: bool, link: bool, roster: bool) -> Select[An
 
 
 def _audit_values(launch: LaunchContext, request_id: str) -> dict[str, Any]:
+    """What the launch's ``lti.launch`` audit row says of the launch itself (the same on
+    every path that writes it: the one statement, the INSERT, the upsert's audit.record)."""
     return {"launch_id": launch.launch_id, "request_id": request_id,
             "detail": {"message_type": launch.message_type, "role": launch.role.value}}
 
@@ -417,9 +419,7 @@ def record_launch(session: Session, launch: LaunchContext, *, request_id: str = 
                     platform_id=launch.platform_id,
                     context_id=context.id if context else None,
                     subject_type="resource_link" if link else "",
-                    subject_id=link.id if link else "",
-                    launch_id=launch.launch_id, request_id=request_id,
-                    detail={"message_type": launch.message_type, "role": launch.role.value},
+                    subject_id=link.id if link else "", **_audit_values(launch, request_id),
                 )
                 session.flush()
             return LaunchRecord(account.id, account.person_id,
