@@ -181,6 +181,9 @@ def load_province(app: Any, world: tc.World, *, learners: int, demonstrations: i
         def context_pk(inst: int, j: int) -> int:
             return c0 + inst * COURSES_PER_INSTITUTION + j
 
+        def link_pk(inst: int, j: int) -> int:  # each course's one resource link
+            return r0 + inst * COURSES_PER_INSTITUTION + j
+
         def courses_of(k: int) -> list[int]:
             base = (k // n_inst) % COURSES_PER_INSTITUTION
             return [(base + j * 97) % COURSES_PER_INSTITUTION for j in range(ROSTER_PER_LEARNER)]
@@ -225,7 +228,7 @@ def load_province(app: Any, world: tc.World, *, learners: int, demonstrations: i
         # the table every launch inserts into is province-sized too.
         counts["resource_links"] = _copy(conn, "resource_links", (
             "id", "context_id", "lti_resource_link_id", "title", "description", "created_at"), (
-            (r0 + context_pk(i, j) - c0, context_pk(i, j), f"link-PROV-{i + 1}-{j}",
+            (link_pk(i, j), context_pk(i, j), f"link-PROV-{i + 1}-{j}",
              "Skills & credentials", "", now)
             for i in range(n_inst) for j in range(COURSES_PER_INSTITUTION)))
         launch_detail = '{"message_type": "LtiResourceLinkRequest", "role": "learner"}'
@@ -234,7 +237,7 @@ def load_province(app: Any, world: tc.World, *, learners: int, demonstrations: i
             "subject_id", "launch_id", "request_id", "detail"), (
             (now - timedelta(minutes=rng.randrange(2 * 365 * 24 * 60)), "lti.launch", a0 + k,
              catalogs[inst_of(k)].platform_id, context_pk(inst_of(k), j), "resource_link",
-             str(r0 + context_pk(inst_of(k), j) - c0), f"prov-launch-{k}-{j}", "",
+             str(link_pk(inst_of(k), j)), f"prov-launch-{k}-{j}", "",
              launch_detail)
             for k in range(learners) for j in courses_of(k)))
         print(f"  persons, accounts, contexts, offerings, roster, links, launch audit: "
