@@ -754,6 +754,10 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
                    help="do not run the pylti1p3 peer (bench/peer_app.py) side by side")
     p.add_argument("--no-floor", dest="floor", action="store_false",
                    help="do not run the bare WSGI floor (bench/floor_app.py) side by side")
+    p.add_argument("--lean", action="store_true",
+                   help="also run the lean reference (bench/lean_app.py: the launch's required "
+                        "checks and records, written as directly as the stack allows), "
+                        "side by side")
     p.add_argument("--no-catalog", dest="catalog", action="store_false",
                    help="no institution or credential: the landing page shows no records "
                         "(the set-up of the measurements before 2026-12-06)")
@@ -847,6 +851,13 @@ def print_table(args: argparse.Namespace, rows: list[PhaseResult],
                       f"{cpu_f / cpu_b:.2f}x the peer; above the floor, MicroCred "
                       f"{cpu_a - cpu_f:.2f} ms and the peer {cpu_b - cpu_f:.2f} ms = "
                       f"{above:.2f}x")
+            for lean_label in ("lean reference", "lean, no Flask"):
+                leans = [r for r in rows if r.label == lean_label and r.users == users]
+                if label == "microcred" and leans and cpu_b:
+                    cpu_l = (sum(r.worker_cpu for r in leans) * 1000
+                             / max(1, sum(r.completed for r in leans)))
+                    print(f"  {lean_label} at {users} users: {cpu_l:.2f} ms = "
+                          f"{cpu_l / cpu_b:.2f}x the peer; MicroCred = {cpu_a / cpu_l:.2f}x it")
     if health is not None:
         print(f"healthz at {health.users} users: {health.rate:.0f} req/s, "
               f"p50 {fmt(health.pct(0.5), 2)} ms, p99 {fmt(health.pct(0.99), 2)} ms, "
@@ -891,6 +902,8 @@ def main(argv: list[str] | None = None) -> int:
     server: Server | None = None
     peer: Server | None = None
     floor: Server | None = None
+    lean: Server | None = None
+    lean_bare: Server | None = None
     rows: list[PhaseResult] = []
     health: PhaseResult | None = None
     succeeded = False
@@ -913,6 +926,16 @@ def main(argv: list[str] | None = None) -> int:
                                  app="floor_app:app")
             print(f"floor (bare WSGI) pid {floor.proc.pid}, workers {floor.workers}, "
                   f"{floor.base}", flush=True)
+        if args.lean:
+            lean = start_server(args, {**env, "PEER_PLATFORM_JWKS": json.dumps({"keys": [jwk]}),
+                                       "PYTHONPATH": f"{REPO / 'bench'}:{args.app_dir}"},
+                                log_path.with_name("lean.log"), chdir=REPO / "bench",
+                                app="lean_app:app")
+            lean_bare = start_server(args, {**env, "PEER_PLATFORM_JWKS": json.dumps(
+                {"keys": [jwk]}), "PYTHONPATH": f"{REPO / 'bench'}:{args.app_dir}"},
+                log_path.with_name("lean-bare.log"), chdir=REPO / "bench", app="lean_app:bare")
+            print(f"lean reference pid {lean.proc.pid}, workers {lean.workers}, {lean.base}; "
+                  f"without Flask pid {lean_bare.proc.pid}, {lean_bare.base}", flush=True)
         default_procs = args.client_procs or 2 * cores
         if not args.no_prime:
             done, errors = prime(server, key_pem, args.database, min(default_procs, 8))
@@ -926,6 +949,10 @@ def main(argv: list[str] | None = None) -> int:
             plan.append((peer, "pylti1p3 peer", "peer"))
         if floor is not None:
             plan.append((floor, "bare WSGI floor", "floor"))
+        if lean is not None:  # its routes are the peer's
+            plan.append((lean, "lean reference", "peer"))
+        if lean_bare is not None:
+            plan.append((lean_bare, "lean, no Flask", "peer"))
         for _round in range(args.rounds):
             for users in args.user_levels:
                 for target, label, mode in plan:  # interleaved: same machine state
@@ -941,7 +968,7 @@ def main(argv: list[str] | None = None) -> int:
                           f"{r.other_load:.2f}", flush=True)
             if args.landing_users:
                 for target, label, mode in plan:
-                    if mode == "floor":  # it has no landing page
+                    if mode == "floor" or target in (lean, lean_bare):  # no landing page to compare
                         continue
                     r = run_phase(target, key_pem, args.database, label=label + " landing",
                                   mode="landing" if mode == "launch" else "peer-landing",
@@ -999,6 +1026,9 @@ def main(argv: list[str] | None = None) -> int:
             stop_server(peer)
         if floor is not None:
             stop_server(floor)
+        for extra in (lean, lean_bare):
+            if extra is not None:
+                stop_server(extra)
         if not args.keep_db:
             drop_database(args.database)
         with contextlib.suppress(Exception):
