@@ -60,6 +60,11 @@ def main() -> int:
     p.add_argument("--callgrind", action="store_true",
                    help="running under valgrind --tool=callgrind --instr-atstart=no: count "
                         "the measured launches only (bench/instructions.py)")
+    p.add_argument("--lean", action="store_true",
+                   help="also run the same measured launches (login + launch POST) through "
+                        "the lean reference (bench/lean_app.py) behind the same test client, "
+                        "after priming: the tool's CPU per launch beside the least the "
+                        "required work costs")
     p.add_argument("--users", type=int, default=bench.N_USERS,
                    help="distinct users (each primed with one unmeasured launch)")
     args = p.parse_args()
@@ -234,6 +239,12 @@ def main() -> int:
         print("  CPU ms per request (test client included): " + ", ".join(
             f"{name} {cpu * 1000 / per(name):.2f}" for name, cpu in cpu_by_request.items()),
             flush=True)
+        if args.lean:
+            lean_login, lean_launch = measure_lean(jwk, platform, args.launches, args.users)
+            print(f"  lean reference (bench/lean_app.py, same test client): "
+                  f"{(lean_login + lean_launch) * 1000:.2f} ms per login + launch POST "
+                  f"(login {lean_login * 1000:.2f}, launch {lean_launch * 1000:.2f})",
+                  flush=True)
         if args.trace:
             print("\n".join(trace))
         if parts:
@@ -254,6 +265,41 @@ def main() -> int:
     finally:
         bench.drop_database(args.database)
     return 0
+
+
+def measure_lean(jwk: dict[str, Any], platform: Any, launches: int,
+                 users: int) -> tuple[float, float]:
+    """CPU per login and per launch POST of the lean reference, through Flask's test client, for
+    the same (primed) users and courses: the tool's figure above, minus what MicroCred does
+    beyond the required checks and records."""
+    import json
+
+    os.environ["PEER_PLATFORM_JWKS"] = json.dumps({"keys": [jwk]})
+    import lean_app
+
+    client = lean_app.create_app(lean_app.Lean()).test_client()
+    rng = random.Random(1)
+    login_cpu = launch_cpu = 0.0
+    for i in range(launches + 50):  # the first 50 warm up (connection, prepared statement)
+        sub = rng.randrange(users)
+        course = rng.choice(bench.courses_of(sub))
+        client.delete_cookie(lean_app.COOKIE)  # a new browser each time, as the bench's
+        t0 = time.process_time()
+        r = client.get("/login", query_string={
+            "iss": bench.ISSUER, "login_hint": str(sub), "target_link_uri": bench.TARGET_LINK_URI,
+            "client_id": bench.CLIENT_ID, "lti_deployment_id": bench.DEPLOYMENT_ID})
+        login_spent = time.process_time() - t0
+        assert r.status_code == 302, r.status_code
+        q = parse_qs(urlsplit(r.headers["Location"]).query)
+        token = platform.id_token(sub, course, q["nonce"][0])
+        t0 = time.process_time()
+        r = client.post("/launch", data={"id_token": token, "state": q["state"][0]})
+        launch_spent = time.process_time() - t0
+        assert r.status_code == 303, r.status_code
+        if i >= 50:
+            login_cpu += login_spent
+            launch_cpu += launch_spent
+    return login_cpu / launches, launch_cpu / launches
 
 
 def install_breakdown(app: object) -> dict[str, list[float]]:
