@@ -65,9 +65,13 @@ def main() -> int:
                         "the lean reference (bench/lean_app.py) behind the same test client, "
                         "after priming: the tool's CPU per launch beside the least the "
                         "required work costs")
+    p.add_argument("--lean-only", action="store_true",
+                   help="with --callgrind: measure (and count) only the lean reference's "
+                        "launches, after priming the tool's (bench/instructions.py --lean)")
     p.add_argument("--users", type=int, default=bench.N_USERS,
                    help="distinct users (each primed with one unmeasured launch)")
     args = p.parse_args()
+    args.lean = args.lean or args.lean_only
     if args.app_dir:
         sys.path.insert(0, str(args.app_dir.resolve()))
 
@@ -215,17 +219,25 @@ def main() -> int:
         cpu_by_request.update(login=0.0, launch=0.0, landing=0.0, reload=0.0)
         for part in parts.values():
             part[:] = [0, 0.0]
-        if args.callgrind:  # count instructions from here (bench/instructions.py)
+        if args.callgrind and not args.lean_only:  # count from here (bench/instructions.py)
             counting = True
             callgrind("on")
-        for _ in range(args.launches):
+        for _ in range(0 if args.lean_only else args.launches):
             trace.clear()
             sub = rng.randrange(args.users)
             one(sub, rng.choice(bench.courses_of(sub)), not args.no_profile, args.reloads,
                 landing=not args.no_landing)
-        if args.callgrind:
+        if counting:
             callgrind("off")
             counting = False
+        if args.lean_only:
+            lean_login, lean_launch = measure_lean(
+                jwk, platform, args.launches, args.users,
+                toggle=callgrind if args.callgrind else None)
+            print(f"lean reference (bench/lean_app.py, test client): "
+                  f"{(lean_login + lean_launch) * 1000:.2f} ms per login + launch POST",
+                  flush=True)
+            return 0
         print(f"{args.launches} launches; per launch: {counters['sql'] / args.launches:.1f} SQL "
               f"statements, {counters['redis'] / args.launches:.1f} Redis commands; tool CPU "
               f"(test client, one thread{'' if args.no_profile else ', with profiler'}) "
@@ -267,11 +279,12 @@ def main() -> int:
     return 0
 
 
-def measure_lean(jwk: dict[str, Any], platform: Any, launches: int,
-                 users: int) -> tuple[float, float]:
+def measure_lean(jwk: dict[str, Any], platform: Any, launches: int, users: int, *,
+                 toggle: Any = None) -> tuple[float, float]:
     """CPU per login and per launch POST of the lean reference, through Flask's test client, for
     the same (primed) users and courses: the tool's figure above, minus what MicroCred does
-    beyond the required checks and records."""
+    beyond the required checks and records. ``toggle``: switches callgrind's counting "on"
+    and "off" around the measured requests (not the platform's signing)."""
     import json
 
     os.environ["PEER_PLATFORM_JWKS"] = json.dumps({"keys": [jwk]})
@@ -284,17 +297,26 @@ def measure_lean(jwk: dict[str, Any], platform: Any, launches: int,
         sub = rng.randrange(users)
         course = rng.choice(bench.courses_of(sub))
         client.delete_cookie(lean_app.COOKIE)  # a new browser each time, as the bench's
+        counted = toggle is not None and i >= 50
+        if counted:
+            toggle("on")
         t0 = time.process_time()
         r = client.get("/login", query_string={
             "iss": bench.ISSUER, "login_hint": str(sub), "target_link_uri": bench.TARGET_LINK_URI,
             "client_id": bench.CLIENT_ID, "lti_deployment_id": bench.DEPLOYMENT_ID})
         login_spent = time.process_time() - t0
+        if counted:
+            toggle("off")
         assert r.status_code == 302, r.status_code
         q = parse_qs(urlsplit(r.headers["Location"]).query)
         token = platform.id_token(sub, course, q["nonce"][0])
+        if counted:
+            toggle("on")
         t0 = time.process_time()
         r = client.post("/launch", data={"id_token": token, "state": q["state"][0]})
         launch_spent = time.process_time() - t0
+        if counted:
+            toggle("off")
         assert r.status_code == 303, r.status_code
         if i >= 50:
             login_cpu += login_spent
