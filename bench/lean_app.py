@@ -5,7 +5,8 @@ product: it answers "how far below the pylti1p3 peer can a launch that checks an
 what ours must go?", so that a CPU target can be judged against what is attainable.
 
     DATABASE_URL=… REDIS_URL=… PEER_PLATFORM_JWKS='{"keys": [...]}' \\
-        gunicorn -c config/gunicorn.conf.py --chdir bench lean_app:app
+        gunicorn -c config/gunicorn.conf.py --chdir bench lean_app:app    # behind Flask
+        gunicorn -c config/gunicorn.conf.py --chdir bench lean_app:bare   # no framework
 
 It keeps, per launch, only what the Standards and the product require, each in its
 cheapest form:
@@ -21,13 +22,15 @@ cheapest form:
   through raw psycopg on a connection kept per thread; the launch session stored (one
   Redis command); 303.
 
-What it leaves out, and MicroCred does (each a requirement of the product, not an
-accident): Flask request hooks (request id, security headers, the JSON request log line,
-the language choice, the per-request registry scope, error pages and the 503 breaker), the
-login rate limit, id_token reuse marks, the platform-storage binding when cookies are
-blocked, SQLAlchemy (sessions, deadlines, pool checks), first-launch upserts, the claims'
-change detection and the typed launch context. Its routes are the peer's (``/login``,
-``/launch``, ``/app``, ``/healthz``), so the bench drives it as it drives the peer.
+What it leaves out, and MicroCred does (each something the product needs, or a
+deliberate choice of its design): Flask request hooks (request id, security headers, the
+JSON request log line, the language choice, the per-request registry scope, error pages
+and the 503 breaker), the login rate limit, id_token reuse marks, the platform-storage
+binding when cookies are blocked, SQLAlchemy (sessions, deadlines, pool checks),
+first-launch upserts, the claims' change detection and the typed launch context.
+
+Its routes are the peer's (``/login``, ``/launch``, ``/app``, ``/healthz``), so the bench
+drives it as it drives the peer.
 """
 
 from __future__ import annotations
