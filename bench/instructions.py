@@ -93,7 +93,7 @@ def main() -> int:
     runs = [(i, r) for r in range(args.runs) for i in range(kinds)]
     with ThreadPoolExecutor(max_workers=args.jobs) as pool:
         results = list(pool.map(lambda run: count(
-            trees[min(run[0], len(trees) - 1)], args.launches, args.users,
+            trees[run[0] if run[0] < len(trees) else 0], args.launches, args.users,
             f"microcred_bench_instr_{run[0]}_{run[1]}", lean=run[0] == len(trees)), runs))
     medians = []
     for i, tree in enumerate(trees):
