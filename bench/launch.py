@@ -806,6 +806,11 @@ def fmt(value: float, digits: int = 1) -> str:
     return "-" if value != value else f"{value:.{digits}f}"  # NaN-safe
 
 
+def worker_ms_per_item(rows: list[PhaseResult]) -> float:
+    """Worker CPU (ms) per item completed over several phases (rounds) of one app."""
+    return sum(r.worker_cpu for r in rows) * 1000 / max(1, sum(r.completed for r in rows))
+
+
 def print_table(args: argparse.Namespace, rows: list[PhaseResult],
                 health: PhaseResult | None) -> None:
     server = (f"gunicorn {args.workers} x {args.worker_class}"
@@ -838,14 +843,12 @@ def print_table(args: argparse.Namespace, rows: list[PhaseResult],
             b = [r for r in peers if r.users == users]
             if not a or not b:
                 continue
-            cpu_a = sum(r.worker_cpu for r in a) * 1000 / max(1, sum(r.completed for r in a))
-            cpu_b = sum(r.worker_cpu for r in b) * 1000 / max(1, sum(r.completed for r in b))
+            cpu_a, cpu_b = worker_ms_per_item(a), worker_ms_per_item(b)
             print(f"{label} / peer at {users} users: worker CPU per item {cpu_a:.2f} / "
                   f"{cpu_b:.2f} ms = {cpu_a / cpu_b if cpu_b else float('nan'):.2f}x")
             floors = [r for r in rows if r.label == "bare WSGI floor" and r.users == users]
             if label == "microcred" and floors and cpu_b:
-                cpu_f = (sum(r.worker_cpu for r in floors) * 1000
-                         / max(1, sum(r.completed for r in floors)))
+                cpu_f = worker_ms_per_item(floors)
                 above = (cpu_a - cpu_f) / (cpu_b - cpu_f) if cpu_b > cpu_f else float("nan")
                 print(f"  bare WSGI floor at {users} users: {cpu_f:.2f} ms = "
                       f"{cpu_f / cpu_b:.2f}x the peer; above the floor, MicroCred "
@@ -854,8 +857,7 @@ def print_table(args: argparse.Namespace, rows: list[PhaseResult],
             for lean_label in ("lean reference", "lean, no Flask"):
                 leans = [r for r in rows if r.label == lean_label and r.users == users]
                 if label == "microcred" and leans and cpu_b:
-                    cpu_l = (sum(r.worker_cpu for r in leans) * 1000
-                             / max(1, sum(r.completed for r in leans)))
+                    cpu_l = worker_ms_per_item(leans)
                     print(f"  {lean_label} at {users} users: {cpu_l:.2f} ms = "
                           f"{cpu_l / cpu_b:.2f}x the peer; MicroCred = {cpu_a / cpu_l:.2f}x it")
     if health is not None:
@@ -927,13 +929,12 @@ def main(argv: list[str] | None = None) -> int:
             print(f"floor (bare WSGI) pid {floor.proc.pid}, workers {floor.workers}, "
                   f"{floor.base}", flush=True)
         if args.lean:
-            lean = start_server(args, {**env, "PEER_PLATFORM_JWKS": json.dumps({"keys": [jwk]}),
-                                       "PYTHONPATH": f"{REPO / 'bench'}:{args.app_dir}"},
-                                log_path.with_name("lean.log"), chdir=REPO / "bench",
-                                app="lean_app:app")
-            lean_bare = start_server(args, {**env, "PEER_PLATFORM_JWKS": json.dumps(
-                {"keys": [jwk]}), "PYTHONPATH": f"{REPO / 'bench'}:{args.app_dir}"},
-                log_path.with_name("lean-bare.log"), chdir=REPO / "bench", app="lean_app:bare")
+            lean_env = {**env, "PEER_PLATFORM_JWKS": json.dumps({"keys": [jwk]}),
+                        "PYTHONPATH": f"{REPO / 'bench'}:{args.app_dir}"}
+            lean = start_server(args, lean_env, log_path.with_name("lean.log"),
+                                chdir=REPO / "bench", app="lean_app:app")
+            lean_bare = start_server(args, lean_env, log_path.with_name("lean-bare.log"),
+                                     chdir=REPO / "bench", app="lean_app:bare")
             print(f"lean reference pid {lean.proc.pid}, workers {lean.workers}, {lean.base}; "
                   f"without Flask pid {lean_bare.proc.pid}, {lean_bare.base}", flush=True)
         default_procs = args.client_procs or 2 * cores
