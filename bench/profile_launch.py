@@ -32,6 +32,12 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 import launch as bench
 
 
+def login_query(sub: int) -> dict[str, str]:
+    """The platform's OIDC login initiation for bench user ``sub``."""
+    return {"iss": bench.ISSUER, "login_hint": str(sub), "target_link_uri": bench.TARGET_LINK_URI,
+            "client_id": bench.CLIENT_ID, "lti_deployment_id": bench.DEPLOYMENT_ID}
+
+
 def main() -> int:
     p = argparse.ArgumentParser()
     p.add_argument("--launches", type=int, default=600)
@@ -153,10 +159,7 @@ def main() -> int:
             if profile:
                 profiler.enable()
             before = snap()
-            r = client.get("/lti/login", base_url=base, query_string={
-                "iss": bench.ISSUER, "login_hint": str(sub),
-                "target_link_uri": bench.TARGET_LINK_URI, "client_id": bench.CLIENT_ID,
-                "lti_deployment_id": bench.DEPLOYMENT_ID})
+            r = client.get("/lti/login", base_url=base, query_string=login_query(sub))
             if profile:
                 profiler.disable()
             tool_cpu[0] += time.process_time() - t0
@@ -231,12 +234,7 @@ def main() -> int:
             callgrind("off")
             counting = False
         if args.lean_only:
-            lean_login, lean_launch = measure_lean(
-                jwk, platform, args.launches, args.users,
-                toggle=callgrind if args.callgrind else None)
-            print(f"lean reference (bench/lean_app.py, test client): "
-                  f"{(lean_login + lean_launch) * 1000:.2f} ms per login + launch POST",
-                  flush=True)
+            report_lean(jwk, platform, args, callgrind if args.callgrind else None)
             return 0
         print(f"{args.launches} launches; per launch: {counters['sql'] / args.launches:.1f} SQL "
               f"statements, {counters['redis'] / args.launches:.1f} Redis commands; tool CPU "
@@ -252,11 +250,7 @@ def main() -> int:
             f"{name} {cpu * 1000 / per(name):.2f}" for name, cpu in cpu_by_request.items()),
             flush=True)
         if args.lean:
-            lean_login, lean_launch = measure_lean(jwk, platform, args.launches, args.users)
-            print(f"  lean reference (bench/lean_app.py, same test client): "
-                  f"{(lean_login + lean_launch) * 1000:.2f} ms per login + launch POST "
-                  f"(login {lean_login * 1000:.2f}, launch {lean_launch * 1000:.2f})",
-                  flush=True)
+            report_lean(jwk, platform, args)
         if args.trace:
             print("\n".join(trace))
         if parts:
@@ -279,6 +273,15 @@ def main() -> int:
     return 0
 
 
+def report_lean(jwk: dict[str, Any], platform: Any, args: argparse.Namespace,
+                toggle: Any = None) -> None:
+    lean_login, lean_launch = measure_lean(jwk, platform, args.launches, args.users,
+                                           toggle=toggle)
+    print(f"  lean reference (bench/lean_app.py, same test client): "
+          f"{(lean_login + lean_launch) * 1000:.2f} ms per login + launch POST "
+          f"(login {lean_login * 1000:.2f}, launch {lean_launch * 1000:.2f})", flush=True)
+
+
 def measure_lean(jwk: dict[str, Any], platform: Any, launches: int, users: int, *,
                  toggle: Any = None) -> tuple[float, float]:
     """CPU per login and per launch POST of the lean reference, through Flask's test client, for
@@ -294,16 +297,15 @@ def measure_lean(jwk: dict[str, Any], platform: Any, launches: int, users: int, 
     rng = random.Random(1)
     login_cpu = launch_cpu = 0.0
     for i in range(launches + 50):  # the first 50 warm up (connection, prepared statement)
+        measured = i >= 50
         sub = rng.randrange(users)
         course = rng.choice(bench.courses_of(sub))
         client.delete_cookie(lean_app.COOKIE)  # a new browser each time, as the bench's
-        counted = toggle is not None and i >= 50
+        counted = toggle is not None and measured
         if counted:
             toggle("on")
         t0 = time.process_time()
-        r = client.get("/login", query_string={
-            "iss": bench.ISSUER, "login_hint": str(sub), "target_link_uri": bench.TARGET_LINK_URI,
-            "client_id": bench.CLIENT_ID, "lti_deployment_id": bench.DEPLOYMENT_ID})
+        r = client.get("/login", query_string=login_query(sub))
         login_spent = time.process_time() - t0
         if counted:
             toggle("off")
@@ -318,7 +320,7 @@ def measure_lean(jwk: dict[str, Any], platform: Any, launches: int, users: int, 
         if counted:
             toggle("off")
         assert r.status_code == 303, r.status_code
-        if i >= 50:
+        if measured:
             login_cpu += login_spent
             launch_cpu += launch_spent
     return login_cpu / launches, launch_cpu / launches
